@@ -1,0 +1,64 @@
+"""boto3 clients, created once per cold start and only when first used."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_autoscaling import AutoScalingClient
+    from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+
+# "standard" mode retries throttling and transient errors with exponential backoff and jitter.
+# 8 attempts span roughly 20 s in the worst case, well inside the functions' 60 s timeout; a call
+# that still fails raises, so throttling is never mistaken for an empty host.
+RETRY_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 8},
+    connect_timeout=5,
+    read_timeout=15,
+)
+
+
+class AwsClients:
+    """The clients the suite uses, sharing one session. Built lazily: a cold start pays for a
+    client only if the invocation needs it."""
+
+    def __init__(self, session: boto3.Session | None = None) -> None:
+        self._session = session or boto3.Session()
+
+    def _client(self, service: str) -> Any:
+        return self._session.client(service, config=RETRY_CONFIG)  # type: ignore[call-overload]
+
+    @cached_property
+    def ecs(self) -> ECSClient:
+        return self._client("ecs")  # type: ignore[no-any-return]
+
+    @cached_property
+    def autoscaling(self) -> AutoScalingClient:
+        return self._client("autoscaling")  # type: ignore[no-any-return]
+
+    @cached_property
+    def sqs(self) -> SQSClient:
+        return self._client("sqs")  # type: ignore[no-any-return]
+
+    @cached_property
+    def sns(self) -> SNSClient:
+        return self._client("sns")  # type: ignore[no-any-return]
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def error_message(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Message", ""))
+
+
+def batched(items: list[str], size: int) -> list[list[str]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]

@@ -1,0 +1,138 @@
+"""Turn every trigger shape of the drain job into one typed command.
+
+Shapes (all untrusted; anything unexpected raises BadInputError with a reason a human can act on):
+- EventBridge ``EC2 Instance-terminate Lifecycle Action`` (source ``aws.autoscaling``);
+- the classic lifecycle hook notification through SNS (JSON in ``Records[].Sns.Message``);
+- EventBridge ``EC2 Spot Instance Interruption Warning`` (source ``aws.ec2``).
+SQS re-check records carry a DrainState and are parsed by ``DrainState.from_json``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, SNSEvent
+
+from fleetops.errors import BadInputError
+from fleetops.models.drain import DrainRequest, IgnoredEvent, TriggerSource
+from fleetops.models.lifecycle import TERMINATING_TRANSITION, LifecycleAction
+
+DrainTrigger = DrainRequest | IgnoredEvent
+
+TEST_NOTIFICATION = "autoscaling:TEST_NOTIFICATION"
+LIFECYCLE_TERMINATE = "EC2 Instance-terminate Lifecycle Action"
+LIFECYCLE_LAUNCH = "EC2 Instance-launch Lifecycle Action"
+SPOT_INTERRUPTION = "EC2 Spot Instance Interruption Warning"
+
+_INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
+
+
+def is_sqs_batch(event: Mapping[str, Any]) -> bool:
+    records = event.get("Records")
+    return (
+        isinstance(records, list)
+        and bool(records)
+        and all(isinstance(record, Mapping) and record.get("eventSource") == "aws:sqs" for record in records)
+    )
+
+
+def parse_trigger(event: Any) -> list[DrainTrigger]:
+    """Parse an EventBridge event or an SNS delivery into commands (one per SNS record)."""
+    if not isinstance(event, Mapping):
+        raise BadInputError(f"the event is a {type(event).__name__}, not a JSON object")
+    if "detail-type" in event:
+        return [_from_eventbridge(event)]
+    records = event.get("Records")
+    if isinstance(records, list) and records:
+        if not all(isinstance(r, Mapping) and r.get("EventSource") == "aws:sns" for r in records):
+            raise BadInputError("the event has Records that are not all SNS notifications")
+        return [_from_sns_message(record.sns.message) for record in SNSEvent(dict(event)).records]
+    raise BadInputError("unknown event shape: neither an EventBridge event nor an SNS notification")
+
+
+def _from_eventbridge(raw: Mapping[str, Any]) -> DrainTrigger:
+    event = EventBridgeEvent(dict(raw))
+    detail = event.detail
+    if not isinstance(detail, Mapping):
+        raise BadInputError(f"the EventBridge event's detail is not an object: {detail!r}")
+    match (event.source, event.detail_type):
+        case ("aws.autoscaling", detail_type) if detail_type == LIFECYCLE_TERMINATE:
+            return _lifecycle(detail, TriggerSource.EVENTBRIDGE)
+        case ("aws.autoscaling", detail_type) if detail_type == LIFECYCLE_LAUNCH:
+            return IgnoredEvent("a launch lifecycle action is not a termination", _optional_id(detail))
+        case ("aws.ec2", detail_type) if detail_type == SPOT_INTERRUPTION:
+            instance_id = _instance_id(detail, "instance-id")
+            return DrainRequest(instance_id, TriggerSource.SPOT_INTERRUPTION, lifecycle_action=None)
+        case (source, detail_type):
+            raise BadInputError(f"unknown EventBridge event: source {source!r}, detail-type {detail_type!r}")
+
+
+def _from_sns_message(message: str) -> DrainTrigger:
+    try:
+        body = json.loads(message)
+    except (TypeError, ValueError) as error:
+        raise BadInputError(f"the SNS message is not JSON: {error}") from error
+    if not isinstance(body, Mapping):
+        raise BadInputError("the SNS message is not a JSON object")
+    if body.get("Event") == TEST_NOTIFICATION:
+        return IgnoredEvent("Auto Scaling test notification")
+    return _lifecycle(body, TriggerSource.SNS)
+
+
+def _lifecycle(fields: Mapping[str, Any], source: TriggerSource) -> DrainTrigger:
+    transition = fields.get("LifecycleTransition")
+    instance_id = _optional_id(fields)
+    if transition != TERMINATING_TRANSITION:
+        return IgnoredEvent(f"lifecycle transition {transition!r} is not a termination", instance_id)
+    if fields.get("Destination") == "WarmPool":
+        return IgnoredEvent("the instance is going back to the warm pool, not terminating", instance_id)
+    action = LifecycleAction(
+        auto_scaling_group=_required_text(fields, "AutoScalingGroupName"),
+        hook_name=_required_text(fields, "LifecycleHookName"),
+        token=_required_text(fields, "LifecycleActionToken"),
+        ec2_instance_id=_instance_id(fields, "EC2InstanceId"),
+    )
+    return DrainRequest(
+        ec2_instance_id=action.ec2_instance_id,
+        source=source,
+        lifecycle_action=action,
+        cluster_hint=cluster_from_metadata(fields.get("NotificationMetadata")),
+    )
+
+
+def cluster_from_metadata(metadata: Any) -> str | None:
+    """The hook's NotificationMetadata may name the cluster: ``{"cluster": "prod"}``.
+
+    Anything else (absent, free text, another JSON shape) names no cluster; the configured clusters
+    and then a search of all clusters take over, so a hook someone else wrote still drains.
+    """
+    if not isinstance(metadata, str) or not metadata.strip():
+        return None
+    try:
+        parsed = json.loads(metadata)
+    except ValueError:
+        return None
+    cluster = parsed.get("cluster") if isinstance(parsed, Mapping) else None
+    return cluster if isinstance(cluster, str) and cluster else None
+
+
+def _required_text(fields: Mapping[str, Any], key: str) -> str:
+    value = fields.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise BadInputError(f"required field {key!r} is missing or empty")
+    return value
+
+
+def _instance_id(fields: Mapping[str, Any], key: str) -> str:
+    value = _required_text(fields, key)
+    if not _INSTANCE_ID.match(value):
+        raise BadInputError(f"field {key!r} is not an EC2 instance id: {value!r}")
+    return value
+
+
+def _optional_id(fields: Mapping[str, Any], key: str = "EC2InstanceId") -> str | None:
+    value = fields.get(key)
+    return value if isinstance(value, str) else None

@@ -1,0 +1,119 @@
+"""Turns a drain step into a structured log line, metrics, and a message a human can read."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from fleetops.aws.messaging import Notifier
+from fleetops.models.drain import DrainAction, DrainOutcome, DrainStepReport
+from fleetops.observability import logger, metrics
+
+OUTCOME_METRICS = {
+    DrainOutcome.DRAINED: "DrainsCompleted",
+    DrainOutcome.NOT_IN_ECS: "DrainsNotInEcs",
+    DrainOutcome.AGENT_DISCONNECTED: "DrainsAgentDisconnected",
+    DrainOutcome.BUDGET_EXCEEDED: "DrainsTimedOut",
+    DrainOutcome.COMPLETED_ELSEWHERE: "DrainsCompletedElsewhere",
+    DrainOutcome.ACTION_EXPIRED: "DrainsActionExpired",
+    DrainOutcome.SPOT_DRAINING: "DrainsSpotInterruption",
+}
+
+# Outcomes after which a host may have been terminated with tasks still on it: always announced.
+BAD_OUTCOMES = frozenset(
+    {
+        DrainOutcome.BUDGET_EXCEEDED,
+        DrainOutcome.AGENT_DISCONNECTED,
+        DrainOutcome.COMPLETED_ELSEWHERE,
+        DrainOutcome.ACTION_EXPIRED,
+        DrainOutcome.SPOT_DRAINING,
+    }
+)
+
+
+def report_drain_step(report: DrainStepReport, notifier: Notifier, *, notify_every_drain: bool) -> None:
+    decision = report.decision
+    logger.info(
+        f"drain {decision.action.value}: {decision.reason}",
+        extra={
+            "ec2_instance_id": report.ec2_instance_id,
+            "cluster": report.cluster_arn,
+            "container_instance": report.container_instance_arn,
+            "action": decision.action.value,
+            "outcome": decision.outcome.value if decision.outcome else None,
+            "result": decision.result.value if decision.result else None,
+            "lifecycle_action_completed": report.lifecycle_action_completed,
+            "attempt": report.attempt,
+            "tasks_at_start": report.tasks_at_start,
+            "tasks_left": report.tasks_left,
+            "wait_seconds": decision.wait_seconds,
+            "tasks_stopped": len(decision.tasks_to_stop),
+        },
+    )
+    if report.started_now:
+        metrics.add_metric(name="DrainsStarted", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="TasksAtStart", unit=MetricUnit.Count, value=report.tasks_at_start)
+    if decision.action is DrainAction.STOP_LEFTOVERS:
+        metrics.add_metric(name="LeftoverTasksStopped", unit=MetricUnit.Count, value=len(decision.tasks_to_stop))
+    if not report.finished or decision.outcome is None:
+        return
+    metrics.add_metric(name=OUTCOME_METRICS[decision.outcome], unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="DrainDuration", unit=MetricUnit.Seconds, value=report.duration_seconds)
+    if decision.outcome in BAD_OUTCOMES or notify_every_drain:
+        notifier.publish(drain_subject(report), drain_message(report))
+
+
+def drain_subject(report: DrainStepReport) -> str:
+    outcome = report.decision.outcome.value if report.decision.outcome else "unknown"
+    attention = "ATTENTION " if report.decision.outcome in BAD_OUTCOMES else ""
+    return f"{attention}ecs-fleet-ops drain of {report.ec2_instance_id}: {outcome}"
+
+
+def drain_message(report: DrainStepReport) -> str:
+    decision = report.decision
+    action = report.lifecycle_action
+    lines = [
+        f"Drain of EC2 instance {report.ec2_instance_id}: {decision.outcome.value if decision.outcome else '?'}.",
+        f"Why: {decision.reason}.",
+        f"Cluster: {report.cluster_arn or 'not found in ECS'}",
+        f"Container instance: {report.container_instance_arn or '-'}",
+    ]
+    if action is not None:
+        done = (
+            f"completed with {decision.result.value}"
+            if report.lifecycle_action_completed and decision.result
+            else "not completed by ecs-fleet-ops (it was no longer active)"
+        )
+        lines.append(f"Lifecycle action: group {action.auto_scaling_group}, hook {action.hook_name}: {done}.")
+    lines.append(f"Tasks on the host at start: {report.tasks_at_start}; still on it at the end: {report.tasks_left}.")
+    lines.append(f"Duration: {_duration(report.duration_seconds)} over {report.attempt + 1} check(s).")
+    if decision.outcome in BAD_OUTCOMES:
+        lines.append(_advice(decision.outcome))
+    return "\n".join(lines)
+
+
+def _advice(outcome: DrainOutcome | None) -> str:
+    return {
+        DrainOutcome.BUDGET_EXCEEDED: (
+            "What to check: services whose tasks cannot be placed elsewhere (cluster capacity, "
+            "placement constraints), long deregistration delays, or standalone tasks."
+        ),
+        DrainOutcome.AGENT_DISCONNECTED: (
+            "What to check: the ECS agent on the host; its tasks were terminated with the instance."
+        ),
+        DrainOutcome.COMPLETED_ELSEWHERE: (
+            "What to check: who else completes this group's lifecycle actions (another hook handler, "
+            "a manual CompleteLifecycleAction)."
+        ),
+        DrainOutcome.ACTION_EXPIRED: (
+            "What to check: the hook's heartbeat timeout and the re-check queue; the drain was still "
+            "running when the lifecycle action ended."
+        ),
+        DrainOutcome.SPOT_DRAINING: (
+            "EC2 reclaims a Spot instance two minutes after the warning: ECS is moving its service tasks now."
+        ),
+    }.get(outcome or DrainOutcome.DRAINED, "")
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"

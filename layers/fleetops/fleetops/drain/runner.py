@@ -1,0 +1,212 @@
+"""Runs the drain job's steps against AWS through the adapters; every choice is made in ``decide``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from aws_lambda_powertools import Logger
+
+from fleetops.aws.autoscaling import AutoScalingAdapter
+from fleetops.aws.ecs import ClusterNotFoundError, EcsAdapter
+from fleetops.aws.messaging import DelayedQueue
+from fleetops.drain.decide import decide_next_step, decide_start
+from fleetops.errors import LifecycleActionGoneError
+from fleetops.models.drain import (
+    DrainAction,
+    DrainDecision,
+    DrainOutcome,
+    DrainRequest,
+    DrainState,
+    DrainStepReport,
+    HostObservation,
+)
+from fleetops.models.ecs import ContainerInstance, TaskOnHost
+from fleetops.models.lifecycle import TERMINATING_WAIT, LifecycleAction
+from fleetops.settings import DrainSettings
+
+logger = Logger(child=True)
+
+STOP_REASON = "ecs-fleet-ops: host is draining for termination"
+
+
+class DrainRunner:
+    def __init__(
+        self,
+        *,
+        ecs: EcsAdapter,
+        autoscaling: AutoScalingAdapter,
+        rechecks: DelayedQueue,
+        settings: DrainSettings,
+        clock: Callable[[], float],
+    ) -> None:
+        self._ecs = ecs
+        self._autoscaling = autoscaling
+        self._rechecks = rechecks
+        self._settings = settings
+        self._clock = clock
+
+    def start(self, request: DrainRequest) -> DrainStepReport:
+        """First invocation for a host: find it, set it DRAINING, and take the first look."""
+        now = self._clock()
+        container_instance = self.locate(request.ec2_instance_id, request.cluster_hint)
+        start = decide_start(container_instance)
+        if start.complete_now is not None:
+            return self._finish_without_state(request, container_instance, start.complete_now, now)
+        assert container_instance is not None  # decide_start completes at once when there is none
+
+        cluster = container_instance.cluster_arn
+        if start.set_draining:
+            self._ecs.set_draining(cluster, container_instance.arn)
+        tasks = self._ecs.tasks_on_host(cluster, container_instance.arn)
+
+        if request.lifecycle_action is None:
+            # A Spot interruption: the instance is gone in two minutes and there is no hook to
+            # complete. DRAINING makes ECS move the service tasks now; nothing is left to wait for.
+            decision = DrainDecision(
+                action=DrainAction.COMPLETE,
+                outcome=DrainOutcome.SPOT_DRAINING,
+                reason=f"Spot interruption warning: host set to DRAINING with {len(tasks)} task(s) on it",
+            )
+            return DrainStepReport(
+                ec2_instance_id=request.ec2_instance_id,
+                decision=decision,
+                lifecycle_action=None,
+                cluster_arn=cluster,
+                container_instance_arn=container_instance.arn,
+                tasks_at_start=len(tasks),
+                tasks_left=len(tasks),
+                started_at=now,
+                finished_at=now,
+                started_now=True,
+            )
+
+        services = {task.service_name for task in tasks if task.service_name}
+        state = DrainState(
+            cluster_arn=cluster,
+            container_instance_arn=container_instance.arn,
+            ec2_instance_id=request.ec2_instance_id,
+            lifecycle_action=request.lifecycle_action,
+            started_at=now,
+            deadline=now + self._settings.drain_budget_seconds,
+            tasks_at_start=len(tasks),
+            daemon_services=tuple(sorted(self._ecs.daemon_services(cluster, services)))
+            if services and self._settings.stop_leftover_tasks
+            else (),
+        )
+        # The hook's event is seconds old: the instance is in Terminating:Wait and the heartbeat
+        # timeout has just started, so the first look spends no Auto Scaling call.
+        observation = HostObservation(TERMINATING_WAIT, tuple(tasks), frozenset(state.daemon_services))
+        return replace(self._step(state, observation, now, heartbeat=False), started_now=True)
+
+    def recheck(self, state: DrainState) -> DrainStepReport:
+        """One cycle of the durable wait: still ours? heartbeat, look at the tasks, decide."""
+        now = self._clock()
+        lifecycle_state = self._autoscaling.lifecycle_state(state.ec2_instance_id) if state.lifecycle_action else None
+        if state.lifecycle_action is not None and lifecycle_state != TERMINATING_WAIT:
+            tasks: list[TaskOnHost] = []  # not ours any more: no need to look at the tasks
+        else:
+            tasks = self._ecs.tasks_on_host(state.cluster_arn, state.container_instance_arn)
+        observation = HostObservation(lifecycle_state, tuple(tasks), frozenset(state.daemon_services))
+        return self._step(state, observation, now, heartbeat=True)
+
+    def locate(self, ec2_instance_id: str, cluster_hint: str | None) -> ContainerInstance | None:
+        """The hook's cluster, then the configured ones, then (only if none is configured) all."""
+        candidates = list(dict.fromkeys([c for c in (cluster_hint, *self._settings.cluster_names) if c]))
+        if not self._settings.cluster_names:
+            # Searching every cluster needs account-wide ECS read access, which the template grants
+            # only when no cluster is named.
+            candidates.extend(arn for arn in self._ecs.cluster_arns() if _name(arn) not in candidates)
+        for cluster in candidates:
+            try:
+                found = self._ecs.find_container_instance(cluster, ec2_instance_id)
+            except ClusterNotFoundError:
+                logger.warning(
+                    "cluster does not exist; looking elsewhere",
+                    extra={"cluster": cluster, "named_by_hook": cluster == cluster_hint},
+                )
+                continue
+            if found is not None:
+                return found
+        return None
+
+    def _step(self, state: DrainState, observation: HostObservation, now: float, *, heartbeat: bool) -> DrainStepReport:
+        decision = decide_next_step(state, observation, self._settings, now)
+        completed = False
+        next_state = state.next_attempt()
+        if decision.action is DrainAction.COMPLETE and decision.result and state.lifecycle_action:
+            # "No active Lifecycle Action found" counts as done: the decision stands as made.
+            completed = self._complete(state.lifecycle_action, decision)
+        elif decision.action in (DrainAction.WAIT, DrainAction.STOP_LEFTOVERS):
+            if heartbeat and not self._heartbeat(state):
+                decision = _expired(decision)
+            else:
+                if decision.action is DrainAction.STOP_LEFTOVERS:
+                    for task_arn in decision.tasks_to_stop:
+                        self._ecs.stop_task(state.cluster_arn, task_arn, STOP_REASON)
+                    next_state = state.next_attempt(leftovers_stopped=True)
+                self._rechecks.send(next_state.to_json(), decision.wait_seconds)
+        return DrainStepReport(
+            ec2_instance_id=state.ec2_instance_id,
+            decision=decision,
+            lifecycle_action=state.lifecycle_action,
+            cluster_arn=state.cluster_arn,
+            container_instance_arn=state.container_instance_arn,
+            tasks_at_start=state.tasks_at_start,
+            tasks_left=len(observation.active_tasks),
+            attempt=state.attempt,
+            started_at=state.started_at,
+            finished_at=now,
+            lifecycle_action_completed=completed,
+        )
+
+    def _complete(self, action: LifecycleAction, decision: DrainDecision) -> bool:
+        assert decision.result is not None
+        try:
+            self._autoscaling.complete(action, decision.result)
+        except LifecycleActionGoneError as gone:
+            logger.info("lifecycle action already gone; nothing to complete", extra={"detail": str(gone)})
+            return False
+        return True
+
+    def _heartbeat(self, state: DrainState) -> bool:
+        assert state.lifecycle_action is not None
+        try:
+            self._autoscaling.record_heartbeat(state.lifecycle_action)
+        except LifecycleActionGoneError:
+            return False
+        return True
+
+    def _finish_without_state(
+        self,
+        request: DrainRequest,
+        container_instance: ContainerInstance | None,
+        decision: DrainDecision,
+        now: float,
+    ) -> DrainStepReport:
+        completed = False
+        if request.lifecycle_action is not None and decision.result is not None:
+            completed = self._complete(request.lifecycle_action, decision)
+        return DrainStepReport(
+            ec2_instance_id=request.ec2_instance_id,
+            decision=decision,
+            lifecycle_action=request.lifecycle_action,
+            cluster_arn=container_instance.cluster_arn if container_instance else None,
+            container_instance_arn=container_instance.arn if container_instance else None,
+            started_at=now,
+            finished_at=now,
+            started_now=True,
+            lifecycle_action_completed=completed,
+        )
+
+
+def _expired(decision: DrainDecision) -> DrainDecision:
+    return DrainDecision(
+        action=DrainAction.STOP_WATCHING,
+        outcome=DrainOutcome.ACTION_EXPIRED,
+        reason=f"the lifecycle action is no longer active (timed out or completed elsewhere); was: {decision.reason}",
+    )
+
+
+def _name(cluster: str) -> str:
+    return cluster.rsplit("/", 1)[-1]

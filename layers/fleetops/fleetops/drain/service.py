@@ -1,0 +1,119 @@
+"""The drain job end to end: parse, deduplicate, run, report. The Lambda handler only calls this."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from fleetops.aws.autoscaling import AutoScalingAdapter
+from fleetops.aws.clients import AwsClients
+from fleetops.aws.ecs import EcsAdapter
+from fleetops.aws.messaging import DeadLetters, DelayedQueue, Notifier
+from fleetops.drain.parse import is_sqs_batch, parse_trigger
+from fleetops.drain.report import report_drain_step
+from fleetops.drain.runner import DrainRunner
+from fleetops.errors import BadInputError
+from fleetops.idempotency import Idempotency, IdempotencyAlreadyInProgressError
+from fleetops.models.drain import DrainRequest, DrainState, DrainStepReport, IgnoredEvent
+from fleetops.observability import logger, metrics
+from fleetops.settings import DrainSettings
+
+FUNCTION = "drain"
+
+
+class DrainService:
+    def __init__(
+        self,
+        settings: DrainSettings,
+        *,
+        session: boto3.Session | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.clients = AwsClients(session)
+        self.runner = DrainRunner(
+            ecs=EcsAdapter(self.clients.ecs),
+            autoscaling=AutoScalingAdapter(self.clients.autoscaling),
+            rechecks=DelayedQueue(self.clients.sqs, settings.recheck_queue_url),
+            settings=settings,
+            clock=clock,
+        )
+        self._dead_letters = DeadLetters(self.clients.sqs, settings.dead_letter_queue_url)
+        self._notifier = Notifier(
+            self.clients.sns if settings.notification_topic_arn else None, settings.notification_topic_arn
+        )
+        self._idempotency = Idempotency(settings.idempotency_table, session)
+        self._start_once = self._idempotency.once(self._start)
+        self._recheck_once = self._idempotency.once(self._recheck)
+        self._batch = BatchProcessor(event_type=EventType.SQS)
+
+    def handle(self, event: Any, context: LambdaContext | None) -> dict[str, Any]:
+        self._idempotency.register_lambda_context(context)
+        if isinstance(event, Mapping) and is_sqs_batch(event):
+            response = process_partial_response(
+                event=dict(event), record_handler=self._recheck_record, processor=self._batch, context=context
+            )
+            return dict(response)
+        try:
+            triggers = parse_trigger(event)
+        except BadInputError as error:
+            return self._reject(event, error)
+        return {"results": [self._handle_trigger(trigger) for trigger in triggers]}
+
+    def _handle_trigger(self, trigger: DrainRequest | IgnoredEvent) -> dict[str, Any]:
+        if isinstance(trigger, IgnoredEvent):
+            logger.info(f"event ignored: {trigger.reason}", extra={"ec2_instance_id": trigger.ec2_instance_id})
+            metrics.add_metric(name="EventsIgnored", unit=MetricUnit.Count, value=1)
+            return {"status": "ignored", "reason": trigger.reason}
+        logger.set_correlation_id(trigger.ec2_instance_id)
+        try:
+            return self._start_once(key=trigger.idempotency_key, request=trigger)
+        except IdempotencyAlreadyInProgressError:
+            return self._duplicate(trigger.idempotency_key)
+
+    def _recheck_record(self, record: SQSRecord) -> dict[str, Any]:
+        try:
+            state = DrainState.from_json(record.body)
+        except BadInputError as error:
+            return self._reject({"sqs_message_id": record.message_id, "body": record.body}, error)
+        logger.set_correlation_id(state.ec2_instance_id)
+        try:
+            return self._recheck_once(key=state.idempotency_key, state=state)
+        except IdempotencyAlreadyInProgressError:
+            return self._duplicate(state.idempotency_key)
+
+    def _start(self, *, key: str, request: DrainRequest) -> dict[str, Any]:
+        logger.info("drain requested", extra={"source": request.source.value, "idempotency_key": key})
+        return self._report(self.runner.start(request))
+
+    def _recheck(self, *, key: str, state: DrainState) -> dict[str, Any]:
+        return self._report(self.runner.recheck(state))
+
+    def _report(self, report: DrainStepReport) -> dict[str, Any]:
+        report_drain_step(report, self._notifier, notify_every_drain=self.settings.notify_every_drain)
+        decision = report.decision
+        return {
+            "status": decision.action.value,
+            "outcome": decision.outcome.value if decision.outcome else None,
+            "ec2_instance_id": report.ec2_instance_id,
+            "reason": decision.reason,
+        }
+
+    def _duplicate(self, key: str) -> dict[str, Any]:
+        logger.info("duplicate delivery: already being handled", extra={"idempotency_key": key})
+        metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
+        return {"status": "duplicate"}
+
+    def _reject(self, event: Any, error: BadInputError) -> dict[str, Any]:
+        """Bad input is never retried: it is logged, counted and kept in the dead-letter queue."""
+        logger.error("invalid event dead-lettered", extra={"reason": str(error)})
+        metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
+        self._dead_letters.keep(event, str(error), FUNCTION)
+        return {"status": "rejected", "reason": str(error)}

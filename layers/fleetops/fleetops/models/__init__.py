@@ -1,0 +1,1 @@
+"""Typed events, commands, observations and decisions shared by the jobs."""

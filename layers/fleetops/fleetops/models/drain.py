@@ -1,0 +1,217 @@
+"""The drain job's command, its durable state, and its decisions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from fleetops.errors import BadInputError
+from fleetops.models.ecs import ContainerInstance, TaskOnHost
+from fleetops.models.lifecycle import LifecycleAction, LifecycleResult
+
+
+class TriggerSource(StrEnum):
+    EVENTBRIDGE = "eventbridge"
+    SNS = "sns"
+    SPOT_INTERRUPTION = "spot-interruption"
+
+
+@dataclass(frozen=True, slots=True)
+class DrainRequest:
+    """One host to drain, whatever shape the trigger had.
+
+    ``lifecycle_action`` is None for a Spot interruption warning: there is no hook to complete.
+    """
+
+    ec2_instance_id: str
+    source: TriggerSource
+    lifecycle_action: LifecycleAction | None
+    cluster_hint: str | None = None
+
+    @property
+    def idempotency_key(self) -> str:
+        # A lifecycle action token is unique per action; a Spot warning is unique per instance.
+        if self.lifecycle_action is not None:
+            return f"lifecycle:{self.lifecycle_action.token}"
+        return f"spot:{self.ec2_instance_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoredEvent:
+    """An event that is acknowledged and deliberately not acted upon (test notification, launch...)."""
+
+    reason: str
+    ec2_instance_id: str | None = None
+
+
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class DrainState:
+    """Everything a re-check needs, carried in the delayed message so the host is never looked up twice."""
+
+    cluster_arn: str
+    container_instance_arn: str
+    ec2_instance_id: str
+    lifecycle_action: LifecycleAction | None
+    started_at: float
+    deadline: float
+    tasks_at_start: int
+    attempt: int = 0
+    leftovers_stopped: bool = False
+    daemon_services: tuple[str, ...] = ()
+    version: int = STATE_VERSION
+
+    @property
+    def idempotency_key(self) -> str:
+        # One re-check per (drain, attempt): a duplicated SQS delivery must not fork the wait loop.
+        action = self.lifecycle_action.token if self.lifecycle_action else self.ec2_instance_id
+        return f"recheck:{action}:{self.attempt}"
+
+    def next_attempt(self, *, leftovers_stopped: bool | None = None) -> DrainState:
+        return replace(
+            self,
+            attempt=self.attempt + 1,
+            leftovers_stopped=self.leftovers_stopped if leftovers_stopped is None else leftovers_stopped,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "version": self.version,
+                "cluster_arn": self.cluster_arn,
+                "container_instance_arn": self.container_instance_arn,
+                "ec2_instance_id": self.ec2_instance_id,
+                "lifecycle_action": self.lifecycle_action.to_dict() if self.lifecycle_action else None,
+                "started_at": self.started_at,
+                "deadline": self.deadline,
+                "tasks_at_start": self.tasks_at_start,
+                "attempt": self.attempt,
+                "leftovers_stopped": self.leftovers_stopped,
+                "daemon_services": list(self.daemon_services),
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, body: str) -> DrainState:
+        try:
+            raw = json.loads(body)
+        except (TypeError, ValueError) as error:
+            raise BadInputError(f"drain state is not JSON: {error}") from error
+        if not isinstance(raw, dict):
+            raise BadInputError("drain state is not a JSON object")
+        if raw.get("version") != STATE_VERSION:
+            raise BadInputError(f"drain state version {raw.get('version')!r} is not {STATE_VERSION}")
+        try:
+            action = raw["lifecycle_action"]
+            return cls(
+                cluster_arn=_text(raw, "cluster_arn"),
+                container_instance_arn=_text(raw, "container_instance_arn"),
+                ec2_instance_id=_text(raw, "ec2_instance_id"),
+                lifecycle_action=None
+                if action is None
+                else LifecycleAction(
+                    auto_scaling_group=_text(action, "auto_scaling_group"),
+                    hook_name=_text(action, "hook_name"),
+                    token=_text(action, "token"),
+                    ec2_instance_id=_text(action, "ec2_instance_id"),
+                ),
+                started_at=float(raw["started_at"]),
+                deadline=float(raw["deadline"]),
+                tasks_at_start=int(raw["tasks_at_start"]),
+                attempt=int(raw["attempt"]),
+                leftovers_stopped=bool(raw["leftovers_stopped"]),
+                daemon_services=tuple(str(name) for name in raw.get("daemon_services", [])),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise BadInputError(f"drain state is incomplete or malformed: {error!r}") from error
+
+
+def _text(raw: Any, key: str) -> str:
+    value = raw[key]
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{key} must be a non-empty string")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class HostObservation:
+    """What one re-check saw: the instance's lifecycle state and every task not yet STOPPED on it."""
+
+    lifecycle_state: str | None  # None when the instance is no longer in any Auto Scaling group
+    tasks: tuple[TaskOnHost, ...]
+    daemon_services: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def active_tasks(self) -> tuple[TaskOnHost, ...]:
+        return tuple(task for task in self.tasks if not task.is_stopped)
+
+
+class DrainAction(StrEnum):
+    COMPLETE = "complete"  # complete the lifecycle action now
+    WAIT = "wait"  # schedule another re-check
+    STOP_LEFTOVERS = "stop-leftovers"  # stop standalone/daemon tasks, then wait
+    STOP_WATCHING = "stop-watching"  # the action is no longer ours to complete
+
+
+class DrainOutcome(StrEnum):
+    """How a drain ended, for metrics and notifications."""
+
+    DRAINED = "drained"
+    NOT_IN_ECS = "not-in-ecs"
+    AGENT_DISCONNECTED = "agent-disconnected"
+    BUDGET_EXCEEDED = "budget-exceeded"
+    COMPLETED_ELSEWHERE = "completed-elsewhere"
+    ACTION_EXPIRED = "action-expired"
+    SPOT_DRAINING = "spot-draining"
+
+
+@dataclass(frozen=True, slots=True)
+class DrainDecision:
+    action: DrainAction
+    reason: str
+    outcome: DrainOutcome | None = None
+    result: LifecycleResult | None = None
+    wait_seconds: int = 0
+    tasks_to_stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StartDecision:
+    """What to do with a host before its first re-check."""
+
+    set_draining: bool
+    complete_now: DrainDecision | None
+    container_instance: ContainerInstance | None
+
+
+@dataclass(frozen=True, slots=True)
+class DrainStepReport:
+    """What one invocation did for one host: the input of logs, metrics and notifications."""
+
+    ec2_instance_id: str
+    decision: DrainDecision
+    lifecycle_action: LifecycleAction | None
+    cluster_arn: str | None = None
+    container_instance_arn: str | None = None
+    tasks_at_start: int = 0
+    tasks_left: int = 0
+    attempt: int = 0
+    started_at: float | None = None
+    finished_at: float = 0.0
+    started_now: bool = False
+    lifecycle_action_completed: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return self.decision.action in (DrainAction.COMPLETE, DrainAction.STOP_WATCHING) or (
+            self.decision.outcome is DrainOutcome.SPOT_DRAINING
+        )
+
+    @property
+    def duration_seconds(self) -> float:
+        return 0.0 if self.started_at is None else max(0.0, self.finished_at - self.started_at)

@@ -1,0 +1,137 @@
+"""Configuration read once from the environment at cold start.
+
+Every problem is collected and reported together in one ConfigurationError, so a wrong deployment
+fails loudly on its first invocation, before it touches a host, and says everything that is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from fleetops.errors import ConfigurationError
+from fleetops.models.lifecycle import LifecycleResult
+
+_E = TypeVar("_E", bound=LifecycleResult)
+
+# SQS caps DelaySeconds at 900 (15 minutes); a re-check can never be scheduled further out.
+SQS_MAX_DELAY_SECONDS = 900
+# Auto Scaling's global timeout for a lifecycle action is 48 hours (or 100 x the heartbeat timeout,
+# whichever is smaller). A drain budget must stay below it, or the hook times out first.
+LIFECYCLE_GLOBAL_TIMEOUT_SECONDS = 48 * 3600
+
+
+class EnvironmentReader:
+    """Reads typed values from an environment mapping and collects every error it finds."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        self.errors: list[str] = []
+
+    def text(self, name: str, *, required: bool = True, default: str = "") -> str:
+        value = self._environ.get(name, "").strip()
+        if not value and required:
+            self.errors.append(f"{name} is required")
+        return value or default
+
+    def names(self, name: str) -> tuple[str, ...]:
+        """A comma-separated list; blanks are dropped (CloudFormation joins an empty list as "")."""
+        raw = self._environ.get(name, "")
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+    def integer(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
+        raw = self._environ.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            self.errors.append(f"{name} must be a whole number, got {raw!r}")
+            return default
+        if not minimum <= value <= maximum:
+            self.errors.append(f"{name} must be between {minimum} and {maximum}, got {value}")
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self._environ.get(name, "").strip().lower()
+        if not raw:
+            return default
+        if raw in ("true", "1", "yes", "on"):
+            return True
+        if raw in ("false", "0", "no", "off"):
+            return False
+        self.errors.append(f"{name} must be true or false, got {raw!r}")
+        return default
+
+    def choice(self, name: str, enum: type[_E], default: _E) -> _E:
+        raw = self._environ.get(name, "").strip().upper()
+        if not raw:
+            return default
+        try:
+            return enum(raw)
+        except ValueError:
+            allowed = ", ".join(member.value for member in enum)
+            self.errors.append(f"{name} must be one of {allowed}, got {raw!r}")
+            return default
+
+    def raise_if_invalid(self, what: str) -> None:
+        if self.errors:
+            raise ConfigurationError(f"invalid {what} configuration: " + "; ".join(self.errors))
+
+
+@dataclass(frozen=True, slots=True)
+class DrainSettings:
+    """How the drain job behaves. Every field has a safe default except the resources it needs."""
+
+    recheck_queue_url: str
+    """SQS queue that carries delayed re-checks (the durable wait between invocations)."""
+    dead_letter_queue_url: str
+    """SQS queue where events that cannot be understood are kept, with their reason; never retried."""
+    idempotency_table: str
+    """DynamoDB table for Powertools Idempotency (duplicate deliveries start no second drain)."""
+    cluster_names: tuple[str, ...] = ()
+    """Clusters to look for the host in when the hook's metadata names none; empty = search all."""
+    notification_topic_arn: str = ""
+    """SNS topic for messages a human reads; empty = no messages."""
+    recheck_interval_seconds: int = 60
+    """Delay between two re-checks (10 to 900: SQS's maximum delay). 60 s keeps a 10-minute drain
+    within a dozen invocations."""
+    drain_budget_seconds: int = 3600
+    """How long a drain may last before it is ended with ``budget_exceeded_result`` and an alert."""
+    budget_exceeded_result: LifecycleResult = LifecycleResult.CONTINUE
+    """Result sent to Auto Scaling when the budget runs out."""
+    stop_leftover_tasks: bool = True
+    """Once no replica-service task is left, stop standalone (RunTask) and daemon tasks, which ECS
+    never moves off a DRAINING host. They would otherwise be killed by the termination anyway,
+    after holding the host for the whole budget; StopTask at least gives them SIGTERM and their
+    stopTimeout."""
+    notify_every_drain: bool = False
+    """Announce every drain on the topic, not only those that end badly."""
+
+    @property
+    def max_rechecks(self) -> int:
+        """A hard cap on the wait loop, independent of the clock: twice what the budget needs."""
+        return 2 * (self.drain_budget_seconds // self.recheck_interval_seconds) + 10
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> DrainSettings:
+        env = EnvironmentReader(environ)
+        settings = cls(
+            recheck_queue_url=env.text("RECHECK_QUEUE_URL"),
+            dead_letter_queue_url=env.text("DEAD_LETTER_QUEUE_URL"),
+            idempotency_table=env.text("IDEMPOTENCY_TABLE"),
+            cluster_names=env.names("CLUSTER_NAMES"),
+            notification_topic_arn=env.text("NOTIFICATION_TOPIC_ARN", required=False),
+            recheck_interval_seconds=env.integer(
+                "RECHECK_INTERVAL_SECONDS", 60, minimum=10, maximum=SQS_MAX_DELAY_SECONDS
+            ),
+            drain_budget_seconds=env.integer(
+                "DRAIN_BUDGET_SECONDS", 3600, minimum=60, maximum=LIFECYCLE_GLOBAL_TIMEOUT_SECONDS - 3600
+            ),
+            budget_exceeded_result=env.choice("BUDGET_EXCEEDED_RESULT", LifecycleResult, LifecycleResult.CONTINUE),
+            stop_leftover_tasks=env.flag("STOP_LEFTOVER_TASKS", True),
+            notify_every_drain=env.flag("NOTIFY_EVERY_DRAIN", False),
+        )
+        env.raise_if_invalid("drain")
+        return settings

@@ -1,0 +1,43 @@
+"""Shared fixtures: a fresh simulated AWS per test (moto), with fake credentials that can never
+reach a real account."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import settings as hypothesis_settings
+from moto import mock_aws
+
+# Never real AWS: moto intercepts every call, and these credentials would be refused anyway.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_METRICS_NAMESPACE": "EcsFleetOps",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+)
+os.environ.pop("AWS_PROFILE", None)
+
+# Bounded property tests: the whole suite must stay under a few minutes on 2 cores.
+hypothesis_settings.register_profile("ci", max_examples=60, deadline=None)
+hypothesis_settings.load_profile("ci")
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def world(aws: None):  # type: ignore[no-untyped-def]
+    from tests.support.world import DrainWorld
+
+    return DrainWorld()

@@ -1,0 +1,24 @@
+"""Counts the AWS API calls made through a boto3 session (before botocore sends them)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import boto3
+
+
+class ApiCallCounter:
+    def __init__(self, session: boto3.Session) -> None:
+        self.calls: Counter[str] = Counter()
+        # Clients copy the session's event hooks when they are created: register first.
+        session.events.register("before-call", self._count)
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    def total(self, *, service: str | None = None) -> int:
+        return sum(n for key, n in self.calls.items() if service is None or key.startswith(f"{service}:"))
+
+    def reset(self) -> None:
+        self.calls.clear()

@@ -1,0 +1,110 @@
+"""What moto 5.2 lacks, closed here and only here (each patch names the gap it closes).
+
+- ECS ListContainerInstances ignores ``filter`` and never pages: this applies the one filter the
+  suite uses (``ec2InstanceId == i-...``) and pages at ``maxResults`` (default 100) like AWS.
+- ECS ListTasks never pages: this pages at ``maxResults`` (default 100) like AWS.
+- Auto Scaling CompleteLifecycleAction / RecordLifecycleActionHeartbeat raise NotImplementedError
+  and hooks never fire: they are routed to ``lifecycle.SimulatedLifecycleHooks``.
+- ECS DescribeTasks advances every task one status step: its state manager is set to manual, and
+  the simulated scheduler (``scheduler``) moves tasks instead.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Protocol
+
+from moto.autoscaling.responses import AutoScalingResponse
+from moto.core.responses import ActionResult, EmptyResult
+from moto.ecs.exceptions import InvalidParameterException
+from moto.ecs.responses import EC2ContainerServiceResponse
+from moto.moto_api import state_manager
+
+_EC2_FILTER = re.compile(r"^\s*ec2InstanceId\s*==\s*(i-[0-9a-f]+)\s*$")
+DEFAULT_PAGE = 100
+
+
+class LifecycleBackend(Protocol):
+    def complete(self, *, group: str, hook: str, token: str | None, instance_id: str | None, result: str) -> None: ...
+
+    def heartbeat(self, *, group: str, hook: str, token: str | None, instance_id: str | None) -> None: ...
+
+
+_lifecycle: LifecycleBackend | None = None
+
+
+def route_lifecycle_actions_to(backend: LifecycleBackend | None) -> None:
+    global _lifecycle
+    _lifecycle = backend
+
+
+def _page(items: list[str], params: dict[str, Any]) -> tuple[list[str], str | None]:
+    size = int(params.get("maxResults") or DEFAULT_PAGE)
+    start = int(params.get("nextToken") or 0)
+    end = start + size
+    return items[start:end], (str(end) if end < len(items) else None)
+
+
+def _list_container_instances(self: EC2ContainerServiceResponse) -> ActionResult:
+    cluster = self._get_param("cluster", "default")
+    arns = self.ecs_backend.list_container_instances(cluster, status=self._get_param("status"))
+    query = self._get_param("filter")
+    if query:
+        match = _EC2_FILTER.match(query)
+        if match is None:
+            raise InvalidParameterException(f"simulation supports only 'ec2InstanceId == i-...', got {query!r}")
+        instances = self.ecs_backend.container_instances.get(cluster.split("/")[-1], {})
+        wanted = {ci.container_instance_arn for ci in instances.values() if ci.ec2_instance_id == match.group(1)}
+        arns = [arn for arn in arns if arn in wanted]
+    page, token = _page(arns, self._get_params())
+    return ActionResult({"containerInstanceArns": page, **({"nextToken": token} if token else {})})
+
+
+def _list_tasks(self: EC2ContainerServiceResponse) -> ActionResult:
+    tasks = self.ecs_backend.list_tasks(
+        self._get_param("cluster", "default"),
+        self._get_param("containerInstance"),
+        self._get_param("family"),
+        self._get_param("startedBy"),
+        self._get_param("serviceName"),
+        # Like AWS, ListTasks lists desiredStatus RUNNING unless told otherwise.
+        self._get_param("desiredStatus") or "RUNNING",
+    )
+    page, token = _page(sorted(t.task_arn for t in tasks), self._get_params())
+    return ActionResult({"taskArns": page, **({"nextToken": token} if token else {})})
+
+
+def _complete_lifecycle_action(self: AutoScalingResponse) -> ActionResult:
+    _require_lifecycle().complete(
+        group=self._get_param("AutoScalingGroupName"),
+        hook=self._get_param("LifecycleHookName"),
+        token=self._get_param("LifecycleActionToken"),
+        instance_id=self._get_param("InstanceId"),
+        result=self._get_param("LifecycleActionResult"),
+    )
+    return EmptyResult()
+
+
+def _record_lifecycle_action_heartbeat(self: AutoScalingResponse) -> ActionResult:
+    _require_lifecycle().heartbeat(
+        group=self._get_param("AutoScalingGroupName"),
+        hook=self._get_param("LifecycleHookName"),
+        token=self._get_param("LifecycleActionToken"),
+        instance_id=self._get_param("InstanceId"),
+    )
+    return EmptyResult()
+
+
+def _require_lifecycle() -> LifecycleBackend:
+    if _lifecycle is None:
+        raise NotImplementedError("no SimulatedLifecycleHooks is active (moto has no lifecycle actions)")
+    return _lifecycle
+
+
+def close_moto_gaps() -> None:
+    """Install the patches (idempotent). They add behaviour moto lacks and change nothing else."""
+    EC2ContainerServiceResponse.list_container_instances = _list_container_instances  # type: ignore[method-assign]
+    EC2ContainerServiceResponse.list_tasks = _list_tasks  # type: ignore[method-assign]
+    AutoScalingResponse.complete_lifecycle_action = _complete_lifecycle_action  # type: ignore[attr-defined]
+    AutoScalingResponse.record_lifecycle_action_heartbeat = _record_lifecycle_action_heartbeat  # type: ignore[attr-defined]
+    state_manager.set_transition(model_name="ecs::task", transition={"progression": "manual", "times": 1_000_000})
