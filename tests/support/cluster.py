@@ -104,6 +104,16 @@ class SimulatedCluster:
         self.container_instances[instance_id] = arn
         return arn
 
+    def add_idle_hosts(self, count: int) -> list[str]:
+        """EC2 instances outside the group, registered with ECS and running nothing: a big cluster."""
+        reservation = self.session.client("ec2").run_instances(ImageId=AMI, MinCount=count, MaxCount=count)
+        instance_ids = [instance["InstanceId"] for instance in reservation["Instances"]]
+        for instance_id in instance_ids:
+            # Straight to moto's backend: 1,000 API round trips would only slow the tests down.
+            ci = self.ecs_backend.register_container_instance(self.name, instance_id)
+            self.container_instances[instance_id] = ci.container_instance_arn
+        return instance_ids
+
     def add_service(self, service: str, *, daemon: bool = False) -> None:
         self.session.client("ecs").create_service(
             cluster=self.name,

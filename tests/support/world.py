@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from moto.sqs.models import sqs_backends
 
 from fleetops.drain.service import DrainService
@@ -47,7 +48,14 @@ class Invocation:
 
 
 class DrainWorld:
-    def __init__(self, *, environment: dict[str, str] | None = None, hosts: int = 2, hook_timeout: int = 3600) -> None:
+    def __init__(
+        self,
+        *,
+        environment: dict[str, str] | None = None,
+        hosts: int = 2,
+        hook_timeout: int = 3600,
+        client_config: Config | None = None,
+    ) -> None:
         close_moto_gaps()
         self.clock = SimulatedClock()
         self.session = boto3.Session(region_name=REGION)
@@ -85,7 +93,12 @@ class DrainWorld:
         self.handler: ModuleType = load_handler("drain", self.environment)
         # The handler's own service, rebuilt with the simulated clock and the counted session.
         self.settings = DrainSettings.from_environment(self.environment)
-        self.handler.service = DrainService(self.settings, session=self.session, clock=self.clock)
+        self.handler.service = DrainService(
+            self.settings,
+            session=self.session,
+            clock=self.clock,
+            **({"client_config": client_config} if client_config else {}),
+        )
         self.invocations: list[Invocation] = []
         self._due: list[_Due] = []
         self._seq = 0

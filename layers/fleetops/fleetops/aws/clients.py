@@ -10,8 +10,13 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
+    from mypy_boto3_application_autoscaling import ApplicationAutoScalingClient
     from mypy_boto3_autoscaling import AutoScalingClient
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_codedeploy import CodeDeployClient
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_elbv2 import ElasticLoadBalancingv2Client
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
 
@@ -29,11 +34,12 @@ class AwsClients:
     """The clients the suite uses, sharing one session. Built lazily: a cold start pays for a
     client only if the invocation needs it."""
 
-    def __init__(self, session: boto3.Session | None = None) -> None:
+    def __init__(self, session: boto3.Session | None = None, config: Config = RETRY_CONFIG) -> None:
         self._session = session or boto3.Session()
+        self._config = config
 
     def _client(self, service: str) -> Any:
-        return self._session.client(service, config=RETRY_CONFIG)  # type: ignore[call-overload]
+        return self._session.client(service, config=self._config)  # type: ignore[call-overload]
 
     @cached_property
     def ecs(self) -> ECSClient:
@@ -50,6 +56,26 @@ class AwsClients:
     @cached_property
     def sns(self) -> SNSClient:
         return self._client("sns")  # type: ignore[no-any-return]
+
+    @cached_property
+    def elbv2(self) -> ElasticLoadBalancingv2Client:
+        return self._client("elbv2")  # type: ignore[no-any-return]
+
+    @cached_property
+    def cloudwatch(self) -> CloudWatchClient:
+        return self._client("cloudwatch")  # type: ignore[no-any-return]
+
+    @cached_property
+    def codedeploy(self) -> CodeDeployClient:
+        return self._client("codedeploy")  # type: ignore[no-any-return]
+
+    @cached_property
+    def dynamodb(self) -> DynamoDBClient:
+        return self._client("dynamodb")  # type: ignore[no-any-return]
+
+    @cached_property
+    def application_autoscaling(self) -> ApplicationAutoScalingClient:
+        return self._client("application-autoscaling")  # type: ignore[no-any-return]
 
 
 def error_code(error: ClientError) -> str:

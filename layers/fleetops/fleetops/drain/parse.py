@@ -83,7 +83,7 @@ def _from_sns_message(message: str) -> DrainTrigger:
 
 
 def _lifecycle(fields: Mapping[str, Any], source: TriggerSource) -> DrainTrigger:
-    transition = fields.get("LifecycleTransition")
+    transition = _required_text(fields, "LifecycleTransition")
     instance_id = _optional_id(fields)
     if transition != TERMINATING_TRANSITION:
         return IgnoredEvent(f"lifecycle transition {transition!r} is not a termination", instance_id)

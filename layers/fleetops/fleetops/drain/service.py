@@ -11,9 +11,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
 
 from fleetops.aws.autoscaling import AutoScalingAdapter
-from fleetops.aws.clients import AwsClients
+from fleetops.aws.clients import RETRY_CONFIG, AwsClients
 from fleetops.aws.ecs import EcsAdapter
 from fleetops.aws.messaging import DeadLetters, DelayedQueue, Notifier
 from fleetops.drain.parse import is_sqs_batch, parse_trigger
@@ -35,9 +36,10 @@ class DrainService:
         *,
         session: boto3.Session | None = None,
         clock: Callable[[], float] = time.time,
+        client_config: Config = RETRY_CONFIG,
     ) -> None:
         self.settings = settings
-        self.clients = AwsClients(session)
+        self.clients = AwsClients(session, client_config)
         self.runner = DrainRunner(
             ecs=EcsAdapter(self.clients.ecs),
             autoscaling=AutoScalingAdapter(self.clients.autoscaling),

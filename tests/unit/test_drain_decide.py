@@ -1,0 +1,175 @@
+"""The drain job's decisions, as pure functions: no AWS, no clock."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fleetops.drain.decide import decide_next_step, decide_start
+from fleetops.models.drain import DrainAction, DrainOutcome, DrainState, HostObservation
+from fleetops.models.ecs import ContainerInstance, TaskOnHost
+from fleetops.models.lifecycle import LifecycleAction, LifecycleResult
+from fleetops.settings import DrainSettings
+
+NOW = 1_000_000.0
+SETTINGS = DrainSettings(recheck_queue_url="q", dead_letter_queue_url="d", idempotency_table="t")
+ACTION = LifecycleAction("prod-hosts", "drain", "token-1", "i-0123456789abcdef0")
+
+
+def state(**changes: object) -> DrainState:
+    base: dict[str, object] = {
+        "cluster_arn": "arn:aws:ecs:us-east-1:123456789012:cluster/prod",
+        "container_instance_arn": "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/abc",
+        "ec2_instance_id": ACTION.ec2_instance_id,
+        "lifecycle_action": ACTION,
+        "started_at": NOW - 120,
+        "deadline": NOW - 120 + 3600,
+        "tasks_at_start": 4,
+    }
+    base.update(changes)
+    return DrainState(**base)  # type: ignore[arg-type]
+
+
+def task(last: str = "RUNNING", desired: str = "RUNNING", group: str = "service:web", n: int = 0) -> TaskOnHost:
+    return TaskOnHost(arn=f"arn:task/{group}/{last}/{n}", last_status=last, desired_status=desired, group=group)
+
+
+def seen(
+    *tasks: TaskOnHost, lifecycle: str | None = "Terminating:Wait", daemons: tuple[str, ...] = ()
+) -> HostObservation:
+    return HostObservation(lifecycle, tasks, frozenset(daemons))
+
+
+def instance(status: str = "ACTIVE", agent: bool = True) -> ContainerInstance:
+    return ContainerInstance("arn:cluster/prod", "arn:ci/prod/abc", "i-0123456789abcdef0", status, agent, 3, 0)
+
+
+# -- before the first look --------------------------------------------------------------------------
+def test_an_instance_unknown_to_ecs_is_completed_at_once_with_continue() -> None:
+    start = decide_start(None)
+    assert start.complete_now is not None
+    assert start.complete_now.outcome is DrainOutcome.NOT_IN_ECS
+    assert start.complete_now.result is LifecycleResult.CONTINUE
+    assert not start.set_draining
+
+
+def test_an_inactive_or_deregistering_instance_is_completed_at_once() -> None:
+    for status in ("INACTIVE", "DEREGISTERING", "REGISTRATION_FAILED"):
+        start = decide_start(instance(status))
+        assert start.complete_now is not None and start.complete_now.outcome is DrainOutcome.NOT_IN_ECS
+
+
+def test_a_host_whose_agent_is_disconnected_is_completed_at_once() -> None:
+    start = decide_start(instance(agent=False))
+    assert start.complete_now is not None
+    assert start.complete_now.outcome is DrainOutcome.AGENT_DISCONNECTED
+
+
+def test_only_an_active_host_is_set_draining_and_a_draining_one_is_just_watched() -> None:
+    assert decide_start(instance("ACTIVE")).set_draining
+    draining = decide_start(instance("DRAINING"))
+    assert not draining.set_draining and draining.complete_now is None
+
+
+# -- each re-check ----------------------------------------------------------------------------------
+def test_an_empty_host_is_completed_with_continue() -> None:
+    decision = decide_next_step(state(), seen(), SETTINGS, NOW)
+    assert decision.action is DrainAction.COMPLETE
+    assert decision.outcome is DrainOutcome.DRAINED and decision.result is LifecycleResult.CONTINUE
+
+
+def test_tasks_still_deregistering_from_the_load_balancer_keep_the_host_waiting() -> None:
+    for status in ("DEACTIVATING", "STOPPING", "DEPROVISIONING", "PENDING", "PROVISIONING"):
+        decision = decide_next_step(state(), seen(task(status, "STOPPED")), SETTINGS, NOW)
+        assert decision.action is DrainAction.WAIT, status
+        assert decision.wait_seconds == SETTINGS.recheck_interval_seconds
+
+
+def test_stopped_tasks_do_not_hold_the_host() -> None:
+    decision = decide_next_step(state(), seen(task("STOPPED", "STOPPED")), SETTINGS, NOW)
+    assert decision.outcome is DrainOutcome.DRAINED
+
+
+def test_a_drain_that_outlives_its_budget_completes_with_the_configured_result() -> None:
+    settings = DrainSettings("q", "d", "t", budget_exceeded_result=LifecycleResult.ABANDON)
+    decision = decide_next_step(state(deadline=NOW), seen(task()), settings, NOW)
+    assert decision.action is DrainAction.COMPLETE
+    assert decision.outcome is DrainOutcome.BUDGET_EXCEEDED
+    assert decision.result is LifecycleResult.ABANDON
+    assert "1 RUNNING" in decision.reason
+
+
+def test_the_recheck_cap_ends_the_loop_even_if_the_clock_never_moves() -> None:
+    decision = decide_next_step(state(attempt=SETTINGS.max_rechecks), seen(task()), SETTINGS, NOW)
+    assert decision.outcome is DrainOutcome.BUDGET_EXCEEDED
+
+
+def test_an_empty_host_is_drained_even_past_its_budget() -> None:
+    assert decide_next_step(state(deadline=NOW - 1), seen(), SETTINGS, NOW).outcome is DrainOutcome.DRAINED
+
+
+def test_the_last_wait_ends_exactly_at_the_deadline() -> None:
+    decision = decide_next_step(state(deadline=NOW + 7.2), seen(task()), SETTINGS, NOW)
+    assert decision.wait_seconds == 8
+
+
+def test_an_action_completed_elsewhere_stops_the_watch_without_completing() -> None:
+    for lifecycle in ("Terminating:Proceed", "Terminated", None):
+        decision = decide_next_step(state(), seen(task(), lifecycle=lifecycle), SETTINGS, NOW)
+        assert decision.action is DrainAction.STOP_WATCHING
+        assert decision.outcome is DrainOutcome.COMPLETED_ELSEWHERE
+        assert decision.result is None
+
+
+def test_standalone_and_daemon_tasks_are_stopped_once_no_service_task_is_left() -> None:
+    observation = seen(task(group="family:batch", n=1), task(group="service:agent", n=2), daemons=("agent",))
+    decision = decide_next_step(state(), observation, SETTINGS, NOW)
+    assert decision.action is DrainAction.STOP_LEFTOVERS
+    assert set(decision.tasks_to_stop) == {t.arn for t in observation.tasks}
+
+
+def test_leftovers_wait_while_replica_service_tasks_are_still_moving() -> None:
+    observation = seen(task(group="family:batch", n=1), task("DEACTIVATING", "STOPPED", n=2))
+    assert decide_next_step(state(), observation, SETTINGS, NOW).action is DrainAction.WAIT
+
+
+def test_leftovers_are_stopped_only_once_and_only_when_enabled() -> None:
+    observation = seen(task(group="family:batch"))
+    assert decide_next_step(state(leftovers_stopped=True), observation, SETTINGS, NOW).action is DrainAction.WAIT
+    keep = DrainSettings("q", "d", "t", stop_leftover_tasks=False)
+    assert decide_next_step(state(), observation, keep, NOW).action is DrainAction.WAIT
+
+
+def test_a_spot_drain_without_lifecycle_action_ignores_the_lifecycle_state() -> None:
+    decision = decide_next_step(state(lifecycle_action=None), seen(lifecycle=None), SETTINGS, NOW)
+    assert decision.outcome is DrainOutcome.DRAINED
+
+
+_statuses = st.sampled_from(["PROVISIONING", "PENDING", "RUNNING", "DEACTIVATING", "STOPPING", "STOPPED"])
+_tasks = st.lists(
+    st.builds(
+        task,
+        last=_statuses,
+        desired=st.sampled_from(["RUNNING", "STOPPED"]),
+        group=st.sampled_from(["service:web", "service:agent", "family:batch"]),
+        n=st.integers(0, 10_000),
+    ),
+    max_size=30,
+)
+
+
+@given(tasks=_tasks, elapsed=st.floats(0, 8000), attempt=st.integers(0, 200), stopped=st.booleans())
+def test_no_decision_completes_a_host_that_still_has_a_live_task_unless_the_budget_is_spent(
+    tasks: list[TaskOnHost], elapsed: float, attempt: int, stopped: bool
+) -> None:
+    current = state(started_at=NOW, deadline=NOW + 3600, attempt=attempt, leftovers_stopped=stopped)
+    decision = decide_next_step(current, seen(*tasks, daemons=("agent",)), SETTINGS, NOW + elapsed)
+    live = [t for t in tasks if t.last_status != "STOPPED"]
+    if decision.action is DrainAction.COMPLETE:
+        assert not live or decision.outcome is DrainOutcome.BUDGET_EXCEEDED
+        assert live or decision.outcome is DrainOutcome.DRAINED
+    else:
+        assert live
+        assert 1 <= decision.wait_seconds <= SETTINGS.recheck_interval_seconds
+        assert NOW + elapsed + decision.wait_seconds <= current.deadline + 1
+        assert set(decision.tasks_to_stop) <= {t.arn for t in live if t.desired_status != "STOPPED"}

@@ -1,0 +1,146 @@
+"""Every trigger shape of the drain job becomes one typed command; anything else is rejected with a
+reason a human can act on."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fleetops.drain.parse import cluster_from_metadata, is_sqs_batch, parse_trigger
+from fleetops.errors import BadInputError
+from fleetops.models.drain import DrainRequest, DrainState, IgnoredEvent, TriggerSource
+
+EVENTS = Path(__file__).resolve().parents[2] / "events" / "drain"
+
+
+def sample(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())
+
+
+def sns_with(message: Any) -> dict[str, Any]:
+    event = sample("sns-terminate-lifecycle-notification.json")
+    event["Records"][0]["Sns"]["Message"] = message if isinstance(message, str) else json.dumps(message)
+    return event
+
+
+def test_the_eventbridge_and_sns_shapes_become_the_same_command() -> None:
+    [from_eventbridge] = parse_trigger(sample("eventbridge-terminate-lifecycle-action.json"))
+    [from_sns] = parse_trigger(sample("sns-terminate-lifecycle-notification.json"))
+    assert isinstance(from_eventbridge, DrainRequest) and isinstance(from_sns, DrainRequest)
+    assert from_eventbridge.source is TriggerSource.EVENTBRIDGE and from_sns.source is TriggerSource.SNS
+    assert from_eventbridge.lifecycle_action == from_sns.lifecycle_action
+    assert from_eventbridge.lifecycle_action is not None
+    assert from_eventbridge.lifecycle_action.token == "87654321-4321-4321-4321-210987654321"
+    assert from_eventbridge.cluster_hint == from_sns.cluster_hint == "prod"
+    assert from_eventbridge.idempotency_key == from_sns.idempotency_key
+
+
+def test_test_notifications_other_transitions_and_warm_pool_returns_are_ignored() -> None:
+    launching = sns_with(
+        {
+            **json.loads(sample("sns-terminate-lifecycle-notification.json")["Records"][0]["Sns"]["Message"]),
+            "LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+        }
+    )
+    launch_event = sample("eventbridge-terminate-lifecycle-action.json")
+    launch_event["detail-type"] = "EC2 Instance-launch Lifecycle Action"
+    for event in (
+        sample("sns-test-notification.json"),
+        launching,
+        launch_event,
+        sample("eventbridge-terminate-to-warm-pool.json"),
+    ):
+        [trigger] = parse_trigger(event)
+        assert isinstance(trigger, IgnoredEvent), event
+
+
+def test_a_spot_interruption_warning_drains_without_a_lifecycle_action() -> None:
+    [trigger] = parse_trigger(sample("eventbridge-spot-interruption-warning.json"))
+    assert isinstance(trigger, DrainRequest)
+    assert trigger.lifecycle_action is None and trigger.source is TriggerSource.SPOT_INTERRUPTION
+    assert trigger.idempotency_key == "spot:i-0123456789abcdef0"
+
+
+def test_the_cluster_comes_only_from_a_json_object_with_a_cluster_name() -> None:
+    assert cluster_from_metadata('{"cluster": "prod"}') == "prod"
+    for metadata in (None, "", "prod", '["prod"]', '{"cluster": 3}', '{"other": "x"}', "{not json"):
+        assert cluster_from_metadata(metadata) is None
+
+
+def _without(field: str) -> dict[str, Any]:
+    event = sample("eventbridge-terminate-lifecycle-action.json")
+    del event["detail"][field]
+    return event
+
+
+def _with_detail(**changes: Any) -> dict[str, Any]:
+    event = sample("eventbridge-terminate-lifecycle-action.json")
+    event["detail"].update(changes)
+    return event
+
+
+def _unknown_source() -> dict[str, Any]:
+    event = sample("eventbridge-terminate-lifecycle-action.json")
+    event["source"] = "aws.health"
+    return event
+
+
+def _detail_not_object() -> dict[str, Any]:
+    event = sample("eventbridge-terminate-lifecycle-action.json")
+    event["detail"] = "terminate please"
+    return event
+
+
+def _records_not_sns() -> dict[str, Any]:
+    event = copy.deepcopy(sample("sns-terminate-lifecycle-notification.json"))
+    event["Records"][0]["EventSource"] = "aws:kinesis"
+    return event
+
+
+BAD_INPUTS = {
+    "not a JSON object": (["a", "list"], "not a JSON object"),
+    "malformed JSON in the SNS message": (sns_with("{'LifecycleTransition': "), "not JSON"),
+    "SNS message that is not an object": (sns_with([1, 2]), "not a JSON object"),
+    "missing lifecycle action token": (_without("LifecycleActionToken"), "LifecycleActionToken"),
+    "missing group name": (_without("AutoScalingGroupName"), "AutoScalingGroupName"),
+    "missing transition": (_without("LifecycleTransition"), "LifecycleTransition"),
+    "instance id that is not an instance id": (_with_detail(EC2InstanceId="i-; rm -rf /"), "EC2InstanceId"),
+    "unknown EventBridge source": (_unknown_source(), "aws.health"),
+    "EventBridge detail that is not an object": (_detail_not_object(), "detail"),
+    "empty object": ({}, "unknown event shape"),
+    "records that are not SNS": (_records_not_sns(), "not all SNS"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_INPUTS)
+def test_bad_input_is_rejected_with_a_reason(name: str) -> None:
+    event, reason = BAD_INPUTS[name]
+    with pytest.raises(BadInputError, match=reason):
+        parse_trigger(event)
+
+
+def test_an_sqs_batch_is_told_apart_from_an_sns_delivery() -> None:
+    assert is_sqs_batch(sample("sqs-recheck.json"))
+    assert not is_sqs_batch(sample("sns-terminate-lifecycle-notification.json"))
+    assert not is_sqs_batch({"Records": []})
+
+
+def test_the_drain_state_survives_the_round_trip_through_the_recheck_message() -> None:
+    body = sample("sqs-recheck.json")["Records"][0]["body"]
+    state = DrainState.from_json(body)
+    assert state.attempt == 3 and state.tasks_at_start == 12
+    assert DrainState.from_json(state.to_json()) == state
+    assert state.next_attempt(leftovers_stopped=True).attempt == 4
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["", "not json", "[]", '{"version": 2}', '{"version": 1}', json.dumps({"version": 1, "cluster_arn": ""})],
+)
+def test_a_damaged_recheck_message_is_bad_input(body: str) -> None:
+    with pytest.raises(BadInputError):
+        DrainState.from_json(body)

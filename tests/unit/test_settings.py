@@ -1,0 +1,55 @@
+"""Configuration is read once, with safe defaults, and a wrong deployment says everything that is wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from fleetops.errors import ConfigurationError
+from fleetops.models.lifecycle import LifecycleResult
+from fleetops.settings import DrainSettings
+
+REQUIRED = {"RECHECK_QUEUE_URL": "q", "DEAD_LETTER_QUEUE_URL": "d", "IDEMPOTENCY_TABLE": "t"}
+
+
+def test_defaults_are_safe() -> None:
+    settings = DrainSettings.from_environment(REQUIRED)
+    assert settings.drain_budget_seconds == 3600
+    assert settings.recheck_interval_seconds == 60
+    assert settings.budget_exceeded_result is LifecycleResult.CONTINUE
+    assert settings.stop_leftover_tasks and not settings.notify_every_drain
+    assert settings.cluster_names == () and settings.notification_topic_arn == ""
+
+
+def test_cluster_names_are_a_comma_separated_list_and_blank_means_none() -> None:
+    assert DrainSettings.from_environment({**REQUIRED, "CLUSTER_NAMES": " prod, ,staging "}).cluster_names == (
+        "prod",
+        "staging",
+    )
+    assert DrainSettings.from_environment({**REQUIRED, "CLUSTER_NAMES": ""}).cluster_names == ()
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    environment = {
+        "RECHECK_QUEUE_URL": "q",
+        "RECHECK_INTERVAL_SECONDS": "2000",
+        "DRAIN_BUDGET_SECONDS": "soon",
+        "BUDGET_EXCEEDED_RESULT": "RETRY",
+        "STOP_LEFTOVER_TASKS": "maybe",
+    }
+    with pytest.raises(ConfigurationError) as error:
+        DrainSettings.from_environment(environment)
+    message = str(error.value)
+    for problem in (
+        "DEAD_LETTER_QUEUE_URL is required",
+        "IDEMPOTENCY_TABLE is required",
+        "RECHECK_INTERVAL_SECONDS must be between 10 and 900",
+        "DRAIN_BUDGET_SECONDS must be a whole number",
+        "BUDGET_EXCEEDED_RESULT must be one of CONTINUE, ABANDON",
+        "STOP_LEFTOVER_TASKS must be true or false",
+    ):
+        assert problem in message
+
+
+def test_the_recheck_cap_covers_the_budget_twice_over() -> None:
+    settings = DrainSettings.from_environment({**REQUIRED, "DRAIN_BUDGET_SECONDS": "600"})
+    assert settings.max_rechecks == 2 * 10 + 10
