@@ -45,6 +45,7 @@ class SimulatedCluster:
     container_instances: dict[str, str] = field(default_factory=dict)  # ec2 id -> ARN
     lost_tasks: dict[str, int] = field(default_factory=dict)  # ec2 id -> tasks alive at termination
     daemon_services: set[str] = field(default_factory=set)
+    timeline: list[tuple[float, str]] = field(default_factory=list)  # what the scheduler did, and when
     _stopping: list[_Stopping] = field(default_factory=list)
     _task_definition: str = ""
 
@@ -161,18 +162,24 @@ class SimulatedCluster:
                 task.desired_status = "STOPPED"
                 task.status = "DEACTIVATING"  # deregistering from the load balancer
                 self._stopping.append(_Stopping(task, self.clock() + self.deregistration_delay))
-                self._place_replacement(task.group, avoid=instance_id)
+                placed_on = self._place_replacement(task.group, avoid=instance_id)
+                self._note(
+                    f"ECS scheduler: {task.group} task on {instance_id} DEACTIVATING "
+                    f"(deregistration delay {self.deregistration_delay} s); replacement "
+                    + (f"RUNNING on {placed_on}" if placed_on else "cannot be placed: RESOURCE:CPU")
+                )
         still: list[_Stopping] = []
         for item in self._stopping:
             if self.clock() >= item.stops_at:
                 self._stop(item.task)
+                self._note(f"ECS scheduler: {item.task.group} task STOPPED")
             else:
                 if item.task.last_status == "DEACTIVATING" and self.clock() >= item.stops_at - 5:
                     item.task.status = "STOPPING"
                 still.append(item)
         self._stopping = still
 
-    def _place_replacement(self, group: str, *, avoid: str) -> None:
+    def _place_replacement(self, group: str, *, avoid: str) -> str | None:
         for instance_id in self.container_instances:
             ci = self.container_instance(instance_id)
             if instance_id == avoid or ci.status != "ACTIVE":
@@ -180,7 +187,11 @@ class SimulatedCluster:
             remaining = {r["name"]: r["integerValue"] for r in ci.remaining_resources}
             if remaining["CPU"] >= 256 and remaining["MEMORY"] >= 512:
                 self.start_tasks(instance_id, 1, group=group)
-                return
+                return instance_id
+        return None
+
+    def _note(self, text: str) -> None:
+        self.timeline.append((self.clock(), text))
 
     def _stop(self, task: Task) -> None:
         if task.last_status == "STOPPED":
@@ -192,6 +203,7 @@ class SimulatedCluster:
             return
         alive = self.tasks_on(instance_id)
         self.lost_tasks[instance_id] = len(alive)
+        self._note(f"EC2: {instance_id} terminated with {len(alive)} task(s) still on it")
         for task in alive:
             self._stop(task)
         ci = self.container_instance(instance_id)
