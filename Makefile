@@ -2,7 +2,8 @@
 # lock files under requirements/ (uv; SAM CLI in a virtualenv of its own).
 SHELL := /bin/bash
 PYTHON313 ?= $(shell (pyenv prefix 3.13.0 2>/dev/null || dirname $$(dirname $$(command -v python3.13))) | head -1)/bin/python3.13
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv, pinned, in a small virtualenv of its own (no global install needed).
+UV := .tools/bin/uv
 export AWS_DEFAULT_REGION ?= us-east-1
 export PYTHONDONTWRITEBYTECODE := 1
 export SAM_CLI_TELEMETRY := 0
@@ -11,8 +12,9 @@ export SAM_CLI_TELEMETRY := 0
 
 install: .venv/.installed .venv-sam/.installed
 
-$(UV):
-	python3 -m pip install -q --user -r requirements/bootstrap.txt
+$(UV): requirements/bootstrap.txt
+	python3 -m venv .tools
+	.tools/bin/python -m pip install -q --disable-pip-version-check -r requirements/bootstrap.txt
 
 .venv/.installed: requirements/dev.lock | $(UV)
 	$(UV) venv -q --allow-existing --python "$(PYTHON313)" .venv
@@ -51,4 +53,4 @@ benchmark: .venv/.installed build
 	.venv/bin/python scripts/benchmark.py
 
 clean:
-	rm -rf .venv .venv-sam .aws-sam
+	rm -rf .tools .venv .venv-sam .aws-sam
