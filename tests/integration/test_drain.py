@@ -6,6 +6,7 @@ Each test reads like a runbook entry: what happens to a host, what the suite doe
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
@@ -16,6 +17,8 @@ from moto.ecs.responses import EC2ContainerServiceResponse
 from fleetops.errors import ConfigurationError
 from tests.support.functions import load_handler
 from tests.support.world import DrainWorld
+
+EVENTS = Path(__file__).resolve().parents[2] / "events" / "drain"
 
 
 def busy_host(world: DrainWorld, tasks: int = 6) -> str:
@@ -90,7 +93,7 @@ def test_a_host_whose_agent_is_disconnected_is_released_at_once_and_announced(wo
 
 def test_a_test_notification_is_acknowledged_and_touches_nothing(world: DrainWorld) -> None:
     world.api.reset()
-    event = json.loads(open("events/drain/sns-test-notification.json").read())
+    event = json.loads((EVENTS / "sns-test-notification.json").read_text())
     assert world.invoke(event)["results"][0]["status"] == "ignored"
     assert world.api.total(service="ecs") == world.api.total(service="autoscaling") == 0
 
@@ -271,7 +274,7 @@ def test_throttling_is_retried_and_never_mistaken_for_an_empty_host(aws: None) -
 
 def test_a_spot_interruption_warning_sets_the_host_draining_and_says_so(world: DrainWorld) -> None:
     host = busy_host(world, 2)
-    event = json.loads(open("events/drain/eventbridge-spot-interruption-warning.json").read())
+    event = json.loads((EVENTS / "eventbridge-spot-interruption-warning.json").read_text())
     event["detail"]["instance-id"] = host
     result = world.invoke(event)
     assert result["results"][0]["outcome"] == "spot-draining"
@@ -282,5 +285,5 @@ def test_a_spot_interruption_warning_sets_the_host_draining_and_says_so(world: D
 
 
 def test_a_wrong_deployment_fails_at_cold_start_and_says_what_is_wrong() -> None:
-    with pytest.raises(ConfigurationError, match="RECHECK_QUEUE_URL is required.*IDEMPOTENCY_TABLE is required"):
+    with pytest.raises(ConfigurationError, match=r"RECHECK_QUEUE_URL is required.*IDEMPOTENCY_TABLE is required"):
         load_handler("drain", {"RECHECK_QUEUE_URL": "", "DEAD_LETTER_QUEUE_URL": "d", "IDEMPOTENCY_TABLE": ""})
