@@ -5,7 +5,6 @@ PYTHON313 ?= $(shell (pyenv prefix 3.13.0 2>/dev/null || dirname $$(dirname $$(c
 # uv, pinned, in a small virtualenv of its own (no global install needed).
 UV := .tools/bin/uv
 export AWS_DEFAULT_REGION ?= us-east-1
-export PYTHONDONTWRITEBYTECODE := 1
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: install demo test lint typecheck template unit build benchmark clean

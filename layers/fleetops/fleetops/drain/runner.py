@@ -21,7 +21,7 @@ from fleetops.models.drain import (
     DrainStepReport,
     HostObservation,
 )
-from fleetops.models.ecs import ContainerInstance, TaskOnHost
+from fleetops.models.ecs import ContainerInstance
 from fleetops.models.lifecycle import TERMINATING_WAIT, LifecycleAction
 from fleetops.settings import DrainSettings
 
@@ -103,10 +103,8 @@ class DrainRunner:
         """One cycle of the durable wait: still ours? heartbeat, look at the tasks, decide."""
         now = self._clock()
         lifecycle_state = self._autoscaling.lifecycle_state(state.ec2_instance_id) if state.lifecycle_action else None
-        if state.lifecycle_action is not None and lifecycle_state != TERMINATING_WAIT:
-            tasks: list[TaskOnHost] = []  # not ours any more: no need to look at the tasks
-        else:
-            tasks = self._ecs.tasks_on_host(state.cluster_arn, state.container_instance_arn)
+        # Looked at even when the action is no longer ours: the alert then says what was left behind.
+        tasks = self._ecs.tasks_on_host(state.cluster_arn, state.container_instance_arn)
         observation = HostObservation(lifecycle_state, tuple(tasks), frozenset(state.daemon_services))
         return self._step(state, observation, now, heartbeat=True)
 
