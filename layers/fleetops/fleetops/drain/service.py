@@ -51,7 +51,7 @@ class DrainService:
         self._notifier = Notifier(
             self.clients.sns if settings.notification_topic_arn else None, settings.notification_topic_arn
         )
-        self._idempotency = Idempotency(settings.idempotency_table, session)
+        self._idempotency = Idempotency(settings.idempotency_table, self.clients.session)
         self._start_once = self._idempotency.once(self._start)
         self._recheck_once = self._idempotency.once(self._recheck)
         self._batch = BatchProcessor(event_type=EventType.SQS)
