@@ -25,13 +25,11 @@ def decide_start(container_instance: ContainerInstance | None) -> StartDecision:
     if container_instance is None:
         return StartDecision(
             set_draining=False,
-            container_instance=None,
             complete_now=_complete(DrainOutcome.NOT_IN_ECS, "the instance is not registered with ECS"),
         )
     if container_instance.status in _GONE_STATUSES:
         return StartDecision(
             set_draining=False,
-            container_instance=container_instance,
             complete_now=_complete(
                 DrainOutcome.NOT_IN_ECS,
                 f"the container instance is {container_instance.status}: no task can run on it",
@@ -41,7 +39,6 @@ def decide_start(container_instance: ContainerInstance | None) -> StartDecision:
         # With the agent gone, ECS cannot stop or move the tasks: waiting only delays the inevitable.
         return StartDecision(
             set_draining=False,
-            container_instance=container_instance,
             complete_now=_complete(
                 DrainOutcome.AGENT_DISCONNECTED,
                 "the ECS agent is disconnected: its tasks cannot be drained",
@@ -49,7 +46,6 @@ def decide_start(container_instance: ContainerInstance | None) -> StartDecision:
         )
     return StartDecision(
         set_draining=container_instance.status == "ACTIVE",
-        container_instance=container_instance,
         complete_now=None,
     )
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from aws_lambda_powertools import Logger
-
 from fleetops.aws.autoscaling import AutoScalingAdapter
 from fleetops.aws.ecs import ClusterNotFoundError, EcsAdapter
 from fleetops.aws.messaging import DelayedQueue
@@ -23,9 +21,8 @@ from fleetops.models.drain import (
 )
 from fleetops.models.ecs import ContainerInstance
 from fleetops.models.lifecycle import TERMINATING_WAIT, LifecycleAction
+from fleetops.observability import logger
 from fleetops.settings import DrainSettings
-
-logger = Logger(child=True)
 
 STOP_REASON = "ecs-fleet-ops: host is draining for termination"
 

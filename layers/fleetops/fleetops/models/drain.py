@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from fleetops.errors import BadInputError
-from fleetops.models.ecs import ContainerInstance, TaskOnHost
+from fleetops.models.ecs import TaskOnHost
 from fleetops.models.lifecycle import LifecycleAction, LifecycleResult
 
 
@@ -186,7 +186,6 @@ class StartDecision:
 
     set_draining: bool
     complete_now: DrainDecision | None
-    container_instance: ContainerInstance | None
 
 
 @dataclass(frozen=True, slots=True)
