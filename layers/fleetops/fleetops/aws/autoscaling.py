@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from fleetops.aws.clients import error_code, error_message
+from fleetops.aws.clients import batched, error_code, error_message
 from fleetops.errors import LifecycleActionGoneError
 from fleetops.models.lifecycle import LifecycleAction, LifecycleResult
+from fleetops.models.scale import GroupStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_autoscaling import AutoScalingClient
@@ -43,6 +44,48 @@ class AutoScalingAdapter:
                 InstanceId=action.ec2_instance_id,
                 LifecycleActionResult=result.value,
             )
+
+    # -- capacity (the scale job) ---------------------------------------------------------------
+    def groups_of(self, ec2_instance_ids: list[str]) -> dict[str, str]:
+        """EC2 instance id -> its Auto Scaling group, for the instances that are in one."""
+        groups: dict[str, str] = {}
+        # DescribeAutoScalingInstances takes at most 50 instance ids per call.
+        for batch in batched(ec2_instance_ids, 50):
+            for item in self._client.describe_auto_scaling_instances(InstanceIds=batch)["AutoScalingInstances"]:
+                groups[item["InstanceId"]] = item["AutoScalingGroupName"]
+        return groups
+
+    def group(self, name: str) -> tuple[GroupStatus, dict[str, tuple[str, bool]]] | None:
+        """The group's bounds and desired capacity, and each instance's (lifecycle state, protected)."""
+        found = self._client.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"]
+        if not found:
+            return None
+        group = found[0]
+        instances: dict[str, tuple[str, bool]] = {
+            item["InstanceId"]: (item.get("LifecycleState", ""), bool(item.get("ProtectedFromScaleIn", False)))
+            for item in group.get("Instances", [])
+        }
+        status = GroupStatus(
+            name=group["AutoScalingGroupName"],
+            minimum=int(group["MinSize"]),
+            maximum=int(group["MaxSize"]),
+            desired=int(group["DesiredCapacity"]),
+        )
+        return status, instances
+
+    def set_desired_capacity(self, group_name: str, capacity: int) -> None:
+        # HonorCooldown=False: the scale job keeps its own cooldowns; the group's default cooldown
+        # would otherwise silently refuse a scale-out the job has already decided on.
+        self._client.set_desired_capacity(
+            AutoScalingGroupName=group_name, DesiredCapacity=capacity, HonorCooldown=False
+        )
+
+    def terminate_through_group(self, ec2_instance_id: str) -> None:
+        """Terminate one instance and lower the desired capacity with it, so the group does not
+        replace it; the group's termination lifecycle hook runs first (and with it the drain)."""
+        self._client.terminate_instance_in_auto_scaling_group(
+            InstanceId=ec2_instance_id, ShouldDecrementDesiredCapacity=True
+        )
 
 
 @contextmanager

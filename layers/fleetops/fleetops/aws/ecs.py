@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from fleetops.aws.clients import batched, error_code
-from fleetops.models.ecs import ContainerInstance, TaskOnHost
+from fleetops.models.ecs import (
+    SERVICE_GROUP_PREFIX,
+    ContainerInstance,
+    EcsService,
+    ServiceDeployment,
+    ServiceTask,
+    TaskContainer,
+    TaskOnHost,
+)
+from fleetops.models.scale import Host, PlacedTask, Resources, ServicesOverview
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -16,6 +25,8 @@ if TYPE_CHECKING:
 # ListTasks and ListContainerInstances return at most 100 per page.
 DESCRIBE_TASKS_BATCH = 100
 DESCRIBE_SERVICES_BATCH = 10
+# Where the service-deployment APIs are missing or not allowed, the verify job falls back to UpdateService.
+_NO_SERVICE_DEPLOYMENT_API = ("InvalidParameterException", "UnsupportedFeatureException", "AccessDeniedException")
 
 
 class ClusterNotFoundError(Exception):
@@ -115,6 +126,233 @@ class EcsAdapter:
     def stop_task(self, cluster: str, task_arn: str, reason: str) -> None:
         self._client.stop_task(cluster=cluster, task=task_arn, reason=reason[:255])
 
+    # -- services and deployments (the verify job) -----------------------------------------------
+    def describe_service(self, cluster: str, service: str) -> EcsService | None:
+        """The service as DescribeServices sees it; None when it does not exist or is INACTIVE."""
+        try:
+            found = self._client.describe_services(cluster=cluster, services=[service])["services"]
+        except ClientError as error:
+            if error_code(error) == "ClusterNotFoundException":
+                raise ClusterNotFoundError(cluster) from error
+            raise
+        for item in found:
+            if item.get("status") == "ACTIVE":
+                return _service(item)
+        return None
+
+    def service_tasks(self, cluster: str, service: str) -> list[ServiceTask]:
+        """Every task of the service that ECS wants running: every ListTasks page, described 100 at a time.
+
+        The ``group`` filter guards against a ListTasks that ignored ``serviceName``: a service's
+        tasks are always in group ``service:<name>``.
+        """
+        name = service.rsplit("/", 1)[-1]
+        pages = self._client.get_paginator("list_tasks").paginate(
+            cluster=cluster, serviceName=name, desiredStatus="RUNNING"
+        )
+        arns = list(dict.fromkeys(arn for page in pages for arn in page["taskArns"]))
+        tasks: list[ServiceTask] = []
+        for batch in batched(arns, DESCRIBE_TASKS_BATCH):
+            for task in self._client.describe_tasks(cluster=cluster, tasks=batch)["tasks"]:
+                if task.get("group") != f"{SERVICE_GROUP_PREFIX}{name}":
+                    continue
+                tasks.append(
+                    ServiceTask(
+                        arn=task["taskArn"],
+                        task_definition=task.get("taskDefinitionArn", ""),
+                        last_status=task.get("lastStatus", "UNKNOWN"),
+                        desired_status=task.get("desiredStatus", "UNKNOWN"),
+                        health_status=task.get("healthStatus", "UNKNOWN"),
+                        containers=tuple(
+                            TaskContainer(
+                                name=c.get("name", ""),
+                                image=c.get("image", ""),
+                                image_digest=c.get("imageDigest", ""),
+                                health_status=c.get("healthStatus", "UNKNOWN"),
+                                last_status=c.get("lastStatus", "UNKNOWN"),
+                            )
+                            for c in task.get("containers", [])
+                        ),
+                    )
+                )
+        return tasks
+
+    def health_checked_containers(self, task_definition: str) -> frozenset[str]:
+        """Names of the containers whose definition has a health check (only those report HEALTHY)."""
+        definition = self._client.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
+        return frozenset(
+            c["name"] for c in definition.get("containerDefinitions", []) if c.get("healthCheck", {}).get("command")
+        )
+
+    def roll_service_to(self, cluster: str, service: str, task_definition: str) -> str | None:
+        """UpdateService back to ``task_definition``; returns the new PRIMARY deployment's id."""
+        updated = self._client.update_service(cluster=cluster, service=service, taskDefinition=task_definition)
+        primary = next((d for d in updated["service"].get("deployments", []) if d.get("status") == "PRIMARY"), None)
+        return primary["id"] if primary else None
+
+    def in_progress_service_deployment(self, cluster: str, service: str) -> str | None:
+        """The ARN of the service's in-progress service deployment, if the API knows one.
+
+        ListServiceDeployments is recent; where it is not available the caller falls back to UpdateService.
+        """
+        try:
+            found = self._client.list_service_deployments(cluster=cluster, service=service, status=["IN_PROGRESS"])
+        except ClientError as error:
+            if error_code(error) in _NO_SERVICE_DEPLOYMENT_API:
+                return None
+            raise
+        deployments = found.get("serviceDeployments", [])
+        return deployments[0]["serviceDeploymentArn"] if deployments else None
+
+    def stop_service_deployment_with_rollback(self, service_deployment_arn: str) -> None:
+        """ECS's own rollback: stop the deployment and return to the last completed service revision."""
+        self._client.stop_service_deployment(serviceDeploymentArn=service_deployment_arn, stopType="ROLLBACK")
+
+    def find_service_cluster(self, service: str, clusters: list[str]) -> str | None:
+        """The cluster holding ``service`` (an old short ARN names none): the first with it ACTIVE."""
+        for cluster in clusters:
+            try:
+                if self.describe_service(cluster, service) is not None:
+                    return cluster
+            except ClusterNotFoundError:
+                continue
+        return None
+
+    # -- capacity: hosts, task sizes, services (the scale job) ---------------------------------
+    def cluster_hosts(self, cluster: str) -> list[Host]:
+        """Every registered container instance (ACTIVE, DRAINING, ...) with its registered and remaining
+        CPU and memory.
+
+        Auto Scaling's view (lifecycle state, scale-in protection) is added by the caller.
+        """
+        try:
+            # Without a status filter ListContainerInstances lists every status but INACTIVE: one
+            # listing covers ACTIVE, DRAINING and REGISTERING hosts.
+            arns = [
+                arn
+                for page in self._client.get_paginator("list_container_instances").paginate(cluster=cluster)
+                for arn in page["containerInstanceArns"]
+            ]
+            hosts: list[Host] = []
+            # DescribeContainerInstances takes at most 100 container instances per call.
+            for batch in batched(arns, DESCRIBE_TASKS_BATCH):
+                for item in self._client.describe_container_instances(cluster=cluster, containerInstances=batch)[
+                    "containerInstances"
+                ]:
+                    if item.get("status") in ("INACTIVE", "DEREGISTERING", "REGISTRATION_FAILED"):
+                        continue  # gone, going, or never there: it holds no task and takes none
+                    hosts.append(
+                        Host(
+                            ec2_instance_id=item.get("ec2InstanceId", ""),
+                            container_instance_arn=item["containerInstanceArn"],
+                            # A host whose agent is gone cannot take tasks, whatever its status says.
+                            ecs_status=item.get("status", "") if item.get("agentConnected", False) else "DISCONNECTED",
+                            registered=_resources(item.get("registeredResources", [])),
+                            remaining=_resources(item.get("remainingResources", [])),
+                            used_ports=_ports(item.get("remainingResources", [])),
+                            tasks=int(item.get("runningTasksCount", 0)) + int(item.get("pendingTasksCount", 0)),
+                        )
+                    )
+        except ClientError as error:
+            if error_code(error) == "ClusterNotFoundException":
+                raise ClusterNotFoundError(cluster) from error
+            raise
+        return hosts
+
+    def sized_tasks_on_host(self, cluster: str, container_instance_arn: str) -> list[PlacedTask]:
+        """The tasks ECS wants running on a host, with the CPU and memory reserved for each."""
+        pages = self._client.get_paginator("list_tasks").paginate(
+            cluster=cluster, containerInstance=container_instance_arn, desiredStatus="RUNNING"
+        )
+        arns = list(dict.fromkeys(arn for page in pages for arn in page["taskArns"]))
+        tasks: list[PlacedTask] = []
+        for batch in batched(arns, DESCRIBE_TASKS_BATCH):
+            for task in self._client.describe_tasks(cluster=cluster, tasks=batch)["tasks"]:
+                if task.get("lastStatus") == "STOPPED":
+                    continue
+                definition = task["taskDefinitionArn"]
+                tasks.append(
+                    PlacedTask(
+                        arn=task["taskArn"],
+                        group=task.get("group", ""),
+                        size=self.task_size(definition),
+                        host_ports=self.task_host_ports(definition),
+                    )
+                )
+        return tasks
+
+    def task_size(self, task_definition: str) -> Resources:
+        """CPU and memory ECS reserves for one task on EC2: the task-level values when set, else the
+        sum of the containers' (memoryReservation, else memory). A revision never changes, so the
+        answer is kept for the life of the execution environment."""
+        return self._task_shape(task_definition)[0]
+
+    def task_host_ports(self, task_definition: str) -> frozenset[int]:
+        """Static TCP host ports of one task: two tasks with one of them never share a host.
+
+        Bridge mode: the non-zero hostPorts (0 or none is a dynamic port). Host mode: every
+        container port. awsvpc: none (each task has its own network interface).
+        """
+        return self._task_shape(task_definition)[1]
+
+    def _task_shape(self, task_definition: str) -> tuple[Resources, frozenset[int]]:
+        # Kept on this adapter (one per cold start), not module-wide: a test's fresh account may reuse an ARN.
+        cache: dict[str, tuple[Resources, frozenset[int]]] = self.__dict__.setdefault("_task_shapes", {})
+        if task_definition not in cache:
+            definition = self._client.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
+            containers = definition.get("containerDefinitions", [])
+            cpu = definition.get("cpu") or sum(int(c.get("cpu", 0)) for c in containers)
+            memory = definition.get("memory") or sum(
+                int(c.get("memoryReservation") or c.get("memory") or 0) for c in containers
+            )
+            mode = definition.get("networkMode", "bridge")
+            ports = frozenset(
+                int(mapping.get("hostPort") or (mapping.get("containerPort", 0) if mode == "host" else 0))
+                for container in containers
+                for mapping in container.get("portMappings", [])
+                if mode in ("bridge", "host") and mapping.get("protocol", "tcp") == "tcp"
+            )
+            cache[task_definition] = (Resources(int(cpu), int(memory)), ports - {0})
+        return cache[task_definition]
+
+    def services_overview(self, cluster: str) -> ServicesOverview:
+        """Daemon services (and their task definitions) and services being deployed, of the cluster."""
+        pages = self._client.get_paginator("list_services").paginate(cluster=cluster)
+        names = sorted(arn.rsplit("/", 1)[-1] for page in pages for arn in page["serviceArns"])
+        daemons: dict[str, str] = {}
+        deploying: list[str] = []
+        for batch in batched(names, DESCRIBE_SERVICES_BATCH):
+            for item in self._client.describe_services(cluster=cluster, services=batch)["services"]:
+                if item.get("status") != "ACTIVE":
+                    continue
+                if item.get("schedulingStrategy") == "DAEMON":
+                    daemons[item["serviceName"]] = item.get("taskDefinition", "")
+                elif deployment_in_progress(_service(item)):
+                    deploying.append(item["serviceName"])
+        return ServicesOverview(
+            daemons=frozenset(daemons),
+            deploying=tuple(deploying),
+            daemon_task_definitions=tuple(sorted({td for td in daemons.values() if td})),
+        )
+
+    def managed_capacity_provider(self, cluster: str, group_name: str) -> str | None:
+        """The cluster's capacity provider that scales ``group_name`` with managed scaling, if any."""
+        clusters = self._client.describe_clusters(clusters=[cluster])["clusters"]
+        names = [name for item in clusters for name in item.get("capacityProviders", [])]
+        if not names:
+            return None
+        providers = self._client.describe_capacity_providers(capacityProviders=names)["capacityProviders"]
+        for provider in providers:
+            group = provider.get("autoScalingGroupProvider", {})
+            arn = group.get("autoScalingGroupArn", "")
+            managed = group.get("managedScaling", {}).get("status") == "ENABLED"
+            if managed and (arn == group_name or arn.endswith(f"autoScalingGroupName/{group_name}")):
+                return f"capacity provider {provider['name']} (managed scaling)"
+        return None
+
+    def set_desired_count(self, cluster: str, service: str, count: int) -> None:
+        self._client.update_service(cluster=cluster, service=service, desiredCount=count)
+
 
 def _cluster_arn(container_instance_arn: str, cluster: str) -> str:
     """The cluster ARN, from the new-format container instance ARN or the name we asked for."""
@@ -122,3 +360,58 @@ def _cluster_arn(container_instance_arn: str, cluster: str) -> str:
         return cluster
     prefix, _, resource = container_instance_arn.partition(":container-instance/")
     return f"{prefix}:cluster/{cluster}" if resource else cluster
+
+
+def _service(item: Any) -> EcsService:
+    return EcsService(
+        arn=item["serviceArn"],
+        cluster_arn=item.get("clusterArn", ""),
+        name=item["serviceName"],
+        status=item.get("status", ""),
+        desired_count=int(item.get("desiredCount", 0)),
+        running_count=int(item.get("runningCount", 0)),
+        pending_count=int(item.get("pendingCount", 0)),
+        task_definition=item.get("taskDefinition", ""),
+        deployments=tuple(
+            ServiceDeployment(
+                id=d.get("id", ""),
+                status=d.get("status", ""),
+                task_definition=d.get("taskDefinition", ""),
+                rollout_state=d.get("rolloutState", ""),
+                rollout_state_reason=d.get("rolloutStateReason", ""),
+                desired_count=int(d.get("desiredCount", 0)),
+                running_count=int(d.get("runningCount", 0)),
+                pending_count=int(d.get("pendingCount", 0)),
+                failed_tasks=int(d.get("failedTasks", 0)),
+            )
+            for d in item.get("deployments", [])
+        ),
+        target_group_arns=tuple(
+            dict.fromkeys(lb["targetGroupArn"] for lb in item.get("loadBalancers", []) if lb.get("targetGroupArn"))
+        ),
+        deployment_controller=item.get("deploymentController", {}).get("type", "ECS"),
+        circuit_breaker_rollback=bool(
+            item.get("deploymentConfiguration", {}).get("deploymentCircuitBreaker", {}).get("rollback", False)
+        ),
+    )
+
+
+def _ports(items: Any) -> frozenset[int]:
+    """remainingResources' PORTS lists the TCP ports already taken on the host."""
+    for item in items:
+        if item.get("name") == "PORTS":
+            return frozenset(int(port) for port in item.get("stringSetValue", []) if str(port).isdigit())
+    return frozenset()
+
+
+def _resources(items: Any) -> Resources:
+    values = {item.get("name"): int(item.get("integerValue", 0)) for item in items}
+    return Resources(cpu=values.get("CPU", 0), memory=values.get("MEMORY", 0))
+
+
+def deployment_in_progress(service: EcsService) -> bool:
+    """A deployment is in progress while an older deployment still has tasks or the newest one has
+    not reached steady state (rolloutState, ECS deployment controller only)."""
+    return len([d for d in service.deployments if d.status in ("PRIMARY", "ACTIVE")]) > 1 or any(
+        d.status == "PRIMARY" and d.rollout_state == "IN_PROGRESS" for d in service.deployments
+    )

@@ -44,3 +44,60 @@ class TaskOnHost:
         if self.group.startswith(SERVICE_GROUP_PREFIX):
             return self.group[len(SERVICE_GROUP_PREFIX) :]
         return None
+
+
+# -- services and their deployments (the verify job) ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceDeployment:
+    """One entry of DescribeServices' ``deployments``: PRIMARY is the newest, ACTIVE ones are draining."""
+
+    id: str
+    status: str  # PRIMARY | ACTIVE | INACTIVE
+    task_definition: str
+    rollout_state: str  # IN_PROGRESS | COMPLETED | FAILED ("" for CODE_DEPLOY/EXTERNAL controllers)
+    rollout_state_reason: str
+    desired_count: int
+    running_count: int
+    pending_count: int
+    failed_tasks: int
+
+
+@dataclass(frozen=True, slots=True)
+class EcsService:
+    arn: str
+    cluster_arn: str
+    name: str
+    status: str
+    desired_count: int
+    running_count: int
+    pending_count: int
+    task_definition: str
+    deployments: tuple[ServiceDeployment, ...]
+    target_group_arns: tuple[str, ...]
+    deployment_controller: str = "ECS"
+    circuit_breaker_rollback: bool = False  # ECS rolls a failed deployment back by itself
+
+    @property
+    def primary(self) -> ServiceDeployment | None:
+        return next((d for d in self.deployments if d.status == "PRIMARY"), None)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskContainer:
+    name: str
+    image: str
+    image_digest: str
+    health_status: str  # HEALTHY | UNHEALTHY | UNKNOWN (UNKNOWN also when no health check is defined)
+    last_status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceTask:
+    arn: str
+    task_definition: str
+    last_status: str
+    desired_status: str
+    health_status: str
+    containers: tuple[TaskContainer, ...]

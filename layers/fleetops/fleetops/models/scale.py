@@ -1,0 +1,363 @@
+"""The scale job's command (an alarm transition), its rules, what it observes, and its decisions."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from fleetops.errors import BadInputError
+
+# ------------------------------------------------------------------------------------------------
+# The command: one CloudWatch alarm transition, whatever shape the trigger had.
+
+
+class AlarmState(StrEnum):
+    OK = "OK"
+    ALARM = "ALARM"
+    INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
+
+
+class AlarmSource(StrEnum):
+    EVENTBRIDGE = "eventbridge"
+    SNS = "sns"
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmTransition:
+    """An alarm changed state. Fields CloudWatch does not send in a given shape are None."""
+
+    alarm_name: str
+    new_state: AlarmState
+    old_state: AlarmState | None
+    changed_at: float  # epoch seconds of the new state
+    reason: str
+    source: AlarmSource
+    dimensions: tuple[tuple[str, str], ...] = ()
+    metric_name: str | None = None  # None for a metric-math alarm
+    namespace: str | None = None
+    metric_math: bool = False
+    threshold: float | None = None
+    comparison: str | None = None  # SNS carries it; EventBridge does not (DescribeAlarms does)
+    latest_value: float | None = None
+    follow_up: int = 0  # 0: the transition itself; n: the n-th re-evaluation of an alarm still in ALARM
+
+    def dimension(self, name: str) -> str | None:
+        return next((value for key, value in self.dimensions if key == name), None)
+
+    @property
+    def idempotency_key(self) -> str:
+        # One decision per transition. EventBridge and SNS carry the same state timestamp, so the
+        # same transition delivered both ways is still one decision; each follow-up is one more.
+        key = f"alarm:{self.alarm_name}:{self.new_state.value}:{round(self.changed_at * 1000)}"
+        return f"{key}:follow-up:{self.follow_up}" if self.follow_up else key
+
+    def to_json(self) -> str:
+        """The follow-up message: everything needed to decide again, without the original event."""
+        return json.dumps({"version": FOLLOW_UP_VERSION, **asdict(self)}, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, body: str) -> AlarmTransition:
+        try:
+            raw: Any = json.loads(body)
+            if not isinstance(raw, dict) or raw.pop("version", None) != FOLLOW_UP_VERSION:
+                raise ValueError(f"not a version {FOLLOW_UP_VERSION} follow-up")
+            return cls(
+                alarm_name=str(raw["alarm_name"]),
+                new_state=AlarmState(raw["new_state"]),
+                old_state=AlarmState(raw["old_state"]) if raw.get("old_state") else None,
+                changed_at=float(raw["changed_at"]),
+                reason=str(raw.get("reason", "")),
+                source=AlarmSource(raw["source"]),
+                dimensions=tuple((str(k), str(v)) for k, v in raw.get("dimensions", [])),
+                metric_name=raw.get("metric_name"),
+                namespace=raw.get("namespace"),
+                metric_math=bool(raw.get("metric_math", False)),
+                threshold=None if raw.get("threshold") is None else float(raw["threshold"]),
+                comparison=raw.get("comparison"),
+                latest_value=None if raw.get("latest_value") is None else float(raw["latest_value"]),
+                follow_up=int(raw["follow_up"]),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise BadInputError(f"the follow-up message is malformed: {error}") from error
+
+
+FOLLOW_UP_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmDetails:
+    """The alarm as DescribeAlarms shows it now: the source of "is it still in ALARM?"."""
+
+    name: str
+    state: AlarmState
+    comparison: str | None
+    threshold: float | None
+    metric_name: str | None
+    period_seconds: int | None
+    evaluation_periods: int | None
+    dimensions: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def breach_seconds(self) -> int | None:
+        if self.period_seconds is None or self.evaluation_periods is None:
+            return None
+        return self.period_seconds * self.evaluation_periods
+
+
+# ------------------------------------------------------------------------------------------------
+# Rules: which alarm scales what, by how much, within which bounds.
+
+
+class TargetKind(StrEnum):
+    SERVICE = "service"
+    CLUSTER = "cluster"
+
+
+class Direction(StrEnum):
+    OUT = "out"
+    IN = "in"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """How far one decision moves: an absolute count or a percentage of the current size."""
+
+    amount: int  # > 0
+    percent: bool
+    direction: Direction
+
+    def delta(self, current: int) -> int:
+        # Like Auto Scaling's PercentChangeInCapacity, a percentage moves at least one unit.
+        if self.percent:
+            return max(1, math.floor(current * self.amount / 100))
+        return self.amount
+
+    def target(self, current: int) -> int:
+        change = self.delta(current)
+        return current + change if self.direction is Direction.OUT else current - change
+
+    def __str__(self) -> str:
+        sign = "+" if self.direction is Direction.OUT else "-"
+        return f"{sign}{self.amount}{'%' if self.percent else ''}"
+
+
+def cluster_target_key(cluster: str) -> str:
+    return f"cluster:{cluster}"
+
+
+@dataclass(frozen=True, slots=True)
+class ScalingRule:
+    alarm_name: str
+    kind: TargetKind
+    cluster: str
+    step: Step
+    cooldown_seconds: int
+    service: str | None = None  # required for a service rule
+    auto_scaling_group: str | None = None  # None: found from the cluster's hosts
+    minimum: int | None = None  # None: the group's own MinSize (cluster rules)
+    maximum: int | None = None  # None: the group's own MaxSize (cluster rules)
+    derived: bool = False  # made from the alarm's dimensions, not declared
+
+    @property
+    def direction(self) -> Direction:
+        return self.step.direction
+
+    @property
+    def target_key(self) -> str:
+        """The thing scaled: cooldowns are per target, shared by its scale-out and scale-in rules."""
+        if self.kind is TargetKind.SERVICE:
+            return f"service:{self.cluster}/{self.service}"
+        return cluster_target_key(self.cluster)
+
+    @property
+    def target_label(self) -> str:
+        return f"service {self.service}" if self.kind is TargetKind.SERVICE else f"cluster {self.cluster}"
+
+
+# ------------------------------------------------------------------------------------------------
+# Observations: plain data the pure decisions work on.
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """CPU units (1024 = one vCPU) and memory in MiB, as ECS accounts for them."""
+
+    cpu: int
+    memory: int
+
+    def fits_in(self, free: Resources) -> bool:
+        return self.cpu <= free.cpu and self.memory <= free.memory
+
+    def __sub__(self, other: Resources) -> Resources:
+        return Resources(self.cpu - other.cpu, self.memory - other.memory)
+
+    def __add__(self, other: Resources) -> Resources:
+        return Resources(self.cpu + other.cpu, self.memory + other.memory)
+
+    def times(self, count: int) -> Resources:
+        return Resources(self.cpu * count, self.memory * count)
+
+    def count_that_fit(self, free: Resources) -> int:
+        """How many of these fit in ``free`` (a size of zero in a dimension does not limit)."""
+        limits = [
+            free.cpu // self.cpu if self.cpu > 0 else None,
+            free.memory // self.memory if self.memory > 0 else None,
+        ]
+        bounded = [limit for limit in limits if limit is not None]
+        return max(0, min(bounded)) if bounded else 1_000_000
+
+
+NOTHING = Resources(0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    """One container instance of the cluster with what Auto Scaling says about its EC2 instance."""
+
+    ec2_instance_id: str
+    container_instance_arn: str
+    ecs_status: str  # ACTIVE | DRAINING | ...
+    registered: Resources
+    remaining: Resources
+    tasks: int  # running + pending, as ECS counts them
+    protected_from_scale_in: bool = False
+    lifecycle_state: str | None = "InService"  # None: in no Auto Scaling group (never terminated here)
+    used_ports: frozenset[int] = frozenset()  # TCP host ports reserved (the agent's and the tasks')
+
+    @property
+    def takes_tasks(self) -> bool:
+        """An ACTIVE host with a connected agent gets new tasks, unless its group is removing it."""
+        return self.ecs_status == "ACTIVE" and self.lifecycle_state in ("InService", None)
+
+    @property
+    def leaving(self) -> bool:
+        """Draining, or on its way out of the group: its tasks are moving or about to."""
+        return self.ecs_status != "ACTIVE" or self.lifecycle_state not in ("InService", None)
+
+    @property
+    def reserved(self) -> Resources:
+        return self.registered - self.remaining
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedTask:
+    """A task on a host and the CPU and memory ECS reserved for it."""
+
+    arn: str
+    group: str  # "service:<name>" for service tasks
+    size: Resources
+    host_ports: frozenset[int] = frozenset()  # static TCP host ports (bridge or host network mode)
+
+    @property
+    def service_name(self) -> str | None:
+        return self.group.removeprefix("service:") if self.group.startswith("service:") else None
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterView:
+    """The cluster as the scale-in decision needs it. ``tasks_by_host`` (by container instance ARN)
+    holds the hosts whose tasks were looked at; a host missing from it is never chosen."""
+
+    cluster: str
+    hosts: tuple[Host, ...]
+    tasks_by_host: dict[str, tuple[PlacedTask, ...]] = field(default_factory=dict)
+    daemon_services: frozenset[str] = frozenset()
+    deployments_in_progress: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceStatus:
+    name: str
+    desired: int
+    running: int
+    pending: int
+    task_size: Resources
+    deployment_in_progress: bool = False
+    managed_by: str | None = None  # e.g. the Application Auto Scaling target that owns the count
+    host_ports: frozenset[int] = frozenset()  # static host ports: at most one task per host
+
+    @property
+    def unplaced(self) -> int:
+        """Tasks the service wants that are not on a host yet (ECS could not place them)."""
+        return max(0, self.desired - self.running - self.pending)
+
+
+@dataclass(frozen=True, slots=True)
+class ServicesOverview:
+    """The cluster's services as a scale decision needs them."""
+
+    daemons: frozenset[str] = frozenset()
+    deploying: tuple[str, ...] = ()  # services with a deployment in progress
+    daemon_task_definitions: tuple[str, ...] = ()  # every new host runs one task of each
+
+
+@dataclass(frozen=True, slots=True)
+class GroupStatus:
+    name: str
+    minimum: int
+    maximum: int
+    desired: int
+    managed_by: str | None = None  # a capacity provider with managed scaling
+
+
+# ------------------------------------------------------------------------------------------------
+# Decisions.
+
+
+class ScaleOutcome(StrEnum):
+    SERVICE_SCALED_OUT = "service-scaled-out"
+    SERVICE_SCALED_IN = "service-scaled-in"
+    CLUSTER_SCALED_OUT = "cluster-scaled-out"
+    CLUSTER_SCALED_IN = "cluster-scaled-in"
+    ALARM_RECOVERED = "alarm-recovered"  # no longer in ALARM when checked
+    COOLDOWN = "cooldown"
+    DEFERRED = "deferred"  # another scaler owns the target
+    DEPLOYMENT_IN_PROGRESS = "deployment-in-progress"
+    AT_BOUND = "at-bound"
+    UNSAFE_SCALE_IN = "unsafe-scale-in"  # the tasks would not fit on the hosts that remain
+    NO_CAPACITY = "no-capacity"  # the new tasks fit nowhere and the group cannot grow
+
+    @property
+    def acted(self) -> bool:
+        return self in _ACTING
+
+
+_ACTING = frozenset(
+    {
+        ScaleOutcome.SERVICE_SCALED_OUT,
+        ScaleOutcome.SERVICE_SCALED_IN,
+        ScaleOutcome.CLUSTER_SCALED_OUT,
+        ScaleOutcome.CLUSTER_SCALED_IN,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ScalingDecision:
+    """What to do about one alarm transition, and why, in words a human reads."""
+
+    outcome: ScaleOutcome
+    reason: str
+    service_count: tuple[int, int] | None = None  # (from, to)
+    group_capacity: tuple[int, int] | None = None  # (from, to): raised before the service grows
+    hosts_to_terminate: tuple[str, ...] = ()  # EC2 instance ids, through the group
+    placements: dict[str, str] = field(default_factory=dict)  # task ARN -> host that takes it
+    capacity_note: str = ""  # "cluster has room for 2 more tasks"
+    retry_after_seconds: int | None = None  # a cooldown: when the target may change again
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleReport:
+    """What one invocation did for one alarm: the input of logs, metrics and notifications."""
+
+    transition: AlarmTransition
+    rule: ScalingRule
+    decision: ScalingDecision
+    dry_run: bool
+    alarm: AlarmDetails | None = None
+    acted: bool = False  # the change was sent to AWS
+    group_name: str | None = None
+    follow_up_in_seconds: int | None = None  # when the alarm is looked at again, if still in ALARM

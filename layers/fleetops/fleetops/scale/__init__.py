@@ -1,0 +1,1 @@
+"""The scale job: parse alarm transitions, resolve the rule, decide (pure), act, and report."""

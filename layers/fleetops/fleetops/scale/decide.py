@@ -1,0 +1,333 @@
+"""Pure decisions of the scale job: no AWS, no clock, no I/O. Everything is passed in."""
+
+from __future__ import annotations
+
+import math
+
+from fleetops.models.scale import (
+    NOTHING,
+    AlarmDetails,
+    AlarmState,
+    AlarmTransition,
+    ClusterView,
+    Direction,
+    GroupStatus,
+    Host,
+    Resources,
+    ScaleOutcome,
+    ScalingDecision,
+    ScalingRule,
+    ServiceStatus,
+)
+from fleetops.scale.packing import plan_scale_in, room_for, tasks_per_new_host
+
+
+def decide_service(
+    rule: ScalingRule,
+    alarm: AlarmDetails,
+    service: ServiceStatus,
+    hosts: tuple[Host, ...],
+    group: GroupStatus | None,
+    *,
+    last_scaled_at: float | None,
+    now: float,
+    daemon_overhead: Resources = NOTHING,
+) -> ScalingDecision:
+    """Change a service's desired count; before growing it, make sure the new tasks have a place.
+
+    ``daemon_overhead``: what the daemon tasks of a new host reserve (one task per daemon service).
+    """
+    held = held_back(rule, alarm, last_scaled_at, now)
+    if held is not None:
+        return held
+    if service.managed_by:
+        return ScalingDecision(
+            ScaleOutcome.DEFERRED,
+            f"service {service.name} is scaled by {service.managed_by}; changing its desired count here would "
+            "fight it (use that target's own policies, or deregister it)",
+        )
+    assert rule.minimum is not None and rule.maximum is not None  # every service rule has bounds
+    current = service.desired
+    target = _clamp(rule.step.target(current), rule.minimum, rule.maximum)
+    if target == current:
+        bound = "maximum" if rule.direction is Direction.OUT else "minimum"
+        return ScalingDecision(
+            ScaleOutcome.AT_BOUND,
+            f"service {service.name} already has {current} task(s), its {bound} "
+            f"(rule bounds {rule.minimum} to {rule.maximum})",
+            service_count=(current, current),
+        )
+    if rule.direction is Direction.IN:
+        if service.deployment_in_progress:
+            return ScalingDecision(
+                ScaleOutcome.DEPLOYMENT_IN_PROGRESS,
+                f"service {service.name} is being deployed: no scale-in until the deployment completes",
+                service_count=(current, current),
+            )
+        return ScalingDecision(
+            ScaleOutcome.SERVICE_SCALED_IN,
+            f"scaled service {service.name} from {current} to {target}",
+            service_count=(current, target),
+        )
+    return _service_out(service, target, hosts, group, daemon_overhead)
+
+
+def _service_out(
+    service: ServiceStatus,
+    target: int,
+    hosts: tuple[Host, ...],
+    group: GroupStatus | None,
+    daemon_overhead: Resources,
+) -> ScalingDecision:
+    current = service.desired
+    size = service.task_size
+    room = room_for(size, hosts, service.host_ports)
+    # Tasks the service already wants but ECS could not place need a host too.
+    needed = target - current + service.unplaced
+    if room >= needed:
+        return ScalingDecision(
+            ScaleOutcome.SERVICE_SCALED_OUT,
+            f"scaled service {service.name} from {current} to {target}",
+            service_count=(current, target),
+            capacity_note=f"cluster has room for {room - needed} more task(s) of {_size(size)} after these",
+        )
+    missing = needed - room
+    per_host = tasks_per_new_host(size, hosts, daemon_overhead, service.host_ports)
+    coming = _hosts_launching(hosts, group)
+    if coming and coming * per_host >= missing:
+        # A scale-out already under way brings the room: another host would be one too many.
+        return ScalingDecision(
+            ScaleOutcome.SERVICE_SCALED_OUT,
+            f"scaled service {service.name} from {current} to {target}",
+            service_count=(current, target),
+            capacity_note=(
+                f"the cluster has room for {room} of {needed} task(s) now; the {coming} host(s) group "
+                f"{group.name if group else '?'} is launching take the rest"
+            ),
+        )
+    if group is not None and group.managed_by:
+        return ScalingDecision(
+            ScaleOutcome.SERVICE_SCALED_OUT,
+            f"scaled service {service.name} from {current} to {target}",
+            service_count=(current, target),
+            capacity_note=(
+                f"the cluster has room for {room} of {needed} task(s); {group.managed_by} scales group "
+                f"{group.name} and will add the {missing} missing place(s)"
+            ),
+        )
+    hosts_needed = math.ceil(missing / per_host) - coming
+    if group is None:
+        return _limited(
+            service,
+            room,
+            f"no single Auto Scaling group holds the cluster's hosts to add {hosts_needed} host(s) to "
+            "(name it in a cluster rule's 'group')",
+        )
+    new_capacity = min(group.maximum, group.desired + hosts_needed)
+    if new_capacity == group.desired:
+        return _limited(
+            service,
+            room,
+            f"group {group.name} is at its maximum of {group.maximum} host(s) (needs {hosts_needed} more)",
+        )
+    added = new_capacity - group.desired
+    places = room + (added + coming) * per_host
+    final = max(current, min(target, current + places - service.unplaced))
+    short = "" if final == target else f"; the group's maximum ({group.maximum}) holds only {final} of {target}"
+    return ScalingDecision(
+        ScaleOutcome.SERVICE_SCALED_OUT,
+        f"scaled group {group.name} from {group.desired} to {new_capacity} host(s) first, then service "
+        f"{service.name} from {current} to {final}",
+        service_count=(current, final),
+        group_capacity=(group.desired, new_capacity),
+        capacity_note=(
+            f"the new task(s) did not fit: the cluster had room for {room} of {needed} task(s) of {_size(size)} "
+            f"and one host takes {per_host}{short}"
+        ),
+    )
+
+
+def _hosts_launching(hosts: tuple[Host, ...], group: GroupStatus | None) -> int:
+    """Hosts the group wants that have not registered with the cluster yet (launching, booting)."""
+    if group is None or group.managed_by:
+        return 0
+    in_service = sum(1 for host in hosts if host.lifecycle_state is not None and not host.leaving)
+    return max(0, group.desired - in_service)
+
+
+def _limited(service: ServiceStatus, room: int, why: str) -> ScalingDecision:
+    """Grow only by what fits: a task ECS cannot place helps nobody and hides the real problem."""
+    final = service.desired + max(0, room - service.unplaced)
+    if final == service.desired:
+        return ScalingDecision(
+            ScaleOutcome.NO_CAPACITY,
+            f"service {service.name} stays at {service.desired}: no host has room for another task of "
+            f"{_size(service.task_size)}, and {why}",
+            service_count=(service.desired, service.desired),
+        )
+    return ScalingDecision(
+        ScaleOutcome.SERVICE_SCALED_OUT,
+        f"scaled service {service.name} from {service.desired} to {final} only, what the cluster holds",
+        service_count=(service.desired, final),
+        capacity_note=f"the cluster had room for {room} task(s) and {why}",
+    )
+
+
+def decide_cluster_out(
+    rule: ScalingRule, alarm: AlarmDetails, group: GroupStatus, *, last_scaled_at: float | None, now: float
+) -> ScalingDecision:
+    held = held_back(rule, alarm, last_scaled_at, now) or _deferred(group)
+    if held is not None:
+        return held
+    low, high = _group_bounds(rule, group)
+    target = _clamp(rule.step.target(group.desired), low, high)
+    if target <= group.desired:
+        return ScalingDecision(
+            ScaleOutcome.AT_BOUND,
+            f"group {group.name} already has a desired capacity of {group.desired}, its maximum of {high}",
+            group_capacity=(group.desired, group.desired),
+        )
+    return ScalingDecision(
+        ScaleOutcome.CLUSTER_SCALED_OUT,
+        f"scaled group {group.name} from {group.desired} to {target} host(s)",
+        group_capacity=(group.desired, target),
+    )
+
+
+def decide_cluster_in(
+    rule: ScalingRule,
+    alarm: AlarmDetails,
+    group: GroupStatus,
+    view: ClusterView,
+    *,
+    headroom_percent: int,
+    last_scaled_at: float | None,
+    now: float,
+) -> ScalingDecision:
+    """Remove hosts only if every task on them has a place on the hosts that remain."""
+    held = held_back(rule, alarm, last_scaled_at, now) or _deferred(group)
+    if held is not None:
+        return held
+    low, _ = _group_bounds(rule, group)
+    target = max(rule.step.target(group.desired), low)
+    count = group.desired - target
+    if count <= 0:
+        return ScalingDecision(
+            ScaleOutcome.AT_BOUND,
+            f"group {group.name} already has a desired capacity of {group.desired}, its minimum of {low}",
+            group_capacity=(group.desired, group.desired),
+        )
+    if view.deployments_in_progress:
+        return ScalingDecision(
+            ScaleOutcome.DEPLOYMENT_IN_PROGRESS,
+            f"no host is removed while service(s) {', '.join(view.deployments_in_progress)} are being deployed "
+            "(a rolling deployment needs room for old and new tasks at once)",
+        )
+    busy = [host for host in view.hosts if host.leaving]
+    if busy:
+        host = busy[0]
+        return ScalingDecision(
+            ScaleOutcome.UNSAFE_SCALE_IN,
+            f"host {host.ec2_instance_id} is {host.ecs_status} in ECS and {host.lifecycle_state or 'in no group'} "
+            "in Auto Scaling: the cluster is still changing, and no host is removed until it has settled",
+        )
+    plan = plan_scale_in(view, count, headroom_percent)
+    if not plan.chosen:
+        protected = sum(1 for host in view.hosts if host.protected_from_scale_in)
+        why = "; ".join(plan.refusals) or (
+            f"every host is protected from scale-in ({protected})" if protected else "no host can be removed"
+        )
+        return ScalingDecision(
+            ScaleOutcome.UNSAFE_SCALE_IN,
+            f"no host of group {group.name} can be removed safely: {why}",
+            group_capacity=(group.desired, group.desired),
+        )
+    chosen = plan.chosen
+    moved = len(plan.placements)
+    names = ", ".join(f"{host.ec2_instance_id} ({host.tasks} task(s))" for host in chosen)
+    return ScalingDecision(
+        ScaleOutcome.CLUSTER_SCALED_IN,
+        f"terminating {names} through group {group.name} ({group.desired} to {group.desired - len(chosen)} "
+        "host(s)); the drain moves its tasks",
+        group_capacity=(group.desired, group.desired - len(chosen)),
+        hosts_to_terminate=tuple(host.ec2_instance_id for host in chosen),
+        placements=plan.placements,
+        capacity_note=(
+            f"its {moved} service task(s) fit on the {len(view.hosts) - len(chosen)} remaining host(s) "
+            f"with {headroom_percent}% headroom"
+            + (f"; passed over: {'; '.join(plan.refusals)}" if plan.refusals else "")
+        ),
+    )
+
+
+def held_back(
+    rule: ScalingRule, alarm: AlarmDetails, last_scaled_at: float | None, now: float
+) -> ScalingDecision | None:
+    if alarm.state is not AlarmState.ALARM:
+        return ScalingDecision(
+            ScaleOutcome.ALARM_RECOVERED,
+            f"alarm {alarm.name} is {alarm.state.value} now: the condition has passed, nothing to do",
+        )
+    if last_scaled_at is not None and now < last_scaled_at + rule.cooldown_seconds:
+        left = math.ceil(last_scaled_at + rule.cooldown_seconds - now)
+        return ScalingDecision(
+            ScaleOutcome.COOLDOWN,
+            f"{rule.target_label} was scaled {round(now - last_scaled_at)} s ago; the scale-{rule.direction.value} "
+            f"cooldown of {rule.cooldown_seconds} s has {left} s left",
+            retry_after_seconds=left,
+        )
+    return None
+
+
+def _deferred(group: GroupStatus) -> ScalingDecision | None:
+    if group.managed_by:
+        return ScalingDecision(
+            ScaleOutcome.DEFERRED,
+            f"group {group.name} is scaled by {group.managed_by}; changing its capacity here would fight it",
+        )
+    return None
+
+
+def _group_bounds(rule: ScalingRule, group: GroupStatus) -> tuple[int, int]:
+    """The rule may narrow the group's bounds, never widen them: AWS rejects a desired capacity
+    outside MinSize..MaxSize with a ValidationError."""
+    low = max(group.minimum, rule.minimum if rule.minimum is not None else group.minimum)
+    high = min(group.maximum, rule.maximum if rule.maximum is not None else group.maximum)
+    return low, max(low, high)
+
+
+def _clamp(value: int, low: int, high: int) -> int:
+    return max(low, min(high, value))
+
+
+def _size(size: Resources) -> str:
+    return f"{size.cpu} CPU / {size.memory} MiB"
+
+
+# SQS delays a message by at most 900 s; a longer cooldown is waited out in several follow-ups.
+SQS_MAX_DELAY_SECONDS = 900
+# After a change, metrics need a few periods to show its effect before the alarm is judged again.
+MIN_FOLLOW_UP_SECONDS = 60
+
+
+def decide_follow_up(
+    transition: AlarmTransition, rule: ScalingRule, decision: ScalingDecision, *, dry_run: bool, max_follow_ups: int
+) -> int | None:
+    """Seconds until the alarm is looked at again, or None.
+
+    CloudWatch announces a transition once; an alarm that stays in ALARM after a change, or through
+    a cooldown or a deployment, says nothing more. So the job looks again itself, after the cooldown,
+    and stops as soon as the alarm is no longer in ALARM, a bound or a refusal is reached, or after
+    ``max_follow_ups`` looks.
+    """
+    if dry_run or transition.follow_up >= max_follow_ups:
+        return None
+    if decision.outcome.acted:
+        delay = max(rule.cooldown_seconds, MIN_FOLLOW_UP_SECONDS)
+    elif decision.outcome is ScaleOutcome.COOLDOWN:
+        delay = decision.retry_after_seconds or MIN_FOLLOW_UP_SECONDS
+    elif decision.outcome is ScaleOutcome.DEPLOYMENT_IN_PROGRESS:
+        delay = max(rule.cooldown_seconds, MIN_FOLLOW_UP_SECONDS)
+    else:
+        return None
+    return max(1, min(SQS_MAX_DELAY_SECONDS, delay))

@@ -1,0 +1,55 @@
+"""Which rule an alarm transition falls under: a declared one, or one derived from its dimensions."""
+
+from __future__ import annotations
+
+from fleetops.errors import BadInputError
+from fleetops.models.scale import AlarmDetails, AlarmTransition, Direction, ScalingRule, Step, TargetKind
+from fleetops.scale.settings import ScaleSettings
+
+# CloudWatch comparison operators; the anomaly-detection band ("LessThanLowerOrGreaterThanUpper...")
+# has no direction and needs a declared rule.
+_OUT = frozenset({"GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "GreaterThanUpperThreshold"})
+_IN = frozenset({"LessThanThreshold", "LessThanOrEqualToThreshold", "LessThanLowerThreshold"})
+
+
+class UnknownAlarmError(BadInputError):
+    """No rule is declared for the alarm and none can be derived from it: dead-lettered, never retried."""
+
+
+def resolve_rule(settings: ScaleSettings, transition: AlarmTransition, alarm: AlarmDetails | None) -> ScalingRule:
+    declared = settings.rule_for(transition.alarm_name)
+    if declared is not None:
+        return declared
+    if not settings.derive_rules:
+        raise UnknownAlarmError(f"no rule for alarm {transition.alarm_name!r} and DERIVE_RULES_FROM_DIMENSIONS is off")
+    dimensions = dict(transition.dimensions or (alarm.dimensions if alarm else ()))
+    cluster = dimensions.get("ClusterName")
+    if not cluster:
+        raise UnknownAlarmError(
+            f"no rule for alarm {transition.alarm_name!r}, and its metrics share no ClusterName dimension "
+            "to derive one from (declare it in SCALING_RULES)"
+        )
+    comparison = transition.comparison or (alarm.comparison if alarm else None)
+    if comparison in _OUT:
+        direction = Direction.OUT
+    elif comparison in _IN:
+        direction = Direction.IN
+    else:
+        raise UnknownAlarmError(
+            f"no rule for alarm {transition.alarm_name!r}, and its comparison {comparison!r} says neither "
+            "scale out (greater than) nor scale in (less than)"
+        )
+    service = dimensions.get("ServiceName")
+    if not settings.allows_cluster(cluster):
+        raise UnknownAlarmError(f"alarm {transition.alarm_name!r} is for cluster {cluster!r}, not in CLUSTER_NAMES")
+    return ScalingRule(
+        alarm_name=transition.alarm_name,
+        kind=TargetKind.SERVICE if service else TargetKind.CLUSTER,
+        cluster=cluster,
+        service=service,
+        step=Step(amount=1, percent=False, direction=direction),
+        minimum=1 if service else None,
+        maximum=settings.derived_service_max if service else None,
+        cooldown_seconds=settings.cooldown_for(direction),
+        derived=True,
+    )

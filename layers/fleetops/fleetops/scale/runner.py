@@ -1,0 +1,238 @@
+"""Runs one scale decision against AWS through the adapters; every choice is made in ``decide``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from fleetops.aws.application_autoscaling import ApplicationAutoScalingAdapter
+from fleetops.aws.autoscaling import AutoScalingAdapter
+from fleetops.aws.cloudwatch import AlarmReader
+from fleetops.aws.cooldowns import CooldownLedger
+from fleetops.aws.ecs import ClusterNotFoundError, EcsAdapter, deployment_in_progress
+from fleetops.errors import BadInputError
+from fleetops.models.scale import (
+    AlarmDetails,
+    AlarmTransition,
+    ClusterView,
+    Direction,
+    GroupStatus,
+    Host,
+    Resources,
+    ScaleOutcome,
+    ScaleReport,
+    ScalingDecision,
+    ScalingRule,
+    ServiceStatus,
+    TargetKind,
+    cluster_target_key,
+)
+from fleetops.observability import logger
+from fleetops.scale.decide import decide_cluster_in, decide_cluster_out, decide_service, held_back
+from fleetops.scale.packing import scale_in_candidates
+from fleetops.scale.rules import UnknownAlarmError, resolve_rule
+from fleetops.scale.settings import ScaleSettings
+
+# Hosts whose tasks are looked at beyond the ones to remove: each costs a ListTasks and a
+# DescribeTasks call, and a host further down the list is rarely the emptiest that fits.
+EXTRA_CANDIDATES = 4
+
+
+class TargetNotFoundError(BadInputError):
+    """The rule names a service, cluster or group that does not exist: dead-lettered, never retried."""
+
+
+class ScaleRunner:
+    def __init__(
+        self,
+        *,
+        ecs: EcsAdapter,
+        autoscaling: AutoScalingAdapter,
+        alarms: AlarmReader,
+        application_autoscaling: ApplicationAutoScalingAdapter,
+        cooldowns: CooldownLedger,
+        settings: ScaleSettings,
+        clock: Callable[[], float],
+    ) -> None:
+        self._ecs = ecs
+        self._autoscaling = autoscaling
+        self._alarms = alarms
+        self._application_autoscaling = application_autoscaling
+        self._cooldowns = cooldowns
+        self._settings = settings
+        self._clock = clock
+
+    def run(self, transition: AlarmTransition) -> ScaleReport:
+        alarm = self._alarms.details(transition.alarm_name)
+        if alarm is None:
+            raise UnknownAlarmError(f"alarm {transition.alarm_name!r} no longer exists")
+        rule = resolve_rule(self._settings, transition, alarm)
+        last = self._cooldowns.last_scaled_at(rule.target_key)
+        now = self._clock()
+        held = held_back(rule, alarm, last, now)
+        group: GroupStatus | None = None
+        if held is not None:
+            decision = held  # no need to look at the cluster
+        elif rule.kind is TargetKind.SERVICE:
+            decision, group = self._decide_service(rule, alarm, last, now)
+        else:
+            decision, group = self._decide_cluster(rule, alarm, last, now)
+        report = ScaleReport(
+            transition=transition,
+            rule=rule,
+            decision=decision,
+            dry_run=self._settings.dry_run,
+            alarm=alarm,
+            group_name=group.name if group else rule.auto_scaling_group,
+        )
+        if not decision.outcome.acted or self._settings.dry_run:
+            return report
+        if not self._cooldowns.record(rule.target_key, now, rule.direction.value, previous=last):
+            lost = ScalingDecision(
+                ScaleOutcome.COOLDOWN,
+                f"another decision scaled {rule.target_label} a moment ago; this one stands down "
+                f"(was: {decision.reason})",
+            )
+            return replace(report, decision=lost)
+        try:
+            self._act(rule, decision, group)
+        except Exception:
+            # The change did not happen: give the cooldown back so that the retry may act.
+            self._cooldowns.release(rule.target_key, now, previous=last)
+            raise
+        if rule.kind is TargetKind.SERVICE and decision.group_capacity is not None:
+            # The group grew for this service: the cluster's own cooldown starts too, or a low
+            # reservation alarm could take the new, still empty host away before ECS fills it.
+            cluster = cluster_target_key(rule.cluster)
+            self._cooldowns.record(cluster, now, Direction.OUT.value, previous=self._cooldowns.last_scaled_at(cluster))
+        return replace(report, acted=True)
+
+    # -- observing ------------------------------------------------------------------------------
+    def _decide_service(
+        self, rule: ScalingRule, alarm: AlarmDetails, last: float | None, now: float
+    ) -> tuple[ScalingDecision, GroupStatus | None]:
+        assert rule.service is not None
+        try:
+            found = self._ecs.describe_service(rule.cluster, rule.service)
+        except ClusterNotFoundError as error:
+            raise TargetNotFoundError(
+                f"cluster {rule.cluster!r} does not exist (rule for {rule.alarm_name!r})"
+            ) from error
+        if found is None:
+            raise TargetNotFoundError(
+                f"service {rule.service!r} does not exist in cluster {rule.cluster!r} (rule for {rule.alarm_name!r})"
+            )
+        service = ServiceStatus(
+            name=found.name,
+            desired=found.desired_count,
+            running=found.running_count,
+            pending=found.pending_count,
+            task_size=self._ecs.task_size(found.task_definition),
+            host_ports=self._ecs.task_host_ports(found.task_definition),
+            deployment_in_progress=deployment_in_progress(found),
+            managed_by=self._application_autoscaling.service_target(rule.cluster, rule.service),
+        )
+        hosts: tuple[Host, ...] = ()
+        group: GroupStatus | None = None
+        if rule.direction is Direction.OUT and service.managed_by is None:
+            hosts_list, group = self._hosts_and_group(rule, required=False)
+            hosts = tuple(hosts_list)
+        decision = decide_service(rule, alarm, service, hosts, group, last_scaled_at=last, now=now)
+        if decision.group_capacity is not None:
+            # The group must grow: each new host also runs one task of every daemon service, so
+            # look at those (only now: it costs a ListServices and a DescribeServices per 10).
+            overview = self._ecs.services_overview(rule.cluster)
+            sizes = [self._ecs.task_size(definition) for definition in overview.daemon_task_definitions]
+            overhead = Resources(sum(s.cpu for s in sizes), sum(s.memory for s in sizes))
+            if overhead.cpu or overhead.memory:
+                decision = decide_service(
+                    rule, alarm, service, hosts, group, last_scaled_at=last, now=now, daemon_overhead=overhead
+                )
+        return decision, group
+
+    def _decide_cluster(
+        self, rule: ScalingRule, alarm: AlarmDetails, last: float | None, now: float
+    ) -> tuple[ScalingDecision, GroupStatus | None]:
+        hosts, group = self._hosts_and_group(rule, required=True)
+        assert group is not None
+        if rule.direction is Direction.OUT:
+            return decide_cluster_out(rule, alarm, group, last_scaled_at=last, now=now), group
+        overview = self._ecs.services_overview(rule.cluster)
+        low = max(group.minimum, rule.minimum or 0)
+        count = max(0, group.desired - max(rule.step.target(group.desired), low))
+        looked_at = scale_in_candidates(hosts)[: count + EXTRA_CANDIDATES] if count else []
+        view = ClusterView(
+            cluster=rule.cluster,
+            hosts=tuple(hosts),
+            tasks_by_host={
+                host.container_instance_arn: tuple(
+                    self._ecs.sized_tasks_on_host(rule.cluster, host.container_instance_arn)
+                )
+                for host in looked_at
+            },
+            daemon_services=overview.daemons,
+            deployments_in_progress=overview.deploying,
+        )
+        decision = decide_cluster_in(
+            rule,
+            alarm,
+            group,
+            view,
+            headroom_percent=self._settings.scale_in_headroom_percent,
+            last_scaled_at=last,
+            now=now,
+        )
+        return decision, group
+
+    def _hosts_and_group(self, rule: ScalingRule, *, required: bool) -> tuple[list[Host], GroupStatus | None]:
+        """The cluster's hosts, annotated with what their Auto Scaling group says, and the group."""
+        try:
+            hosts = self._ecs.cluster_hosts(rule.cluster)
+        except ClusterNotFoundError as error:
+            raise TargetNotFoundError(
+                f"cluster {rule.cluster!r} does not exist (rule for {rule.alarm_name!r})"
+            ) from error
+        name = rule.auto_scaling_group or self._group_name(rule, hosts, required=required)
+        if name is None:
+            return [replace(host, lifecycle_state=None) for host in hosts], None
+        found = self._autoscaling.group(name)
+        if found is None:
+            raise TargetNotFoundError(f"Auto Scaling group {name!r} does not exist (rule for {rule.alarm_name!r})")
+        group, instances = found
+        group = replace(group, managed_by=self._ecs.managed_capacity_provider(rule.cluster, name))
+        annotated = [
+            replace(
+                host,
+                lifecycle_state=instances[host.ec2_instance_id][0] if host.ec2_instance_id in instances else None,
+                protected_from_scale_in=instances.get(host.ec2_instance_id, ("", False))[1],
+            )
+            for host in hosts
+        ]
+        return annotated, group
+
+    def _group_name(self, rule: ScalingRule, hosts: list[Host], *, required: bool) -> str | None:
+        # The group is whatever group the cluster's hosts are in; the first 50 tell (one call).
+        groups = set(self._autoscaling.groups_of([host.ec2_instance_id for host in hosts][:50]).values())
+        if len(groups) == 1:
+            return groups.pop()
+        if not required:
+            return None
+        found = ", ".join(sorted(groups)) or "none"
+        raise TargetNotFoundError(
+            f"cannot tell which Auto Scaling group scales cluster {rule.cluster!r} (groups of its hosts: {found}); "
+            f"name it as 'group' in the rule for {rule.alarm_name!r}"
+        )
+
+    # -- acting -----------------------------------------------------------------------------------
+    def _act(self, rule: ScalingRule, decision: ScalingDecision, group: GroupStatus | None) -> None:
+        if decision.hosts_to_terminate:
+            for instance_id in decision.hosts_to_terminate:
+                logger.info("terminating host through its group", extra={"ec2_instance_id": instance_id})
+                self._autoscaling.terminate_through_group(instance_id)
+            return
+        if decision.group_capacity is not None and decision.group_capacity[0] != decision.group_capacity[1]:
+            assert group is not None
+            self._autoscaling.set_desired_capacity(group.name, decision.group_capacity[1])
+        if decision.service_count is not None and decision.service_count[0] != decision.service_count[1]:
+            assert rule.service is not None
+            self._ecs.set_desired_count(rule.cluster, rule.service, decision.service_count[1])

@@ -1,0 +1,187 @@
+"""The scale job end to end: parse, deduplicate, run, report. The Lambda handler only calls this."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from functools import cached_property
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
+
+from fleetops.aws.application_autoscaling import ApplicationAutoScalingAdapter
+from fleetops.aws.autoscaling import AutoScalingAdapter
+from fleetops.aws.clients import AwsClients, error_code, error_message
+from fleetops.aws.cloudwatch import AlarmReader
+from fleetops.aws.cooldowns import CooldownLedger
+from fleetops.aws.ecs import EcsAdapter
+from fleetops.aws.messaging import DeadLetters, DelayedQueue, Notifier
+from fleetops.errors import BadInputError, RetryLaterError
+from fleetops.idempotency import Idempotency, IdempotencyAlreadyInProgressError
+from fleetops.models.scale import AlarmState, AlarmTransition
+from fleetops.observability import logger, metrics
+from fleetops.scale.decide import decide_follow_up
+from fleetops.scale.parse import is_sqs_batch, parse_trigger
+from fleetops.scale.report import report_scale
+from fleetops.scale.runner import ScaleRunner
+from fleetops.scale.settings import ScaleSettings
+
+FUNCTION = "scale"
+
+# Errors that outlived botocore's own retries (standard mode, 8 attempts) and may pass: the
+# invocation fails, Lambda's asynchronous retries (at most 2, see the template) run it again, and
+# after them the event goes to the dead-letter queue. Anything else will not pass by waiting.
+TRANSIENT_ERRORS = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "ServiceUnavailable",
+        "ServerException",
+        "InternalFailure",
+        "ScalingActivityInProgress",
+        "ResourceContention",
+    }
+)
+
+
+class ScaleService:
+    def __init__(
+        self,
+        settings: ScaleSettings,
+        *,
+        session: boto3.Session | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.clients = AwsClients(session)
+        self._clock = clock
+        self._idempotency = Idempotency(settings.idempotency_table, session)
+        self._decide_once = self._idempotency.once(self._decide)
+        self._batch = BatchProcessor(event_type=EventType.SQS)
+
+    # Built on first use: a cold start pays for the clients only when an alarm asks for a decision
+    # (an OK transition, the most common event, needs none).
+    @cached_property
+    def runner(self) -> ScaleRunner:
+        return ScaleRunner(
+            ecs=EcsAdapter(self.clients.ecs),
+            autoscaling=AutoScalingAdapter(self.clients.autoscaling),
+            alarms=AlarmReader(self.clients.cloudwatch),
+            application_autoscaling=ApplicationAutoScalingAdapter(self.clients.application_autoscaling),
+            cooldowns=CooldownLedger(self.clients.dynamodb, self.settings.idempotency_table),
+            settings=self.settings,
+            clock=self._clock,
+        )
+
+    @cached_property
+    def _dead_letters(self) -> DeadLetters:
+        return DeadLetters(self.clients.sqs, self.settings.dead_letter_queue_url)
+
+    @cached_property
+    def _follow_ups(self) -> DelayedQueue | None:
+        url = self.settings.follow_up_queue_url
+        return DelayedQueue(self.clients.sqs, url) if url else None
+
+    @cached_property
+    def _notifier(self) -> Notifier:
+        topic = self.settings.notification_topic_arn
+        return Notifier(self.clients.sns if topic else None, topic)
+
+    def handle(self, event: Any, context: LambdaContext | None) -> dict[str, Any]:
+        self._idempotency.register_lambda_context(context)
+        if isinstance(event, Mapping) and is_sqs_batch(event):
+            # Follow-ups: a failed record (throttling) is redelivered by SQS, then dead-lettered.
+            response = process_partial_response(
+                event=dict(event), record_handler=self._follow_up_record, processor=self._batch, context=context
+            )
+            return dict(response)
+        try:
+            transitions = parse_trigger(event)
+        except BadInputError as error:
+            return self._reject(event, error)
+        return {"results": [self._handle_transition(transition, event) for transition in transitions]}
+
+    def _follow_up_record(self, record: SQSRecord) -> dict[str, Any]:
+        try:
+            transition = AlarmTransition.from_json(record.body)
+        except BadInputError as error:
+            return self._reject({"sqs_message_id": record.message_id, "body": record.body}, error)
+        return self._handle_transition(transition, {"follow_up": record.body})
+
+    def _handle_transition(self, transition: AlarmTransition, event: Any) -> dict[str, Any]:
+        logger.set_correlation_id(transition.idempotency_key)
+        if transition.new_state is not AlarmState.ALARM:
+            # Only a transition into ALARM asks for a change; OK and INSUFFICIENT_DATA say nothing.
+            logger.info(
+                f"alarm transition to {transition.new_state.value} ignored", extra={"alarm": transition.alarm_name}
+            )
+            metrics.add_metric(name="AlarmTransitionsIgnored", unit=MetricUnit.Count, value=1)
+            return {"status": "ignored", "alarm": transition.alarm_name, "reason": f"new state {transition.new_state}"}
+        try:
+            return self._decide_once(key=transition.idempotency_key, transition=transition, event=event)
+        except IdempotencyAlreadyInProgressError:
+            logger.info(
+                "duplicate delivery: already being decided", extra={"idempotency_key": transition.idempotency_key}
+            )
+            metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
+            return {"status": "duplicate", "alarm": transition.alarm_name}
+
+    def _decide(self, *, key: str, transition: AlarmTransition, event: Any) -> dict[str, Any]:
+        """One decision per transition. A result (even a refusal) is stored and returned to duplicates;
+        a transient error leaves no record, so the retry decides afresh."""
+        logger.info("alarm transition to decide", extra={"alarm": transition.alarm_name, "idempotency_key": key})
+        try:
+            report = self.runner.run(transition)
+        except BadInputError as error:
+            return self._reject(event, error, alarm=transition.alarm_name)
+        except ClientError as error:
+            code = error_code(error)
+            if code in TRANSIENT_ERRORS:
+                metrics.add_metric(name="ScaleRetriedLater", unit=MetricUnit.Count, value=1)
+                raise RetryLaterError(f"{code} after botocore's retries: {error_message(error)}") from error
+            return self._reject(
+                event, BadInputError(f"AWS refused: {code}: {error_message(error)}"), alarm=transition.alarm_name
+            )
+        follow_up_in = decide_follow_up(
+            transition,
+            report.rule,
+            report.decision,
+            dry_run=report.dry_run,
+            max_follow_ups=self.settings.max_follow_ups,
+        )
+        if follow_up_in is not None and self._follow_ups is not None:
+            self._follow_ups.send(replace(transition, follow_up=transition.follow_up + 1).to_json(), follow_up_in)
+            report = replace(report, follow_up_in_seconds=follow_up_in)
+        report_scale(report, self._notifier, notify_every_decision=self.settings.notify_every_decision)
+        decision = report.decision
+        return {
+            "status": "decided",
+            "alarm": transition.alarm_name,
+            "outcome": decision.outcome.value,
+            "acted": report.acted,
+            "dry_run": report.dry_run,
+            "reason": decision.reason,
+            "service_count": list(decision.service_count) if decision.service_count else None,
+            "group_capacity": list(decision.group_capacity) if decision.group_capacity else None,
+            "hosts_to_terminate": list(decision.hosts_to_terminate),
+            "follow_up": transition.follow_up,
+            "follow_up_in_seconds": report.follow_up_in_seconds,
+        }
+
+    def _reject(self, event: Any, error: BadInputError, *, alarm: str | None = None) -> dict[str, Any]:
+        """Never retried: logged, counted, announced and kept in the dead-letter queue with its reason."""
+        logger.error("event dead-lettered", extra={"reason": str(error), "alarm": alarm})
+        metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
+        self._dead_letters.keep(event, str(error), FUNCTION)
+        if alarm is not None:
+            self._notifier.publish(f"ATTENTION ecs-fleet-ops scale: alarm {alarm} not acted on", f"{error}.")
+        return {"status": "rejected", "alarm": alarm, "reason": str(error)}

@@ -1,0 +1,246 @@
+"""The scale job's configuration: settings and scaling rules, read once from the environment.
+
+Rules are JSON in ``SCALING_RULES``, a list of objects::
+
+    [{"alarm": "ecs-scale-web-cpu-high", "cluster": "prod", "service": "web", "step": "+50%", "min": 2, "max": 20},
+     {"alarm": "ecs-scale-web-cpu-low", "cluster": "prod", "service": "web", "step": -1, "min": 2, "max": 20},
+     {"alarm": "ecs-scale-prod-reservation-high", "cluster": "prod", "step": 1},
+     {"alarm": "ecs-scale-prod-reservation-low", "cluster": "prod", "step": -1, "group": "prod-hosts"}]
+
+A rule with ``service`` changes that service's desired count; without it, the cluster's Auto Scaling
+group. ``step`` is a signed whole number or a signed percentage ("+2", "-1", "+50%"); its sign is the
+direction. Every problem in every rule is reported at cold start, together.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fleetops.models.scale import Direction, ScalingRule, Step, TargetKind
+from fleetops.settings import EnvironmentReader
+
+# ECS allows at most 5,000 tasks per service; Auto Scaling groups are far below 10,000 instances.
+MAX_SERVICE_TASKS = 5000
+MAX_GROUP_SIZE = 10000
+# One day: longer than any sensible cooldown, short enough that a typo is noticed.
+MAX_COOLDOWN_SECONDS = 24 * 3600
+
+_STEP = re.compile(r"^([+-])(\d+)(%?)$")
+_RULE_KEYS = frozenset({"alarm", "cluster", "service", "group", "step", "min", "max", "cooldown_seconds"})
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleSettings:
+    """How the scale job behaves. Every field has a safe default except the resources it needs."""
+
+    dead_letter_queue_url: str
+    """SQS queue where events that cannot be acted on are kept, with their reason; never retried."""
+    idempotency_table: str
+    """DynamoDB table for Powertools Idempotency (one decision per alarm transition) and for the
+    cooldown ledger (items ``cooldown:<target>``)."""
+    rules: tuple[ScalingRule, ...] = ()
+    """Declared rules, by alarm name (``SCALING_RULES``)."""
+    derive_rules: bool = True
+    """An alarm with no declared rule is derived from its dimensions: ``ClusterName`` +
+    ``ServiceName`` scales the service, ``ClusterName`` alone the cluster's group; the direction
+    comes from the alarm's comparison (greater → out, less → in), the step is one task or host."""
+    cluster_names: tuple[str, ...] = ()
+    """Clusters this function may scale; empty = any (the template then grants account-wide access)."""
+    notification_topic_arn: str = ""
+    """SNS topic for messages a human reads; empty = no messages."""
+    dry_run: bool = False
+    """Decide and report, change nothing."""
+    scale_out_cooldown_seconds: int = 60
+    """After any change to a target, how long before it may grow again."""
+    scale_in_cooldown_seconds: int = 300
+    """After any change to a target, how long before it may shrink: at least the scale-out cooldown,
+    so a target that just grew is not shrunk by the next low alarm."""
+    scale_in_headroom_percent: int = 10
+    """A cluster scale-in is approved only if the moved tasks fit while every host that takes them
+    keeps this share of its registered CPU and memory free."""
+    derived_service_max: int = 20
+    """Upper bound of a derived service rule (its lower bound is 1)."""
+    notify_every_decision: bool = True
+    """Announce every decision on the topic; false = only changes and refusals that need a human."""
+    follow_up_queue_url: str = ""
+    """SQS queue of delayed follow-ups: an alarm still in ALARM after a change, a cooldown or a
+    deployment is looked at again (CloudWatch announces a transition only once). Empty = never."""
+    max_follow_ups: int = 10
+    """At most this many follow-ups per transition (0 to 50)."""
+
+    def rule_for(self, alarm_name: str) -> ScalingRule | None:
+        return next((rule for rule in self.rules if rule.alarm_name == alarm_name), None)
+
+    def allows_cluster(self, cluster: str) -> bool:
+        return not self.cluster_names or cluster.rsplit("/", 1)[-1] in self.cluster_names
+
+    def cooldown_for(self, direction: Direction) -> int:
+        return self.scale_out_cooldown_seconds if direction is Direction.OUT else self.scale_in_cooldown_seconds
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> ScaleSettings:
+        env = EnvironmentReader(environ)
+        out_cooldown = env.integer("SCALE_OUT_COOLDOWN_SECONDS", 60, minimum=0, maximum=MAX_COOLDOWN_SECONDS)
+        in_cooldown = env.integer("SCALE_IN_COOLDOWN_SECONDS", 300, minimum=0, maximum=MAX_COOLDOWN_SECONDS)
+        if in_cooldown < out_cooldown:
+            env.errors.append(
+                f"SCALE_IN_COOLDOWN_SECONDS ({in_cooldown}) must be at least SCALE_OUT_COOLDOWN_SECONDS "
+                f"({out_cooldown}): a target that just grew must not shrink sooner than it may grow again"
+            )
+        rules = parse_rules(
+            environ.get("SCALING_RULES", ""), env.errors, out_cooldown=out_cooldown, in_cooldown=in_cooldown
+        )
+        settings = cls(
+            dead_letter_queue_url=env.text("DEAD_LETTER_QUEUE_URL"),
+            idempotency_table=env.text("IDEMPOTENCY_TABLE"),
+            rules=rules,
+            derive_rules=env.flag("DERIVE_RULES_FROM_DIMENSIONS", True),
+            cluster_names=env.names("CLUSTER_NAMES"),
+            notification_topic_arn=env.text("NOTIFICATION_TOPIC_ARN", required=False),
+            dry_run=env.flag("DRY_RUN", False),
+            scale_out_cooldown_seconds=out_cooldown,
+            scale_in_cooldown_seconds=in_cooldown,
+            scale_in_headroom_percent=env.integer("SCALE_IN_HEADROOM_PERCENT", 10, minimum=0, maximum=90),
+            derived_service_max=env.integer("DERIVED_SERVICE_MAX_TASKS", 20, minimum=1, maximum=MAX_SERVICE_TASKS),
+            notify_every_decision=env.flag("NOTIFY_EVERY_DECISION", True),
+            follow_up_queue_url=env.text("FOLLOW_UP_QUEUE_URL", required=False),
+            max_follow_ups=env.integer("MAX_FOLLOW_UPS", 10, minimum=0, maximum=50),
+        )
+        for rule in rules:
+            if settings.cluster_names and not settings.allows_cluster(rule.cluster):
+                env.errors.append(
+                    f"rule for alarm {rule.alarm_name!r} names cluster {rule.cluster!r}, not in CLUSTER_NAMES"
+                )
+        env.raise_if_invalid("scale")
+        return settings
+
+
+def parse_rules(raw: str, errors: list[str], *, out_cooldown: int, in_cooldown: int) -> tuple[ScalingRule, ...]:
+    """Parse ``SCALING_RULES``; every problem is appended to ``errors`` (nothing is raised here)."""
+    if not raw.strip():
+        return ()
+    try:
+        items = json.loads(raw)
+    except ValueError as error:
+        errors.append(f"SCALING_RULES is not JSON: {error}")
+        return ()
+    if not isinstance(items, list):
+        errors.append("SCALING_RULES must be a JSON list of rules")
+        return ()
+    rules: list[ScalingRule] = []
+    for index, item in enumerate(items):
+        rule = _parse_rule(item, f"SCALING_RULES[{index}]", errors, out_cooldown=out_cooldown, in_cooldown=in_cooldown)
+        if rule is not None:
+            rules.append(rule)
+    _check_across_rules(rules, errors)
+    return tuple(rules)
+
+
+def _parse_rule(item: Any, where: str, errors: list[str], *, out_cooldown: int, in_cooldown: int) -> ScalingRule | None:
+    if not isinstance(item, dict):
+        errors.append(f"{where} must be an object")
+        return None
+    before = len(errors)
+    unknown = sorted(set(item) - _RULE_KEYS)
+    if unknown:
+        errors.append(f"{where} has unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(_RULE_KEYS))})")
+    alarm = _name(item, "alarm", where, errors, required=True)
+    cluster = _name(item, "cluster", where, errors, required=True)
+    service = _name(item, "service", where, errors, required=False)
+    group = _name(item, "group", where, errors, required=False)
+    step = parse_step(item.get("step"), f"{where}.step", errors)
+    kind = TargetKind.SERVICE if service else TargetKind.CLUSTER
+    if kind is TargetKind.SERVICE and group:
+        errors.append(f"{where}: 'group' is for cluster rules; a service rule finds the group from its hosts")
+    limit = MAX_SERVICE_TASKS if kind is TargetKind.SERVICE else MAX_GROUP_SIZE
+    minimum = _bound(item, "min", where, errors, limit)
+    maximum = _bound(item, "max", where, errors, limit)
+    if kind is TargetKind.SERVICE:
+        minimum = 1 if minimum is None else minimum
+        if maximum is None:
+            errors.append(f"{where}: a service rule needs 'max' (the most tasks this rule may ask for)")
+    if minimum is not None and maximum is not None and minimum > maximum:
+        errors.append(f"{where}: min ({minimum}) is greater than max ({maximum})")
+    default_cooldown = in_cooldown if step is not None and step.direction is Direction.IN else out_cooldown
+    cooldown = item.get("cooldown_seconds", default_cooldown)
+    if not isinstance(cooldown, int) or isinstance(cooldown, bool) or not 0 <= cooldown <= MAX_COOLDOWN_SECONDS:
+        errors.append(
+            f"{where}.cooldown_seconds must be a whole number from 0 to {MAX_COOLDOWN_SECONDS}, got {cooldown!r}"
+        )
+        cooldown = default_cooldown
+    if len(errors) > before or alarm is None or cluster is None or step is None:
+        return None
+    return ScalingRule(
+        alarm_name=alarm,
+        kind=kind,
+        cluster=cluster,
+        service=service,
+        auto_scaling_group=group,
+        step=step,
+        minimum=minimum,
+        maximum=maximum,
+        cooldown_seconds=cooldown,
+    )
+
+
+def parse_step(value: Any, where: str, errors: list[str]) -> Step | None:
+    """``2``, ``-1``, ``"+2"``, ``"-25%"``: a signed, non-zero amount; a percentage is 1 to 1000."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if isinstance(text, str) and text and text[0].isdigit():
+        text = "+" + text
+    match = _STEP.match(text.strip()) if isinstance(text, str) else None
+    if match is None:
+        errors.append(f"{where} must be a signed whole number or percentage like +2, -1 or +50%, got {value!r}")
+        return None
+    sign, digits, percent = match.groups()
+    amount = int(digits)
+    if amount == 0 or (percent and amount > 1000):
+        errors.append(f"{where} must move by at least 1 (and a percentage by at most 1000%), got {value!r}")
+        return None
+    return Step(amount=amount, percent=bool(percent), direction=Direction.OUT if sign == "+" else Direction.IN)
+
+
+def _check_across_rules(rules: list[ScalingRule], errors: list[str]) -> None:
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.alarm_name in seen:
+            errors.append(f"alarm {rule.alarm_name!r} has more than one rule: one alarm scales one thing")
+        seen.add(rule.alarm_name)
+    by_target: dict[str, dict[Direction, int]] = {}
+    for rule in rules:
+        cooldowns = by_target.setdefault(rule.target_key, {})
+        cooldowns[rule.direction] = min(rule.cooldown_seconds, cooldowns.get(rule.direction, rule.cooldown_seconds))
+    for target, cooldowns in sorted(by_target.items()):
+        if (
+            Direction.IN in cooldowns
+            and Direction.OUT in cooldowns
+            and cooldowns[Direction.IN] < cooldowns[Direction.OUT]
+        ):
+            errors.append(
+                f"{target}: scale-in cooldown ({cooldowns[Direction.IN]} s) is shorter than its scale-out cooldown "
+                f"({cooldowns[Direction.OUT]} s); the two loops would flap"
+            )
+
+
+def _name(item: dict[str, Any], key: str, where: str, errors: list[str], *, required: bool) -> str | None:
+    value = item.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        errors.append(f"{where}.{key} must be a non-empty string" + (" (required)" if required else ""))
+        return None
+    return value.strip()
+
+
+def _bound(item: dict[str, Any], key: str, where: str, errors: list[str], limit: int) -> int | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= limit:
+        errors.append(f"{where}.{key} must be a whole number from 0 to {limit}, got {value!r}")
+        return None
+    return value

@@ -1,0 +1,219 @@
+"""The scale job on a simulated account: reservation alarms change the cluster's Auto Scaling group,
+and a scale-in goes through the group, its termination hook and the drain job."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.scale_world import ScaleWorld
+
+EVENTS = Path(__file__).resolve().parents[2] / "events" / "scale"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return event
+
+
+CLUSTER_RULES = [
+    {"alarm": "ecs-scale-prod-reservation-high", "cluster": "prod", "step": "+2"},
+    {"alarm": "ecs-scale-prod-reservation-low", "cluster": "prod", "step": -1, "min": 1},
+]
+
+
+@pytest.fixture
+def world(aws: None) -> Iterator[ScaleWorld]:
+    world = ScaleWorld(hosts=3, rules=CLUSTER_RULES)
+    world.services.add_service("web", cpu=1024, memory=2048)  # three per host
+    for name, comparison, threshold in (
+        ("ecs-scale-prod-reservation-high", "GreaterThanThreshold", 75),
+        ("ecs-scale-prod-reservation-low", "LessThanThreshold", 30),
+    ):
+        world.alarm(
+            name,
+            metric="CPUReservation",
+            dimensions={"ClusterName": "prod"},
+            comparison=comparison,
+            threshold=threshold,
+            period=300,
+            evaluation_periods=5,
+        )
+    yield world
+    world.close()
+
+
+def test_a_low_reservation_alarm_terminates_the_emptiest_host_through_the_group_and_the_drain_moves_its_tasks(
+    world: ScaleWorld,
+) -> None:
+    a, b, c = world.cluster.instance_ids
+    world.services.run_on(a, "web", 2)
+    world.services.run_on(b, "web", 1)
+    world.services.run_on(c, "web", 2)
+
+    result = world.decide(world.fire("ecs-scale-prod-reservation-low", 22.0))
+
+    assert result["outcome"] == "cluster-scaled-in"
+    assert result["hosts_to_terminate"] == [b]  # the emptiest, not the oldest
+    group = world.group()
+    assert group["desired"] == 2  # decremented: the group does not replace it
+    assert group["instances"][b] == "Terminating:Wait"  # held by the hook until the drain is done
+
+    world.drain_terminations()
+
+    assert world.cluster.lost_tasks == {b: 0}
+    assert len(world.services.tasks("web")) == 5
+    assert all(t.container_instance_arn != world.cluster.container_instances[b] for t in world.services.tasks("web"))
+    assert b not in world.group()["instances"]
+    [note] = [n for n in world.notifications() if "ecs-fleet-ops scale" in n["subject"]]
+    assert note["message"].startswith(f"Terminating {b} (1 task(s)) through group prod-hosts (3 to 2 host(s))")
+    assert "CPUReservation 22% < 30% for 25 min" in note["message"]
+
+
+def test_scale_in_is_refused_when_the_tasks_would_not_fit_on_the_hosts_that_remain(world: ScaleWorld) -> None:
+    a, b, c = world.cluster.instance_ids
+    world.services.run_on(a, "web", 3)
+    world.services.run_on(b, "web", 2)
+    world.services.run_on(c, "web", 3)  # one free place in the whole cluster
+
+    result = world.decide(world.fire("ecs-scale-prod-reservation-low", 28.0))
+
+    assert result["outcome"] == "unsafe-scale-in"
+    assert world.group()["desired"] == 3
+    assert set(world.group()["instances"].values()) == {"InService"}
+    [note] = [n for n in world.notifications() if "ecs-fleet-ops scale" in n["subject"]]
+    assert note["subject"].startswith("ATTENTION")
+
+
+def test_scale_in_protection_is_respected(world: ScaleWorld) -> None:
+    a, b, c = world.cluster.instance_ids
+    world.services.run_on(a, "web", 1)
+    world.services.run_on(b, "web", 2)
+    world.session.client("autoscaling").set_instance_protection(
+        AutoScalingGroupName=world.cluster.group, InstanceIds=[a, c], ProtectedFromScaleIn=True
+    )
+
+    result = world.decide(world.fire("ecs-scale-prod-reservation-low", 20.0))
+
+    assert result["hosts_to_terminate"] == [b]
+
+
+def test_the_cluster_never_scales_in_below_the_groups_minimum(world: ScaleWorld) -> None:
+    world.set_group_bounds(minimum=3, maximum=10)
+
+    result = world.decide(world.fire("ecs-scale-prod-reservation-low", 5.0))
+
+    assert result["outcome"] == "at-bound"
+    assert world.group()["desired"] == 3
+
+
+def test_a_scale_out_is_clamped_to_the_groups_maximum_which_aws_would_otherwise_reject(world: ScaleWorld) -> None:
+    world.set_group_bounds(minimum=1, maximum=4)
+
+    first = world.decide(world.fire("ecs-scale-prod-reservation-high", 90.0))
+    world.clock.advance(61)
+    world.fire("ecs-scale-prod-reservation-high", 50.0, state="OK")
+    second = world.decide(world.fire("ecs-scale-prod-reservation-high", 92.0))
+
+    assert first["group_capacity"] == [3, 4]  # +2 asked, 4 is the maximum
+    assert second["outcome"] == "at-bound"
+    assert world.group()["desired"] == 4
+    # The simulation refuses what AWS refuses: the clamp is what kept the job from that error.
+    with pytest.raises(Exception, match="above max value 4"):
+        world.session.client("autoscaling").set_desired_capacity(
+            AutoScalingGroupName=world.cluster.group, DesiredCapacity=6
+        )
+
+
+def test_an_alarm_without_a_rule_is_derived_from_its_cluster_dimension(aws: None) -> None:
+    world = ScaleWorld(hosts=2, rules=[])
+    try:
+        world.alarm(
+            "prod-memory-reservation-high",
+            metric="MemoryReservation",
+            dimensions={"ClusterName": "prod"},
+            comparison="GreaterThanOrEqualToThreshold",
+            threshold=80,
+        )
+
+        result = world.decide(world.fire("prod-memory-reservation-high", 85.0, via="sns"))
+
+        assert (result["outcome"], result["group_capacity"]) == ("cluster-scaled-out", [2, 3])
+        [note] = [n for n in world.notifications() if "ecs-fleet-ops scale" in n["subject"]]
+        assert "Rule (derived from the alarm's dimensions): cluster prod, step +1" in note["message"]
+    finally:
+        world.close()
+
+
+def test_a_metric_math_reservation_alarm_as_cloudwatch_sends_it_scales_in_by_a_rule_derived_from_its_inputs(
+    aws: None,
+) -> None:
+    world = ScaleWorld(hosts=3, rules=[])
+    try:
+        world.services.add_service("web")
+        a, b, c = world.cluster.instance_ids
+        world.services.run_on(a, "web", 2)
+        world.services.run_on(c, "web", 1)
+        world.session.client("cloudwatch").put_metric_alarm(
+            AlarmName="ecs-scale-prod-reservation-low",
+            EvaluationPeriods=5,
+            Threshold=30.0,
+            ComparisonOperator="LessThanThreshold",
+            Metrics=[
+                {"Id": "e1", "Expression": "MAX([cpu, memory])", "ReturnData": True},
+                *(
+                    {
+                        "Id": query_id,
+                        "ReturnData": False,
+                        "MetricStat": {
+                            "Metric": {
+                                "Namespace": "AWS/ECS",
+                                "MetricName": metric,
+                                "Dimensions": [{"Name": "ClusterName", "Value": "prod"}],
+                            },
+                            "Period": 300,
+                            "Stat": "Average",
+                        },
+                    }
+                    for query_id, metric in (("cpu", "CPUReservation"), ("memory", "MemoryReservation"))
+                ),
+            ],
+        )
+        world.set_state("ecs-scale-prod-reservation-low", "ALARM")
+
+        result = world.decide(load_event("eventbridge-cluster-reservation-metric-math.json"))
+
+        assert (result["outcome"], result["hosts_to_terminate"]) == ("cluster-scaled-in", [b])
+        [note] = [n for n in world.notifications() if "ecs-fleet-ops scale" in n["subject"]]
+        assert "metric math 22.5 < 30 for 25 min" in note["message"]
+        assert "Rule (derived from the alarm's dimensions): cluster prod, step -1" in note["message"]
+    finally:
+        world.close()
+
+
+def test_a_group_scaled_by_a_capacity_provider_with_managed_scaling_is_left_to_it(world: ScaleWorld) -> None:
+    ecs = world.session.client("ecs")
+    group_arn = world.session.client("autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=[world.cluster.group]
+    )["AutoScalingGroups"][0]["AutoScalingGroupARN"]
+    ecs.create_capacity_provider(
+        name="prod-capacity",
+        autoScalingGroupProvider={
+            "autoScalingGroupArn": group_arn,
+            "managedScaling": {"status": "ENABLED", "targetCapacity": 100},
+            "managedTerminationProtection": "DISABLED",
+        },
+    )
+    ecs.put_cluster_capacity_providers(
+        cluster="prod", capacityProviders=["prod-capacity"], defaultCapacityProviderStrategy=[]
+    )
+
+    result = world.decide(world.fire("ecs-scale-prod-reservation-high", 90.0))
+
+    assert result["outcome"] == "deferred"
+    assert "capacity provider prod-capacity (managed scaling)" in result["reason"]
+    assert world.group()["desired"] == 3

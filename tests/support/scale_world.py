@@ -1,0 +1,282 @@
+"""A simulated account for the scale job: the drain job's world (queues, table, topic, a cluster with
+a termination hook, the real drain handler) plus CloudWatch alarms, services that really run tasks,
+and the real scale handler, on the same simulated clock.
+
+An alarm is fired the way CloudWatch does it: its state changes (moto) and the transition is
+delivered to the scale handler as an EventBridge event or an SNS notification. A host the scale job
+terminates through its group waits in ``Terminating:Wait``; ``drain_terminations`` delivers the
+hook's event to the drain handler and runs the drain to its end.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import Any
+
+import botocore.loaders
+import botocore.session
+from moto.sqs.models import sqs_backends
+
+from fleetops.scale.service import ScaleService
+from fleetops.scale.settings import ScaleSettings
+from tests.support.capacity import ScalingRoute, ServiceScheduler, route_scaling_to
+from tests.support.cluster import ACCOUNT, REGION
+from tests.support.functions import load_handler
+from tests.support.lambda_context import FakeLambdaContext
+from tests.support.lifecycle import LifecycleActionRecord, sns_delivery
+from tests.support.world import DrainWorld
+
+FOLLOW_UP_QUEUE = "scale-follow-ups"
+_LOADERS: dict[str | None, botocore.loaders.Loader] = {}
+
+
+@contextmanager
+def _shared_service_models() -> Iterator[None]:
+    """Sessions created inside share one botocore loader.
+
+    botocore parses each service's JSON model once per session, and a world makes several sessions
+    (the account's, each handler's cold start, Powertools'): about a second per world. The models
+    are read-only, so sharing the parsed copies changes nothing but the time.
+    """
+    original = botocore.session.create_loader
+
+    def shared(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        if search_path_string not in _LOADERS:
+            _LOADERS[search_path_string] = original(search_path_string)
+        return _LOADERS[search_path_string]
+
+    botocore.session.create_loader = shared  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        botocore.session.create_loader = original
+
+
+class ScaleWorld:
+    def __init__(
+        self, *, hosts: int = 2, rules: list[dict[str, Any]] | None = None, environment: dict[str, str] | None = None
+    ) -> None:
+        with _shared_service_models():
+            self._build(hosts, rules, environment)
+
+    def _build(self, hosts: int, rules: list[dict[str, Any]] | None, environment: dict[str, str] | None) -> None:
+        self.drain = DrainWorld(hosts=hosts)
+        self.session = self.drain.session
+        self.clock = self.drain.clock
+        self.cluster = self.drain.cluster
+        self.hooks = self.drain.hooks
+        self.api = self.drain.api
+        self.services = ServiceScheduler(self.cluster)
+        self.terminations: list[LifecycleActionRecord] = []
+        self.follow_ups: list[tuple[float, str]] = []  # (due, body), from the follow-up queue
+        self.follow_up_queue_url = self.session.client("sqs").create_queue(QueueName=FOLLOW_UP_QUEUE)["QueueUrl"]
+        route_scaling_to(ScalingRoute(self.hooks, self.terminations.append))
+        self.environment = {
+            "DEAD_LETTER_QUEUE_URL": self.drain.dead_letter_queue_url,
+            "IDEMPOTENCY_TABLE": "idempotency",
+            "NOTIFICATION_TOPIC_ARN": self.drain.topic_arn,
+            "CLUSTER_NAMES": self.cluster.name,
+            "SCALING_RULES": json.dumps(rules or []),
+            "FOLLOW_UP_QUEUE_URL": self.follow_up_queue_url,
+            "POWERTOOLS_SERVICE_NAME": "ecs-fleet-ops-scale",
+            "AWS_DEFAULT_REGION": REGION,
+            **(environment or {}),
+        }
+        self.handler: ModuleType = load_handler("scale", self.environment)
+        self.settings = ScaleSettings.from_environment(self.environment)
+        # The handler's own service, rebuilt with the simulated clock and the counted session.
+        self.handler.service = ScaleService(self.settings, session=self.session, clock=self.clock)
+
+    def close(self) -> None:
+        route_scaling_to(None)
+
+    # -- alarms ---------------------------------------------------------------------------------
+    def alarm(
+        self,
+        name: str,
+        *,
+        metric: str,
+        dimensions: dict[str, str],
+        comparison: str,
+        threshold: float,
+        period: int = 60,
+        evaluation_periods: int = 3,
+    ) -> None:
+        self.session.client("cloudwatch").put_metric_alarm(
+            AlarmName=name,
+            Namespace="AWS/ECS",
+            MetricName=metric,
+            Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
+            Statistic="Average",
+            Period=period,
+            EvaluationPeriods=evaluation_periods,
+            Threshold=threshold,
+            ComparisonOperator=comparison,
+        )
+
+    def set_state(self, name: str, state: str) -> None:
+        self.session.client("cloudwatch").set_alarm_state(AlarmName=name, StateValue=state, StateReason="simulated")
+
+    def fire(self, name: str, value: float, *, via: str = "eventbridge", state: str = "ALARM") -> dict[str, Any]:
+        """Change the alarm's state and return the event CloudWatch would deliver for it."""
+        alarm = self.session.client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+        old = alarm["StateValue"]
+        self.set_state(name, state)
+        when = datetime.fromtimestamp(self.clock(), UTC)
+        stamp = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}+0000"
+        periods = alarm["EvaluationPeriods"]
+        side = "greater" if "Greater" in alarm["ComparisonOperator"] else "less"
+        reason = (
+            f"Threshold Crossed: {periods} out of the last {periods} datapoints [{value} ({when:%d/%m/%y %H:%M:%S})] "
+            f"was {side} than the threshold ({alarm['Threshold']})."
+        )
+        dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+        if via == "sns":
+            return sns_delivery(
+                json.dumps(
+                    {
+                        "AlarmName": name,
+                        "AlarmDescription": None,
+                        "AWSAccountId": ACCOUNT,
+                        "NewStateValue": state,
+                        "NewStateReason": reason,
+                        "StateChangeTime": stamp,
+                        "Region": "US East (N. Virginia)",
+                        "AlarmArn": alarm["AlarmArn"],
+                        "OldStateValue": old,
+                        "Trigger": {
+                            "MetricName": alarm["MetricName"],
+                            "Namespace": alarm["Namespace"],
+                            "StatisticType": "Statistic",
+                            "Statistic": "AVERAGE",
+                            "Unit": None,
+                            "Dimensions": [{"value": v, "name": k} for k, v in dimensions.items()],
+                            "Period": alarm["Period"],
+                            "EvaluationPeriods": alarm["EvaluationPeriods"],
+                            "ComparisonOperator": alarm["ComparisonOperator"],
+                            "Threshold": alarm["Threshold"],
+                            "TreatMissingData": "missing",
+                            "EvaluateLowSampleCountPercentile": "",
+                        },
+                    }
+                ),
+                f"arn:aws:sns:{REGION}:{ACCOUNT}:scaling-alarms",
+                subject=f'ALARM: "{name}" in US East (N. Virginia)',
+            )
+        reason_data = {
+            "version": "1.0",
+            "queryDate": stamp,
+            "statistic": "Average",
+            "period": alarm["Period"],
+            "recentDatapoints": [value],
+            "threshold": alarm["Threshold"],
+        }
+        return {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "CloudWatch Alarm State Change",
+            "source": "aws.cloudwatch",
+            "account": ACCOUNT,
+            "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": REGION,
+            "resources": [alarm["AlarmArn"]],
+            "detail": {
+                "alarmName": name,
+                "state": {"value": state, "reason": reason, "reasonData": json.dumps(reason_data), "timestamp": stamp},
+                "previousState": {"value": old, "reason": "simulated", "timestamp": stamp},
+                "configuration": {
+                    "metrics": [
+                        {
+                            "id": "m1",
+                            "metricStat": {
+                                "metric": {
+                                    "namespace": "AWS/ECS",
+                                    "name": alarm["MetricName"],
+                                    "dimensions": dimensions,
+                                },
+                                "period": alarm["Period"],
+                                "stat": "Average",
+                            },
+                            "returnData": True,
+                        }
+                    ]
+                },
+            },
+        }
+
+    # -- running the handlers -------------------------------------------------------------------
+    def invoke(self, event: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self.handler.lambda_handler(
+            event, FakeLambdaContext(function_name="ecs-fleet-ops-scale")
+        )
+        return result
+
+    def decide(self, event: Any) -> dict[str, Any]:
+        """Invoke with one alarm transition and return its one result."""
+        results = self.invoke(event)["results"]
+        assert len(results) == 1, results
+        return dict(results[0])
+
+    def pending_follow_ups(self) -> list[tuple[float, str]]:
+        """Follow-ups sent to the queue, as (due on the simulated clock, body), earliest first."""
+        queue = sqs_backends[ACCOUNT][REGION].queues[FOLLOW_UP_QUEUE]
+        for message in list(queue._messages):
+            # moto keeps both instants in milliseconds of real time.
+            delay = (message.delayed_until - message.sent_timestamp) / 1000 if message.delayed_until else 0.0
+            self.follow_ups.append((self.clock() + round(max(0.0, delay)), message.body))
+        queue._messages.clear()
+        self.follow_ups.sort()
+        return list(self.follow_ups)
+
+    def deliver_follow_up(self) -> dict[str, Any]:
+        """Wait (simulated) until the next follow-up is due and deliver it as the event source would."""
+        due, body = self.pending_follow_ups()[0]
+        self.follow_ups.pop(0)
+        self.drain.advance_to(due)
+        return self.invoke(DrainWorld.sqs_event(body))
+
+    def drain_terminations(self) -> None:
+        """Deliver each pending termination hook to the drain job and run the drains to their end."""
+        while self.terminations:
+            record = self.terminations.pop(0)
+            self.drain.invoke(self.hooks.eventbridge_event(record), trigger="lifecycle")
+        self.drain.run_until_quiet()
+
+    def register_new_hosts(self) -> list[str]:
+        """The ECS agent of each host the group launched registers it with the cluster."""
+        new = [i for i in self.group()["instances"] if i not in self.cluster.container_instances]
+        for instance_id in new:
+            self.cluster.register_host(instance_id)
+        return new
+
+    # -- what the account looks like ------------------------------------------------------------
+    def group(self) -> dict[str, Any]:
+        group = self.session.client("autoscaling").describe_auto_scaling_groups(
+            AutoScalingGroupNames=[self.cluster.group]
+        )["AutoScalingGroups"][0]
+        return {
+            "desired": group["DesiredCapacity"],
+            "min": group["MinSize"],
+            "max": group["MaxSize"],
+            "instances": {i["InstanceId"]: i["LifecycleState"] for i in group["Instances"]},
+        }
+
+    def set_group_bounds(self, *, minimum: int, maximum: int) -> None:
+        self.session.client("autoscaling").update_auto_scaling_group(
+            AutoScalingGroupName=self.cluster.group, MinSize=minimum, MaxSize=maximum
+        )
+
+    def desired_count(self, service: str) -> int:
+        found = self.session.client("ecs").describe_services(cluster=self.cluster.name, services=[service])
+        return int(found["services"][0]["desiredCount"])
+
+    def notifications(self) -> list[dict[str, str]]:
+        return self.drain.notifications()
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        return self.drain.dead_letters()
