@@ -1,0 +1,327 @@
+"""The verify job's commands, observations, check results and report."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from fleetops.errors import BadInputError
+
+
+class VerifyTrigger(StrEnum):
+    ECS_EVENT = "ecs-deployment-event"
+    CODEDEPLOY_HOOK = "codedeploy-hook"
+    ECS_LIFECYCLE_HOOK = "ecs-lifecycle-hook"
+    DIRECT = "direct"
+    RECHECK = "recheck"
+
+
+class CheckName(StrEnum):
+    DEPLOYMENT = "deployment"
+    TASKS = "tasks"
+    CONTAINER_HEALTH = "container-health"
+    TARGETS = "targets"
+    SMOKE = "smoke"
+    ALARMS = "alarms"
+
+
+class CheckStatus(StrEnum):
+    PASSED = "PASSED"
+    FAILED = "FAILED"
+    PENDING = "PENDING"  # the alarm bake period is still running
+    SKIPPED = "SKIPPED"  # not configured, or nothing to look at
+
+
+class Verdict(StrEnum):
+    PASSED = "PASSED"
+    FAILED = "FAILED"
+    BAKING = "BAKING"  # every check passed so far; alarms are watched until the bake period ends
+    RELEASE_FAILED = "RELEASE_FAILED"  # ECS itself failed the deployment (circuit breaker)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRef:
+    """A service, by cluster and name. ``cluster`` is None when an old short service ARN named none."""
+
+    service: str
+    cluster: str | None
+    region: str = ""
+    account: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{_name(self.cluster) if self.cluster else '?'}/{self.service}"
+
+
+@dataclass(frozen=True, slots=True)
+class CodeDeployHook:
+    deployment_id: str
+    execution_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class EcsLifecycleHook:
+    execution_id: str
+    lifecycle_stage: str
+    target_service_revision_arn: str
+    hook_details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyRequest:
+    """One verification to run, whatever shape the trigger had."""
+
+    service: ServiceRef | None  # None only for a CodeDeploy hook, until its deployment group is read
+    trigger: VerifyTrigger
+    deployment_id: str | None = None
+    expected_task_definition: str | None = None
+    expected_image: str | None = None
+    checks_override: dict[str, Any] | None = None  # raw per-invocation checks (direct invocation)
+    codedeploy_hook: CodeDeployHook | None = None
+    ecs_hook: EcsLifecycleHook | None = None
+    event_name: str = ""
+
+    @property
+    def idempotency_key(self) -> str | None:
+        """Per deployment id and event. Direct invocations and ECS hooks are never deduplicated: a CI
+        retry must verify again, and ECS re-invokes a hook on purpose after IN_PROGRESS."""
+        if self.codedeploy_hook is not None:
+            return f"codedeploy:{self.codedeploy_hook.execution_id}"
+        if self.trigger is VerifyTrigger.ECS_EVENT and self.deployment_id:
+            return f"ecs-event:{self.event_name}:{self.deployment_id}"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseFailure:
+    """ECS reports the deployment failed or is being rolled back by its circuit breaker: no verification
+    can make this release good. Reported loudly, never as a success."""
+
+    service: ServiceRef
+    deployment_id: str
+    event_name: str
+    reason: str
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"ecs-event:{self.event_name}:{self.deployment_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoredVerifyEvent:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    name: CheckName
+    status: CheckStatus
+    summary: str
+    evidence: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name.value,
+            "status": self.status.value,
+            "summary": self.summary,
+            "evidence": list(self.evidence),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TargetHealth:
+    target_group_arn: str
+    target_id: str
+    port: int | None
+    state: str  # initial | healthy | unhealthy | unused | draining | unavailable
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmState:
+    name: str
+    state: str  # OK | ALARM | INSUFFICIENT_DATA
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SmokeOutcome:
+    url: str
+    method: str
+    passed: bool
+    attempts: int
+    status: int | None
+    detail: str
+
+
+class RollbackAction(StrEnum):
+    NONE = "none"
+    STOP_DEPLOYMENT = "stop-service-deployment"  # ECS's own rollback of an in-progress deployment
+    UPDATE_SERVICE = "update-service"  # back to the last known-good task definition
+    DELEGATED = "delegated"  # a hook answered FAILED: CodeDeploy or ECS rolls the deployment back itself
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackDecision:
+    roll_back: bool
+    reason: str
+    target_task_definition: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackOutcome:
+    action: RollbackAction
+    reason: str
+    target_task_definition: str | None = None
+    new_deployment_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action.value,
+            "reason": self.reason,
+            "target_task_definition": self.target_task_definition,
+            "new_deployment_id": self.new_deployment_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationReport:
+    service: ServiceRef
+    service_arn: str
+    deployment_id: str | None
+    task_definition: str | None
+    trigger: VerifyTrigger
+    verdict: Verdict
+    checks: tuple[CheckResult, ...]
+    started_at: float
+    finished_at: float
+    bake_until: float | None = None
+    rollback: RollbackOutcome | None = None
+    reason: str = ""
+
+    @property
+    def failing(self) -> tuple[CheckResult, ...]:
+        return tuple(check for check in self.checks if check.status is CheckStatus.FAILED)
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict in (Verdict.FAILED, Verdict.RELEASE_FAILED)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict.value,
+            "service": self.service.label,
+            "service_arn": self.service_arn,
+            "deployment_id": self.deployment_id,
+            "task_definition": self.task_definition,
+            "trigger": self.trigger.value,
+            "reason": self.reason,
+            "checks": [check.to_dict() for check in self.checks],
+            "bake_until": self.bake_until,
+            "rollback": self.rollback.to_dict() if self.rollback else None,
+            "duration_seconds": round(max(0.0, self.finished_at - self.started_at), 3),
+        }
+
+
+BAKE_STATE_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class BakeState:
+    """Carried in the delayed SQS message while the service's alarms bake (the durable wait)."""
+
+    service: ServiceRef
+    service_arn: str
+    deployment_id: str | None
+    task_definition: str | None
+    trigger: VerifyTrigger
+    started_at: float
+    bake_until: float
+    checks: tuple[CheckResult, ...]
+    codedeploy_hook: CodeDeployHook | None = None
+    alarms: tuple[str, ...] = ()
+    rollback: bool | None = None  # the configuration's choice when the bake started (a CI override counts)
+    attempt: int = 0
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"bake:{self.deployment_id or self.service_arn}:{self.attempt}"
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "version": BAKE_STATE_VERSION,
+                "service": {
+                    "service": self.service.service,
+                    "cluster": self.service.cluster,
+                    "region": self.service.region,
+                    "account": self.service.account,
+                },
+                "service_arn": self.service_arn,
+                "deployment_id": self.deployment_id,
+                "task_definition": self.task_definition,
+                "trigger": self.trigger.value,
+                "started_at": self.started_at,
+                "bake_until": self.bake_until,
+                "checks": [check.to_dict() for check in self.checks],
+                "codedeploy_hook": None
+                if self.codedeploy_hook is None
+                else {
+                    "deployment_id": self.codedeploy_hook.deployment_id,
+                    "execution_id": self.codedeploy_hook.execution_id,
+                },
+                "alarms": list(self.alarms),
+                "rollback": self.rollback,
+                "attempt": self.attempt,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, body: str) -> BakeState:
+        try:
+            raw = json.loads(body)
+        except (TypeError, ValueError) as error:
+            raise BadInputError(f"bake state is not JSON: {error}") from error
+        if not isinstance(raw, dict) or raw.get("version") != BAKE_STATE_VERSION:
+            raise BadInputError("bake state is not a version-1 JSON object")
+        try:
+            service = raw["service"]
+            hook = raw.get("codedeploy_hook")
+            return cls(
+                service=ServiceRef(
+                    service=str(service["service"]),
+                    cluster=service.get("cluster"),
+                    region=str(service.get("region", "")),
+                    account=str(service.get("account", "")),
+                ),
+                service_arn=str(raw["service_arn"]),
+                deployment_id=raw.get("deployment_id"),
+                task_definition=raw.get("task_definition"),
+                trigger=VerifyTrigger(raw["trigger"]),
+                started_at=float(raw["started_at"]),
+                bake_until=float(raw["bake_until"]),
+                checks=tuple(
+                    CheckResult(
+                        name=CheckName(check["name"]),
+                        status=CheckStatus(check["status"]),
+                        summary=str(check["summary"]),
+                        evidence=tuple(str(item) for item in check.get("evidence", [])),
+                    )
+                    for check in raw["checks"]
+                ),
+                codedeploy_hook=None
+                if hook is None
+                else CodeDeployHook(deployment_id=str(hook["deployment_id"]), execution_id=str(hook["execution_id"])),
+                alarms=tuple(str(name) for name in raw.get("alarms", [])),
+                rollback=raw.get("rollback") if isinstance(raw.get("rollback"), bool) else None,
+                attempt=int(raw["attempt"]),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise BadInputError(f"bake state is incomplete or malformed: {error!r}") from error
+
+
+def _name(arn_or_name: str) -> str:
+    return arn_or_name.rsplit("/", 1)[-1]

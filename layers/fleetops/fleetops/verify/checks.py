@@ -1,0 +1,248 @@
+"""The checks, as pure functions over what was observed: no AWS, no clock, no network.
+
+Each returns a CheckResult whose evidence names what was seen, so a failure explains itself.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+
+from fleetops.models.ecs import EcsService, ServiceTask
+from fleetops.models.verify import (
+    AlarmState,
+    CheckName,
+    CheckResult,
+    CheckStatus,
+    SmokeOutcome,
+    TargetHealth,
+    Verdict,
+)
+
+# Evidence lists are cut here: a 500-task service must still make a message a human reads.
+MAX_EVIDENCE = 10
+# Targets in these states are on their way out (or not in use by the group) and are not counted.
+_IGNORED_TARGET_STATES = frozenset({"draining", "unused"})
+# Phrases ECS puts in rolloutStateReason / the event reason when a deployment is a rollback.
+ROLLBACK_MARKERS = ("rolling back", "rollback", "rolled back")
+
+
+def is_rollback_reason(reason: str) -> bool:
+    text = reason.lower()
+    return any(marker in text for marker in ROLLBACK_MARKERS)
+
+
+def is_circuit_breaker_rollback(reason: str) -> bool:
+    text = reason.lower()
+    return "circuit breaker" in text and is_rollback_reason(text)
+
+
+def check_deployment(service: EcsService, deployment_id: str | None) -> CheckResult:
+    """The deployment is PRIMARY, its rollout COMPLETED, the only one left, with no failed task."""
+    evidence = tuple(
+        f"{d.id} {d.status} rollout={d.rollout_state or '-'} running={d.running_count}/{d.desired_count} "
+        f"failed={d.failed_tasks} ({_short(d.task_definition)})"
+        for d in service.deployments
+    )
+    primary = service.primary
+    problems: list[str] = []
+    if primary is None:
+        problems.append("the service has no PRIMARY deployment")
+    else:
+        if deployment_id and primary.id != deployment_id:
+            problems.append(f"deployment {deployment_id} is no longer PRIMARY ({primary.id} is): it was superseded")
+        if primary.rollout_state != "COMPLETED":
+            reason = f" ({primary.rollout_state_reason})" if primary.rollout_state_reason else ""
+            problems.append(f"rollout state is {primary.rollout_state or 'unknown'}, not COMPLETED{reason}")
+        if primary.failed_tasks:
+            problems.append(f"{primary.failed_tasks} task(s) of the deployment failed to start or stopped")
+    if len(service.deployments) != 1:
+        problems.append(f"{len(service.deployments)} deployments are active, not exactly one")
+    if problems:
+        return CheckResult(CheckName.DEPLOYMENT, CheckStatus.FAILED, "; ".join(problems), evidence)
+    return CheckResult(CheckName.DEPLOYMENT, CheckStatus.PASSED, "one PRIMARY deployment, rollout COMPLETED", evidence)
+
+
+def check_tasks(
+    service: EcsService,
+    tasks: Sequence[ServiceTask],
+    expected_task_definition: str | None,
+    expected_image: str | None,
+) -> CheckResult:
+    """running == desired, nothing pending, every running task on the expected revision (and image)."""
+    expected = expected_task_definition or (
+        service.primary.task_definition if service.primary else service.task_definition
+    )
+    running = [task for task in tasks if task.last_status == "RUNNING"]
+    not_yet = [task for task in tasks if task.last_status != "RUNNING" and task.desired_status == "RUNNING"]
+    problems: list[str] = []
+    evidence: list[str] = [
+        f"service: desired={service.desired_count} running={service.running_count} pending={service.pending_count}",
+        f"tasks seen: {len(tasks)} ({_counts(task.last_status for task in tasks)})",
+    ]
+    if service.running_count != service.desired_count or len(running) != service.desired_count:
+        problems.append(f"{len(running)} task(s) running, {service.desired_count} desired")
+    if service.pending_count or not_yet:
+        problems.append(f"{max(service.pending_count, len(not_yet))} task(s) not yet running")
+    wrong_revision = [task for task in running if not _same_task_definition(task.task_definition, expected)]
+    if wrong_revision:
+        problems.append(f"{len(wrong_revision)} running task(s) are not on {_short(expected)}")
+        evidence.extend(f"{_short(t.arn)} runs {_short(t.task_definition)}" for t in wrong_revision[:MAX_EVIDENCE])
+    if expected_image:
+        wrong_image = [task for task in running if not _runs_image(task, expected_image)]
+        if wrong_image:
+            problems.append(f"{len(wrong_image)} running task(s) do not run image {expected_image}")
+            evidence.extend(
+                f"{_short(t.arn)} runs {', '.join(_image(c.image, c.image_digest) for c in t.containers)}"
+                for t in wrong_image[:MAX_EVIDENCE]
+            )
+    if problems:
+        return CheckResult(CheckName.TASKS, CheckStatus.FAILED, "; ".join(problems), tuple(evidence))
+    what = f"{len(running)}/{service.desired_count} task(s) running {_short(expected)}"
+    return CheckResult(
+        CheckName.TASKS,
+        CheckStatus.PASSED,
+        what + (f" with {expected_image}" if expected_image else ""),
+        tuple(evidence),
+    )
+
+
+def check_container_health(tasks: Sequence[ServiceTask], health_checked: frozenset[str]) -> CheckResult:
+    """Every container that defines a health check (``health_checked``, by container name) is HEALTHY."""
+    running = [task for task in tasks if task.last_status == "RUNNING"]
+    if not health_checked:
+        return CheckResult(CheckName.CONTAINER_HEALTH, CheckStatus.SKIPPED, "no container defines a health check")
+    bad = [
+        (task, container)
+        for task in running
+        for container in task.containers
+        if container.name in health_checked and container.health_status != "HEALTHY"
+    ]
+    checked = sum(1 for task in running for c in task.containers if c.name in health_checked)
+    if bad:
+        evidence = tuple(f"{_short(t.arn)} {c.name}: {c.health_status}" for t, c in bad[:MAX_EVIDENCE])
+        return CheckResult(
+            CheckName.CONTAINER_HEALTH,
+            CheckStatus.FAILED,
+            f"{len(bad)} of {checked} health-checked container(s) are not HEALTHY "
+            f"({_counts(c.health_status for _, c in bad)})",
+            evidence,
+        )
+    return CheckResult(CheckName.CONTAINER_HEALTH, CheckStatus.PASSED, f"{checked} health-checked container(s) HEALTHY")
+
+
+def check_targets(
+    target_group_arns: Sequence[str], targets: Mapping[str, Sequence[TargetHealth]], running_tasks: int
+) -> CheckResult:
+    """Each target group: every target healthy (draining/unused ignored), and as many as running tasks."""
+    if not target_group_arns:
+        return CheckResult(CheckName.TARGETS, CheckStatus.SKIPPED, "the service has no load balancer target group")
+    problems: list[str] = []
+    evidence: list[str] = []
+    for arn in target_group_arns:
+        live = [t for t in targets.get(arn, ()) if t.state not in _IGNORED_TARGET_STATES]
+        unhealthy = [t for t in live if t.state != "healthy"]
+        evidence.append(f"{_group(arn)}: {len(live)} target(s) ({_counts(t.state for t in live) or 'none'})")
+        if unhealthy:
+            problems.append(f"{len(unhealthy)} target(s) of {_group(arn)} are not healthy")
+            evidence.extend(f"  {t.target_id}:{t.port} {t.state} {t.reason}".rstrip() for t in unhealthy[:MAX_EVIDENCE])
+        if len(live) != running_tasks:
+            problems.append(f"{_group(arn)} has {len(live)} target(s) for {running_tasks} running task(s)")
+    if problems:
+        return CheckResult(CheckName.TARGETS, CheckStatus.FAILED, "; ".join(problems), tuple(evidence))
+    return CheckResult(
+        CheckName.TARGETS,
+        CheckStatus.PASSED,
+        f"{len(target_group_arns)} target group(s), {running_tasks} healthy target(s) each",
+        tuple(evidence),
+    )
+
+
+def check_smoke(outcomes: Sequence[SmokeOutcome]) -> CheckResult:
+    if not outcomes:
+        return CheckResult(CheckName.SMOKE, CheckStatus.SKIPPED, "no smoke check configured")
+    evidence = tuple(
+        f"{o.method} {o.url} -> {o.status if o.status is not None else 'no answer'}: {o.detail} "
+        f"({o.attempts} attempt(s))"
+        for o in outcomes
+    )
+    failed = [o for o in outcomes if not o.passed]
+    if failed:
+        return CheckResult(
+            CheckName.SMOKE, CheckStatus.FAILED, f"{len(failed)} of {len(outcomes)} smoke check(s) failed", evidence
+        )
+    return CheckResult(CheckName.SMOKE, CheckStatus.PASSED, f"{len(outcomes)} smoke check(s) passed", evidence)
+
+
+def check_alarms(configured: Sequence[str], seen: Sequence[AlarmState], *, baking: bool) -> CheckResult:
+    """No configured alarm in ALARM; a configured alarm that does not exist fails (a typo hides nothing).
+
+    ``baking``: the bake period is not over, so a clean look is PENDING, not PASSED.
+    """
+    if not configured:
+        return CheckResult(CheckName.ALARMS, CheckStatus.SKIPPED, "no alarm configured")
+    by_name = {alarm.name: alarm for alarm in seen}
+    missing = [name for name in configured if name not in by_name]
+    firing = [by_name[name] for name in configured if name in by_name and by_name[name].state == "ALARM"]
+    evidence = tuple(
+        f"{name}: {by_name[name].state}" + (f" ({by_name[name].reason})" if by_name[name].state == "ALARM" else "")
+        if name in by_name
+        else f"{name}: does not exist"
+        for name in configured
+    )
+    if firing or missing:
+        parts = []
+        if firing:
+            parts.append(f"{len(firing)} alarm(s) in ALARM: {', '.join(a.name for a in firing)}")
+        if missing:
+            parts.append(f"{len(missing)} configured alarm(s) do not exist: {', '.join(missing)}")
+        return CheckResult(CheckName.ALARMS, CheckStatus.FAILED, "; ".join(parts), evidence)
+    if baking:
+        return CheckResult(
+            CheckName.ALARMS, CheckStatus.PENDING, f"{len(configured)} alarm(s) quiet so far; baking", evidence
+        )
+    return CheckResult(
+        CheckName.ALARMS, CheckStatus.PASSED, f"{len(configured)} alarm(s) stayed out of ALARM", evidence
+    )
+
+
+def verdict_of(checks: Iterable[CheckResult]) -> Verdict:
+    statuses = {check.status for check in checks}
+    if CheckStatus.FAILED in statuses:
+        return Verdict.FAILED
+    if CheckStatus.PENDING in statuses:
+        return Verdict.BAKING
+    return Verdict.PASSED
+
+
+def _same_task_definition(actual: str, expected: str) -> bool:
+    """Full ARNs compare exactly; a ``family:revision`` (or bare family) given by a CI job matches its ARN."""
+    if expected.startswith("arn:"):
+        return actual == expected
+    tail = actual.rsplit("/", 1)[-1]
+    return tail == expected or (":" not in expected and tail.split(":", 1)[0] == expected)
+
+
+def _runs_image(task: ServiceTask, expected_image: str) -> bool:
+    """``repo@sha256:...`` or a bare ``sha256:...`` must match a container's digest; a tag matches the image."""
+    if "sha256:" in expected_image:
+        digest = expected_image[expected_image.index("sha256:") :]
+        return any(c.image_digest == digest for c in task.containers)
+    return any(c.image == expected_image for c in task.containers)
+
+
+def _image(image: str, digest: str) -> str:
+    return f"{image}@{digest}" if digest else image
+
+
+def _counts(values: Iterable[str]) -> str:
+    return ", ".join(f"{n} {value}" for value, n in sorted(Counter(values).items()))
+
+
+def _group(arn: str) -> str:
+    """``web-0/2b3f28daf7467c80`` from a target group ARN: the name a human recognises."""
+    return arn.split(":targetgroup/", 1)[-1]
+
+
+def _short(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1] if arn.startswith("arn:") else arn

@@ -1,0 +1,160 @@
+"""The verification from a CI job, with the job's own credentials: ``python -m fleetops.verify.cli``.
+
+Runs the same checks as the Lambda function, prints the report, and exits 0 when the release passed,
+1 when it failed, 2 when the command or its configuration is wrong. A CI job may sleep, so the alarm
+bake is watched here by polling (the function uses delayed SQS messages instead). It never rolls
+back: that is the function's job, where the per-service cap and the known-good record live.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import TextIO
+
+import boto3
+
+from fleetops.aws.clients import AwsClients
+from fleetops.aws.cloudwatch import AlarmReader
+from fleetops.aws.ecs import EcsAdapter
+from fleetops.aws.elbv2 import TargetHealthReader
+from fleetops.errors import BadInputError
+from fleetops.models.verify import BakeState, ServiceRef, Verdict, VerificationReport, VerifyTrigger
+from fleetops.verify.config import ServiceChecks, parse_service_checks
+from fleetops.verify.report import verification_message
+from fleetops.verify.runner import VerificationRunner
+
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+POLL_SECONDS = 15.0
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    session: boto3.Session | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    out: TextIO = sys.stdout,
+) -> int:
+    parser = argparse.ArgumentParser(prog="verify_deployment", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cluster", required=True, help="cluster name or ARN")
+    parser.add_argument("--service", required=True, help="service name or ARN")
+    parser.add_argument("--expected-task-definition", help="family:revision or ARN every running task must run")
+    parser.add_argument("--expected-image", help="image (repo:tag) or digest (repo@sha256:...) every task must run")
+    parser.add_argument("--checks", help="checks as JSON (same shape as VERIFY_SERVICES values)")
+    parser.add_argument("--checks-file", help="file holding the checks as JSON")
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        help="host a smoke check may call (repeatable; SMOKE_ALLOWED_HOSTS is read too)",
+    )
+    parser.add_argument(
+        "--wait-seconds", type=float, default=0.0, help="retry a failing verification this long (rollout settling)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON instead of text")
+    args = parser.parse_args(argv)
+
+    allowed = frozenset(
+        host.strip().lower()
+        for host in [*args.allowed_host, *os.environ.get("SMOKE_ALLOWED_HOSTS", "").split(",")]
+        if host.strip()
+    )
+    try:
+        checks = _checks(args.checks, args.checks_file, allowed)
+    except BadInputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+    from fleetops.verify.smoke import run_smoke_check
+
+    clients = AwsClients(session)
+    runner = VerificationRunner(
+        ecs=EcsAdapter(clients.ecs),
+        targets=TargetHealthReader(clients.elbv2),
+        alarms=AlarmReader(clients.cloudwatch),
+        smoke=lambda c: [run_smoke_check(s, allowed, sleep=sleep) for s in c.smoke],
+        clock=clock,
+    )
+    cluster = args.cluster
+    service = args.service.rsplit("/", 1)[-1]
+    deadline = clock() + max(0.0, args.wait_seconds)
+    try:
+        while True:
+            report = runner.verify(
+                ServiceRef(service=service, cluster=cluster),
+                checks,
+                trigger=VerifyTrigger.DIRECT,
+                expected_task_definition=args.expected_task_definition,
+                expected_image=args.expected_image,
+            ).report
+            if report.verdict is not Verdict.FAILED or clock() + POLL_SECONDS > deadline:
+                break
+            sleep(POLL_SECONDS)
+        report = _bake(runner, report, checks, clock, sleep)
+    except BadInputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    out.write((json.dumps(report.to_dict(), indent=2) if args.json else verification_message(report)) + "\n")
+    return EXIT_PASSED if report.verdict is Verdict.PASSED else EXIT_FAILED
+
+
+def _bake(
+    runner: VerificationRunner,
+    report: VerificationReport,
+    checks: ServiceChecks,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> VerificationReport:
+    """Watch the alarms until the bake period ends (polling: a CI job may wait)."""
+    if report.verdict is not Verdict.BAKING or report.bake_until is None:
+        return report
+    state = BakeState(
+        service=report.service,
+        service_arn=report.service_arn,
+        deployment_id=report.deployment_id,
+        task_definition=report.task_definition,
+        trigger=VerifyTrigger.DIRECT,
+        started_at=report.started_at,
+        bake_until=report.bake_until,
+        checks=report.checks,
+        alarms=checks.alarms,
+    )
+    while True:
+        sleep(max(0.0, min(POLL_SECONDS, state.bake_until - clock())))
+        result = runner.continue_bake(state).report
+        if result.verdict is not Verdict.BAKING:
+            return result
+        state = replace(state, attempt=state.attempt + 1)
+
+
+def _checks(inline: str | None, path: str | None, allowed: frozenset[str]) -> ServiceChecks:
+    if inline and path:
+        raise BadInputError("give --checks or --checks-file, not both")
+    text = inline
+    if path:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as error:
+            raise BadInputError(f"cannot read {path}: {error}") from error
+    if not text:
+        return ServiceChecks()
+    try:
+        raw = json.loads(text)
+    except ValueError as error:
+        raise BadInputError(f"checks are not JSON: {error}") from error
+    errors: list[str] = []
+    checks = parse_service_checks(raw, allowed, "checks", errors)
+    if errors:
+        raise BadInputError("invalid checks: " + "; ".join(errors))
+    return checks
+
+
+if __name__ == "__main__":
+    sys.exit(main())

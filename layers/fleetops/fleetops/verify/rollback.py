@@ -1,0 +1,120 @@
+"""When to roll back (pure guards), and how (ECS's own rollback where it applies, else UpdateService)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from fleetops.aws.ecs import EcsAdapter
+from fleetops.models.ecs import EcsService
+from fleetops.models.verify import RollbackAction, RollbackDecision, RollbackOutcome
+from fleetops.verify.checks import is_circuit_breaker_rollback, is_rollback_reason
+from fleetops.verify.state import KnownGood, VerifyStateStore
+
+
+def rollbacks_in_window(times: Sequence[float], now: float, window_seconds: int) -> int:
+    return sum(1 for t in times if now - t < window_seconds)
+
+
+def decide_rollback(
+    *,
+    wanted: bool,
+    service: EcsService,
+    deployment_id: str | None,
+    deployment_is_our_rollback: bool,
+    known_good: KnownGood | None,
+    recent_rollbacks: int,
+    max_per_window: int,
+    window_seconds: int,
+    failed_by_ecs: bool = False,
+) -> RollbackDecision:
+    """Every reason not to roll back, checked in order; only a release with none left is rolled back.
+
+    ``failed_by_ecs``: ECS itself failed the deployment (SERVICE_DEPLOYMENT_FAILED), as opposed to a
+    deployment that completed and then failed verification.
+    """
+    if not wanted:
+        return RollbackDecision(False, "rollback is not configured for this service (reported only)")
+    if failed_by_ecs and service.circuit_breaker_rollback:
+        return RollbackDecision(
+            False, "ECS's circuit breaker rolls this failed deployment back itself: not fighting it"
+        )
+    deployment = next((d for d in service.deployments if d.id == deployment_id), service.primary)
+    if deployment_is_our_rollback or (deployment is not None and is_rollback_reason(deployment.rollout_state_reason)):
+        return RollbackDecision(False, "the failing deployment is itself a rollback: never roll back a rollback")
+    if any(
+        d.rollout_state == "IN_PROGRESS" and is_circuit_breaker_rollback(d.rollout_state_reason)
+        for d in service.deployments
+    ):
+        return RollbackDecision(False, "ECS's circuit breaker is already rolling back: not fighting it")
+    primary = service.primary
+    if deployment_id and (primary is None or primary.id != deployment_id):
+        newer = primary.id if primary else "nothing"
+        return RollbackDecision(False, f"deployment {deployment_id} was superseded by {newer}: not rolling that back")
+    if known_good is None:
+        return RollbackDecision(False, "no known-good task definition is recorded for this service yet")
+    current = deployment.task_definition if deployment is not None else service.task_definition
+    if known_good.task_definition == current:
+        return RollbackDecision(False, f"the failing release runs the known-good {known_good.task_definition} already")
+    if recent_rollbacks >= max_per_window:
+        return RollbackDecision(
+            False,
+            f"rollback cap reached: {recent_rollbacks} rollback(s) of this service in the last "
+            f"{window_seconds} s (at most {max_per_window})",
+        )
+    return RollbackDecision(
+        True, f"rolling back to the last known-good {known_good.task_definition}", known_good.task_definition
+    )
+
+
+class RollbackExecutor:
+    def __init__(self, ecs: EcsAdapter, store: VerifyStateStore, clock: Callable[[], float]) -> None:
+        self._ecs = ecs
+        self._store = store
+        self._clock = clock
+
+    def roll_back(
+        self,
+        service: EcsService,
+        deployment_id: str | None,
+        *,
+        wanted: bool,
+        max_per_window: int,
+        window_seconds: int,
+        failed_by_ecs: bool = False,
+    ) -> RollbackOutcome:
+        now = self._clock()
+        times, version = self._store.rollback_times(service.arn)
+        decision = decide_rollback(
+            wanted=wanted,
+            service=service,
+            deployment_id=deployment_id,
+            deployment_is_our_rollback=bool(deployment_id) and self._store.is_rollback_deployment(str(deployment_id)),
+            known_good=self._store.known_good(service.arn) if wanted else None,
+            recent_rollbacks=rollbacks_in_window(times, now, window_seconds),
+            max_per_window=max_per_window,
+            window_seconds=window_seconds,
+            failed_by_ecs=failed_by_ecs,
+        )
+        if not decision.roll_back or decision.target_task_definition is None:
+            return RollbackOutcome(RollbackAction.NONE, decision.reason)
+        if not self._store.reserve_rollback(service.arn, times, version, now, window_seconds):
+            return RollbackOutcome(RollbackAction.NONE, "another invocation rolled this service back just now")
+        in_progress = self._ecs.in_progress_service_deployment(service.cluster_arn, service.arn)
+        if in_progress is not None:
+            # The release has not finished rolling out: ECS's own rollback returns to the last
+            # completed service revision and stops placing tasks of the bad one.
+            self._ecs.stop_service_deployment_with_rollback(in_progress)
+            return RollbackOutcome(
+                RollbackAction.STOP_DEPLOYMENT,
+                f"{decision.reason} with StopServiceDeployment (ROLLBACK) of {in_progress}",
+                decision.target_task_definition,
+            )
+        new_deployment = self._ecs.roll_service_to(service.cluster_arn, service.arn, decision.target_task_definition)
+        if new_deployment:
+            self._store.mark_rollback_deployment(new_deployment, now)
+        return RollbackOutcome(
+            RollbackAction.UPDATE_SERVICE,
+            f"{decision.reason} with UpdateService",
+            decision.target_task_definition,
+            new_deployment,
+        )

@@ -1,0 +1,176 @@
+"""One verification: find the service, observe it (paginated, batched), run the pure checks, and start
+or continue the alarm bake. No decision is made here that a pure function could make."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from fleetops.aws.cloudwatch import AlarmReader
+from fleetops.aws.ecs import ClusterNotFoundError, EcsAdapter
+from fleetops.aws.elbv2 import TargetHealthReader
+from fleetops.errors import BadInputError
+from fleetops.models.ecs import EcsService
+from fleetops.models.verify import (
+    BakeState,
+    CheckName,
+    CheckResult,
+    CheckStatus,
+    ServiceRef,
+    SmokeOutcome,
+    Verdict,
+    VerificationReport,
+    VerifyTrigger,
+)
+from fleetops.verify import checks as check
+from fleetops.verify.config import ServiceChecks
+
+
+class ServiceNotFoundError(BadInputError):
+    """The service named by an event or a CI job does not exist (or is INACTIVE)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    report: VerificationReport
+    service: EcsService | None
+    checks: ServiceChecks
+
+
+SmokeRunner = Callable[[ServiceChecks], list[SmokeOutcome]]
+
+
+class VerificationRunner:
+    def __init__(
+        self,
+        *,
+        ecs: EcsAdapter,
+        targets: TargetHealthReader,
+        alarms: AlarmReader,
+        smoke: SmokeRunner,
+        clock: Callable[[], float],
+        cluster_names: tuple[str, ...] = (),
+    ) -> None:
+        self._ecs = ecs
+        self._targets = targets
+        self._alarms = alarms
+        self._smoke = smoke
+        self._clock = clock
+        self._cluster_names = cluster_names
+
+    def resolve(self, ref: ServiceRef) -> tuple[ServiceRef, EcsService]:
+        """Find the service; an old short ARN names no cluster, so the configured (or all) clusters are asked."""
+        clusters = [ref.cluster] if ref.cluster else list(self._cluster_names) or self._ecs.cluster_arns()
+        for cluster in clusters:
+            try:
+                found = self._ecs.describe_service(cluster, ref.service)
+            except ClusterNotFoundError:
+                continue
+            if found is not None:
+                return replace(ref, cluster=found.cluster_arn or cluster), found
+        where = ref.cluster or f"any of {len(clusters)} cluster(s)"
+        raise ServiceNotFoundError(f"service {ref.service!r} was not found ACTIVE in {where}")
+
+    def verify(
+        self,
+        ref: ServiceRef,
+        checks: ServiceChecks,
+        *,
+        trigger: VerifyTrigger,
+        deployment_id: str | None = None,
+        expected_task_definition: str | None = None,
+        expected_image: str | None = None,
+        deployment_checks: bool = True,
+    ) -> Verification:
+        """Every configured check, once. ``deployment_checks=False`` for hooks that run mid-deployment,
+        when more than one deployment (or task set) is live by design."""
+        started = self._clock()
+        ref, service = self.resolve(ref)
+        cluster = service.cluster_arn
+        results: list[CheckResult] = []
+        tasks = self._ecs.service_tasks(cluster, service.name) if deployment_checks else []
+        primary = service.primary
+        if deployment_checks and checks.deployment:
+            results.append(check.check_deployment(service, deployment_id))
+        if deployment_checks and checks.tasks:
+            results.append(check.check_tasks(service, tasks, expected_task_definition, expected_image))
+        if deployment_checks and checks.container_health:
+            # The health checks that count are those of the revision that runs, not of the one expected.
+            definition = primary.task_definition if primary else service.task_definition
+            results.append(check.check_container_health(tasks, self._ecs.health_checked_containers(definition)))
+        if deployment_checks and checks.targets:
+            running = sum(1 for task in tasks if task.last_status == "RUNNING")
+            observed = {arn: self._targets.targets(arn) for arn in service.target_group_arns}
+            results.append(check.check_targets(service.target_group_arns, observed, running))
+        if checks.smoke:
+            results.append(check.check_smoke(self._smoke(checks)))
+        if checks.alarms:
+            results.append(
+                check.check_alarms(
+                    checks.alarms, self._alarms.states(list(checks.alarms)), baking=checks.bake_seconds > 0
+                )
+            )
+        now = self._clock()
+        verdict = check.verdict_of(results)
+        report = VerificationReport(
+            service=ref,
+            service_arn=service.arn,
+            deployment_id=deployment_id or (primary.id if primary else None),
+            task_definition=primary.task_definition if primary else service.task_definition,
+            trigger=trigger,
+            verdict=verdict,
+            checks=tuple(results),
+            started_at=started,
+            finished_at=now,
+            bake_until=started + checks.bake_seconds if verdict is Verdict.BAKING else None,
+            reason=_reason(verdict, results),
+        )
+        return Verification(report, service, checks)
+
+    def continue_bake(self, state: BakeState) -> Verification:
+        """One look at the alarms during the bake; the deployment must still be the PRIMARY one."""
+        now = self._clock()
+        ref, service = self.resolve(state.service)
+        results = [c for c in state.checks if c.name is not CheckName.ALARMS]
+        primary = service.primary
+        if (
+            state.deployment_id
+            and state.trigger is VerifyTrigger.ECS_EVENT
+            and (primary is None or primary.id != state.deployment_id)
+        ):
+            results.append(
+                CheckResult(
+                    CheckName.DEPLOYMENT,
+                    CheckStatus.FAILED,
+                    f"deployment {state.deployment_id} was superseded during the bake "
+                    f"by {primary.id if primary else 'nothing'}",
+                )
+            )
+        results.append(
+            check.check_alarms(state.alarms, self._alarms.states(list(state.alarms)), baking=now < state.bake_until)
+        )
+        verdict = check.verdict_of(results)
+        report = VerificationReport(
+            service=ref,
+            service_arn=service.arn,
+            deployment_id=state.deployment_id,
+            task_definition=state.task_definition,
+            trigger=state.trigger,
+            verdict=verdict,
+            checks=tuple(results),
+            started_at=state.started_at,
+            finished_at=now,
+            bake_until=state.bake_until if verdict is Verdict.BAKING else None,
+            reason=_reason(verdict, results),
+        )
+        return Verification(report, service, ServiceChecks(alarms=state.alarms))
+
+
+def _reason(verdict: Verdict, results: list[CheckResult]) -> str:
+    failing = [r for r in results if r.status is CheckStatus.FAILED]
+    if failing:
+        return "; ".join(f"{r.name.value}: {r.summary}" for r in failing)
+    if verdict is Verdict.BAKING:
+        return "every check passed; the alarms are watched until the bake period ends"
+    ran = [r.name.value for r in results if r.status is CheckStatus.PASSED]
+    return f"every check passed ({', '.join(ran) or 'none configured'})"

@@ -1,0 +1,473 @@
+"""The verify job end to end: parse, deduplicate, verify, roll back, answer hooks, report.
+
+The Lambda handler only calls ``VerifyService.handle``. Two promises hold whatever goes wrong:
+- a CodeDeploy hook is always answered (Failed when the verification crashes or the event is bad);
+- an ECS lifecycle hook always gets a ``hookStatus`` (FAILED in the same cases).
+Bad input is dead-lettered and never retried; a duplicate delivery is a no-op.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from functools import cached_property
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from fleetops.aws.clients import AwsClients
+from fleetops.aws.cloudwatch import AlarmReader
+from fleetops.aws.codedeploy import CodeDeployAdapter, HookAnswer
+from fleetops.aws.ecs import EcsAdapter
+from fleetops.aws.elbv2 import TargetHealthReader
+from fleetops.aws.messaging import DeadLetters, DelayedQueue, Notifier
+from fleetops.errors import BadInputError
+from fleetops.idempotency import Idempotency, IdempotencyAlreadyInProgressError
+from fleetops.models.verify import (
+    BakeState,
+    CheckName,
+    CheckResult,
+    CheckStatus,
+    CodeDeployHook,
+    IgnoredVerifyEvent,
+    ReleaseFailure,
+    RollbackAction,
+    RollbackOutcome,
+    SmokeOutcome,
+    Verdict,
+    VerificationReport,
+    VerifyRequest,
+    VerifyTrigger,
+)
+from fleetops.observability import logger, metrics
+from fleetops.verify.config import ServiceChecks, parse_service_checks
+from fleetops.verify.parse import (
+    VerifyTriggerEvent,
+    codedeploy_hook_of,
+    is_ecs_lifecycle_hook,
+    is_sqs_batch,
+    parse_trigger,
+)
+from fleetops.verify.report import report_verification
+from fleetops.verify.rollback import RollbackExecutor
+from fleetops.verify.runner import Verification, VerificationRunner
+from fleetops.verify.settings import VerifySettings
+from fleetops.verify.state import VerifyStateStore
+
+FUNCTION = "verify"
+# hookDetails key under which the ECS lifecycle hook carries its bake deadline between invocations.
+ECS_HOOK_BAKE_KEY = "fleetopsVerifyBakeUntil"
+# CodeDeploy fails a lifecycle hook left unanswered for an hour: a bake behind one ends in 50 minutes.
+CODEDEPLOY_HOOK_MAX_BAKE_SECONDS = 50 * 60
+
+
+class VerifyService:
+    def __init__(
+        self,
+        settings: VerifySettings,
+        *,
+        session: boto3.Session | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.clients = AwsClients(session)
+        self._clock = clock
+        self._sleep = sleep
+        self._idempotency = Idempotency(settings.idempotency_table, self.clients.session)
+        self._event_once = self._idempotency.once(self._on_event)
+        self._codedeploy_once = self._idempotency.once(self._on_codedeploy_hook)
+        self._bake_once = self._idempotency.once(self._on_bake)
+        self._batch = BatchProcessor(event_type=EventType.SQS)
+
+    # Clients and adapters are built on first use: a cold start pays only for what its event needs
+    # (an ECS event never touches CodeDeploy; a passing verification never touches SNS).
+    @cached_property
+    def ecs(self) -> EcsAdapter:
+        return EcsAdapter(self.clients.ecs)
+
+    @cached_property
+    def store(self) -> VerifyStateStore:
+        return VerifyStateStore(self.clients.dynamodb, self.settings.state_table)
+
+    @cached_property
+    def runner(self) -> VerificationRunner:
+        return VerificationRunner(
+            ecs=self.ecs,
+            targets=TargetHealthReader(self.clients.elbv2),
+            alarms=AlarmReader(self.clients.cloudwatch),
+            smoke=self._run_smoke,
+            clock=self._clock,
+            cluster_names=self.settings.cluster_names,
+        )
+
+    @cached_property
+    def rollbacks(self) -> RollbackExecutor:
+        return RollbackExecutor(self.ecs, self.store, self._clock)
+
+    @cached_property
+    def codedeploy(self) -> CodeDeployAdapter:
+        return CodeDeployAdapter(self.clients.codedeploy)
+
+    @cached_property
+    def _rechecks(self) -> DelayedQueue:
+        return DelayedQueue(self.clients.sqs, self.settings.recheck_queue_url)
+
+    @cached_property
+    def _dead_letters(self) -> DeadLetters:
+        return DeadLetters(self.clients.sqs, self.settings.dead_letter_queue_url)
+
+    @cached_property
+    def _notifier(self) -> Notifier:
+        topic = self.settings.notification_topic_arn
+        return Notifier(self.clients.sns if topic else None, topic)
+
+    # -- entry ---------------------------------------------------------------------------------------
+    def handle(self, event: Any, context: LambdaContext | None) -> dict[str, Any]:
+        self._idempotency.register_lambda_context(context)
+        if is_sqs_batch(event):
+            response = process_partial_response(
+                event=dict(event), record_handler=self._bake_record, processor=self._batch, context=context
+            )
+            return dict(response)
+        if is_ecs_lifecycle_hook(event):
+            return self._ecs_hook(event)
+        if isinstance(event, Mapping) and ("DeploymentId" in event or "LifecycleEventHookExecutionId" in event):
+            return self._codedeploy_hook(event)
+        try:
+            trigger = parse_trigger(event)
+        except BadInputError as error:
+            return self._reject(event, error)
+        trigger = self._outside_named_clusters(trigger)
+        if isinstance(trigger, IgnoredVerifyEvent):
+            logger.info(f"event ignored: {trigger.reason}")
+            metrics.add_metric(name="EventsIgnored", unit=MetricUnit.Count, value=1)
+            return {"status": "ignored", "reason": trigger.reason}
+        if isinstance(trigger, VerifyRequest) and trigger.trigger is VerifyTrigger.DIRECT:
+            return self._direct(trigger, event)
+        key = trigger.idempotency_key
+        logger.set_correlation_id(trigger.deployment_id)
+        try:
+            return self._event_once(key=key, trigger=trigger)
+        except IdempotencyAlreadyInProgressError:
+            return self._duplicate(str(key))
+        except BadInputError as error:
+            return self._reject(event, error)
+
+    def _outside_named_clusters(self, trigger: VerifyTriggerEvent) -> VerifyTriggerEvent:
+        """The EventBridge rule sees every service of the account; with ClusterNames set, IAM lets the
+        function read only those clusters, so an event from another cluster is acknowledged, not failed."""
+        names = {name.rsplit("/", 1)[-1] for name in self.settings.cluster_names}
+        if not names or isinstance(trigger, IgnoredVerifyEvent) or trigger.service is None:
+            return trigger
+        if isinstance(trigger, VerifyRequest) and trigger.trigger is VerifyTrigger.DIRECT:
+            return trigger
+        cluster = trigger.service.cluster
+        if cluster is not None and cluster.rsplit("/", 1)[-1] not in names:
+            return IgnoredVerifyEvent(f"cluster {cluster!r} is not one of CLUSTER_NAMES ({', '.join(sorted(names))})")
+        return trigger
+
+    # -- ECS deployment events and direct invocations ------------------------------------------------
+    def _on_event(self, *, key: str, trigger: VerifyRequest | ReleaseFailure) -> dict[str, Any]:
+        if isinstance(trigger, ReleaseFailure):
+            return self._release_failed(trigger).to_dict()
+        assert trigger.service is not None
+        checks = self.settings.checks_for(trigger.service.cluster, trigger.service.service)
+        return self._verify_and_act(trigger, checks).to_dict()
+
+    def _direct(self, request: VerifyRequest, event: Any) -> dict[str, Any]:
+        assert request.service is not None
+        checks = self.settings.checks_for(request.service.cluster, request.service.service)
+        if request.checks_override is not None:
+            errors: list[str] = []
+            checks = parse_service_checks(request.checks_override, self.settings.smoke_allowed_hosts, "checks", errors)
+            if errors:
+                return self._reject(event, BadInputError("invalid checks: " + "; ".join(errors)))
+        try:
+            return self._verify_and_act(request, checks).to_dict()
+        except BadInputError as error:
+            return self._reject(event, error)
+
+    def _verify_and_act(self, request: VerifyRequest, checks: ServiceChecks) -> VerificationReport:
+        assert request.service is not None
+        verification = self.runner.verify(
+            request.service,
+            checks,
+            trigger=request.trigger,
+            deployment_id=request.deployment_id,
+            expected_task_definition=request.expected_task_definition,
+            expected_image=request.expected_image,
+        )
+        logger.set_correlation_id(verification.report.deployment_id)
+        return self._conclude(verification)
+
+    def _conclude(
+        self, verification: Verification, codedeploy_hook: CodeDeployHook | None = None
+    ) -> VerificationReport:
+        """Act on a finished look: bake on, remember a good release, roll back (or answer) a bad one."""
+        report = verification.report
+        if report.verdict is Verdict.BAKING:
+            self._schedule_bake(report, verification.checks, codedeploy_hook)
+        elif report.verdict is Verdict.PASSED:
+            self._remember_known_good(report)
+            if codedeploy_hook is not None:
+                self._answer(codedeploy_hook, "Succeeded")
+        elif codedeploy_hook is not None:
+            self._answer(codedeploy_hook, "Failed")
+            report = replace(report, rollback=_delegated("CodeDeploy"))
+        elif verification.service is not None and report.trigger in (
+            VerifyTrigger.ECS_EVENT,
+            VerifyTrigger.DIRECT,
+            VerifyTrigger.RECHECK,
+        ):
+            report = replace(
+                report,
+                rollback=self.rollbacks.roll_back(
+                    verification.service,
+                    report.deployment_id,
+                    wanted=self.settings.rollback_wanted(verification.checks),
+                    max_per_window=self.settings.rollback_max_per_window,
+                    window_seconds=self.settings.rollback_window_seconds,
+                ),
+            )
+        report_verification(report, self._notifier, notify_on_success=self.settings.notify_on_success)
+        return report
+
+    def _release_failed(self, failure: ReleaseFailure) -> VerificationReport:
+        """ECS failed the deployment (or its circuit breaker is rolling it back): loudly a failure."""
+        logger.set_correlation_id(failure.deployment_id)
+        now = self._clock()
+        failing = CheckResult(
+            CheckName.DEPLOYMENT, CheckStatus.FAILED, f"ECS reported {failure.event_name}: {failure.reason}"
+        )
+        report = VerificationReport(
+            service=failure.service,
+            service_arn="",
+            deployment_id=failure.deployment_id,
+            task_definition=None,
+            trigger=VerifyTrigger.ECS_EVENT,
+            verdict=Verdict.RELEASE_FAILED,
+            checks=(failing,),
+            started_at=now,
+            finished_at=now,
+            reason=failing.summary,
+        )
+        try:
+            ref, service = self.runner.resolve(failure.service)
+        except BadInputError as error:
+            report = replace(report, rollback=RollbackOutcome(RollbackAction.NONE, f"service not found: {error}"))
+        else:
+            primary = service.primary
+            report = replace(
+                report,
+                service=ref,
+                service_arn=service.arn,
+                task_definition=primary.task_definition if primary else service.task_definition,
+                rollback=self.rollbacks.roll_back(
+                    service,
+                    failure.deployment_id,
+                    wanted=self.settings.rollback_wanted(self.settings.checks_for(ref.cluster, ref.service)),
+                    max_per_window=self.settings.rollback_max_per_window,
+                    window_seconds=self.settings.rollback_window_seconds,
+                    failed_by_ecs=True,
+                ),
+            )
+        report_verification(report, self._notifier, notify_on_success=self.settings.notify_on_success)
+        return report
+
+    # -- CodeDeploy lifecycle hook: always answered --------------------------------------------------
+    def _codedeploy_hook(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        hook = codedeploy_hook_of(event)
+        if hook is None:
+            # Without both ids there is nothing to answer: CodeDeploy's own hook timeout will fail it.
+            return self._reject(
+                event, BadInputError("a CodeDeploy hook needs DeploymentId and LifecycleEventHookExecutionId")
+            )
+        logger.set_correlation_id(hook.deployment_id)
+        try:
+            return self._codedeploy_once(key=f"codedeploy:{hook.execution_id}", event=dict(event))
+        except IdempotencyAlreadyInProgressError:
+            return self._duplicate(f"codedeploy:{hook.execution_id}")
+
+    def _on_codedeploy_hook(self, *, key: str, event: dict[str, Any]) -> dict[str, Any]:
+        hook = codedeploy_hook_of(event)
+        assert hook is not None
+        try:
+            parse_trigger(event)  # validates the ids
+            ref = self.codedeploy.service_of(hook.deployment_id)
+            if ref is None:
+                raise BadInputError(f"CodeDeploy deployment {hook.deployment_id} names no ECS service")
+            checks = self.settings.checks_for(ref.cluster, ref.service)
+            # Mid-deployment: two task sets are live by design, so the deployment/task/target checks
+            # that expect one would fail; smoke checks (against the test listener) and alarms decide.
+            verification = self.runner.verify(
+                ref,
+                checks,
+                trigger=VerifyTrigger.CODEDEPLOY_HOOK,
+                deployment_id=hook.deployment_id,
+                deployment_checks=False,
+            )
+            return self._conclude(verification, codedeploy_hook=hook).to_dict()
+        except Exception as error:  # the hook must be answered whatever went wrong
+            logger.exception("CodeDeploy hook verification crashed; answering Failed", extra={"error": str(error)})
+            metrics.add_metric(name="VerificationErrors", unit=MetricUnit.Count, value=1)
+            self._answer(hook, "Failed")
+            if isinstance(error, BadInputError):
+                self._dead_letters.keep(event, str(error), FUNCTION)
+            self._notifier.publish(
+                f"ATTENTION CodeDeploy deployment {hook.deployment_id} failed: verification could not run",
+                f"CodeDeploy deployment {hook.deployment_id}: the verification could not run ({error!r}).\n"
+                "What was done: the lifecycle hook was answered Failed, so CodeDeploy stops the deployment "
+                "(and rolls it back if the deployment group says so).",
+            )
+            return {"status": "failed", "hook": "Failed", "reason": f"verification could not run: {error}"}
+
+    def _answer(self, hook: CodeDeployHook, status: HookAnswer) -> None:
+        self.codedeploy.answer(hook, status)
+        logger.info(f"CodeDeploy hook answered {status}", extra={"deployment_id": hook.deployment_id})
+
+    # -- ECS native lifecycle hook: always returns a hookStatus --------------------------------------
+    def _ecs_hook(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            request = parse_trigger(event)
+            assert isinstance(request, VerifyRequest) and request.service is not None and request.ecs_hook
+            logger.set_correlation_id(request.deployment_id)
+            checks = self.settings.checks_for(request.service.cluster, request.service.service)
+            bake_until = request.ecs_hook.hook_details.get(ECS_HOOK_BAKE_KEY)
+            if isinstance(bake_until, int | float):
+                state = BakeState(
+                    service=request.service,
+                    service_arn="",
+                    deployment_id=request.deployment_id,
+                    task_definition=None,
+                    trigger=VerifyTrigger.ECS_LIFECYCLE_HOOK,
+                    started_at=self._clock(),
+                    bake_until=float(bake_until),
+                    checks=(),
+                    alarms=checks.alarms,
+                )
+                verification = self.runner.continue_bake(state)
+            else:
+                verification = self.runner.verify(
+                    request.service,
+                    checks,
+                    trigger=VerifyTrigger.ECS_LIFECYCLE_HOOK,
+                    deployment_id=request.deployment_id,
+                    deployment_checks=False,
+                )
+            report = verification.report
+            if report.verdict is Verdict.FAILED:
+                report = replace(report, rollback=_delegated("ECS"))
+            report_verification(report, self._notifier, notify_on_success=self.settings.notify_on_success)
+        except Exception as error:  # ECS rolls back on FAILED; an unanswered hook would be worse
+            logger.exception("ECS lifecycle hook verification crashed; answering FAILED", extra={"error": str(error)})
+            metrics.add_metric(name="VerificationErrors", unit=MetricUnit.Count, value=1)
+            if isinstance(error, BadInputError):
+                self._dead_letters.keep(event, str(error), FUNCTION)
+            return {"hookStatus": "FAILED", "reason": f"verification could not run: {error}"[:500]}
+        if report.verdict is Verdict.BAKING and report.bake_until is not None:
+            details = {**request.ecs_hook.hook_details, ECS_HOOK_BAKE_KEY: report.bake_until}
+            return {
+                "hookStatus": "IN_PROGRESS",
+                "callBackDelay": self._next_delay(report.bake_until),
+                "hookDetails": details,
+            }
+        status = "SUCCEEDED" if report.verdict is Verdict.PASSED else "FAILED"
+        return {"hookStatus": status, "reason": report.reason[:500]}
+
+    # -- the alarm bake (durable wait through delayed SQS messages) ----------------------------------
+    def _schedule_bake(self, report: VerificationReport, checks: ServiceChecks, hook: CodeDeployHook | None) -> None:
+        assert report.bake_until is not None
+        bake_until = report.bake_until
+        if hook is not None and bake_until > report.started_at + CODEDEPLOY_HOOK_MAX_BAKE_SECONDS:
+            bake_until = report.started_at + CODEDEPLOY_HOOK_MAX_BAKE_SECONDS
+            logger.warning("bake shortened to 50 minutes: CodeDeploy fails a hook unanswered for an hour")
+        state = BakeState(
+            service=report.service,
+            service_arn=report.service_arn,
+            deployment_id=report.deployment_id,
+            task_definition=report.task_definition,
+            trigger=report.trigger,
+            started_at=report.started_at,
+            bake_until=bake_until,
+            checks=report.checks,
+            codedeploy_hook=hook,
+            alarms=checks.alarms,
+            rollback=checks.rollback,
+        )
+        self._rechecks.send(state.to_json(), self._next_delay(bake_until))
+
+    def _next_delay(self, bake_until: float) -> int:
+        remaining = int(bake_until - self._clock()) + 1
+        return max(1, min(self.settings.recheck_interval_seconds, remaining))
+
+    def _bake_record(self, record: SQSRecord) -> dict[str, Any]:
+        try:
+            state = BakeState.from_json(record.body)
+        except BadInputError as error:
+            return self._reject({"sqs_message_id": record.message_id, "body": record.body}, error)
+        logger.set_correlation_id(state.deployment_id)
+        try:
+            return self._bake_once(key=state.idempotency_key, state=state)
+        except IdempotencyAlreadyInProgressError:
+            return self._duplicate(state.idempotency_key)
+
+    def _on_bake(self, *, key: str, state: BakeState) -> dict[str, Any]:
+        try:
+            verification = self.runner.continue_bake(state)
+        except Exception as error:
+            if state.codedeploy_hook is None:
+                raise  # SQS redelivers the message: the bake resumes
+            logger.exception("bake re-check crashed; answering the CodeDeploy hook Failed")
+            self._answer(state.codedeploy_hook, "Failed")
+            return {"status": "failed", "hook": "Failed", "reason": f"verification could not run: {error}"}
+        report = verification.report
+        if report.verdict is Verdict.BAKING:
+            next_state = replace(state, attempt=state.attempt + 1)
+            self._rechecks.send(next_state.to_json(), self._next_delay(state.bake_until))
+            return report.to_dict()
+        # The alarms and the rollback choice are those the bake started with (a CI override included).
+        configured = self.settings.checks_for(report.service.cluster, report.service.service)
+        rollback = configured.rollback if state.rollback is None else state.rollback
+        checks = replace(configured, alarms=state.alarms, rollback=rollback)
+        return self._conclude(Verification(report, verification.service, checks), state.codedeploy_hook).to_dict()
+
+    def _remember_known_good(self, report: VerificationReport) -> None:
+        """Only a full verification (the deployment check ran and passed) makes a release known-good."""
+        deployment_passed = any(
+            c.name is CheckName.DEPLOYMENT and c.status is CheckStatus.PASSED for c in report.checks
+        )
+        if deployment_passed and report.task_definition and report.service_arn:
+            self.store.remember_known_good(
+                report.service_arn, report.task_definition, report.deployment_id or "", self._clock()
+            )
+
+    # -- smoke checks (urllib is imported only here) -------------------------------------------------
+    def _run_smoke(self, checks: ServiceChecks) -> list[SmokeOutcome]:
+        from fleetops.verify.smoke import run_smoke_check
+
+        return [run_smoke_check(check, self.settings.smoke_allowed_hosts, sleep=self._sleep) for check in checks.smoke]
+
+    # -- bad input and duplicates --------------------------------------------------------------------
+    def _duplicate(self, key: str) -> dict[str, Any]:
+        logger.info("duplicate delivery: already handled", extra={"idempotency_key": key})
+        metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
+        return {"status": "duplicate"}
+
+    def _reject(self, event: Any, error: BadInputError) -> dict[str, Any]:
+        """Bad input is never retried: it is logged, counted and kept in the dead-letter queue."""
+        logger.error("invalid event dead-lettered", extra={"reason": str(error)})
+        metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
+        self._dead_letters.keep(event, str(error), FUNCTION)
+        return {"status": "rejected", "reason": str(error)}
+
+
+def _delegated(who: str) -> RollbackOutcome:
+    return RollbackOutcome(
+        RollbackAction.DELEGATED, f"the hook was answered FAILED: {who} stops the deployment and rolls it back"
+    )

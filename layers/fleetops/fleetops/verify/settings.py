@@ -1,0 +1,78 @@
+"""The verify job's configuration, read once from the environment at cold start (every error at once)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from fleetops.settings import SQS_MAX_DELAY_SECONDS, EnvironmentReader
+from fleetops.verify.config import ServiceChecks, checks_for, parse_services_map
+
+
+@dataclass(frozen=True, slots=True)
+class VerifySettings:
+    recheck_queue_url: str
+    """SQS queue carrying the delayed alarm re-checks of the bake period (the durable wait)."""
+    dead_letter_queue_url: str
+    """SQS queue keeping events that cannot be understood, with their reason; never retried."""
+    idempotency_table: str
+    """DynamoDB table for Powertools Idempotency (a duplicated event verifies once)."""
+    state_table: str
+    """DynamoDB table holding each service's last known-good task definition and its rollbacks."""
+    notification_topic_arn: str = ""
+    """SNS topic for messages a human reads; empty = no messages."""
+    services: dict[str, ServiceChecks] = field(default_factory=dict)
+    """Per-service checks (VERIFY_SERVICES, JSON). A service named nowhere gets the defaults."""
+    smoke_allowed_hosts: frozenset[str] = frozenset()
+    """The only hosts a smoke check may call (SMOKE_ALLOWED_HOSTS, comma-separated)."""
+    cluster_names: tuple[str, ...] = ()
+    """Clusters to look in when an old short service ARN names none; empty = all clusters."""
+    rollback_enabled: bool = False
+    """Roll back a failed release when the service's configuration does not say (ROLLBACK_ENABLED)."""
+    rollback_max_per_window: int = 1
+    """At most this many rollbacks per service per window: a bad known-good must not flap forever."""
+    rollback_window_seconds: int = 3600
+    recheck_interval_seconds: int = 60
+    """Delay between two alarm looks during a bake (10 to 900: SQS's maximum delay)."""
+    notify_on_success: bool = False
+    """Also announce verifications that pass (failures are always announced)."""
+
+    def checks_for(self, cluster: str | None, service: str) -> ServiceChecks:
+        return checks_for(self.services, cluster, service)
+
+    def rollback_wanted(self, checks: ServiceChecks) -> bool:
+        return self.rollback_enabled if checks.rollback is None else checks.rollback
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> VerifySettings:
+        env = EnvironmentReader(environ)
+        allowed = frozenset(host.lower() for host in env.names("SMOKE_ALLOWED_HOSTS"))
+        services: dict[str, ServiceChecks] = {}
+        raw_services = env.text("VERIFY_SERVICES", required=False)
+        if raw_services:
+            try:
+                parsed = json.loads(raw_services)
+            except ValueError as error:
+                env.errors.append(f"VERIFY_SERVICES is not JSON: {error}")
+            else:
+                services = parse_services_map(parsed, allowed, env.errors)
+        settings = cls(
+            recheck_queue_url=env.text("RECHECK_QUEUE_URL"),
+            dead_letter_queue_url=env.text("DEAD_LETTER_QUEUE_URL"),
+            idempotency_table=env.text("IDEMPOTENCY_TABLE"),
+            state_table=env.text("VERIFY_STATE_TABLE"),
+            notification_topic_arn=env.text("NOTIFICATION_TOPIC_ARN", required=False),
+            services=services,
+            smoke_allowed_hosts=allowed,
+            cluster_names=env.names("CLUSTER_NAMES"),
+            rollback_enabled=env.flag("ROLLBACK_ENABLED", False),
+            rollback_max_per_window=env.integer("ROLLBACK_MAX_PER_WINDOW", 1, minimum=0, maximum=20),
+            rollback_window_seconds=env.integer("ROLLBACK_WINDOW_SECONDS", 3600, minimum=60, maximum=7 * 86400),
+            recheck_interval_seconds=env.integer(
+                "RECHECK_INTERVAL_SECONDS", 60, minimum=10, maximum=SQS_MAX_DELAY_SECONDS
+            ),
+            notify_on_success=env.flag("NOTIFY_ON_SUCCESS", False),
+        )
+        env.raise_if_invalid("verify")
+        return settings

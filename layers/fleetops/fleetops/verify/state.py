@@ -1,0 +1,105 @@
+"""What the verify job remembers between deployments, in one small DynamoDB table (key ``id``):
+
+- ``known-good#<service ARN>``: the task definition of the last deployment that passed verification;
+- ``rollbacks#<service ARN>``: when this job rolled the service back, for the per-window cap;
+- ``rollback-deployment#<deployment id>``: deployments this job started as rollbacks (never verified
+  into another rollback).
+Items carry ``expires_at`` (a TTL attribute), so the table never grows without bound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from fleetops.aws.clients import error_code
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+KNOWN_GOOD_LIFETIME_SECONDS = 400 * 86400  # a service deployed once a year still has one
+MARKER_LIFETIME_SECONDS = 7 * 86400
+
+
+@dataclass(frozen=True, slots=True)
+class KnownGood:
+    task_definition: str
+    deployment_id: str
+    verified_at: float
+
+
+class VerifyStateStore:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def known_good(self, service_arn: str) -> KnownGood | None:
+        item = self._client.get_item(
+            TableName=self._table, Key={"id": {"S": f"known-good#{service_arn}"}}, ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return None
+        return KnownGood(
+            task_definition=item["task_definition"]["S"],
+            deployment_id=item.get("deployment_id", {}).get("S", ""),
+            verified_at=float(item["verified_at"]["N"]),
+        )
+
+    def remember_known_good(self, service_arn: str, task_definition: str, deployment_id: str, now: float) -> None:
+        self._client.put_item(
+            TableName=self._table,
+            Item={
+                "id": {"S": f"known-good#{service_arn}"},
+                "task_definition": {"S": task_definition},
+                "deployment_id": {"S": deployment_id or "-"},
+                "verified_at": {"N": repr(now)},
+                "expires_at": {"N": str(int(now) + KNOWN_GOOD_LIFETIME_SECONDS)},
+            },
+        )
+
+    def rollback_times(self, service_arn: str) -> tuple[list[float], int]:
+        """The recorded rollback instants and the item's version (0 when there is none)."""
+        item = self._client.get_item(
+            TableName=self._table, Key={"id": {"S": f"rollbacks#{service_arn}"}}, ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return [], 0
+        return [float(t) for t in item.get("times", {}).get("NS", [])], int(item["version"]["N"])
+
+    def reserve_rollback(self, service_arn: str, times: list[float], version: int, now: float, window: int) -> bool:
+        """Record one more rollback, only if nobody else did since ``version`` was read (no race past the cap)."""
+        kept = [t for t in times if now - t < window] + [now]
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={
+                    "id": {"S": f"rollbacks#{service_arn}"},
+                    "times": {"NS": [repr(t) for t in sorted(set(kept))]},
+                    "version": {"N": str(version + 1)},
+                    "expires_at": {"N": str(int(now) + window + MARKER_LIFETIME_SECONDS)},
+                },
+                ConditionExpression="attribute_not_exists(id) OR version = :seen",
+                ExpressionAttributeValues={":seen": {"N": str(version)}},
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def mark_rollback_deployment(self, deployment_id: str, now: float) -> None:
+        self._client.put_item(
+            TableName=self._table,
+            Item={
+                "id": {"S": f"rollback-deployment#{deployment_id}"},
+                "expires_at": {"N": str(int(now) + MARKER_LIFETIME_SECONDS)},
+            },
+        )
+
+    def is_rollback_deployment(self, deployment_id: str) -> bool:
+        item = self._client.get_item(
+            TableName=self._table, Key={"id": {"S": f"rollback-deployment#{deployment_id}"}}, ConsistentRead=True
+        ).get("Item")
+        return item is not None

@@ -1,0 +1,103 @@
+"""Benchmark of the verify job (issue 5, "Done when"): the verification time and the AWS API calls of
+one verification of a service of 500 tasks behind 2 target groups.
+
+The real handler verifies an ``ECS Deployment State Change`` (COMPLETED) on moto, with the simulated
+deployment of tests/support/deployments.py, counted by operation with ``ApiCallCounter``. The time is
+moto's, not AWS's: what transfers is the number of calls (each a round trip of ~20-80 ms in AWS) and
+that it grows with pages of 100 tasks, not with tasks.
+
+Usage, from the repository root:  .venv/bin/python scripts/bench_verify.py [--json]
+``scripts/benchmark.py`` can import this file and call ``run()``. Nothing reaches AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+for path in (str(ROOT), str(ROOT / "layers" / "fleetops")):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+for name, value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "ERROR",
+    "POWERTOOLS_METRICS_NAMESPACE": "EcsFleetOps",
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+}.items():
+    os.environ.setdefault(name, value)
+os.environ.pop("AWS_PROFILE", None)
+
+TASKS = 500
+TARGET_GROUPS = 2
+PAGE = 100  # ListTasks returns, DescribeTasks takes, at most 100
+
+
+def run() -> dict[str, Any]:
+    """One verification of a 500-task service behind 2 target groups: time, calls, verdict."""
+    import contextlib
+    import io
+
+    from moto import mock_aws
+
+    from tests.support.verify_world import VerifyWorld
+
+    with mock_aws(), contextlib.redirect_stdout(io.StringIO()):  # Powertools prints its metrics
+        world = VerifyWorld()
+        release = world.given_a_release(desired=TASKS, target_groups=TARGET_GROUPS)
+        event = world.completed_event(release)
+        world.api.reset()
+        started = time.perf_counter()
+        report = world.invoke(event)
+        elapsed = time.perf_counter() - started
+        calls = dict(sorted(world.api.calls.items()))
+    verification_calls = {
+        key: n for key, n in calls.items() if not key.startswith(("dynamodb:", "sns:", "sqs:"))
+    }  # the idempotency and known-good records are the same for any service size
+    pages = -(-TASKS // PAGE)
+    return {
+        "tasks": TASKS,
+        "target_groups": TARGET_GROUPS,
+        "verdict": report["verdict"],
+        "checks": {c["name"]: c["status"] for c in report["checks"]},
+        "verification_seconds_on_moto": round(elapsed, 3),
+        "api_calls_total": sum(calls.values()),
+        "api_calls_verification": sum(verification_calls.values()),
+        "api_calls": calls,
+        "expected": {
+            "ecs:ListTasks": pages,
+            "ecs:DescribeTasks": pages,
+            "elbv2:DescribeTargetHealth": TARGET_GROUPS,
+        },
+    }
+
+
+def main(argv: list[str]) -> int:
+    result = run()
+    if "--json" in argv:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"verify: a service of {result['tasks']} tasks behind {result['target_groups']} target groups")
+    print(f"  verdict: {result['verdict']} ({', '.join(f'{k}={v}' for k, v in result['checks'].items())})")
+    print(f"  verification time (moto): {result['verification_seconds_on_moto']:.3f} s")
+    print(
+        f"  AWS API calls: {result['api_calls_total']} in all, {result['api_calls_verification']} to verify "
+        "(the rest: the idempotency record and the known-good record in DynamoDB)"
+    )
+    for key, count in result["api_calls"].items():
+        expected = result["expected"].get(key)
+        note = f"  (expected {expected})" if expected is not None else ""
+        print(f"    {key:40} {count}{note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,81 @@
+"""The console command a CI job runs with its own credentials: same checks, exit code says the verdict."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from fleetops.verify.cli import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE, main
+from tests.support.http_server import Route, local_http_server
+from tests.support.verify_world import VerifyWorld, without_default_amis
+
+
+@pytest.fixture
+def moto(monkeypatch: pytest.MonkeyPatch, aws: None) -> None:
+    without_default_amis(monkeypatch)
+
+
+@pytest.fixture
+def verify(moto: None) -> VerifyWorld:
+    return VerifyWorld()
+
+
+def run(verify: VerifyWorld, *argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), session=verify.session, clock=verify.clock, sleep=verify.clock.advance, out=out)
+    return code, out.getvalue()
+
+
+def test_a_good_release_exits_zero_and_prints_the_report(verify: VerifyWorld) -> None:
+    release = verify.given_a_release()
+    revision = release.task_definition.rsplit("/", 1)[-1]
+    code, output = run(verify, "--cluster", "prod", "--service", "web", "--expected-task-definition", revision)
+    assert code == EXIT_PASSED
+    assert output.startswith("Release of ECS service prod/web: PASSED.")
+
+
+def test_a_failing_smoke_check_exits_one_with_the_evidence(verify: VerifyWorld) -> None:
+    verify.given_a_release()
+    with local_http_server({"/health": Route(503, "down")}) as server:
+        checks = json.dumps({"smoke": [{"url": server.url("/health"), "retries": 1}]})
+        code, output = run(
+            verify, "--cluster", "prod", "--service", "web", "--checks", checks, "--allowed-host", "127.0.0.1", "--json"
+        )
+    assert code == EXIT_FAILED
+    report = json.loads(output)
+    assert report["verdict"] == "FAILED"
+    assert report["rollback"] is None  # the console command reports; it never rolls back
+
+
+def test_the_console_command_polls_the_alarms_through_the_bake(verify: VerifyWorld) -> None:
+    verify.given_a_release()
+    verify.deployments.alarm("web-5xx", "OK")
+    checks = json.dumps({"alarms": ["web-5xx"], "bake_seconds": 60})
+    code, output = run(verify, "--cluster", "prod", "--service", "web", "--checks", checks)
+    assert code == EXIT_PASSED
+    assert verify.clock.elapsed() >= 60
+    assert "[PASSED] alarms: 1 alarm(s) stayed out of ALARM" in output
+
+
+def test_a_smoke_host_off_the_allow_list_is_a_usage_error(
+    verify: VerifyWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checks = json.dumps({"smoke": [{"url": "https://example.org/"}]})
+    assert run(verify, "--cluster", "prod", "--service", "web", "--checks", checks)[0] == EXIT_USAGE
+    assert "not on the allow-list" in capsys.readouterr().err
+
+
+def test_a_service_that_does_not_exist_is_a_usage_error(verify: VerifyWorld) -> None:
+    assert run(verify, "--cluster", "prod", "--service", "ghost")[0] == EXIT_USAGE
+
+
+def test_a_rollout_that_never_settles_is_retried_for_wait_seconds_then_fails(verify: VerifyWorld) -> None:
+    verify.given_a_release()
+    v3 = verify.deployments.task_definition("registry.example.com/web:3")
+    verify.deployments.stuck_rollout("web", v3)
+    code, output = run(verify, "--cluster", "prod", "--service", "web", "--wait-seconds", "60")
+    assert code == EXIT_FAILED
+    assert verify.clock.elapsed() >= 45  # retried every 15 s within the minute
+    assert "rollout state is IN_PROGRESS" in output

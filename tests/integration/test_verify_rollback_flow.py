@@ -1,0 +1,147 @@
+"""On failure: back to the last known-good task definition, but never a rollback of a rollback, never
+against ECS's circuit breaker, at most N per service per window, and only when configured."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.deployments import deployment_event
+from tests.support.verify_world import VerifyWorld, without_default_amis
+
+ROLLBACK_ON = {"ROLLBACK_ENABLED": "true", "ROLLBACK_MAX_PER_WINDOW": "1", "ROLLBACK_WINDOW_SECONDS": "3600"}
+
+
+@pytest.fixture
+def moto(monkeypatch: pytest.MonkeyPatch, aws: None) -> None:
+    without_default_amis(monkeypatch)
+
+
+@pytest.fixture
+def verify(moto: None) -> VerifyWorld:
+    return VerifyWorld(environment=ROLLBACK_ON)
+
+
+def test_a_release_that_fails_verification_is_rolled_back_to_the_known_good_revision(
+    verify: VerifyWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    release = verify.given_a_release()
+    verify.deployments.set_container_health("web", "UNHEALTHY", 4)
+    capsys.readouterr()
+    report = verify.invoke(verify.completed_event(release))
+    metrics = capsys.readouterr().out  # Powertools writes metrics to stdout (CloudWatch EMF)
+    assert '"VerificationsFailed":[1.0]' in metrics and '"RollbacksStarted":[1.0]' in metrics
+    assert report["verdict"] == "FAILED"
+    assert report["rollback"]["action"] == "update-service"
+    assert report["rollback"]["target_task_definition"] == release.known_good
+    assert verify.service_task_definition("web") == release.known_good
+    [update] = verify.gaps.updates
+    assert report["rollback"]["new_deployment_id"] == update["deployment_id"]
+    [note] = verify.notifications()
+    assert note["subject"] == "ATTENTION release of prod/web FAILED verification - rolled back"
+    assert "Failing check: container-health - 4 of 4 health-checked container(s) are not HEALTHY" in note["message"]
+    assert (
+        f"What was done: rolling back to the last known-good {release.known_good} with UpdateService" in note["message"]
+    )
+
+
+def test_the_rollback_deployment_is_never_rolled_back_itself(verify: VerifyWorld) -> None:
+    release = verify.given_a_release()
+    verify.deployments.stop_running("web", 1)
+    first = verify.invoke(verify.completed_event(release))
+    rollback_deployment = first["rollback"]["new_deployment_id"]
+    # The rollback completes, but it is unhealthy too (the known-good was not so good).
+    verify.deployments.complete_rollout("web", release.known_good, deployment_id=rollback_deployment)
+    verify.deployments.set_container_health("web", "UNHEALTHY", 1)
+    second = verify.invoke(deployment_event(release.service_arn, "SERVICE_DEPLOYMENT_COMPLETED", rollback_deployment))
+    assert second["verdict"] == "FAILED"
+    assert second["rollback"]["action"] == "none"
+    assert "itself a rollback" in second["rollback"]["reason"]
+    assert len(verify.gaps.updates) == 1
+    assert "NOT rolled back: the failing deployment is itself a rollback" in verify.notifications()[-1]["message"]
+
+
+def test_a_rollout_still_in_progress_is_rolled_back_with_ecs_s_own_rollback(verify: VerifyWorld) -> None:
+    release = verify.given_a_release()
+    v3 = verify.deployments.task_definition("registry.example.com/web:3")
+    verify.deployments.stuck_rollout("web", v3)
+    report = verify.invoke({"cluster": "prod", "service": "web"})
+    assert report["verdict"] == "FAILED"
+    assert report["rollback"]["action"] == "stop-service-deployment"
+    [deployment] = verify.gaps.service_deployments
+    assert (deployment.stop_type, deployment.status) == ("ROLLBACK", "ROLLBACK_REQUESTED")
+    assert verify.gaps.updates == []
+    assert verify.known_good(release.service_arn) == release.known_good
+
+
+def test_a_circuit_breaker_rollback_under_way_is_not_fought(verify: VerifyWorld) -> None:
+    release = verify.given_a_release(circuit_breaker_rollback=True)
+    rollback_id = verify.deployments.circuit_breaker_rolling_back("web", release.deployment_id)
+    reason = f"ECS deployment circuit breaker: rolling back to deploymentId {release.deployment_id}."
+    report = verify.invoke(
+        deployment_event(release.service_arn, "SERVICE_DEPLOYMENT_IN_PROGRESS", rollback_id, reason=reason)
+    )
+    assert report["verdict"] == "RELEASE_FAILED"
+    assert report["rollback"]["action"] == "none"
+    assert verify.gaps.updates == [] and verify.gaps.service_deployments == []
+
+
+def test_a_failed_deployment_on_a_service_whose_circuit_breaker_rolls_back_is_left_to_ecs(verify: VerifyWorld) -> None:
+    release = verify.given_a_release(circuit_breaker_rollback=True)
+    event = deployment_event(
+        release.service_arn, "SERVICE_DEPLOYMENT_FAILED", release.deployment_id, event_type="ERROR"
+    )
+    report = verify.invoke(event)
+    assert report["rollback"]["reason"].startswith("ECS's circuit breaker rolls this failed deployment back itself")
+    assert verify.gaps.updates == []
+
+
+def test_a_failed_deployment_without_a_circuit_breaker_rollback_is_rolled_back_by_us(verify: VerifyWorld) -> None:
+    release = verify.given_a_release(circuit_breaker_rollback=False)
+    event = deployment_event(
+        release.service_arn, "SERVICE_DEPLOYMENT_FAILED", release.deployment_id, event_type="ERROR"
+    )
+    report = verify.invoke(event)
+    assert report["verdict"] == "RELEASE_FAILED"
+    assert report["rollback"]["action"] == "update-service"
+    assert verify.service_task_definition("web") == release.known_good
+
+
+def test_rollbacks_are_capped_per_service_per_window(verify: VerifyWorld) -> None:
+    release = verify.given_a_release()
+    verify.deployments.stop_running("web", 1)
+    assert verify.invoke(verify.completed_event(release))["rollback"]["action"] == "update-service"
+
+    # Ten minutes later someone ships web:3, and it is bad too: the cap (1 an hour) holds.
+    verify.clock.advance(600)
+    v3 = verify.deployments.task_definition("registry.example.com/web:3")
+    third = verify.deployments.complete_rollout("web", v3)
+    verify.deployments.stop_running("web", 1)
+    capped = verify.invoke(deployment_event(release.service_arn, "SERVICE_DEPLOYMENT_COMPLETED", third))
+    assert capped["rollback"]["action"] == "none"
+    assert "rollback cap reached: 1 rollback(s) of this service in the last 3600 s" in capped["rollback"]["reason"]
+
+    # An hour on, the window has moved: web:4 failing is rolled back again.
+    verify.clock.advance(3600)
+    v4 = verify.deployments.task_definition("registry.example.com/web:4")
+    fourth = verify.deployments.complete_rollout("web", v4)
+    verify.deployments.stop_running("web", 1)
+    again = verify.invoke(deployment_event(release.service_arn, "SERVICE_DEPLOYMENT_COMPLETED", fourth))
+    assert again["rollback"]["action"] == "update-service"
+    assert len(verify.gaps.updates) == 2
+
+
+def test_without_rollback_configured_a_failure_is_reported_and_nothing_is_touched(moto: None) -> None:
+    verify = VerifyWorld()
+    release = verify.given_a_release()
+    verify.deployments.stop_running("web", 1)
+    report = verify.invoke(verify.completed_event(release))
+    assert report["rollback"]["reason"] == "rollback is not configured for this service (reported only)"
+    assert verify.service_task_definition("web") == release.task_definition
+    assert verify.gaps.updates == []
+
+
+def test_rollback_can_be_switched_on_for_one_service(moto: None) -> None:
+    verify = VerifyWorld(environment={"VERIFY_SERVICES": '{"prod/web": {"rollback": true}}'})
+    release = verify.given_a_release()
+    verify.deployments.stop_running("web", 1)
+    assert verify.invoke(verify.completed_event(release))["rollback"]["action"] == "update-service"

@@ -1,0 +1,368 @@
+"""Simulated ECS service deployments on moto: releases that roll out (moto never changes rolloutState nor
+starts a service's tasks), stuck rollouts, failed tasks, unhealthy containers and targets, alarms that
+fire, CodeDeploy deployments; and the events each trigger of the verify job receives, in AWS's shapes.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.codedeploy.models import codedeploy_backends
+from moto.ecs.models import Service, Task
+
+from tests.support.cluster import ACCOUNT, REGION, SimulatedCluster
+from tests.support.verify_gaps import ServiceDeploymentRecord, VerifyGaps
+
+# Tiny tasks, so hundreds fit on two simulated hosts.
+TASK_CPU = 1
+TASK_MEMORY = 4
+
+
+@dataclass
+class SimulatedService:
+    name: str
+    arn: str
+    target_groups: list[str]
+    tasks: list[Task] = field(default_factory=list)
+    target_ips: dict[str, str] = field(default_factory=dict)  # task ARN -> IP registered in the groups
+    deployment_id: str = ""
+
+
+@dataclass
+class SimulatedDeployments:
+    cluster: SimulatedCluster
+    gaps: VerifyGaps
+    services: dict[str, SimulatedService] = field(default_factory=dict)
+    _ips: int = 0
+
+    # -- task definitions and services -------------------------------------------------------------
+    def task_definition(self, image: str, *, health_check: bool = True, family: str = "web") -> str:
+        container: dict[str, Any] = {
+            "name": "web",
+            "image": image,
+            "cpu": TASK_CPU,
+            "memory": TASK_MEMORY,
+            "portMappings": [{"containerPort": 80}],
+        }
+        if health_check:
+            container["healthCheck"] = {"command": ["CMD-SHELL", "curl -f http://localhost/ || exit 1"]}
+        ecs = self.cluster.session.client("ecs")
+        return ecs.register_task_definition(family=family, containerDefinitions=[container])["taskDefinition"][
+            "taskDefinitionArn"
+        ]
+
+    def create_service(
+        self,
+        name: str,
+        task_definition: str,
+        *,
+        desired: int = 4,
+        target_groups: int = 1,
+        circuit_breaker_rollback: bool = False,
+    ) -> SimulatedService:
+        """A service already running ``desired`` tasks of ``task_definition`` behind its target groups."""
+        ec2 = self.cluster.session.client("ec2")
+        vpc = ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.0.0.0/16"]}])["Vpcs"][0]["VpcId"]
+        elbv2 = self.cluster.session.client("elbv2")
+        groups = [
+            elbv2.create_target_group(
+                Name=f"{name}-{i}", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip", HealthCheckPath="/health"
+            )["TargetGroups"][0]["TargetGroupArn"]
+            for i in range(target_groups)
+        ]
+        arn = self.cluster.session.client("ecs").create_service(
+            cluster=self.cluster.name,
+            serviceName=name,
+            taskDefinition=task_definition,
+            desiredCount=desired,
+            loadBalancers=[{"targetGroupArn": g, "containerName": "web", "containerPort": 80} for g in groups],
+            deploymentConfiguration={
+                "deploymentCircuitBreaker": {"enable": True, "rollback": circuit_breaker_rollback},
+                "maximumPercent": 200,
+                "minimumHealthyPercent": 100,
+            },
+        )["service"]["serviceArn"]
+        # moto drops deploymentConfiguration; keep it on the service so DescribeServices returns it.
+        self.backend_service(name).deployment_configuration = {
+            "deploymentCircuitBreaker": {"enable": True, "rollback": circuit_breaker_rollback},
+            "maximumPercent": 200,
+            "minimumHealthyPercent": 100,
+        }
+        service = SimulatedService(name=name, arn=arn, target_groups=groups)
+        self.services[name] = service
+        self.complete_rollout(name, task_definition)
+        return service
+
+    def backend_service(self, name: str) -> Service:
+        return self.cluster.ecs_backend.services[f"{self.cluster.name}:{name}"]
+
+    # -- rollouts ------------------------------------------------------------------------------------
+    def complete_rollout(self, name: str, task_definition: str, *, deployment_id: str | None = None) -> str:
+        """What ECS does for a rolling update that succeeds: new tasks placed and registered healthy,
+        old ones stopped and deregistered, one PRIMARY deployment COMPLETED. Returns its id."""
+        service = self.services[name]
+        backend = self.backend_service(name)
+        desired = backend.desired_count
+        self._deregister(service, service.tasks)
+        for task in service.tasks:
+            self._stop(service, task)
+        service.tasks = [self._start(service, task_definition, register=False) for _ in range(desired)]
+        self._register(service, service.tasks)
+        deployment_id = deployment_id or f"ecs-svc/{random.randrange(10**18, 10**19)}"
+        backend.task_definition = task_definition
+        backend.running_count, backend.pending_count = desired, 0
+        backend.deployments = [
+            _deployment(deployment_id, "PRIMARY", task_definition, desired, desired, "COMPLETED", "completed")
+        ]
+        service.deployment_id = deployment_id
+        return deployment_id
+
+    def stuck_rollout(self, name: str, task_definition: str) -> str:
+        """A deployment that never finishes: half the new tasks run, the old deployment is still ACTIVE."""
+        service = self.services[name]
+        backend = self.backend_service(name)
+        desired = backend.desired_count
+        new_id = f"ecs-svc/{random.randrange(10**18, 10**19)}"
+        half = desired // 2
+        for task in service.tasks[:half]:
+            self._stop(service, task)
+        service.tasks = service.tasks[half:] + [self._start(service, task_definition) for _ in range(half)]
+        backend.running_count, backend.pending_count = desired - 1, 1
+        backend.deployments = [
+            _deployment(new_id, "PRIMARY", task_definition, desired, half, "IN_PROGRESS", "in progress"),
+            {**backend.deployments[0], "status": "ACTIVE", "runningCount": desired - half},
+        ]
+        self.gaps.service_deployments.append(
+            ServiceDeploymentRecord(
+                arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/{self.cluster.name}/{name}/{uuid.uuid4().hex[:20]}",
+                service_arn=service.arn,
+                cluster_arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{self.cluster.name}",
+            )
+        )
+        return new_id
+
+    def circuit_breaker_rolling_back(self, name: str, failed_deployment: str) -> str:
+        """ECS's circuit breaker has failed ``failed_deployment`` and is rolling back to the previous one."""
+        backend = self.backend_service(name)
+        rollback_id = f"ecs-svc/{random.randrange(10**18, 10**19)}"
+        previous = backend.deployments[0]
+        backend.deployments = [
+            {
+                **previous,
+                "id": rollback_id,
+                "status": "PRIMARY",
+                "rolloutState": "IN_PROGRESS",
+                "rolloutStateReason": f"ECS deployment circuit breaker: rolling back to deploymentId {previous['id']}.",
+            },
+            {**previous, "id": failed_deployment, "status": "ACTIVE", "rolloutState": "FAILED", "failedTasks": 3},
+        ]
+        return rollback_id
+
+    def fail_tasks(self, name: str, count: int) -> None:
+        """The PRIMARY deployment saw ``count`` tasks fail (crash-loop) before it settled."""
+        backend = self.backend_service(name)
+        backend.deployments[0]["failedTasks"] = count
+
+    def stop_running(self, name: str, count: int) -> None:
+        """``count`` tasks crashed and were not replaced yet: fewer running than desired."""
+        service = self.services[name]
+        for task in service.tasks[:count]:
+            self._stop(service, task)
+        service.tasks = service.tasks[count:]
+        backend = self.backend_service(name)
+        backend.running_count = len(service.tasks)
+
+    def set_container_health(self, name: str, status: str, count: int) -> None:
+        for task in self.services[name].tasks[:count]:
+            for container in task.containers:
+                container.health_status = status
+            task.health_status = status
+
+    def set_image_digest(self, name: str, digest: str) -> None:
+        for task in self.services[name].tasks:
+            for container in task.containers:
+                container.image_digest = digest
+
+    def set_target_state(self, name: str, state: str, count: int, *, group: int = 0, reason: str = "") -> None:
+        service = self.services[name]
+        for task in service.tasks[:count]:
+            ip = service.target_ips[task.task_arn]
+            self.gaps.target_states[(service.target_groups[group], ip)] = (state, reason or f"Target.{state.title()}")
+
+    # -- alarms --------------------------------------------------------------------------------------
+    def alarm(self, name: str, state: str = "OK") -> None:
+        cloudwatch = self.cluster.session.client("cloudwatch")
+        cloudwatch.put_metric_alarm(
+            AlarmName=name,
+            MetricName="HTTPCode_Target_5XX_Count",
+            Namespace="AWS/ApplicationELB",
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=5,
+            ComparisonOperator="GreaterThanThreshold",
+        )
+        cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=f"simulated {state}")
+
+    def set_alarm(self, name: str, state: str) -> None:
+        self.cluster.session.client("cloudwatch").set_alarm_state(
+            AlarmName=name, StateValue=state, StateReason=f"Threshold Crossed: simulated {state}"
+        )
+
+    # -- CodeDeploy ----------------------------------------------------------------------------------
+    def codedeploy_deployment(self, name: str) -> str:
+        """A CodeDeploy blue/green deployment of the service; returns a real-looking id (d-XXXXXXXXX)."""
+        codedeploy = self.cluster.session.client("codedeploy")
+        application = f"{name}-app"
+        if application not in codedeploy.list_applications()["applications"]:
+            codedeploy.create_application(applicationName=application, computePlatform="ECS")
+            codedeploy.create_deployment_group(
+                applicationName=application,
+                deploymentGroupName=f"{name}-dg",
+                serviceRoleArn=f"arn:aws:iam::{ACCOUNT}:role/codedeploy",
+                deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+                ecsServices=[{"serviceName": name, "clusterName": self.cluster.name}],
+            )
+        moto_id = codedeploy.create_deployment(
+            applicationName=application,
+            deploymentGroupName=f"{name}-dg",
+            revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": "{}"}},
+        )["deploymentId"]
+        # moto names deployments with UUIDs; CodeDeploy's ids look like d-ABCDEFGHI.
+        backend = codedeploy_backends[ACCOUNT][REGION]
+        real_id = "d-" + "".join(random.choices("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", k=9))
+        deployment = backend.deployments.pop(moto_id)
+        deployment.deployment_id = real_id
+        backend.deployments[real_id] = deployment
+        return real_id
+
+    # -- internals -----------------------------------------------------------------------------------
+    def _register(self, service: SimulatedService, tasks: list[Task]) -> None:
+        """One RegisterTargets call per group for many tasks, as ECS batches them."""
+        targets = [{"Id": service.target_ips[t.task_arn], "Port": 80} for t in tasks]
+        elbv2 = self.cluster.session.client("elbv2")
+        for group in service.target_groups:
+            for start in range(0, len(targets), 500):
+                elbv2.register_targets(TargetGroupArn=group, Targets=targets[start : start + 500])  # type: ignore[arg-type]
+
+    def _deregister(self, service: SimulatedService, tasks: list[Task]) -> None:
+        targets = [
+            {"Id": service.target_ips.pop(t.task_arn), "Port": 80} for t in tasks if t.task_arn in service.target_ips
+        ]
+        elbv2 = self.cluster.session.client("elbv2")
+        for group in service.target_groups:
+            for start in range(0, len(targets), 500):
+                elbv2.deregister_targets(TargetGroupArn=group, Targets=targets[start : start + 500])  # type: ignore[arg-type]
+
+    def _start(self, service: SimulatedService, task_definition: str, *, register: bool = True) -> Task:
+        hosts = list(self.cluster.container_instances.values())
+        host = hosts[len(service.tasks) % len(hosts)] if service.tasks else random.choice(hosts)
+        task = self.cluster.ecs_backend.start_task(
+            self.cluster.name,
+            task_definition,
+            [host],
+            {},
+            service.deployment_id or "ecs-svc/0",
+            group=f"service:{service.name}",
+        )[0]
+        task.status = "RUNNING"
+        for container in task.containers:
+            container.last_status = "RUNNING"
+            container.health_status = "HEALTHY"
+        self._ips += 1
+        ip = f"10.0.{8 + self._ips // 250}.{1 + self._ips % 250}"
+        service.target_ips[task.task_arn] = ip
+        if register:
+            self._register(service, [task])
+        return task
+
+    def _stop(self, service: SimulatedService, task: Task) -> None:
+        ip = service.target_ips.pop(task.task_arn, None)
+        if ip is not None:
+            elbv2 = self.cluster.session.client("elbv2")
+            for group in service.target_groups:
+                elbv2.deregister_targets(TargetGroupArn=group, Targets=[{"Id": ip, "Port": 80}])
+        self.cluster.ecs_backend.stop_task(self.cluster.name, task.task_arn, "Scaled in by the simulated rollout")
+
+
+def _deployment(
+    deployment_id: str, status: str, task_definition: str, desired: int, running: int, rollout: str, word: str
+) -> dict[str, Any]:
+    return {
+        "id": deployment_id,
+        "status": status,
+        "taskDefinition": task_definition,
+        "desiredCount": desired,
+        "runningCount": running,
+        "pendingCount": desired - running,
+        "failedTasks": 0,
+        "launchType": "EC2",
+        "rolloutState": rollout,
+        "rolloutStateReason": f"ECS deployment {deployment_id} {word}.",
+    }
+
+
+# -- the events each trigger receives ----------------------------------------------------------------
+
+
+def deployment_event(
+    service_arn: str, event_name: str, deployment_id: str, *, reason: str | None = None, event_type: str = "INFO"
+) -> dict[str, Any]:
+    """EventBridge ``ECS Deployment State Change`` (AWS's shape: the service ARN in resources, no cluster)."""
+    words = {
+        "SERVICE_DEPLOYMENT_COMPLETED": "completed",
+        "SERVICE_DEPLOYMENT_IN_PROGRESS": "in progress",
+        "SERVICE_DEPLOYMENT_FAILED": "failed",
+    }
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "ECS Deployment State Change",
+        "source": "aws.ecs",
+        "account": ACCOUNT,
+        "time": "2026-01-01T00:00:00Z",
+        "region": REGION,
+        "resources": [service_arn],
+        "detail": {
+            "eventType": event_type,
+            "eventName": event_name,
+            "deploymentId": deployment_id,
+            "updatedAt": "2026-01-01T00:00:00.000Z",
+            "reason": reason if reason is not None else f"ECS deployment {deployment_id} {words.get(event_name, '')}.",
+        },
+    }
+
+
+def short_service_arn(service_name: str) -> str:
+    """The old (pre-2018) service ARN format, which names no cluster."""
+    return f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{service_name}"
+
+
+def codedeploy_hook_event(deployment_id: str, execution_id: str | None = None) -> dict[str, Any]:
+    return {
+        "DeploymentId": deployment_id,
+        "LifecycleEventHookExecutionId": execution_id or "eyJlbmNyeXB0ZWREYXRhIjoiY3VzdG9tLWhvb2stZXhlY3V0aW9uLWlkIn0=",
+    }
+
+
+def ecs_hook_event(
+    service_arn: str, *, stage: str = "POST_TEST_TRAFFIC_SHIFT", hook_details: Any = None
+) -> dict[str, Any]:
+    cluster, service = service_arn.rsplit("/", 2)[-2:]
+    event: dict[str, Any] = {
+        "executionDetails": {
+            "testTrafficWeights": {},
+            "productionTrafficWeights": {},
+            "serviceArn": service_arn,
+            "targetServiceRevisionArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-revision/{cluster}/{service}/01275892",
+        },
+        "executionId": "muzmx3xqbSK0vfqnUGFuC2",
+        "lifecycleStage": stage,
+        "resourceArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/{cluster}/{service}/JKJbJ9qNWOMWd5PhM2vr9",
+    }
+    if hook_details is not None:
+        event["hookDetails"] = hook_details
+    return event

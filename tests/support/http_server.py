@@ -1,0 +1,87 @@
+"""A real HTTP server on 127.0.0.1 (ephemeral port) for the smoke checks: routes answer with a chosen
+status and body, may fail a number of times first, and every request is recorded."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Route:
+    status: int = 200
+    body: str = "ok"
+    fail_first: int = 0  # answer 503 this many times before the real answer (a service warming up)
+    delay_seconds: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LocalHttpServer:
+    routes: dict[str, Route] = field(default_factory=dict)
+    requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
+    port: int = 0
+
+    @property
+    def host(self) -> str:
+        return "127.0.0.1"
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def hits(self, path: str) -> int:
+        return sum(1 for _, p in self.requests if p == path)
+
+
+@contextmanager
+def local_http_server(routes: dict[str, Route] | None = None) -> Iterator[LocalHttpServer]:
+    state = LocalHttpServer(routes=dict(routes or {}))
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            with lock:
+                state.requests.append((self.command, self.path))
+                route = state.routes.get(self.path)
+                failing = route is not None and route.fail_first > 0
+                if failing and route is not None:
+                    route.fail_first -= 1
+            if route is None:
+                status, body, headers, delay = 404, "not found", {}, 0.0
+            elif failing:
+                status, body, headers, delay = 503, "warming up", {}, 0.0
+            else:
+                status, body, headers, delay = route.status, route.body, route.headers, route.delay_seconds
+            if delay:
+                threading.Event().wait(delay)
+            payload = body.encode()
+            try:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a timeout test)
+
+        do_GET = do_POST = do_HEAD = do_PUT = do_OPTIONS = _answer
+
+        def log_message(self, format: str, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

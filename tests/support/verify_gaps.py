@@ -1,0 +1,143 @@
+"""What moto 5.2 lacks for the verify job, closed here and only here (each patch names the gap it closes).
+
+- ELBv2 DescribeTargetHealth reports every registered target ``healthy``: ``target_states`` overrides
+  the state (and reason) of chosen targets, the way a failing health check would.
+- CodeDeploy PutLifecycleEventHookExecutionStatus raises NotImplementedError: answers are recorded
+  in ``hook_answers`` (and a second answer to one hook execution is refused, like AWS).
+- ECS ListServiceDeployments / StopServiceDeployment raise NotImplementedError: they are served from
+  ``service_deployments`` (what the simulated ECS has in progress) and record ``stopped``.
+- ECS UpdateService with a new task definition starts no new deployment (moto only renames one on
+  ``forceNewDeployment``): like AWS, a new PRIMARY deployment IN_PROGRESS replaces the list and the
+  previous one stays ACTIVE.
+- ECS CreateService drops ``deploymentConfiguration`` (circuit breaker settings): the simulated
+  service keeps it (``deployments.SimulatedDeployments.create_service``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from moto.codedeploy.exceptions import CodeDeployException
+from moto.codedeploy.responses import CodeDeployResponse
+from moto.core.responses import ActionResult
+from moto.ecs.exceptions import InvalidParameterException
+from moto.ecs.responses import EC2ContainerServiceResponse
+from moto.elbv2.models import FakeHealthStatus
+from moto.elbv2.responses import ELBV2Response
+
+_ORIGINAL_UPDATE_SERVICE = EC2ContainerServiceResponse.update_service
+_ORIGINAL_DESCRIBE_TARGET_HEALTH = ELBV2Response.describe_target_health
+
+
+@dataclass
+class ServiceDeploymentRecord:
+    arn: str
+    service_arn: str
+    cluster_arn: str
+    status: str = "IN_PROGRESS"
+    stop_type: str | None = None
+
+
+@dataclass
+class VerifyGaps:
+    target_states: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # (tg, id) -> state
+    hook_answers: dict[str, str] = field(default_factory=dict)  # execution id -> Succeeded | Failed
+    service_deployments: list[ServiceDeploymentRecord] = field(default_factory=list)
+    updates: list[dict[str, str]] = field(default_factory=list)  # UpdateService calls that changed a revision
+
+
+_gaps = VerifyGaps()
+
+
+def current() -> VerifyGaps:
+    return _gaps
+
+
+def _describe_target_health(self: ELBV2Response) -> ActionResult:
+    result = _ORIGINAL_DESCRIBE_TARGET_HEALTH(self)
+    group = self._get_param("TargetGroupArn")
+    described: list[FakeHealthStatus] = result.result["TargetHealthDescriptions"]  # type: ignore[index]
+    for index, health in enumerate(described):
+        override = _gaps.target_states.get((group, health.instance_id))
+        if override is not None:
+            state, reason = override
+            described[index] = FakeHealthStatus(
+                health.instance_id, health.port, health.health_check_port, state, reason, f"simulated {state}"
+            )
+    return result
+
+
+def _put_lifecycle_event_hook_execution_status(self: CodeDeployResponse) -> ActionResult:
+    execution = self._get_param("lifecycleEventHookExecutionId")
+    status = self._get_param("status")
+    if status not in ("Succeeded", "Failed"):
+        raise ValueError(f"simulated CodeDeploy accepts Succeeded or Failed, got {status!r}")
+    if execution in _gaps.hook_answers:
+        raise CodeDeployException(
+            "LifecycleEventAlreadyCompletedException", f"lifecycle event {execution} is already completed"
+        )
+    _gaps.hook_answers[execution] = status
+    return ActionResult({"lifecycleEventHookExecutionId": execution})
+
+
+def _list_service_deployments(self: EC2ContainerServiceResponse) -> ActionResult:
+    service = self._get_param("service").rsplit("/", 1)[-1]
+    statuses = self._get_param("status") or []
+    found = [
+        {"serviceDeploymentArn": d.arn, "serviceArn": d.service_arn, "clusterArn": d.cluster_arn, "status": d.status}
+        for d in _gaps.service_deployments
+        if d.service_arn.rsplit("/", 1)[-1] == service and (not statuses or d.status in statuses)
+    ]
+    return ActionResult({"serviceDeployments": found})
+
+
+def _stop_service_deployment(self: EC2ContainerServiceResponse) -> ActionResult:
+    arn = self._get_param("serviceDeploymentArn")
+    for deployment in _gaps.service_deployments:
+        if deployment.arn == arn and deployment.status == "IN_PROGRESS":
+            deployment.stop_type = self._get_param("stopType") or "ABORT"
+            deployment.status = "ROLLBACK_REQUESTED" if deployment.stop_type == "ROLLBACK" else "STOP_REQUESTED"
+            return ActionResult({"serviceDeploymentArn": arn})
+    raise InvalidParameterException(f"service deployment {arn} is not in progress")
+
+
+def _update_service(self: EC2ContainerServiceResponse) -> ActionResult:
+    task_definition = self._get_param("taskDefinition")
+    service_name = self._get_param("service").rsplit("/", 1)[-1]
+    cluster = (self._get_param("cluster") or "default").rsplit("/", 1)[-1]
+    result = _ORIGINAL_UPDATE_SERVICE(self)
+    service = self.ecs_backend.services[f"{cluster}:{service_name}"]
+    if task_definition:
+        arn = self.ecs_backend.describe_task_definition(task_definition).arn
+        service.task_definition = arn
+        new_id = f"ecs-svc/{uuid.uuid4().int % 10**19}"
+        previous = [dict(d, status="ACTIVE") for d in service.deployments if d.get("status") == "PRIMARY"]
+        service.deployments = [
+            {
+                "id": new_id,
+                "status": "PRIMARY",
+                "taskDefinition": arn,
+                "desiredCount": service.desired_count,
+                "runningCount": 0,
+                "pendingCount": service.desired_count,
+                "failedTasks": 0,
+                "rolloutState": "IN_PROGRESS",
+                "rolloutStateReason": f"ECS deployment {new_id} in progress.",
+            },
+            *previous,
+        ]
+        _gaps.updates.append({"service": service_name, "task_definition": arn, "deployment_id": new_id})
+    return result
+
+
+def close_verify_gaps() -> VerifyGaps:
+    """Install the patches (idempotent) with a fresh record of what was asked of them."""
+    global _gaps
+    _gaps = VerifyGaps()
+    ELBV2Response.describe_target_health = _describe_target_health  # type: ignore[method-assign]
+    CodeDeployResponse.put_lifecycle_event_hook_execution_status = _put_lifecycle_event_hook_execution_status  # type: ignore[attr-defined]
+    EC2ContainerServiceResponse.list_service_deployments = _list_service_deployments  # type: ignore[attr-defined]
+    EC2ContainerServiceResponse.stop_service_deployment = _stop_service_deployment  # type: ignore[attr-defined]
+    EC2ContainerServiceResponse.update_service = _update_service  # type: ignore[method-assign]
+    return _gaps

@@ -1,0 +1,226 @@
+"""A simulated account for the verify job: the queues, tables and topic its template fragment declares,
+a cluster with hosts, simulated deployments, and the real handler, driven on a simulated clock.
+
+Delayed SQS messages (the alarm bake) are taken from moto's queue as they are sent and delivered to the
+handler when their delay has passed on the simulated clock, like the template's event source mapping.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import os
+import uuid
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+from unittest import mock
+
+import boto3
+import botocore.loaders
+import botocore.session
+from moto.sqs.models import sqs_backends
+
+from fleetops.verify.service import VerifyService
+from fleetops.verify.settings import VerifySettings
+from tests.support.api_calls import ApiCallCounter
+from tests.support.clock import SimulatedClock
+from tests.support.cluster import ACCOUNT, REGION, SimulatedCluster
+from tests.support.deployments import SimulatedDeployments, deployment_event
+from tests.support.functions import load_handler
+from tests.support.lambda_context import FakeLambdaContext
+from tests.support.moto_gaps import close_moto_gaps
+from tests.support.verify_gaps import close_verify_gaps
+
+RECHECK_QUEUE = "verify-rechecks"
+# One loader for every simulated account: parsing botocore's service models again for each test's new
+# session cost about 0.3 s a test.
+_SHARED_LOADER = botocore.loaders.create_loader()
+
+
+def without_default_amis(environ: Any) -> None:
+    """moto loads ~2,000 default AMIs into every new or reset EC2 backend (about 0.2 s at the start and
+    again at the end of each test); the simulated hosts need none. Pass pytest's ``monkeypatch``,
+    requested *before* the ``aws`` fixture, so the reset at teardown is quick too."""
+    environ.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+
+def simulated_session() -> boto3.Session:
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _SHARED_LOADER)
+    return boto3.Session(botocore_session=core, region_name=REGION)
+
+
+@dataclass(frozen=True)
+class Release:
+    name: str
+    service_arn: str
+    known_good: str  # web:1, verified good before the release
+    task_definition: str  # web:2, the release under test
+    deployment_id: str
+
+
+@dataclass(order=True)
+class _Due:
+    at: float
+    seq: int
+    body: str = field(compare=False)
+
+
+class VerifyWorld:
+    def __init__(self, *, environment: dict[str, str] | None = None, hosts: int = 2) -> None:
+        close_moto_gaps()
+        self.gaps = close_verify_gaps()
+        self.clock = SimulatedClock()
+        self.session = simulated_session()
+        self.api = ApiCallCounter(self.session)
+        sqs = self.session.client("sqs")
+        self.recheck_queue_url = sqs.create_queue(QueueName=RECHECK_QUEUE)["QueueUrl"]
+        self.dead_letter_queue_url = sqs.create_queue(QueueName="dead-letters")["QueueUrl"]
+        self.notification_queue_url = sqs.create_queue(QueueName="notifications")["QueueUrl"]
+        dynamodb = self.session.client("dynamodb")
+        for table in ("idempotency", "verify-state"):
+            dynamodb.create_table(
+                TableName=table,
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+        sns = self.session.client("sns")
+        self.topic_arn = sns.create_topic(Name="fleet-ops-notifications")["TopicArn"]
+        sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=f"arn:aws:sqs:{REGION}:{ACCOUNT}:notifications")
+        self.cluster = SimulatedCluster(self.session, self.clock)
+        # moto would load ~2,000 default AMIs into each new EC2 backend (about 0.2 s a test); the
+        # cluster's hosts need none of them.
+        with mock.patch.dict(os.environ, {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}):
+            self.cluster.build(hosts=hosts)
+        self.deployments = SimulatedDeployments(self.cluster, self.gaps)
+        self.environment = {
+            "RECHECK_QUEUE_URL": self.recheck_queue_url,
+            "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue_url,
+            "IDEMPOTENCY_TABLE": "idempotency",
+            "VERIFY_STATE_TABLE": "verify-state",
+            "NOTIFICATION_TOPIC_ARN": self.topic_arn,
+            "SMOKE_ALLOWED_HOSTS": "127.0.0.1",
+            "CLUSTER_NAMES": self.cluster.name,
+            "POWERTOOLS_SERVICE_NAME": "ecs-fleet-ops-verify",
+            "AWS_DEFAULT_REGION": REGION,
+            **(environment or {}),
+        }
+        self.handler: ModuleType = load_handler("verify", self.environment)
+        self.sleeps: list[float] = []
+        self.settings = VerifySettings.from_environment(self.environment)
+        # The handler's own service, rebuilt with the simulated clock, the counted session, and a
+        # sleep that advances the simulated clock (smoke-check backoff) instead of waiting.
+        self.handler.service = VerifyService(self.settings, session=self.session, clock=self.clock, sleep=self._sleep)
+        self._due: list[_Due] = []
+        self._seq = 0
+
+    def _sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.clock.advance(seconds)
+
+    # -- delivering events -------------------------------------------------------------------------
+    def invoke(self, event: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self.handler.lambda_handler(event, FakeLambdaContext(function_name="verify"))
+        self._collect_sent_messages()
+        return result
+
+    def run_bake(self, *, on_each: Any = None, max_invocations: int = 500) -> list[dict[str, Any]]:
+        """Deliver the delayed re-checks in time order until none is left; ``on_each(world)`` runs
+        before each delivery (to fire an alarm mid-bake)."""
+        results: list[dict[str, Any]] = []
+        for _ in range(max_invocations):
+            self._collect_sent_messages()
+            if not self._due:
+                return results
+            due = heapq.heappop(self._due)
+            if due.at > self.clock():
+                self.clock.advance(due.at - self.clock())
+            if on_each is not None:
+                on_each(self)
+            results.append(self.invoke(self.sqs_event(due.body)))
+        raise AssertionError(f"still baking after {max_invocations} invocations: a runaway loop")
+
+    def pending_rechecks(self) -> list[dict[str, Any]]:
+        self._collect_sent_messages()
+        return [json.loads(due.body) for due in sorted(self._due)]
+
+    def _collect_sent_messages(self) -> None:
+        queue = sqs_backends[ACCOUNT][REGION].queues[RECHECK_QUEUE]
+        for message in list(queue._messages):
+            delay = max(0.0, (message.delayed_until - message.sent_timestamp) / 1000) if message.delayed_until else 0.0
+            self._seq += 1
+            heapq.heappush(self._due, _Due(self.clock() + round(delay), self._seq, message.body))
+        queue._messages.clear()
+
+    @staticmethod
+    def sqs_event(body: str) -> dict[str, Any]:
+        return {
+            "Records": [
+                {
+                    "messageId": str(uuid.uuid4()),
+                    "receiptHandle": "simulated",
+                    "body": body,
+                    "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
+                    "messageAttributes": {},
+                    "md5OfBody": "",
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{RECHECK_QUEUE}",
+                    "awsRegion": REGION,
+                }
+            ]
+        }
+
+    # -- a release, ready to verify -----------------------------------------------------------------
+    def given_a_release(
+        self, name: str = "web", *, desired: int = 4, target_groups: int = 1, circuit_breaker_rollback: bool = False
+    ) -> Release:
+        """web:1 running and verified good (so it is the known-good), then web:2 rolled out completely."""
+        v1 = self.deployments.task_definition(f"registry.example.com/{name}:1", family=name)
+        service = self.deployments.create_service(
+            name, v1, desired=desired, target_groups=target_groups, circuit_breaker_rollback=circuit_breaker_rollback
+        )
+        # The built-in checks only: the configured smoke checks and alarms are the release's to face.
+        good = self.invoke({"cluster": self.cluster.name, "service": name, "checks": {}})
+        assert good["verdict"] == "PASSED", good
+        v2 = self.deployments.task_definition(f"registry.example.com/{name}:2", family=name)
+        deployment_id = self.deployments.complete_rollout(name, v2)
+        self.notifications()  # a clean slate: only what the release causes is seen by the test
+        return Release(name, service.arn, v1, v2, deployment_id)
+
+    def completed_event(self, release: Release) -> dict[str, Any]:
+        return deployment_event(release.service_arn, "SERVICE_DEPLOYMENT_COMPLETED", release.deployment_id)
+
+    # -- what came out -------------------------------------------------------------------------------
+    def _drain_queue(self, url: str) -> list[str]:
+        sqs = self.session.client("sqs")
+        bodies: list[str] = []
+        while True:
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return bodies
+            for message in messages:
+                bodies.append(message["Body"])
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    def notifications(self) -> list[dict[str, str]]:
+        envelopes = [json.loads(body) for body in self._drain_queue(self.notification_queue_url)]
+        return [{"subject": e.get("Subject", ""), "message": e["Message"]} for e in envelopes]
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for body in self._drain_queue(self.dead_letter_queue_url)]
+
+    def known_good(self, service_arn: str) -> str | None:
+        item = (
+            self.session.client("dynamodb")
+            .get_item(TableName="verify-state", Key={"id": {"S": f"known-good#{service_arn}"}})
+            .get("Item")
+        )
+        return item["task_definition"]["S"] if item else None
+
+    def service_task_definition(self, name: str) -> str:
+        service = self.session.client("ecs").describe_services(cluster=self.cluster.name, services=[name])["services"][
+            0
+        ]
+        return str(service["taskDefinition"])

@@ -1,0 +1,77 @@
+"""Configuration is typed, checked once, and every error is reported together; no configuration at all
+verifies with sensible defaults."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fleetops.errors import ConfigurationError
+from fleetops.verify.config import SmokeCheck, parse_service_checks
+from fleetops.verify.settings import VerifySettings
+
+REQUIRED = {
+    "RECHECK_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/verify-rechecks",
+    "DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/dead-letters",
+    "IDEMPOTENCY_TABLE": "idempotency",
+    "VERIFY_STATE_TABLE": "verify-state",
+}
+
+
+def test_with_no_configuration_every_built_in_check_runs_and_nothing_is_rolled_back() -> None:
+    settings = VerifySettings.from_environment(REQUIRED)
+    checks = settings.checks_for("prod", "web")
+    assert (checks.deployment, checks.tasks, checks.container_health, checks.targets) == (True, True, True, True)
+    assert checks.smoke == () and checks.alarms == ()
+    assert settings.rollback_wanted(checks) is False
+
+
+def test_the_most_specific_service_key_wins() -> None:
+    services = {"*": {"targets": False}, "web": {"alarms": ["a"]}, "prod/web": {"rollback": True}}
+    settings = VerifySettings.from_environment({**REQUIRED, "VERIFY_SERVICES": json.dumps(services)})
+    assert settings.checks_for("arn:aws:ecs:us-east-1:123456789012:cluster/prod", "web").rollback is True
+    assert settings.checks_for("staging", "web").alarms == ("a",)
+    assert settings.checks_for("staging", "worker").targets is False
+
+
+def test_every_error_is_reported_at_once() -> None:
+    services = {
+        "web": {
+            "smoke": [{"url": "https://evil.example.net/"}, {"url": "ftp://web.example.com"}],
+            "bake_seconds": 300,
+            "retries": 3,
+        }
+    }
+    environ = {**REQUIRED, "VERIFY_SERVICES": json.dumps(services), "SMOKE_ALLOWED_HOSTS": "web.example.com"}
+    del environ["VERIFY_STATE_TABLE"]
+    with pytest.raises(ConfigurationError) as raised:
+        VerifySettings.from_environment(environ)
+    message = str(raised.value)
+    assert "VERIFY_STATE_TABLE is required" in message
+    assert "'evil.example.net' is not on the allow-list" in message
+    assert "must be an http:// or https:// URL" in message
+    assert "no alarm is named" in message
+    assert "unknown keys ['retries']" in message
+
+
+def test_verify_services_must_be_json() -> None:
+    with pytest.raises(ConfigurationError, match="VERIFY_SERVICES is not JSON"):
+        VerifySettings.from_environment({**REQUIRED, "VERIFY_SERVICES": "{web: yes}"})
+
+
+def test_smoke_checks_whose_worst_case_outlives_the_invocation_are_refused() -> None:
+    errors: list[str] = []
+    slow = {"url": "https://web.example.com/", "timeout_seconds": 30, "retries": 5, "backoff_seconds": 10}
+    parse_service_checks({"smoke": [slow]}, frozenset({"web.example.com"}), "checks", errors)
+    assert any("worst case" in error for error in errors)
+
+
+def test_a_smoke_check_has_safe_defaults() -> None:
+    errors: list[str] = []
+    checks = parse_service_checks(
+        {"smoke": [{"url": "https://web.example.com/health"}]}, frozenset({"web.example.com"}), "c", errors
+    )
+    assert errors == []
+    assert checks.smoke == (SmokeCheck(url="https://web.example.com/health"),)
+    assert checks.smoke[0].worst_case_seconds == 3 * 5.0 + 1.0 + 2.0
