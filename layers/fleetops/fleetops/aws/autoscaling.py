@@ -11,10 +11,11 @@ from botocore.exceptions import ClientError
 from fleetops.aws.clients import batched, error_code, error_message
 from fleetops.errors import LifecycleActionGoneError
 from fleetops.models.lifecycle import LifecycleAction, LifecycleResult
-from fleetops.models.scale import GroupStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_autoscaling import AutoScalingClient
+
+    from fleetops.models.scale import GroupStatus  # imported where it is built (drain cold start)
 
 
 class AutoScalingAdapter:
@@ -57,6 +58,8 @@ class AutoScalingAdapter:
 
     def group(self, name: str) -> tuple[GroupStatus, dict[str, tuple[str, bool]]] | None:
         """The group's bounds and desired capacity, and each instance's (lifecycle state, protected)."""
+        from fleetops.models.scale import GroupStatus
+
         found = self._client.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"]
         if not found:
             return None

@@ -16,10 +16,13 @@ from fleetops.models.ecs import (
     TaskContainer,
     TaskOnHost,
 )
-from fleetops.models.scale import Host, PlacedTask, Resources, ServicesOverview
 
 if TYPE_CHECKING:
+    # The scale job's models are imported where they are built, not here: the drain and verify
+    # handlers import this module too, and would pay for them at every cold start (about 15 ms).
     from mypy_boto3_ecs import ECSClient
+
+    from fleetops.models.scale import Host, PlacedTask, Resources, ServicesOverview
 
 # API limits: DescribeTasks takes at most 100 tasks, DescribeServices 10 services,
 # ListTasks and ListContainerInstances return at most 100 per page.
@@ -225,6 +228,8 @@ class EcsAdapter:
 
         Auto Scaling's view (lifecycle state, scale-in protection) is added by the caller.
         """
+        from fleetops.models.scale import Host
+
         try:
             # Without a status filter ListContainerInstances lists every status but INACTIVE: one
             # listing covers ACTIVE, DRAINING and REGISTERING hosts.
@@ -261,6 +266,8 @@ class EcsAdapter:
 
     def sized_tasks_on_host(self, cluster: str, container_instance_arn: str) -> list[PlacedTask]:
         """The tasks ECS wants running on a host, with the CPU and memory reserved for each."""
+        from fleetops.models.scale import PlacedTask
+
         pages = self._client.get_paginator("list_tasks").paginate(
             cluster=cluster, containerInstance=container_instance_arn, desiredStatus="RUNNING"
         )
@@ -296,6 +303,8 @@ class EcsAdapter:
         return self._task_shape(task_definition)[1]
 
     def _task_shape(self, task_definition: str) -> tuple[Resources, frozenset[int]]:
+        from fleetops.models.scale import Resources
+
         # Kept on this adapter (one per cold start), not module-wide: a test's fresh account may reuse an ARN.
         cache: dict[str, tuple[Resources, frozenset[int]]] = self.__dict__.setdefault("_task_shapes", {})
         if task_definition not in cache:
@@ -317,6 +326,8 @@ class EcsAdapter:
 
     def services_overview(self, cluster: str) -> ServicesOverview:
         """Daemon services (and their task definitions) and services being deployed, of the cluster."""
+        from fleetops.models.scale import ServicesOverview
+
         pages = self._client.get_paginator("list_services").paginate(cluster=cluster)
         names = sorted(arn.rsplit("/", 1)[-1] for page in pages for arn in page["serviceArns"])
         daemons: dict[str, str] = {}
@@ -405,6 +416,8 @@ def _ports(items: Any) -> frozenset[int]:
 
 
 def _resources(items: Any) -> Resources:
+    from fleetops.models.scale import Resources
+
     values = {item.get("name"): int(item.get("integerValue", 0)) for item in items}
     return Resources(cpu=values.get("CPU", 0), memory=values.get("MEMORY", 0))
 

@@ -48,9 +48,7 @@ class DrainService:
             clock=clock,
         )
         self._dead_letters = DeadLetters(self.clients.sqs, settings.dead_letter_queue_url)
-        self._notifier = Notifier(
-            self.clients.sns if settings.notification_topic_arn else None, settings.notification_topic_arn
-        )
+        self._notifier = Notifier(self.clients, settings.notification_topic_arn)
         self._idempotency = Idempotency(settings.idempotency_table, self.clients.session)
         self._start_once = self._idempotency.once(self._start)
         self._recheck_once = self._idempotency.once(self._recheck)

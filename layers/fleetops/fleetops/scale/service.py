@@ -94,7 +94,7 @@ class ScaleService:
     @cached_property
     def _notifier(self) -> Notifier:
         topic = self.settings.notification_topic_arn
-        return Notifier(self.clients.sns if topic else None, topic)
+        return Notifier(self.clients, topic)
 
     def handle(self, event: Any, context: LambdaContext | None) -> dict[str, Any]:
         self._idempotency.register_lambda_context(context)

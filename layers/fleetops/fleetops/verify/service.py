@@ -125,7 +125,7 @@ class VerifyService:
     @cached_property
     def _notifier(self) -> Notifier:
         topic = self.settings.notification_topic_arn
-        return Notifier(self.clients.sns if topic else None, topic)
+        return Notifier(self.clients, topic)
 
     # -- entry ---------------------------------------------------------------------------------------
     def handle(self, event: Any, context: LambdaContext | None) -> dict[str, Any]:
