@@ -14,6 +14,15 @@ from tests.support.world import DrainWorld
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "drain"
 
+# botocore names a few services differently from IAM.
+IAM_PREFIX = {"elbv2": "elasticloadbalancing"}
+
+
+def as_iam_actions(calls: set[str]) -> set[str]:
+    return {
+        f"{IAM_PREFIX.get(service, service)}:{operation}" for service, _, operation in (c.partition(":") for c in calls)
+    }
+
 
 def event(name: str) -> dict:  # type: ignore[type-arg]
     return json.loads((EVENTS / name).read_text())
@@ -83,8 +92,84 @@ def test_every_aws_call_of_a_drain_is_allowed_by_the_functions_policy(aws: None,
     world.run_until_quiet()
     world.invoke({"bad": "event"})  # dead-lettering is a call too
     # The SQS poller's ReceiveMessage/DeleteMessage are Lambda's, under the event source mapping.
-    called = set(world.api.calls)
+    called = as_iam_actions(set(world.api.calls))
     allowed = Template(parameters={"ClusterNames": cluster_names}).policy_actions("DrainFunction")
     missing = {call for call in called if call not in allowed}
     assert not missing, f"the template's policy lacks {sorted(missing)}"
     assert {"ecs:StopTask", "autoscaling:CompleteLifecycleAction", "sns:Publish"} <= called
+
+
+# -- every job: sample events and policies ---------------------------------------------------------
+ALL_EVENTS = Path(__file__).resolve().parents[2] / "events"
+FUNCTION_OF_JOB = {"drain": "DrainFunction", "scale": "ScaleFunction", "verify": "VerifyFunction"}
+EVENTBRIDGE_SAMPLES = sorted(
+    path.relative_to(ALL_EVENTS).as_posix()
+    for path in ALL_EVENTS.glob("*/*.json")
+    if "detail-type" in json.loads(path.read_text())
+)
+
+
+@pytest.mark.parametrize("sample", EVENTBRIDGE_SAMPLES)
+def test_every_eventbridge_sample_reaches_its_own_function_and_no_other(sample: str) -> None:
+    template = Template(parameters={"DrainOnSpotInterruption": "true"})
+    event = json.loads((ALL_EVENTS / sample).read_text())
+    own = FUNCTION_OF_JOB[sample.split("/")[0]]
+    assert template.matches(own, event), f"{own}'s rules do not match {sample}"
+    for other in set(FUNCTION_OF_JOB.values()) - {own}:
+        assert not template.matches(other, event), f"{other} would also receive {sample}"
+
+
+def test_scaling_alarms_reach_the_scale_job_only_when_named_with_the_prefix() -> None:
+    template = Template()
+    event = json.loads((ALL_EVENTS / "scale" / "eventbridge-service-cpu-high.json").read_text())
+    assert template.matches("ScaleFunction", event)
+    event["detail"]["alarmName"] = "web-5xx-page-the-oncall"
+    assert not template.matches("ScaleFunction", event)  # an alerting alarm never scales anything
+    event["detail"]["alarmName"] = "ecs-scale-web-cpu-high"
+    event["detail"]["state"]["value"] = "OK"
+    assert not template.matches("ScaleFunction", event)
+
+
+def test_every_aws_call_of_a_scaling_decision_is_allowed_by_the_scale_policy(aws: None) -> None:
+    from tests.support.scale_world import ScaleWorld
+
+    rules = [{"alarm": "ecs-scale-web-cpu-high", "cluster": "prod", "service": "web", "step": "+3", "max": 12}]
+    world = ScaleWorld(hosts=2, rules=rules)
+    try:
+        world.services.add_service("web", cpu=1024, memory=2048)
+        for host in world.cluster.instance_ids:
+            world.services.run_on(host, "web", 3)  # full: the new tasks need a new host
+        world.alarm(
+            "ecs-scale-web-cpu-high",
+            metric="CPUUtilization",
+            dimensions={"ClusterName": "prod", "ServiceName": "web"},
+            comparison="GreaterThanThreshold",
+            threshold=75,
+        )
+        world.api.reset()
+        result = world.decide(world.fire("ecs-scale-web-cpu-high", 90.0))
+        called = set(world.api.calls) - {"cloudwatch:SetAlarmState"}  # the test's own alarm firing
+    finally:
+        world.close()
+    assert result["outcome"] in ("cluster-scaled-out", "service-scaled-out"), result
+    missing = as_iam_actions(called) - Template().policy_actions("ScaleFunction")
+    assert not missing, f"the scale function's policy lacks {sorted(missing)}"
+    assert "autoscaling:SetDesiredCapacity" in called
+
+
+def test_every_aws_call_of_a_verification_and_rollback_is_allowed_by_the_verify_policy(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.verify_world import VerifyWorld, without_default_amis
+
+    without_default_amis(monkeypatch)
+    world = VerifyWorld(environment={"ROLLBACK_ENABLED": "true", "NOTIFY_ON_SUCCESS": "true"})
+    release = world.given_a_release(target_groups=2)
+    world.deployments.set_container_health("web", "UNHEALTHY", 4)
+    world.api.reset()
+    report = world.invoke(world.completed_event(release))
+    assert report["verdict"] == "FAILED" and report["rollback"]["action"] == "update-service"
+    called = as_iam_actions(set(world.api.calls))
+    missing = called - Template().policy_actions("VerifyFunction")
+    assert not missing, f"the verify function's policy lacks {sorted(missing)}"
+    assert {"ecs:UpdateService", "elasticloadbalancing:DescribeTargetHealth"} <= called
