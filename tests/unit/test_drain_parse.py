@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from fleetops.drain.parse import cluster_from_metadata, is_sqs_batch, parse_trigger
+from fleetops.drain.parse import cluster_from_metadata, parse_trigger
 from fleetops.errors import BadInputError
+from fleetops.intake import is_sqs_batch
 from fleetops.models.drain import DrainRequest, DrainState, IgnoredEvent, TriggerSource
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "drain"

@@ -14,9 +14,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, SNSEvent
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
 from fleetops.errors import BadInputError
+from fleetops.intake import parse_envelope
 from fleetops.models.drain import DrainRequest, IgnoredEvent, TriggerSource
 from fleetops.models.lifecycle import TERMINATING_TRANSITION, LifecycleAction
 
@@ -30,27 +31,9 @@ SPOT_INTERRUPTION = "EC2 Spot Instance Interruption Warning"
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
 
 
-def is_sqs_batch(event: Mapping[str, Any]) -> bool:
-    records = event.get("Records")
-    return (
-        isinstance(records, list)
-        and bool(records)
-        and all(isinstance(record, Mapping) and record.get("eventSource") == "aws:sqs" for record in records)
-    )
-
-
 def parse_trigger(event: Any) -> list[DrainTrigger]:
     """Parse an EventBridge event or an SNS delivery into commands (one per SNS record)."""
-    if not isinstance(event, Mapping):
-        raise BadInputError(f"the event is a {type(event).__name__}, not a JSON object")
-    if "detail-type" in event:
-        return [_from_eventbridge(event)]
-    records = event.get("Records")
-    if isinstance(records, list) and records:
-        if not all(isinstance(r, Mapping) and r.get("EventSource") == "aws:sns" for r in records):
-            raise BadInputError("the event has Records that are not all SNS notifications")
-        return [_from_sns_message(record.sns.message) for record in SNSEvent(dict(event)).records]
-    raise BadInputError("unknown event shape: neither an EventBridge event nor an SNS notification")
+    return parse_envelope(event, eventbridge=_from_eventbridge, sns_message=_from_sns_message)
 
 
 def _from_eventbridge(raw: Mapping[str, Any]) -> DrainTrigger:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -17,11 +17,12 @@ from fleetops.aws.autoscaling import AutoScalingAdapter
 from fleetops.aws.clients import RETRY_CONFIG, AwsClients
 from fleetops.aws.ecs import EcsAdapter
 from fleetops.aws.messaging import DeadLetters, DelayedQueue, Notifier
-from fleetops.drain.parse import is_sqs_batch, parse_trigger
+from fleetops.drain.parse import parse_trigger
 from fleetops.drain.report import report_drain_step
 from fleetops.drain.runner import DrainRunner
 from fleetops.errors import BadInputError
 from fleetops.idempotency import Idempotency, IdempotencyAlreadyInProgressError
+from fleetops.intake import dead_letter, duplicate_delivery, is_sqs_batch
 from fleetops.models.drain import DrainRequest, DrainState, DrainStepReport, IgnoredEvent
 from fleetops.observability import logger, metrics
 from fleetops.settings import DrainSettings
@@ -56,7 +57,7 @@ class DrainService:
 
     def handle(self, event: Any, context: LambdaContext | None) -> dict[str, Any]:
         self._idempotency.register_lambda_context(context)
-        if isinstance(event, Mapping) and is_sqs_batch(event):
+        if is_sqs_batch(event):
             response = process_partial_response(
                 event=dict(event), record_handler=self._recheck_record, processor=self._batch, context=context
             )
@@ -64,7 +65,7 @@ class DrainService:
         try:
             triggers = parse_trigger(event)
         except BadInputError as error:
-            return self._reject(event, error)
+            return dead_letter(self._dead_letters, event, error, FUNCTION)
         return {"results": [self._handle_trigger(trigger) for trigger in triggers]}
 
     def _handle_trigger(self, trigger: DrainRequest | IgnoredEvent) -> dict[str, Any]:
@@ -76,18 +77,20 @@ class DrainService:
         try:
             return self._start_once(key=trigger.idempotency_key, request=trigger)
         except IdempotencyAlreadyInProgressError:
-            return self._duplicate(trigger.idempotency_key)
+            return duplicate_delivery(trigger.idempotency_key)
 
     def _recheck_record(self, record: SQSRecord) -> dict[str, Any]:
         try:
             state = DrainState.from_json(record.body)
         except BadInputError as error:
-            return self._reject({"sqs_message_id": record.message_id, "body": record.body}, error)
+            return dead_letter(
+                self._dead_letters, {"sqs_message_id": record.message_id, "body": record.body}, error, FUNCTION
+            )
         logger.set_correlation_id(state.ec2_instance_id)
         try:
             return self._recheck_once(key=state.idempotency_key, state=state)
         except IdempotencyAlreadyInProgressError:
-            return self._duplicate(state.idempotency_key)
+            return duplicate_delivery(state.idempotency_key)
 
     def _start(self, *, key: str, request: DrainRequest) -> dict[str, Any]:
         logger.info("drain requested", extra={"source": request.source.value, "idempotency_key": key})
@@ -105,15 +108,3 @@ class DrainService:
             "ec2_instance_id": report.ec2_instance_id,
             "reason": decision.reason,
         }
-
-    def _duplicate(self, key: str) -> dict[str, Any]:
-        logger.info("duplicate delivery: already being handled", extra={"idempotency_key": key})
-        metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
-        return {"status": "duplicate"}
-
-    def _reject(self, event: Any, error: BadInputError) -> dict[str, Any]:
-        """Bad input is never retried: it is logged, counted and kept in the dead-letter queue."""
-        logger.error("invalid event dead-lettered", extra={"reason": str(error)})
-        metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
-        self._dead_letters.keep(event, str(error), FUNCTION)
-        return {"status": "rejected", "reason": str(error)}

@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, SNSEvent
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
 from fleetops.errors import BadInputError
+from fleetops.intake import parse_envelope
 from fleetops.models.scale import AlarmSource, AlarmState, AlarmTransition
 
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
@@ -26,28 +27,9 @@ ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 _REASON_DATAPOINT = re.compile(r"\[\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)")
 
 
-def is_sqs_batch(event: Mapping[str, Any]) -> bool:
-    """Follow-ups arrive from the job's own SQS queue (see ``AlarmTransition.to_json``)."""
-    records = event.get("Records")
-    return (
-        isinstance(records, list)
-        and bool(records)
-        and all(isinstance(record, Mapping) and record.get("eventSource") == "aws:sqs" for record in records)
-    )
-
-
 def parse_trigger(event: Any) -> list[AlarmTransition]:
     """Parse an EventBridge event or an SNS delivery into transitions (one per SNS record)."""
-    if not isinstance(event, Mapping):
-        raise BadInputError(f"the event is a {type(event).__name__}, not a JSON object")
-    if "detail-type" in event:
-        return [_from_eventbridge(event)]
-    records = event.get("Records")
-    if isinstance(records, list) and records:
-        if not all(isinstance(r, Mapping) and r.get("EventSource") == "aws:sns" for r in records):
-            raise BadInputError("the event has Records that are not all SNS notifications")
-        return [_from_sns_message(record.sns.message) for record in SNSEvent(dict(event)).records]
-    raise BadInputError("unknown event shape: neither an EventBridge event nor an SNS notification")
+    return parse_envelope(event, eventbridge=_from_eventbridge, sns_message=_from_sns_message)
 
 
 def _from_eventbridge(raw: Mapping[str, Any]) -> AlarmTransition:

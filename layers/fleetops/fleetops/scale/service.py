@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from functools import cached_property
 from typing import Any
@@ -24,10 +24,11 @@ from fleetops.aws.ecs import EcsAdapter
 from fleetops.aws.messaging import DeadLetters, DelayedQueue, Notifier
 from fleetops.errors import BadInputError, RetryLaterError
 from fleetops.idempotency import Idempotency, IdempotencyAlreadyInProgressError
+from fleetops.intake import dead_letter, duplicate_delivery, is_sqs_batch
 from fleetops.models.scale import AlarmState, AlarmTransition
 from fleetops.observability import logger, metrics
 from fleetops.scale.decide import decide_follow_up
-from fleetops.scale.parse import is_sqs_batch, parse_trigger
+from fleetops.scale.parse import parse_trigger
 from fleetops.scale.report import report_scale
 from fleetops.scale.runner import ScaleRunner
 from fleetops.scale.settings import ScaleSettings
@@ -98,7 +99,7 @@ class ScaleService:
 
     def handle(self, event: Any, context: LambdaContext | None) -> dict[str, Any]:
         self._idempotency.register_lambda_context(context)
-        if isinstance(event, Mapping) and is_sqs_batch(event):
+        if is_sqs_batch(event):
             # Follow-ups: a failed record (throttling) is redelivered by SQS, then dead-lettered.
             response = process_partial_response(
                 event=dict(event), record_handler=self._follow_up_record, processor=self._batch, context=context
@@ -129,11 +130,7 @@ class ScaleService:
         try:
             return self._decide_once(key=transition.idempotency_key, transition=transition, event=event)
         except IdempotencyAlreadyInProgressError:
-            logger.info(
-                "duplicate delivery: already being decided", extra={"idempotency_key": transition.idempotency_key}
-            )
-            metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
-            return {"status": "duplicate", "alarm": transition.alarm_name}
+            return {**duplicate_delivery(transition.idempotency_key), "alarm": transition.alarm_name}
 
     def _decide(self, *, key: str, transition: AlarmTransition, event: Any) -> dict[str, Any]:
         """One decision per transition. A result (even a refusal) is stored and returned to duplicates;
@@ -179,9 +176,7 @@ class ScaleService:
 
     def _reject(self, event: Any, error: BadInputError, *, alarm: str | None = None) -> dict[str, Any]:
         """Never retried: logged, counted, announced and kept in the dead-letter queue with its reason."""
-        logger.error("event dead-lettered", extra={"reason": str(error), "alarm": alarm})
-        metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
-        self._dead_letters.keep(event, str(error), FUNCTION)
+        rejected = dead_letter(self._dead_letters, event, error, FUNCTION)
         if alarm is not None:
             self._notifier.publish(f"ATTENTION ecs-fleet-ops scale: alarm {alarm} not acted on", f"{error}.")
-        return {"status": "rejected", "alarm": alarm, "reason": str(error)}
+        return {**rejected, "alarm": alarm}

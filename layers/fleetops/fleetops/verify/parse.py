@@ -44,15 +44,6 @@ _CODEDEPLOY_ID = re.compile(r"^d-[A-Z0-9]{9}$")
 _DIRECT_KEYS = frozenset({"cluster", "service", "expected_task_definition", "expected_image", "checks"})
 
 
-def is_sqs_batch(event: Any) -> bool:
-    records = event.get("Records") if isinstance(event, Mapping) else None
-    return (
-        isinstance(records, list)
-        and bool(records)
-        and all(isinstance(r, Mapping) and r.get("eventSource") == "aws:sqs" for r in records)
-    )
-
-
 def codedeploy_hook_of(event: Any) -> CodeDeployHook | None:
     """The hook to answer, read as leniently as possible: even a malformed event gets its answer."""
     if not isinstance(event, Mapping):

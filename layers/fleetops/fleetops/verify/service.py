@@ -28,6 +28,7 @@ from fleetops.aws.elbv2 import TargetHealthReader
 from fleetops.aws.messaging import DeadLetters, DelayedQueue, Notifier
 from fleetops.errors import BadInputError
 from fleetops.idempotency import Idempotency, IdempotencyAlreadyInProgressError
+from fleetops.intake import dead_letter, duplicate_delivery, is_sqs_batch
 from fleetops.models.verify import (
     BakeState,
     CheckName,
@@ -50,7 +51,6 @@ from fleetops.verify.parse import (
     VerifyTriggerEvent,
     codedeploy_hook_of,
     is_ecs_lifecycle_hook,
-    is_sqs_batch,
     parse_trigger,
 )
 from fleetops.verify.report import report_verification
@@ -142,7 +142,7 @@ class VerifyService:
         try:
             trigger = parse_trigger(event)
         except BadInputError as error:
-            return self._reject(event, error)
+            return dead_letter(self._dead_letters, event, error, FUNCTION)
         trigger = self._outside_named_clusters(trigger)
         if isinstance(trigger, IgnoredVerifyEvent):
             logger.info(f"event ignored: {trigger.reason}")
@@ -155,9 +155,9 @@ class VerifyService:
         try:
             return self._event_once(key=key, trigger=trigger)
         except IdempotencyAlreadyInProgressError:
-            return self._duplicate(str(key))
+            return duplicate_delivery(str(key))
         except BadInputError as error:
-            return self._reject(event, error)
+            return dead_letter(self._dead_letters, event, error, FUNCTION)
 
     def _outside_named_clusters(self, trigger: VerifyTriggerEvent) -> VerifyTriggerEvent:
         """The EventBridge rule sees every service of the account; with ClusterNames set, IAM lets the
@@ -187,11 +187,12 @@ class VerifyService:
             errors: list[str] = []
             checks = parse_service_checks(request.checks_override, self.settings.smoke_allowed_hosts, "checks", errors)
             if errors:
-                return self._reject(event, BadInputError("invalid checks: " + "; ".join(errors)))
+                error = BadInputError("invalid checks: " + "; ".join(errors))
+                return dead_letter(self._dead_letters, event, error, FUNCTION)
         try:
             return self._verify_and_act(request, checks).to_dict()
         except BadInputError as error:
-            return self._reject(event, error)
+            return dead_letter(self._dead_letters, event, error, FUNCTION)
 
     def _verify_and_act(self, request: VerifyRequest, checks: ServiceChecks) -> VerificationReport:
         assert request.service is not None
@@ -285,14 +286,13 @@ class VerifyService:
         hook = codedeploy_hook_of(event)
         if hook is None:
             # Without both ids there is nothing to answer: CodeDeploy's own hook timeout will fail it.
-            return self._reject(
-                event, BadInputError("a CodeDeploy hook needs DeploymentId and LifecycleEventHookExecutionId")
-            )
+            error = BadInputError("a CodeDeploy hook needs DeploymentId and LifecycleEventHookExecutionId")
+            return dead_letter(self._dead_letters, event, error, FUNCTION)
         logger.set_correlation_id(hook.deployment_id)
         try:
             return self._codedeploy_once(key=f"codedeploy:{hook.execution_id}", event=dict(event))
         except IdempotencyAlreadyInProgressError:
-            return self._duplicate(f"codedeploy:{hook.execution_id}")
+            return duplicate_delivery(f"codedeploy:{hook.execution_id}")
 
     def _on_codedeploy_hook(self, *, key: str, event: dict[str, Any]) -> dict[str, Any]:
         hook = codedeploy_hook_of(event)
@@ -410,12 +410,14 @@ class VerifyService:
         try:
             state = BakeState.from_json(record.body)
         except BadInputError as error:
-            return self._reject({"sqs_message_id": record.message_id, "body": record.body}, error)
+            return dead_letter(
+                self._dead_letters, {"sqs_message_id": record.message_id, "body": record.body}, error, FUNCTION
+            )
         logger.set_correlation_id(state.deployment_id)
         try:
             return self._bake_once(key=state.idempotency_key, state=state)
         except IdempotencyAlreadyInProgressError:
-            return self._duplicate(state.idempotency_key)
+            return duplicate_delivery(state.idempotency_key)
 
     def _on_bake(self, *, key: str, state: BakeState) -> dict[str, Any]:
         try:
@@ -452,19 +454,6 @@ class VerifyService:
         from fleetops.verify.smoke import run_smoke_check
 
         return [run_smoke_check(check, self.settings.smoke_allowed_hosts, sleep=self._sleep) for check in checks.smoke]
-
-    # -- bad input and duplicates --------------------------------------------------------------------
-    def _duplicate(self, key: str) -> dict[str, Any]:
-        logger.info("duplicate delivery: already handled", extra={"idempotency_key": key})
-        metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
-        return {"status": "duplicate"}
-
-    def _reject(self, event: Any, error: BadInputError) -> dict[str, Any]:
-        """Bad input is never retried: it is logged, counted and kept in the dead-letter queue."""
-        logger.error("invalid event dead-lettered", extra={"reason": str(error)})
-        metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
-        self._dead_letters.keep(event, str(error), FUNCTION)
-        return {"status": "rejected", "reason": str(error)}
 
 
 def _delegated(who: str) -> RollbackOutcome:

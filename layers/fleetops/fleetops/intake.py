@@ -1,0 +1,58 @@
+"""What every job does with an event before its own logic: tell the envelope apart, keep bad input
+as a dead letter, and treat a duplicate delivery as a no-op."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import SNSEvent
+
+from fleetops.aws.messaging import DeadLetters
+from fleetops.errors import BadInputError
+from fleetops.observability import logger, metrics
+
+
+def is_sqs_batch(event: Any) -> bool:
+    """A batch from one of the suite's own queues (delayed re-checks, follow-ups)."""
+    records = event.get("Records") if isinstance(event, Mapping) else None
+    return (
+        isinstance(records, list)
+        and bool(records)
+        and all(isinstance(record, Mapping) and record.get("eventSource") == "aws:sqs" for record in records)
+    )
+
+
+def parse_envelope[Command](
+    event: Any,
+    *,
+    eventbridge: Callable[[Mapping[str, Any]], Command],
+    sns_message: Callable[[str], Command],
+) -> list[Command]:
+    """An EventBridge event gives one command; an SNS delivery one per record (Lambda sends one)."""
+    if not isinstance(event, Mapping):
+        raise BadInputError(f"the event is a {type(event).__name__}, not a JSON object")
+    if "detail-type" in event:
+        return [eventbridge(event)]
+    records = event.get("Records")
+    if isinstance(records, list) and records:
+        if not all(isinstance(r, Mapping) and r.get("EventSource") == "aws:sns" for r in records):
+            raise BadInputError("the event has Records that are not all SNS notifications")
+        return [sns_message(record.sns.message) for record in SNSEvent(dict(event)).records]
+    raise BadInputError("unknown event shape: neither an EventBridge event nor an SNS notification")
+
+
+def dead_letter(dead_letters: DeadLetters, event: Any, error: BadInputError, function: str) -> dict[str, Any]:
+    """Bad input is never retried: it is logged, counted and kept in the dead-letter queue with its reason."""
+    logger.error("invalid event dead-lettered", extra={"reason": str(error)})
+    metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
+    dead_letters.keep(event, str(error), function)
+    return {"status": "rejected", "reason": str(error)}
+
+
+def duplicate_delivery(key: str) -> dict[str, Any]:
+    """Another invocation is handling (or has handled) the same event: nothing more to do."""
+    logger.info("duplicate delivery: already being handled", extra={"idempotency_key": key})
+    metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
+    return {"status": "duplicate"}
