@@ -112,7 +112,7 @@ def test_an_error_aws_will_repeat_is_dead_lettered_not_retried(
 
 
 def test_a_follow_up_message_that_cannot_be_read_is_dead_lettered_not_redelivered(world: ScaleWorld) -> None:
-    response = world.invoke(world.drain.sqs_event('{"version": 1, "alarm_name": "ecs-scale-web-cpu-high"}'))
+    response = world.invoke(world.follow_ups.event('{"version": 1, "alarm_name": "ecs-scale-web-cpu-high"}'))
 
     assert response == {"batchItemFailures": []}  # not failed: SQS must not deliver it again
     [kept] = world.dead_letters()

@@ -295,11 +295,11 @@ def test_a_follow_up_delivered_twice_decides_once(world: ScaleWorld) -> None:
     world.services.run_on(world.cluster.instance_ids[0], "web", 2)
     world.decide(world.fire("ecs-scale-web-cpu-high", 90.0))
     [(due, body)] = world.pending_follow_ups()
-    world.follow_ups.clear()  # taken off the queue, delivered by hand below
+    world.follow_ups.drop_all()  # taken off the queue, delivered by hand below
     world.clock.advance(due - world.clock())
 
-    world.invoke(world.drain.sqs_event(body))
-    world.invoke(world.drain.sqs_event(body))
+    world.invoke(world.follow_ups.event(body))
+    world.invoke(world.follow_ups.event(body))
 
     assert world.desired_count("web") == 4
     assert len(world.pending_follow_ups()) == 1  # the duplicate returned the stored result and sent nothing

@@ -20,7 +20,6 @@ from typing import Any
 
 import botocore.loaders
 import botocore.session
-from moto.sqs.models import sqs_backends
 
 from fleetops.scale.service import ScaleService
 from fleetops.scale.settings import ScaleSettings
@@ -29,6 +28,7 @@ from tests.support.cluster import ACCOUNT, REGION
 from tests.support.functions import load_handler
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.lifecycle import LifecycleActionRecord, sns_delivery
+from tests.support.queues import DelayedDeliveries
 from tests.support.world import DrainWorld
 
 FOLLOW_UP_QUEUE = "scale-follow-ups"
@@ -73,8 +73,8 @@ class ScaleWorld:
         self.api = self.drain.api
         self.services = ServiceScheduler(self.cluster)
         self.terminations: list[LifecycleActionRecord] = []
-        self.follow_ups: list[tuple[float, str]] = []  # (due, body), from the follow-up queue
         self.follow_up_queue_url = self.session.client("sqs").create_queue(QueueName=FOLLOW_UP_QUEUE)["QueueUrl"]
+        self.follow_ups = DelayedDeliveries(FOLLOW_UP_QUEUE, self.clock)
         route_scaling_to(ScalingRoute(self.hooks, self.terminations.append))
         self.environment = {
             "DEAD_LETTER_QUEUE_URL": self.drain.dead_letter_queue_url,
@@ -224,21 +224,14 @@ class ScaleWorld:
 
     def pending_follow_ups(self) -> list[tuple[float, str]]:
         """Follow-ups sent to the queue, as (due on the simulated clock, body), earliest first."""
-        queue = sqs_backends[ACCOUNT][REGION].queues[FOLLOW_UP_QUEUE]
-        for message in list(queue._messages):
-            # moto keeps both instants in milliseconds of real time.
-            delay = (message.delayed_until - message.sent_timestamp) / 1000 if message.delayed_until else 0.0
-            self.follow_ups.append((self.clock() + round(max(0.0, delay)), message.body))
-        queue._messages.clear()
-        self.follow_ups.sort()
-        return list(self.follow_ups)
+        return [(due.at, due.body) for due in self.follow_ups.pending()]
 
     def deliver_follow_up(self) -> dict[str, Any]:
         """Wait (simulated) until the next follow-up is due and deliver it as the event source would."""
-        due, body = self.pending_follow_ups()[0]
-        self.follow_ups.pop(0)
-        self.drain.advance_to(due)
-        return self.invoke(DrainWorld.sqs_event(body))
+        due = self.follow_ups.next()
+        assert due is not None, "no follow-up is pending"
+        self.drain.advance_to(due.at)
+        return self.invoke(self.follow_ups.event(due.body))
 
     def drain_terminations(self) -> None:
         """Deliver each pending termination hook to the drain job and run the drains to their end."""

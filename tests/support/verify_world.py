@@ -7,11 +7,9 @@ handler when their delay has passed on the simulated clock, like the template's 
 
 from __future__ import annotations
 
-import heapq
 import json
 import os
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 from unittest import mock
@@ -19,7 +17,6 @@ from unittest import mock
 import boto3
 import botocore.loaders
 import botocore.session
-from moto.sqs.models import sqs_backends
 
 from fleetops.verify.service import VerifyService
 from fleetops.verify.settings import VerifySettings
@@ -30,6 +27,7 @@ from tests.support.deployments import SimulatedDeployments, deployment_event
 from tests.support.functions import load_handler
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.moto_gaps import close_moto_gaps
+from tests.support.queues import DelayedDeliveries, dead_letters, notifications
 from tests.support.verify_gaps import close_verify_gaps
 
 RECHECK_QUEUE = "verify-rechecks"
@@ -58,13 +56,6 @@ class Release:
     known_good: str  # web:1, verified good before the release
     task_definition: str  # web:2, the release under test
     deployment_id: str
-
-
-@dataclass(order=True)
-class _Due:
-    at: float
-    seq: int
-    body: str = field(compare=False)
 
 
 class VerifyWorld:
@@ -113,8 +104,7 @@ class VerifyWorld:
         # The handler's own service, rebuilt with the simulated clock, the counted session, and a
         # sleep that advances the simulated clock (smoke-check backoff) instead of waiting.
         self.handler.service = VerifyService(self.settings, session=self.session, clock=self.clock, sleep=self._sleep)
-        self._due: list[_Due] = []
-        self._seq = 0
+        self.rechecks = DelayedDeliveries(RECHECK_QUEUE, self.clock)
 
     def _sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
@@ -123,7 +113,7 @@ class VerifyWorld:
     # -- delivering events -------------------------------------------------------------------------
     def invoke(self, event: Any) -> dict[str, Any]:
         result: dict[str, Any] = self.handler.lambda_handler(event, FakeLambdaContext(function_name="verify"))
-        self._collect_sent_messages()
+        self.rechecks.collect()
         return result
 
     def run_bake(self, *, on_each: Any = None, max_invocations: int = 500) -> list[dict[str, Any]]:
@@ -131,10 +121,9 @@ class VerifyWorld:
         before each delivery (to fire an alarm mid-bake)."""
         results: list[dict[str, Any]] = []
         for _ in range(max_invocations):
-            self._collect_sent_messages()
-            if not self._due:
+            due = self.rechecks.next()
+            if due is None:
                 return results
-            due = heapq.heappop(self._due)
             if due.at > self.clock():
                 self.clock.advance(due.at - self.clock())
             if on_each is not None:
@@ -143,34 +132,10 @@ class VerifyWorld:
         raise AssertionError(f"still baking after {max_invocations} invocations: a runaway loop")
 
     def pending_rechecks(self) -> list[dict[str, Any]]:
-        self._collect_sent_messages()
-        return [json.loads(due.body) for due in sorted(self._due)]
+        return [json.loads(due.body) for due in self.rechecks.pending()]
 
-    def _collect_sent_messages(self) -> None:
-        queue = sqs_backends[ACCOUNT][REGION].queues[RECHECK_QUEUE]
-        for message in list(queue._messages):
-            delay = max(0.0, (message.delayed_until - message.sent_timestamp) / 1000) if message.delayed_until else 0.0
-            self._seq += 1
-            heapq.heappush(self._due, _Due(self.clock() + round(delay), self._seq, message.body))
-        queue._messages.clear()
-
-    @staticmethod
-    def sqs_event(body: str) -> dict[str, Any]:
-        return {
-            "Records": [
-                {
-                    "messageId": str(uuid.uuid4()),
-                    "receiptHandle": "simulated",
-                    "body": body,
-                    "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
-                    "messageAttributes": {},
-                    "md5OfBody": "",
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{RECHECK_QUEUE}",
-                    "awsRegion": REGION,
-                }
-            ]
-        }
+    def sqs_event(self, body: str) -> dict[str, Any]:
+        return self.rechecks.event(body)
 
     # -- a release, ready to verify -----------------------------------------------------------------
     def given_a_release(
@@ -193,23 +158,11 @@ class VerifyWorld:
         return deployment_event(release.service_arn, "SERVICE_DEPLOYMENT_COMPLETED", release.deployment_id)
 
     # -- what came out -------------------------------------------------------------------------------
-    def _drain_queue(self, url: str) -> list[str]:
-        sqs = self.session.client("sqs")
-        bodies: list[str] = []
-        while True:
-            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return bodies
-            for message in messages:
-                bodies.append(message["Body"])
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-
     def notifications(self) -> list[dict[str, str]]:
-        envelopes = [json.loads(body) for body in self._drain_queue(self.notification_queue_url)]
-        return [{"subject": e.get("Subject", ""), "message": e["Message"]} for e in envelopes]
+        return notifications(self.session, self.notification_queue_url)
 
     def dead_letters(self) -> list[dict[str, Any]]:
-        return [json.loads(body) for body in self._drain_queue(self.dead_letter_queue_url)]
+        return dead_letters(self.session, self.dead_letter_queue_url)
 
     def known_good(self, service_arn: str) -> str | None:
         item = (

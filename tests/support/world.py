@@ -8,16 +8,12 @@ event source mapping delivers them.
 
 from __future__ import annotations
 
-import heapq
-import json
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import boto3
 from botocore.config import Config
-from moto.sqs.models import sqs_backends
 
 from fleetops.drain.service import DrainService
 from fleetops.settings import DrainSettings
@@ -28,16 +24,9 @@ from tests.support.functions import load_handler
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.lifecycle import SimulatedLifecycleHooks
 from tests.support.moto_gaps import close_moto_gaps
+from tests.support.queues import DelayedDeliveries, dead_letters, notifications
 
 TICK_SECONDS = 5
-
-
-@dataclass(order=True)
-class _Due:
-    at: float
-    seq: int
-    body: str = field(compare=False)
-    message_id: str = field(compare=False)
 
 
 @dataclass
@@ -100,24 +89,22 @@ class DrainWorld:
             **({"client_config": client_config} if client_config else {}),
         )
         self.invocations: list[Invocation] = []
-        self._due: list[_Due] = []
-        self._seq = 0
+        self.rechecks = DelayedDeliveries("drain-rechecks", self.clock)
 
     # -- delivering events -------------------------------------------------------------------
     def invoke(self, event: Any, trigger: str = "event") -> dict[str, Any]:
         result: dict[str, Any] = self.handler.lambda_handler(event, FakeLambdaContext())
         self.invocations.append(Invocation(self.clock(), trigger, result))
-        self._collect_sent_messages()
+        self.rechecks.collect()
         return result
 
     def run_until_quiet(self, *, max_invocations: int = 1000) -> None:
         """Deliver delayed re-checks in time order, letting the scheduler and the hook timeouts
         act between them, until no message is left."""
         for _ in range(max_invocations):
-            self._collect_sent_messages()
-            if not self._due:
+            due = self.rechecks.next()
+            if due is None:
                 return
-            due = heapq.heappop(self._due)
             self.advance_to(due.at)
             self.invoke(self.sqs_event(due.body, due.message_id), trigger="recheck")
         raise AssertionError(f"still re-checking after {max_invocations} invocations: a runaway loop")
@@ -129,58 +116,18 @@ class DrainWorld:
             self.hooks.expire_overdue()
 
     def pending_rechecks(self) -> list[str]:
-        self._collect_sent_messages()
-        return [due.body for due in sorted(self._due)]
+        return [due.body for due in self.rechecks.pending()]
 
     def drop_pending_rechecks(self) -> list[str]:
         """Lose every scheduled re-check (a fault injection)."""
-        bodies = self.pending_rechecks()
-        self._due.clear()
-        return bodies
+        return [due.body for due in self.rechecks.drop_all()]
 
-    def _collect_sent_messages(self) -> None:
-        queue = sqs_backends[ACCOUNT][REGION].queues["drain-rechecks"]
-        for message in list(queue._messages):
-            # moto keeps both instants in milliseconds of real time.
-            delay = max(0.0, (message.delayed_until - message.sent_timestamp) / 1000) if message.delayed_until else 0.0
-            self._seq += 1
-            heapq.heappush(self._due, _Due(self.clock() + round(delay), self._seq, message.body, message.id))
-        queue._messages.clear()
-
-    @staticmethod
-    def sqs_event(body: str, message_id: str | None = None) -> dict[str, Any]:
-        return {
-            "Records": [
-                {
-                    "messageId": message_id or str(uuid.uuid4()),
-                    "receiptHandle": "simulated",
-                    "body": body,
-                    "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
-                    "messageAttributes": {},
-                    "md5OfBody": "",
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:drain-rechecks",
-                    "awsRegion": REGION,
-                }
-            ]
-        }
+    def sqs_event(self, body: str, message_id: str | None = None) -> dict[str, Any]:
+        return self.rechecks.event(body, message_id)
 
     # -- what came out ---------------------------------------------------------------------------
-    def _drain_queue(self, url: str) -> list[str]:
-        sqs = self.session.client("sqs")
-        bodies: list[str] = []
-        while True:
-            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return bodies
-            for message in messages:
-                bodies.append(message["Body"])
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-
     def notifications(self) -> list[dict[str, str]]:
-        """Messages published to the topic, as its subscribers read them (subject and text)."""
-        envelopes = [json.loads(body) for body in self._drain_queue(self.notification_queue_url)]
-        return [{"subject": e.get("Subject", ""), "message": e["Message"]} for e in envelopes]
+        return notifications(self.session, self.notification_queue_url)
 
     def dead_letters(self) -> list[dict[str, Any]]:
-        return [json.loads(body) for body in self._drain_queue(self.dead_letter_queue_url)]
+        return dead_letters(self.session, self.dead_letter_queue_url)
