@@ -71,6 +71,17 @@ def test_tasks_still_deregistering_keep_the_hook_open_until_they_are_stopped(wor
     assert world.cluster.lost_tasks == {host: 0}
 
 
+def test_a_hook_with_a_short_heartbeat_timeout_is_kept_alive_through_a_long_drain(aws: None) -> None:
+    world = DrainWorld(hook_timeout=45)  # shorter than the 60 s re-check interval
+    world.cluster.deregistration_delay = 300
+    host = busy_host(world, 2)
+    action = world.hooks.begin_termination(world.cluster.group, host)
+    world.invoke(world.hooks.eventbridge_event(action))
+    world.run_until_quiet()
+    assert action.ended_by == "completion" and action.result == "CONTINUE"  # never timed out
+    assert world.cluster.lost_tasks == {host: 0}
+
+
 def test_an_instance_that_is_not_in_ecs_is_released_at_once(world: DrainWorld) -> None:
     stranger = world.cluster.instance_ids[1]
     world.cluster.container_instance(stranger).status = "INACTIVE"

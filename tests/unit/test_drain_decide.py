@@ -173,3 +173,9 @@ def test_no_decision_completes_a_host_that_still_has_a_live_task_unless_the_budg
         assert 1 <= decision.wait_seconds <= SETTINGS.recheck_interval_seconds
         assert NOW + elapsed + decision.wait_seconds <= current.deadline + 1
         assert set(decision.tasks_to_stop) <= {t.arn for t in live if t.desired_status != "STOPPED"}
+
+
+def test_rechecks_come_within_half_the_hooks_heartbeat_timeout() -> None:
+    decision = decide_next_step(state(heartbeat_timeout=50), seen(task()), SETTINGS, NOW)
+    assert decision.action is DrainAction.WAIT and decision.wait_seconds == 25
+    assert decide_next_step(state(heartbeat_timeout=3600), seen(task()), SETTINGS, NOW).wait_seconds == 60

@@ -27,6 +27,13 @@ class AutoScalingAdapter:
         instances = self._client.describe_auto_scaling_instances(InstanceIds=[ec2_instance_id])["AutoScalingInstances"]
         return instances[0]["LifecycleState"] if instances else None
 
+    def heartbeat_timeout(self, action: LifecycleAction) -> int | None:
+        """The hook's heartbeat timeout in seconds; None if the hook cannot be found."""
+        hooks = self._client.describe_lifecycle_hooks(
+            AutoScalingGroupName=action.auto_scaling_group, LifecycleHookNames=[action.hook_name]
+        )["LifecycleHooks"]
+        return int(hooks[0]["HeartbeatTimeout"]) if hooks and "HeartbeatTimeout" in hooks[0] else None
+
     def record_heartbeat(self, action: LifecycleAction) -> None:
         with _lifecycle_action_errors(action):
             self._client.record_lifecycle_action_heartbeat(

@@ -109,7 +109,12 @@ def _moves_off_a_draining_host(task: TaskOnHost, observation: HostObservation) -
 def _next_wait(state: DrainState, settings: DrainSettings, now: float) -> int:
     # Never sleep past the deadline: the re-check that ends the drain should come on time.
     remaining = math.ceil(state.deadline - now)
-    return max(1, min(settings.recheck_interval_seconds, remaining))
+    wait = min(settings.recheck_interval_seconds, remaining)
+    if state.heartbeat_timeout:
+        # Each re-check records a heartbeat: with a hook whose heartbeat timeout is shorter than the
+        # interval, the action would expire between two checks and the host die with its tasks.
+        wait = min(wait, state.heartbeat_timeout // 2)
+    return max(1, wait)
 
 
 def _describe(tasks: tuple[TaskOnHost, ...]) -> str:

@@ -90,6 +90,7 @@ class DrainRunner:
             daemon_services=tuple(sorted(self._ecs.daemon_services(cluster, services)))
             if services and self._settings.stop_leftover_tasks
             else (),
+            heartbeat_timeout=self._autoscaling.heartbeat_timeout(request.lifecycle_action),
         )
         # The hook's event is seconds old: the instance is in Terminating:Wait and the heartbeat
         # timeout has just started, so the first look spends no Auto Scaling call.

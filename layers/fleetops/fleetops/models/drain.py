@@ -63,6 +63,7 @@ class DrainState:
     attempt: int = 0
     leftovers_stopped: bool = False
     daemon_services: tuple[str, ...] = ()
+    heartbeat_timeout: int | None = None  # the hook's, in seconds: re-checks must come well within it
     version: int = STATE_VERSION
 
     @property
@@ -92,6 +93,7 @@ class DrainState:
                 "attempt": self.attempt,
                 "leftovers_stopped": self.leftovers_stopped,
                 "daemon_services": list(self.daemon_services),
+                "heartbeat_timeout": self.heartbeat_timeout,
             },
             separators=(",", ":"),
         )
@@ -126,6 +128,7 @@ class DrainState:
                 attempt=int(raw["attempt"]),
                 leftovers_stopped=bool(raw["leftovers_stopped"]),
                 daemon_services=tuple(str(name) for name in raw.get("daemon_services", [])),
+                heartbeat_timeout=None if raw.get("heartbeat_timeout") is None else int(raw["heartbeat_timeout"]),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise BadInputError(f"drain state is incomplete or malformed: {error!r}") from error
