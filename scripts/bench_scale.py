@@ -131,6 +131,7 @@ def decision_times() -> dict[str, Any]:
             group,
             ClusterView("prod", tuple(roomy_hosts), roomy_tasks),
             headroom_percent=10,
+            termination_hooks=("drain-before-terminate",),
             last_scaled_at=None,
             now=0.0,
         )
@@ -142,6 +143,7 @@ def decision_times() -> dict[str, Any]:
             group,
             ClusterView("prod", tuple(full_hosts), full_tasks),
             headroom_percent=10,
+            termination_hooks=("drain-before-terminate",),
             last_scaled_at=None,
             now=0.0,
         )
@@ -154,6 +156,7 @@ def decision_times() -> dict[str, Any]:
             group,
             ClusterView("prod", tuple(fragmented_hosts), fragmented_tasks),
             headroom_percent=0,
+            termination_hooks=("drain-before-terminate",),
             last_scaled_at=None,
             now=0.0,
         )

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.support.scale_world import ScaleWorld
+from tests.support.template import Template
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "scale"
 
@@ -102,6 +103,59 @@ def test_scale_in_protection_is_respected(world: ScaleWorld) -> None:
     assert result["hosts_to_terminate"] == [b]
 
 
+def test_a_group_whose_termination_hook_was_deleted_is_not_scaled_in_and_the_message_says_to_add_one(
+    world: ScaleWorld,
+) -> None:
+    a, b, c = world.cluster.instance_ids
+    world.services.run_on(a, "web", 2)
+    world.services.run_on(b, "web", 1)
+    world.services.run_on(c, "web", 2)
+    world.session.client("autoscaling").delete_lifecycle_hook(
+        AutoScalingGroupName=world.cluster.group, LifecycleHookName=world.cluster.hook_name
+    )
+
+    result = world.decide(world.fire("ecs-scale-prod-reservation-low", 22.0))
+
+    # Without the hook, TerminateInstanceInAutoScalingGroup would stop host b with its task at once.
+    assert (result["outcome"], result["acted"], result["hosts_to_terminate"]) == ("unsafe-scale-in", False, [])
+    assert world.group()["desired"] == 3
+    assert set(world.group()["instances"].values()) == {"InService"}
+    assert world.cluster.lost_tasks == {}
+    [note] = [n for n in world.notifications() if "ecs-fleet-ops scale" in n["subject"]]
+    assert note["subject"].startswith("ATTENTION")
+    assert "no termination lifecycle hook" in note["message"]
+    assert "HookAutoScalingGroupName" in note["message"]
+
+
+def test_no_host_is_removed_while_a_service_wants_tasks_ecs_could_not_place(world: ScaleWorld) -> None:
+    a, b, _ = world.cluster.instance_ids
+    world.services.run_on(a, "web", 1)
+    world.services.run_on(b, "web", 1)
+    world.services.set_desired_count("web", 11)  # nine places in the cluster: two tasks wait for room
+
+    result = world.decide(world.fire("ecs-scale-prod-reservation-low", 25.0))
+
+    assert result["outcome"] == "unsafe-scale-in"
+    assert "could not place: web (2)" in result["reason"]
+    assert world.group()["desired"] == 3
+
+
+def test_every_aws_call_of_a_scale_in_is_allowed_by_the_scale_policy(world: ScaleWorld) -> None:
+    a, _, c = world.cluster.instance_ids
+    world.services.run_on(a, "web", 2)
+    world.services.run_on(c, "web", 1)
+    event = world.fire("ecs-scale-prod-reservation-low", 15.0)
+    world.api.reset()
+
+    result = world.decide(event)
+
+    assert result["outcome"] == "cluster-scaled-in"
+    called = {f"{service}:{operation}" for service, _, operation in (c.partition(":") for c in world.api.calls)}
+    assert {"autoscaling:DescribeLifecycleHooks", "autoscaling:TerminateInstanceInAutoScalingGroup"} <= called
+    missing = called - Template().policy_actions("ScaleFunction")
+    assert not missing, f"the scale function's policy lacks {sorted(missing)}"
+
+
 def test_the_cluster_never_scales_in_below_the_groups_minimum(world: ScaleWorld) -> None:
     world.set_group_bounds(minimum=3, maximum=10)
 
@@ -127,6 +181,28 @@ def test_a_scale_out_is_clamped_to_the_groups_maximum_which_aws_would_otherwise_
         world.session.client("autoscaling").set_desired_capacity(
             AutoScalingGroupName=world.cluster.group, DesiredCapacity=6
         )
+
+
+def test_a_reservation_alarm_still_in_alarm_adds_no_more_hosts_until_the_new_ones_have_joined_and_been_judged(
+    world: ScaleWorld,
+) -> None:
+    # The alarm judges 5 periods of 300 s; new hosts take minutes to register with the cluster.
+    first = world.decide(world.fire("ecs-scale-prod-reservation-high", 90.0))
+    assert (first["group_capacity"], first["follow_up_in_seconds"]) == ([3, 5], 900)  # 60 + 1,500 s, SQS caps 900
+
+    world.deliver_follow_up()  # 15 min on: the alarm has not judged 25 min of data since the change
+    assert world.group()["desired"] == 5
+    [(due, _)] = world.pending_follow_ups()
+    assert due - world.clock() == 660  # the rest of cooldown + window
+
+    world.deliver_follow_up()  # judged, but the two new hosts have not joined the cluster yet
+    assert world.group()["desired"] == 5
+    assert len(world.pending_follow_ups()) == 1  # still looking
+
+    world.register_new_hosts()
+    world.deliver_follow_up()  # still in ALARM with them in: now the next step
+
+    assert world.group()["desired"] == 7
 
 
 def test_an_alarm_without_a_rule_is_derived_from_its_cluster_dimension(aws: None) -> None:

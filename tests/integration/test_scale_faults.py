@@ -95,6 +95,53 @@ def test_throttling_that_outlives_botocores_retries_fails_the_invocation_so_lamb
     assert world.dead_letters() == []
 
 
+def test_a_change_that_fails_halfway_keeps_its_cooldown_so_the_new_host_is_neither_doubled_nor_taken_away(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = ScaleWorld(hosts=2, rules=RULES)
+    try:
+        world.services.add_service("web", cpu=1024, memory=2048)  # three per host
+        for instance_id in world.cluster.instance_ids:
+            world.services.run_on(instance_id, "web", 3)  # full: the next task needs a new host
+        world.alarm(
+            "ecs-scale-web-cpu-high",
+            metric="CPUUtilization",
+            dimensions={"ClusterName": "prod", "ServiceName": "web"},
+            comparison="GreaterThanThreshold",
+            threshold=75,
+        )
+        world.alarm(
+            "prod-cpu-reservation-low",
+            metric="CPUReservation",
+            dimensions={"ClusterName": "prod"},
+            comparison="LessThanThreshold",
+            threshold=30,
+        )
+        event = world.fire("ecs-scale-web-cpu-high", 90.0)
+
+        def refuse(*_: Any, **__: Any) -> None:
+            raise throttled("UpdateService")
+
+        # The group grows 2 -> 3, then UpdateService is throttled past botocore's retries.
+        monkeypatch.setattr(world.handler.service.runner._ecs, "set_desired_count", refuse)
+        with pytest.raises(RetryLaterError):
+            world.invoke(event)
+        monkeypatch.undo()
+        assert world.group()["desired"] == 3
+
+        retried = world.decide(event)  # Lambda's retry, a moment later
+        world.register_new_hosts()  # the new host joins, still empty
+        low = world.decide(world.fire("prod-cpu-reservation-low", 20.0))
+
+        # The change happened, so its cooldown stands: the retry waits it out (a follow-up acts later)...
+        assert retried["outcome"] == "cooldown"
+        # ...and the cluster's cooldown protects the new, empty host from the low reservation alarm.
+        assert low["outcome"] == "cooldown"
+        assert world.group()["desired"] == 3
+    finally:
+        world.close()
+
+
 def test_an_error_aws_will_repeat_is_dead_lettered_not_retried(
     world: ScaleWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -175,6 +175,40 @@ def test_a_service_is_never_scaled_in_during_a_deployment(world: ScaleWorld) -> 
     assert world.desired_count("web") == 4
 
 
+def test_a_blue_green_deployment_shown_only_in_task_sets_also_holds_back_a_scale_in(world: ScaleWorld) -> None:
+    # CodeDeploy or an external controller deploy through task sets; `deployments` stays empty.
+    ecs = world.session.client("ecs")
+    definition = world.services.task_definitions["web"]
+    ecs.create_service(
+        cluster="prod",
+        serviceName="checkout",
+        taskDefinition=definition,
+        desiredCount=4,
+        deploymentController={"type": "EXTERNAL"},
+    )
+    blue = ecs.create_task_set(cluster="prod", service="checkout", taskDefinition=definition)["taskSet"]
+    ecs.update_service_primary_task_set(cluster="prod", service="checkout", primaryTaskSet=blue["taskSetArn"])
+    green = ecs.create_task_set(cluster="prod", service="checkout", taskDefinition=definition)["taskSet"]
+    world.alarm(
+        "ecs-scale-checkout-cpu-low",
+        metric="CPUUtilization",
+        dimensions={"ClusterName": "prod", "ServiceName": "checkout"},
+        comparison="LessThanThreshold",
+        threshold=20,
+    )
+
+    during = world.decide(world.fire("ecs-scale-checkout-cpu-low", 8.0))
+    # Traffic shifted: green becomes the only, PRIMARY task set and blue is gone.
+    ecs.update_service_primary_task_set(cluster="prod", service="checkout", primaryTaskSet=green["taskSetArn"])
+    ecs.delete_task_set(cluster="prod", service="checkout", taskSet=blue["taskSetArn"])
+    world.clock.advance(60)
+    world.fire("ecs-scale-checkout-cpu-low", 30.0, state="OK")
+    after = world.decide(world.fire("ecs-scale-checkout-cpu-low", 7.0))
+
+    assert during["outcome"] == "deployment-in-progress"
+    assert (after["outcome"], after["service_count"]) == ("service-scaled-in", [4, 3])
+
+
 def test_a_service_managed_by_application_auto_scaling_is_left_to_it_and_the_message_says_so(world: ScaleWorld) -> None:
     world.services.run_on(world.cluster.instance_ids[0], "web", 2)
     world.session.client("application-autoscaling").register_scalable_target(
@@ -274,7 +308,7 @@ def test_an_alarm_still_in_alarm_after_the_cooldown_is_acted_on_again_without_a_
     [(due, _)] = world.pending_follow_ups()
     world.deliver_follow_up()  # CloudWatch says nothing more: the alarm simply stays in ALARM
 
-    assert first["follow_up_in_seconds"] == 60
+    assert first["follow_up_in_seconds"] == 240  # cooldown 60 s, then the alarm's 3 periods of 60 s
     assert due == world.clock()
     assert world.desired_count("web") == 4  # 2 -> 3, then +50% of 3 -> 4
     assert len(world.pending_follow_ups()) == 1  # and it keeps looking while the alarm lasts

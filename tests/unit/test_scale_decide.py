@@ -27,7 +27,13 @@ from fleetops.models.scale import (
     Step,
     TargetKind,
 )
-from fleetops.scale.decide import decide_cluster_in, decide_cluster_out, decide_follow_up, decide_service
+from fleetops.scale.decide import (
+    decide_cluster_in,
+    decide_cluster_out,
+    decide_follow_up,
+    decide_service,
+    judging_the_last_change,
+)
 from fleetops.scale.packing import plan_scale_in, usable
 
 HOST = Resources(4096, 8192)
@@ -88,6 +94,11 @@ def placed(name: str, count: int, size: Resources = TASK, group: str = "service:
 
 
 GROUP = GroupStatus("prod-hosts", minimum=1, maximum=4, desired=2)
+
+
+def in_service(group: GroupStatus, *, registered: int | None = None) -> tuple[Host, ...]:
+    """The group's hosts registered with the cluster: all it wants, unless some are still launching."""
+    return tuple(host(f"i-{index}", []) for index in range(group.desired if registered is None else registered))
 
 
 # -- service ----------------------------------------------------------------------------------------
@@ -207,6 +218,42 @@ def test_the_service_count_stays_within_the_rule_bounds() -> None:
     assert at_min.outcome is ScaleOutcome.AT_BOUND and "minimum" in at_min.reason
 
 
+def test_a_scale_out_alarm_never_cuts_a_service_already_above_the_rules_maximum() -> None:
+    # Set to 30 by hand; a derived rule's default maximum is 20. Clamping 32 to 20 would be a cut.
+    hosts = (host("a", []), host("b", []))
+
+    decision = decide_service(
+        service_rule("+2", maximum=20), IN_ALARM, web(30), hosts, GROUP, last_scaled_at=None, now=NOW
+    )
+
+    assert decision.outcome is ScaleOutcome.AT_BOUND
+    assert decision.service_count == (30, 30)
+    assert "beyond its maximum" in decision.reason
+
+
+def test_a_scale_in_alarm_never_raises_a_service_below_the_rules_minimum() -> None:
+    decision = decide_service(service_rule("-1", minimum=2), IN_ALARM, web(0), (), None, last_scaled_at=None, now=NOW)
+
+    assert decision.outcome is ScaleOutcome.AT_BOUND
+    assert decision.service_count == (0, 0)
+    assert "beyond its minimum" in decision.reason
+
+
+def test_a_group_outside_the_rules_bounds_is_never_moved_against_the_alarm() -> None:
+    above = GroupStatus("g", minimum=1, maximum=10, desired=6)
+    below = GroupStatus("g", minimum=1, maximum=10, desired=2)
+
+    out = decide_cluster_out(
+        cluster_rule(+2, maximum=4), IN_ALARM, above, in_service(above), last_scaled_at=None, now=NOW
+    )
+    scale_in_ = scale_in([host("a", []), host("b", [])], {"a": [], "b": []}, below, rule=cluster_rule(-1, minimum=3))
+
+    assert (out.outcome, out.group_capacity) == (ScaleOutcome.AT_BOUND, (6, 6))
+    assert "above its maximum of 4" in out.reason
+    assert (scale_in_.outcome, scale_in_.hosts_to_terminate) == (ScaleOutcome.AT_BOUND, ())
+    assert "below its minimum of 3" in scale_in_.reason
+
+
 def test_a_service_never_scales_in_during_a_deployment() -> None:
     decision = decide_service(
         service_rule("-1"), IN_ALARM, web(4, deploying=True), (), None, last_scaled_at=None, now=NOW
@@ -259,39 +306,74 @@ def test_a_target_scaled_within_the_cooldown_is_left_alone_until_it_ends() -> No
 
 
 def test_a_cluster_scale_out_is_clamped_to_the_groups_maximum() -> None:
-    decision = decide_cluster_out(cluster_rule(+5), IN_ALARM, GROUP, last_scaled_at=None, now=NOW)
+    decision = decide_cluster_out(cluster_rule(+5), IN_ALARM, GROUP, in_service(GROUP), last_scaled_at=None, now=NOW)
     assert decision.group_capacity == (2, 4)
 
-    at_max = decide_cluster_out(cluster_rule(+1), IN_ALARM, GroupStatus("g", 1, 4, 4), last_scaled_at=None, now=NOW)
+    at_max = decide_cluster_out(
+        cluster_rule(+1),
+        IN_ALARM,
+        GroupStatus("g", 1, 4, 4),
+        in_service(GroupStatus("g", 1, 4, 4)),
+        last_scaled_at=None,
+        now=NOW,
+    )
     assert at_max.outcome is ScaleOutcome.AT_BOUND
 
 
 def test_a_rule_may_narrow_the_groups_bounds_but_never_widen_them() -> None:
-    narrowed = decide_cluster_out(cluster_rule(+5, maximum=3), IN_ALARM, GROUP, last_scaled_at=None, now=NOW)
-    widened = decide_cluster_out(cluster_rule(+5, maximum=99), IN_ALARM, GROUP, last_scaled_at=None, now=NOW)
+    narrowed = decide_cluster_out(
+        cluster_rule(+5, maximum=3), IN_ALARM, GROUP, in_service(GROUP), last_scaled_at=None, now=NOW
+    )
+    widened = decide_cluster_out(
+        cluster_rule(+5, maximum=99), IN_ALARM, GROUP, in_service(GROUP), last_scaled_at=None, now=NOW
+    )
 
     assert narrowed.group_capacity == (2, 3)
     assert widened.group_capacity == (2, 4)
+
+
+def test_hosts_the_group_is_still_launching_are_part_of_the_next_cluster_step_not_added_again() -> None:
+    # The last scale-out asked for 3 -> 4; the fourth host has not joined, the alarm is still in ALARM.
+    group = GroupStatus("prod-hosts", minimum=1, maximum=10, desired=4)
+    joined = in_service(group, registered=3)
+
+    same_step = decide_cluster_out(cluster_rule(+1), IN_ALARM, group, joined, last_scaled_at=None, now=NOW)
+    bigger_step = decide_cluster_out(cluster_rule(+3), IN_ALARM, group, joined, last_scaled_at=None, now=NOW)
+
+    assert (same_step.outcome, same_step.group_capacity) == (ScaleOutcome.COOLDOWN, (4, 4))
+    assert "still launching 1 host(s)" in same_step.reason
+    assert same_step.retry_after_seconds == 300
+    assert (bigger_step.outcome, bigger_step.group_capacity) == (ScaleOutcome.CLUSTER_SCALED_OUT, (4, 6))
 
 
 def test_a_capacity_provider_with_managed_scaling_owns_the_group() -> None:
     managed = GroupStatus("prod-hosts", 1, 4, 2, managed_by="capacity provider cp (managed scaling)")
 
     assert (
-        decide_cluster_out(cluster_rule(+1), IN_ALARM, managed, last_scaled_at=None, now=NOW).outcome
+        decide_cluster_out(
+            cluster_rule(+1), IN_ALARM, managed, in_service(managed), last_scaled_at=None, now=NOW
+        ).outcome
         is ScaleOutcome.DEFERRED
     )
 
 
 def scale_in(
-    hosts: list[Host], tasks: dict[str, list[PlacedTask]], group: GroupStatus = GROUP, amount: int = -1, **extra: object
+    hosts: list[Host],
+    tasks: dict[str, list[PlacedTask]],
+    group: GroupStatus = GROUP,
+    amount: int = -1,
+    *,
+    rule: ScalingRule | None = None,
+    hooks: tuple[str, ...] = ("drain-before-terminate",),
+    **extra: object,
 ) -> ScalingDecision:
     return decide_cluster_in(
-        cluster_rule(amount),
+        rule or cluster_rule(amount),
         IN_ALARM,
         group,
         view(hosts, tasks, **extra),
         headroom_percent=0,
+        termination_hooks=hooks,
         last_scaled_at=None,
         now=NOW,
     )
@@ -378,6 +460,27 @@ def test_no_host_is_removed_while_another_is_still_draining_or_a_deployment_runs
 
     assert draining.outcome is ScaleOutcome.UNSAFE_SCALE_IN and "DRAINING" in draining.reason
     assert deploying.outcome is ScaleOutcome.DEPLOYMENT_IN_PROGRESS
+
+
+def test_no_host_is_removed_from_a_group_without_a_termination_hook_to_hold_it_for_the_drain() -> None:
+    hosts = [host("a", [TASK]), host("b", [TASK] * 2)]
+
+    decision = scale_in(hosts, {"a": placed("a", 1), "b": placed("b", 2)}, hooks=())
+
+    assert decision.outcome is ScaleOutcome.UNSAFE_SCALE_IN
+    assert decision.hosts_to_terminate == ()
+    assert "no termination lifecycle hook" in decision.reason
+    assert "HookAutoScalingGroupName" in decision.reason
+
+
+def test_no_host_is_removed_while_a_service_has_tasks_ecs_could_not_place() -> None:
+    hosts = [host("a", [TASK]), host("b", [TASK] * 2)]
+
+    decision = scale_in(hosts, {"a": placed("a", 1), "b": placed("b", 2)}, unplaced_tasks=(("api", 3),))
+
+    assert decision.outcome is ScaleOutcome.UNSAFE_SCALE_IN
+    assert decision.hosts_to_terminate == ()
+    assert "could not place: api (3)" in decision.reason
 
 
 # -- the property: an approved scale-in never leaves a task without a place ------------------------
@@ -469,6 +572,31 @@ def test_after_a_change_the_alarm_is_looked_at_again_when_the_cooldown_ends() ->
     assert (
         decide_follow_up(_transition(), service_rule(cooldown=3600), changed, dry_run=False, max_follow_ups=10) == 900
     )
+
+
+def test_after_a_change_the_follow_up_waits_for_the_alarm_to_judge_a_whole_window_of_new_data() -> None:
+    changed = ScalingDecision(ScaleOutcome.CLUSTER_SCALED_OUT, "scaled")
+
+    # Cooldown 300 s, then 3 periods of 60 s: an ALARM seen sooner still reflects the time before.
+    delay = decide_follow_up(
+        _transition(), service_rule(cooldown=300), changed, dry_run=False, max_follow_ups=10, alarm_window_seconds=180
+    )
+
+    assert delay == 480
+
+
+def test_a_follow_up_that_comes_before_the_alarm_has_judged_the_change_waits_for_it() -> None:
+    # 5 periods of 300 s after a 300 s cooldown: 1,800 s, longer than SQS delays a follow-up (900 s).
+    alarm = replace(IN_ALARM, period_seconds=300, evaluation_periods=5)
+    rule = service_rule(cooldown=300)
+
+    early = judging_the_last_change(rule, alarm, NOW - 900, NOW)
+    late = judging_the_last_change(rule, alarm, NOW - 1800, NOW)
+
+    assert early is not None and early.outcome is ScaleOutcome.COOLDOWN
+    assert early.retry_after_seconds == 900
+    assert "judges 1500 s of data (5 x 300 s)" in early.reason
+    assert late is None
 
 
 def test_a_cooldown_is_waited_out_and_a_bound_or_a_recovery_ends_the_follow_ups() -> None:

@@ -83,6 +83,19 @@ class AutoScalingAdapter:
         )
         return status, instances
 
+    def termination_hooks(self, group_name: str) -> tuple[str, ...]:
+        """Names of the group's ``autoscaling:EC2_INSTANCE_TERMINATING`` lifecycle hooks. Without
+        one, TerminateInstanceInAutoScalingGroup stops the instance at once, tasks and all."""
+        # DescribeLifecycleHooks returns every hook of the group in one response (at most 50 per group).
+        hooks = self._client.describe_lifecycle_hooks(AutoScalingGroupName=group_name)["LifecycleHooks"]
+        return tuple(
+            sorted(
+                hook["LifecycleHookName"]
+                for hook in hooks
+                if hook.get("LifecycleTransition") == "autoscaling:EC2_INSTANCE_TERMINATING"
+            )
+        )
+
     def set_desired_capacity(self, group_name: str, capacity: int) -> None:
         # HonorCooldown=False: the scale job keeps its own cooldowns; the group's default cooldown
         # would otherwise silently refuse a scale-out the job has already decided on.

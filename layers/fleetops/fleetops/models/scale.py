@@ -266,6 +266,7 @@ class ClusterView:
     tasks_by_host: dict[str, tuple[PlacedTask, ...]] = field(default_factory=dict)
     daemon_services: frozenset[str] = frozenset()
     deployments_in_progress: tuple[str, ...] = ()
+    unplaced_tasks: tuple[tuple[str, int], ...] = ()  # (service, tasks it wants that ECS could not place)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +292,7 @@ class ServicesOverview:
 
     daemons: frozenset[str] = frozenset()
     deploying: tuple[str, ...] = ()  # services with a deployment in progress
+    unplaced: tuple[tuple[str, int], ...] = ()  # (replica service, desired - running - pending) when > 0
     daemon_task_definitions: tuple[str, ...] = ()  # every new host runs one task of each
 
 

@@ -48,13 +48,19 @@ def decide_service(
         )
     assert rule.minimum is not None and rule.maximum is not None  # every service rule has bounds
     current = service.desired
-    target = _clamp(rule.step.target(current), rule.minimum, rule.maximum)
+    target = _towards(rule.direction, current, _clamp(rule.step.target(current), rule.minimum, rule.maximum))
     if target == current:
         bound = "maximum" if rule.direction is Direction.OUT else "minimum"
+        past = current > rule.maximum if rule.direction is Direction.OUT else current < rule.minimum
         return ScalingDecision(
             ScaleOutcome.AT_BOUND,
-            f"service {service.name} already has {current} task(s), its {bound} "
-            f"(rule bounds {rule.minimum} to {rule.maximum})",
+            f"service {service.name} already has {current} task(s), "
+            + (
+                f"beyond its {bound}: a scale-{rule.direction.value} never moves it the other way"
+                if past
+                else f"its {bound}"
+            )
+            + f" (rule bounds {rule.minimum} to {rule.maximum})",
             service_count=(current, current),
         )
     if rule.direction is Direction.IN:
@@ -174,23 +180,50 @@ def _limited(service: ServiceStatus, room: int, why: str) -> ScalingDecision:
 
 
 def decide_cluster_out(
-    rule: ScalingRule, alarm: AlarmDetails, group: GroupStatus, *, last_scaled_at: float | None, now: float
+    rule: ScalingRule,
+    alarm: AlarmDetails,
+    group: GroupStatus,
+    hosts: tuple[Host, ...],
+    *,
+    last_scaled_at: float | None,
+    now: float,
 ) -> ScalingDecision:
+    """Raise the group's desired capacity by the rule's step, less the hosts it is still launching.
+
+    A reservation alarm keeps firing until new hosts have registered and its whole evaluation window
+    has seen them: without counting them, each look would add the step again (3, 4, 5, 6...).
+    """
     held = held_back(rule, alarm, last_scaled_at, now) or _deferred(group)
     if held is not None:
         return held
     low, high = _group_bounds(rule, group)
-    target = _clamp(rule.step.target(group.desired), low, high)
-    if target <= group.desired:
+    target = _towards(Direction.OUT, group.desired, _clamp(rule.step.target(group.desired), low, high))
+    coming = _hosts_launching(hosts, group)
+    if coming and target > group.desired:
+        step = rule.step.delta(group.desired)
+        target = _towards(Direction.OUT, group.desired, min(target, group.desired + step - coming))
+        if target == group.desired:
+            wait = max(rule.cooldown_seconds, MIN_FOLLOW_UP_SECONDS)
+            return ScalingDecision(
+                ScaleOutcome.COOLDOWN,
+                f"group {group.name} is still launching {coming} host(s), as many as the step of {rule.step} "
+                "would add: no more until they have joined the cluster and the alarm has judged them",
+                group_capacity=(group.desired, group.desired),
+                retry_after_seconds=wait,
+            )
+    if target == group.desired:
         return ScalingDecision(
             ScaleOutcome.AT_BOUND,
-            f"group {group.name} already has a desired capacity of {group.desired}, its maximum of {high}",
+            f"group {group.name} already has a desired capacity of {group.desired}, "
+            + ("above" if group.desired > high else "at")
+            + f" its maximum of {high}",
             group_capacity=(group.desired, group.desired),
         )
     return ScalingDecision(
         ScaleOutcome.CLUSTER_SCALED_OUT,
         f"scaled group {group.name} from {group.desired} to {target} host(s)",
         group_capacity=(group.desired, target),
+        capacity_note=f"{coming} host(s) already launching counted in the step" if coming else "",
     )
 
 
@@ -201,20 +234,44 @@ def decide_cluster_in(
     view: ClusterView,
     *,
     headroom_percent: int,
+    termination_hooks: tuple[str, ...],
     last_scaled_at: float | None,
     now: float,
 ) -> ScalingDecision:
-    """Remove hosts only if every task on them has a place on the hosts that remain."""
+    """Remove hosts only if every task on them has a place on the hosts that remain.
+
+    ``termination_hooks``: the group's ``EC2_INSTANCE_TERMINATING`` hooks. Only such a hook holds a
+    terminating host while the drain job moves its tasks; without one the tasks die with the host.
+    """
     held = held_back(rule, alarm, last_scaled_at, now) or _deferred(group)
     if held is not None:
         return held
     low, _ = _group_bounds(rule, group)
     target = max(rule.step.target(group.desired), low)
-    count = group.desired - target
+    count = group.desired - target  # never negative: a scale-in never raises the capacity
     if count <= 0:
         return ScalingDecision(
             ScaleOutcome.AT_BOUND,
-            f"group {group.name} already has a desired capacity of {group.desired}, its minimum of {low}",
+            f"group {group.name} already has a desired capacity of {group.desired}, "
+            + ("below" if group.desired < low else "at")
+            + f" its minimum of {low}",
+            group_capacity=(group.desired, group.desired),
+        )
+    if not termination_hooks:
+        return ScalingDecision(
+            ScaleOutcome.UNSAFE_SCALE_IN,
+            f"group {group.name} has no termination lifecycle hook (autoscaling:EC2_INSTANCE_TERMINATING): a host "
+            "terminated through it would stop at once, its tasks with it, before the drain job could move them. "
+            "Add the hook (the stack's HookAutoScalingGroupName parameter creates it, or add your own) and "
+            "scale-in resumes",
+            group_capacity=(group.desired, group.desired),
+        )
+    if view.unplaced_tasks:
+        wanted = ", ".join(f"{name} ({count})" for name, count in view.unplaced_tasks)
+        return ScalingDecision(
+            ScaleOutcome.UNSAFE_SCALE_IN,
+            f"no host is removed while service(s) want task(s) ECS could not place: {wanted}; "
+            "the cluster is short of room, not over it",
             group_capacity=(group.desired, group.desired),
         )
     if view.deployments_in_progress:
@@ -279,6 +336,28 @@ def held_back(
     return None
 
 
+def judging_the_last_change(
+    rule: ScalingRule, alarm: AlarmDetails, last_scaled_at: float | None, now: float
+) -> ScalingDecision | None:
+    """For a follow-up: an ALARM state still based on data from before the last change says nothing
+    about it. The alarm has judged the change once its whole evaluation window (period x evaluation
+    periods) has passed after the cooldown; until then the follow-up waits."""
+    window = alarm.breach_seconds
+    if last_scaled_at is None or not window:
+        return None
+    ready = last_scaled_at + rule.cooldown_seconds + window
+    if now >= ready:
+        return None
+    left = math.ceil(ready - now)
+    return ScalingDecision(
+        ScaleOutcome.COOLDOWN,
+        f"{rule.target_label} was scaled {round(now - last_scaled_at)} s ago; alarm {alarm.name} judges "
+        f"{window} s of data ({alarm.evaluation_periods} x {alarm.period_seconds} s), so its ALARM state does not "
+        f"show that change yet: {left} s left",
+        retry_after_seconds=left,
+    )
+
+
 def _deferred(group: GroupStatus) -> ScalingDecision | None:
     if group.managed_by:
         return ScalingDecision(
@@ -300,6 +379,12 @@ def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(high, value))
 
 
+def _towards(direction: Direction, current: int, target: int) -> int:
+    """A scale-out never lowers the count and a scale-in never raises it, even when the current
+    count lies outside the bounds (set by hand, or by a derived rule's default maximum of 20)."""
+    return max(current, target) if direction is Direction.OUT else min(current, target)
+
+
 def _size(size: Resources) -> str:
     return f"{size.cpu} CPU / {size.memory} MiB"
 
@@ -311,7 +396,13 @@ MIN_FOLLOW_UP_SECONDS = 60
 
 
 def decide_follow_up(
-    transition: AlarmTransition, rule: ScalingRule, decision: ScalingDecision, *, dry_run: bool, max_follow_ups: int
+    transition: AlarmTransition,
+    rule: ScalingRule,
+    decision: ScalingDecision,
+    *,
+    dry_run: bool,
+    max_follow_ups: int,
+    alarm_window_seconds: int | None = None,
 ) -> int | None:
     """Seconds until the alarm is looked at again, or None.
 
@@ -319,11 +410,14 @@ def decide_follow_up(
     a cooldown or a deployment, says nothing more. So the job looks again itself, after the cooldown,
     and stops as soon as the alarm is no longer in ALARM, a bound or a refusal is reached, or after
     ``max_follow_ups`` looks.
+
+    ``alarm_window_seconds`` (period x evaluation periods; None if unknown): after a change, the
+    alarm's state means something about it only once a whole window of data has come in after it.
     """
     if dry_run or transition.follow_up >= max_follow_ups:
         return None
     if decision.outcome.acted:
-        delay = max(rule.cooldown_seconds, MIN_FOLLOW_UP_SECONDS)
+        delay = max(rule.cooldown_seconds + (alarm_window_seconds or 0), MIN_FOLLOW_UP_SECONDS)
     elif decision.outcome is ScaleOutcome.COOLDOWN:
         delay = decision.retry_after_seconds or MIN_FOLLOW_UP_SECONDS
     elif decision.outcome is ScaleOutcome.DEPLOYMENT_IN_PROGRESS:

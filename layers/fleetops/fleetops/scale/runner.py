@@ -28,7 +28,13 @@ from fleetops.models.scale import (
     cluster_target_key,
 )
 from fleetops.observability import logger
-from fleetops.scale.decide import decide_cluster_in, decide_cluster_out, decide_service, held_back
+from fleetops.scale.decide import (
+    decide_cluster_in,
+    decide_cluster_out,
+    decide_service,
+    held_back,
+    judging_the_last_change,
+)
 from fleetops.scale.packing import scale_in_candidates
 from fleetops.scale.rules import UnknownAlarmError, resolve_rule
 from fleetops.scale.settings import ScaleSettings
@@ -36,6 +42,7 @@ from fleetops.scale.settings import ScaleSettings
 # Hosts whose tasks are looked at beyond the ones to remove: each costs a ListTasks and a
 # DescribeTasks call, and a host further down the list is rarely the emptiest that fits.
 EXTRA_CANDIDATES = 4
+DESIRED_CAPACITY_SET = "group desired capacity set"
 
 
 class TargetNotFoundError(BadInputError):
@@ -70,6 +77,8 @@ class ScaleRunner:
         last = self._cooldowns.last_scaled_at(rule.target_key)
         now = self._clock()
         held = held_back(rule, alarm, last, now)
+        if held is None and transition.follow_up:
+            held = judging_the_last_change(rule, alarm, last, now)
         group: GroupStatus | None = None
         if held is not None:
             decision = held  # no need to look at the cluster
@@ -94,18 +103,33 @@ class ScaleRunner:
                 f"(was: {decision.reason})",
             )
             return replace(report, decision=lost)
+        done: list[str] = []  # the changes AWS accepted, in order
         try:
-            self._act(rule, decision, group)
+            self._act(rule, decision, group, done)
         except Exception:
-            # The change did not happen: give the cooldown back so that the retry may act.
-            self._cooldowns.release(rule.target_key, now, previous=last)
+            if not done:
+                # Nothing changed: give the cooldown back so that the retry may act.
+                self._cooldowns.release(rule.target_key, now, previous=last)
+            else:
+                # Something did change (the group grew, then UpdateService failed): the cooldown
+                # stands, or the retry would add the same hosts again on top of the new ones.
+                logger.warning(
+                    "scale change failed halfway: the cooldown is kept for what was changed",
+                    extra={"target": rule.target_key, "changed": done},
+                )
+                self._start_cluster_cooldown(rule, decision, done, now)
             raise
-        if rule.kind is TargetKind.SERVICE and decision.group_capacity is not None:
+        self._start_cluster_cooldown(rule, decision, done, now)
+        return replace(report, acted=True)
+
+    def _start_cluster_cooldown(
+        self, rule: ScalingRule, decision: ScalingDecision, done: list[str], now: float
+    ) -> None:
+        if rule.kind is TargetKind.SERVICE and decision.group_capacity is not None and DESIRED_CAPACITY_SET in done:
             # The group grew for this service: the cluster's own cooldown starts too, or a low
             # reservation alarm could take the new, still empty host away before ECS fills it.
             cluster = cluster_target_key(rule.cluster)
             self._cooldowns.record(cluster, now, Direction.OUT.value, previous=self._cooldowns.last_scaled_at(cluster))
-        return replace(report, acted=True)
 
     # -- observing ------------------------------------------------------------------------------
     def _decide_service(
@@ -156,7 +180,7 @@ class ScaleRunner:
         hosts, group = self._hosts_and_group(rule, required=True)
         assert group is not None
         if rule.direction is Direction.OUT:
-            return decide_cluster_out(rule, alarm, group, last_scaled_at=last, now=now), group
+            return decide_cluster_out(rule, alarm, group, tuple(hosts), last_scaled_at=last, now=now), group
         overview = self._ecs.services_overview(rule.cluster)
         low = max(group.minimum, rule.minimum or 0)
         count = max(0, group.desired - max(rule.step.target(group.desired), low))
@@ -172,6 +196,7 @@ class ScaleRunner:
             },
             daemon_services=overview.daemons,
             deployments_in_progress=overview.deploying,
+            unplaced_tasks=overview.unplaced,
         )
         decision = decide_cluster_in(
             rule,
@@ -179,6 +204,8 @@ class ScaleRunner:
             group,
             view,
             headroom_percent=self._settings.scale_in_headroom_percent,
+            # Only asked when a host would go: one DescribeLifecycleHooks call.
+            termination_hooks=self._autoscaling.termination_hooks(group.name) if count else (),
             last_scaled_at=last,
             now=now,
         )
@@ -224,15 +251,19 @@ class ScaleRunner:
         )
 
     # -- acting -----------------------------------------------------------------------------------
-    def _act(self, rule: ScalingRule, decision: ScalingDecision, group: GroupStatus | None) -> None:
+    def _act(self, rule: ScalingRule, decision: ScalingDecision, group: GroupStatus | None, done: list[str]) -> None:
+        """Make the decided changes, noting in ``done`` each one AWS accepted."""
         if decision.hosts_to_terminate:
             for instance_id in decision.hosts_to_terminate:
                 logger.info("terminating host through its group", extra={"ec2_instance_id": instance_id})
                 self._autoscaling.terminate_through_group(instance_id)
+                done.append(f"terminated {instance_id}")
             return
         if decision.group_capacity is not None and decision.group_capacity[0] != decision.group_capacity[1]:
             assert group is not None
             self._autoscaling.set_desired_capacity(group.name, decision.group_capacity[1])
+            done.append(DESIRED_CAPACITY_SET)
         if decision.service_count is not None and decision.service_count[0] != decision.service_count[1]:
             assert rule.service is not None
             self._ecs.set_desired_count(rule.cluster, rule.service, decision.service_count[1])
+            done.append("service count set")

@@ -154,6 +154,7 @@ class ScaleService:
             report.decision,
             dry_run=report.dry_run,
             max_follow_ups=self.settings.max_follow_ups,
+            alarm_window_seconds=report.alarm.breach_seconds if report.alarm else None,
         )
         if follow_up_in is not None and self._follow_ups is not None:
             self._follow_ups.send(replace(transition, follow_up=transition.follow_up + 1).to_json(), follow_up_in)
