@@ -173,3 +173,22 @@ def test_every_aws_call_of_a_verification_and_rollback_is_allowed_by_the_verify_
     missing = called - Template().policy_actions("VerifyFunction")
     assert not missing, f"the verify function's policy lacks {sorted(missing)}"
     assert {"ecs:UpdateService", "elasticloadbalancing:DescribeTargetHealth"} <= called
+
+
+def test_every_aws_call_of_ecs_s_own_rollback_is_allowed_by_the_verify_policy(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
+
+    without_default_amis(monkeypatch)
+    world = VerifyWorld(environment={"ROLLBACK_ENABLED": "true"})
+    world.given_a_release()
+    v3 = world.deployments.task_definition("registry.example.com/web:3")
+    world.deployments.stuck_rollout("web", v3)
+    world.api.reset()
+    report = world.invoke({"cluster": "prod", "service": "web", "expected_task_definition": revision_of(v3)})
+    assert report["rollback"]["action"] == "stop-service-deployment"
+    called = as_iam_actions(set(world.api.calls))
+    missing = called - Template().policy_actions("VerifyFunction")
+    assert not missing, f"the verify function's policy lacks {sorted(missing)}"
+    assert {"ecs:ListServiceDeployments", "ecs:DescribeServiceRevisions", "ecs:StopServiceDeployment"} <= called

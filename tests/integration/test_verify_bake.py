@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support.deployments import codedeploy_hook_event
-from tests.support.verify_world import VerifyWorld, without_default_amis
+from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
 
 BAKE = {
     "VERIFY_SERVICES": '{"web": {"alarms": ["web-5xx", "web-latency"], "bake_seconds": 600, "rollback": true}}',
@@ -103,7 +103,8 @@ def test_a_ci_override_that_asks_for_rollback_is_honoured_when_the_bake_fails(mo
     verify.deployments.alarm("web-5xx", "OK")
     release = verify.given_a_release()
     checks = {"alarms": ["web-5xx"], "bake_seconds": 120, "rollback": True}
-    assert verify.invoke({"cluster": "prod", "service": "web", "checks": checks})["verdict"] == "BAKING"
+    ci_call = {"cluster": "prod", "service": "web", "expected_task_definition": revision_of(release.task_definition)}
+    assert verify.invoke({**ci_call, "checks": checks})["verdict"] == "BAKING"
     verify.deployments.set_alarm("web-5xx", "ALARM")
     verify.run_bake()
     assert verify.service_task_definition("web") == release.known_good
@@ -118,3 +119,26 @@ def test_a_bake_behind_a_codedeploy_hook_ends_before_codedeploy_gives_up_on_the_
     verify.run_bake()
     assert verify.gaps.hook_answers == {"exec-long": "Succeeded"}
     assert verify.clock.elapsed() <= 50 * 60 + 60
+
+
+def test_codedeploy_s_two_hooks_of_one_deployment_bake_side_by_side_and_both_are_answered(verify: VerifyWorld) -> None:
+    # AfterAllowTestTraffic and AfterAllowTraffic carry the same d-... id, and their bakes overlap.
+    verify.given_a_release()
+    deployment = verify.deployments.codedeploy_deployment("web")
+    assert verify.invoke(codedeploy_hook_event(deployment, "exec-test-traffic"))["verdict"] == "BAKING"
+    assert verify.invoke(codedeploy_hook_event(deployment, "exec-all-traffic"))["verdict"] == "BAKING"
+    verify.run_bake()
+    assert verify.gaps.hook_answers == {"exec-test-traffic": "Succeeded", "exec-all-traffic": "Succeeded"}
+
+
+def test_an_ecs_event_and_a_ci_call_on_one_deployment_each_finish_their_own_bake(verify: VerifyWorld) -> None:
+    release = verify.given_a_release()
+    assert verify.invoke(verify.completed_event(release))["verdict"] == "BAKING"
+    ci = verify.invoke(
+        {"cluster": "prod", "service": "web", "expected_task_definition": revision_of(release.task_definition)}
+    )
+    assert ci["verdict"] == "BAKING"
+    results = verify.run_bake()
+    assert len(results) == 10  # 5 looks each: neither bake read the other's stored result
+    verdicts = [n["subject"] for n in verify.notifications()]
+    assert verdicts == ["release of prod/web verified: PASSED"] * 2

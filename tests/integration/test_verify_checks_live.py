@@ -11,7 +11,7 @@ import json
 import pytest
 
 from tests.support.http_server import Route, local_http_server
-from tests.support.verify_world import VerifyWorld, without_default_amis
+from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def test_a_rollout_stuck_in_progress_fails_the_deployment_check(verify: VerifyWo
     release = verify.given_a_release()
     v3 = verify.deployments.task_definition("registry.example.com/web:3")
     verify.deployments.stuck_rollout("web", v3)
-    report = verify.invoke({"cluster": "prod", "service": "web"})
+    report = verify.invoke({"cluster": "prod", "service": "web", "expected_task_definition": revision_of(v3)})
     assert report["verdict"] == "FAILED"
     assert "rollout state is IN_PROGRESS" in check(report, "deployment")["summary"]
     assert "2 deployments are active" in check(report, "deployment")["summary"]
@@ -106,7 +106,9 @@ def test_an_unhealthy_target_in_the_second_group_fails_and_draining_ones_do_not(
     verify.deployments.set_target_state("web", "draining", 1, group=0)
     assert verify.invoke(verify.completed_event(release))["verdict"] == "FAILED"  # 3 live targets for 4 tasks
     verify.deployments.set_target_state("web", "unhealthy", 1, group=1, reason="Target.ResponseCodeMismatch")
-    report = verify.invoke({"cluster": "prod", "service": "web"})
+    report = verify.invoke(
+        {"cluster": "prod", "service": "web", "expected_task_definition": revision_of(release.task_definition)}
+    )
     targets = check(report, "targets")
     assert targets["status"] == "FAILED"
     assert "1 target(s) of web-1/" in str(targets["summary"])
@@ -114,12 +116,14 @@ def test_an_unhealthy_target_in_the_second_group_fails_and_draining_ones_do_not(
 
 
 def test_smoke_checks_pass_and_fail_against_a_real_local_server(verify: VerifyWorld) -> None:
-    verify.given_a_release()
+    release = verify.given_a_release()
+    revision = revision_of(release.task_definition)
     with local_http_server({"/health": Route(200, "ok"), "/api/orders": Route(500, "boom")}) as server:
         good = verify.invoke(
             {
                 "cluster": "prod",
                 "service": "web",
+                "expected_task_definition": revision,
                 "checks": {"smoke": [{"url": server.url("/health"), "expect_body": "ok"}]},
             }
         )
@@ -127,6 +131,7 @@ def test_smoke_checks_pass_and_fail_against_a_real_local_server(verify: VerifyWo
             {
                 "cluster": "prod",
                 "service": "web",
+                "expected_task_definition": revision,
                 "checks": {"smoke": [{"url": server.url("/api/orders"), "retries": 2}]},
             }
         )
@@ -142,6 +147,7 @@ def test_a_smoke_check_to_a_host_nobody_allowed_is_refused_before_any_request(ve
         {
             "cluster": "prod",
             "service": "web",
+            "expected_task_definition": "web:2",
             "checks": {"smoke": [{"url": "http://169.254.169.254/latest/meta-data/"}]},
         }
     )
@@ -151,11 +157,12 @@ def test_a_smoke_check_to_a_host_nobody_allowed_is_refused_before_any_request(ve
 
 
 def test_an_alarm_in_alarm_fails_and_a_misspelt_alarm_is_not_silently_ok(verify: VerifyWorld) -> None:
-    verify.given_a_release()
+    release = verify.given_a_release()
+    ci_call = {"cluster": "prod", "service": "web", "expected_task_definition": revision_of(release.task_definition)}
     verify.deployments.alarm("web-5xx", "ALARM")
-    firing = verify.invoke({"cluster": "prod", "service": "web", "checks": {"alarms": ["web-5xx"]}})
+    firing = verify.invoke({**ci_call, "checks": {"alarms": ["web-5xx"]}})
     assert check(firing, "alarms")["summary"] == "1 alarm(s) in ALARM: web-5xx"
-    missing = verify.invoke({"cluster": "prod", "service": "web", "checks": {"alarms": ["web-5xxx"]}})
+    missing = verify.invoke({**ci_call, "checks": {"alarms": ["web-5xxx"]}})
     assert "do not exist: web-5xxx" in str(check(missing, "alarms")["summary"])
 
 
@@ -177,3 +184,18 @@ def test_tasks_of_other_services_on_the_cluster_are_not_counted(verify: VerifyWo
     report = verify.invoke(verify.completed_event(release))
     assert report["verdict"] == "PASSED"
     assert check(report, "tasks")["evidence"][1] == "tasks seen: 4 (4 RUNNING)"  # type: ignore[index]
+
+
+def test_after_an_ecs_blue_green_swap_the_targets_are_read_in_the_alternate_target_group(verify: VerifyWorld) -> None:
+    release = verify.given_a_release(target_groups=2)
+    verify.deployments.blue_green_swap("web")
+    report = verify.invoke(verify.completed_event(release))
+    targets = check(report, "targets")
+    assert targets["status"] == "PASSED", targets
+    assert "4 healthy target(s) each" in str(targets["summary"])
+    verify.deployments.set_target_state("web", "unhealthy", 1, group=1, reason="Target.Timeout")
+    again = verify.invoke(
+        {"cluster": "prod", "service": "web", "expected_task_definition": revision_of(release.task_definition)}
+    )
+    assert "1 target(s) of web-1/" in str(check(again, "targets")["summary"])
+    assert "web-1-green/" in str(check(again, "targets")["summary"])

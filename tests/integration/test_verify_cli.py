@@ -9,7 +9,7 @@ import pytest
 
 from fleetops.verify.cli import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE, main
 from tests.support.http_server import Route, local_http_server
-from tests.support.verify_world import VerifyWorld, without_default_amis
+from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
 
 
 @pytest.fixture
@@ -37,11 +37,22 @@ def test_a_good_release_exits_zero_and_prints_the_report(verify: VerifyWorld) ->
 
 
 def test_a_failing_smoke_check_exits_one_with_the_evidence(verify: VerifyWorld) -> None:
-    verify.given_a_release()
+    release = verify.given_a_release()
+    expected = ("--expected-task-definition", revision_of(release.task_definition))
     with local_http_server({"/health": Route(503, "down")}) as server:
         checks = json.dumps({"smoke": [{"url": server.url("/health"), "retries": 1}]})
         code, output = run(
-            verify, "--cluster", "prod", "--service", "web", "--checks", checks, "--allowed-host", "127.0.0.1", "--json"
+            verify,
+            "--cluster",
+            "prod",
+            "--service",
+            "web",
+            *expected,
+            "--checks",
+            checks,
+            "--allowed-host",
+            "127.0.0.1",
+            "--json",
         )
     assert code == EXIT_FAILED
     report = json.loads(output)
@@ -50,10 +61,11 @@ def test_a_failing_smoke_check_exits_one_with_the_evidence(verify: VerifyWorld) 
 
 
 def test_the_console_command_polls_the_alarms_through_the_bake(verify: VerifyWorld) -> None:
-    verify.given_a_release()
+    release = verify.given_a_release()
     verify.deployments.alarm("web-5xx", "OK")
     checks = json.dumps({"alarms": ["web-5xx"], "bake_seconds": 60})
-    code, output = run(verify, "--cluster", "prod", "--service", "web", "--checks", checks)
+    expected = ("--expected-task-definition", revision_of(release.task_definition))
+    code, output = run(verify, "--cluster", "prod", "--service", "web", *expected, "--checks", checks)
     assert code == EXIT_PASSED
     assert verify.clock.elapsed() >= 60
     assert "[PASSED] alarms: 1 alarm(s) stayed out of ALARM" in output
@@ -63,19 +75,38 @@ def test_a_smoke_host_off_the_allow_list_is_a_usage_error(
     verify: VerifyWorld, capsys: pytest.CaptureFixture[str]
 ) -> None:
     checks = json.dumps({"smoke": [{"url": "https://example.org/"}]})
-    assert run(verify, "--cluster", "prod", "--service", "web", "--checks", checks)[0] == EXIT_USAGE
+    expected = ("--expected-task-definition", "web:2")
+    assert run(verify, "--cluster", "prod", "--service", "web", *expected, "--checks", checks)[0] == EXIT_USAGE
     assert "not on the allow-list" in capsys.readouterr().err
 
 
 def test_a_service_that_does_not_exist_is_a_usage_error(verify: VerifyWorld) -> None:
-    assert run(verify, "--cluster", "prod", "--service", "ghost")[0] == EXIT_USAGE
+    expected = ("--expected-task-definition", "ghost:1")
+    assert run(verify, "--cluster", "prod", "--service", "ghost", *expected)[0] == EXIT_USAGE
 
 
 def test_a_rollout_that_never_settles_is_retried_for_wait_seconds_then_fails(verify: VerifyWorld) -> None:
     verify.given_a_release()
     v3 = verify.deployments.task_definition("registry.example.com/web:3")
     verify.deployments.stuck_rollout("web", v3)
-    code, output = run(verify, "--cluster", "prod", "--service", "web", "--wait-seconds", "60")
+    expected = ("--expected-task-definition", revision_of(v3))
+    code, output = run(verify, "--cluster", "prod", "--service", "web", *expected, "--wait-seconds", "60")
     assert code == EXIT_FAILED
     assert verify.clock.elapsed() >= 45  # retried every 15 s within the minute
     assert "rollout state is IN_PROGRESS" in output
+
+
+def test_without_an_expected_release_the_console_command_refuses_to_run(
+    verify: VerifyWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # After a circuit-breaker rollback the service is healthy on the OLD revision: only the expected
+    # release tells the two apart, so a CI job must name it.
+    verify.given_a_release()
+    assert run(verify, "--cluster", "prod", "--service", "web")[0] == EXIT_USAGE
+    assert "--expected-task-definition (family:revision or ARN) or --expected-image" in capsys.readouterr().err
+
+
+def test_a_bare_family_is_not_an_expected_release(verify: VerifyWorld, capsys: pytest.CaptureFixture[str]) -> None:
+    verify.given_a_release()
+    assert run(verify, "--cluster", "prod", "--service", "web", "--expected-task-definition", "web")[0] == EXIT_USAGE
+    assert "family:revision or a task definition ARN, got 'web'" in capsys.readouterr().err

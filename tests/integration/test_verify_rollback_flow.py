@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.deployments import deployment_event
-from tests.support.verify_world import VerifyWorld, without_default_amis
+from tests.support.http_server import Route, local_http_server
+from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
 
 ROLLBACK_ON = {"ROLLBACK_ENABLED": "true", "ROLLBACK_MAX_PER_WINDOW": "1", "ROLLBACK_WINDOW_SECONDS": "3600"}
 
@@ -64,7 +65,7 @@ def test_a_rollout_still_in_progress_is_rolled_back_with_ecs_s_own_rollback(veri
     release = verify.given_a_release()
     v3 = verify.deployments.task_definition("registry.example.com/web:3")
     verify.deployments.stuck_rollout("web", v3)
-    report = verify.invoke({"cluster": "prod", "service": "web"})
+    report = verify.invoke({"cluster": "prod", "service": "web", "expected_task_definition": revision_of(v3)})
     assert report["verdict"] == "FAILED"
     assert report["rollback"]["action"] == "stop-service-deployment"
     [deployment] = verify.gaps.service_deployments
@@ -145,3 +146,53 @@ def test_rollback_can_be_switched_on_for_one_service(moto: None) -> None:
     release = verify.given_a_release()
     verify.deployments.stop_running("web", 1)
     assert verify.invoke(verify.completed_event(release))["rollback"]["action"] == "update-service"
+
+
+def test_a_ci_call_that_skips_the_checks_never_makes_its_release_the_known_good(verify: VerifyWorld) -> None:
+    release = verify.given_a_release()
+    revision = revision_of(release.task_definition)
+    # A pipeline asks for no checks at all: it passes, but proves nothing about the release.
+    ci = verify.invoke({"cluster": "prod", "service": "web", "expected_task_definition": revision, "checks": {}})
+    assert ci["verdict"] == "PASSED"
+    assert verify.known_good(release.service_arn) == release.known_good
+    # The configured verification then finds the release bad: the rollback is not refused.
+    verify.deployments.set_container_health("web", "UNHEALTHY", 4)
+    report = verify.invoke(verify.completed_event(release))
+    assert report["rollback"]["action"] == "update-service"
+    assert verify.service_task_definition("web") == release.known_good
+
+
+def test_ecs_s_rollback_stops_the_failing_deployment_not_whichever_is_listed_first(verify: VerifyWorld) -> None:
+    verify.given_a_release()
+    v3 = verify.deployments.task_definition("registry.example.com/web:3")
+    v4 = verify.deployments.task_definition("registry.example.com/web:4")
+    verify.deployments.stuck_rollout("web", v3)
+    verify.deployments.another_service_deployment_listed_first("web", v4)
+    report = verify.invoke({"cluster": "prod", "service": "web", "expected_task_definition": revision_of(v3)})
+    assert report["rollback"]["action"] == "stop-service-deployment"
+    other, failing = verify.gaps.service_deployments
+    assert (failing.task_definition, failing.stop_type) == (v3, "ROLLBACK")
+    assert (other.task_definition, other.status) == (v4, "IN_PROGRESS")  # untouched
+
+
+def test_a_circuit_breaker_rollback_that_began_during_the_smoke_check_is_not_fought(verify: VerifyWorld) -> None:
+    release = verify.given_a_release()
+
+    def circuit_breaker_trips() -> None:
+        verify.deployments.circuit_breaker_rolling_back("web", release.deployment_id)
+
+    with local_http_server({"/health": Route(500, "boom", on_request=circuit_breaker_trips)}) as server:
+        report = verify.invoke(
+            {
+                "cluster": "prod",
+                "service": "web",
+                "expected_task_definition": revision_of(release.task_definition),
+                "checks": {"smoke": [{"url": server.url("/health"), "retries": 0}]},
+            }
+        )
+    assert report["verdict"] == "FAILED"
+    assert report["rollback"]["action"] == "none"
+    assert report["rollback"]["reason"] == (
+        "ECS's circuit breaker is already rolling back: not fighting it (on a fresh look before rolling back)"
+    )
+    assert verify.gaps.updates == []

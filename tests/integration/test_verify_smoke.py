@@ -4,6 +4,7 @@ a timeout, no redirects followed, and never a request to a host nobody allowed."
 from __future__ import annotations
 
 import ssl
+import time
 
 import pytest
 
@@ -73,3 +74,25 @@ def test_tls_is_verified_with_hostname_checking() -> None:
     context = tls_context()
     assert context.verify_mode is ssl.CERT_REQUIRED
     assert context.check_hostname is True
+
+
+def test_retries_stop_at_the_smoke_run_s_deadline_and_the_check_fails() -> None:
+    with local_http_server({"/health": Route(200, "ok", delay_seconds=1.0)}) as server:
+        check = SmokeCheck(url=server.url("/health"), timeout_seconds=0.4, retries=5, backoff_seconds=0.0)
+        started = time.monotonic()
+        outcome = run_smoke_check(check, LOOPBACK, deadline=started + 1.0)
+        elapsed = time.monotonic() - started
+    assert not outcome.passed
+    assert outcome.detail.startswith("smoke budget spent after")
+    assert elapsed < 1.5  # six attempts of 0.4 s would have taken 2.4 s
+
+
+def test_a_body_that_trickles_in_cannot_outlast_the_deadline() -> None:
+    # urllib's timeout is per socket read: one byte every 0.1 s never trips a 0.5 s timeout.
+    with local_http_server({"/health": Route(200, "o" * 40 + "k", trickle_seconds=0.1)}) as server:
+        check = SmokeCheck(url=server.url("/health"), expect_body="k", timeout_seconds=0.5, retries=0)
+        started = time.monotonic()
+        outcome = run_smoke_check(check, LOOPBACK, deadline=started + 1.0)
+        elapsed = time.monotonic() - started
+    assert not outcome.passed
+    assert elapsed < 1.6  # the whole body would have taken 4 s

@@ -4,12 +4,13 @@ hook (always a hookStatus), a direct CI invocation; duplicates and bad input."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
 from tests.support.deployments import codedeploy_hook_event, deployment_event, ecs_hook_event, short_service_arn
 from tests.support.http_server import Route, local_http_server
-from tests.support.verify_world import VerifyWorld, without_default_amis
+from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
 
 
 @pytest.fixture
@@ -217,8 +218,10 @@ def test_a_malformed_ecs_lifecycle_hook_still_gets_failed(verify: VerifyWorld) -
 
 
 def test_a_ci_pipeline_gets_the_report_back(verify: VerifyWorld) -> None:
-    verify.given_a_release()
-    report = verify.invoke({"cluster": "prod", "service": "web"})
+    release = verify.given_a_release()
+    report = verify.invoke(
+        {"cluster": "prod", "service": "web", "expected_task_definition": revision_of(release.task_definition)}
+    )
     assert report["verdict"] == "PASSED"
     assert report["trigger"] == "direct"
     assert [c["name"] for c in report["checks"]] == ["deployment", "tasks", "container-health", "targets"]
@@ -230,6 +233,7 @@ def test_a_ci_pipeline_with_bad_checks_gets_every_error_back(verify: VerifyWorld
         {
             "cluster": "prod",
             "service": "web",
+            "expected_task_definition": "web:2",
             "checks": {"smoke": [{"url": "http://127.0.0.1/", "retries": 9}], "bake_seconds": -1},
         }
     )
@@ -247,3 +251,48 @@ def test_an_event_from_a_cluster_the_function_does_not_watch_is_acknowledged_not
     assert result["status"] == "ignored"
     assert "'staging' is not one of CLUSTER_NAMES" in result["reason"]
     assert verify.dead_letters() == []
+
+
+def test_an_ecs_lifecycle_hook_that_passed_is_answered_succeeded_even_when_sns_refuses_the_message(
+    moto: None,
+) -> None:
+    missing_topic = "arn:aws:sns:us-east-1:123456789012:deleted-topic"
+    verify = VerifyWorld(environment={"NOTIFICATION_TOPIC_ARN": missing_topic, "NOTIFY_ON_SUCCESS": "true"})
+    release = verify.given_a_release()
+    result = verify.invoke(ecs_hook_event(release.service_arn))
+    assert result["hookStatus"] == "SUCCEEDED"
+
+
+def test_a_ci_call_after_a_circuit_breaker_rollback_fails_because_the_old_revision_runs(verify: VerifyWorld) -> None:
+    release = verify.given_a_release()
+    # The pipeline deployed web:N+1; ECS's circuit breaker rolled the service back to web:N, which is healthy.
+    verify.deployments.complete_rollout("web", release.known_good)
+    report = verify.invoke(
+        {"cluster": "prod", "service": "web", "expected_task_definition": revision_of(release.task_definition)}
+    )
+    assert report["verdict"] == "FAILED"
+    assert f"4 running task(s) are not on {revision_of(release.task_definition)}" in report["reason"]
+
+
+def test_a_ci_call_that_names_no_release_is_refused_not_passed(verify: VerifyWorld) -> None:
+    verify.given_a_release()
+    result = verify.invoke({"cluster": "prod", "service": "web"})
+    assert result["status"] == "rejected"
+    assert "expected_task_definition (family:revision or ARN) or expected_image" in result["reason"]
+
+
+def test_a_codedeploy_hook_whose_smoke_endpoint_hangs_is_answered_failed_before_lambda_s_timeout(moto: None) -> None:
+    with local_http_server({"/health": Route(200, "ok", delay_seconds=3.0)}) as server:
+        services = {"prod/web": {"smoke": [{"url": server.url("/health"), "timeout_seconds": 5, "retries": 0}]}}
+        verify = VerifyWorld(environment={"VERIFY_SERVICES": json.dumps(services)})
+        verify.given_a_release()
+        deployment = verify.deployments.codedeploy_deployment("web")
+        started = time.monotonic()
+        # 16 s left in the invocation: 15 s are kept for what follows, so the smoke run gets 1 s.
+        result = verify.invoke(codedeploy_hook_event(deployment, "exec-slow"), remaining_millis=16_000)
+        elapsed = time.monotonic() - started
+    assert verify.gaps.hook_answers == {"exec-slow": "Failed"}
+    assert result["verdict"] == "FAILED"
+    smoke = next(c for c in result["checks"] if c["name"] == "smoke")
+    assert "smoke budget spent after 1 attempt(s)" in smoke["evidence"][0]
+    assert elapsed < 2.9

@@ -140,9 +140,24 @@ class SimulatedDeployments:
                 arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/{self.cluster.name}/{name}/{uuid.uuid4().hex[:20]}",
                 service_arn=service.arn,
                 cluster_arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{self.cluster.name}",
+                task_definition=task_definition,
             )
         )
         return new_id
+
+    def another_service_deployment_listed_first(self, name: str, task_definition: str) -> None:
+        """ListServiceDeployments also lists an in-progress deployment of ``task_definition``, first:
+        the API promises no order, so position says nothing about which deployment is which."""
+        service = self.services[name]
+        self.gaps.service_deployments.insert(
+            0,
+            ServiceDeploymentRecord(
+                arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/{self.cluster.name}/{name}/{uuid.uuid4().hex[:20]}",
+                service_arn=service.arn,
+                cluster_arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{self.cluster.name}",
+                task_definition=task_definition,
+            ),
+        )
 
     def circuit_breaker_rolling_back(self, name: str, failed_deployment: str) -> str:
         """ECS's circuit breaker has failed ``failed_deployment`` and is rolling back to the previous one."""
@@ -160,6 +175,39 @@ class SimulatedDeployments:
             {**previous, "id": failed_deployment, "status": "ACTIVE", "rolloutState": "FAILED", "failedTasks": 3},
         ]
         return rollback_id
+
+    def blue_green_swap(self, name: str) -> None:
+        """An ECS native blue/green deployment finished: each load balancer has an alternate target group
+        (``advancedConfiguration.alternateTargetGroupArn``), and the service's tasks are now registered
+        in the alternate one, the production group after the swap. The original groups are empty."""
+        service = self.services[name]
+        elbv2 = self.cluster.session.client("elbv2")
+        vpc = elbv2.describe_target_groups(TargetGroupArns=[service.target_groups[0]])["TargetGroups"][0]["VpcId"]
+        self._deregister(service, service.tasks)
+        alternates = [
+            elbv2.create_target_group(Name=f"{name}-{i}-green", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")[
+                "TargetGroups"
+            ][0]["TargetGroupArn"]
+            for i in range(len(service.target_groups))
+        ]
+        self.backend_service(name).load_balancers = [
+            {
+                "targetGroupArn": group,
+                "containerName": "web",
+                "containerPort": 80,
+                "advancedConfiguration": {
+                    "alternateTargetGroupArn": alternate,
+                    "productionListenerRule": f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener-rule/app/x/1",
+                    "roleArn": f"arn:aws:iam::{ACCOUNT}:role/ecs-blue-green",
+                },
+            }
+            for group, alternate in zip(service.target_groups, alternates, strict=True)
+        ]
+        service.target_groups = alternates
+        for task in service.tasks:
+            self._ips += 1
+            service.target_ips[task.task_arn] = f"10.0.{8 + self._ips // 250}.{1 + self._ips % 250}"
+        self._register(service, service.tasks)
 
     def fail_tasks(self, name: str, count: int) -> None:
         """The PRIMARY deployment saw ``count`` tasks fail (crash-loop) before it settled."""

@@ -4,7 +4,7 @@ status and body, may fail a number of times first, and every request is recorded
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,7 +16,9 @@ class Route:
     body: str = "ok"
     fail_first: int = 0  # answer 503 this many times before the real answer (a service warming up)
     delay_seconds: float = 0.0
+    trickle_seconds: float = 0.0  # pause before each byte of the body (a body that never quite stops coming)
     headers: dict[str, str] = field(default_factory=dict)
+    on_request: Callable[[], None] | None = None  # something that happens in the world meanwhile
 
 
 @dataclass
@@ -49,12 +51,15 @@ def local_http_server(routes: dict[str, Route] | None = None) -> Iterator[LocalH
                 failing = route is not None and route.fail_first > 0
                 if failing and route is not None:
                     route.fail_first -= 1
+                if route is not None and route.on_request is not None:
+                    route.on_request()
             if route is None:
-                status, body, headers, delay = 404, "not found", {}, 0.0
+                status, body, headers, delay, trickle = 404, "not found", {}, 0.0, 0.0
             elif failing:
-                status, body, headers, delay = 503, "warming up", {}, 0.0
+                status, body, headers, delay, trickle = 503, "warming up", {}, 0.0, 0.0
             else:
                 status, body, headers, delay = route.status, route.body, route.headers, route.delay_seconds
+                trickle = route.trickle_seconds
             if delay:
                 threading.Event().wait(delay)
             payload = body.encode()
@@ -64,7 +69,12 @@ def local_http_server(routes: dict[str, Route] | None = None) -> Iterator[LocalH
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                if self.command != "HEAD":
+                if self.command != "HEAD" and trickle:
+                    for byte in payload:
+                        threading.Event().wait(trickle)
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                elif self.command != "HEAD":
                     self.wfile.write(payload)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout test)

@@ -15,6 +15,7 @@ class FakeLambdaContext:
     function_version: str = "$LATEST"
     log_group_name: str = "/aws/lambda/ecs-fleet-ops-drain"
     log_stream_name: str = "simulated"
+    remaining_millis: int = 60_000  # what is left of the invocation when the handler asks
 
     def get_remaining_time_in_millis(self) -> int:
-        return 60_000
+        return self.remaining_millis

@@ -4,8 +4,9 @@
   the state (and reason) of chosen targets, the way a failing health check would.
 - CodeDeploy PutLifecycleEventHookExecutionStatus raises NotImplementedError: answers are recorded
   in ``hook_answers`` (and a second answer to one hook execution is refused, like AWS).
-- ECS ListServiceDeployments / StopServiceDeployment raise NotImplementedError: they are served from
-  ``service_deployments`` (what the simulated ECS has in progress) and record ``stopped``.
+- ECS ListServiceDeployments / DescribeServiceRevisions / StopServiceDeployment raise
+  NotImplementedError: they are served from ``service_deployments`` (what the simulated ECS has in
+  progress, each with the task definition its target revision deploys) and record the stop.
 - ECS UpdateService with a new task definition starts no new deployment (moto only renames one on
   ``forceNewDeployment``): like AWS, a new PRIMARY deployment IN_PROGRESS replaces the list and the
   previous one stays ACTIVE.
@@ -35,8 +36,13 @@ class ServiceDeploymentRecord:
     arn: str
     service_arn: str
     cluster_arn: str
+    task_definition: str = ""
     status: str = "IN_PROGRESS"
     stop_type: str | None = None
+
+    @property
+    def revision_arn(self) -> str:
+        return self.arn.replace(":service-deployment/", ":service-revision/")
 
 
 @dataclass
@@ -85,11 +91,27 @@ def _list_service_deployments(self: EC2ContainerServiceResponse) -> ActionResult
     service = self._get_param("service").rsplit("/", 1)[-1]
     statuses = self._get_param("status") or []
     found = [
-        {"serviceDeploymentArn": d.arn, "serviceArn": d.service_arn, "clusterArn": d.cluster_arn, "status": d.status}
+        {
+            "serviceDeploymentArn": d.arn,
+            "serviceArn": d.service_arn,
+            "clusterArn": d.cluster_arn,
+            "status": d.status,
+            "targetServiceRevisionArn": d.revision_arn,
+        }
         for d in _gaps.service_deployments
         if d.service_arn.rsplit("/", 1)[-1] == service and (not statuses or d.status in statuses)
     ]
     return ActionResult({"serviceDeployments": found})
+
+
+def _describe_service_revisions(self: EC2ContainerServiceResponse) -> ActionResult:
+    wanted = self._get_param("serviceRevisionArns") or []
+    found = [
+        {"serviceRevisionArn": d.revision_arn, "serviceArn": d.service_arn, "taskDefinition": d.task_definition}
+        for d in _gaps.service_deployments
+        if d.revision_arn in wanted
+    ]
+    return ActionResult({"serviceRevisions": found, "failures": []})
 
 
 def _stop_service_deployment(self: EC2ContainerServiceResponse) -> ActionResult:
@@ -139,5 +161,6 @@ def close_verify_gaps() -> VerifyGaps:
     CodeDeployResponse.put_lifecycle_event_hook_execution_status = _put_lifecycle_event_hook_execution_status  # type: ignore[attr-defined]
     EC2ContainerServiceResponse.list_service_deployments = _list_service_deployments  # type: ignore[attr-defined]
     EC2ContainerServiceResponse.stop_service_deployment = _stop_service_deployment  # type: ignore[attr-defined]
+    EC2ContainerServiceResponse.describe_service_revisions = _describe_service_revisions  # type: ignore[attr-defined]
     EC2ContainerServiceResponse.update_service = _update_service  # type: ignore[method-assign]
     return _gaps

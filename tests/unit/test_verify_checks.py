@@ -96,6 +96,14 @@ def test_a_task_on_the_old_revision_fails_with_the_task_named() -> None:
     assert any("t9 runs web:1" in line for line in result.evidence)
 
 
+def test_a_bare_family_matches_no_revision_not_even_the_one_a_rollback_went_back_to() -> None:
+    web_41 = TD_V2.replace("web:2", "web:41")
+    rolled_back = [task(n, td=web_41) for n in range(4)]
+    assert checks.check_tasks(service(), rolled_back, "web", None).status is CheckStatus.FAILED
+    assert checks.check_tasks(service(), rolled_back, "web:41", None).status is CheckStatus.PASSED
+    assert checks.check_tasks(service(), rolled_back, web_41, None).status is CheckStatus.PASSED
+
+
 def test_an_expected_image_digest_must_match_every_task() -> None:
     good = "registry.example.com/web@sha256:" + "a" * 64
     assert (
@@ -194,3 +202,12 @@ def test_circuit_breaker_reasons_are_recognised() -> None:
     assert checks.is_circuit_breaker_rollback("ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.")
     assert not checks.is_circuit_breaker_rollback("ECS deployment ecs-svc/1 in progress.")
     assert checks.is_rollback_reason("Rolling back to deploymentId ecs-svc/1")
+
+
+def test_a_blue_green_pair_counts_its_live_targets_wherever_they_are_registered() -> None:
+    green = TG.replace("web-0", "web-0-green")
+    targets = {TG: [], green: [TargetHealth(green, f"10.0.0.{n}", 80, "healthy") for n in range(4)]}
+    assert checks.check_targets([TG], targets, 4).status is CheckStatus.FAILED  # the blue group alone is empty
+    result = checks.check_targets([TG], targets, 4, {TG: green})
+    assert result.status is CheckStatus.PASSED
+    assert result.evidence == ("web-0/2b3f28daf7467c80 + web-0-green/2b3f28daf7467c80: 4 target(s) (4 healthy)",)

@@ -75,3 +75,30 @@ def test_a_smoke_check_has_safe_defaults() -> None:
     assert errors == []
     assert checks.smoke == (SmokeCheck(url="https://web.example.com/health"),)
     assert checks.smoke[0].worst_case_seconds == 3 * 5.0 + 1.0 + 2.0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://web.example.com@evil.example.net/",  # another host behind an allowed name
+        "https://evil.example.net@web.example.com/",  # the allowed host, but with userinfo another parser may read
+        "https://user:secret@web.example.com/health",
+        "https://@web.example.com/",
+        "https://web.example.com%2Eevil.example.net/",
+        "https://web%2Eexample.com/",
+    ],
+)
+def test_a_smoke_url_with_userinfo_or_a_percent_escaped_host_is_refused(url: str) -> None:
+    errors: list[str] = []
+    checks = parse_service_checks({"smoke": [{"url": url}]}, frozenset({"web.example.com"}), "checks", errors)
+    assert any("must name its host plainly" in error for error in errors), errors
+    assert checks.smoke[0].url == ""
+
+
+def test_the_smoke_run_s_deadline_is_the_budget_or_what_the_invocation_has_left_minus_a_margin() -> None:
+    from fleetops.verify.config import smoke_run_seconds
+
+    assert smoke_run_seconds(None) == 90.0  # the console command: no Lambda timeout
+    assert smoke_run_seconds(120_000) == 90.0
+    assert smoke_run_seconds(60_000) == 45.0  # 15 s kept for the alarms, the answer and the message
+    assert smoke_run_seconds(10_000) == 0.0

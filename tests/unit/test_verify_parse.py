@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,9 @@ def test_a_direct_invocation_takes_cluster_service_and_expectations() -> None:
         ({"service": "web"}, "cluster must be"),
         ({"cluster": "prod", "service": "web", "rollback_everything": True}, "unknown keys"),
         ({"cluster": "prod", "service": "web; rm -rf /"}, "service must be"),
+        ({"cluster": "prod", "service": "web"}, "name the release to verify: expected_task_definition"),
+        ({"cluster": "prod", "service": "web", "expected_task_definition": "web"}, "family:revision or a task"),
+        ({"cluster": "prod", "service": "web", "expected_task_definition": "web:latest"}, "family:revision or a task"),
     ],
 )
 def test_bad_input_is_refused_with_a_reason(event: object, message: str) -> None:
@@ -136,12 +140,33 @@ def test_bake_state_survives_the_queue_and_rejects_garbage() -> None:
         codedeploy_hook=CodeDeployHook("d-ABCDEF123", "x"),
         alarms=("web-5xx",),
         attempt=2,
+        bake_id="3f1c",
+        checks_overridden=True,
     )
     assert BakeState.from_json(state.to_json()) == state
     with pytest.raises(BadInputError):
         BakeState.from_json('{"version": 1}')
     with pytest.raises(BadInputError):
         BakeState.from_json("not json")
+
+
+def test_two_bakes_of_one_deployment_never_share_an_idempotency_key() -> None:
+    test_traffic = BakeState(
+        service=ServiceRef("web", "prod"),
+        service_arn=SERVICE_ARN,
+        deployment_id="d-ABCDEF123",
+        task_definition=None,
+        trigger=VerifyTrigger.CODEDEPLOY_HOOK,
+        started_at=1.0,
+        bake_until=301.0,
+        checks=(),
+        codedeploy_hook=CodeDeployHook("d-ABCDEF123", "exec-test-traffic"),
+        bake_id="bake-1",
+    )
+    all_traffic = replace(test_traffic, codedeploy_hook=CodeDeployHook("d-ABCDEF123", "exec-all"), bake_id="bake-2")
+    assert test_traffic.idempotency_key != all_traffic.idempotency_key
+    # A message queued before bake ids existed still keeps the two hooks apart.
+    assert replace(test_traffic, bake_id="").idempotency_key != replace(all_traffic, bake_id="").idempotency_key
 
 
 @pytest.mark.parametrize(

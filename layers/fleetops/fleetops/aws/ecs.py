@@ -193,19 +193,36 @@ class EcsAdapter:
         primary = next((d for d in updated["service"].get("deployments", []) if d.get("status") == "PRIMARY"), None)
         return primary["id"] if primary else None
 
-    def in_progress_service_deployment(self, cluster: str, service: str) -> str | None:
-        """The ARN of the service's in-progress service deployment, if the API knows one.
+    def in_progress_service_deployment(self, cluster: str, service: str, task_definition: str) -> str | None:
+        """The ARN of the in-progress service deployment that rolls out ``task_definition``, if the API
+        knows exactly one.
 
-        ListServiceDeployments is recent; where it is not available the caller falls back to UpdateService.
+        Matched by what it deploys (its target service revision's task definition), never by position in
+        the list: another deployment may have started since the service was looked at, and ECS's
+        rollback must stop the failing one only. ListServiceDeployments and DescribeServiceRevisions are
+        recent; where they are not available, or nothing matches, the caller falls back to UpdateService.
         """
         try:
             found = self._client.list_service_deployments(cluster=cluster, service=service, status=["IN_PROGRESS"])
+            by_revision = {
+                d["targetServiceRevisionArn"]: d["serviceDeploymentArn"]
+                for d in found.get("serviceDeployments", [])
+                if d.get("targetServiceRevisionArn")
+            }
+            if not by_revision:
+                return None
+            # DescribeServiceRevisions takes at most 20 ARNs; a service has one deployment in progress.
+            revisions = self._client.describe_service_revisions(serviceRevisionArns=list(by_revision)[:20])
         except ClientError as error:
             if error_code(error) in _NO_SERVICE_DEPLOYMENT_API:
                 return None
             raise
-        deployments = found.get("serviceDeployments", [])
-        return deployments[0]["serviceDeploymentArn"] if deployments else None
+        matching = [
+            by_revision[r["serviceRevisionArn"]]
+            for r in revisions.get("serviceRevisions", [])
+            if r.get("serviceRevisionArn") in by_revision and r.get("taskDefinition") == task_definition
+        ]
+        return matching[0] if len(matching) == 1 else None
 
     def stop_service_deployment_with_rollback(self, service_deployment_arn: str) -> None:
         """ECS's own rollback: stop the deployment and return to the last completed service revision."""
@@ -332,17 +349,24 @@ class EcsAdapter:
         names = sorted(arn.rsplit("/", 1)[-1] for page in pages for arn in page["serviceArns"])
         daemons: dict[str, str] = {}
         deploying: list[str] = []
+        unplaced: list[tuple[str, int]] = []
         for batch in batched(names, DESCRIBE_SERVICES_BATCH):
             for item in self._client.describe_services(cluster=cluster, services=batch)["services"]:
                 if item.get("status") != "ACTIVE":
                     continue
                 if item.get("schedulingStrategy") == "DAEMON":
                     daemons[item["serviceName"]] = item.get("taskDefinition", "")
-                elif deployment_in_progress(_service(item)):
-                    deploying.append(item["serviceName"])
+                    continue
+                service = _service(item)
+                if deployment_in_progress(service):
+                    deploying.append(service.name)
+                missing = service.desired_count - service.running_count - service.pending_count
+                if missing > 0:
+                    unplaced.append((service.name, missing))
         return ServicesOverview(
             daemons=frozenset(daemons),
             deploying=tuple(deploying),
+            unplaced=tuple(unplaced),
             daemon_task_definitions=tuple(sorted({td for td in daemons.values() if td})),
         )
 
@@ -400,10 +424,16 @@ def _service(item: Any) -> EcsService:
         target_group_arns=tuple(
             dict.fromkeys(lb["targetGroupArn"] for lb in item.get("loadBalancers", []) if lb.get("targetGroupArn"))
         ),
+        alternate_target_groups=tuple(
+            (lb["targetGroupArn"], lb["advancedConfiguration"]["alternateTargetGroupArn"])
+            for lb in item.get("loadBalancers", [])
+            if lb.get("targetGroupArn") and lb.get("advancedConfiguration", {}).get("alternateTargetGroupArn")
+        ),
         deployment_controller=item.get("deploymentController", {}).get("type", "ECS"),
         circuit_breaker_rollback=bool(
             item.get("deploymentConfiguration", {}).get("deploymentCircuitBreaker", {}).get("rollback", False)
         ),
+        task_set_statuses=tuple(task_set.get("status", "") for task_set in item.get("taskSets", [])),
     )
 
 
@@ -424,7 +454,15 @@ def _resources(items: Any) -> Resources:
 
 def deployment_in_progress(service: EcsService) -> bool:
     """A deployment is in progress while an older deployment still has tasks or the newest one has
-    not reached steady state (rolloutState, ECS deployment controller only)."""
+    not reached steady state (rolloutState, ECS deployment controller only).
+
+    A blue/green deployment (CODE_DEPLOY or EXTERNAL controller) shows in ``taskSets``, not in
+    ``deployments``: it is in progress while there is more than one task set, or one that is not PRIMARY
+    (the replacement still ACTIVE, the original DRAINING)."""
+    if service.deployment_controller != "ECS" and (
+        len(service.task_set_statuses) > 1 or any(status != "PRIMARY" for status in service.task_set_statuses)
+    ):
+        return True
     return len([d for d in service.deployments if d.status in ("PRIMARY", "ACTIVE")]) > 1 or any(
         d.status == "PRIMARY" and d.rollout_state == "IN_PROGRESS" for d in service.deployments
     )

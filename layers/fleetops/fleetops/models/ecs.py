@@ -78,6 +78,10 @@ class EcsService:
     target_group_arns: tuple[str, ...]
     deployment_controller: str = "ECS"
     circuit_breaker_rollback: bool = False  # ECS rolls a failed deployment back by itself
+    task_set_statuses: tuple[str, ...] = ()  # CODE_DEPLOY / EXTERNAL controllers: PRIMARY | ACTIVE | DRAINING
+    # ECS native blue/green: (target group, alternate target group) per load balancer. The two swap
+    # roles at each deployment, so the service's tasks may be registered in either one.
+    alternate_target_groups: tuple[tuple[str, str], ...] = ()
 
     @property
     def primary(self) -> ServiceDeployment | None:

@@ -244,10 +244,20 @@ class BakeState:
     alarms: tuple[str, ...] = ()
     rollback: bool | None = None  # the configuration's choice when the bake started (a CI override counts)
     attempt: int = 0
+    bake_id: str = ""  # one per bake, drawn when it starts: two bakes of one deployment never share a key
+    checks_overridden: bool = False  # a CI call chose the checks: its pass never makes a known-good
 
     @property
     def idempotency_key(self) -> str:
-        return f"bake:{self.deployment_id or self.service_arn}:{self.attempt}"
+        """Per bake and look. A deployment id alone is not enough: CodeDeploy's AfterAllowTestTraffic and
+        AfterAllowTraffic hooks of one ``d-...`` bake at the same time, and so can an ECS event and a CI
+        call on one ``ecs-svc/...`` deployment; sharing a key, the second bake would read the first's
+        stored result, schedule nothing and leave its hook unanswered."""
+        if self.bake_id:
+            return f"bake:{self.bake_id}:{self.attempt}"
+        # A message from before bake ids existed: as distinct as what it carries allows.
+        hook = self.codedeploy_hook.execution_id if self.codedeploy_hook else "-"
+        return f"bake:{self.trigger.value}:{hook}:{self.deployment_id or self.service_arn}:{self.attempt}"
 
     def to_json(self) -> str:
         return json.dumps(
@@ -275,6 +285,8 @@ class BakeState:
                 "alarms": list(self.alarms),
                 "rollback": self.rollback,
                 "attempt": self.attempt,
+                "bake_id": self.bake_id,
+                "checks_overridden": self.checks_overridden,
             },
             separators=(",", ":"),
         )
@@ -318,6 +330,8 @@ class BakeState:
                 alarms=tuple(str(name) for name in raw.get("alarms", [])),
                 rollback=raw.get("rollback") if isinstance(raw.get("rollback"), bool) else None,
                 attempt=int(raw["attempt"]),
+                bake_id=str(raw.get("bake_id") or ""),
+                checks_overridden=raw.get("checks_overridden") is True,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise BadInputError(f"bake state is incomplete or malformed: {error!r}") from error

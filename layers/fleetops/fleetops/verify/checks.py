@@ -132,22 +132,30 @@ def check_container_health(tasks: Sequence[ServiceTask], health_checked: frozens
 
 
 def check_targets(
-    target_group_arns: Sequence[str], targets: Mapping[str, Sequence[TargetHealth]], running_tasks: int
+    target_group_arns: Sequence[str],
+    targets: Mapping[str, Sequence[TargetHealth]],
+    running_tasks: int,
+    alternates: Mapping[str, str] | None = None,
 ) -> CheckResult:
-    """Each target group: every target healthy (draining/unused ignored), and as many as running tasks."""
+    """Each target group: every target healthy (draining/unused ignored), and as many as running tasks.
+
+    ``alternates`` (ECS native blue/green): a load balancer's target group and its alternate swap roles
+    at each deployment, so the pair is counted as one: its live targets, wherever registered."""
     if not target_group_arns:
         return CheckResult(CheckName.TARGETS, CheckStatus.SKIPPED, "the service has no load balancer target group")
     problems: list[str] = []
     evidence: list[str] = []
     for arn in target_group_arns:
-        live = [t for t in targets.get(arn, ()) if t.state not in _IGNORED_TARGET_STATES]
+        pair = (arn, alternates[arn]) if alternates and arn in alternates else (arn,)
+        name = " + ".join(_group(group) for group in pair)
+        live = [t for group in pair for t in targets.get(group, ()) if t.state not in _IGNORED_TARGET_STATES]
         unhealthy = [t for t in live if t.state != "healthy"]
-        evidence.append(f"{_group(arn)}: {len(live)} target(s) ({_counts(t.state for t in live) or 'none'})")
+        evidence.append(f"{name}: {len(live)} target(s) ({_counts(t.state for t in live) or 'none'})")
         if unhealthy:
-            problems.append(f"{len(unhealthy)} target(s) of {_group(arn)} are not healthy")
+            problems.append(f"{len(unhealthy)} target(s) of {name} are not healthy")
             evidence.extend(f"  {t.target_id}:{t.port} {t.state} {t.reason}".rstrip() for t in unhealthy[:MAX_EVIDENCE])
         if len(live) != running_tasks:
-            problems.append(f"{_group(arn)} has {len(live)} target(s) for {running_tasks} running task(s)")
+            problems.append(f"{name} has {len(live)} target(s) for {running_tasks} running task(s)")
     if problems:
         return CheckResult(CheckName.TARGETS, CheckStatus.FAILED, "; ".join(problems), tuple(evidence))
     return CheckResult(
@@ -216,11 +224,11 @@ def verdict_of(checks: Iterable[CheckResult]) -> Verdict:
 
 
 def _same_task_definition(actual: str, expected: str) -> bool:
-    """Full ARNs compare exactly; a ``family:revision`` (or bare family) given by a CI job matches its ARN."""
+    """Full ARNs compare exactly; a ``family:revision`` given by a CI job matches its ARN. A bare family
+    matches nothing: ``web`` would accept ``web:41``, the revision a rollback went back to."""
     if expected.startswith("arn:"):
         return actual == expected
-    tail = actual.rsplit("/", 1)[-1]
-    return tail == expected or (":" not in expected and tail.split(":", 1)[0] == expected)
+    return ":" in expected and actual.rsplit("/", 1)[-1] == expected
 
 
 def _runs_image(task: ServiceTask, expected_image: str) -> bool:

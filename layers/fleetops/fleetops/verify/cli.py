@@ -24,13 +24,18 @@ from fleetops.aws.cloudwatch import AlarmReader
 from fleetops.aws.ecs import EcsAdapter
 from fleetops.aws.elbv2 import TargetHealthReader
 from fleetops.errors import BadInputError
-from fleetops.models.verify import BakeState, ServiceRef, Verdict, VerificationReport, VerifyTrigger
-from fleetops.verify.config import ServiceChecks, parse_service_checks
+from fleetops.models.verify import BakeState, ServiceRef, SmokeOutcome, Verdict, VerificationReport, VerifyTrigger
+from fleetops.verify.config import SMOKE_BUDGET_SECONDS, ServiceChecks, parse_service_checks
+from fleetops.verify.parse import expected_task_definition
 from fleetops.verify.report import verification_message
 from fleetops.verify.runner import VerificationRunner
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 POLL_SECONDS = 15.0
+MISSING_EXPECTED_RELEASE_CLI = (
+    "name the release to verify: --expected-task-definition (family:revision or ARN) or --expected-image; "
+    "without one, a service rolled back to its old revision by ECS's circuit breaker would pass"
+)
 
 
 def main(
@@ -66,6 +71,9 @@ def main(
         if host.strip()
     )
     try:
+        if not args.expected_task_definition and not args.expected_image:
+            raise BadInputError(MISSING_EXPECTED_RELEASE_CLI)
+        expected_task_definition(args.expected_task_definition)
         checks = _checks(args.checks, args.checks_file, allowed)
     except BadInputError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -73,12 +81,16 @@ def main(
 
     from fleetops.verify.smoke import run_smoke_check
 
+    def smoke(c: ServiceChecks) -> list[SmokeOutcome]:
+        deadline = time.monotonic() + SMOKE_BUDGET_SECONDS  # one budget per smoke run, as in the function
+        return [run_smoke_check(s, allowed, sleep=sleep, deadline=deadline) for s in c.smoke]
+
     clients = AwsClients(session)
     runner = VerificationRunner(
         ecs=EcsAdapter(clients.ecs),
         targets=TargetHealthReader(clients.elbv2),
         alarms=AlarmReader(clients.cloudwatch),
-        smoke=lambda c: [run_smoke_check(s, allowed, sleep=sleep) for s in c.smoke],
+        smoke=smoke,
         clock=clock,
     )
     cluster = args.cluster

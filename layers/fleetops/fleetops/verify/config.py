@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 # A Lambda invocation must finish within its timeout (the template gives 120 s): the smoke checks'
 # worst case (every attempt timing out, every backoff slept) is held well under it.
 SMOKE_BUDGET_SECONDS = 90.0
+# Held back from the invocation's remaining time when the smoke run's deadline is set: enough for the
+# alarm look, the rollback or hook answer, and the SNS message that follow the smoke checks.
+SMOKE_SAFETY_MARGIN_SECONDS = 15.0
 MAX_SMOKE_CHECKS = 10
 MAX_RETRIES = 5
 MAX_TIMEOUT_SECONDS = 30.0
@@ -83,6 +86,14 @@ class ServiceChecks:
     """How long the alarms are watched after the other checks pass (0 = looked at once)."""
     rollback: bool | None = None
     """Roll back on failure; None = the function's default (ROLLBACK_ENABLED)."""
+
+
+def smoke_run_seconds(remaining_millis: int | None) -> float:
+    """How long one smoke run (every smoke check of a verification) may take, retries and backoff
+    included: the configured budget, and never more than the invocation has left minus a margin."""
+    if remaining_millis is None:
+        return SMOKE_BUDGET_SECONDS
+    return max(0.0, min(SMOKE_BUDGET_SECONDS, remaining_millis / 1000 - SMOKE_SAFETY_MARGIN_SECONDS))
 
 
 def parse_service_checks(raw: Any, allowed_hosts: frozenset[str], where: str, errors: list[str]) -> ServiceChecks:
@@ -176,6 +187,11 @@ def _smoke(raw: Any, allowed_hosts: frozenset[str], where: str, errors: list[str
     parts = urlsplit(url) if isinstance(url, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         errors.append(f"{where}.url must be an http:// or https:// URL, got {url!r}")
+        url = ""
+    elif "@" in parts.netloc or "%" in parts.netloc:
+        # userinfo (``https://allowed.example.com@elsewhere/``) or a percent-escape in the host can make
+        # a parser other than urlsplit see another host than the one the allow-list approved.
+        errors.append(f"{where}.url must name its host plainly: no user name, password or '%' in {url!r}")
         url = ""
     elif parts.hostname.lower() not in allowed_hosts:
         errors.append(

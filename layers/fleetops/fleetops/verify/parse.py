@@ -41,6 +41,15 @@ _SERVICE_ARN = re.compile(
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 _CLUSTER_ARN = re.compile(r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/[A-Za-z0-9_-]{1,255}$")
 _CODEDEPLOY_ID = re.compile(r"^d-[A-Z0-9]{9}$")
+# A task definition a CI job expects: ``family:revision`` or the full ARN. A bare family is refused: it
+# would match any revision, the old one a circuit breaker rolled back to included.
+_TASK_DEFINITION = re.compile(
+    r"^(?:arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/)?[A-Za-z0-9_-]{1,255}:[1-9]\d{0,9}$"
+)
+MISSING_EXPECTED_RELEASE = (
+    "name the release to verify: expected_task_definition (family:revision or ARN) or expected_image; "
+    "without one, a service rolled back to its old revision by ECS's circuit breaker would pass"
+)
 _DIRECT_KEYS = frozenset({"cluster", "service", "expected_task_definition", "expected_image", "checks"})
 
 
@@ -166,8 +175,10 @@ def _from_direct(event: Mapping[str, Any]) -> VerifyRequest:
             raise BadInputError(f"service must be a service name or ARN, got {raw_service!r}")
     if not isinstance(cluster, str) or not (_NAME.match(cluster) or _CLUSTER_ARN.match(cluster)):
         raise BadInputError(f"cluster must be a cluster name or ARN, got {cluster!r}")
-    expected_td = _optional_text(event, "expected_task_definition")
+    expected_td = expected_task_definition(_optional_text(event, "expected_task_definition"))
     expected_image = _optional_text(event, "expected_image")
+    if expected_td is None and expected_image is None:
+        raise BadInputError(MISSING_EXPECTED_RELEASE)
     checks = event.get("checks")
     if checks is not None and not isinstance(checks, Mapping):
         raise BadInputError("checks must be an object")
@@ -178,6 +189,13 @@ def _from_direct(event: Mapping[str, Any]) -> VerifyRequest:
         expected_image=expected_image,
         checks_override=dict(checks) if checks is not None else None,
     )
+
+
+def expected_task_definition(value: str | None) -> str | None:
+    """``family:revision`` or a task definition ARN (shared with the console command)."""
+    if value is not None and not _TASK_DEFINITION.match(value):
+        raise BadInputError(f"expected_task_definition must be family:revision or a task definition ARN, got {value!r}")
+    return value
 
 
 def _optional_text(event: Mapping[str, Any], key: str) -> str | None:

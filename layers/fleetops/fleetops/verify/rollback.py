@@ -84,22 +84,38 @@ class RollbackExecutor:
     ) -> RollbackOutcome:
         now = self._clock()
         times, version = self._store.rollback_times(service.arn)
-        decision = decide_rollback(
-            wanted=wanted,
-            service=service,
-            deployment_id=deployment_id,
-            deployment_is_our_rollback=bool(deployment_id) and self._store.is_rollback_deployment(str(deployment_id)),
-            known_good=self._store.known_good(service.arn) if wanted else None,
-            recent_rollbacks=rollbacks_in_window(times, now, window_seconds),
-            max_per_window=max_per_window,
-            window_seconds=window_seconds,
-            failed_by_ecs=failed_by_ecs,
-        )
+        is_ours = bool(deployment_id) and self._store.is_rollback_deployment(str(deployment_id))
+        known_good = self._store.known_good(service.arn) if wanted else None
+
+        def decide(observed: EcsService) -> RollbackDecision:
+            return decide_rollback(
+                wanted=wanted,
+                service=observed,
+                deployment_id=deployment_id,
+                deployment_is_our_rollback=is_ours,
+                known_good=known_good,
+                recent_rollbacks=rollbacks_in_window(times, now, window_seconds),
+                max_per_window=max_per_window,
+                window_seconds=window_seconds,
+                failed_by_ecs=failed_by_ecs,
+            )
+
+        decision = decide(service)
         if not decision.roll_back or decision.target_task_definition is None:
             return RollbackOutcome(RollbackAction.NONE, decision.reason)
         if not self._store.reserve_rollback(service.arn, times, version, now, window_seconds):
             return RollbackOutcome(RollbackAction.NONE, "another invocation rolled this service back just now")
-        in_progress = self._ecs.in_progress_service_deployment(service.cluster_arn, service.arn)
+        # The verification's look may be minutes old (a bake, slow smoke checks): the guards are asked
+        # again about the service as it is now, before anything is changed.
+        fresh = self._ecs.describe_service(service.cluster_arn, service.arn)
+        if fresh is None:
+            return RollbackOutcome(RollbackAction.NONE, "the service is no longer ACTIVE: nothing to roll back")
+        decision = decide(fresh)
+        if not decision.roll_back or decision.target_task_definition is None:
+            return RollbackOutcome(RollbackAction.NONE, f"{decision.reason} (on a fresh look before rolling back)")
+        failing = next((d for d in fresh.deployments if d.id == deployment_id), fresh.primary)
+        failing_task_definition = failing.task_definition if failing is not None else fresh.task_definition
+        in_progress = self._ecs.in_progress_service_deployment(fresh.cluster_arn, fresh.arn, failing_task_definition)
         if in_progress is not None:
             # The release has not finished rolling out: ECS's own rollback returns to the last
             # completed service revision and stops placing tasks of the bad one.
@@ -109,7 +125,7 @@ class RollbackExecutor:
                 f"{decision.reason} with StopServiceDeployment (ROLLBACK) of {in_progress}",
                 decision.target_task_definition,
             )
-        new_deployment = self._ecs.roll_service_to(service.cluster_arn, service.arn, decision.target_task_definition)
+        new_deployment = self._ecs.roll_service_to(fresh.cluster_arn, fresh.arn, decision.target_task_definition)
         if new_deployment:
             self._store.mark_rollback_deployment(new_deployment, now)
         return RollbackOutcome(

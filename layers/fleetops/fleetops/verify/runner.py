@@ -100,8 +100,10 @@ class VerificationRunner:
             results.append(check.check_container_health(tasks, self._ecs.health_checked_containers(definition)))
         if deployment_checks and checks.targets:
             running = sum(1 for task in tasks if task.last_status == "RUNNING")
-            observed = {arn: self._targets.targets(arn) for arn in service.target_group_arns}
-            results.append(check.check_targets(service.target_group_arns, observed, running))
+            alternates = dict(service.alternate_target_groups)
+            groups = dict.fromkeys([*service.target_group_arns, *alternates.values()])
+            observed = {arn: self._targets.targets(arn) for arn in groups}
+            results.append(check.check_targets(service.target_group_arns, observed, running, alternates))
         if checks.smoke:
             results.append(check.check_smoke(self._smoke(checks)))
         if checks.alarms:

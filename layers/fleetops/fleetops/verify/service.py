@@ -9,6 +9,7 @@ Bad input is dead-lettered and never retried; a duplicate delivery is a no-op.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import cached_property
@@ -46,7 +47,7 @@ from fleetops.models.verify import (
     VerifyTrigger,
 )
 from fleetops.observability import logger, metrics
-from fleetops.verify.config import ServiceChecks, parse_service_checks
+from fleetops.verify.config import ServiceChecks, parse_service_checks, smoke_run_seconds
 from fleetops.verify.parse import (
     VerifyTriggerEvent,
     codedeploy_hook_of,
@@ -84,6 +85,7 @@ class VerifyService:
         self._codedeploy_once = self._idempotency.once(self._on_codedeploy_hook)
         self._bake_once = self._idempotency.once(self._on_bake)
         self._batch = BatchProcessor(event_type=EventType.SQS)
+        self._context: LambdaContext | None = None
 
     # Clients and adapters are built on first use: a cold start pays only for what its event needs
     # (an ECS event never touches CodeDeploy; a passing verification never touches SNS).
@@ -130,6 +132,7 @@ class VerifyService:
     # -- entry ---------------------------------------------------------------------------------------
     def handle(self, event: Any, context: LambdaContext | None) -> dict[str, Any]:
         self._idempotency.register_lambda_context(context)
+        self._context = context  # the smoke run's deadline is taken from its remaining time
         if is_sqs_batch(event):
             response = process_partial_response(
                 event=dict(event), record_handler=self._bake_record, processor=self._batch, context=context
@@ -190,11 +193,15 @@ class VerifyService:
                 error = BadInputError("invalid checks: " + "; ".join(errors))
                 return dead_letter(self._dead_letters, event, error, FUNCTION)
         try:
-            return self._verify_and_act(request, checks).to_dict()
+            return self._verify_and_act(
+                request, checks, checks_overridden=request.checks_override is not None
+            ).to_dict()
         except BadInputError as error:
             return dead_letter(self._dead_letters, event, error, FUNCTION)
 
-    def _verify_and_act(self, request: VerifyRequest, checks: ServiceChecks) -> VerificationReport:
+    def _verify_and_act(
+        self, request: VerifyRequest, checks: ServiceChecks, *, checks_overridden: bool = False
+    ) -> VerificationReport:
         assert request.service is not None
         verification = self.runner.verify(
             request.service,
@@ -205,17 +212,26 @@ class VerifyService:
             expected_image=request.expected_image,
         )
         logger.set_correlation_id(verification.report.deployment_id)
-        return self._conclude(verification)
+        return self._conclude(verification, checks_overridden=checks_overridden)
 
     def _conclude(
-        self, verification: Verification, codedeploy_hook: CodeDeployHook | None = None
+        self,
+        verification: Verification,
+        codedeploy_hook: CodeDeployHook | None = None,
+        *,
+        checks_overridden: bool = False,
     ) -> VerificationReport:
-        """Act on a finished look: bake on, remember a good release, roll back (or answer) a bad one."""
+        """Act on a finished look: bake on, remember a good release, roll back (or answer) a bad one.
+
+        ``checks_overridden``: a CI call chose the checks (``{"checks": {}}`` runs none of the configured
+        smoke checks or alarms), so its pass says nothing about the release and is never remembered as
+        known-good: a later real failure would otherwise be refused its rollback."""
         report = verification.report
         if report.verdict is Verdict.BAKING:
-            self._schedule_bake(report, verification.checks, codedeploy_hook)
+            self._schedule_bake(report, verification.checks, codedeploy_hook, checks_overridden=checks_overridden)
         elif report.verdict is Verdict.PASSED:
-            self._remember_known_good(report)
+            if not checks_overridden:
+                self._remember_known_good(report)
             if codedeploy_hook is not None:
                 self._answer(codedeploy_hook, "Succeeded")
         elif codedeploy_hook is not None:
@@ -236,7 +252,7 @@ class VerifyService:
                     window_seconds=self.settings.rollback_window_seconds,
                 ),
             )
-        report_verification(report, self._notifier, notify_on_success=self.settings.notify_on_success)
+        self._report(report)
         return report
 
     def _release_failed(self, failure: ReleaseFailure) -> VerificationReport:
@@ -278,7 +294,7 @@ class VerifyService:
                     failed_by_ecs=True,
                 ),
             )
-        report_verification(report, self._notifier, notify_on_success=self.settings.notify_on_success)
+        self._report(report)
         return report
 
     # -- CodeDeploy lifecycle hook: always answered --------------------------------------------------
@@ -363,13 +379,13 @@ class VerifyService:
             report = verification.report
             if report.verdict is Verdict.FAILED:
                 report = replace(report, rollback=_delegated("ECS"))
-            report_verification(report, self._notifier, notify_on_success=self.settings.notify_on_success)
         except Exception as error:  # ECS rolls back on FAILED; an unanswered hook would be worse
             logger.exception("ECS lifecycle hook verification crashed; answering FAILED", extra={"error": str(error)})
             metrics.add_metric(name="VerificationErrors", unit=MetricUnit.Count, value=1)
             if isinstance(error, BadInputError):
                 self._dead_letters.keep(event, str(error), FUNCTION)
             return {"hookStatus": "FAILED", "reason": f"verification could not run: {error}"[:500]}
+        self._report(report)  # after the verdict: a reporting failure never changes the hook's answer
         if report.verdict is Verdict.BAKING and report.bake_until is not None:
             details = {**request.ecs_hook.hook_details, ECS_HOOK_BAKE_KEY: report.bake_until}
             return {
@@ -381,7 +397,14 @@ class VerifyService:
         return {"hookStatus": status, "reason": report.reason[:500]}
 
     # -- the alarm bake (durable wait through delayed SQS messages) ----------------------------------
-    def _schedule_bake(self, report: VerificationReport, checks: ServiceChecks, hook: CodeDeployHook | None) -> None:
+    def _schedule_bake(
+        self,
+        report: VerificationReport,
+        checks: ServiceChecks,
+        hook: CodeDeployHook | None,
+        *,
+        checks_overridden: bool = False,
+    ) -> None:
         assert report.bake_until is not None
         bake_until = report.bake_until
         if hook is not None and bake_until > report.started_at + CODEDEPLOY_HOOK_MAX_BAKE_SECONDS:
@@ -399,6 +422,8 @@ class VerifyService:
             codedeploy_hook=hook,
             alarms=checks.alarms,
             rollback=checks.rollback,
+            bake_id=uuid.uuid4().hex,
+            checks_overridden=checks_overridden,
         )
         self._rechecks.send(state.to_json(), self._next_delay(bake_until))
 
@@ -437,7 +462,20 @@ class VerifyService:
         configured = self.settings.checks_for(report.service.cluster, report.service.service)
         rollback = configured.rollback if state.rollback is None else state.rollback
         checks = replace(configured, alarms=state.alarms, rollback=rollback)
-        return self._conclude(Verification(report, verification.service, checks), state.codedeploy_hook).to_dict()
+        return self._conclude(
+            Verification(report, verification.service, checks),
+            state.codedeploy_hook,
+            checks_overridden=state.checks_overridden,
+        ).to_dict()
+
+    def _report(self, report: VerificationReport) -> None:
+        """Log, metrics and the SNS message. A reporting failure (SNS throttled, topic policy) is logged and
+        counted, never raised: it must not turn a verdict already reached (or a hook's answer) around."""
+        try:
+            report_verification(report, self._notifier, notify_on_success=self.settings.notify_on_success)
+        except Exception as error:
+            logger.exception("the verification could not be reported", extra={"error": repr(error)})
+            metrics.add_metric(name="ReportingErrors", unit=MetricUnit.Count, value=1)
 
     def _remember_known_good(self, report: VerificationReport) -> None:
         """Only a full verification (the deployment check ran and passed) makes a release known-good."""
@@ -453,7 +491,12 @@ class VerifyService:
     def _run_smoke(self, checks: ServiceChecks) -> list[SmokeOutcome]:
         from fleetops.verify.smoke import run_smoke_check
 
-        return [run_smoke_check(check, self.settings.smoke_allowed_hosts, sleep=self._sleep) for check in checks.smoke]
+        # One deadline for the whole run, on the real clock: Lambda ends an invocation at its Timeout
+        # (120 s), and an invocation killed there leaves a hook unanswered.
+        remaining = self._context.get_remaining_time_in_millis() if self._context is not None else None
+        deadline = time.monotonic() + smoke_run_seconds(remaining)
+        allowed = self.settings.smoke_allowed_hosts
+        return [run_smoke_check(check, allowed, sleep=self._sleep, deadline=deadline) for check in checks.smoke]
 
 
 def _delegated(who: str) -> RollbackOutcome:
