@@ -63,21 +63,9 @@ def _story(world: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     world.services.run_on(first, "web", 3)
     world.services.run_on(second, "web", 3)
     world.services.run_on(second, "api", 1)
-    world.alarm(
-        "ecs-scale-web-cpu-high",
-        metric="CPUUtilization",
-        dimensions={"ClusterName": "prod", "ServiceName": "web"},
-        comparison="GreaterThanThreshold",
-        threshold=75,
-    )
-    world.alarm(
-        "ecs-scale-prod-reservation-low",
-        metric="CPUReservation",
-        dimensions={"ClusterName": "prod"},
-        comparison="LessThanThreshold",
-        threshold=30,
-        period=300,
-        evaluation_periods=5,
+    world.service_cpu_alarm("ecs-scale-web-cpu-high", comparison="GreaterThanThreshold", threshold=75)
+    world.cluster_reservation_alarm(
+        "ecs-scale-prod-reservation-low", comparison="LessThanThreshold", threshold=30, period=300, evaluation_periods=5
     )
     note("cluster", "cluster 'prod': 2 hosts, web runs 3 tasks on each (full), api 1 task; group prod-hosts at 2")
 

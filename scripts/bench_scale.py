@@ -198,19 +198,9 @@ def api_calls() -> dict[str, Any]:
                 for instance_id in world.cluster.instance_ids:
                     world.services.run_on(instance_id, "web", 1)
                     world.services.run_on(instance_id, "api", 1)
-                world.alarm(
-                    "ecs-scale-web-cpu-high",
-                    metric="CPUUtilization",
-                    dimensions={"ClusterName": "prod", "ServiceName": "web"},
-                    comparison="GreaterThanThreshold",
-                    threshold=75,
-                )
-                world.alarm(
-                    "ecs-scale-prod-reservation-low",
-                    metric="CPUReservation",
-                    dimensions={"ClusterName": "prod"},
-                    comparison="LessThanThreshold",
-                    threshold=30,
+                world.service_cpu_alarm("ecs-scale-web-cpu-high", comparison="GreaterThanThreshold", threshold=75)
+                world.cluster_reservation_alarm(
+                    "ecs-scale-prod-reservation-low", comparison="LessThanThreshold", threshold=30
                 )
                 for name, label in (
                     ("ecs-scale-web-cpu-high", "service_scale_out"),

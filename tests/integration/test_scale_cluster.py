@@ -35,14 +35,8 @@ def world(aws: None) -> Iterator[ScaleWorld]:
         ("ecs-scale-prod-reservation-high", "GreaterThanThreshold", 75),
         ("ecs-scale-prod-reservation-low", "LessThanThreshold", 30),
     ):
-        world.alarm(
-            name,
-            metric="CPUReservation",
-            dimensions={"ClusterName": "prod"},
-            comparison=comparison,
-            threshold=threshold,
-            period=300,
-            evaluation_periods=5,
+        world.cluster_reservation_alarm(
+            name, comparison=comparison, threshold=threshold, period=300, evaluation_periods=5
         )
     yield world
     world.close()

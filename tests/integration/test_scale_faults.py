@@ -20,13 +20,7 @@ def world(aws: None) -> Iterator[ScaleWorld]:
     world = ScaleWorld(hosts=2, rules=RULES)
     world.services.add_service("web")
     world.services.run_on(world.cluster.instance_ids[0], "web", 2)
-    world.alarm(
-        "ecs-scale-web-cpu-high",
-        metric="CPUUtilization",
-        dimensions={"ClusterName": "prod", "ServiceName": "web"},
-        comparison="GreaterThanThreshold",
-        threshold=75,
-    )
+    world.service_cpu_alarm("ecs-scale-web-cpu-high", comparison="GreaterThanThreshold", threshold=75)
     yield world
     world.close()
 
@@ -103,20 +97,8 @@ def test_a_change_that_fails_halfway_keeps_its_cooldown_so_the_new_host_is_neith
         world.services.add_service("web", cpu=1024, memory=2048)  # three per host
         for instance_id in world.cluster.instance_ids:
             world.services.run_on(instance_id, "web", 3)  # full: the next task needs a new host
-        world.alarm(
-            "ecs-scale-web-cpu-high",
-            metric="CPUUtilization",
-            dimensions={"ClusterName": "prod", "ServiceName": "web"},
-            comparison="GreaterThanThreshold",
-            threshold=75,
-        )
-        world.alarm(
-            "prod-cpu-reservation-low",
-            metric="CPUReservation",
-            dimensions={"ClusterName": "prod"},
-            comparison="LessThanThreshold",
-            threshold=30,
-        )
+        world.service_cpu_alarm("ecs-scale-web-cpu-high", comparison="GreaterThanThreshold", threshold=75)
+        world.cluster_reservation_alarm("prod-cpu-reservation-low", comparison="LessThanThreshold", threshold=30)
         event = world.fire("ecs-scale-web-cpu-high", 90.0)
 
         def refuse(*_: Any, **__: Any) -> None:

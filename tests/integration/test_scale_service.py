@@ -19,20 +19,8 @@ WEB_RULES = [
 def world(aws: None) -> Iterator[ScaleWorld]:
     world = ScaleWorld(hosts=2, rules=WEB_RULES)
     world.services.add_service("web", cpu=1024, memory=2048)  # three per host (7482 MiB each)
-    world.alarm(
-        "ecs-scale-web-cpu-high",
-        metric="CPUUtilization",
-        dimensions={"ClusterName": "prod", "ServiceName": "web"},
-        comparison="GreaterThanThreshold",
-        threshold=75,
-    )
-    world.alarm(
-        "ecs-scale-web-cpu-low",
-        metric="CPUUtilization",
-        dimensions={"ClusterName": "prod", "ServiceName": "web"},
-        comparison="LessThanThreshold",
-        threshold=20,
-    )
+    world.service_cpu_alarm("ecs-scale-web-cpu-high", comparison="GreaterThanThreshold", threshold=75)
+    world.service_cpu_alarm("ecs-scale-web-cpu-low", comparison="LessThanThreshold", threshold=20)
     yield world
     world.close()
 
@@ -83,13 +71,7 @@ def test_a_service_on_a_static_host_port_gets_a_new_host_for_a_task_that_has_no_
     world = ScaleWorld(hosts=2, rules=WEB_RULES)
     try:
         world.services.add_service("web", cpu=256, memory=512, host_port=80)  # small, but one per host
-        world.alarm(
-            "ecs-scale-web-cpu-high",
-            metric="CPUUtilization",
-            dimensions={"ClusterName": "prod", "ServiceName": "web"},
-            comparison="GreaterThanThreshold",
-            threshold=75,
-        )
+        world.service_cpu_alarm("ecs-scale-web-cpu-high", comparison="GreaterThanThreshold", threshold=75)
         for instance_id in world.cluster.instance_ids:
             world.services.run_on(instance_id, "web", 1)
 
@@ -110,13 +92,7 @@ def test_the_hosts_needed_allow_for_the_daemon_task_every_new_host_runs(aws: Non
     try:
         world.services.add_service("log-agent", cpu=256, memory=1536, daemon=True)
         world.services.add_service("web", cpu=1024, memory=2048)
-        world.alarm(
-            "ecs-scale-web-cpu-high",
-            metric="CPUUtilization",
-            dimensions={"ClusterName": "prod", "ServiceName": "web"},
-            comparison="GreaterThanThreshold",
-            threshold=75,
-        )
+        world.service_cpu_alarm("ecs-scale-web-cpu-high", comparison="GreaterThanThreshold", threshold=75)
         for instance_id in world.cluster.instance_ids:
             world.services.run_on(instance_id, "web", 2)  # with the agent: 5632 of 7482 MiB, no room
 
@@ -136,13 +112,7 @@ def test_a_group_grown_for_a_service_is_not_shrunk_by_the_next_low_reservation_a
     first, second = world.cluster.instance_ids
     world.services.run_on(first, "web", 3)
     world.services.run_on(second, "web", 3)
-    world.alarm(
-        "ecs-scale-prod-reservation-low",
-        metric="CPUReservation",
-        dimensions={"ClusterName": "prod"},
-        comparison="LessThanThreshold",
-        threshold=30,
-    )
+    world.cluster_reservation_alarm("ecs-scale-prod-reservation-low", comparison="LessThanThreshold", threshold=30)
     world.decide(world.fire("ecs-scale-web-cpu-high", 91.0))
     world.register_new_hosts()  # registered, still empty: the emptiest host of all
 
@@ -189,12 +159,8 @@ def test_a_blue_green_deployment_shown_only_in_task_sets_also_holds_back_a_scale
     blue = ecs.create_task_set(cluster="prod", service="checkout", taskDefinition=definition)["taskSet"]
     ecs.update_service_primary_task_set(cluster="prod", service="checkout", primaryTaskSet=blue["taskSetArn"])
     green = ecs.create_task_set(cluster="prod", service="checkout", taskDefinition=definition)["taskSet"]
-    world.alarm(
-        "ecs-scale-checkout-cpu-low",
-        metric="CPUUtilization",
-        dimensions={"ClusterName": "prod", "ServiceName": "checkout"},
-        comparison="LessThanThreshold",
-        threshold=20,
+    world.service_cpu_alarm(
+        "ecs-scale-checkout-cpu-low", comparison="LessThanThreshold", threshold=20, service="checkout"
     )
 
     during = world.decide(world.fire("ecs-scale-checkout-cpu-low", 8.0))
@@ -279,13 +245,7 @@ def test_dry_run_decides_and_reports_but_changes_nothing(aws: None) -> None:
     world = ScaleWorld(hosts=2, rules=WEB_RULES, environment={"DRY_RUN": "true"})
     try:
         world.services.add_service("web", cpu=1024, memory=2048)
-        world.alarm(
-            "ecs-scale-web-cpu-high",
-            metric="CPUUtilization",
-            dimensions={"ClusterName": "prod", "ServiceName": "web"},
-            comparison="GreaterThanThreshold",
-            threshold=75,
-        )
+        world.service_cpu_alarm("ecs-scale-web-cpu-high", comparison="GreaterThanThreshold", threshold=75)
         world.services.run_on(world.cluster.instance_ids[0], "web", 2)
 
         result = world.decide(world.fire("ecs-scale-web-cpu-high", 90.0))

@@ -139,13 +139,7 @@ def test_every_aws_call_of_a_scaling_decision_is_allowed_by_the_scale_policy(aws
         world.services.add_service("web", cpu=1024, memory=2048)
         for host in world.cluster.instance_ids:
             world.services.run_on(host, "web", 3)  # full: the new tasks need a new host
-        world.alarm(
-            "ecs-scale-web-cpu-high",
-            metric="CPUUtilization",
-            dimensions={"ClusterName": "prod", "ServiceName": "web"},
-            comparison="GreaterThanThreshold",
-            threshold=75,
-        )
+        world.service_cpu_alarm("ecs-scale-web-cpu-high", comparison="GreaterThanThreshold", threshold=75)
         world.api.reset()
         result = world.decide(world.fire("ecs-scale-web-cpu-high", 90.0))
         called = set(world.api.calls) - {"cloudwatch:SetAlarmState"}  # the test's own alarm firing

@@ -119,6 +119,30 @@ class ScaleWorld:
             ComparisonOperator=comparison,
         )
 
+    def service_cpu_alarm(self, name: str, *, comparison: str, threshold: float, service: str = "web") -> None:
+        """The classic stack's service CPUUtilization alarm (3 minutes of 1-minute data)."""
+        self.alarm(
+            name,
+            metric="CPUUtilization",
+            dimensions={"ClusterName": self.cluster.name, "ServiceName": service},
+            comparison=comparison,
+            threshold=threshold,
+        )
+
+    def cluster_reservation_alarm(
+        self, name: str, *, comparison: str, threshold: float, period: int = 60, evaluation_periods: int = 3
+    ) -> None:
+        """The classic stack's cluster CPUReservation alarm."""
+        self.alarm(
+            name,
+            metric="CPUReservation",
+            dimensions={"ClusterName": self.cluster.name},
+            comparison=comparison,
+            threshold=threshold,
+            period=period,
+            evaluation_periods=evaluation_periods,
+        )
+
     def set_state(self, name: str, state: str) -> None:
         self.session.client("cloudwatch").set_alarm_state(AlarmName=name, StateValue=state, StateReason="simulated")
 
