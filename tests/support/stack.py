@@ -1,0 +1,361 @@
+"""The suite's stack, deployed into moto the way CloudFormation deploys ``sam deploy``'s template.
+
+Every resource comes from the transformed ``template.yaml`` (see ``cfn``): topics, queues with their
+redrive policies, tables with their keys and TTL, roles with their inline and managed policies,
+alarms and the optional lifecycle hook are created in moto; what moto cannot run (Lambda functions,
+which need Docker, and the wiring between services: EventBridge rules and targets, SNS subscriptions
+to functions, event source mappings, invoke permissions, asynchronous invoke configuration) is kept
+here as declared, for ``account.SimulatedAccount`` to deliver events through, and only through.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.models import AWSManagedPolicy, iam_backends
+
+from tests.support.cfn import ACCOUNT, PARTITION, REGION, Intrinsics, TemplateError, code_location, sam_transform
+from tests.support.functions import ROOT
+
+TEMPLATE = ROOT / "template.yaml"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    name: str
+    arn: str
+    code: Path  # functions/<job>
+    handler: str
+    environment: dict[str, str]
+    role_arn: str
+    timeout: int
+    memory: int
+
+
+@dataclass(frozen=True)
+class RuleTarget:
+    arn: str
+    dead_letter_arn: str | None
+    maximum_retry_attempts: int
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    arn: str
+    pattern: dict[str, Any]
+    targets: tuple[RuleTarget, ...]
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class Subscription:
+    topic_arn: str
+    protocol: str
+    endpoint: str
+    arn: str
+
+
+@dataclass(frozen=True)
+class EventSourceMapping:
+    queue_arn: str
+    function_arn: str
+    batch_size: int
+    report_batch_item_failures: bool
+
+
+@dataclass(frozen=True)
+class AsyncInvokeConfig:
+    maximum_retry_attempts: int = 2  # Lambda's defaults
+    maximum_event_age: int = 21600
+    on_failure_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class Permission:
+    function_arn: str
+    principal: str
+    source_arn: str | None
+
+
+@dataclass
+class DeployedStack:
+    """What CloudFormation created for the stack, by logical ID, and the wiring moto does not run."""
+
+    name: str
+    parameters: dict[str, str]
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> transformed resource
+    physical: dict[str, Any] = field(default_factory=dict)  # logical id -> Ref value
+    attributes: dict[tuple[str, str], Any] = field(default_factory=dict)  # (logical id, attribute) -> value
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)  # by ARN
+    rules: list[Rule] = field(default_factory=list)
+    subscriptions: list[Subscription] = field(default_factory=list)
+    event_source_mappings: list[EventSourceMapping] = field(default_factory=list)
+    async_configs: dict[str, AsyncInvokeConfig] = field(default_factory=dict)  # by function ARN
+    permissions: list[Permission] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+    exports: dict[str, str] = field(default_factory=dict)
+
+    def function(self, logical_id: str) -> FunctionSpec:
+        return self.functions[self.attributes[(logical_id, "Arn")]]
+
+    def may_invoke(self, function_arn: str, principal: str, source_arn: str) -> bool:
+        """Whether a resource-based permission lets ``principal`` (from ``source_arn``) invoke."""
+        return any(
+            p.function_arn == function_arn and p.principal == principal and p.source_arn in (None, source_arn)
+            for p in self.permissions
+        )
+
+
+def deploy_stack(
+    session: boto3.Session,
+    *,
+    name: str = "ecs-fleet-ops",
+    parameters: dict[str, str] | None = None,
+    template: Path = TEMPLATE,
+) -> DeployedStack:
+    """Create the stack's resources in moto, in dependency order, as CloudFormation would."""
+    document = sam_transform(template)
+    stack = DeployedStack(name=name, parameters=dict(parameters or {}))
+    intrinsics = Intrinsics(
+        document,
+        stack_name=name,
+        parameters=stack.parameters,
+        reference=lambda logical_id: stack.physical[logical_id],
+        attribute=lambda logical_id, attribute: stack.attributes[(logical_id, attribute)],
+    )
+    pending = {k: v for k, v in document["Resources"].items() if intrinsics.enabled(v)}
+    deployer = _Deployer(session, stack, intrinsics)
+    while pending:
+        created = [logical_id for logical_id, resource in pending.items() if deployer.try_create(logical_id, resource)]
+        if not created:
+            raise TemplateError(f"circular or unresolvable references among {sorted(pending)}")
+        for logical_id in created:
+            stack.resources[logical_id] = pending.pop(logical_id)
+    for output_name, output in document.get("Outputs", {}).items():
+        if not intrinsics.enabled(output):
+            continue
+        stack.outputs[output_name] = intrinsics.resolve(output["Value"])
+        if "Export" in output:
+            stack.exports[intrinsics.resolve(output["Export"]["Name"])] = stack.outputs[output_name]
+    return stack
+
+
+@functools.cache
+def _aws_managed_policies() -> dict[str, Any]:
+    return dict(json.loads(aws_managed_policies_data))
+
+
+def _load_aws_managed_policy(arn: str) -> None:
+    """moto knows AWS's managed policies only if told to load all of them (about 0.4 s per account,
+    MOTO_IAM_LOAD_MANAGED_POLICIES); this loads the one a role attaches, from moto's own copy."""
+    backend = iam_backends[ACCOUNT][PARTITION]
+    if arn in backend.managed_policies or not arn.startswith(f"arn:{PARTITION}:iam::aws:policy/"):
+        return
+    name = arn.rsplit("/", 1)[-1]
+    if name not in _aws_managed_policies():
+        raise TemplateError(f"{arn} is not an AWS managed policy")
+    policy = AWSManagedPolicy.from_data(name, ACCOUNT, REGION, _aws_managed_policies()[name])
+    backend.managed_policies[policy.arn] = policy
+
+
+class _Deployer:
+    def __init__(self, session: boto3.Session, stack: DeployedStack, intrinsics: Intrinsics) -> None:
+        self.session = session
+        self.stack = stack
+        self.intrinsics = intrinsics
+
+    def try_create(self, logical_id: str, resource: dict[str, Any]) -> bool:
+        try:
+            properties = self.intrinsics.resolve(resource.get("Properties", {})) or {}
+        except KeyError:
+            return False  # refers to a resource not created yet
+        create = getattr(self, "_" + resource["Type"].replace("::", "_").lower(), None)
+        if create is None:
+            raise TemplateError(f"{logical_id}: the simulation cannot deploy {resource['Type']}")
+        create(logical_id, properties)
+        return True
+
+    def _generated_name(self, logical_id: str, limit: int = 80) -> str:
+        # CloudFormation's names for unnamed resources: stack, logical ID, a random suffix.
+        return f"{self.stack.name}-{logical_id}-SIMULATED"[:limit]
+
+    def _set(self, logical_id: str, ref: Any, **attributes: Any) -> None:
+        self.stack.physical[logical_id] = ref
+        for attribute, value in attributes.items():
+            self.stack.attributes[(logical_id, attribute)] = value
+
+    # -- created in moto -----------------------------------------------------------------------------
+    def _aws_sns_topic(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = properties.get("TopicName") or self._generated_name(logical_id, 256)
+        arn = self.session.client("sns").create_topic(Name=name)["TopicArn"]
+        self._set(logical_id, arn, TopicName=name, TopicArn=arn)
+
+    def _aws_sqs_queue(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = properties.get("QueueName") or self._generated_name(logical_id)
+        attributes = {
+            key: json.dumps(value) if isinstance(value, dict) else str(value)
+            for key, value in properties.items()
+            if key
+            in (
+                "DelaySeconds",
+                "MessageRetentionPeriod",
+                "VisibilityTimeout",
+                "RedrivePolicy",
+                "ReceiveMessageWaitTimeSeconds",
+            )
+        }
+        url = self.session.client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{name}"
+        self._set(logical_id, url, Arn=arn, QueueName=name, QueueUrl=url)
+
+    def _aws_dynamodb_table(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = properties.get("TableName") or self._generated_name(logical_id, 255)
+        dynamodb = self.session.client("dynamodb")
+        dynamodb.create_table(
+            TableName=name,
+            KeySchema=properties["KeySchema"],
+            AttributeDefinitions=properties["AttributeDefinitions"],
+            BillingMode=properties.get("BillingMode", "PROVISIONED"),
+        )
+        ttl = properties.get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        arn = f"arn:{PARTITION}:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+        self._set(logical_id, name, Arn=arn)
+
+    def _aws_iam_role(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = properties.get("RoleName") or self._generated_name(logical_id, 64)
+        iam = self.session.client("iam")
+        role = iam.create_role(
+            RoleName=name,
+            Path=properties.get("Path", "/"),
+            AssumeRolePolicyDocument=json.dumps(properties["AssumeRolePolicyDocument"]),
+        )["Role"]
+        for policy in properties.get("Policies", []):
+            # IAM takes a document without Version as 2008-10-17 (SAM writes one for the OnFailure
+            # destination); moto rejects it. The two versions differ only in policy variables.
+            document = {"Version": "2012-10-17", **policy["PolicyDocument"]}
+            iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(document))
+        for policy_arn in properties.get("ManagedPolicyArns", []):
+            _load_aws_managed_policy(policy_arn)
+            iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
+        self._set(logical_id, name, Arn=role["Arn"], RoleId=role["RoleId"])
+
+    def _aws_cloudwatch_alarm(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = properties.pop("AlarmName", None) or self._generated_name(logical_id, 255)
+        properties.pop("ActionsEnabled", None)
+        for key in ("Period", "EvaluationPeriods", "DatapointsToAlarm"):
+            if key in properties:
+                properties[key] = int(properties[key])
+        if "Threshold" in properties:
+            properties["Threshold"] = float(properties["Threshold"])
+        self.session.client("cloudwatch").put_metric_alarm(AlarmName=name, **properties)
+        self._set(logical_id, name, Arn=f"arn:{PARTITION}:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}")
+
+    def _aws_autoscaling_lifecyclehook(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = properties.pop("LifecycleHookName", None) or self._generated_name(logical_id, 255)
+        if "HeartbeatTimeout" in properties:
+            properties["HeartbeatTimeout"] = int(properties["HeartbeatTimeout"])
+        self.session.client("autoscaling").put_lifecycle_hook(LifecycleHookName=name, **properties)
+        self._set(logical_id, name)
+
+    # -- kept as declared: moto does not run them --------------------------------------------------------
+    def _aws_lambda_function(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = properties.get("FunctionName") or self._generated_name(logical_id, 64)
+        arn = f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{name}"
+        variables = properties.get("Environment", {}).get("Variables", {})
+        self.stack.functions[arn] = FunctionSpec(
+            logical_id=logical_id,
+            name=name,
+            arn=arn,
+            code=ROOT / code_location(properties),
+            handler=properties["Handler"],
+            environment={key: str(value) for key, value in variables.items()},
+            role_arn=properties["Role"],
+            timeout=int(properties.get("Timeout", 3)),
+            memory=int(properties.get("MemorySize", 128)),
+        )
+        self._set(logical_id, name, Arn=arn)
+
+    def _aws_lambda_layerversion(self, logical_id: str, properties: dict[str, Any]) -> None:
+        self._set(logical_id, f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:layer:{logical_id}:1")
+
+    def _aws_lambda_permission(self, logical_id: str, properties: dict[str, Any]) -> None:
+        function = properties["FunctionName"]
+        arn = (
+            function
+            if function.startswith("arn:")
+            else f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{function}"
+        )
+        self.stack.permissions.append(Permission(arn, properties["Principal"], properties.get("SourceArn")))
+        self._set(logical_id, logical_id)
+
+    def _aws_lambda_eventinvokeconfig(self, logical_id: str, properties: dict[str, Any]) -> None:
+        function = properties["FunctionName"]
+        arn = f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{function}"
+        on_failure = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        self.stack.async_configs[arn] = AsyncInvokeConfig(
+            maximum_retry_attempts=int(properties.get("MaximumRetryAttempts", 2)),
+            maximum_event_age=int(properties.get("MaximumEventAgeInSeconds", 21600)),
+            on_failure_arn=on_failure,
+        )
+        self._set(logical_id, logical_id)
+
+    def _aws_lambda_eventsourcemapping(self, logical_id: str, properties: dict[str, Any]) -> None:
+        function = properties["FunctionName"]
+        arn = (
+            function
+            if function.startswith("arn:")
+            else f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{function}"
+        )
+        self.stack.event_source_mappings.append(
+            EventSourceMapping(
+                queue_arn=properties["EventSourceArn"],
+                function_arn=arn,
+                batch_size=int(properties.get("BatchSize", 10)),
+                report_batch_item_failures="ReportBatchItemFailures" in properties.get("FunctionResponseTypes", []),
+            )
+        )
+        self._set(logical_id, logical_id)
+
+    def _aws_events_rule(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = properties.get("Name") or self._generated_name(logical_id, 64)
+        arn = f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/{name}"
+        targets = tuple(
+            RuleTarget(
+                arn=target["Arn"],
+                dead_letter_arn=target.get("DeadLetterConfig", {}).get("Arn"),
+                maximum_retry_attempts=int(target.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185)),
+            )
+            for target in properties.get("Targets", [])
+        )
+        self.stack.rules.append(
+            Rule(name, arn, properties["EventPattern"], targets, properties.get("State", "ENABLED") == "ENABLED")
+        )
+        self._set(logical_id, name, Arn=arn)
+
+    def _aws_sns_subscription(self, logical_id: str, properties: dict[str, Any]) -> None:
+        topic, protocol, endpoint = properties["TopicArn"], properties["Protocol"], properties["Endpoint"]
+        if protocol == "lambda":
+            arn = f"{topic}:{logical_id}"
+        else:
+            # Queues and mail boxes are subscribed in moto, which delivers to them itself.
+            arn = self.session.client("sns").subscribe(TopicArn=topic, Protocol=protocol, Endpoint=endpoint)[
+                "SubscriptionArn"
+            ]
+        self.stack.subscriptions.append(Subscription(topic, protocol, endpoint, arn))
+        self._set(logical_id, arn)
+
+    def _aws_sqs_queuepolicy(self, logical_id: str, properties: dict[str, Any]) -> None:
+        self._set(logical_id, logical_id)  # resource policies are not enforced by moto
+
+    def _aws_sns_topicpolicy(self, logical_id: str, properties: dict[str, Any]) -> None:
+        self._set(logical_id, logical_id)
