@@ -39,6 +39,7 @@ typecheck: .venv/.installed
 
 template: .venv/.installed .venv-sam/.installed
 	.venv/bin/cfn-lint template.yaml
+	.venv/bin/cfn-lint examples/ecs-on-ec2/template.yaml
 	.venv-sam/bin/sam validate --lint --template template.yaml
 
 unit: .venv/.installed
