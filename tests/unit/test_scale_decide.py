@@ -28,6 +28,7 @@ from fleetops.models.scale import (
     TargetKind,
 )
 from fleetops.scale.decide import (
+    MAX_LOOKS_PER_TRANSITION,
     decide_cluster_in,
     decide_cluster_out,
     decide_follow_up,
@@ -559,8 +560,10 @@ def test_an_approved_scale_in_never_leaves_a_task_without_a_place(
 # -- follow-ups: an alarm that stays in ALARM is looked at again ------------------------------------
 
 
-def _transition(follow_up: int = 0) -> AlarmTransition:
-    return AlarmTransition("alarm", AlarmState.ALARM, AlarmState.OK, NOW, "", AlarmSource.SNS, follow_up=follow_up)
+def _transition(follow_up: int = 0, idle_looks: int = 0) -> AlarmTransition:
+    return AlarmTransition(
+        "alarm", AlarmState.ALARM, AlarmState.OK, NOW, "", AlarmSource.SNS, follow_up=follow_up, idle_looks=idle_looks
+    )
 
 
 def test_after_a_change_the_alarm_is_looked_at_again_when_the_cooldown_ends() -> None:
@@ -608,11 +611,38 @@ def test_a_cooldown_is_waited_out_and_a_bound_or_a_recovery_ends_the_follow_ups(
         assert decide_follow_up(_transition(), service_rule(), ended, dry_run=False, max_follow_ups=10) is None
 
 
-def test_follow_ups_are_bounded_and_never_made_in_a_dry_run() -> None:
+def test_follow_ups_that_change_nothing_are_bounded_and_none_is_made_in_a_dry_run() -> None:
+    changed = ScalingDecision(ScaleOutcome.SERVICE_SCALED_OUT, "scaled")
+    cooling = ScalingDecision(ScaleOutcome.COOLDOWN, "cooling", retry_after_seconds=42)
+
+    assert (
+        decide_follow_up(_transition(12, idle_looks=10), service_rule(), cooling, dry_run=False, max_follow_ups=10)
+        is None
+    )
+    assert (
+        decide_follow_up(_transition(12, idle_looks=9), service_rule(), cooling, dry_run=False, max_follow_ups=10) == 42
+    )
+    assert decide_follow_up(_transition(), service_rule(), changed, dry_run=True, max_follow_ups=10) is None
+
+
+def test_a_sustained_alarm_keeps_scaling_past_max_follow_ups_while_each_look_changes_something() -> None:
+    # Found by the end-to-end spike: after ten steps the service stopped growing while its alarm
+    # stayed in ALARM (CloudWatch says nothing more). Each acting look moves one step towards a bound,
+    # where the chain ends; a hard cap holds whatever the bounds.
     changed = ScalingDecision(ScaleOutcome.SERVICE_SCALED_OUT, "scaled")
 
-    assert decide_follow_up(_transition(10), service_rule(), changed, dry_run=False, max_follow_ups=10) is None
-    assert decide_follow_up(_transition(), service_rule(), changed, dry_run=True, max_follow_ups=10) is None
+    assert (
+        decide_follow_up(
+            _transition(15, idle_looks=0), service_rule(cooldown=120), changed, dry_run=False, max_follow_ups=10
+        )
+        == 120
+    )
+    assert (
+        decide_follow_up(
+            _transition(MAX_LOOKS_PER_TRANSITION), service_rule(), changed, dry_run=False, max_follow_ups=10
+        )
+        is None
+    )
 
 
 def test_a_follow_up_carries_the_whole_transition_and_is_a_decision_of_its_own() -> None:
@@ -628,7 +658,7 @@ def test_a_follow_up_carries_the_whole_transition_and_is_a_decision_of_its_own()
         threshold=75.0,
         latest_value=83.2,
     )
-    follow_up = replace(original, follow_up=1)
+    follow_up = replace(original, follow_up=1, idle_looks=1)
 
     assert AlarmTransition.from_json(follow_up.to_json()) == follow_up
     assert follow_up.idempotency_key != original.idempotency_key

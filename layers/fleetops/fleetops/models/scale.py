@@ -43,6 +43,7 @@ class AlarmTransition:
     comparison: str | None = None  # SNS carries it; EventBridge does not (DescribeAlarms does)
     latest_value: float | None = None
     follow_up: int = 0  # 0: the transition itself; n: the n-th re-evaluation of an alarm still in ALARM
+    idle_looks: int = 0  # follow-ups in a row, up to this one, that changed nothing (cooldown, deployment)
 
     def dimension(self, name: str) -> str | None:
         return next((value for key, value in self.dimensions if key == name), None)
@@ -79,6 +80,7 @@ class AlarmTransition:
                 comparison=raw.get("comparison"),
                 latest_value=None if raw.get("latest_value") is None else float(raw["latest_value"]),
                 follow_up=int(raw["follow_up"]),
+                idle_looks=int(raw.get("idle_looks", 0)),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise BadInputError(f"the follow-up message is malformed: {error}") from error

@@ -393,6 +393,9 @@ def _size(size: Resources) -> str:
 SQS_MAX_DELAY_SECONDS = 900
 # After a change, metrics need a few periods to show its effect before the alarm is judged again.
 MIN_FOLLOW_UP_SECONDS = 60
+# Whatever happens, an alarm is looked at no more often than this after one transition: a bound on
+# the loop that holds even if a rule's bounds were absurdly wide.
+MAX_LOOKS_PER_TRANSITION = 200
 
 
 def decide_follow_up(
@@ -409,12 +412,17 @@ def decide_follow_up(
     CloudWatch announces a transition once; an alarm that stays in ALARM after a change, or through
     a cooldown or a deployment, says nothing more. So the job looks again itself, after the cooldown,
     and stops as soon as the alarm is no longer in ALARM, a bound or a refusal is reached, or after
-    ``max_follow_ups`` looks.
+    ``max_follow_ups`` looks in a row that changed nothing. Looks that change something are not
+    capped by it: each moves one step towards a bound, where the chain ends (a sustained spike keeps
+    scaling until the alarm recovers or the bound is reached), and ``MAX_LOOKS_PER_TRANSITION``
+    bounds them all.
 
     ``alarm_window_seconds`` (period x evaluation periods; None if unknown): after a change, the
     alarm's state means something about it only once a whole window of data has come in after it.
     """
-    if dry_run or transition.follow_up >= max_follow_ups:
+    if dry_run or transition.follow_up >= MAX_LOOKS_PER_TRANSITION:
+        return None
+    if not decision.outcome.acted and transition.idle_looks >= max_follow_ups:
         return None
     if decision.outcome.acted:
         delay = max(rule.cooldown_seconds + (alarm_window_seconds or 0), MIN_FOLLOW_UP_SECONDS)

@@ -157,7 +157,10 @@ class ScaleService:
             alarm_window_seconds=report.alarm.breach_seconds if report.alarm else None,
         )
         if follow_up_in is not None and self._follow_ups is not None:
-            self._follow_ups.send(replace(transition, follow_up=transition.follow_up + 1).to_json(), follow_up_in)
+            idle = 0 if report.decision.outcome.acted else transition.idle_looks + 1
+            self._follow_ups.send(
+                replace(transition, follow_up=transition.follow_up + 1, idle_looks=idle).to_json(), follow_up_in
+            )
             report = replace(report, follow_up_in_seconds=follow_up_in)
         report_scale(report, self._notifier, notify_every_decision=self.settings.notify_every_decision)
         decision = report.decision
