@@ -10,6 +10,7 @@ counted as lost.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -46,6 +47,9 @@ class SimulatedCluster:
     lost_tasks: dict[str, int] = field(default_factory=dict)  # ec2 id -> tasks alive at termination
     daemon_services: set[str] = field(default_factory=set)
     timeline: list[tuple[float, str]] = field(default_factory=list)  # what the scheduler did, and when
+    # Where a replica task moved off a DRAINING host is started: (service group, host to avoid) ->
+    # the host it runs on, or None. By default a 256-CPU task of the cluster's one task definition.
+    placer: Callable[[str, str], str | None] | None = None
     _stopping: list[_Stopping] = field(default_factory=list)
     _task_definition: str = ""
 
@@ -162,7 +166,7 @@ class SimulatedCluster:
                 task.desired_status = "STOPPED"
                 task.status = "DEACTIVATING"  # deregistering from the load balancer
                 self._stopping.append(_Stopping(task, self.clock() + self.deregistration_delay))
-                placed_on = self._place_replacement(task.group, avoid=instance_id)
+                placed_on = (self.placer or self._place_replacement)(task.group, instance_id)
                 self._note(
                     f"ECS scheduler: {task.group} task on {instance_id} DEACTIVATING "
                     f"(deregistration delay {self.deregistration_delay} s); replacement "
@@ -179,7 +183,7 @@ class SimulatedCluster:
                 still.append(item)
         self._stopping = still
 
-    def _place_replacement(self, group: str, *, avoid: str) -> str | None:
+    def _place_replacement(self, group: str, avoid: str) -> str | None:
         for instance_id in self.container_instances:
             ci = self.container_instance(instance_id)
             if instance_id == avoid or ci.status != "ACTIVE":

@@ -7,17 +7,26 @@
   and hooks never fire: they are routed to ``lifecycle.SimulatedLifecycleHooks``.
 - ECS DescribeTasks advances every task one status step: its state manager is set to manual, and
   the simulated scheduler (``scheduler``) moves tasks instead.
+- Auto Scaling launches every instance of a group into the group's first subnet; AWS balances them
+  across the group's zones. Each launch here goes to the subnet with the fewest of the group's
+  instances.
+- ELBv2 target groups hold one target per instance ID; AWS tells targets apart by ID and port, as
+  tasks in bridge mode on one host (dynamic host ports) need. Targets here are kept by ID and port.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any, Protocol
 
+from moto.autoscaling.models import FakeAutoScalingGroup
 from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.responses import ActionResult, EmptyResult
 from moto.ecs.exceptions import InvalidParameterException
 from moto.ecs.responses import EC2ContainerServiceResponse
+from moto.elbv2.exceptions import InvalidTargetError
+from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup
 from moto.moto_api import state_manager
 
 _EC2_FILTER = re.compile(r"^\s*ec2InstanceId\s*==\s*(i-[0-9a-f]+)\s*$")
@@ -101,10 +110,62 @@ def _require_lifecycle() -> LifecycleBackend:
     return _lifecycle
 
 
+_ORIGINAL_LAUNCH = FakeAutoScalingGroup.replace_autoscaling_group_instances
+
+
+def _launch_balanced_across_zones(
+    self: FakeAutoScalingGroup, count_needed: int, propagated_tags: dict[str, str]
+) -> None:
+    subnets = [s for s in (self.vpc_zone_identifier or "").split(",") if s]
+    if len(subnets) < 2:
+        _ORIGINAL_LAUNCH(self, count_needed, propagated_tags)
+        return
+    try:
+        for _ in range(count_needed):
+            launched = Counter(state.instance.subnet_id for state in self.instance_states)
+            self.vpc_zone_identifier = min(subnets, key=lambda subnet: (launched[subnet], subnets.index(subnet)))
+            _ORIGINAL_LAUNCH(self, 1, dict(propagated_tags))
+    finally:
+        self.vpc_zone_identifier = ",".join(subnets)
+
+
+_ORIGINAL_HEALTH_FOR = FakeTargetGroup.health_for
+
+
+def _target_key(group: FakeTargetGroup, target: dict[str, Any]) -> str:
+    return f"{target['Id']}:{target.get('Port', group.port)}"
+
+
+def _register_targets(self: FakeTargetGroup, targets: list[dict[str, Any]]) -> None:
+    for target in targets:
+        key = _target_key(self, target)
+        self.targets[key] = {"Id": target["Id"], "Port": target.get("Port", self.port)}
+        self.deregistered_targets.pop(key, None)
+
+
+def _deregister_targets(self: FakeTargetGroup, targets: list[dict[str, Any]]) -> None:
+    for target in targets:
+        key = _target_key(self, target)
+        registered = self.targets.pop(key, None)
+        if registered is None:
+            raise InvalidTargetError()
+        self.deregistered_targets[key] = registered
+
+
+def _health_for(self: FakeTargetGroup, target: dict[str, Any], ec2_backend: Any) -> FakeHealthStatus:
+    if _target_key(self, target) in self.targets:
+        return FakeHealthStatus(target["Id"], target.get("Port", self.port), self.health_check_port, "healthy")
+    return _ORIGINAL_HEALTH_FOR(self, target, ec2_backend)
+
+
 def close_moto_gaps() -> None:
     """Install the patches (idempotent). They add behaviour moto lacks and change nothing else."""
     EC2ContainerServiceResponse.list_container_instances = _list_container_instances  # type: ignore[method-assign]
     EC2ContainerServiceResponse.list_tasks = _list_tasks  # type: ignore[method-assign]
     AutoScalingResponse.complete_lifecycle_action = _complete_lifecycle_action  # type: ignore[attr-defined]
     AutoScalingResponse.record_lifecycle_action_heartbeat = _record_lifecycle_action_heartbeat  # type: ignore[attr-defined]
+    FakeTargetGroup.register = _register_targets  # type: ignore[method-assign]
+    FakeTargetGroup.deregister = _deregister_targets  # type: ignore[method-assign]
+    FakeTargetGroup.health_for = _health_for  # type: ignore[method-assign]
+    FakeAutoScalingGroup.replace_autoscaling_group_instances = _launch_balanced_across_zones  # type: ignore[method-assign]
     state_manager.set_transition(model_name="ecs::task", transition={"progression": "manual", "times": 1_000_000})

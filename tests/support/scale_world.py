@@ -11,10 +11,8 @@ hook's event to the drain handler and runs the drain to its end.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
@@ -23,6 +21,7 @@ import botocore.session
 
 from fleetops.scale.service import ScaleService
 from fleetops.scale.settings import ScaleSettings
+from tests.support.alarms import AlarmChange
 from tests.support.capacity import ScalingRoute, ServiceScheduler, route_scaling_to
 from tests.support.cluster import ACCOUNT, REGION
 from tests.support.functions import load_handler
@@ -149,89 +148,13 @@ class ScaleWorld:
     def fire(self, name: str, value: float, *, via: str = "eventbridge", state: str = "ALARM") -> dict[str, Any]:
         """Change the alarm's state and return the event CloudWatch would deliver for it."""
         alarm = self.session.client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
-        old = alarm["StateValue"]
         self.set_state(name, state)
-        when = datetime.fromtimestamp(self.clock(), UTC)
-        stamp = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}+0000"
-        periods = alarm["EvaluationPeriods"]
-        side = "greater" if "Greater" in alarm["ComparisonOperator"] else "less"
-        reason = (
-            f"Threshold Crossed: {periods} out of the last {periods} datapoints [{value} ({when:%d/%m/%y %H:%M:%S})] "
-            f"was {side} than the threshold ({alarm['Threshold']})."
-        )
-        dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+        change = AlarmChange(alarm, old=alarm["StateValue"], new=state, value=value, at=self.clock())
         if via == "sns":
             return sns_delivery(
-                json.dumps(
-                    {
-                        "AlarmName": name,
-                        "AlarmDescription": None,
-                        "AWSAccountId": ACCOUNT,
-                        "NewStateValue": state,
-                        "NewStateReason": reason,
-                        "StateChangeTime": stamp,
-                        "Region": "US East (N. Virginia)",
-                        "AlarmArn": alarm["AlarmArn"],
-                        "OldStateValue": old,
-                        "Trigger": {
-                            "MetricName": alarm["MetricName"],
-                            "Namespace": alarm["Namespace"],
-                            "StatisticType": "Statistic",
-                            "Statistic": "AVERAGE",
-                            "Unit": None,
-                            "Dimensions": [{"value": v, "name": k} for k, v in dimensions.items()],
-                            "Period": alarm["Period"],
-                            "EvaluationPeriods": alarm["EvaluationPeriods"],
-                            "ComparisonOperator": alarm["ComparisonOperator"],
-                            "Threshold": alarm["Threshold"],
-                            "TreatMissingData": "missing",
-                            "EvaluateLowSampleCountPercentile": "",
-                        },
-                    }
-                ),
-                f"arn:aws:sns:{REGION}:{ACCOUNT}:scaling-alarms",
-                subject=f'ALARM: "{name}" in US East (N. Virginia)',
+                change.sns_message(), f"arn:aws:sns:{REGION}:{ACCOUNT}:scaling-alarms", subject=change.subject
             )
-        reason_data = {
-            "version": "1.0",
-            "queryDate": stamp,
-            "statistic": "Average",
-            "period": alarm["Period"],
-            "recentDatapoints": [value],
-            "threshold": alarm["Threshold"],
-        }
-        return {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "CloudWatch Alarm State Change",
-            "source": "aws.cloudwatch",
-            "account": ACCOUNT,
-            "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": REGION,
-            "resources": [alarm["AlarmArn"]],
-            "detail": {
-                "alarmName": name,
-                "state": {"value": state, "reason": reason, "reasonData": json.dumps(reason_data), "timestamp": stamp},
-                "previousState": {"value": old, "reason": "simulated", "timestamp": stamp},
-                "configuration": {
-                    "metrics": [
-                        {
-                            "id": "m1",
-                            "metricStat": {
-                                "metric": {
-                                    "namespace": "AWS/ECS",
-                                    "name": alarm["MetricName"],
-                                    "dimensions": dimensions,
-                                },
-                                "period": alarm["Period"],
-                                "stat": "Average",
-                            },
-                            "returnData": True,
-                        }
-                    ]
-                },
-            },
-        }
+        return change.eventbridge_event()
 
     # -- running the handlers -------------------------------------------------------------------
     def invoke(self, event: Any) -> dict[str, Any]:

@@ -1,0 +1,242 @@
+"""A day of the example cluster, with the suite deployed beside it, on a simulated AWS (``SimulatedFleet``):
+
+1. a traffic spike: the service's CPU alarm scales the service out; the tasks outgrow the hosts, the
+   cluster's reservation alarm scales the Auto Scaling group out, and the new host takes tasks;
+2. a quiet night: the service scales in, the cluster's reservation falls, and the emptiest host is
+   terminated through its group: drained first, no task lost;
+3. a release: a good image is verified and remembered; a bad one passes ECS's own checks but fails
+   its smoke check, and is rolled back, with the notification a human reads; the rollback is
+   verified too.
+
+Every event is delivered through the wiring ``template.yaml`` declares, to the real handlers, under
+the IAM roles it gives them. ``run_day`` returns everything that happened, for the demo to print
+and for the end-to-end tests to check.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.support.account import TimelineEntry
+from tests.support.fleet import SimulatedFleet
+from tests.support.http_server import Route, local_http_server
+
+GOOD_IMAGE = "registry.example.com/web:1.4.2"
+BAD_IMAGE = "registry.example.com/web:1.4.3"
+IMAGES = {
+    GOOD_IMAGE: Route(200, '{"status": "ok", "version": "1.4.2"}'),
+    BAD_IMAGE: Route(500, '{"status": "error", "detail": "DATABASE_URL is not set"}'),
+}
+SPIKE_CPU_UNITS = 3600  # the spike: about 19 tasks at the alarm's 75 %, more than two hosts hold
+NIGHT_CPU_UNITS = 150
+
+
+@dataclass
+class Story:
+    name: str
+    title: str
+    started_at: float
+    entries: list[TimelineEntry] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)  # what the story checks at its end
+
+
+@dataclass
+class Day:
+    fleet: SimulatedFleet
+    stories: list[Story]
+
+    def document(self) -> dict[str, Any]:
+        """The day as data: what the demo prints, and what ``--json`` writes."""
+        start = self.fleet.account.start
+        return {
+            "header": self.header(),
+            "stories": [
+                {
+                    "name": story.name,
+                    "title": story.title,
+                    "facts": story.facts,
+                    "timeline": [entry.as_dict(start) for entry in story.entries],
+                    "notifications": _worth_reading(story),
+                }
+                for story in self.stories
+            ],
+            "summary": self.summary(),
+        }
+
+    def header(self) -> str:
+        stack, d = self.fleet.account.stack, self.fleet.definition
+        return (
+            f"ecs-fleet-ops on a simulated AWS. template.yaml, as `sam deploy` creates it: "
+            f"{len(stack.functions)} functions, {len(stack.rules)} EventBridge rules, "
+            f"{len(stack.subscriptions)} SNS subscriptions, {len(stack.event_source_mappings)} SQS event source "
+            f"mappings, each function under its own IAM role (enforced). Beside it, examples/ecs-on-ec2: cluster "
+            f"{d.cluster_name}, {d.desired_capacity} x {d.instance_type} in {' and '.join(d.zones)} "
+            f"(group {d.group_name}, {d.min_size} to {d.max_size}, termination hook {d.hook_name}), service "
+            f"{d.service_name} ({d.service_desired_count} tasks of {d.task_cpu} CPU / {d.task_memory} MiB) behind "
+            f"a load balancer, and its four alarms. Times are simulated."
+        )
+
+    def summary(self) -> dict[str, Any]:
+        timeline = self.fleet.account.timeline
+        invocations = [e for e in timeline if e.function]
+        scalings = len(self.fleet.record.desired_capacity) - 1 + len(self.fleet.record.desired_count) - 1
+        return {
+            "drains": sum(1 for a in self.fleet.hooks.actions.values() if a.ended_by == "completion"),
+            "scalings": scalings,
+            "verifications": sum(1 for e in invocations if isinstance(e.result, dict) and e.result.get("verdict")),
+            "rollbacks": sum(1 for e in invocations if _rollback(e.result)),
+            "tasks lost": self.fleet.tasks_lost(),
+            "invocations": len(invocations),
+            "failed invocations": sum(1 for e in invocations if e.error),
+            "AWS calls": sum(sum(e.calls.values()) for e in invocations),
+            "notifications": len(self.fleet.account.notifications()),
+            "dead letters": len(self.fleet.account.dead_letters()),
+        }
+
+
+Step = Callable[[SimulatedFleet], dict[str, Any]]
+
+
+def traffic_spike(fleet: SimulatedFleet) -> dict[str, Any]:
+    hosts_before, count_before = fleet.desired_capacity(), len(fleet.tasks())
+    fleet.set_traffic(SPIKE_CPU_UNITS)
+    fleet.run_for(120 * 60)
+    return {
+        "tasks": [count_before, len(fleet.tasks())],
+        "hosts": [hosts_before, len(fleet.hosts())],
+        "service alarm": fleet.alarm_state(_alarm(fleet, "CPUUtilization", "Greater")),
+    }
+
+
+def quiet_night(fleet: SimulatedFleet) -> dict[str, Any]:
+    hosts_before, count_before = len(fleet.hosts()), len(fleet.tasks())
+    fleet.set_traffic(NIGHT_CPU_UNITS)
+    fleet.run_for(4 * 3600)
+    fleet.run_until_quiet()
+    drained = [a for a in fleet.hooks.actions.values() if a.ended_by]
+    return {
+        "tasks": [count_before, len(fleet.tasks())],
+        "hosts": [hosts_before, sum(1 for h in fleet.hosts().values() if h["status"] == "ACTIVE")],
+        "hosts drained": [a.instance_id for a in drained if a.ended_by == "completion"],
+        "hooks timed out": [a.instance_id for a in drained if a.ended_by == "timeout"],
+        "tasks lost": fleet.tasks_lost(),
+    }
+
+
+def bad_release(fleet: SimulatedFleet) -> dict[str, Any]:
+    good = fleet.release(GOOD_IMAGE)
+    fleet.run_for(10 * 60)
+    bad = fleet.release(BAD_IMAGE)
+    fleet.run_for(20 * 60)
+    fleet.run_until_quiet()
+    running = {t.task_definition_arn for t in fleet.tasks()}
+    return {
+        "released": [_revision(good), _revision(bad)],
+        "running": sorted(_revision(arn) for arn in running),
+        "rolled back": [
+            _revision(rollback["target_task_definition"])
+            for e in fleet.account.timeline
+            if e.function == "verify" and (rollback := _rollback(e.result))
+        ],
+        "smoke requests": fleet.app.hits(fleet.definition.health_check_path) if fleet.app else 0,
+    }
+
+
+STORIES: list[tuple[str, str, Step]] = [
+    ("spike", "A traffic spike: the service scales out, then the cluster", traffic_spike),
+    ("night", "A quiet night: the emptiest host is drained and terminated", quiet_night),
+    ("release", "A bad release: caught by its smoke check and rolled back", bad_release),
+]
+
+
+@contextmanager
+def simulated_day(*, parameters: dict[str, str] | None = None) -> Iterator[SimulatedFleet]:
+    """The fleet, with the service's HTTP endpoint for the smoke checks; moto must be active."""
+    with local_http_server({"/": IMAGES[GOOD_IMAGE]}) as app:
+        services = {
+            "demo/web": {
+                "smoke": [{"url": app.url("/"), "expect_status": 200, "expect_body": '"ok"', "retries": 2}],
+                "rollback": True,
+            }
+        }
+        fleet = SimulatedFleet(
+            parameters={
+                "VerifyServices": json.dumps(services),
+                "SmokeAllowedHosts": "127.0.0.1",
+                "VerifyRollbackEnabled": "true",
+                "VerifyNotifyOnSuccess": "true",
+                "NotifyEveryDrain": "true",
+                **(parameters or {}),
+            },
+            app=app,
+            image_behaviour=IMAGES,
+        )
+        try:
+            yield fleet
+        finally:
+            fleet.close()
+
+
+def run_day(
+    fleet: SimulatedFleet, *, only: str | None = None, before_each: Callable[[str, SimulatedFleet], None] | None = None
+) -> Day:
+    """Run the stories in order, up to ``only`` if given (each starts where the one before left the
+    cluster); the day keeps ``only``, or all of them."""
+    stories: list[Story] = []
+    for name, title, step in STORIES:
+        if before_each:
+            before_each(name, fleet)
+        story = Story(name, title, fleet.clock())
+        first = len(fleet.account.timeline)
+        story.facts = step(fleet)
+        story.entries = fleet.account.timeline[first:]
+        stories.append(story)
+        if name == only:
+            return Day(fleet, [story])
+    return Day(fleet, stories)
+
+
+def problems(day: Day) -> list[str]:
+    """What a story promised and did not do (the demo exits 1 on any)."""
+    found: list[str] = []
+    for story in day.stories:
+        facts = story.facts
+        if story.name == "spike":
+            if facts["tasks"][1] <= facts["tasks"][0] or facts["hosts"][1] <= facts["hosts"][0]:
+                found.append(f"the spike did not scale the service and then the cluster: {facts}")
+        elif story.name == "night":
+            if not facts["hosts drained"] or facts["hooks timed out"] or facts["tasks lost"]:
+                found.append(f"the night did not drain a host cleanly: {facts}")
+        elif story.name == "release" and (facts["running"] != [facts["released"][0]] or not facts["rolled back"]):
+            found.append(f"the bad release was not rolled back to the good one: {facts}")
+    if day.fleet.tasks_lost():
+        found.append(f"{day.fleet.tasks_lost()} task(s) lost")
+    failed = [e for e in day.fleet.account.timeline if e.error]
+    found.extend(f"an invocation failed: {e.function} {e.event}: {e.error}" for e in failed)
+    return found
+
+
+def _worth_reading(story: Story) -> list[dict[str, str]]:
+    """The one notification of the story a human would act on, shown in full: the first cluster
+    change of the spike, the last drain of the night, the failed release."""
+    wanted = {"spike": "cluster", "night": "drain", "release": "FAILED"}[story.name]
+    sent = [n for e in story.entries for n in e.notifications if wanted in n["subject"]]
+    return sent[-1:] if story.name == "night" else sent[:1]
+
+
+def _alarm(fleet: SimulatedFleet, metric: str, comparison: str) -> str:
+    return next(a.name for a in fleet.definition.alarms if a.metric == metric and comparison in a.comparison)
+
+
+def _rollback(result: Any) -> dict[str, Any] | None:
+    """The rollback a verify result reports, if it did one."""
+    rollback = result.get("rollback") if isinstance(result, dict) else None
+    return rollback if isinstance(rollback, dict) and rollback.get("action") not in (None, "none") else None
+
+
+def _revision(task_definition: str) -> str:
+    return task_definition.rsplit("/", 1)[-1]

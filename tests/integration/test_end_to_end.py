@@ -1,0 +1,107 @@
+"""The whole suite, end to end: template.yaml deployed into a simulated account, the example cluster
+beside it, and the demo's day (a spike, a quiet night, a bad release) delivered through the template's
+own wiring to the real handlers under their IAM roles. One day is simulated for the module; each test
+reads one story from it."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from moto import mock_aws
+
+from demo.stories import BAD_IMAGE, SPIKE_CPU_UNITS, Day, problems, run_day, simulated_day
+from tests.support.functions import ROOT
+
+
+@pytest.fixture(scope="module")
+def day() -> Iterator[Day]:
+    with mock_aws(), simulated_day() as fleet:
+        yield run_day(fleet)
+
+
+def story(day: Day, name: str) -> dict[str, object]:
+    return next(s.facts for s in day.stories if s.name == name)
+
+
+def test_the_day_keeps_every_promise_and_no_invocation_fails(day: Day) -> None:
+    assert problems(day) == []
+    assert day.summary()["tasks lost"] == 0
+    assert day.summary()["dead letters"] == 0
+
+
+def test_a_spike_scales_the_service_and_then_the_cluster_whose_new_hosts_take_tasks(day: Day) -> None:
+    facts = story(day, "spike")
+    d = day.fleet.definition
+    threshold = next(a.threshold for a in d.alarms if a.metric == "CPUUtilization" and "Greater" in a.comparison)
+    needed = math.ceil(SPIKE_CPU_UNITS / (d.task_cpu * threshold / 100))  # tasks that bring CPU under the alarm
+    assert facts["tasks"] == [d.service_desired_count, needed]
+    assert needed > 2 * (d.host_cpu // d.task_cpu), "the spike must outgrow the two hosts"
+    assert facts["hosts"][1] > facts["hosts"][0]  # type: ignore[index]
+    spike = next(s for s in day.stories if s.name == "spike")
+    decisions = [e.decision for e in spike.entries if e.function == "scale"]
+    first_service = next(i for i, d in enumerate(decisions) if "service-scaled-out" in d)
+    first_cluster = next(i for i, d in enumerate(decisions) if "cluster-scaled-out" in d)
+    assert first_service < first_cluster
+    # Every scaling alarm reached the scale job through the template's EventBridge rule.
+    assert all(e.via in ("EventBridge", "SQS") for e in spike.entries if e.function == "scale")
+
+
+def test_a_quiet_night_drains_the_emptiest_hosts_through_the_hook_and_loses_no_task(day: Day) -> None:
+    facts = story(day, "night")
+    assert facts["hooks timed out"] == [] and facts["tasks lost"] == 0
+    actions = [a for a in day.fleet.hooks.actions.values() if a.ended_by]
+    assert actions and all(a.ended_by == "completion" and a.result == "CONTINUE" for a in actions)
+    night = next(s for s in day.stories if s.name == "night")
+    drains = [e for e in night.entries if e.function == "drain"]
+    # The example's hook notifies both ways; the second delivery of a token is a no-op.
+    assert {e.via for e in drains} >= {"EventBridge", "SNS"}
+    assert any("wait" in e.decision for e in drains), "at least one host had tasks to move"
+
+
+def test_a_bad_release_is_caught_by_its_smoke_check_and_rolled_back_with_a_notification(day: Day) -> None:
+    facts = story(day, "release")
+    assert facts["running"] == [facts["released"][0]]  # type: ignore[index]
+    assert facts["rolled back"] == [facts["released"][0]]  # type: ignore[index]
+    release = next(s for s in day.stories if s.name == "release")
+    verdicts = [e.result["verdict"] for e in release.entries if isinstance(e.result, dict) and "verdict" in e.result]
+    assert verdicts == ["PASSED", "FAILED", "PASSED"]
+    failed = [n for e in release.entries for n in e.notifications if "FAILED" in n["subject"]]
+    assert len(failed) == 1
+    assert "smoke" in failed[0]["message"] and "rolling back" in failed[0]["message"]
+    assert BAD_IMAGE not in {t.task_definition_arn for t in day.fleet.tasks()}
+
+
+def test_every_invocation_ran_under_its_role_and_is_in_the_timeline_with_its_calls(day: Day) -> None:
+    account = day.fleet.account
+    for function in account.functions.values():
+        role = account.stack.physical[f"{function.spec.logical_id}Role"]  # the role SAM made for it
+        identity = function.session.client("sts").get_caller_identity()["Arn"]
+        assert identity.startswith(f"arn:aws:sts::123456789012:assumed-role/{role}/")
+    assert sum(sum(e.calls.values()) for e in account.timeline) == day.summary()["AWS calls"]
+    document = day.document()
+    entry = next(e for s in document["stories"] for e in s["timeline"] if e["function"])
+    assert set(entry) >= {"t", "source", "via", "event", "function", "decision", "aws_calls"}
+
+
+def test_the_readme_demo_command_writes_the_timeline_as_json_with_its_summary() -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "demo", "--story", "release", "--json"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    document = json.loads(done.stdout)
+    assert [s["name"] for s in document["stories"]] == ["release"]
+    assert document["summary"]["tasks lost"] == 0 and document["problems"] == []
+    assert document["summary"]["wall_clock_seconds"] < 60

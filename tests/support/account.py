@@ -1,0 +1,556 @@
+"""A simulated AWS account running the suite's stack, deployed from ``template.yaml`` (see ``stack``).
+
+Events reach a function only the way AWS would deliver them, through the wiring the template declares:
+- EventBridge: ``put_event`` matches every rule's own pattern with moto's matcher and invokes the
+  rule's Lambda targets, if a permission lets ``events.amazonaws.com`` invoke them from that rule;
+- SNS: ``publish`` reaches a function only through a subscription of the template on that topic, with
+  the permission for ``sns.amazonaws.com``;
+- SQS: a message sent to a queue with an event source mapping is delivered after its delay, on the
+  simulated clock, in batches; a failed message comes back after the queue's visibility timeout and
+  goes to its dead-letter queue after ``maxReceiveCount`` receives;
+- asynchronous invocations (EventBridge, SNS) that fail are retried as Lambda does (after 1 and 2
+  minutes, per the function's EventInvokeConfig), then sent to its on-failure destination;
+- ``invoke`` is a direct, synchronous invocation (a CI pipeline's ``aws lambda invoke``).
+
+Each function runs its real handler, loaded from ``functions/<job>/app.py`` under the environment the
+template gives it, with its role's credentials: moto enforces the role's policies during every
+invocation (``iam_gaps``), so a permission the template lacks fails here as it would in AWS.
+Everything that happens goes into ``timeline``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import inspect
+import io
+import json
+import logging
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
+from unittest import mock
+
+import boto3
+import botocore.endpoint
+from moto.events.models import EventPattern
+from moto.sqs.models import sqs_backends
+
+from tests.support.api_calls import ApiCallCounter
+from tests.support.cfn import ACCOUNT, REGION
+from tests.support.clock import SimulatedClock
+from tests.support.functions import load_handler
+from tests.support.iam_gaps import assume_role_session, close_iam_gaps, enforced_iam
+from tests.support.lambda_context import FakeLambdaContext
+from tests.support.lifecycle import sns_delivery
+from tests.support.queues import take_all
+from tests.support.stack import TEMPLATE, DeployedStack, FunctionSpec, deploy_stack
+
+TICK_SECONDS = 5
+ASYNC_RETRY_DELAYS = (60, 120)  # Lambda's waits before its first and second retry of an async event
+INBOX = "simulation-inbox"
+DECISION_PREFIXES = (
+    "drain ",
+    "scale ",
+    "verification ",
+    "event ignored",
+    "duplicate delivery",
+    "invalid event",
+)  # a queue subscribed to the notification topic: what a human would read
+
+
+@dataclass
+class TimelineEntry:
+    at: float  # simulated epoch seconds
+    source: str  # who acted or sent the event: a simulated service ("CloudWatch", "Auto Scaling", "CI", ...)
+    event: str
+    function: str | None = None  # the job (drain, scale, verify) that ran, if any
+    via: str = ""  # how the event reached it: "EventBridge", "SNS", "SQS", "direct"
+    decision: str = ""
+    calls: dict[str, int] = field(default_factory=dict)  # AWS API operations the invocation called
+    metrics: list[str] = field(default_factory=list)  # metrics the invocation published
+    notifications: list[dict[str, str]] = field(default_factory=list)  # what it announced (SNS)
+    error: str | None = None
+    result: Any = None  # what the handler returned
+
+    def as_dict(self, start: float) -> dict[str, Any]:
+        return {
+            "t": round(self.at - start, 1),
+            "source": self.source,
+            "via": self.via,
+            "event": self.event,
+            "function": self.function,
+            "decision": self.decision,
+            "aws_calls": dict(sorted(self.calls.items())),
+            "metrics": sorted(set(self.metrics)),
+            "notifications": [n["subject"] for n in self.notifications],
+            **({"error": self.error} if self.error else {}),
+        }
+
+
+@dataclass
+class _Message:
+    queue_arn: str
+    body: str
+    message_id: str
+    sent_at: float
+    receives: int = 0
+
+
+@dataclass(order=True)
+class _Due:
+    at: float
+    seq: int
+    deliver: Callable[[], None] = field(compare=False)
+    message: _Message | None = field(default=None, compare=False)  # an SQS message, batched by queue
+
+
+class HandlerCrash(BaseException):
+    """Raised into a handler by a fault injection: the invocation dies as the runtime dies (out of
+    memory, a timeout). A BaseException, so no ``except Exception`` in the handler can tidy up after it."""
+
+
+class SimulatedFunction:
+    """One Lambda function of the stack: its handler, cold-started once, under its role."""
+
+    def __init__(self, spec: FunctionSpec, clock: SimulatedClock, *, fault: Callable[[str], None]) -> None:
+        self.spec = spec
+        self.job = spec.code.name
+        self.clock = clock
+        self.session = assume_role_session(spec.role_arn, spec.name, REGION)
+        self.api = ApiCallCounter(self.session)
+        # Fault injection hooks into the role session, as a flaky network or runtime would.
+        self.session.events.register("before-call", lambda model, **_: fault(f"{self.job}:{model.name}"))
+        self.environment = {
+            **spec.environment,
+            # What Lambda's runtime adds.
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        }
+        self.module: ModuleType = load_handler(self.job, self.environment)  # validates the environment
+        self.module.service = self._service_on_simulated_time(self.module.service)
+        self.last_output = FunctionOutput()
+
+    def _service_on_simulated_time(self, service: Any) -> Any:
+        """The handler's own service, rebuilt with the role's session and the simulated clock (and a
+        sleep that advances it): the only difference from the deployed function."""
+        settings = type(service.settings).from_environment(self.environment)
+        options: dict[str, Any] = {"session": self.session, "clock": self.clock}
+        if "sleep" in inspect.signature(type(service)).parameters:
+            options["sleep"] = self.clock.advance
+        return type(service)(settings, **options)
+
+    def invoke(self, event: Any) -> tuple[Any, FunctionOutput]:
+        """Run the handler under the role; what it wrote (its CloudWatch Logs) comes back with the result,
+        or is attached to the error it raised (``output``)."""
+        context = FakeLambdaContext(
+            function_name=self.spec.name,
+            memory_limit_in_mb=self.spec.memory,
+            invoked_function_arn=self.spec.arn,
+            log_group_name=f"/aws/lambda/{self.spec.name}",
+            remaining_millis=self.spec.timeout * 1000,
+        )
+        written = io.StringIO()
+        logger = self.module.logger
+        streams = [h for h in logger.handlers if isinstance(h, logging.StreamHandler)]
+        previous = [h.setStream(written) for h in streams]
+        # One Powertools logger serves every function in this process; each logs at its own level.
+        level = logger.log_level
+        logger.setLevel(self.environment.get("POWERTOOLS_LOG_LEVEL", "INFO"))
+        try:
+            with enforced_iam(), contextlib.redirect_stdout(written), _backoff_on(self.clock):
+                result = self.module.lambda_handler(event, context)
+        except (Exception, HandlerCrash) as error:
+            error.add_note(f"logs: {written.getvalue()[-2000:]}")
+            self.last_output = FunctionOutput.read(written.getvalue())
+            raise
+        finally:
+            logger.setLevel(level)
+            for handler, stream in zip(streams, previous, strict=True):
+                handler.setStream(stream)
+        self.last_output = FunctionOutput.read(written.getvalue())
+        return result, self.last_output
+
+
+@contextmanager
+def _backoff_on(clock: SimulatedClock) -> Iterator[None]:
+    """botocore's retry backoff (``time.sleep`` in botocore.endpoint) waits on the simulated clock."""
+    with mock.patch.object(botocore.endpoint, "time", SimpleNamespace(sleep=clock.advance)):
+        yield
+
+
+@dataclass
+class FunctionOutput:
+    """What one invocation wrote: its structured log lines and its metrics (Embedded Metric Format)."""
+
+    logs: list[dict[str, Any]] = field(default_factory=list)
+    metrics: list[str] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, text: str) -> FunctionOutput:
+        output = cls()
+        for line in text.splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if not isinstance(record, dict):
+                continue
+            if "_aws" in record:
+                for directive in record["_aws"].get("CloudWatchMetrics", []):
+                    output.metrics.extend(m["Name"] for m in directive.get("Metrics", []))
+            elif "message" in record:
+                output.logs.append(record)
+        return output
+
+    def decisions(self) -> list[str]:
+        """The decision lines each job logs ("drain wait: ...", "scale ...", "verification ...")."""
+        return [str(r["message"]) for r in self.logs if str(r["message"]).startswith(DECISION_PREFIXES)]
+
+
+class SimulatedAccount:
+    def __init__(
+        self,
+        *,
+        parameters: dict[str, str] | None = None,
+        template: Path = TEMPLATE,
+        clock: SimulatedClock | None = None,
+        session: boto3.Session | None = None,
+    ) -> None:
+        close_iam_gaps()
+        self.clock = clock or SimulatedClock()
+        self.start = self.clock()
+        self.session = session or boto3.Session(region_name=REGION)
+        self.stack: DeployedStack = deploy_stack(self.session, parameters=parameters, template=template)
+        self.timeline: list[TimelineEntry] = []
+        self.tickers: list[Callable[[], None]] = []  # the simulated services' own work, every tick
+        self.faults: list[Callable[[str], None]] = []  # called before each AWS call a function makes
+        # How many copies of an event reach a function: 0 lost, 1, 2 duplicated (args: via, event).
+        self.delivery_fault: Callable[[str, Any], int] | None = None
+        self._notifications: list[dict[str, str]] = []
+        self._due: list[_Due] = []
+        self._seq = 0
+        self._queue_urls = {
+            self.stack.attributes[(lid, "Arn")]: url
+            for lid, url in self.stack.physical.items()
+            if self.stack.resources[lid]["Type"] == "AWS::SQS::Queue"
+        }
+        sqs = self.session.client("sqs")
+        self.inbox_url = sqs.create_queue(QueueName=INBOX)["QueueUrl"]
+        self.session.client("sns").subscribe(
+            TopicArn=self.stack.outputs["NotificationTopicArn"],
+            Protocol="sqs",
+            Endpoint=f"arn:aws:sqs:{REGION}:{ACCOUNT}:{INBOX}",
+        )
+        self.functions = {
+            arn: SimulatedFunction(spec, self.clock, fault=self._fault) for arn, spec in self.stack.functions.items()
+        }
+
+    # -- the jobs by name ------------------------------------------------------------------------------
+    def function(self, job: str) -> SimulatedFunction:
+        return next(f for f in self.functions.values() if f.job == job)
+
+    # -- delivery --------------------------------------------------------------------------------------
+    def put_event(self, event: dict[str, Any], *, source: str = "test") -> list[str]:
+        """An event on the default bus; returns the names of the rules it matched."""
+        event = {"version": "0", "id": str(uuid.uuid4()), "account": ACCOUNT, "region": REGION, **event}
+        event.setdefault("time", self.iso_time())
+        matched: list[str] = []
+        for rule in self.stack.rules:
+            if not rule.enabled or not EventPattern.load(json.dumps(rule.pattern)).matches_event(event):
+                continue
+            matched.append(rule.name)
+            for target in rule.targets:
+                function = self.functions.get(target.arn)
+                if function is None:
+                    continue
+                if not self.stack.may_invoke(target.arn, "events.amazonaws.com", rule.arn):
+                    self._note(source, f"{event['detail-type']}: rule {rule.name} may not invoke {function.job}")
+                    if target.dead_letter_arn:
+                        self._send(target.dead_letter_arn, json.dumps(event))
+                    continue
+                for _ in range(self._copies("EventBridge", event, source)):
+                    self._invoke_async(function, event, source, "EventBridge", event["detail-type"])
+        if not matched:
+            self._note(source, f"{event['detail-type']}: no rule matches")
+        return matched
+
+    def publish(self, topic_arn: str, message: str, *, subject: str | None = None, source: str = "test") -> int:
+        """A message published to a topic (by Auto Scaling or CloudWatch); returns how many functions
+        it reached."""
+        self.session.client("sns").publish(
+            TopicArn=topic_arn, Message=message, **({"Subject": subject} if subject else {})
+        )
+        reached = 0
+        for subscription in self.stack.subscriptions:
+            function = self.functions.get(subscription.endpoint)
+            if subscription.topic_arn != topic_arn or subscription.protocol != "lambda" or function is None:
+                continue
+            if not self.stack.may_invoke(function.spec.arn, "sns.amazonaws.com", topic_arn):
+                self._note(source, f"{subject or 'message'}: {function.job} may not be invoked by the topic")
+                continue
+            event = sns_delivery(message, topic_arn, subject=subject)
+            event["Records"][0]["EventSubscriptionArn"] = subscription.arn
+            for _ in range(self._copies("SNS", event, source)):
+                self._invoke_async(function, event, source, "SNS", subject or "notification")
+            reached += 1
+        return reached
+
+    def invoke(self, job: str, event: Any, *, description: str = "direct invocation", source: str = "CI") -> Any:
+        """A synchronous invocation; a handler error is raised to the caller, as the Invoke API reports it."""
+        result = self._run(self.function(job), event, source, "direct", description)
+        self._collect()
+        return result
+
+    # -- time ------------------------------------------------------------------------------------------
+    def next_due(self) -> float | None:
+        self._collect()
+        return self._due[0].at if self._due else None
+
+    def advance_to(self, moment: float) -> None:
+        """Let simulated time pass, the simulated services working every tick, delivering nothing."""
+        while self.clock() < moment:
+            self._tick_towards(moment)
+
+    def _tick_towards(self, moment: float) -> None:
+        self.clock.advance(min(TICK_SECONDS, moment - self.clock()))
+        for tick in self.tickers:
+            tick()
+
+    def run_until(self, moment: float, *, max_deliveries: int = 5000) -> None:
+        """Deliver everything that falls due before ``moment`` (including what the simulated services
+        send on the way), in time order, and let time reach it."""
+        for _ in range(max_deliveries):
+            due = self.next_due()
+            if due is not None and due <= self.clock():
+                self._deliver_next()
+            elif self.clock() >= moment:
+                return
+            else:
+                self._tick_towards(moment if due is None else min(moment, due))
+        raise AssertionError(f"more than {max_deliveries} deliveries before {moment}: a runaway loop")
+
+    def run_until_quiet(self, *, max_deliveries: int = 5000) -> None:
+        """Deliver until nothing is pending: no message, no retry."""
+        for _ in range(max_deliveries):
+            due = self.next_due()
+            if due is None:
+                return
+            self.run_until(due)
+        raise AssertionError(f"still delivering after {max_deliveries} deliveries: a runaway loop")
+
+    def _deliver_next(self) -> None:
+        heapq.heappop(self._due).deliver()
+
+    def _schedule(self, at: float, deliver: Callable[[], None], message: _Message | None = None) -> None:
+        self._seq += 1
+        heapq.heappush(self._due, _Due(at, self._seq, deliver, message))
+
+    # -- asynchronous invocation -----------------------------------------------------------------------
+    def _invoke_async(self, function: SimulatedFunction, event: Any, source: str, via: str, description: str) -> None:
+        first = self.clock()
+
+        def deliver(attempt: int = 0) -> None:
+            try:
+                self._run(function, event, source, via, description + (f" (retry {attempt})" if attempt else ""))
+            except (Exception, HandlerCrash) as error:  # a function error: retried as Lambda retries it
+                config = self.stack.async_configs.get(function.spec.arn)
+                retries = config.maximum_retry_attempts if config else 2
+                age_limit = config.maximum_event_age if config else 21600
+                if attempt < retries and attempt < len(ASYNC_RETRY_DELAYS):
+                    retry_at = self.clock() + ASYNC_RETRY_DELAYS[attempt]
+                    if retry_at - first <= age_limit:
+                        self._schedule(retry_at, lambda: deliver(attempt + 1))
+                        return
+                if config and config.on_failure_arn:
+                    self._send(config.on_failure_arn, json.dumps(_invocation_record(function, event, error, attempt)))
+            finally:
+                self._collect()
+
+        self._schedule(self.clock(), deliver)
+
+    # -- SQS event source mappings -------------------------------------------------------------------------
+    def _collect(self) -> None:
+        """Take the messages sent to queues with an event source mapping out of moto, to deliver them
+        when their delay has passed on the simulated clock (moto would wait in real time)."""
+        backend = sqs_backends[ACCOUNT][REGION]
+        for mapping in self.stack.event_source_mappings:
+            queue = backend.queues[mapping.queue_arn.rsplit(":", 1)[-1]]
+            for message in list(queue._messages):
+                # moto keeps both instants in milliseconds of real time.
+                delay = (message.delayed_until - message.sent_timestamp) / 1000 if message.delayed_until else 0.0
+                for copy in range(self._copies("SQS", message.body, mapping.queue_arn.rsplit(":", 1)[-1])):
+                    # SQS delivers at least once: a duplicate is the same message, under its own receipt.
+                    item = _Message(mapping.queue_arn, message.body, message.id, self.clock())
+                    self._schedule_message(self.clock() + max(0, round(delay)) + copy, item)
+            queue._messages.clear()
+
+    def _schedule_message(self, at: float, message: _Message) -> None:
+        self._schedule(at, lambda: self._poll(message), message)
+
+    def _poll(self, first: _Message) -> None:
+        """The event source mapping receives ``first`` and whatever else is due on its queue."""
+        mapping = next(m for m in self.stack.event_source_mappings if m.queue_arn == first.queue_arn)
+        batch = [first]
+        while len(batch) < mapping.batch_size and self._due and self._due[0].at <= self.clock():
+            waiting = self._due[0].message
+            if waiting is None or waiting.queue_arn != first.queue_arn:
+                break
+            heapq.heappop(self._due)
+            batch.append(waiting)
+        for message in batch:
+            message.receives += 1
+        function = self.functions[mapping.function_arn]
+        event = {"Records": [self._record(message) for message in batch]}
+        queue_name = first.queue_arn.rsplit(":", 1)[-1]
+        description = f"{len(batch)} message(s) from {_short(queue_name)}"
+        failed: set[str]
+        try:
+            result = self._run(function, event, function.job, "SQS", description)
+            reported = result.get("batchItemFailures", []) if mapping.report_batch_item_failures and result else []
+            failed = {item["itemIdentifier"] for item in reported}
+        except (Exception, HandlerCrash):  # the whole batch returns to the queue
+            failed = {message.message_id for message in batch}
+        finally:
+            self._collect()
+        for message in batch:
+            if message.message_id in failed:
+                self._return_to_queue(message)
+
+    def _return_to_queue(self, message: _Message) -> None:
+        queue = sqs_backends[ACCOUNT][REGION].queues[message.queue_arn.rsplit(":", 1)[-1]]
+        redrive = queue.redrive_policy or {}
+        if redrive and message.receives >= int(redrive["maxReceiveCount"]):
+            self._send(redrive["deadLetterTargetArn"], message.body)
+            self._note(
+                "SQS",
+                f"message {message.message_id[:8]} moved to the dead-letter queue after {message.receives} receives",
+            )
+            return
+        self._schedule_message(self.clock() + int(queue.visibility_timeout), message)
+
+    def _record(self, message: _Message) -> dict[str, Any]:
+        return {
+            "messageId": message.message_id,
+            "receiptHandle": f"simulated-{message.message_id}-{message.receives}",
+            "body": message.body,
+            "attributes": {
+                "ApproximateReceiveCount": str(message.receives),
+                "SentTimestamp": str(int(message.sent_at * 1000)),
+                "SenderId": ACCOUNT,
+                "ApproximateFirstReceiveTimestamp": str(int(self.clock() * 1000)),
+            },
+            "messageAttributes": {},
+            "md5OfBody": "",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": message.queue_arn,
+            "awsRegion": REGION,
+        }
+
+    # -- running a handler -----------------------------------------------------------------------------
+    def _run(self, function: SimulatedFunction, event: Any, source: str, via: str, description: str) -> Any:
+        function.api.reset()
+        entry = TimelineEntry(self.clock(), source, description, function.job, via)
+        self.timeline.append(entry)
+        try:
+            result, output = function.invoke(event)
+        except (Exception, HandlerCrash) as error:
+            entry.error = f"{type(error).__name__}: {error}"
+            entry.decision = "; ".join(function.last_output.decisions()) or "invocation failed"
+            raise
+        finally:
+            entry.calls = dict(function.api.calls)
+            entry.metrics = list(function.last_output.metrics)
+            entry.notifications = self._read_inbox()
+        entry.result = result
+        entry.decision = "; ".join(output.decisions()) or summarize(result)
+        return result
+
+    def _copies(self, via: str, event: Any, source: str) -> int:
+        copies = 1 if self.delivery_fault is None else self.delivery_fault(via, event)
+        if copies != 1:
+            self._note(
+                source, f"fault injected: {via} delivers {copies} cop{'y' if copies == 1 else 'ies'} of an event"
+            )
+        return copies
+
+    def _fault(self, operation: str) -> None:
+        for fault in self.faults:
+            fault(operation)
+
+    # -- what a person reads -----------------------------------------------------------------------------
+    def notifications(self) -> list[dict[str, str]]:
+        """Every message published to the notification topic so far (subject and text), oldest first."""
+        self._read_inbox()
+        return list(self._notifications)
+
+    def _read_inbox(self) -> list[dict[str, str]]:
+        envelopes = [json.loads(body) for body in take_all(self.session, self.inbox_url)]
+        new = [{"subject": e.get("Subject", ""), "message": e["Message"]} for e in envelopes]
+        self._notifications.extend(new)
+        return new
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for body in take_all(self.session, self.stack.outputs["DeadLetterQueueUrl"])]
+
+    def note(self, source: str, text: str) -> None:
+        """Something a simulated AWS service did, for the timeline."""
+        self._note(source, text)
+
+    def _note(self, source: str, text: str) -> None:
+        self.timeline.append(TimelineEntry(self.clock(), source, text))
+
+    def _send(self, queue_arn: str, body: str) -> None:
+        self.session.client("sqs").send_message(QueueUrl=self._queue_urls[queue_arn], MessageBody=body)
+
+    def iso_time(self) -> str:
+        return datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _short(name: str) -> str:
+    return name.removeprefix("ecs-fleet-ops-").removesuffix("-SIMULATED")
+
+
+def _invocation_record(function: SimulatedFunction, event: Any, error: Exception, attempts: int) -> dict[str, Any]:
+    """What Lambda sends to an on-failure destination after the last retry."""
+    return {
+        "version": "1.0",
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": f"{function.spec.arn}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": attempts + 1,
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {
+            "errorMessage": str(error),
+            "errorType": type(error).__name__,
+            "stackTrace": traceback.format_exception_only(error),
+        },
+    }
+
+
+def summarize(result: Any) -> str:
+    """One line of what a handler decided, from the result it returned."""
+    if not isinstance(result, dict):
+        return str(result)
+    if "results" in result:
+        return "; ".join(summarize(item) for item in result["results"]) or "nothing to do"
+    if "batchItemFailures" in result and not (set(result) - {"batchItemFailures"}):
+        failures = result["batchItemFailures"]
+        return f"{len(failures)} message(s) to retry" if failures else "batch processed"
+    words = " / ".join(str(result[key]) for key in ("status", "hookStatus", "outcome", "verdict") if result.get(key))
+    reason = result.get("reason") or result.get("summary")
+    if not words:
+        return str(reason) if reason else json.dumps(result, default=str)[:200]
+    return f"{words}: {reason}" if reason else words
