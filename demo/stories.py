@@ -19,11 +19,13 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tests.support.account import TimelineEntry
 from tests.support.fleet import SimulatedFleet
 from tests.support.http_server import Route, local_http_server
+from tests.support.stack import TEMPLATE
 
 GOOD_IMAGE = "registry.example.com/web:1.4.2"
 BAD_IMAGE = "registry.example.com/web:1.4.3"
@@ -154,7 +156,7 @@ STORIES: list[tuple[str, str, Step]] = [
 
 
 @contextmanager
-def simulated_day(*, parameters: dict[str, str] | None = None) -> Iterator[SimulatedFleet]:
+def simulated_day(*, parameters: dict[str, str] | None = None, template: Path = TEMPLATE) -> Iterator[SimulatedFleet]:
     """The fleet, with the service's HTTP endpoint for the smoke checks; moto must be active."""
     with local_http_server({"/": IMAGES[GOOD_IMAGE]}) as app:
         services = {
@@ -174,6 +176,7 @@ def simulated_day(*, parameters: dict[str, str] | None = None) -> Iterator[Simul
             },
             app=app,
             image_behaviour=IMAGES,
+            template=template,
         )
         try:
             yield fleet

@@ -28,6 +28,7 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -45,6 +46,7 @@ from tests.support.deployments import deployment_event
 from tests.support.http_server import LocalHttpServer, Route
 from tests.support.lifecycle import LifecycleActionRecord, SimulatedLifecycleHooks
 from tests.support.moto_gaps import close_moto_gaps
+from tests.support.stack import TEMPLATE
 from tests.support.verify_gaps import close_verify_gaps
 
 BOOT_SECONDS = 90  # from launch until the host's ECS agent has registered it
@@ -90,6 +92,7 @@ class SimulatedFleet:
         definition: ClusterDefinition | None = None,
         app: LocalHttpServer | None = None,
         image_behaviour: dict[str, Route] | None = None,
+        template: Path = TEMPLATE,
     ) -> None:
         close_moto_gaps()
         self.verify_gaps = close_verify_gaps()
@@ -108,6 +111,7 @@ class SimulatedFleet:
             },
             clock=self.clock,
             session=self.session,
+            template=template,
         )
         self.cluster = SimulatedCluster(
             self.session,
