@@ -3,37 +3,23 @@ is built from the stack a platform engineer deploys and the two cannot drift apa
 
 Every value is read from the template's resources, following their references (the group's launch
 template, subnets and hook; the service's task definition and target group), and resolved against
-the parameters' defaults or the values given, in us-east-1. Only the intrinsic functions the
-example uses are resolved (Ref, Sub, Select, GetAZs, GetAtt of names, Join, Base64); anything else
-raises, so a change to the example that this module cannot follow fails loudly instead of
-building a different cluster.
+the parameters' defaults or the values given, in us-east-1, by the same resolver that deploys the
+suite's template (``cfn.Intrinsics``). A reference to a resource resolves only to a name the template
+sets; anything else raises, so a change to the example that this module cannot follow fails loudly
+instead of building a different cluster.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode_str
-
+from tests.support.cfn import Intrinsics, read_template
 from tests.support.functions import ROOT
 
 EXAMPLE_TEMPLATE = ROOT / "examples" / "ecs-on-ec2" / "template.yaml"
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
-
-# What Fn::GetAZs returns, per region (moto's zones for us-east-1; the example picks the first two).
-_ZONES = {REGION: ("us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f")}
-
-_PSEUDO_PARAMETERS = {
-    "AWS::Region": REGION,
-    "AWS::AccountId": ACCOUNT,
-    "AWS::Partition": "aws",
-    "AWS::URLSuffix": "amazonaws.com",
-    "AWS::StackName": "ecs-on-ec2-example",
-}
+STACK_NAME = "ecs-on-ec2-example"
 
 # What Ref and Fn::GetAtt return for resources whose name the template sets: the property that
 # holds it. (Other references name things the definition never needs resolved, such as subnet ids.)
@@ -113,10 +99,7 @@ class ClusterDefinition:
     def from_template(
         cls, path: Path = EXAMPLE_TEMPLATE, parameters: dict[str, str] | None = None
     ) -> ClusterDefinition:
-        document, errors = decode_str(path.read_text())
-        if errors:
-            raise ValueError(f"{path} does not parse: {errors}")
-        template = _Template(dict(document), parameters or {}, path)
+        template = _Template(read_template(path), parameters or {}, path)
 
         cluster = template.only("AWS::ECS::Cluster")
         group_id = template.only("AWS::AutoScaling::AutoScalingGroup")
@@ -238,27 +221,18 @@ def _bool(value: Any) -> bool:
 
 
 class _Template:
-    """The example's resources, with intrinsic functions resolved against its parameters."""
+    """The example's resources, with intrinsic functions resolved against its parameters (``cfn``)."""
 
     def __init__(self, document: dict[str, Any], parameters: dict[str, str], path: Path) -> None:
         self.path = path
         self.resources: dict[str, Any] = dict(document["Resources"])
-        declared: dict[str, Any] = dict(document.get("Parameters", {}))
+        declared = document.get("Parameters", {})
         unknown = sorted(set(parameters) - set(declared))
         if unknown:
             raise ValueError(f"{path.name} declares no parameter {', '.join(unknown)} (it has {', '.join(declared)})")
-        self.parameters: dict[str, str] = {}
-        for name, spec in declared.items():
-            if name in parameters:
-                value = parameters[name]
-            elif "Default" in spec:
-                value = str(spec["Default"])
-            else:
-                raise ValueError(f"parameter {name} has no default: give it a value")
-            allowed = spec.get("AllowedValues")
-            if allowed is not None and value not in [str(v) for v in allowed]:
-                raise ValueError(f"parameter {name}={value!r} is not one of {allowed}")
-            self.parameters[name] = value
+        self._intrinsics = Intrinsics(
+            document, stack_name=STACK_NAME, parameters=parameters, reference=self._ref, attribute=self._get_att
+        )
 
     # -- finding resources ----------------------------------------------------------------------
     def all(self, resource_type: str) -> list[str]:
@@ -281,39 +255,10 @@ class _Template:
 
     # -- resolving values -----------------------------------------------------------------------
     def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [self.resolve(v) for v in value]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            ((key, argument),) = value.items()
-            if key == "Ref":
-                return self._ref(str(argument))
-            if key == "Fn::GetAtt":
-                logical_id, attribute = argument.split(".", 1) if isinstance(argument, str) else argument
-                return self._get_att(logical_id, attribute)
-            if key == "Fn::Sub":
-                return self._sub(argument)
-            if key == "Fn::Select":
-                index, items = argument
-                return self.resolve(items)[_int(self.resolve(index))]
-            if key == "Fn::GetAZs":
-                region = self.resolve(argument) or REGION
-                return list(_ZONES[region])
-            if key == "Fn::Join":
-                separator, items = argument
-                return str(separator).join(str(self.resolve(v)) for v in items)
-            if key == "Fn::Base64":
-                return self.resolve(argument)  # kept readable: nothing here needs the encoding
-            if key.startswith("Fn::") or key == "Condition":
-                raise ValueError(f"{key} is not resolved here; teach tests/support/cluster_definition.py or avoid it")
-        return {k: self.resolve(v) for k, v in value.items()}
+        return self._intrinsics.resolve(value)
 
     def _ref(self, name: str) -> str:
-        if name in self.parameters:
-            return self.parameters[name]
-        if name in _PSEUDO_PARAMETERS:
-            return _PSEUDO_PARAMETERS[name]
+        """Ref of a resource: its name, when the template sets it (nothing is deployed here)."""
         if name in self.resources:
             return self._named(name, _REF_NAME.get(self.resources[name]["Type"]), f"Ref {name}")
         raise ValueError(f"Ref {name}: neither a parameter nor a resource of {self.path.name}")
@@ -329,18 +274,3 @@ class _Template:
         if name is None:
             raise ValueError(f"{what}: {logical_id} sets no {name_property}, so its name is known only once deployed")
         return str(self.resolve(name))
-
-    def _sub(self, argument: Any) -> str:
-        text, variables = (argument, {}) if isinstance(argument, str) else argument
-
-        def replace(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name.startswith("!"):
-                return "${" + name[1:] + "}"  # ${!Literal} is written as ${Literal}
-            if name in variables:
-                return str(self.resolve(variables[name]))
-            if "." in name and name.split(".", 1)[0] in self.resources:
-                return self._get_att(*name.split(".", 1))
-            return self._ref(name)
-
-        return re.sub(r"\$\{([^}]+)\}", replace, str(text))
