@@ -28,24 +28,12 @@ def event(name: str) -> dict:  # type: ignore[type-arg]
     return json.loads((EVENTS / name).read_text())
 
 
-def test_the_lifecycle_rule_matches_the_event_auto_scaling_sends() -> None:
-    template = Template()
-    assert template.matches("DrainFunction", event("eventbridge-terminate-lifecycle-action.json"))
-    assert not template.matches("DrainFunction", event("eventbridge-spot-interruption-warning.json"))
-
-
 def test_named_groups_narrow_the_rule_to_their_own_events() -> None:
     template = Template(parameters={"AutoScalingGroupNames": ["prod-hosts", "batch-hosts"]})
     sample = event("eventbridge-terminate-lifecycle-action.json")
     assert template.matches("DrainFunction", sample)
     sample["detail"]["AutoScalingGroupName"] = "someone-elses-group"
     assert not template.matches("DrainFunction", sample)
-
-
-def test_spot_warnings_reach_the_drain_only_when_enabled() -> None:
-    spot = event("eventbridge-spot-interruption-warning.json")
-    assert not Template().matches("DrainFunction", spot)
-    assert Template(parameters={"DrainOnSpotInterruption": "true"}).matches("DrainFunction", spot)
 
 
 def test_the_template_sets_every_setting_the_drain_reads_and_only_known_ones() -> None:
@@ -70,15 +58,6 @@ def test_the_template_sets_every_setting_the_drain_reads_and_only_known_ones() -
     )
 
 
-def test_the_recheck_queue_and_hook_topic_invoke_the_drain() -> None:
-    template = Template()
-    [sqs] = template.function_events("DrainFunction", "SQS").values()
-    assert sqs["Queue"] == {"Fn::GetAtt": ["RecheckQueue", "Arn"]}
-    assert sqs["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    [sns] = template.function_events("DrainFunction", "SNS").values()
-    assert sns["Topic"] == {"Ref": "LifecycleHookTopic"}
-
-
 @pytest.mark.parametrize("cluster_names", [[], ["prod"]])
 def test_every_aws_call_of_a_drain_is_allowed_by_the_functions_policy(aws: None, cluster_names: list[str]) -> None:
     world = DrainWorld(environment={"CLUSTER_NAMES": ",".join(cluster_names), "NOTIFY_EVERY_DRAIN": "true"})
@@ -100,23 +79,8 @@ def test_every_aws_call_of_a_drain_is_allowed_by_the_functions_policy(aws: None,
 
 
 # -- every job: sample events and policies ---------------------------------------------------------
+# (Every sample event against the deployed wiring: tests/integration/test_event_wiring.py.)
 ALL_EVENTS = Path(__file__).resolve().parents[2] / "events"
-FUNCTION_OF_JOB = {"drain": "DrainFunction", "scale": "ScaleFunction", "verify": "VerifyFunction"}
-EVENTBRIDGE_SAMPLES = sorted(
-    path.relative_to(ALL_EVENTS).as_posix()
-    for path in ALL_EVENTS.glob("*/*.json")
-    if "detail-type" in json.loads(path.read_text())
-)
-
-
-@pytest.mark.parametrize("sample", EVENTBRIDGE_SAMPLES)
-def test_every_eventbridge_sample_reaches_its_own_function_and_no_other(sample: str) -> None:
-    template = Template(parameters={"DrainOnSpotInterruption": "true"})
-    event = json.loads((ALL_EVENTS / sample).read_text())
-    own = FUNCTION_OF_JOB[sample.split("/")[0]]
-    assert template.matches(own, event), f"{own}'s rules do not match {sample}"
-    for other in set(FUNCTION_OF_JOB.values()) - {own}:
-        assert not template.matches(other, event), f"{other} would also receive {sample}"
 
 
 def test_scaling_alarms_reach_the_scale_job_only_when_named_with_the_prefix() -> None:
