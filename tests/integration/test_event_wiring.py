@@ -22,6 +22,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.events.models import EventPattern
+from moto.sns.utils import FilterPolicyMatcher
 
 from fleetops.drain.parse import parse_trigger as parse_drain_trigger
 from fleetops.intake import is_sqs_batch
@@ -32,7 +33,7 @@ from fleetops.scale.parse import parse_trigger as parse_scale_trigger
 from fleetops.verify.parse import codedeploy_hook_of, is_ecs_lifecycle_hook
 from fleetops.verify.parse import parse_trigger as parse_verify_trigger
 from fleetops.verify.service import ECS_HOOK_BAKE_KEY
-from tests.support.cfn import ACCOUNT, REGION
+from tests.support.cfn import ACCOUNT, REGION, TemplateError
 from tests.support.stack import DeployedStack, FunctionSpec, deploy_stack
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -317,6 +318,38 @@ def test_a_lifecycle_action_reaches_the_drain_only_from_a_named_group_or_when_no
     assert event["detail"]["AutoScalingGroupName"] == GROUP
     assert matching_rules(account.other_groups, event) == []
     assert matching_rules(account.defaults, event) == [account.defaults.physical[SAMPLES[name].via]]
+
+
+LIFECYCLE_SNS_SAMPLES = [name for name in of_shape(Shape.SNS) if SAMPLES[name].job == "drain"]
+
+
+@pytest.mark.parametrize("name", LIFECYCLE_SNS_SAMPLES)
+def test_a_hook_notification_by_sns_reaches_the_drain_only_from_a_named_group_or_when_none_is_named(
+    account: Account, name: str
+) -> None:
+    message = load(name)["Records"][0]["Sns"]["Message"]
+    assert json.loads(message)["AutoScalingGroupName"] == GROUP
+
+    def passes(stack: DeployedStack) -> bool:
+        topic_arn = stack.outputs["LifecycleHookTopicArn"]
+        [subscription] = [s for s in stack.subscriptions if s.topic_arn == topic_arn]
+        if subscription.filter_policy is None:
+            return True
+        return FilterPolicyMatcher(subscription.filter_policy, subscription.filter_policy_scope).matches({}, message)
+
+    assert passes(account.wired) and passes(account.defaults)
+    assert not passes(account.other_groups)
+
+
+def test_a_stack_whose_own_hook_group_is_not_listened_to_is_refused_before_anything_is_created(
+    account: Account,
+) -> None:
+    with pytest.raises(TemplateError, match="AutoScalingGroupNames must include HookAutoScalingGroupName"):
+        deploy_stack(
+            account.session,
+            name="deaf",
+            parameters={"AutoScalingGroupNames": "batch-hosts", "HookAutoScalingGroupName": GROUP},
+        )
 
 
 def test_a_spot_interruption_warning_reaches_no_function_unless_enabled(account: Account) -> None:

@@ -40,6 +40,7 @@ from unittest import mock
 import boto3
 import botocore.endpoint
 from moto.events.models import EventPattern
+from moto.sns.utils import FilterPolicyMatcher
 from moto.sqs.models import sqs_backends
 
 from tests.support.api_calls import ApiCallCounter
@@ -294,6 +295,11 @@ class SimulatedAccount:
         for subscription in self.stack.subscriptions:
             function = self.functions.get(subscription.endpoint)
             if subscription.topic_arn != topic_arn or subscription.protocol != "lambda" or function is None:
+                continue
+            if subscription.filter_policy is not None and not FilterPolicyMatcher(
+                subscription.filter_policy, subscription.filter_policy_scope
+            ).matches({}, message):
+                self._note(source, f"{subject or 'message'}: filtered out by {function.job}'s subscription")
                 continue
             if not self.stack.may_invoke(function.spec.arn, "sns.amazonaws.com", topic_arn):
                 self._note(source, f"{subject or 'message'}: {function.job} may not be invoked by the topic")

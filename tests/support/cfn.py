@@ -252,4 +252,5 @@ _FUNCTIONS: dict[str, Callable[[Intrinsics, Any], Any]] = {
     "Fn::ImportValue": _import,
     "Fn::FindInMap": _find_in_map,
     "Fn::Base64": lambda self, argument: self._resolve(argument),
+    "Fn::Contains": lambda self, argument: self._resolve(argument[1]) in self._resolve(argument[0]),
 }

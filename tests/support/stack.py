@@ -61,6 +61,8 @@ class Subscription:
     protocol: str
     endpoint: str
     arn: str
+    filter_policy: dict[str, Any] | None = None
+    filter_policy_scope: str = "MessageAttributes"
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ def deploy_stack(
         reference=lambda logical_id: stack.physical[logical_id],
         attribute=lambda logical_id, attribute: stack.attributes[(logical_id, attribute)],
     )
+    _check_rules(document, intrinsics)
     pending = {k: v for k, v in document["Resources"].items() if intrinsics.enabled(v)}
     deployer = _Deployer(session, stack, intrinsics)
     while pending:
@@ -146,6 +149,16 @@ def deploy_stack(
         if "Export" in output:
             stack.exports[intrinsics.resolve(output["Export"]["Name"])] = stack.outputs[output_name]
     return stack
+
+
+def _check_rules(document: dict[str, Any], intrinsics: Intrinsics) -> None:
+    """The template's Rules, as CloudFormation checks them before it creates anything."""
+    for name, rule in document.get("Rules", {}).items():
+        if "RuleCondition" in rule and not intrinsics.resolve(rule["RuleCondition"]):
+            continue
+        for assertion in rule.get("Assertions", []):
+            if not intrinsics.resolve(assertion["Assert"]):
+                raise TemplateError(f"rule {name}: {assertion.get('AssertDescription', 'assertion failed')}")
 
 
 @functools.cache
@@ -351,7 +364,16 @@ class _Deployer:
             arn = self.session.client("sns").subscribe(TopicArn=topic, Protocol=protocol, Endpoint=endpoint)[
                 "SubscriptionArn"
             ]
-        self.stack.subscriptions.append(Subscription(topic, protocol, endpoint, arn))
+        self.stack.subscriptions.append(
+            Subscription(
+                topic,
+                protocol,
+                endpoint,
+                arn,
+                properties.get("FilterPolicy"),
+                properties.get("FilterPolicyScope", "MessageAttributes"),
+            )
+        )
         self._set(logical_id, arn)
 
     def _aws_sqs_queuepolicy(self, logical_id: str, properties: dict[str, Any]) -> None:
