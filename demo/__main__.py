@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,9 @@ def main() -> int:
 
     from moto import mock_aws
 
+    # Powertools warns when an invocation published no metric; the demo reads metrics, not warnings.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+
     started = time.monotonic()
     with mock_aws():
         from demo.stories import problems, run_day, simulated_day
@@ -82,7 +86,7 @@ def render(document: dict[str, Any]) -> str:
             lines += _notification_lines(note)
     summary = document["summary"]
     lines += ["== Summary ".ljust(WIDTH, "="), ""]
-    lines.append("  " + ", ".join(f"{k}: {v}" for k, v in summary.items()))
+    lines += _indented(", ".join(f"{k}: {v}" for k, v in summary.items()), 2)
     if document["problems"]:
         lines += ["", "PROBLEMS:"] + [f"  - {p}" for p in document["problems"]]
     return "\n".join(lines)
@@ -106,7 +110,9 @@ def _indented(text: str, indent: int) -> list[str]:
 
 def _notification_lines(note: dict[str, str]) -> list[str]:
     lines = [f"  The notification a human reads: {note['subject']}"]
-    lines += [f"  | {line}"[:WIDTH] for line in note["message"].splitlines()]
+    lines += [
+        f"  | {part}" for line in note["message"].splitlines() for part in _wrap(line, WIDTH - 4).splitlines() or [""]
+    ]
     return [*lines, ""]
 
 

@@ -282,7 +282,7 @@ class SimulatedAccount:
                 for _ in range(self._copies("EventBridge", event, source)):
                     self._invoke_async(function, event, source, "EventBridge", event["detail-type"])
         if not matched:
-            self._note(source, f"{event['detail-type']}: no rule matches")
+            self._note(source, f"{event['detail-type']}: no rule of the stack matches, not delivered")
         return matched
 
     def publish(self, topic_arn: str, message: str, *, subject: str | None = None, source: str = "test") -> int:

@@ -1,0 +1,100 @@
+"""The simulated cluster behaves like ECS on EC2 where the suite depends on it: if it did not, "it works
+in the simulation" would say nothing about AWS. Each test builds the example cluster (about 4 s) and
+checks one behaviour, with the suite's functions present but, where possible, not involved."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from tests.support.fleet import BOOT_SECONDS, SimulatedFleet
+
+
+@pytest.fixture
+def fleet() -> Iterator[SimulatedFleet]:
+    with mock_aws():
+        fleet = SimulatedFleet()
+        try:
+            yield fleet
+        finally:
+            fleet.close()
+
+
+def test_the_example_cluster_runs_its_service_on_two_hosts_in_two_zones_behind_its_target_group(
+    fleet: SimulatedFleet,
+) -> None:
+    d = fleet.definition
+    hosts = fleet.hosts()
+    assert sorted(h["zone"] for h in hosts.values()) == sorted(d.zones)
+    assert len(fleet.tasks()) == d.service_desired_count
+    health = fleet.clients("elbv2").describe_target_health(TargetGroupArn=fleet.target_group)
+    targets = {(t["Target"]["Id"], t["Target"]["Port"]) for t in health["TargetHealthDescriptions"]}
+    assert len(targets) == d.service_desired_count  # one per task, told apart by host port
+    registered = fleet.cluster.container_instance(next(iter(hosts)))
+    assert {r["name"]: r["integerValue"] for r in registered.registered_resources}["CPU"] == d.host_cpu
+
+
+def test_tasks_are_placed_only_where_cpu_and_memory_fit_and_the_rest_is_reported_as_resource_cpu(
+    fleet: SimulatedFleet,
+) -> None:
+    d = fleet.definition
+    room = len(fleet.hosts()) * (d.host_cpu // d.task_cpu)
+    fleet.clients("ecs").update_service(cluster=d.cluster_name, service=d.service_name, desiredCount=room + 3)
+    fleet.run_for(10)
+
+    assert len(fleet.tasks()) == room
+    per_host = Counter(t.container_instance_arn for t in fleet.tasks())
+    assert set(per_host.values()) == {d.host_cpu // d.task_cpu}
+    events = fleet.clients("ecs").describe_services(cluster=d.cluster_name, services=[d.service_name])
+    assert "RESOURCE:CPU" in events["services"][0]["events"][0]["message"]
+
+
+def test_the_group_refuses_a_capacity_outside_its_bounds_and_registers_the_hosts_it_launches(
+    fleet: SimulatedFleet,
+) -> None:
+    d = fleet.definition
+    autoscaling = fleet.clients("autoscaling")
+    with pytest.raises(ClientError, match="above max value"):
+        autoscaling.set_desired_capacity(AutoScalingGroupName=d.group_name, DesiredCapacity=d.max_size + 1)
+
+    autoscaling.set_desired_capacity(AutoScalingGroupName=d.group_name, DesiredCapacity=d.desired_capacity + 1)
+    fleet.run_for(BOOT_SECONDS - 10)
+    assert len(fleet.hosts()) == d.desired_capacity  # still booting
+    fleet.run_for(20)
+    assert len(fleet.hosts()) == d.desired_capacity + 1
+
+
+def test_a_termination_waits_for_its_hook_and_proceeds_only_at_completion_or_timeout(fleet: SimulatedFleet) -> None:
+    d = fleet.definition
+    # Without the drain: the hook's notifications go nowhere, so only its timeout can end the wait.
+    fleet.account.delivery_fault = lambda via, event: 0
+    instance = next(iter(fleet.hosts()))
+    fleet.clients("autoscaling").terminate_instance_in_auto_scaling_group(
+        InstanceId=instance,
+        ShouldDecrementDesiredCapacity=False,  # at its minimum: replaced
+    )
+    fleet.run_for(d.hook_heartbeat_timeout - 10)
+    assert fleet.hooks.action_for(instance).active
+    assert fleet.cluster.container_instance(instance).status == "ACTIVE"
+
+    fleet.run_for(20)
+    action = fleet.hooks.action_for(instance)
+    assert (action.ended_by, action.result) == ("timeout", d.hook_default_result)
+    assert fleet.cluster.container_instance(instance).status == "INACTIVE"
+    # Undrained, its task went down with it: the simulation counts it, so the stories can prove zero.
+    assert fleet.tasks_lost() >= 1
+
+
+def test_a_new_task_definition_rolls_out_and_is_announced_in_progress_then_completed(fleet: SimulatedFleet) -> None:
+    released = fleet.release("registry.example.com/web:2.0.0")
+    fleet.run_for(30)
+
+    assert {t.task_definition_arn for t in fleet.tasks()} == {released}
+    states = [state for _, definition, state in fleet.record.deployments if definition == released]
+    assert states == ["SERVICE_DEPLOYMENT_IN_PROGRESS", "SERVICE_DEPLOYMENT_COMPLETED"]
+    delivered = [e for e in fleet.account.timeline if e.function == "verify"]
+    assert len(delivered) == 2, "both deployment events reach the verify job through its rule"
