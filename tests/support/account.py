@@ -50,7 +50,7 @@ from tests.support.functions import load_handler
 from tests.support.iam_gaps import assume_role_session, close_iam_gaps, enforced_iam
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.lifecycle import sns_delivery
-from tests.support.queues import take_all
+from tests.support.queues import take_all, take_sent
 from tests.support.stack import TEMPLATE, DeployedStack, FunctionSpec, deploy_stack
 
 TICK_SECONDS = 5
@@ -388,17 +388,13 @@ class SimulatedAccount:
     def _collect(self) -> None:
         """Take the messages sent to queues with an event source mapping out of moto, to deliver them
         when their delay has passed on the simulated clock (moto would wait in real time)."""
-        backend = sqs_backends[ACCOUNT][REGION]
         for mapping in self.stack.event_source_mappings:
-            queue = backend.queues[mapping.queue_arn.rsplit(":", 1)[-1]]
-            for message in list(queue._messages):
-                # moto keeps both instants in milliseconds of real time.
-                delay = (message.delayed_until - message.sent_timestamp) / 1000 if message.delayed_until else 0.0
-                for copy in range(self._copies("SQS", message.body, mapping.queue_arn.rsplit(":", 1)[-1])):
+            queue_name = mapping.queue_arn.rsplit(":", 1)[-1]
+            for message in take_sent(queue_name):
+                for copy in range(self._copies("SQS", message.body, queue_name)):
                     # SQS delivers at least once: a duplicate is the same message, under its own receipt.
-                    item = _Message(mapping.queue_arn, message.body, message.id, self.clock())
-                    self._schedule_message(self.clock() + max(0, round(delay)) + copy, item)
-            queue._messages.clear()
+                    item = _Message(mapping.queue_arn, message.body, message.message_id, self.clock())
+                    self._schedule_message(self.clock() + message.delay + copy, item)
 
     def _schedule_message(self, at: float, message: _Message) -> None:
         self._schedule(at, lambda: self._poll(message), message)

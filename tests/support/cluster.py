@@ -28,6 +28,25 @@ AMI = "ami-12c6146b"  # one of the images moto ships
 ZONES = ("us-east-1a", "us-east-1b")
 
 
+def run_healthy_task(
+    backend: EC2ContainerServiceBackend,
+    cluster: str,
+    task_definition: str,
+    container_instance_arn: str,
+    *,
+    started_by: str,
+    group: str,
+) -> Task:
+    """A task placed on one host, RUNNING with its containers HEALTHY: where a service's task stands
+    once ECS has started it (moto's services start none)."""
+    task = backend.start_task(cluster, task_definition, [container_instance_arn], {}, started_by, group=group)[0]
+    task.status = "RUNNING"
+    for container in task.containers:
+        container.last_status = "RUNNING"
+        container.health_status = "HEALTHY"
+    return task
+
+
 @dataclass
 class _Stopping:
     task: Task

@@ -13,7 +13,7 @@ from typing import Any
 from moto.codedeploy.models import codedeploy_backends
 from moto.ecs.models import Service, Task
 
-from tests.support.cluster import ACCOUNT, REGION, SimulatedCluster
+from tests.support.cluster import ACCOUNT, REGION, SimulatedCluster, run_healthy_task
 from tests.support.verify_gaps import ServiceDeploymentRecord, VerifyGaps
 
 # Tiny tasks, so hundreds fit on two simulated hosts.
@@ -308,18 +308,14 @@ class SimulatedDeployments:
     def _start(self, service: SimulatedService, task_definition: str, *, register: bool = True) -> Task:
         hosts = list(self.cluster.container_instances.values())
         host = hosts[len(service.tasks) % len(hosts)] if service.tasks else random.choice(hosts)
-        task = self.cluster.ecs_backend.start_task(
+        task = run_healthy_task(
+            self.cluster.ecs_backend,
             self.cluster.name,
             task_definition,
-            [host],
-            {},
-            service.deployment_id or "ecs-svc/0",
+            host,
+            started_by=service.deployment_id or "ecs-svc/0",
             group=f"service:{service.name}",
-        )[0]
-        task.status = "RUNNING"
-        for container in task.containers:
-            container.last_status = "RUNNING"
-            container.health_status = "HEALTHY"
+        )
         self._ips += 1
         ip = f"10.0.{8 + self._ips // 250}.{1 + self._ips % 250}"
         service.target_ips[task.task_arn] = ip

@@ -40,7 +40,7 @@ from tests.support.alarms import AlarmChange
 from tests.support.capacity import ScalingRoute, route_scaling_to
 from tests.support.cfn import ACCOUNT, REGION
 from tests.support.clock import SimulatedClock
-from tests.support.cluster import AMI, SimulatedCluster
+from tests.support.cluster import AMI, SimulatedCluster, run_healthy_task
 from tests.support.cluster_definition import AlarmDefinition, ClusterDefinition
 from tests.support.deployments import deployment_event
 from tests.support.http_server import LocalHttpServer, Route
@@ -480,18 +480,14 @@ class SimulatedFleet:
 
     def _start(self, instance_id: str, task_definition: str) -> Task:
         d = self.definition
-        task = self.cluster.ecs_backend.start_task(
+        task = run_healthy_task(
+            self.cluster.ecs_backend,
             d.cluster_name,
             task_definition,
-            [self.cluster.container_instances[instance_id]],
-            {},
-            self._service().deployments[0]["id"],
+            self.cluster.container_instances[instance_id],
+            started_by=self._service().deployments[0]["id"],
             group=f"service:{d.service_name}",
-        )[0]
-        task.status = "RUNNING"
-        for container in task.containers:
-            container.last_status = "RUNNING"
-            container.health_status = "HEALTHY"
+        )
         task.health_status = "HEALTHY"
         port = FIRST_HOST_PORT + self._ports[instance_id]
         self._ports[instance_id] += 1

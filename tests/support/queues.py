@@ -25,6 +25,28 @@ class DueMessage:
     message_id: str = field(compare=False)
 
 
+@dataclass(frozen=True)
+class SentMessage:
+    body: str
+    message_id: str
+    delay: int  # seconds SQS holds it back (DelaySeconds)
+
+
+def take_sent(queue_name: str) -> list[SentMessage]:
+    """Take the messages sent to one of moto's queues out of it, with their delays, so a simulated
+    clock can deliver them (moto would hold a delayed message back in real time)."""
+    queue = sqs_backends[ACCOUNT][REGION].queues[queue_name]
+    sent = [
+        # moto keeps both instants in milliseconds of real time.
+        SentMessage(message.body, message.id, round(max(0.0, (message.delayed_until - message.sent_timestamp) / 1000)))
+        if message.delayed_until
+        else SentMessage(message.body, message.id, 0)
+        for message in queue._messages
+    ]
+    queue._messages.clear()
+    return sent
+
+
 class DelayedDeliveries:
     """Takes the messages sent to one of moto's queues as they arrive and hands them out when their
     delay has passed on the simulated clock (moto would wait in real time)."""
@@ -36,13 +58,11 @@ class DelayedDeliveries:
         self._seq = 0
 
     def collect(self) -> None:
-        queue = sqs_backends[ACCOUNT][REGION].queues[self.queue_name]
-        for message in list(queue._messages):
-            # moto keeps both instants in milliseconds of real time.
-            delay = max(0.0, (message.delayed_until - message.sent_timestamp) / 1000) if message.delayed_until else 0.0
+        for message in take_sent(self.queue_name):
             self._seq += 1
-            heapq.heappush(self._due, DueMessage(self._clock() + round(delay), self._seq, message.body, message.id))
-        queue._messages.clear()
+            heapq.heappush(
+                self._due, DueMessage(self._clock() + message.delay, self._seq, message.body, message.message_id)
+            )
 
     def pending(self) -> list[DueMessage]:
         self.collect()

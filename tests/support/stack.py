@@ -151,6 +151,13 @@ def deploy_stack(
     return stack
 
 
+def _function_arn(name_or_arn: str) -> str:
+    """Lambda takes a function's name or its ARN wherever a function is named."""
+    if name_or_arn.startswith("arn:"):
+        return name_or_arn
+    return f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{name_or_arn}"
+
+
 def _check_rules(document: dict[str, Any], intrinsics: Intrinsics) -> None:
     """The template's Rules, as CloudFormation checks them before it creates anything."""
     for name, rule in document.get("Rules", {}).items():
@@ -283,7 +290,7 @@ class _Deployer:
     # -- kept as declared: moto does not run them --------------------------------------------------------
     def _aws_lambda_function(self, logical_id: str, properties: dict[str, Any]) -> None:
         name = properties.get("FunctionName") or self._generated_name(logical_id, 64)
-        arn = f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{name}"
+        arn = _function_arn(name)
         variables = properties.get("Environment", {}).get("Variables", {})
         self.stack.functions[arn] = FunctionSpec(
             logical_id=logical_id,
@@ -302,18 +309,12 @@ class _Deployer:
         self._set(logical_id, f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:layer:{logical_id}:1")
 
     def _aws_lambda_permission(self, logical_id: str, properties: dict[str, Any]) -> None:
-        function = properties["FunctionName"]
-        arn = (
-            function
-            if function.startswith("arn:")
-            else f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{function}"
-        )
+        arn = _function_arn(properties["FunctionName"])
         self.stack.permissions.append(Permission(arn, properties["Principal"], properties.get("SourceArn")))
         self._set(logical_id, logical_id)
 
     def _aws_lambda_eventinvokeconfig(self, logical_id: str, properties: dict[str, Any]) -> None:
-        function = properties["FunctionName"]
-        arn = f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{function}"
+        arn = _function_arn(properties["FunctionName"])
         on_failure = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
         self.stack.async_configs[arn] = AsyncInvokeConfig(
             maximum_retry_attempts=int(properties.get("MaximumRetryAttempts", 2)),
@@ -323,12 +324,7 @@ class _Deployer:
         self._set(logical_id, logical_id)
 
     def _aws_lambda_eventsourcemapping(self, logical_id: str, properties: dict[str, Any]) -> None:
-        function = properties["FunctionName"]
-        arn = (
-            function
-            if function.startswith("arn:")
-            else f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{function}"
-        )
+        arn = _function_arn(properties["FunctionName"])
         self.stack.event_source_mappings.append(
             EventSourceMapping(
                 queue_arn=properties["EventSourceArn"],
