@@ -389,7 +389,10 @@ class SimulatedFleet:
         event = self.hooks.eventbridge_event(action)
         event["time"] = self.account.iso_time()
         self.account.put_event(event, source="Auto Scaling")
-        topic = self.account.stack.outputs["LifecycleHookTopicArn"]
+        hook = autoscaling_backends[ACCOUNT][REGION].lifecycle_hooks[f"{action.group}_{action.hook}"]
+        topic = hook.notification_target_arn
+        if not topic:
+            return
         delivery = self.hooks.sns_event(action, topic)["Records"][0]["Sns"]
         self.account.publish(topic, delivery["Message"], subject=delivery["Subject"], source="Auto Scaling")
 

@@ -75,7 +75,8 @@ class SimulatedLifecycleHooks:
             token=str(uuid.uuid4()),
             heartbeat_timeout=hook.heartbeat_timeout,
             default_result=hook.default_result,
-            metadata=metadata,
+            # As Auto Scaling sends it: the hook's own NotificationMetadata unless a test says otherwise.
+            metadata=metadata if metadata is not None else getattr(hook, "notification_metadata", None),
             started_at=now,
             last_heartbeat_at=now,
         )

@@ -10,6 +10,8 @@
 - Auto Scaling launches every instance of a group into the group's first subnet; AWS balances them
   across the group's zones. Each launch here goes to the subnet with the fewest of the group's
   instances.
+- Auto Scaling PutLifecycleHook drops NotificationTargetARN, RoleARN and NotificationMetadata (and
+  describes made-up ones): they are kept on the hook, as AWS keeps them.
 - ELBv2 target groups hold one target per instance ID; AWS tells targets apart by ID and port, as
   tasks in bridge mode on one host (dynamic host ports) need. Targets here are kept by ID and port.
 """
@@ -110,6 +112,19 @@ def _require_lifecycle() -> LifecycleBackend:
     return _lifecycle
 
 
+_ORIGINAL_PUT_LIFECYCLE_HOOK = AutoScalingResponse.put_lifecycle_hook
+
+
+def _put_lifecycle_hook(self: AutoScalingResponse) -> ActionResult:
+    result = _ORIGINAL_PUT_LIFECYCLE_HOOK(self)
+    group, name = self._get_param("AutoScalingGroupName"), self._get_param("LifecycleHookName")
+    hook = self.autoscaling_backend.lifecycle_hooks[f"{group}_{name}"]
+    hook.notification_target_arn = self._get_param("NotificationTargetARN")
+    hook.role_arn = self._get_param("RoleARN")
+    hook.notification_metadata = self._get_param("NotificationMetadata")
+    return result
+
+
 _ORIGINAL_LAUNCH = FakeAutoScalingGroup.replace_autoscaling_group_instances
 
 
@@ -164,6 +179,7 @@ def close_moto_gaps() -> None:
     EC2ContainerServiceResponse.list_tasks = _list_tasks  # type: ignore[method-assign]
     AutoScalingResponse.complete_lifecycle_action = _complete_lifecycle_action  # type: ignore[attr-defined]
     AutoScalingResponse.record_lifecycle_action_heartbeat = _record_lifecycle_action_heartbeat  # type: ignore[attr-defined]
+    AutoScalingResponse.put_lifecycle_hook = _put_lifecycle_hook  # type: ignore[method-assign]
     FakeTargetGroup.register = _register_targets  # type: ignore[method-assign]
     FakeTargetGroup.deregister = _deregister_targets  # type: ignore[method-assign]
     FakeTargetGroup.health_for = _health_for  # type: ignore[method-assign]
