@@ -4,6 +4,7 @@ against ECS's circuit breaker, at most N per service per window, and only when c
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.support.deployments import deployment_event
 from tests.support.http_server import Route, local_http_server
@@ -196,3 +197,25 @@ def test_a_circuit_breaker_rollback_that_began_during_the_smoke_check_is_not_fou
         "ECS's circuit breaker is already rolling back: not fighting it (on a fresh look before rolling back)"
     )
     assert verify.gaps.updates == []
+
+
+def test_a_rollback_aws_refused_does_not_use_up_the_cap_so_the_retry_rolls_back(verify: VerifyWorld) -> None:
+    # Found by running the template with ecs:UpdateService taken out: the refusal failed the
+    # invocation, and its retry said "rollback cap reached" although nothing had been rolled back.
+    release = verify.given_a_release()
+    verify.deployments.set_container_health("web", "UNHEALTHY", 4)
+    refusals = [ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}, "UpdateService")]
+
+    def refuse_once(**_: object) -> None:
+        if refusals:
+            raise refusals.pop()
+
+    verify.session.events.register("before-call.ecs.UpdateService", refuse_once)
+    with pytest.raises(ClientError, match="AccessDenied"):
+        verify.invoke(verify.completed_event(release))
+    assert verify.service_task_definition("web") == release.task_definition  # nothing changed
+
+    retried = verify.invoke(verify.completed_event(release))
+
+    assert retried["rollback"]["action"] == "update-service", retried["rollback"]
+    assert verify.service_task_definition("web") == release.known_good

@@ -121,7 +121,7 @@ def _put_lifecycle_hook(self: AutoScalingResponse) -> ActionResult:
     hook = self.autoscaling_backend.lifecycle_hooks[f"{group}_{name}"]
     hook.notification_target_arn = self._get_param("NotificationTargetARN")
     hook.role_arn = self._get_param("RoleARN")
-    hook.notification_metadata = self._get_param("NotificationMetadata")
+    hook.notification_metadata = self._get_param("NotificationMetadata")  # type: ignore[attr-defined]
     return result
 
 

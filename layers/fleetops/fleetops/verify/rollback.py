@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from botocore.exceptions import ClientError
+
 from fleetops.aws.ecs import EcsAdapter
 from fleetops.models.ecs import EcsService
 from fleetops.models.verify import RollbackAction, RollbackDecision, RollbackOutcome
@@ -105,6 +107,24 @@ class RollbackExecutor:
             return RollbackOutcome(RollbackAction.NONE, decision.reason)
         if not self._store.reserve_rollback(service.arn, times, version, now, window_seconds):
             return RollbackOutcome(RollbackAction.NONE, "another invocation rolled this service back just now")
+        try:
+            outcome = self._act(service, deployment_id, decide)
+        except ClientError:
+            # AWS answered and refused (AccessDenied, throttling past the retries, a bad parameter):
+            # nothing was rolled back, so the reservation is given back and a retry may roll back.
+            # (An error without an answer, a timeout, keeps it: the change may have happened.)
+            self._store.release_rollback(service.arn, now, version + 1)
+            raise
+        if outcome.action is RollbackAction.NONE:
+            self._store.release_rollback(service.arn, now, version + 1)
+        elif outcome.new_deployment_id:
+            self._store.mark_rollback_deployment(outcome.new_deployment_id, now)
+        return outcome
+
+    def _act(
+        self, service: EcsService, deployment_id: str | None, decide: Callable[[EcsService], RollbackDecision]
+    ) -> RollbackOutcome:
+        """Look again, then roll back: only AWS calls, so a ClientError here means nothing changed."""
         # The verification's look may be minutes old (a bake, slow smoke checks): the guards are asked
         # again about the service as it is now, before anything is changed.
         fresh = self._ecs.describe_service(service.cluster_arn, service.arn)
@@ -126,8 +146,6 @@ class RollbackExecutor:
                 decision.target_task_definition,
             )
         new_deployment = self._ecs.roll_service_to(fresh.cluster_arn, fresh.arn, decision.target_task_definition)
-        if new_deployment:
-            self._store.mark_rollback_deployment(new_deployment, now)
         return RollbackOutcome(
             RollbackAction.UPDATE_SERVICE,
             f"{decision.reason} with UpdateService",

@@ -89,6 +89,25 @@ class VerifyStateStore:
             raise
         return True
 
+    def release_rollback(self, service_arn: str, reserved_at: float, version: int) -> None:
+        """Give back a reservation whose rollback did not happen, if nobody has reserved since
+        (``version`` is the one the reservation wrote); otherwise the cap stays used, the safe side."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"id": {"S": f"rollbacks#{service_arn}"}},
+                UpdateExpression="DELETE times :reserved SET version = :next",
+                ConditionExpression="version = :seen",
+                ExpressionAttributeValues={
+                    ":reserved": {"NS": [repr(reserved_at)]},
+                    ":next": {"N": str(version + 1)},
+                    ":seen": {"N": str(version)},
+                },
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+
     def mark_rollback_deployment(self, deployment_id: str, now: float) -> None:
         self._client.put_item(
             TableName=self._table,
