@@ -89,7 +89,7 @@ class Day:
         return {
             "drains": sum(1 for a in self.fleet.hooks.actions.values() if a.ended_by == "completion"),
             "scalings": scalings,
-            "verifications": sum(1 for e in invocations if isinstance(e.result, dict) and e.result.get("verdict")),
+            "verifications": sum(1 for e in invocations if _first_delivery(e.result) and e.result.get("verdict")),
             "rollbacks": sum(1 for e in invocations if _rollback(e.result)),
             "tasks lost": self.fleet.tasks_lost(),
             "invocations": len(invocations),
@@ -235,9 +235,14 @@ def _alarm(fleet: SimulatedFleet, metric: str, comparison: str) -> str:
     return next(a.name for a in fleet.definition.alarms if a.metric == metric and comparison in a.comparison)
 
 
+def _first_delivery(result: Any) -> bool:
+    """A result of the handler's own work, not the stored one a duplicate delivery gets back."""
+    return isinstance(result, dict) and not result.get("duplicate")
+
+
 def _rollback(result: Any) -> dict[str, Any] | None:
-    """The rollback a verify result reports, if it did one."""
-    rollback = result.get("rollback") if isinstance(result, dict) else None
+    """The rollback a verify result reports, if it did one (a replay to a duplicate did not)."""
+    rollback = result.get("rollback") if _first_delivery(result) else None
     return rollback if isinstance(rollback, dict) and rollback.get("action") not in (None, "none") else None
 
 

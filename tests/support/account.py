@@ -21,6 +21,7 @@ Everything that happens goes into ``timeline``.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import heapq
 import inspect
 import io
@@ -31,7 +32,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -39,6 +39,10 @@ from unittest import mock
 
 import boto3
 import botocore.endpoint
+from aws_lambda_powertools.utilities.idempotency import base as idempotency_handler
+from aws_lambda_powertools.utilities.idempotency.persistence import base as idempotency_store
+from aws_lambda_powertools.utilities.idempotency.persistence import datarecord as idempotency_record
+from aws_lambda_powertools.utilities.idempotency.persistence import dynamodb as idempotency_dynamodb
 from moto.events.models import EventPattern
 from moto.sns.utils import FilterPolicyMatcher
 from moto.sqs.models import sqs_backends
@@ -75,6 +79,7 @@ class TimelineEntry:
     via: str = ""  # how the event reached it: "EventBridge", "SNS", "SQS", "direct"
     decision: str = ""
     calls: dict[str, int] = field(default_factory=dict)  # AWS API operations the invocation called
+    attempts: dict[str, int] = field(default_factory=dict)  # HTTP requests per operation, retries included
     metrics: list[str] = field(default_factory=list)  # metrics the invocation published
     notifications: list[dict[str, str]] = field(default_factory=list)  # what it announced (SNS)
     error: str | None = None
@@ -168,7 +173,7 @@ class SimulatedFunction:
         level = logger.log_level
         logger.setLevel(self.environment.get("POWERTOOLS_LOG_LEVEL", "INFO"))
         try:
-            with enforced_iam(), contextlib.redirect_stdout(written), _backoff_on(self.clock):
+            with enforced_iam(), contextlib.redirect_stdout(written), _on_simulated_time(self.clock):
                 result = self.module.lambda_handler(event, context)
         except (Exception, HandlerCrash) as error:
             error.add_note(f"logs: {written.getvalue()[-2000:]}")
@@ -183,9 +188,27 @@ class SimulatedFunction:
 
 
 @contextmanager
-def _backoff_on(clock: SimulatedClock) -> Iterator[None]:
-    """botocore's retry backoff (``time.sleep`` in botocore.endpoint) waits on the simulated clock."""
-    with mock.patch.object(botocore.endpoint, "time", SimpleNamespace(sleep=clock.advance)):
+def _on_simulated_time(clock: SimulatedClock) -> Iterator[None]:
+    """What reads the wall clock inside an invocation, on the simulated clock instead:
+
+    - botocore's retry backoff (``time.sleep`` in botocore.endpoint) waits on it;
+    - Powertools Idempotency dates its records with ``datetime.now()``, and expires an INPROGRESS
+      record at the invocation's deadline. An invocation that dies leaves its record INPROGRESS; in
+      AWS it stops blocking at that deadline, before SQS redelivers or Lambda retries. On the wall
+      clock it would block for real seconds while simulated hours pass, and every retry would be
+      taken for a duplicate.
+    """
+
+    class SimulatedDatetime(datetime.datetime):
+        @classmethod
+        def now(cls, tz: datetime.tzinfo | None = None) -> datetime.datetime:  # type: ignore[override]
+            return datetime.datetime.fromtimestamp(clock(), tz)
+
+    dates = SimpleNamespace(datetime=SimulatedDatetime, timedelta=datetime.timedelta, date=datetime.date)
+    with contextlib.ExitStack() as patches:
+        patches.enter_context(mock.patch.object(botocore.endpoint, "time", SimpleNamespace(sleep=clock.advance)))
+        for module in (idempotency_handler, idempotency_store, idempotency_record, idempotency_dynamodb):
+            patches.enter_context(mock.patch.object(module, "dt", dates))
         yield
 
 
@@ -471,6 +494,7 @@ class SimulatedAccount:
             raise
         finally:
             entry.calls = dict(function.api.calls)
+            entry.attempts = dict(function.api.attempts)
             entry.metrics = list(function.last_output.metrics)
             entry.notifications = self._read_inbox()
         entry.result = result
@@ -515,7 +539,7 @@ class SimulatedAccount:
         self.session.client("sqs").send_message(QueueUrl=self._queue_urls[queue_arn], MessageBody=body)
 
     def iso_time(self) -> str:
-        return datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return datetime.datetime.fromtimestamp(self.clock(), datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _short(name: str) -> str:

@@ -21,6 +21,7 @@ from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse
 
 from tests.support.account import HandlerCrash, SimulatedAccount
+from tests.support.clock import SimulatedClock
 
 _CREDENTIAL = re.compile(r"Credential=([A-Z0-9]+)/")
 _ORIGINAL_CALL_ACTION = BaseResponse.call_action
@@ -75,14 +76,23 @@ def throttled(account: SimulatedAccount, *, every: int = 3) -> Iterator[Throttli
         _throttling = None
 
 
-def crash_when(condition: Callable[[str], bool], *, times: int = 1) -> Callable[[str], None]:
+def crash_when(
+    condition: Callable[[str], bool], *, times: int = 1, clock: SimulatedClock | None = None, ran_for: float = 1.0
+) -> Callable[[str], None]:
     """A fault for ``SimulatedAccount.faults``: the invocation dies before the first ``times`` AWS calls
-    for which ``condition("job:Operation")`` is true."""
+    for which ``condition("job:Operation")`` is true.
+
+    With ``clock``, the invocation had run ``ran_for`` seconds when it died (simulated invocations take
+    no time): a death at the very instant it began would put Lambda's first retry, 60 s after the
+    failure, exactly on the dead invocation's deadline, where its INPROGRESS idempotency record
+    expires, a tie real timing never produces."""
     left = [times]
 
     def fault(operation: str) -> None:
         if left[0] > 0 and condition(operation):
             left[0] -= 1
+            if clock is not None:
+                clock.advance(ran_for)
             raise HandlerCrash(f"the runtime died before {operation} (injected)")
 
     return fault

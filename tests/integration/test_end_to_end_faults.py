@@ -1,0 +1,340 @@
+"""The whole suite end to end under faults: the demo's stories (or one host's drain, where a fault
+only touches the drain) with AWS throttling the functions, an event lost or delivered twice, a
+function's runtime dying in the middle of a drain, and a lifecycle action that expires while the
+drain is held up. Every story still ends with no task lost, and what happened is reported: in the
+timeline, a notification, or the dead-letter queue.
+
+Each test builds its own fleet (``SimulatedFleet``) on moto and a simulated clock. Where a fault
+touches only the drain, the fleet is the example cluster with eight tasks, one of whose hosts is
+terminated through its Auto Scaling group (``busy_fleet``, ``terminate``): the drain's whole path,
+at a fraction of the cost of the demo's day.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from itertools import pairwise
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from demo.stories import Day, problems, run_day, simulated_day
+from tests.support.account import TimelineEntry
+from tests.support.faults import crash_when, throttled
+from tests.support.fleet import SimulatedFleet
+from tests.support.lifecycle import LifecycleActionRecord
+
+# moto warns that ECS's and Auto Scaling's models have no ThrottlingException shape; the error still
+# reaches botocore as AWS sends it (HTTP 400, code ThrottlingException), and botocore retries it.
+pytestmark = pytest.mark.filterwarnings("ignore:Exception\\(ThrottlingException\\):UserWarning")
+
+LIFECYCLE_ACTION = "EC2 Instance-terminate Lifecycle Action"
+TASKS = 8  # four per host: a terminated host has tasks to move, and the cluster's alarms stay quiet
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+def in_a_recheck(operation: str) -> Callable[[str], bool]:
+    """True for the drain's ``operation`` inside a re-check: after the re-check asked Auto Scaling
+    whether the host is still in Terminating:Wait (DescribeAutoScalingInstances, which only a re-check
+    calls) and before the next invocation writes its idempotency record (PutItem, its first call)."""
+    inside = [False]
+
+    def condition(called: str) -> bool:
+        if called == "drain:DescribeAutoScalingInstances":
+            inside[0] = True
+        elif called == "drain:PutItem":
+            inside[0] = False
+        return inside[0] and called == f"drain:{operation}"
+
+    return condition
+
+
+@contextmanager
+def busy_fleet() -> Iterator[SimulatedFleet]:
+    """The example cluster (two hosts, one per zone) running eight tasks of its service at half their
+    CPU, so no scaling alarm fires; every drain is announced. Needs moto active."""
+    fleet = SimulatedFleet(parameters={"NotifyEveryDrain": "true"})
+    try:
+        d = fleet.definition
+        fleet.clients("ecs").update_service(cluster=d.cluster_name, service=d.service_name, desiredCount=TASKS)
+        fleet.set_traffic(TASKS * d.task_cpu / 2)
+        fleet.run_for(5)  # the scheduler places the new tasks
+        assert [h["tasks"] for h in fleet.hosts().values()] == [TASKS // 2, TASKS // 2]
+        yield fleet
+    finally:
+        fleet.close()
+
+
+def terminate(fleet: SimulatedFleet, instance_id: str) -> LifecycleActionRecord:
+    """Someone terminates a host through its group (the console, an instance refresh): the group keeps
+    its size (it is at its minimum) and launches a replacement; the host waits in Terminating:Wait and
+    the hook announces it to EventBridge and to the hook's SNS topic."""
+    fleet.clients("autoscaling").terminate_instance_in_auto_scaling_group(
+        InstanceId=instance_id, ShouldDecrementDesiredCapacity=False
+    )
+    return fleet.hooks.action_for(instance_id)
+
+
+def run_past_the_hook_timeout(fleet: SimulatedFleet) -> None:
+    """Long enough for an action nobody completes to time out, then until nothing is pending."""
+    fleet.run_for(fleet.definition.hook_heartbeat_timeout + 120)
+    fleet.run_until_quiet()
+
+
+def drains(fleet: SimulatedFleet) -> list[TimelineEntry]:
+    return [e for e in fleet.account.timeline if e.function == "drain"]
+
+
+def subjects(fleet: SimulatedFleet) -> list[str]:
+    return [n["subject"] for n in fleet.account.notifications()]
+
+
+def acted(entry: TimelineEntry) -> bool:
+    """The invocation called AWS for more than its idempotency record: it did something."""
+    return bool(set(entry.calls) - {"dynamodb:PutItem"})
+
+
+# -- the demo's day, clean, for comparison --------------------------------------------------------------
+def outcome(day: Day) -> dict[str, Any]:
+    """What the day achieved, comparable between two runs (instance ids differ from run to run)."""
+    facts = {story.name: dict(story.facts) for story in day.stories}
+    night = facts["night"]
+    night["hosts drained"], night["hooks timed out"] = len(night["hosts drained"]), len(night["hooks timed out"])
+    summary = day.summary()
+    invocations = [e for e in day.fleet.account.timeline if e.function]
+    return {
+        "facts": facts,
+        **{key: summary[key] for key in ("drains", "scalings", "tasks lost", "dead letters")},
+        "invocations that acted": dict(Counter(str(e.function) for e in invocations if acted(e))),
+        "rollbacks made": sum(1 for e in invocations if e.function == "verify" and "ecs:UpdateService" in e.calls),
+    }
+
+
+@pytest.fixture(scope="module")
+def clean_day() -> dict[str, Any]:
+    with mock_aws(), simulated_day() as fleet:
+        day = run_day(fleet)
+        assert problems(day) == []
+        return outcome(day)
+
+
+# -- 1. throttling ---------------------------------------------------------------------------------------
+def test_a_day_under_throttling_retries_every_throttled_call_and_ends_as_the_clean_day(
+    aws: None, clean_day: dict[str, Any]
+) -> None:
+    with simulated_day() as fleet:
+        with throttled(fleet.account, every=3) as throttling:
+            day = run_day(fleet)
+        assert problems(day) == []
+        assert outcome(day) == clean_day
+        assert day.summary()["failed invocations"] == 0 and fleet.tasks_lost() == 0
+
+    # A third of the functions' calls were refused; botocore retried each one, and none gave up.
+    calls, attempts = Counter[str](), Counter[str]()
+    for entry in fleet.account.timeline:
+        if entry.function:
+            calls[entry.function] += sum(entry.calls.values())
+            attempts[entry.function] += sum(entry.attempts.values())
+    assert len(throttling.throttled) >= sum(calls.values()) // 3
+    assert sum(attempts.values()) - sum(calls.values()) == len(throttling.throttled)
+    for job in ("drain", "scale", "verify"):
+        assert attempts[job] > calls[job], f"no call of the {job} job was throttled and retried"
+    assert all(a.ended_by == "completion" for a in fleet.hooks.actions.values())
+
+
+# -- 2. a lost event -------------------------------------------------------------------------------------
+def eventbridge_loses_lifecycle_actions(via: str, event: Any) -> int:
+    """Copies delivered: none of a lifecycle action's EventBridge event, one of everything else."""
+    lifecycle_action = isinstance(event, dict) and event.get("detail-type") == LIFECYCLE_ACTION
+    return 0 if via == "EventBridge" and lifecycle_action else 1
+
+
+def test_a_lifecycle_action_lost_by_eventbridge_is_drained_through_the_hooks_sns_notification(aws: None) -> None:
+    with busy_fleet() as fleet:
+        fleet.account.delivery_fault = eventbridge_loses_lifecycle_actions
+        host = next(iter(fleet.hosts()))
+        action = terminate(fleet, host)
+        run_past_the_hook_timeout(fleet)
+
+        assert fleet.tasks_lost() == 0
+        assert (action.ended_by, action.result) == ("completion", "CONTINUE")
+        lost = [e for e in fleet.account.timeline if "EventBridge delivers 0 copies" in e.event]
+        assert len(lost) == 1 and lost[0].source == "Auto Scaling"
+        # The only start came through SNS; the re-checks did the rest.
+        assert [e.via for e in drains(fleet) if "drain requested" in e.decision] == ["SNS"]
+        assert {e.via for e in drains(fleet)} == {"SNS", "SQS"}
+        assert not any(e.error for e in drains(fleet))
+        assert subjects(fleet) == [f"ecs-fleet-ops drain of {host}: drained"]
+        assert fleet.account.dead_letters() == []
+
+
+# -- 3. duplicated events --------------------------------------------------------------------------------
+def test_a_day_with_every_delivery_duplicated_acts_once_on_each_event(aws: None, clean_day: dict[str, Any]) -> None:
+    with simulated_day() as fleet:
+        fleet.account.delivery_fault = lambda via, event: 2  # EventBridge, SNS and SQS alike
+        day = run_day(fleet)
+        assert problems(day) == []
+        achieved = outcome(day)  # reads (and empties) the dead-letter queue
+        assert achieved == clean_day
+
+    timeline = fleet.account.timeline
+    invocations = [e for e in timeline if e.function]
+    assert sum(1 for e in timeline if "delivers 2 copies" in e.event) >= len(invocations) // 2
+    # Exactly the invocations of the clean day acted (``outcome``); every other copy touched nothing
+    # but its idempotency record, and announced nothing. One drain per host, each started once.
+    assert all(e.error is None and e.notifications == [] for e in invocations if not acted(e))
+    actions = list(fleet.hooks.actions.values())
+    assert len(actions) == 2 and all((a.ended_by, a.result) == ("completion", "CONTINUE") for a in actions)
+    assert sum(1 for e in drains(fleet) if "drain requested" in e.decision) == len(actions)
+    # The scale job moves the service and the group one step per transition (the rules derived from
+    # the alarms: one task or one host): a duplicate acting too would show as a jump of two.
+    for record in (fleet.record.desired_count, fleet.record.desired_capacity):
+        steps = [after - before for (_, before), (_, after) in pairwise(record)]
+        assert steps and all(abs(step) == 1 for step in steps), steps
+    # The bad release is rolled back once, and announced once.
+    assert achieved["rollbacks made"] == 1 and achieved["dead letters"] == 0
+    assert sum(1 for n in fleet.account.notifications() if "FAILED" in n["subject"]) == 1
+
+
+def test_a_duplicate_delivery_of_a_drain_event_is_logged_and_counted_as_a_duplicate(aws: None) -> None:
+    with busy_fleet() as fleet:
+        fleet.account.delivery_fault = lambda via, event: 2
+        terminate(fleet, next(iter(fleet.hosts())))
+        run_past_the_hook_timeout(fleet)
+
+    replays = [e for e in drains(fleet) if not acted(e)]
+    assert len(replays) >= 3  # the second EventBridge copy, both SNS copies, the second re-check copy
+    for replay in replays:
+        assert "duplicate delivery" in replay.decision and "DuplicateEvents" in replay.metrics, replay.as_dict(0)
+
+
+# -- 4. a runtime that dies in the middle of a drain ------------------------------------------------------
+def test_a_drain_whose_runtime_dies_in_two_rechecks_is_redelivered_by_sqs_and_completes(aws: None) -> None:
+    with busy_fleet() as fleet:
+        fleet.account.faults.append(crash_when(in_a_recheck("DescribeTasks"), times=2, clock=fleet.clock))
+        host = next(iter(fleet.hosts()))
+        action = terminate(fleet, host)
+        run_past_the_hook_timeout(fleet)
+
+        queue = fleet.account.stack.physical["RecheckQueue"]
+        attributes = fleet.clients("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["VisibilityTimeout"])
+        visibility_timeout = int(attributes["Attributes"]["VisibilityTimeout"])
+        assert fleet.account.dead_letters() == []
+
+    assert fleet.tasks_lost() == 0
+    assert (action.ended_by, action.result) == ("completion", "CONTINUE")
+    assert action.ended_at is not None and action.ended_at - action.started_at < action.heartbeat_timeout
+    # Both deaths are in the timeline with their error; SQS redelivered the re-check after its
+    # visibility timeout each time, and the third delivery finished the drain.
+    rechecks = [e for e in drains(fleet) if e.via == "SQS"]
+    assert [bool(e.error) for e in rechecks] == [True, True, False]
+    for died in rechecks[:2]:
+        assert died.error is not None and "HandlerCrash" in died.error and "drain:DescribeTasks" in died.error
+    assert rechecks[1].at - rechecks[0].at >= visibility_timeout
+    assert rechecks[2].at - rechecks[1].at >= visibility_timeout
+    assert "drain complete: no task is left on the host" in rechecks[2].decision
+    assert subjects(fleet) == [f"ecs-fleet-ops drain of {host}: drained"]
+
+
+def test_a_drain_whose_first_invocation_dies_before_draining_is_retried_by_lambda_and_completes(
+    aws: None,
+) -> None:
+    with busy_fleet() as fleet:
+        # The worst moment: the host is not DRAINING yet, so without a retry its tasks die with it.
+        fleet.account.faults.append(
+            crash_when(lambda operation: operation == "drain:UpdateContainerInstancesState", clock=fleet.clock)
+        )
+        host = next(iter(fleet.hosts()))
+        action = terminate(fleet, host)
+        run_past_the_hook_timeout(fleet)
+        assert fleet.account.dead_letters() == []
+
+    assert fleet.tasks_lost() == 0
+    assert (action.ended_by, action.result) == ("completion", "CONTINUE")
+    first, *others = drains(fleet)
+    assert (first.via, first.event) == ("EventBridge", LIFECYCLE_ACTION)
+    assert first.error is not None and "HandlerCrash" in first.error
+    # The SNS copy came while the dead invocation's record was still INPROGRESS, and says so.
+    sns = next(e for e in others if e.via == "SNS")
+    assert "duplicate delivery: already being handled" in sns.decision
+    # Lambda's first retry, a minute later, ran the drain from the start.
+    retry = next(e for e in others if e.event == f"{LIFECYCLE_ACTION} (retry 1)")
+    assert retry.at - first.at >= 60 and retry.error is None
+    assert "drain requested" in retry.decision and "ecs:UpdateContainerInstancesState" in retry.calls
+    assert subjects(fleet) == [f"ecs-fleet-ops drain of {host}: drained"]
+
+
+# -- 5. a lifecycle action that expires --------------------------------------------------------------------
+def test_an_action_that_expires_while_every_drain_invocation_dies_ends_cleanly_and_is_reported(aws: None) -> None:
+    with busy_fleet() as fleet:
+        # An outage of the drain function: every invocation dies once the host is DRAINING (its first
+        # look at the tasks), for longer than the hook's heartbeat timeout.
+        outage = crash_when(lambda operation: operation == "drain:ListTasks", times=1000, clock=fleet.clock)
+        fleet.account.faults.append(outage)
+        host = next(iter(fleet.hosts()))
+        action = terminate(fleet, host)
+        run_past_the_hook_timeout(fleet)
+        fleet.account.faults.remove(outage)
+
+        # Auto Scaling went on with the default result; the scheduler had moved the tasks already.
+        assert (action.ended_by, action.result) == ("timeout", fleet.definition.hook_default_result)
+        assert fleet.tasks_lost() == 0
+        # Lambda gave up after its two retries and said so in the dead-letter queue (DeadLetterAlarm).
+        [dead] = fleet.account.dead_letters()
+        assert dead["requestContext"]["condition"] == "RetriesExhausted"
+        assert dead["requestContext"]["approximateInvokeCount"] == 3
+        assert dead["responsePayload"]["errorType"] == "HandlerCrash"
+        assert dead["requestPayload"]["detail"]["LifecycleActionToken"] == action.token
+        died = [e for e in drains(fleet) if e.error]
+        assert [e.via for e in died] == ["EventBridge"] * 3
+
+        # The outage over, the operator redrives the dead letter: the drain runs again, finds the host
+        # gone and the action no longer active ("No active Lifecycle Action"), and says so.
+        redriven = fleet.account.invoke("drain", dead["requestPayload"], description="dead letter redriven")
+        [result] = redriven["results"]
+        assert result["status"] == "complete" and result["outcome"] == "not-in-ecs"
+        rerun = drains(fleet)[-1]
+        assert rerun.error is None and "autoscaling:CompleteLifecycleAction" in rerun.calls
+        [report] = [n for n in fleet.account.notifications() if host in n["subject"]]
+        assert "not completed by ecs-fleet-ops (it was no longer active)" in report["message"]
+
+        # A stale copy of the hook's notification, delivered after the instance is gone: a no-op.
+        stale = fleet.hooks.sns_event(action, fleet.account.stack.outputs["LifecycleHookTopicArn"])
+        message = stale["Records"][0]["Sns"]
+        before = len(fleet.account.timeline)
+        fleet.account.publish(
+            fleet.account.stack.outputs["LifecycleHookTopicArn"],
+            message["Message"],
+            subject=message["Subject"],
+            source="Auto Scaling",
+        )
+        fleet.run_until_quiet()
+        [late] = [e for e in fleet.account.timeline[before:] if e.function]
+        assert late.error is None and not acted(late) and late.notifications == []
+        assert fleet.tasks_lost() == 0 and fleet.account.dead_letters() == []
+
+
+def test_an_action_that_expires_while_the_rechecks_die_is_reported_when_the_recheck_comes_back(aws: None) -> None:
+    with busy_fleet() as fleet:
+        # Three re-checks in a row die before they heartbeat: SQS redelivers each after its visibility
+        # timeout, and the third redelivery comes after the heartbeat timeout.
+        fleet.account.faults.append(crash_when(in_a_recheck("DescribeTasks"), times=3, clock=fleet.clock))
+        host = next(iter(fleet.hosts()))
+        action = terminate(fleet, host)
+        run_past_the_hook_timeout(fleet)
+
+        assert (action.ended_by, action.result) == ("timeout", fleet.definition.hook_default_result)
+        assert fleet.tasks_lost() == 0
+        assert fleet.account.dead_letters() == []  # the fourth receive succeeded (maxReceiveCount 5)
+
+    rechecks = [e for e in drains(fleet) if e.via == "SQS"]
+    assert [bool(e.error) for e in rechecks] == [True, True, True, False]
+    assert action.ended_at is not None and rechecks[-1].at > action.ended_at
+    assert rechecks[-1].decision.startswith("drain stop-watching:")
+    [report] = rechecks[-1].notifications
+    assert report["subject"].startswith(f"ATTENTION ecs-fleet-ops drain of {host}:")
+    assert "expired" in report["message"]
+    assert all(e.error is None for e in drains(fleet) if e.via != "SQS")
