@@ -8,7 +8,9 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SNSEvent
+from botocore.exceptions import ClientError
 
+from fleetops.aws.clients import error_code, error_message
 from fleetops.aws.messaging import DeadLetters
 from fleetops.errors import BadInputError
 from fleetops.observability import logger, metrics
@@ -49,6 +51,30 @@ def dead_letter(dead_letters: DeadLetters, event: Any, error: BadInputError, fun
     metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
     dead_letters.keep(event, str(error), function)
     return {"status": "rejected", "reason": str(error)}
+
+
+# What AWS answers when a role's policy does not allow a call, service by service.
+ACCESS_DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "AuthorizationError",
+        "UnauthorizedOperation",
+        "AuthorizationErrorException",
+    }
+)
+
+
+def refused_by_iam(error: ClientError) -> BadInputError | None:
+    """An authorization failure, as bad input: retrying cannot heal it, a human must fix the policy
+    or the function's scope (ClusterNames, AutoScalingGroupNames). None for any other error."""
+    if error_code(error) not in ACCESS_DENIED_CODES:
+        return None
+    operation = error.operation_name
+    return BadInputError(
+        f"AWS refused {operation}: {error_code(error)}: {error_message(error)} (the function's IAM policy does not "
+        "allow it: is the resource within the stack's ClusterNames and AutoScalingGroupNames?)"
+    )
 
 
 def duplicate_delivery(key: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from fleetops.aws.autoscaling import AutoScalingAdapter
 from fleetops.aws.ecs import ClusterNotFoundError, EcsAdapter
 from fleetops.aws.messaging import DelayedQueue
 from fleetops.drain.decide import decide_next_step, decide_start
-from fleetops.errors import LifecycleActionGoneError
+from fleetops.errors import BadInputError, LifecycleActionGoneError
 from fleetops.models.drain import (
     DrainAction,
     DrainDecision,
@@ -25,6 +25,10 @@ from fleetops.observability import logger
 from fleetops.settings import DrainSettings
 
 STOP_REASON = "ecs-fleet-ops: host is draining for termination"
+
+
+class ClusterNotAllowedError(BadInputError):
+    """The hook names a cluster the stack may not act on."""
 
 
 class DrainRunner:
@@ -108,8 +112,12 @@ class DrainRunner:
 
     def locate(self, ec2_instance_id: str, cluster_hint: str | None) -> ContainerInstance | None:
         """The hook's cluster, then the configured ones, then (only if none is configured) all."""
-        candidates = list(dict.fromkeys([c for c in (cluster_hint, *self._settings.cluster_names) if c]))
-        if not self._settings.cluster_names:
+        allowed = self._settings.cluster_names
+        outside = bool(cluster_hint and allowed and _name(cluster_hint) not in {_name(c) for c in allowed})
+        # A cluster outside ClusterNames is never asked (IAM would refuse): the host may still be in
+        # one of the stack's own clusters (a wrong or stale hint).
+        candidates = list(dict.fromkeys([c for c in (None if outside else cluster_hint, *allowed) if c]))
+        if not allowed:
             # Searching every cluster needs account-wide ECS read access, which the template grants
             # only when no cluster is named.
             candidates.extend(arn for arn in self._ecs.cluster_arns() if _name(arn) not in candidates)
@@ -124,6 +132,13 @@ class DrainRunner:
                 continue
             if found is not None:
                 return found
+        if outside:
+            # Not in the stack's clusters, so most likely in the one the hook names, which the stack
+            # may not touch: releasing it as "not in ECS" would terminate it undrained.
+            raise ClusterNotAllowedError(
+                f"{ec2_instance_id} is not in the stack's clusters {list(allowed)}, and the hook names cluster "
+                f"{_name(str(cluster_hint))!r}, outside ClusterNames: add it there to have its hosts drained"
+            )
         return None
 
     def _step(self, state: DrainState, observation: HostObservation, now: float, *, heartbeat: bool) -> DrainStepReport:

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from fleetops.aws.autoscaling import AutoScalingAdapter
 from fleetops.aws.clients import RETRY_CONFIG, AwsClients
@@ -22,7 +23,7 @@ from fleetops.drain.report import report_drain_step
 from fleetops.drain.runner import DrainRunner
 from fleetops.errors import BadInputError
 from fleetops.idempotency import Idempotency, IdempotencyAlreadyInProgressError
-from fleetops.intake import dead_letter, duplicate_delivery, is_sqs_batch
+from fleetops.intake import dead_letter, duplicate_delivery, is_sqs_batch, refused_by_iam
 from fleetops.models.drain import DrainRequest, DrainState, DrainStepReport, IgnoredEvent
 from fleetops.observability import logger, metrics
 from fleetops.settings import DrainSettings
@@ -66,9 +67,9 @@ class DrainService:
             triggers = parse_trigger(event)
         except BadInputError as error:
             return dead_letter(self._dead_letters, event, error, FUNCTION)
-        return {"results": [self._handle_trigger(trigger) for trigger in triggers]}
+        return {"results": [self._handle_trigger(trigger, event) for trigger in triggers]}
 
-    def _handle_trigger(self, trigger: DrainRequest | IgnoredEvent) -> dict[str, Any]:
+    def _handle_trigger(self, trigger: DrainRequest | IgnoredEvent, event: Any) -> dict[str, Any]:
         if isinstance(trigger, IgnoredEvent):
             logger.info(f"event ignored: {trigger.reason}", extra={"ec2_instance_id": trigger.ec2_instance_id})
             metrics.add_metric(name="EventsIgnored", unit=MetricUnit.Count, value=1)
@@ -78,6 +79,12 @@ class DrainService:
             return self._start_once(key=trigger.idempotency_key, request=trigger)
         except IdempotencyAlreadyInProgressError:
             return duplicate_delivery(trigger.idempotency_key)
+        except BadInputError as error:
+            return self._cannot_drain(event, trigger.ec2_instance_id, error)
+        except ClientError as error:
+            if (refused := refused_by_iam(error)) is None:
+                raise
+            return self._cannot_drain(event, trigger.ec2_instance_id, refused)
 
     def _recheck_record(self, record: SQSRecord) -> dict[str, Any]:
         try:
@@ -91,6 +98,23 @@ class DrainService:
             return self._recheck_once(key=state.idempotency_key, state=state)
         except IdempotencyAlreadyInProgressError:
             return duplicate_delivery(state.idempotency_key)
+        except ClientError as error:
+            if (refused := refused_by_iam(error)) is None:
+                raise
+            return self._cannot_drain({"body": record.body}, state.ec2_instance_id, refused)
+
+    def _cannot_drain(self, event: Any, ec2_instance_id: str, error: BadInputError) -> dict[str, Any]:
+        """A drain that retrying cannot help (outside the stack's scope, refused by IAM): kept as a dead
+        letter and announced at once, rather than retried until the hook times out with a vaguer story.
+        The lifecycle action is left alone: it ends with the hook's default result at its timeout."""
+        self._notifier.publish(
+            f"ATTENTION ecs-fleet-ops drain of {ec2_instance_id}: not drained",
+            f"The drain of EC2 instance {ec2_instance_id} cannot proceed and was not retried.\n"
+            f"Why: {error}\n"
+            "The lifecycle action is left to the hook's timeout and default result. The event is in the "
+            "dead-letter queue with this reason.",
+        )
+        return dead_letter(self._dead_letters, event, error, FUNCTION)
 
     def _start(self, *, key: str, request: DrainRequest) -> dict[str, Any]:
         logger.info("drain requested", extra={"source": request.source.value, "idempotency_key": key})
