@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from fleetops.errors import RetryLaterError
 from tests.support.deployments import codedeploy_hook_event, deployment_event, ecs_hook_event, short_service_arn
 from tests.support.http_server import Route, local_http_server
 from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
@@ -90,6 +91,29 @@ def test_a_duplicated_event_verifies_once(verify: VerifyWorld) -> None:
     assert first["verdict"] == second["verdict"] == "FAILED"
     assert verify.api.calls["ecs:DescribeServices"] == 0  # the stored result was returned
     assert len(verify.notifications()) == 1
+
+
+class RuntimeDied(BaseException):
+    """The runtime dying mid-invocation: no ``except Exception`` can tidy up after it."""
+
+
+def test_an_event_whose_verification_died_midway_is_failed_again_so_lambda_retries_it(verify: VerifyWorld) -> None:
+    # Found by the end-to-end faults: a verification that dies leaves its idempotency record in
+    # progress until its deadline (the 120 s timeout), past Lambda's first retry a minute later.
+    # Acknowledged as a duplicate, that retry would end Lambda's retries: the release never verified.
+    release = verify.given_a_release()
+    event = verify.completed_event(release)
+
+    def die(**_: object) -> None:
+        raise RuntimeDied
+
+    verify.session.events.register("before-call.ecs.DescribeServices", die)
+    with pytest.raises(RuntimeDied):
+        verify.invoke(event)
+    verify.session.events.unregister("before-call.ecs.DescribeServices", die)
+
+    with pytest.raises(RetryLaterError, match="still being verified"):
+        verify.invoke(event)
 
 
 def test_an_event_for_a_service_that_does_not_exist_is_dead_lettered(verify: VerifyWorld) -> None:

@@ -27,7 +27,7 @@ from fleetops.aws.codedeploy import CodeDeployAdapter, HookAnswer
 from fleetops.aws.ecs import EcsAdapter
 from fleetops.aws.elbv2 import TargetHealthReader
 from fleetops.aws.messaging import DeadLetters, DelayedQueue, Notifier
-from fleetops.errors import BadInputError
+from fleetops.errors import BadInputError, RetryLaterError
 from fleetops.idempotency import Idempotency, IdempotencyAlreadyInProgressError
 from fleetops.intake import dead_letter, duplicate_delivery, is_sqs_batch
 from fleetops.models.verify import (
@@ -157,8 +157,8 @@ class VerifyService:
         logger.set_correlation_id(trigger.deployment_id)
         try:
             return self._event_once(key=key, trigger=trigger)
-        except IdempotencyAlreadyInProgressError:
-            return duplicate_delivery(str(key))
+        except IdempotencyAlreadyInProgressError as error:
+            raise _still_in_progress(str(key)) from error
         except BadInputError as error:
             return dead_letter(self._dead_letters, event, error, FUNCTION)
 
@@ -307,8 +307,8 @@ class VerifyService:
         logger.set_correlation_id(hook.deployment_id)
         try:
             return self._codedeploy_once(key=f"codedeploy:{hook.execution_id}", event=dict(event))
-        except IdempotencyAlreadyInProgressError:
-            return duplicate_delivery(f"codedeploy:{hook.execution_id}")
+        except IdempotencyAlreadyInProgressError as error:
+            raise _still_in_progress(f"codedeploy:{hook.execution_id}") from error
 
     def _on_codedeploy_hook(self, *, key: str, event: dict[str, Any]) -> dict[str, Any]:
         hook = codedeploy_hook_of(event)
@@ -503,3 +503,11 @@ def _delegated(who: str) -> RollbackOutcome:
     return RollbackOutcome(
         RollbackAction.DELEGATED, f"the hook was answered FAILED: {who} stops the deployment and rolls it back"
     )
+
+
+def _still_in_progress(key: str) -> RetryLaterError:
+    """The same asynchronous event is being verified, or was by an invocation that died: fail, so Lambda
+    retries later. Acknowledging it as a duplicate would end Lambda's retries, and with a 120 s timeout
+    the record of a dead invocation blocks past Lambda's first retry: the release would go unverified."""
+    duplicate_delivery(key)  # logged and counted as one
+    return RetryLaterError(f"{key} is still being verified by another invocation; retry later")
