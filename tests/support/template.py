@@ -1,8 +1,8 @@
 """Reads the project's own template.yaml: event patterns, environment and IAM as deployed.
 
-Intrinsic functions are resolved only as far as the checks need, with the parameters' defaults
-(or the values given): enough to tell whether a pattern matches an event and whether a policy
-names an action.
+Intrinsic functions are resolved as CloudFormation would (``cfn.Intrinsics``), with the parameters'
+defaults or the values given; references to resources are left as written, since nothing is
+deployed (``stack.deploy_stack`` deploys it).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode_str
 from moto.events.models import EventPattern
 
+from tests.support.cfn import Intrinsics, read_template
 from tests.support.functions import ROOT
 
 TEMPLATE = ROOT / "template.yaml"
@@ -21,54 +21,29 @@ TEMPLATE = ROOT / "template.yaml"
 
 class Template:
     def __init__(self, path: Path = TEMPLATE, parameters: dict[str, Any] | None = None) -> None:
-        document, errors = decode_str(path.read_text())
-        if errors:
-            raise ValueError(f"template.yaml does not parse: {errors}")
-        self.document: dict[str, Any] = dict(document)
-        self.parameters = {name: spec.get("Default") for name, spec in self.document.get("Parameters", {}).items()} | (
-            parameters or {}
+        self.document = read_template(path)
+        given = {k: ",".join(v) if isinstance(v, list) else str(v) for k, v in (parameters or {}).items()}
+        # References to resources stay as written: nothing is deployed here.
+        self._intrinsics = Intrinsics(
+            self.document,
+            stack_name="ecs-fleet-ops",
+            parameters=given,
+            reference=lambda logical_id: {"Ref": logical_id},
+            attribute=lambda logical_id, name: {"Fn::GetAtt": [logical_id, name]},
         )
-        for name, spec in self.document.get("Parameters", {}).items():
-            if spec.get("Type") == "CommaDelimitedList" and isinstance(self.parameters[name], str):
-                self.parameters[name] = [v for v in self.parameters[name].split(",") if v]
+        self.parameters = self._intrinsics.parameters
 
     @property
     def resources(self) -> dict[str, Any]:
         return dict(self.document["Resources"])
 
     def condition(self, name: str) -> bool:
-        return bool(self.resolve(self.document["Conditions"][name]))
+        return self._intrinsics.condition(name)
 
     def resolve(self, value: Any) -> Any:
-        """Resolves Ref (to parameters), Join, Equals, Not, If and NoValue; leaves other values as they are."""
-        if isinstance(value, list):
-            return [self.resolve(v) for v in value if not self._is_no_value(v)]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            ((key, arg),) = value.items()
-            if key == "Ref" and arg in self.parameters:
-                return self.parameters[arg]
-            if key == "Fn::Join":
-                return str(self.resolve(arg[0])).join(str(v) for v in self.resolve(arg[1]))
-            if key == "Fn::Equals":
-                left, right = self.resolve(arg)
-                return left == right
-            if key == "Fn::Not":
-                return not self.resolve(arg[0])
-            if key == "Fn::If":
-                chosen = arg[1] if self.condition(arg[0]) else arg[2]
-                return None if self._is_no_value(chosen) else self.resolve(chosen)
-        return {k: self.resolve(v) for k, v in value.items() if not self._is_no_value(v)}
-
-    def _is_no_value(self, value: Any) -> bool:
-        if value == {"Ref": "AWS::NoValue"}:
-            return True
-        if isinstance(value, dict) and "Fn::If" in value:
-            arg = value["Fn::If"]
-            chosen = arg[1] if self.condition(arg[0]) else arg[2]
-            return chosen == {"Ref": "AWS::NoValue"}
-        return False
+        """Parameters, pseudo parameters, conditions and functions resolved (``cfn.Intrinsics``);
+        references to resources left as they are written."""
+        return self._intrinsics.resolve(value)
 
     def function_events(self, function: str, kind: str) -> dict[str, Any]:
         events = self.resources[function]["Properties"].get("Events", {})
