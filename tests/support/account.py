@@ -157,7 +157,7 @@ class SimulatedFunction:
 
     def invoke(self, event: Any) -> tuple[Any, FunctionOutput]:
         """Run the handler under the role; what it wrote (its CloudWatch Logs) comes back with the result,
-        or is attached to the error it raised (``output``)."""
+        and stays in ``last_output`` when it raised."""
         context = FakeLambdaContext(
             function_name=self.spec.name,
             memory_limit_in_mb=self.spec.memory,
@@ -177,13 +177,12 @@ class SimulatedFunction:
                 result = self.module.lambda_handler(event, context)
         except (Exception, HandlerCrash) as error:
             error.add_note(f"logs: {written.getvalue()[-2000:]}")
-            self.last_output = FunctionOutput.read(written.getvalue())
             raise
         finally:
             logger.setLevel(level)
             for handler, stream in zip(streams, previous, strict=True):
                 handler.setStream(stream)
-        self.last_output = FunctionOutput.read(written.getvalue())
+            self.last_output = FunctionOutput.read(written.getvalue())
         return result, self.last_output
 
 
