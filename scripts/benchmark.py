@@ -67,7 +67,7 @@ MAX_IMPORT_RATIO = 1.5
 FUNCTION_MEMORY_MB = 128
 DEFAULT_RUNS = 7
 IMPORT_BREAKDOWN_LINES = 6
-OPTIONAL_BENCHMARKS = ("bench_scale", "bench_verify")
+OPTIONAL_BENCHMARKS = ("bench_scale", "bench_verify", "bench_day")
 SECTIONS = ("lookup", "drain", "cold_import", "memory")
 
 # Fake credentials and no shared config files: botocore never reads a real profile, and moto
