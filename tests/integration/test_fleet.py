@@ -98,3 +98,30 @@ def test_a_new_task_definition_rolls_out_and_is_announced_in_progress_then_compl
     assert states == ["SERVICE_DEPLOYMENT_IN_PROGRESS", "SERVICE_DEPLOYMENT_COMPLETED"]
     delivered = [e for e in fleet.account.timeline if e.function == "verify"]
     assert len(delivered) == 2, "both deployment events reach the verify job through its rule"
+
+
+def test_a_release_whose_tasks_never_start_fails_and_the_circuit_breaker_rolls_it_back(fleet: SimulatedFleet) -> None:
+    d = fleet.definition
+    assert d.circuit_breaker_rollback, "the example turns the circuit breaker's rollback on"
+    before = {t.task_definition_arn for t in fleet.tasks()}
+    fleet.crash_looping_images.add("registry.example.com/web:broken")
+    released = fleet.release("registry.example.com/web:broken")
+    fleet.run_for(120)
+
+    assert {t.task_definition_arn for t in fleet.tasks()} == before
+    states = [state for _, _, state in fleet.record.deployments]
+    assert states[:3] == [
+        "SERVICE_DEPLOYMENT_IN_PROGRESS",  # the release
+        "SERVICE_DEPLOYMENT_IN_PROGRESS",  # the circuit breaker: rolling back
+        "SERVICE_DEPLOYMENT_FAILED",
+    ]
+    assert states[-1] == "SERVICE_DEPLOYMENT_COMPLETED"  # the rollback deployment
+    failed = (
+        next(dep for dep in fleet._service().deployments if dep["taskDefinition"] == released)
+        if len(fleet._service().deployments) > 1
+        else None
+    )
+    assert failed is None, "the failed deployment is gone once the rollback completes"
+    # The verify job heard it through its rule and announced the failed release.
+    subjects = [n["subject"] for n in fleet.account.notifications()]
+    assert any("FAILED" in subject for subject in subjects), subjects

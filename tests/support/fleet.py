@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,6 +129,7 @@ class SimulatedFleet:
         route_scaling_to(ScalingRoute(self.hooks, self._announce_termination))
         self.record = FleetRecord()
         self.traffic_cpu = 0.0  # CPU units of work the service's traffic needs
+        self.crash_looping_images: set[str] = set()  # images whose essential container exits at start
         self._zones: dict[str, str] = {}  # instance -> zone
         self._seen: dict[str, float] = {}  # instance -> when the group launched it
         self._targets: dict[str, dict[str, Any]] = {}  # task ARN -> its target in the group
@@ -432,6 +434,13 @@ class SimulatedFleet:
             if task is None:
                 unplaced = True
                 break
+            if self._image(target) in self.crash_looping_images:
+                # Its essential container exits at once: one failed start per tick, counted by the
+                # deployment's circuit breaker.
+                self._stop(task, "Essential container in task exited")
+                primary["failedTasks"] = int(primary.get("failedTasks", 0)) + 1
+                self._trip_circuit_breaker(primary)
+                return
             new.append(task)
         # Old tasks stop as new ones run: never more than desired, never fewer than the healthy floor.
         while old and len(new) + len(old) > desired and len(new) + len(old) - 1 >= floor:
@@ -457,9 +466,39 @@ class SimulatedFleet:
             service.task_definition = target
             self._announce_deployment("SERVICE_DEPLOYMENT_COMPLETED", primary["id"])
 
-    def _announce_deployment(self, name: str, deployment_id: str) -> None:
+    def _trip_circuit_breaker(self, failing: dict[str, Any]) -> None:
+        """ECS's deployment circuit breaker: after min(max(3, half the desired count), 200) tasks of a
+        deployment failed to start, the deployment FAILS; with rollback on, ECS starts a deployment
+        back to the revision that ran before, saying so in an IN_PROGRESS event of the failed one."""
+        service = self._service()
+        threshold = min(max(3, math.ceil(int(service.desired_count) / 2)), 200)
+        if failing.get("rolloutState") != "IN_PROGRESS" or failing["failedTasks"] < threshold:
+            return
+        if not self.definition.circuit_breaker_rollback or len(service.deployments) < 2:
+            failing.update(
+                rolloutState="FAILED", rolloutStateReason="ECS deployment circuit breaker: task failed to start."
+            )
+            self._announce_deployment("SERVICE_DEPLOYMENT_FAILED", failing["id"], reason=failing["rolloutStateReason"])
+            return
+        previous = service.deployments[1]
+        reason = f"ECS deployment circuit breaker: rolling back to deploymentId {previous['id']}."
+        self._announce_deployment("SERVICE_DEPLOYMENT_IN_PROGRESS", failing["id"], reason=reason)
+        failing.update(status="ACTIVE", rolloutState="FAILED", rolloutStateReason=reason)
+        self._announce_deployment(
+            "SERVICE_DEPLOYMENT_FAILED", failing["id"], reason="ECS deployment circuit breaker: task failed to start."
+        )
+        rollback = _deployment(
+            f"ecs-svc/{uuid.uuid4().int % 10**19}", previous["taskDefinition"], service.desired_count
+        )
+        rollback["rolloutStateReason"] = reason
+        service.deployments = [rollback, failing]
+        service.task_definition = previous["taskDefinition"]
+
+    def _announce_deployment(self, name: str, deployment_id: str, *, reason: str | None = None) -> None:
         self.record.deployments.append((self.clock(), self._service().deployments[0]["taskDefinition"], name))
-        event = deployment_event(self.service_arn, name, deployment_id)
+        event = deployment_event(
+            self.service_arn, name, deployment_id, reason=reason, event_type="ERROR" if reason else "INFO"
+        )
         event["time"] = self.account.iso_time()
         self.account.put_event(event, source="ECS")
 
