@@ -10,26 +10,14 @@ Usage, from the repository root:  .venv/bin/python scripts/bench_day.py [--json]
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-for path in (str(ROOT), str(ROOT / "layers" / "fleetops")):
-    if path not in sys.path:
-        sys.path.insert(0, path)
-for name, value in {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-}.items():
-    os.environ.setdefault(name, value)
-for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-    os.environ.pop(name, None)
+from simulated_aws import use_simulated_aws
+
+use_simulated_aws(MOTO_EC2_LOAD_DEFAULT_AMIS="false")
 
 
 def run() -> dict[str, Any]:

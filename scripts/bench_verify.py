@@ -13,28 +13,18 @@ Usage, from the repository root:  .venv/bin/python scripts/bench_verify.py [--js
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-for path in (str(ROOT), str(ROOT / "layers" / "fleetops")):
-    if path not in sys.path:
-        sys.path.insert(0, path)
-for name, value in {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_LOG_LEVEL": "ERROR",
-    "POWERTOOLS_METRICS_NAMESPACE": "EcsFleetOps",
-    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-}.items():
-    os.environ.setdefault(name, value)
-os.environ.pop("AWS_PROFILE", None)
+from simulated_aws import use_simulated_aws
+
+use_simulated_aws(
+    POWERTOOLS_TRACE_DISABLED="true",
+    POWERTOOLS_LOG_LEVEL="ERROR",
+    POWERTOOLS_METRICS_NAMESPACE="EcsFleetOps",
+    MOTO_EC2_LOAD_DEFAULT_AMIS="false",
+)
 
 TASKS = 500
 TARGET_GROUPS = 2
