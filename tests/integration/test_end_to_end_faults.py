@@ -334,6 +334,7 @@ def test_an_action_that_expires_while_the_rechecks_die_is_reported_when_the_rech
     assert [bool(e.error) for e in rechecks] == [True, True, True, False]
     assert action.ended_at is not None and rechecks[-1].at > action.ended_at
     assert rechecks[-1].decision.startswith("drain stop-watching:")
+    assert "its lifecycle action timed out" in rechecks[-1].decision  # not "completed elsewhere"
     [report] = rechecks[-1].notifications
     assert report["subject"].startswith(f"ATTENTION ecs-fleet-ops drain of {host}:")
     assert "expired" in report["message"]

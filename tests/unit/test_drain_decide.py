@@ -121,6 +121,19 @@ def test_an_action_completed_elsewhere_stops_the_watch_without_completing() -> N
         assert decision.result is None
 
 
+def test_an_action_gone_after_its_heartbeat_timeout_since_the_drain_last_kept_it_alive_is_reported_as_expired() -> None:
+    # Found by the end-to-end faults: re-checks that died until the hook timed out were reported as
+    # "completed elsewhere", pointing the reader at another hook handler that did not exist.
+    late = state(heartbeat_timeout=900, kept_alive_at=NOW - 900)
+    decision = decide_next_step(late, seen(task(), lifecycle="Terminated"), SETTINGS, NOW)
+    assert (decision.action, decision.outcome) == (DrainAction.STOP_WATCHING, DrainOutcome.ACTION_EXPIRED)
+    assert "timed out, 900 s after the drain last kept it alive" in decision.reason
+
+    in_time = state(heartbeat_timeout=900, kept_alive_at=NOW - 899)
+    decision = decide_next_step(in_time, seen(task(), lifecycle="Terminated"), SETTINGS, NOW)
+    assert decision.outcome is DrainOutcome.COMPLETED_ELSEWHERE
+
+
 def test_standalone_and_daemon_tasks_are_stopped_once_no_service_task_is_left() -> None:
     observation = seen(task(group="family:batch", n=1), task(group="service:agent", n=2), daemons=("agent",))
     decision = decide_next_step(state(), observation, SETTINGS, NOW)

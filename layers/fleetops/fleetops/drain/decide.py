@@ -59,10 +59,20 @@ def decide_next_step(
     """Decide one re-check of a draining host."""
     if state.lifecycle_action is not None and observation.lifecycle_state != TERMINATING_WAIT:
         seen = observation.lifecycle_state or "no longer in an Auto Scaling group"
+        if state.expired_by(now):
+            assert state.kept_alive_at is not None
+            return DrainDecision(
+                action=DrainAction.STOP_WATCHING,
+                outcome=DrainOutcome.ACTION_EXPIRED,
+                reason=(
+                    f"the instance is {seen}: its lifecycle action timed out, {now - state.kept_alive_at:.0f} s "
+                    f"after the drain last kept it alive (heartbeat timeout {state.heartbeat_timeout} s)"
+                ),
+            )
         return DrainDecision(
             action=DrainAction.STOP_WATCHING,
             outcome=DrainOutcome.COMPLETED_ELSEWHERE,
-            reason=f"the instance is {seen}: its lifecycle action was completed elsewhere or expired",
+            reason=f"the instance is {seen}: its lifecycle action was completed elsewhere",
         )
 
     active = observation.active_tasks

@@ -95,6 +95,7 @@ class DrainRunner:
             if services and self._settings.stop_leftover_tasks
             else (),
             heartbeat_timeout=self._autoscaling.heartbeat_timeout(request.lifecycle_action),
+            kept_alive_at=now,  # Auto Scaling started the action's timer moments ago
         )
         # The hook's event is seconds old: the instance is in Terminating:Wait and the heartbeat
         # timeout has just started, so the first look spends no Auto Scaling call.
@@ -152,10 +153,11 @@ class DrainRunner:
             if heartbeat and not self._heartbeat(state):
                 decision = _expired(decision)
             else:
+                next_state = state.next_attempt(kept_alive_at=now if heartbeat else None)
                 if decision.action is DrainAction.STOP_LEFTOVERS:
                     for task_arn in decision.tasks_to_stop:
                         self._ecs.stop_task(state.cluster_arn, task_arn, STOP_REASON)
-                    next_state = state.next_attempt(leftovers_stopped=True)
+                    next_state = replace(next_state, leftovers_stopped=True)
                 self._rechecks.send(next_state.to_json(), decision.wait_seconds)
         return DrainStepReport(
             ec2_instance_id=state.ec2_instance_id,

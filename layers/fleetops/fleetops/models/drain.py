@@ -64,6 +64,7 @@ class DrainState:
     leftovers_stopped: bool = False
     daemon_services: tuple[str, ...] = ()
     heartbeat_timeout: int | None = None  # the hook's, in seconds: re-checks must come well within it
+    kept_alive_at: float | None = None  # when the drain last started or heartbeated the lifecycle action
     version: int = STATE_VERSION
 
     @property
@@ -72,12 +73,20 @@ class DrainState:
         action = self.lifecycle_action.token if self.lifecycle_action else self.ec2_instance_id
         return f"recheck:{action}:{self.attempt}"
 
-    def next_attempt(self, *, leftovers_stopped: bool | None = None) -> DrainState:
+    def next_attempt(self, *, leftovers_stopped: bool | None = None, kept_alive_at: float | None = None) -> DrainState:
         return replace(
             self,
             attempt=self.attempt + 1,
             leftovers_stopped=self.leftovers_stopped if leftovers_stopped is None else leftovers_stopped,
+            kept_alive_at=self.kept_alive_at if kept_alive_at is None else kept_alive_at,
         )
+
+    def expired_by(self, now: float) -> bool:
+        """Whether the lifecycle action has outlived its heartbeat timeout since the drain last kept it
+        alive (re-checks that came late: the function failing, throttled, or its queue held up)."""
+        if self.heartbeat_timeout is None or self.kept_alive_at is None:
+            return False
+        return now - self.kept_alive_at >= self.heartbeat_timeout
 
     def to_json(self) -> str:
         return json.dumps(
@@ -94,6 +103,7 @@ class DrainState:
                 "leftovers_stopped": self.leftovers_stopped,
                 "daemon_services": list(self.daemon_services),
                 "heartbeat_timeout": self.heartbeat_timeout,
+                "kept_alive_at": self.kept_alive_at,
             },
             separators=(",", ":"),
         )
@@ -129,6 +139,7 @@ class DrainState:
                 leftovers_stopped=bool(raw["leftovers_stopped"]),
                 daemon_services=tuple(str(name) for name in raw.get("daemon_services", [])),
                 heartbeat_timeout=None if raw.get("heartbeat_timeout") is None else int(raw["heartbeat_timeout"]),
+                kept_alive_at=None if raw.get("kept_alive_at") is None else float(raw["kept_alive_at"]),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise BadInputError(f"drain state is incomplete or malformed: {error!r}") from error
