@@ -247,6 +247,36 @@ class BakeState:
     bake_id: str = ""  # one per bake, drawn when it starts: two bakes of one deployment never share a key
     checks_overridden: bool = False  # a CI call chose the checks: its pass never makes a known-good
 
+    @classmethod
+    def after(
+        cls,
+        report: VerificationReport,
+        *,
+        alarms: tuple[str, ...],
+        bake_until: float,
+        trigger: VerifyTrigger | None = None,
+        codedeploy_hook: CodeDeployHook | None = None,
+        rollback: bool | None = None,
+        bake_id: str = "",
+        checks_overridden: bool = False,
+    ) -> BakeState:
+        """The bake that a verification answered BAKING begins: its service, deployment and checks."""
+        return cls(
+            service=report.service,
+            service_arn=report.service_arn,
+            deployment_id=report.deployment_id,
+            task_definition=report.task_definition,
+            trigger=trigger or report.trigger,
+            started_at=report.started_at,
+            bake_until=bake_until,
+            checks=report.checks,
+            alarms=alarms,
+            codedeploy_hook=codedeploy_hook,
+            rollback=rollback,
+            bake_id=bake_id,
+            checks_overridden=checks_overridden,
+        )
+
     @property
     def idempotency_key(self) -> str:
         """Per bake and look. A deployment id alone is not enough: CodeDeploy's AfterAllowTestTraffic and

@@ -126,17 +126,7 @@ def _bake(
     """Watch the alarms until the bake period ends (polling: a CI job may wait)."""
     if report.verdict is not Verdict.BAKING or report.bake_until is None:
         return report
-    state = BakeState(
-        service=report.service,
-        service_arn=report.service_arn,
-        deployment_id=report.deployment_id,
-        task_definition=report.task_definition,
-        trigger=VerifyTrigger.DIRECT,
-        started_at=report.started_at,
-        bake_until=report.bake_until,
-        checks=report.checks,
-        alarms=checks.alarms,
-    )
+    state = BakeState.after(report, alarms=checks.alarms, bake_until=report.bake_until, trigger=VerifyTrigger.DIRECT)
     while True:
         sleep(max(0.0, min(POLL_SECONDS, state.bake_until - clock())))
         result = runner.continue_bake(state).report

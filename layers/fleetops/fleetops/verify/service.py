@@ -410,17 +410,11 @@ class VerifyService:
         if hook is not None and bake_until > report.started_at + CODEDEPLOY_HOOK_MAX_BAKE_SECONDS:
             bake_until = report.started_at + CODEDEPLOY_HOOK_MAX_BAKE_SECONDS
             logger.warning("bake shortened to 50 minutes: CodeDeploy fails a hook unanswered for an hour")
-        state = BakeState(
-            service=report.service,
-            service_arn=report.service_arn,
-            deployment_id=report.deployment_id,
-            task_definition=report.task_definition,
-            trigger=report.trigger,
-            started_at=report.started_at,
-            bake_until=bake_until,
-            checks=report.checks,
-            codedeploy_hook=hook,
+        state = BakeState.after(
+            report,
             alarms=checks.alarms,
+            bake_until=bake_until,
+            codedeploy_hook=hook,
             rollback=checks.rollback,
             bake_id=uuid.uuid4().hex,
             checks_overridden=checks_overridden,
