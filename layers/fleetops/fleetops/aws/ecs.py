@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     # The scale job's models are imported where they are built, not here: the drain and verify
     # handlers import this module too, and would pay for them at every cold start (about 15 ms).
     from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_ecs.type_defs import TaskTypeDef
 
     from fleetops.models.scale import Host, PlacedTask, Resources, ServicesOverview
 
@@ -103,20 +105,24 @@ class EcsAdapter:
             )
             arns.extend(arn for page in pages for arn in page["taskArns"])
         tasks: list[TaskOnHost] = []
-        for batch in batched(list(dict.fromkeys(arns)), DESCRIBE_TASKS_BATCH):
-            for task in self._client.describe_tasks(cluster=cluster, tasks=batch)["tasks"]:
-                if task.get("lastStatus") == "STOPPED":
-                    continue
-                tasks.append(
-                    TaskOnHost(
-                        arn=task["taskArn"],
-                        last_status=task.get("lastStatus", "UNKNOWN"),
-                        desired_status=task.get("desiredStatus", "UNKNOWN"),
-                        group=task.get("group", ""),
-                        started_by=task.get("startedBy", ""),
-                    )
+        for task in self._described_tasks(cluster, arns):
+            if task.get("lastStatus") == "STOPPED":
+                continue
+            tasks.append(
+                TaskOnHost(
+                    arn=task["taskArn"],
+                    last_status=task.get("lastStatus", "UNKNOWN"),
+                    desired_status=task.get("desiredStatus", "UNKNOWN"),
+                    group=task.get("group", ""),
+                    started_by=task.get("startedBy", ""),
                 )
+            )
         return tasks
+
+    def _described_tasks(self, cluster: str, arns: list[str]) -> Iterator[TaskTypeDef]:
+        """DescribeTasks of each distinct task, 100 per call (its limit), in the order listed."""
+        for batch in batched(list(dict.fromkeys(arns)), DESCRIBE_TASKS_BATCH):
+            yield from self._client.describe_tasks(cluster=cluster, tasks=batch)["tasks"]
 
     def daemon_services(self, cluster: str, service_names: set[str]) -> frozenset[str]:
         daemons: set[str] = set()
@@ -155,29 +161,28 @@ class EcsAdapter:
         )
         arns = list(dict.fromkeys(arn for page in pages for arn in page["taskArns"]))
         tasks: list[ServiceTask] = []
-        for batch in batched(arns, DESCRIBE_TASKS_BATCH):
-            for task in self._client.describe_tasks(cluster=cluster, tasks=batch)["tasks"]:
-                if task.get("group") != f"{SERVICE_GROUP_PREFIX}{name}":
-                    continue
-                tasks.append(
-                    ServiceTask(
-                        arn=task["taskArn"],
-                        task_definition=task.get("taskDefinitionArn", ""),
-                        last_status=task.get("lastStatus", "UNKNOWN"),
-                        desired_status=task.get("desiredStatus", "UNKNOWN"),
-                        health_status=task.get("healthStatus", "UNKNOWN"),
-                        containers=tuple(
-                            TaskContainer(
-                                name=c.get("name", ""),
-                                image=c.get("image", ""),
-                                image_digest=c.get("imageDigest", ""),
-                                health_status=c.get("healthStatus", "UNKNOWN"),
-                                last_status=c.get("lastStatus", "UNKNOWN"),
-                            )
-                            for c in task.get("containers", [])
-                        ),
-                    )
+        for task in self._described_tasks(cluster, arns):
+            if task.get("group") != f"{SERVICE_GROUP_PREFIX}{name}":
+                continue
+            tasks.append(
+                ServiceTask(
+                    arn=task["taskArn"],
+                    task_definition=task.get("taskDefinitionArn", ""),
+                    last_status=task.get("lastStatus", "UNKNOWN"),
+                    desired_status=task.get("desiredStatus", "UNKNOWN"),
+                    health_status=task.get("healthStatus", "UNKNOWN"),
+                    containers=tuple(
+                        TaskContainer(
+                            name=c.get("name", ""),
+                            image=c.get("image", ""),
+                            image_digest=c.get("imageDigest", ""),
+                            health_status=c.get("healthStatus", "UNKNOWN"),
+                            last_status=c.get("lastStatus", "UNKNOWN"),
+                        )
+                        for c in task.get("containers", [])
+                    ),
                 )
+            )
         return tasks
 
     def health_checked_containers(self, task_definition: str) -> frozenset[str]:
@@ -290,19 +295,18 @@ class EcsAdapter:
         )
         arns = list(dict.fromkeys(arn for page in pages for arn in page["taskArns"]))
         tasks: list[PlacedTask] = []
-        for batch in batched(arns, DESCRIBE_TASKS_BATCH):
-            for task in self._client.describe_tasks(cluster=cluster, tasks=batch)["tasks"]:
-                if task.get("lastStatus") == "STOPPED":
-                    continue
-                definition = task["taskDefinitionArn"]
-                tasks.append(
-                    PlacedTask(
-                        arn=task["taskArn"],
-                        group=task.get("group", ""),
-                        size=self.task_size(definition),
-                        host_ports=self.task_host_ports(definition),
-                    )
+        for task in self._described_tasks(cluster, arns):
+            if task.get("lastStatus") == "STOPPED":
+                continue
+            definition = task["taskDefinitionArn"]
+            tasks.append(
+                PlacedTask(
+                    arn=task["taskArn"],
+                    group=task.get("group", ""),
+                    size=self.task_size(definition),
+                    host_ports=self.task_host_ports(definition),
                 )
+            )
         return tasks
 
     def task_size(self, task_definition: str) -> Resources:
