@@ -69,13 +69,6 @@ def administrator_session() -> boto3.Session:
 
 
 @dataclass
-class _Rollout:
-    deployment_id: str
-    task_definition: str
-    started_at: float
-
-
-@dataclass
 class FleetRecord:
     """Ground truth kept by the simulation, not by the functions under test."""
 
@@ -134,7 +127,7 @@ class SimulatedFleet:
         self._seen: dict[str, float] = {}  # instance -> when the group launched it
         self._targets: dict[str, dict[str, Any]] = {}  # task ARN -> its target in the group
         self._ports: Counter[str] = Counter()  # instance -> host ports handed out
-        self._rollout: _Rollout | None = None
+        self._rollout: str | None = None  # the deployment being rolled out
         self._datapoints: dict[str, list[float]] = {a.name: [] for a in d.alarms}
         self._next_evaluation = {a.name: self.clock() + a.period for a in d.alarms}
         self._unplaced_streak = False
@@ -312,10 +305,8 @@ class SimulatedFleet:
     def run_for(self, seconds: float) -> None:
         self.account.run_until(self.clock() + seconds)
 
-    def run_until_quiet(self, *, settle: float = 0) -> None:
+    def run_until_quiet(self) -> None:
         self.account.run_until_quiet()
-        if settle:
-            self.run_for(settle)
 
     # -- what is true now --------------------------------------------------------------------------------
     def tasks(self) -> list[Task]:
@@ -417,10 +408,8 @@ class SimulatedFleet:
         service = self._service()
         primary = service.deployments[0]
         target = primary["taskDefinition"]
-        if primary.get("rolloutState") == "IN_PROGRESS" and (
-            self._rollout is None or self._rollout.deployment_id != primary["id"]
-        ):
-            self._rollout = _Rollout(primary["id"], target, self.clock())
+        if primary.get("rolloutState") == "IN_PROGRESS" and self._rollout != primary["id"]:
+            self._rollout = primary["id"]
             self._announce_deployment("SERVICE_DEPLOYMENT_IN_PROGRESS", primary["id"])
         desired = int(service.desired_count)
         tasks = self.tasks()
@@ -452,15 +441,8 @@ class SimulatedFleet:
         running = len(self.tasks())
         service.running_count, service.pending_count = running, max(0, desired - running)
         primary.update(desiredCount=desired, runningCount=len(new), pendingCount=max(0, desired - len(new)))
-        if (
-            (
-                self._rollout
-                and primary["id"] == self._rollout.deployment_id
-                and primary.get("rolloutState") == "IN_PROGRESS"
-            )
-            and len(new) == desired
-            and not old
-        ):
+        rolling_out = primary["id"] == self._rollout and primary.get("rolloutState") == "IN_PROGRESS"
+        if rolling_out and len(new) == desired and not old:
             primary.update(rolloutState="COMPLETED", rolloutStateReason=f"ECS deployment {primary['id']} completed.")
             service.deployments = [primary]
             service.task_definition = target
