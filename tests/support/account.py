@@ -297,14 +297,14 @@ class SimulatedAccount:
                 if function is None:
                     continue
                 if not self.stack.may_invoke(target.arn, "events.amazonaws.com", rule.arn):
-                    self._note(source, f"{event['detail-type']}: rule {rule.name} may not invoke {function.job}")
+                    self.note(source, f"{event['detail-type']}: rule {rule.name} may not invoke {function.job}")
                     if target.dead_letter_arn:
                         self._send(target.dead_letter_arn, json.dumps(event))
                     continue
                 for _ in range(self._copies("EventBridge", event, source)):
                     self._invoke_async(function, event, source, "EventBridge", event["detail-type"])
         if not matched:
-            self._note(source, f"{event['detail-type']}: no rule of the stack matches, not delivered")
+            self.note(source, f"{event['detail-type']}: no rule of the stack matches, not delivered")
         return matched
 
     def publish(self, topic_arn: str, message: str, *, subject: str | None = None, source: str = "test") -> int:
@@ -321,10 +321,10 @@ class SimulatedAccount:
             if subscription.filter_policy is not None and not FilterPolicyMatcher(
                 subscription.filter_policy, subscription.filter_policy_scope
             ).matches({}, message):
-                self._note(source, f"{subject or 'message'}: filtered out by {function.job}'s subscription")
+                self.note(source, f"{subject or 'message'}: filtered out by {function.job}'s subscription")
                 continue
             if not self.stack.may_invoke(function.spec.arn, "sns.amazonaws.com", topic_arn):
-                self._note(source, f"{subject or 'message'}: {function.job} may not be invoked by the topic")
+                self.note(source, f"{subject or 'message'}: {function.job} may not be invoked by the topic")
                 continue
             event = sns_delivery(message, topic_arn, subject=subject)
             event["Records"][0]["EventSubscriptionArn"] = subscription.arn
@@ -455,7 +455,7 @@ class SimulatedAccount:
         redrive = queue.redrive_policy or {}
         if redrive and message.receives >= int(redrive["maxReceiveCount"]):
             self._send(redrive["deadLetterTargetArn"], message.body)
-            self._note(
+            self.note(
                 "SQS",
                 f"message {message.message_id[:8]} moved to the dead-letter queue after {message.receives} receives",
             )
@@ -503,9 +503,7 @@ class SimulatedAccount:
     def _copies(self, via: str, event: Any, source: str) -> int:
         copies = 1 if self.delivery_fault is None else self.delivery_fault(via, event)
         if copies != 1:
-            self._note(
-                source, f"fault injected: {via} delivers {copies} cop{'y' if copies == 1 else 'ies'} of an event"
-            )
+            self.note(source, f"fault injected: {via} delivers {copies} cop{'y' if copies == 1 else 'ies'} of an event")
         return copies
 
     def _fault(self, operation: str) -> None:
@@ -528,10 +526,7 @@ class SimulatedAccount:
         return [json.loads(body) for body in take_all(self.session, self.stack.outputs["DeadLetterQueueUrl"])]
 
     def note(self, source: str, text: str) -> None:
-        """Something a simulated AWS service did, for the timeline."""
-        self._note(source, text)
-
-    def _note(self, source: str, text: str) -> None:
+        """Something a simulated AWS service did (or the account saw), for the timeline."""
         self.timeline.append(TimelineEntry(self.clock(), source, text))
 
     def _send(self, queue_arn: str, body: str) -> None:
@@ -545,7 +540,7 @@ def _short(name: str) -> str:
     return name.removeprefix("ecs-fleet-ops-").removesuffix("-SIMULATED")
 
 
-def _invocation_record(function: SimulatedFunction, event: Any, error: Exception, attempts: int) -> dict[str, Any]:
+def _invocation_record(function: SimulatedFunction, event: Any, error: BaseException, attempts: int) -> dict[str, Any]:
     """What Lambda sends to an on-failure destination after the last retry."""
     return {
         "version": "1.0",
