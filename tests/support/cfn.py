@@ -39,7 +39,7 @@ def read_template(path: Path) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=4)
-def _transformed(text: str, path: str) -> str:
+def _transformed(text: str) -> str:
     # Imported here: aws-sam-translator takes about a second to import, and only the account needs it.
     from samtranslator.translator.transform import transform
     from samtranslator.yaml_helper import yaml_parse
@@ -67,7 +67,7 @@ def sam_transform(path: Path) -> dict[str, Any]:
     text = path.read_text()
     if "AWS::Serverless" not in text:
         return read_template(path)
-    return dict(json.loads(_transformed(text, str(path))))
+    return dict(json.loads(_transformed(text)))
 
 
 def code_location(properties: Mapping[str, Any]) -> str:
