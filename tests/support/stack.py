@@ -10,18 +10,16 @@ here as declared, for ``account.SimulatedAccount`` to deliver events through, an
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
-from moto.iam.aws_managed_policies import aws_managed_policies_data
-from moto.iam.models import AWSManagedPolicy, iam_backends
 
 from tests.support.cfn import ACCOUNT, PARTITION, REGION, Intrinsics, TemplateError, code_location, sam_transform
 from tests.support.functions import ROOT
+from tests.support.iam_gaps import add_aws_managed_policies
 
 TEMPLATE = ROOT / "template.yaml"
 
@@ -168,22 +166,15 @@ def _check_rules(document: dict[str, Any], intrinsics: Intrinsics) -> None:
                 raise TemplateError(f"rule {name}: {assertion.get('AssertDescription', 'assertion failed')}")
 
 
-@functools.cache
-def _aws_managed_policies() -> dict[str, Any]:
-    return dict(json.loads(aws_managed_policies_data))
-
-
 def _load_aws_managed_policy(arn: str) -> None:
     """moto knows AWS's managed policies only if told to load all of them (about 0.4 s per account,
-    MOTO_IAM_LOAD_MANAGED_POLICIES); this loads the one a role attaches, from moto's own copy."""
-    backend = iam_backends[ACCOUNT][PARTITION]
-    if arn in backend.managed_policies or not arn.startswith(f"arn:{PARTITION}:iam::aws:policy/"):
+    MOTO_IAM_LOAD_MANAGED_POLICIES): the one a role attaches is loaded from moto's own copy."""
+    if not arn.startswith(f"arn:{PARTITION}:iam::aws:policy/"):
         return
-    name = arn.rsplit("/", 1)[-1]
-    if name not in _aws_managed_policies():
-        raise TemplateError(f"{arn} is not an AWS managed policy")
-    policy = AWSManagedPolicy.from_data(name, ACCOUNT, REGION, _aws_managed_policies()[name])
-    backend.managed_policies[policy.arn] = policy
+    try:
+        add_aws_managed_policies(arn.rsplit("/", 1)[-1], account_id=ACCOUNT, partition=PARTITION)
+    except KeyError as error:
+        raise TemplateError(f"{arn} is not an AWS managed policy") from error
 
 
 class _Deployer:
