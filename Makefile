@@ -43,7 +43,8 @@ template: .venv/.installed .venv-sam/.installed
 	.venv-sam/bin/sam validate --lint --template template.yaml
 
 unit: .venv/.installed
-	.venv/bin/python -m pytest
+	# One worker per core (pytest-xdist): the suite's simulated days are independent processes' work.
+	.venv/bin/python -m pytest -n auto
 
 # sam build needs python3.13 on PATH (pyenv has it).
 build: .venv-sam/.installed
