@@ -10,6 +10,7 @@ here as declared, for ``account.SimulatedAccount`` to deliver events through, an
 
 from __future__ import annotations
 
+import copy
 import json
 import weakref
 from dataclasses import dataclass, field
@@ -96,6 +97,7 @@ class DeployedStack:
     name: str
     parameters: dict[str, str]
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> transformed resource
+    properties: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> resolved properties
     physical: dict[str, Any] = field(default_factory=dict)  # logical id -> Ref value
     attributes: dict[tuple[str, str], Any] = field(default_factory=dict)  # (logical id, attribute) -> value
     functions: dict[str, FunctionSpec] = field(default_factory=dict)  # by ARN
@@ -220,6 +222,7 @@ class _Deployer:
         create = getattr(self, "_" + resource["Type"].replace("::", "_").lower(), None)
         if create is None:
             raise TemplateError(f"{logical_id}: the simulation cannot deploy {resource['Type']}")
+        self.stack.properties[logical_id] = copy.deepcopy(properties)  # as CloudFormation resolved them
         create(logical_id, properties)
         return True
 
