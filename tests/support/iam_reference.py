@@ -182,7 +182,8 @@ def _key_pattern(documented: str) -> str:
 
 
 # -- ARN patterns --------------------------------------------------------------------------------------------
-# A granted ARN is an IAM pattern: "*" any run of characters, "?" any one. A reference ARN format's
+# A granted ARN is an IAM pattern: "*" any run of characters (across colons only at the end of a segment),
+# "?" any one (IAM JSON policy elements: Resource, "Using wildcards in resource ARNs"). A reference ARN format's
 # ${Variable} is one or more characters without ":" (names and IDs never hold one; ARNs separate their
 # fields with it). The two meet if some ARN matches both.
 _STAR, _ONE, _VARIABLE_FIRST, _VARIABLE_REST = "\0*", "\0?", "\0V", "\0v"
@@ -214,8 +215,11 @@ def _steps(left: list[str], right: list[str], i: int, j: int) -> Iterator[tuple[
     b = right[j] if j < len(right) else None
     if a == _STAR:
         yield i + 1, j  # the star ends
-        if b is not None:
-            yield i, j + 1  # it takes the next character (or the rest of a variable) of the format
+        # It takes the next character (or the rest of a variable) of the format; past a colon only if it
+        # ends its segment ("it can expand to match beyond the colon boundaries", IAM Resource element).
+        ends_segment = i + 1 == len(left) or left[i + 1] == ":"
+        if b is not None and (b != ":" or ends_segment):
+            yield i, j + 1
     if b == _VARIABLE_REST:
         yield i, j + 1  # the variable ends
         if a is not None and a != _STAR and a != ":":
