@@ -7,10 +7,10 @@ fails a test.
   refused (AccessDenied, naming the action and the function's own role) and the scenario's promise is
   broken; the same scenario under the real template keeps its promises and nothing is refused (the
   control), so the action is what matters.
-- Policies are not broader than needed: no wildcard action; ``"*"`` only for actions without
-  resource-level permissions (an allowlist, a reason each); with ClusterNames and AutoScalingGroupNames
-  set, every ECS and Auto Scaling grant is scoped to them. At run time, a drain asked about a host of
-  another cluster changes nothing there.
+- Policies are not broader than needed: no wildcard action; ``"*"`` only for actions the Service
+  Authorization Reference gives no resource type, or in ``iam_allowlist`` with a reason each; with
+  ClusterNames and AutoScalingGroupNames set, every ECS and Auto Scaling grant is scoped to them. At
+  run time, a drain asked about a host of another cluster changes nothing there.
 
 Two over-broad grants these tests found are fixed in template.yaml and checked at run time below:
 every function could read and delete the messages of any queue (the SQS poller policy SAM attaches),
@@ -34,11 +34,13 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from demo.stories import BAD_IMAGE, GOOD_IMAGE, SPIKE_CPU_UNITS, simulated_day
+from tests.integration.iam_allowlist import AWS_MANAGED_POLICIES, TYPED_ACTIONS_ON_EVERY_RESOURCE
 from tests.support.cfn import ACCOUNT, REGION, sam_transform
 from tests.support.cluster import AMI
 from tests.support.fleet import SimulatedFleet
 from tests.support.functions import ROOT
 from tests.support.iam_gaps import ACCESS_DENIED_CODES, assume_role_session, close_iam_gaps, enforced_iam
+from tests.support.iam_reference import actions_named
 from tests.support.lifecycle import LifecycleActionRecord
 from tests.support.stack import TEMPLATE, DeployedStack, deploy_stack
 
@@ -266,39 +268,14 @@ def test_a_function_whose_policy_lacks_an_action_it_calls_is_refused_and_breaks_
 
 
 # -- policies are not broader than needed --------------------------------------------------------
-# Actions a function may be granted on every resource ("*"), each with its reason. "No resource
-# types": the Service Authorization Reference lists none for the action, so IAM only accepts "*".
-ON_EVERY_RESOURCE = {
-    "ecs:ListClusters": "no resource types; granted only when ClusterNames is empty, to search every cluster",
-    "ecs:ListServices": "no resource types: narrowed by the ecs:cluster condition instead",
-    "ecs:DescribeTaskDefinition": "no resource types",
-    "ecs:ListTasks": "listing a service's tasks names no container instance: narrowed by ecs:cluster instead",
-    "autoscaling:DescribeAutoScalingGroups": "no resource types",
-    "autoscaling:DescribeAutoScalingInstances": "no resource types",
-    "autoscaling:DescribeLifecycleHooks": "no resource types",
-    "application-autoscaling:DescribeScalableTargets": "no resource types",
-    "elasticloadbalancing:DescribeTargetHealth": "no resource types",
-    "codedeploy:PutLifecycleEventHookExecutionStatus": "no resource types: scoped to a group, the answer is refused",
-    # The AWS managed policies SAM attaches to the roles it makes (MANAGED_POLICIES below).
-    "logs:CreateLogGroup": "AWSLambdaBasicExecutionRole: the function's own logs (SAM writes it on *)",
-    "logs:CreateLogStream": "AWSLambdaBasicExecutionRole: the function's own logs (SAM writes it on *)",
-    "logs:PutLogEvents": "AWSLambdaBasicExecutionRole: the function's own logs (SAM writes it on *)",
-    "xray:PutTraceSegments": "AWSXrayWriteOnlyAccess: no resource types",
-    "xray:PutTelemetryRecords": "AWSXrayWriteOnlyAccess: no resource types",
-    "xray:GetSamplingRules": "AWSXrayWriteOnlyAccess: no resource types",
-    "xray:GetSamplingTargets": "AWSXrayWriteOnlyAccess: no resource types",
-    "xray:GetSamplingStatisticSummaries": "AWSXrayWriteOnlyAccess: no resource types",
-}
+# What may be granted on every resource ("*"): an action the Service Authorization Reference gives no
+# resource type (IAM accepts only "*" for it), or one of iam_allowlist's, each with its reason.
 SQS_POLLER_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
 # What that policy grants on "*", every queue of the account, although queues have resource-level
 # permissions. SAM attaches it to the role it makes for any SQS event source; each function's
 # policy denies these actions on every queue but its own (ReadOnlyItsOwnQueue).
 SQS_POLLER_ACTIONS = frozenset({"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"})
-MANAGED_POLICIES = {
-    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole": "every function SAM makes: its logs",
-    "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess": "Tracing is set (to PassThrough while EnableTracing is false)",
-    SQS_POLLER_POLICY: "an SQS event source: the re-check, follow-up and bake queues",
-}
+MANAGED_POLICIES = AWS_MANAGED_POLICIES
 
 
 @dataclass(frozen=True)
@@ -366,7 +343,8 @@ def test_only_actions_without_resource_level_permissions_are_granted_on_every_re
     on_everything = [
         (g, a) for g in grants if g.statement["Effect"] == "Allow" and "*" in g.resources for a in g.actions
     ]
-    assert sorted({a for _, a in on_everything} - set(ON_EVERY_RESOURCE) - SQS_POLLER_ACTIONS) == []
+    typed = {a for _, a in on_everything if any(found.has_resource_types for found in actions_named(a))}
+    assert sorted(typed - set(TYPED_ACTIONS_ON_EVERY_RESOURCE) - SQS_POLLER_ACTIONS) == []
     assert {g.policy for g, a in on_everything if a in SQS_POLLER_ACTIONS} == {SQS_POLLER_POLICY}
     for grant, action in on_everything:
         if action in ("ecs:ListTasks", "ecs:ListServices"):  # on "*", but only in the clusters it may act on
@@ -400,7 +378,7 @@ def _outside_the_named(grant: Grant, action: str, resource: str) -> bool:
     if service == "ecs":
         return not (_ECS_IN_DEMO.fullmatch(resource) or resource in _ECS_IN_NO_CLUSTER)
     if service == "autoscaling":
-        return resource not in ("*", _DEMO_GROUP)  # "*": the Describe actions of the allowlist above
+        return resource not in ("*", _DEMO_GROUP)  # "*": Describe actions with no resource type
     return False
 
 

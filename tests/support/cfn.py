@@ -18,6 +18,9 @@ from unittest import mock
 
 from cfnlint.decode import decode_str
 
+from tests.support.cfn_parameters import as_text, parameter_values
+from tests.support.cfn_validation import TemplateError as TemplateError  # where callers have always found it
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 PARTITION = "aws"
@@ -25,10 +28,6 @@ ZONES = {REGION: ["us-east-1a", "us-east-1b", "us-east-1c"]}
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}]+)\}")
 NO_VALUE = object()  # what Ref AWS::NoValue resolves to: the property is removed
-
-
-class TemplateError(ValueError):
-    """The template (or a value given for it) is not what CloudFormation would accept."""
 
 
 def read_template(path: Path) -> dict[str, Any]:
@@ -104,27 +103,8 @@ class Intrinsics:
         self._conditions: dict[str, bool] = {}
 
     def _parameters(self, given: Mapping[str, str]) -> dict[str, Any]:
-        declared = self.document.get("Parameters", {})
-        unknown = set(given) - set(declared)
-        if unknown:
-            raise TemplateError(f"parameters not declared by the template: {sorted(unknown)}")
-        values: dict[str, Any] = {}
-        for name, spec in declared.items():
-            if name in given:
-                value: Any = given[name]
-            elif "Default" in spec:
-                value = spec["Default"]
-            else:
-                raise TemplateError(f"parameter {name} has no default and no value was given")
-            value = str(value)
-            allowed = spec.get("AllowedValues")
-            if allowed and value not in [str(a) for a in allowed]:
-                raise TemplateError(f"parameter {name}={value!r} is not one of {allowed}")
-            if spec.get("Type") == "CommaDelimitedList" or str(spec.get("Type", "")).startswith("List<"):
-                values[name] = [v.strip() for v in value.split(",")] if value else [""]
-            else:
-                values[name] = value
-        return values
+        # Type, AllowedValues, AllowedPattern, lengths, bounds and size, as CloudFormation checks them.
+        return parameter_values(self.document.get("Parameters", {}), given)
 
     # -- conditions ----------------------------------------------------------------------------------
     def condition(self, name: str) -> bool:
@@ -220,7 +200,12 @@ def _if(self: Intrinsics, argument: Any) -> Any:
 
 def _equals(self: Intrinsics, argument: Any) -> bool:
     left, right = (self._resolve(v) for v in argument)
-    return bool(left == right)
+    if isinstance(left, list | dict) or isinstance(right, list | dict):
+        # CloudFormation's own words for a list parameter compared without Fn::Join or Fn::Select.
+        raise TemplateError(
+            f"Template error: every Fn::Equals object requires a list of 2 string parameters ({argument})"
+        )
+    return as_text(left) == as_text(right)
 
 
 def _import(self: Intrinsics, argument: Any) -> str:
@@ -252,5 +237,5 @@ _FUNCTIONS: dict[str, Callable[[Intrinsics, Any], Any]] = {
     "Fn::ImportValue": _import,
     "Fn::FindInMap": _find_in_map,
     "Fn::Base64": lambda self, argument: self._resolve(argument),
-    "Fn::Contains": lambda self, argument: self._resolve(argument[1]) in self._resolve(argument[0]),
 }
+# Fn::Contains and the other rule functions are the Rules section's own (cfn_rules), not intrinsics.

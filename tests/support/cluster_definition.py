@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.cfn import Intrinsics, read_template
+from tests.support.cfn_rules import evaluate_rules
+from tests.support.cfn_validation import validate_template
 from tests.support.functions import ROOT
 
 EXAMPLE_TEMPLATE = ROOT / "examples" / "ecs-on-ec2" / "template.yaml"
@@ -99,7 +101,12 @@ class ClusterDefinition:
     def from_template(
         cls, path: Path = EXAMPLE_TEMPLATE, parameters: dict[str, str] | None = None
     ) -> ClusterDefinition:
-        template = _Template(read_template(path), parameters or {}, path)
+        document = read_template(path)
+        # What CloudFormation refuses, it refuses here: the example is deployed with
+        # `aws cloudformation deploy --template-file`, which sends the body inline (51,200 bytes at most).
+        validate_template(document, body=path.read_text(), via="inline")
+        template = _Template(document, parameters or {}, path)
+        template.check_rules(document)
 
         cluster = template.only("AWS::ECS::Cluster")
         group_id = template.only("AWS::AutoScaling::AutoScalingGroup")
@@ -233,6 +240,9 @@ class _Template:
         self._intrinsics = Intrinsics(
             document, stack_name=STACK_NAME, parameters=parameters, reference=self._ref, attribute=self._get_att
         )
+
+    def check_rules(self, document: dict[str, Any]) -> None:
+        evaluate_rules(document, self._intrinsics.parameters, condition=self._intrinsics.condition)
 
     # -- finding resources ----------------------------------------------------------------------
     def all(self, resource_type: str) -> list[str]:

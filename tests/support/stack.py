@@ -10,14 +10,19 @@ here as declared, for ``account.SimulatedAccount`` to deliver events through, an
 
 from __future__ import annotations
 
+import copy
 import json
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
+from moto.iam.models import iam_backends
 
 from tests.support.cfn import ACCOUNT, PARTITION, REGION, Intrinsics, TemplateError, code_location, sam_transform
+from tests.support.cfn_rules import AccountParameterValues, evaluate_rules
+from tests.support.cfn_validation import check_body_size, validate_template
 from tests.support.functions import ROOT
 from tests.support.iam_gaps import add_aws_managed_policies
 
@@ -92,6 +97,7 @@ class DeployedStack:
     name: str
     parameters: dict[str, str]
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> transformed resource
+    properties: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> resolved properties
     physical: dict[str, Any] = field(default_factory=dict)  # logical id -> Ref value
     attributes: dict[tuple[str, str], Any] = field(default_factory=dict)  # (logical id, attribute) -> value
     functions: dict[str, FunctionSpec] = field(default_factory=dict)  # by ARN
@@ -121,8 +127,14 @@ def deploy_stack(
     parameters: dict[str, str] | None = None,
     template: Path = TEMPLATE,
 ) -> DeployedStack:
-    """Create the stack's resources in moto, in dependency order, as CloudFormation would."""
+    """Create the stack's resources in moto, in dependency order, as CloudFormation would, after
+    refusing what CloudFormation refuses (``cfn_validation``, ``cfn_parameters``, ``cfn_rules``)."""
     document = sam_transform(template)
+    # sam deploy uploads the packaged template to S3 (resolve_s3 in samconfig.toml): the 1 MB quota.
+    # Whether the quota also holds for the template the transform makes is not documented: it is kept
+    # under it too.
+    validate_template(document, body=template.read_text(), via="s3")
+    check_body_size(json.dumps(document, separators=(",", ":")), via="s3", what="the processed (transformed) template")
     stack = DeployedStack(name=name, parameters=dict(parameters or {}))
     intrinsics = Intrinsics(
         document,
@@ -131,7 +143,11 @@ def deploy_stack(
         reference=lambda logical_id: stack.physical[logical_id],
         attribute=lambda logical_id, attribute: stack.attributes[(logical_id, attribute)],
     )
-    _check_rules(document, intrinsics)
+    evaluate_rules(
+        document, intrinsics.parameters, condition=intrinsics.condition, account=AccountParameterValues(session)
+    )
+    outputs = {name: output for name, output in document.get("Outputs", {}).items() if intrinsics.enabled(output)}
+    export_names = _export_names(stack.name, outputs, intrinsics)  # refused before anything is created
     pending = {k: v for k, v in document["Resources"].items() if intrinsics.enabled(v)}
     deployer = _Deployer(session, stack, intrinsics)
     while pending:
@@ -140,13 +156,38 @@ def deploy_stack(
             raise TemplateError(f"circular or unresolvable references among {sorted(pending)}")
         for logical_id in created:
             stack.resources[logical_id] = pending.pop(logical_id)
-    for output_name, output in document.get("Outputs", {}).items():
-        if not intrinsics.enabled(output):
-            continue
+    for output_name, output in outputs.items():
         stack.outputs[output_name] = intrinsics.resolve(output["Value"])
-        if "Export" in output:
-            stack.exports[intrinsics.resolve(output["Export"]["Name"])] = stack.outputs[output_name]
+        if output_name in export_names:
+            stack.exports[export_names[output_name]] = stack.outputs[output_name]
+    account_exports().update(stack.exports)
     return stack
+
+
+# The exports of every stack deployed in the simulated account (us-east-1). moto's own CloudFormation
+# cannot be imported without moto's API Gateway extras, so they are kept beside the account's IAM
+# backend, which lives exactly as long as the account (one mock_aws session).
+_EXPORTS: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def account_exports() -> dict[str, Any]:
+    """Export name -> value, for every stack deployed in the simulated account so far."""
+    return _EXPORTS.setdefault(iam_backends[ACCOUNT][PARTITION], {})
+
+
+def _export_names(stack_name: str, outputs: dict[str, Any], intrinsics: Intrinsics) -> dict[str, str]:
+    """Output name -> export name, refusing a name exported twice: "For each AWS account, Export names
+    must be unique within a region" (Outputs, AWS CloudFormation User Guide)."""
+    taken = account_exports()
+    names: dict[str, str] = {}
+    for output_name, output in outputs.items():
+        if "Export" not in output:
+            continue
+        name = str(intrinsics.resolve(output["Export"]["Name"]))
+        if name in names.values() or name in taken:
+            raise TemplateError(f"stack {stack_name}: output {output_name} exports {name!r}, already exported")
+        names[output_name] = name
+    return names
 
 
 def _function_arn(name_or_arn: str) -> str:
@@ -154,16 +195,6 @@ def _function_arn(name_or_arn: str) -> str:
     if name_or_arn.startswith("arn:"):
         return name_or_arn
     return f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{name_or_arn}"
-
-
-def _check_rules(document: dict[str, Any], intrinsics: Intrinsics) -> None:
-    """The template's Rules, as CloudFormation checks them before it creates anything."""
-    for name, rule in document.get("Rules", {}).items():
-        if "RuleCondition" in rule and not intrinsics.resolve(rule["RuleCondition"]):
-            continue
-        for assertion in rule.get("Assertions", []):
-            if not intrinsics.resolve(assertion["Assert"]):
-                raise TemplateError(f"rule {name}: {assertion.get('AssertDescription', 'assertion failed')}")
 
 
 def _load_aws_managed_policy(arn: str) -> None:
@@ -191,6 +222,7 @@ class _Deployer:
         create = getattr(self, "_" + resource["Type"].replace("::", "_").lower(), None)
         if create is None:
             raise TemplateError(f"{logical_id}: the simulation cannot deploy {resource['Type']}")
+        self.stack.properties[logical_id] = copy.deepcopy(properties)  # as CloudFormation resolved them
         create(logical_id, properties)
         return True
 
