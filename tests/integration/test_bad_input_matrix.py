@@ -116,6 +116,7 @@ def test_a_malformed_envelope_is_dead_lettered_with_its_reason_changes_nothing_a
     account: SimulatedAccount, shape: str, job: str
 ) -> None:
     event = SHAPES[shape](job)
+    account.dead_letters()  # emptied: each test reads only its own
     before = len(account.timeline)
 
     account.invoke_async(job, event, description=shape)
@@ -142,6 +143,7 @@ def test_an_event_with_a_one_mebibyte_field_is_dead_lettered_with_its_whole_reas
         "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
     }
     event = eventbridge("drain", detail=detail)
+    account.dead_letters()
 
     # A direct invocation (an operator redriving an event by hand: up to 6 MB, synchronously).
     result = account.invoke("drain", event, description="an event with a 1 MiB field")
