@@ -183,20 +183,21 @@ def test_an_alarm_whose_decision_cannot_be_recorded_after_scaling_is_not_acted_o
     assert scaled.error is None and "IdempotencyStoreUnavailable" in scaled.metrics
 
 
-def test_a_codedeploy_hook_during_a_store_outage_is_still_answered(fleet: SimulatedFleet) -> None:
-    deployment = codedeploy_deployment(fleet)
-    with outage(fleet.account, "dynamodb", lasts=DAY) as store:
-        result = fleet.account.invoke(
-            "verify",
-            {"DeploymentId": deployment, "LifecycleEventHookExecutionId": "exec-during-outage"},
-            description="CodeDeploy AfterAllowTestTraffic hook",
-            source="CodeDeploy",
-        )
+def test_a_codedeploy_hook_during_a_store_outage_is_still_answered(aws: None) -> None:
+    with simulated_day() as fleet:  # the service's smoke check is configured, and passes
+        deployment = codedeploy_deployment(fleet)
+        with outage(fleet.account, "dynamodb", lasts=DAY) as store:
+            result = fleet.account.invoke(
+                "verify",
+                {"DeploymentId": deployment, "LifecycleEventHookExecutionId": "exec-during-outage"},
+                description="CodeDeploy AfterAllowTestTraffic hook",
+                source="CodeDeploy",
+            )
+        hook = fleet.account.timeline[-1]
 
     assert fleet.verify_gaps.hook_answers == {"exec-during-outage": "Succeeded"}
-    assert result["verdict"] == "PASSED"
-    assert "PutItem" in store.refused
-    assert "IdempotencyStoreUnavailable" in fleet.account.timeline[-1].metrics
+    assert result["verdict"] == "PASSED" and "smoke" in {check["name"] for check in result["checks"]}
+    assert "PutItem" in store.refused and "IdempotencyStoreUnavailable" in hook.metrics
 
 
 def codedeploy_deployment(fleet: SimulatedFleet) -> str:
