@@ -55,6 +55,7 @@ from tests.support.iam_gaps import assume_role_session, close_iam_gaps, enforced
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.lifecycle import sns_delivery
 from tests.support.queues import take_all, take_sent
+from tests.support.sqs_gaps import close_sqs_gaps
 from tests.support.stack import TEMPLATE, DeployedStack, FunctionSpec, deploy_stack
 
 TICK_SECONDS = 5
@@ -250,6 +251,7 @@ class SimulatedAccount:
         session: boto3.Session | None = None,
     ) -> None:
         close_iam_gaps()
+        close_sqs_gaps()
         self.clock = clock or SimulatedClock()
         self.start = self.clock()
         self.session = session or boto3.Session(region_name=REGION)
@@ -332,6 +334,13 @@ class SimulatedAccount:
                 self._invoke_async(function, event, source, "SNS", subject or "notification")
             reached += 1
         return reached
+
+    def invoke_async(
+        self, job: str, event: Any, *, description: str = "asynchronous invocation", source: str = "test"
+    ) -> None:
+        """An asynchronous invocation (``aws lambda invoke --invocation-type Event``): a failure is retried
+        as Lambda retries any asynchronous invocation, then sent to the on-failure destination."""
+        self._invoke_async(self.function(job), event, source, "direct", description)
 
     def invoke(self, job: str, event: Any, *, description: str = "direct invocation", source: str = "CI") -> Any:
         """A synchronous invocation; a handler error is raised to the caller, as the Invoke API reports it."""

@@ -31,6 +31,8 @@ from moto.elbv2.exceptions import InvalidTargetError
 from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup
 from moto.moto_api import state_manager
 
+from tests.support.sqs_gaps import close_sqs_gaps
+
 _EC2_FILTER = re.compile(r"^\s*ec2InstanceId\s*==\s*(i-[0-9a-f]+)\s*$")
 DEFAULT_PAGE = 100
 
@@ -175,6 +177,7 @@ def _health_for(self: FakeTargetGroup, target: dict[str, Any], ec2_backend: Any)
 
 def close_moto_gaps() -> None:
     """Install the patches (idempotent). They add behaviour moto lacks and change nothing else."""
+    close_sqs_gaps()
     EC2ContainerServiceResponse.list_container_instances = _list_container_instances  # type: ignore[method-assign]
     EC2ContainerServiceResponse.list_tasks = _list_tasks  # type: ignore[method-assign]
     AutoScalingResponse.complete_lifecycle_action = _complete_lifecycle_action  # type: ignore[attr-defined]

@@ -14,8 +14,19 @@ class ConfigurationError(FleetOpsError):
     """
 
 
+# A reason is read by a human, in a log line, a notification and a dead letter (an SQS message of at
+# most 256 KiB): one that quotes an input quotes at most this much of it. The input itself is kept in
+# the dead letter, cut there if it must be (``DeadLetters``), never in the reason.
+REASON_LIMIT = 2000
+
+
 class BadInputError(FleetOpsError):
     """The event cannot be understood. Never retried: it is dead-lettered with its reason."""
+
+    def __init__(self, reason: str) -> None:
+        if len(reason) > REASON_LIMIT:
+            reason = f"{reason[:REASON_LIMIT]}... ({len(reason) - REASON_LIMIT} more characters of the input)"
+        super().__init__(reason)
 
 
 class RetryLaterError(FleetOpsError):

@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import SNSEvent
 from botocore.exceptions import ClientError
 
 from fleetops.aws.clients import error_code, error_message
@@ -32,17 +31,47 @@ def parse_envelope[Command](
     eventbridge: Callable[[Mapping[str, Any]], Command],
     sns_message: Callable[[str], Command],
 ) -> list[Command]:
-    """An EventBridge event gives one command; an SNS delivery one per record (Lambda sends one)."""
+    """An EventBridge event gives one command; an SNS delivery one per record (Lambda sends one).
+
+    The envelope is checked here, before a job reads it: a ``detail`` or an ``Sns`` that is missing
+    is bad input (dead-lettered with its reason), not a KeyError that Lambda would retry twice.
+    """
     if not isinstance(event, Mapping):
         raise BadInputError(f"the event is a {type(event).__name__}, not a JSON object")
     if "detail-type" in event:
-        return [eventbridge(event)]
+        return [eventbridge(_eventbridge_envelope(event))]
     records = event.get("Records")
     if isinstance(records, list) and records:
         if not all(isinstance(r, Mapping) and r.get("EventSource") == "aws:sns" for r in records):
             raise BadInputError("the event has Records that are not all SNS notifications")
-        return [sns_message(record.sns.message) for record in SNSEvent(dict(event)).records]
+        return [sns_message(_sns_message(record, index)) for index, record in enumerate(records)]
     raise BadInputError("unknown event shape: neither an EventBridge event nor an SNS notification")
+
+
+def _eventbridge_envelope(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """An EventBridge event always carries ``source``, ``detail-type`` and a ``detail`` object (an
+    empty one at least: "Amazon EventBridge events", EventBridge User Guide)."""
+    for field in ("source", "detail-type"):
+        if not isinstance(event.get(field), str):
+            raise BadInputError(f"the EventBridge event has no {field!r} text")
+    if not isinstance(event.get("detail"), Mapping):
+        missing = "detail" not in event
+        raise BadInputError(
+            f"the EventBridge event ({event['detail-type']!r} from {event['source']!r}) has "
+            + ("no 'detail'" if missing else "a 'detail' that is not an object")
+        )
+    return event
+
+
+def _sns_message(record: Mapping[str, Any], index: int) -> str:
+    """The message of one SNS record: ``Records[i].Sns.Message``, a string ("Using Lambda with Amazon SNS")."""
+    sns = record.get("Sns")
+    if not isinstance(sns, Mapping):
+        raise BadInputError(f"SNS record {index} has no 'Sns' object")
+    message = sns.get("Message")
+    if not isinstance(message, str):
+        raise BadInputError(f"SNS record {index} has no 'Sns.Message' text")
+    return message
 
 
 def dead_letter(dead_letters: DeadLetters, event: Any, error: BadInputError, function: str) -> dict[str, Any]:

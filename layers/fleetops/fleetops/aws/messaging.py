@@ -13,7 +13,10 @@ if TYPE_CHECKING:
 # SNS: a subject is at most 100 characters; a message at most 256 KiB.
 SNS_SUBJECT_LIMIT = 100
 SNS_MESSAGE_LIMIT = 256 * 1024
-# SQS: a message body is at most 256 KiB.
+# SQS: a message is at most 1 MiB since August 2025 (SendMessage, CreateQueue's MaximumMessageSize,
+# whose default is now 1,048,576 bytes), and was at most 256 KiB before; a queue whose
+# MaximumMessageSize says 262,144 (the old default, or set so) still refuses more. A dead letter is
+# kept to the smaller, right under either: 262,144 bytes of UTF-8, as SQS counts them.
 SQS_BODY_LIMIT = 256 * 1024
 
 
@@ -38,10 +41,41 @@ class DeadLetters:
         self._queue_url = queue_url
 
     def keep(self, event: Any, reason: str, function: str) -> None:
-        body = json.dumps({"reason": reason, "function": function, "event": event}, default=str)
-        if len(body.encode()) > SQS_BODY_LIMIT:
-            body = json.dumps({"reason": reason, "function": function, "event_truncated": body[: SQS_BODY_LIMIT // 2]})
-        self._client.send_message(QueueUrl=self._queue_url, MessageBody=body)
+        self._client.send_message(QueueUrl=self._queue_url, MessageBody=dead_letter_body(event, reason, function))
+
+
+def dead_letter_body(event: Any, reason: str, function: str, limit: int = SQS_BODY_LIMIT) -> str:
+    """``{"reason", "function", "event"}`` as JSON, at most ``limit`` bytes whatever the event.
+
+    An event too large is kept as the longest prefix of its JSON text that fits, in ``event_truncated``
+    (with ``event_bytes``, its whole size); the reason is kept whole. The body is ASCII (``json.dumps``
+    escapes every other character), so its UTF-8 size is its length, and it holds only characters SQS
+    accepts. Escaping is why the prefix is measured, not guessed: the event's text is a JSON string
+    inside the body, where each quote and backslash takes two characters.
+    """
+    whole = _json({"reason": reason, "function": function, "event": event})
+    if len(whole) <= limit:
+        return whole
+    text = json.dumps(event, default=str)
+
+    def truncated(length: int) -> str:
+        return _json(
+            {"reason": reason, "function": function, "event_bytes": len(text), "event_truncated": text[:length]}
+        )
+
+    if len(truncated(0)) > limit:
+        # Only a reason of about the limit itself gets here (a BadInputError's is at most 2,000
+        # characters): the dead letter must still reach the queue.
+        return _json({"reason": reason[: limit // 2], "function": function, "event_bytes": len(text)})
+    fits, too_long = 0, len(text)  # the longest prefix that fits: between them
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        fits, too_long = (middle, too_long) if len(truncated(middle)) <= limit else (fits, middle)
+    return truncated(fits)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str)
 
 
 class Notifier:

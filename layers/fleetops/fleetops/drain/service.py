@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -22,13 +23,22 @@ from fleetops.drain.parse import parse_trigger
 from fleetops.drain.report import report_drain_step
 from fleetops.drain.runner import DrainRunner
 from fleetops.errors import BadInputError
-from fleetops.idempotency import Idempotency, IdempotencyAlreadyInProgressError
+from fleetops.idempotency import Handled, Idempotency, IdempotencyAlreadyInProgressError, StoreOutagePolicy
 from fleetops.intake import dead_letter, duplicate_delivery, is_sqs_batch, refused_by_iam
-from fleetops.models.drain import DrainRequest, DrainState, DrainStepReport, IgnoredEvent
+from fleetops.models.drain import DrainOutcome, DrainRequest, DrainState, DrainStepReport, IgnoredEvent
 from fleetops.observability import logger, metrics
+from fleetops.reporting import report_safely
 from fleetops.settings import DrainSettings
 
 FUNCTION = "drain"
+# A drain started while the idempotency store was out may run twice (the hook's EventBridge event and
+# its SNS notification both start one): two bounded wait loops, and the second finds the action ended
+# by the first. Said so, rather than blamed on someone else.
+ENDED_WITHOUT_US = frozenset({DrainOutcome.COMPLETED_ELSEWHERE, DrainOutcome.ACTION_EXPIRED})
+TWIN_NOTE = (
+    " (this step ran while the idempotency store was unavailable: a second copy of this drain, started by"
+    " another delivery of the same event, may be what ended it)"
+)
 
 
 class DrainService:
@@ -52,8 +62,11 @@ class DrainService:
         self._dead_letters = DeadLetters(self.clients.sqs, settings.dead_letter_queue_url)
         self._notifier = Notifier(self.clients, settings.notification_topic_arn)
         self._idempotency = Idempotency(settings.idempotency_table, self.clients.session)
-        self._start_once = self._idempotency.once(self._start)
-        self._recheck_once = self._idempotency.once(self._recheck)
+        # Every step of a drain is safe to repeat (DRAINING twice, one more heartbeat, completing an
+        # action that is gone), and a drain that does not start loses the host's tasks: without the
+        # store, it goes on (a duplicate wait loop it may start is bounded: see the README).
+        self._start_once = self._idempotency.once(self._start, on_store_outage=StoreOutagePolicy.PROCEED)
+        self._recheck_once = self._idempotency.once(self._recheck, on_store_outage=StoreOutagePolicy.PROCEED)
         self._batch = BatchProcessor(event_type=EventType.SQS)
 
     def handle(self, event: Any, context: LambdaContext | None) -> dict[str, Any]:
@@ -107,28 +120,39 @@ class DrainService:
         """A drain that retrying cannot help (outside the stack's scope, refused by IAM): kept as a dead
         letter and announced at once, rather than retried until the hook times out with a vaguer story.
         The lifecycle action is left alone: it ends with the hook's default result at its timeout."""
-        self._notifier.publish(
-            f"ATTENTION ecs-fleet-ops drain of {ec2_instance_id}: not drained",
-            f"The drain of EC2 instance {ec2_instance_id} cannot proceed and was not retried.\n"
-            f"Why: {error}\n"
-            "The lifecycle action is left to the hook's timeout and default result. The event is in the "
-            "dead-letter queue with this reason.",
+        rejected = dead_letter(self._dead_letters, event, error, FUNCTION)
+        report_safely(
+            lambda: self._notifier.publish(
+                f"ATTENTION ecs-fleet-ops drain of {ec2_instance_id}: not drained",
+                f"The drain of EC2 instance {ec2_instance_id} cannot proceed and was not retried.\n"
+                f"Why: {error}\n"
+                "The lifecycle action is left to the hook's timeout and default result. The event is in the "
+                "dead-letter queue with this reason.",
+            ),
+            "a drain that cannot proceed",
         )
-        return dead_letter(self._dead_letters, event, error, FUNCTION)
+        return rejected
 
-    def _start(self, *, key: str, request: DrainRequest) -> dict[str, Any]:
+    def _start(self, *, key: str, request: DrainRequest) -> Handled:
         logger.info("drain requested", extra={"source": request.source.value, "idempotency_key": key})
-        return self._report(self.runner.start(request))
+        return self._handled(self.runner.start(request))
 
-    def _recheck(self, *, key: str, state: DrainState) -> dict[str, Any]:
-        return self._report(self.runner.recheck(state))
+    def _recheck(self, *, key: str, state: DrainState) -> Handled:
+        return self._handled(self.runner.recheck(state))
 
-    def _report(self, report: DrainStepReport) -> dict[str, Any]:
-        report_drain_step(report, self._notifier, notify_every_drain=self.settings.notify_every_drain)
+    def _handled(self, report: DrainStepReport) -> Handled:
+        """The step's result, and its report (log line, metrics, the SNS message) made once it is recorded."""
+        if self._idempotency.acting_without_store and report.decision.outcome in ENDED_WITHOUT_US:
+            report = replace(report, decision=replace(report.decision, reason=report.decision.reason + TWIN_NOTE))
         decision = report.decision
-        return {
-            "status": decision.action.value,
-            "outcome": decision.outcome.value if decision.outcome else None,
-            "ec2_instance_id": report.ec2_instance_id,
-            "reason": decision.reason,
-        }
+        return Handled(
+            result={
+                "status": decision.action.value,
+                "outcome": decision.outcome.value if decision.outcome else None,
+                "ec2_instance_id": report.ec2_instance_id,
+                "reason": decision.reason,
+            },
+            report=lambda: report_drain_step(
+                report, self._notifier, notify_every_drain=self.settings.notify_every_drain
+            ),
+        )

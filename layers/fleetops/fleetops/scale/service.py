@@ -23,10 +23,11 @@ from fleetops.aws.cooldowns import CooldownLedger
 from fleetops.aws.ecs import EcsAdapter
 from fleetops.aws.messaging import DeadLetters, DelayedQueue, Notifier
 from fleetops.errors import BadInputError, RetryLaterError
-from fleetops.idempotency import Idempotency, IdempotencyAlreadyInProgressError
+from fleetops.idempotency import Handled, Idempotency, IdempotencyAlreadyInProgressError, StoreOutagePolicy
 from fleetops.intake import dead_letter, duplicate_delivery, is_sqs_batch
-from fleetops.models.scale import AlarmState, AlarmTransition
+from fleetops.models.scale import AlarmState, AlarmTransition, ScaleReport
 from fleetops.observability import logger, metrics
+from fleetops.reporting import report_safely
 from fleetops.scale.decide import decide_follow_up
 from fleetops.scale.parse import parse_trigger
 from fleetops.scale.report import report_scale
@@ -66,7 +67,10 @@ class ScaleService:
         self.clients = AwsClients(session)
         self._clock = clock
         self._idempotency = Idempotency(settings.idempotency_table, session)
-        self._decide_once = self._idempotency.once(self._decide)
+        # Scaling twice is not harmless, and the cooldown ledger that keeps two decisions on one target
+        # apart lives in the same table: no store, no decision. The invocation fails; Lambda's retries
+        # (or SQS's redeliveries of a follow-up) decide later, then the dead-letter queue keeps it.
+        self._decide_once = self._idempotency.once(self._decide, on_store_outage=StoreOutagePolicy.FAIL_CLOSED)
         self._batch = BatchProcessor(event_type=EventType.SQS)
 
     # Built on first use: a cold start pays for the clients only when an alarm asks for a decision
@@ -108,14 +112,16 @@ class ScaleService:
         try:
             transitions = parse_trigger(event)
         except BadInputError as error:
-            return self._reject(event, error)
+            return dead_letter(self._dead_letters, event, error, FUNCTION)
         return {"results": [self._handle_transition(transition, event) for transition in transitions]}
 
     def _follow_up_record(self, record: SQSRecord) -> dict[str, Any]:
         try:
             transition = AlarmTransition.from_json(record.body)
         except BadInputError as error:
-            return self._reject({"sqs_message_id": record.message_id, "body": record.body}, error)
+            return dead_letter(
+                self._dead_letters, {"sqs_message_id": record.message_id, "body": record.body}, error, FUNCTION
+            )
         return self._handle_transition(transition, {"follow_up": record.body})
 
     def _handle_transition(self, transition: AlarmTransition, event: Any) -> dict[str, Any]:
@@ -132,9 +138,10 @@ class ScaleService:
         except IdempotencyAlreadyInProgressError:
             return {**duplicate_delivery(transition.idempotency_key), "alarm": transition.alarm_name}
 
-    def _decide(self, *, key: str, transition: AlarmTransition, event: Any) -> dict[str, Any]:
+    def _decide(self, *, key: str, transition: AlarmTransition, event: Any) -> Handled:
         """One decision per transition. A result (even a refusal) is stored and returned to duplicates;
-        a transient error leaves no record, so the retry decides afresh."""
+        a transient error leaves no record, so the retry decides afresh. What comes after the change
+        (the follow-up message, the report) is made once the result is recorded, and never raises."""
         logger.info("alarm transition to decide", extra={"alarm": transition.alarm_name, "idempotency_key": key})
         try:
             report = self.runner.run(transition)
@@ -157,14 +164,9 @@ class ScaleService:
             alarm_window_seconds=report.alarm.breach_seconds if report.alarm else None,
         )
         if follow_up_in is not None and self._follow_ups is not None:
-            idle = 0 if report.decision.outcome.acted else transition.idle_looks + 1
-            self._follow_ups.send(
-                replace(transition, follow_up=transition.follow_up + 1, idle_looks=idle).to_json(), follow_up_in
-            )
             report = replace(report, follow_up_in_seconds=follow_up_in)
-        report_scale(report, self._notifier, notify_every_decision=self.settings.notify_every_decision)
         decision = report.decision
-        return {
+        result = {
             "status": "decided",
             "alarm": transition.alarm_name,
             "outcome": decision.outcome.value,
@@ -177,10 +179,25 @@ class ScaleService:
             "follow_up": transition.follow_up,
             "follow_up_in_seconds": report.follow_up_in_seconds,
         }
+        return Handled(result, report=lambda: self._after_decision(transition, report))
 
-    def _reject(self, event: Any, error: BadInputError, *, alarm: str | None = None) -> dict[str, Any]:
-        """Never retried: logged, counted, announced and kept in the dead-letter queue with its reason."""
+    def _after_decision(self, transition: AlarmTransition, report: ScaleReport) -> None:
+        """The follow-up message (the next look at an alarm still in ALARM), then the report."""
+        if report.follow_up_in_seconds is not None and self._follow_ups is not None:
+            queue, delay = self._follow_ups, report.follow_up_in_seconds
+            idle = 0 if report.decision.outcome.acted else transition.idle_looks + 1
+            follow_up = replace(transition, follow_up=transition.follow_up + 1, idle_looks=idle)
+            if not report_safely(lambda: queue.send(follow_up.to_json(), delay), "the follow-up look"):
+                report = replace(report, follow_up_in_seconds=None)
+        report_scale(report, self._notifier, notify_every_decision=self.settings.notify_every_decision)
+
+    def _reject(self, event: Any, error: BadInputError, *, alarm: str) -> Handled:
+        """Never retried: logged, counted and kept in the dead-letter queue with its reason; announced once
+        the refusal is recorded."""
         rejected = dead_letter(self._dead_letters, event, error, FUNCTION)
-        if alarm is not None:
-            self._notifier.publish(f"ATTENTION ecs-fleet-ops scale: alarm {alarm} not acted on", f"{error}.")
-        return {**rejected, "alarm": alarm}
+        return Handled(
+            {**rejected, "alarm": alarm},
+            report=lambda: self._notifier.publish(
+                f"ATTENTION ecs-fleet-ops scale: alarm {alarm} not acted on", f"{error}."
+            ),
+        )

@@ -28,7 +28,7 @@ from fleetops.aws.ecs import EcsAdapter
 from fleetops.aws.elbv2 import TargetHealthReader
 from fleetops.aws.messaging import DeadLetters, DelayedQueue, Notifier
 from fleetops.errors import BadInputError, RetryLaterError
-from fleetops.idempotency import Idempotency, IdempotencyAlreadyInProgressError
+from fleetops.idempotency import Handled, Idempotency, IdempotencyAlreadyInProgressError, StoreOutagePolicy
 from fleetops.intake import dead_letter, duplicate_delivery, is_sqs_batch
 from fleetops.models.verify import (
     BakeState,
@@ -47,6 +47,7 @@ from fleetops.models.verify import (
     VerifyTrigger,
 )
 from fleetops.observability import logger, metrics
+from fleetops.reporting import Report, report_safely
 from fleetops.verify.config import ServiceChecks, parse_service_checks, smoke_run_seconds
 from fleetops.verify.parse import (
     VerifyTriggerEvent,
@@ -81,9 +82,18 @@ class VerifyService:
         self._clock = clock
         self._sleep = sleep
         self._idempotency = Idempotency(settings.idempotency_table, self.clients.session)
-        self._event_once = self._idempotency.once(self._on_event)
-        self._codedeploy_once = self._idempotency.once(self._on_codedeploy_hook)
-        self._bake_once = self._idempotency.once(self._on_bake)
+        # Without the idempotency store: a hook must be answered (CodeDeploy fails a deployment whose
+        # hook goes unanswered for an hour), and answering twice is harmless (CodeDeploy refuses the
+        # second answer; a rollback behind a hook is CodeDeploy's own): so a hook, or the bake behind
+        # one, proceeds. An ECS event fails closed: Lambda retries it later (a verification may roll
+        # back, and does so only with its rollback ledger, in DynamoDB too). CI calls and ECS
+        # lifecycle hooks are never deduplicated, so they never need the store.
+        self._event_once = self._idempotency.once(self._on_event, on_store_outage=StoreOutagePolicy.FAIL_CLOSED)
+        self._codedeploy_once = self._idempotency.once(
+            self._on_codedeploy_hook, on_store_outage=StoreOutagePolicy.PROCEED
+        )
+        self._bake_once = self._idempotency.once(self._on_bake, on_store_outage=StoreOutagePolicy.FAIL_CLOSED)
+        self._hook_bake_once = self._idempotency.once(self._on_bake, on_store_outage=StoreOutagePolicy.PROCEED)
         self._batch = BatchProcessor(event_type=EventType.SQS)
         self._context: LambdaContext | None = None
 
@@ -176,12 +186,12 @@ class VerifyService:
         return trigger
 
     # -- ECS deployment events and direct invocations ------------------------------------------------
-    def _on_event(self, *, key: str, trigger: VerifyRequest | ReleaseFailure) -> dict[str, Any]:
+    def _on_event(self, *, key: str, trigger: VerifyRequest | ReleaseFailure) -> Handled:
         if isinstance(trigger, ReleaseFailure):
-            return self._release_failed(trigger).to_dict()
+            return self._handled(self._release_failed(trigger))
         assert trigger.service is not None
         checks = self.settings.checks_for(trigger.service.cluster, trigger.service.service)
-        return self._verify_and_act(trigger, checks).to_dict()
+        return self._handled(self._verify_and_act(trigger, checks))
 
     def _direct(self, request: VerifyRequest, event: Any) -> dict[str, Any]:
         assert request.service is not None
@@ -193,11 +203,11 @@ class VerifyService:
                 error = BadInputError("invalid checks: " + "; ".join(errors))
                 return dead_letter(self._dead_letters, event, error, FUNCTION)
         try:
-            return self._verify_and_act(
-                request, checks, checks_overridden=request.checks_override is not None
-            ).to_dict()
+            report = self._verify_and_act(request, checks, checks_overridden=request.checks_override is not None)
         except BadInputError as error:
             return dead_letter(self._dead_letters, event, error, FUNCTION)
+        self._report(report)
+        return report.to_dict()
 
     def _verify_and_act(
         self, request: VerifyRequest, checks: ServiceChecks, *, checks_overridden: bool = False
@@ -222,6 +232,7 @@ class VerifyService:
         checks_overridden: bool = False,
     ) -> VerificationReport:
         """Act on a finished look: bake on, remember a good release, roll back (or answer) a bad one.
+        The report is the caller's to make, once the result is recorded.
 
         ``checks_overridden``: a CI call chose the checks (``{"checks": {}}`` runs none of the configured
         smoke checks or alarms), so its pass says nothing about the release and is never remembered as
@@ -252,7 +263,6 @@ class VerifyService:
                     window_seconds=self.settings.rollback_window_seconds,
                 ),
             )
-        self._report(report)
         return report
 
     def _release_failed(self, failure: ReleaseFailure) -> VerificationReport:
@@ -294,7 +304,6 @@ class VerifyService:
                     failed_by_ecs=True,
                 ),
             )
-        self._report(report)
         return report
 
     # -- CodeDeploy lifecycle hook: always answered --------------------------------------------------
@@ -310,7 +319,7 @@ class VerifyService:
         except IdempotencyAlreadyInProgressError as error:
             raise _still_in_progress(f"codedeploy:{hook.execution_id}") from error
 
-    def _on_codedeploy_hook(self, *, key: str, event: dict[str, Any]) -> dict[str, Any]:
+    def _on_codedeploy_hook(self, *, key: str, event: dict[str, Any]) -> Handled:
         hook = codedeploy_hook_of(event)
         assert hook is not None
         try:
@@ -328,20 +337,23 @@ class VerifyService:
                 deployment_id=hook.deployment_id,
                 deployment_checks=False,
             )
-            return self._conclude(verification, codedeploy_hook=hook).to_dict()
+            return self._handled(self._conclude(verification, codedeploy_hook=hook))
         except Exception as error:  # the hook must be answered whatever went wrong
             logger.exception("CodeDeploy hook verification crashed; answering Failed", extra={"error": str(error)})
             metrics.add_metric(name="VerificationErrors", unit=MetricUnit.Count, value=1)
             self._answer(hook, "Failed")
             if isinstance(error, BadInputError):
                 self._dead_letters.keep(event, str(error), FUNCTION)
-            self._notifier.publish(
-                f"ATTENTION CodeDeploy deployment {hook.deployment_id} failed: verification could not run",
-                f"CodeDeploy deployment {hook.deployment_id}: the verification could not run ({error!r}).\n"
-                "What was done: the lifecycle hook was answered Failed, so CodeDeploy stops the deployment "
-                "(and rolls it back if the deployment group says so).",
+            crash = repr(error)  # the name ``error`` is unbound once the except block ends
+            return Handled(
+                {"status": "failed", "hook": "Failed", "reason": f"verification could not run: {error}"},
+                report=lambda: self._notifier.publish(
+                    f"ATTENTION CodeDeploy deployment {hook.deployment_id} failed: verification could not run",
+                    f"CodeDeploy deployment {hook.deployment_id}: the verification could not run ({crash}).\n"
+                    "What was done: the lifecycle hook was answered Failed, so CodeDeploy stops the deployment "
+                    "(and rolls it back if the deployment group says so).",
+                ),
             )
-            return {"status": "failed", "hook": "Failed", "reason": f"verification could not run: {error}"}
 
     def _answer(self, hook: CodeDeployHook, status: HookAnswer) -> None:
         self.codedeploy.answer(hook, status)
@@ -433,12 +445,14 @@ class VerifyService:
                 self._dead_letters, {"sqs_message_id": record.message_id, "body": record.body}, error, FUNCTION
             )
         logger.set_correlation_id(state.deployment_id)
+        # The bake behind a CodeDeploy hook ends in the hook's answer, which must come (see __init__).
+        bake_once = self._bake_once if state.codedeploy_hook is None else self._hook_bake_once
         try:
-            return self._bake_once(key=state.idempotency_key, state=state)
+            return bake_once(key=state.idempotency_key, state=state)
         except IdempotencyAlreadyInProgressError:
             return duplicate_delivery(state.idempotency_key)
 
-    def _on_bake(self, *, key: str, state: BakeState) -> dict[str, Any]:
+    def _on_bake(self, *, key: str, state: BakeState) -> Handled:
         try:
             verification = self.runner.continue_bake(state)
         except Exception as error:
@@ -446,30 +460,36 @@ class VerifyService:
                 raise  # SQS redelivers the message: the bake resumes
             logger.exception("bake re-check crashed; answering the CodeDeploy hook Failed")
             self._answer(state.codedeploy_hook, "Failed")
-            return {"status": "failed", "hook": "Failed", "reason": f"verification could not run: {error}"}
+            return Handled({"status": "failed", "hook": "Failed", "reason": f"verification could not run: {error}"})
         report = verification.report
         if report.verdict is Verdict.BAKING:
             next_state = replace(state, attempt=state.attempt + 1)
             self._rechecks.send(next_state.to_json(), self._next_delay(state.bake_until))
-            return report.to_dict()
+            return Handled(report.to_dict())
         # The alarms and the rollback choice are those the bake started with (a CI override included).
         configured = self.settings.checks_for(report.service.cluster, report.service.service)
         rollback = configured.rollback if state.rollback is None else state.rollback
         checks = replace(configured, alarms=state.alarms, rollback=rollback)
-        return self._conclude(
-            Verification(report, verification.service, checks),
-            state.codedeploy_hook,
-            checks_overridden=state.checks_overridden,
-        ).to_dict()
+        return self._handled(
+            self._conclude(
+                Verification(report, verification.service, checks),
+                state.codedeploy_hook,
+                checks_overridden=state.checks_overridden,
+            )
+        )
+
+    def _handled(self, report: VerificationReport) -> Handled:
+        """The verification's result, and its report made once the result is recorded."""
+        return Handled(report.to_dict(), report=self._reporting(report))
+
+    def _reporting(self, report: VerificationReport) -> Report:
+        return lambda: report_verification(report, self._notifier, notify_on_success=self.settings.notify_on_success)
 
     def _report(self, report: VerificationReport) -> None:
-        """Log, metrics and the SNS message. A reporting failure (SNS throttled, topic policy) is logged and
-        counted, never raised: it must not turn a verdict already reached (or a hook's answer) around."""
-        try:
-            report_verification(report, self._notifier, notify_on_success=self.settings.notify_on_success)
-        except Exception as error:
-            logger.exception("the verification could not be reported", extra={"error": repr(error)})
-            metrics.add_metric(name="ReportingErrors", unit=MetricUnit.Count, value=1)
+        """Log, metrics and the SNS message, where no result is recorded first (CI, ECS lifecycle hooks).
+        A reporting failure (SNS throttled, topic policy) is logged and counted, never raised: it must not
+        turn a verdict already reached (or a hook's answer) around."""
+        report_safely(self._reporting(report), "the verification")
 
     def _remember_known_good(self, report: VerificationReport) -> None:
         """Only a full verification (the deployment check ran and passed) makes a release known-good."""
