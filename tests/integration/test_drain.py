@@ -383,8 +383,8 @@ def test_a_redriven_dead_letter_naming_an_old_token_of_a_host_now_terminating_fo
     old = world.hooks.begin_termination(world.cluster.group, host, destination="WarmPool")
     world.hooks.complete(group=old.group, hook=old.hook, token=old.token, instance_id=host, result="CONTINUE")
     world.hooks.reuse_from_warm_pool(world.cluster.group, host)
-    busy = busy_host(world, 2)
-    current = world.hooks.begin_termination(world.cluster.group, busy, destination="WarmPool")
+    world.cluster.start_tasks(host, 2, group="service:web")
+    current = world.hooks.begin_termination(world.cluster.group, host, destination="WarmPool")
     world.api.reset()
     [result] = world.invoke(world.hooks.eventbridge_event(old))["results"]  # the dead letter, redriven
     assert (result["status"], result["outcome"]) == ("refuse", "stale-action")
