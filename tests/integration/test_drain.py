@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
@@ -16,6 +17,7 @@ from moto.ecs.responses import EC2ContainerServiceResponse
 
 from fleetops.errors import ConfigurationError
 from tests.support.functions import load_handler
+from tests.support.hook_handlers import LogShipper
 from tests.support.world import DrainWorld
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "drain"
@@ -43,7 +45,8 @@ def test_a_busy_host_is_drained_over_several_rechecks_and_then_released(world: D
     assert world.cluster.lost_tasks == {host: 0}
     rechecks = [i for i in world.invocations if i.trigger == "recheck"]
     assert len(rechecks) >= 5  # the wait spanned several invocations
-    assert action.heartbeats == len(rechecks) - 1  # one per cycle that went on waiting
+    # One at the start (the proof that the action is live), then one per cycle that went on waiting.
+    assert action.heartbeats == 1 + len(rechecks) - 1
     assert action.ended_at is not None and 300 <= action.ended_at - action.started_at <= 400
     other = world.cluster.instance_ids[1]
     assert len(world.cluster.tasks_on(other)) == 6  # the replacements run elsewhere
@@ -138,9 +141,12 @@ def test_an_expired_lifecycle_action_is_a_clean_no_op(world: DrainWorld) -> None
     event = world.hooks.eventbridge_event(action)
     world.advance_to(world.clock() + action.heartbeat_timeout + 10)  # the hook timed out, the instance is gone
     assert action.ended_by == "timeout"
+    world.api.reset()
     result = world.invoke(event)  # a late delivery of the original event
-    assert result["results"][0]["outcome"] == "not-in-ecs"
+    assert result["results"][0]["outcome"] == "not-terminating"
     assert world.pending_rechecks() == []
+    # Nothing was asked of ECS, nothing completed: the instance was no longer waiting on a termination.
+    assert world.api.total(service="ecs") == 0 and world.api.calls["autoscaling:CompleteLifecycleAction"] == 0
 
 
 def test_an_action_completed_by_someone_else_ends_the_watch_and_is_announced(world: DrainWorld) -> None:
@@ -299,3 +305,198 @@ def test_a_spot_interruption_warning_sets_the_host_draining_and_says_so(world: D
 def test_a_wrong_deployment_fails_at_cold_start_and_says_what_is_wrong() -> None:
     with pytest.raises(ConfigurationError, match=r"RECHECK_QUEUE_URL is required.*IDEMPOTENCY_TABLE is required"):
         load_handler("drain", {"RECHECK_QUEUE_URL": "", "DEAD_LETTER_QUEUE_URL": "d", "IDEMPOTENCY_TABLE": ""})
+
+
+# -- only the suite's own hooks, and only live actions (issue 10, items 2 and 3) ----------------------------
+def emitted_metrics(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """The metric names the handler wrote (Embedded Metric Format) since the last look."""
+    names: list[str] = []
+    for line in capsys.readouterr().out.splitlines():
+        record = json.loads(line) if line.startswith("{") else {}
+        for directive in record.get("_aws", {}).get("CloudWatchMetrics", []):
+            names.extend(metric["Name"] for metric in directive["Metrics"])
+    return names
+
+
+def replayed_event(world: DrainWorld, host: str, token: str = "0f0f0f0f-1111-2222-3333-444455556666") -> dict[str, Any]:
+    """The sample lifecycle event, naming this world's group, the suite's hook and ``host``."""
+    event = json.loads((EVENTS / "eventbridge-terminate-lifecycle-action.json").read_text())
+    event["detail"].update(
+        AutoScalingGroupName=world.cluster.group,
+        LifecycleHookName=world.cluster.hook_name,
+        EC2InstanceId=host,
+        LifecycleActionToken=token,
+        NotificationMetadata='{"cluster": "prod"}',
+    )
+    return event
+
+
+def test_a_foreign_hooks_event_is_ignored_through_both_paths_and_its_action_left_to_its_handler(
+    world: DrainWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.add_termination_hook(LogShipper(world.hooks, seconds=600), heartbeat_timeout=900)
+    host = busy_host(world, 2)
+    ours, shipper = world.hooks.start_termination(world.cluster.group, host)
+    capsys.readouterr()
+    for event in (world.hooks.eventbridge_event(shipper), world.hooks.sns_event(shipper, "arn:aws:sns:us-east-1:1:t")):
+        [result] = world.invoke(event)["results"]
+        assert result["status"] == "ignored" and "'ship-logs' is not the suite's" in result["reason"]
+        assert emitted_metrics(capsys) == ["ForeignHookEventsIgnored"]
+    assert world.pending_rechecks() == []
+
+    world.invoke(world.hooks.eventbridge_event(ours))
+    world.run_until_quiet()
+    assert (ours.result, ours.actor) == ("CONTINUE", "function:drain")
+    assert shipper.active  # the drain is done; the log shipper is not, and the instance waits for it
+    world.advance_to(shipper.started_at + 610)
+    assert (shipper.result, shipper.actor) == ("CONTINUE", "ship-logs")
+    assert world.cluster.lost_tasks == {host: 0}
+
+
+def test_a_replayed_terminate_event_for_an_in_service_host_changes_nothing(
+    world: DrainWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    host = busy_host(world, 2)
+    world.api.reset()
+    capsys.readouterr()
+    [result] = world.invoke(replayed_event(world, host))["results"]
+    assert (result["status"], result["outcome"]) == ("refuse", "not-terminating")
+    assert f"{host} is InService, not Terminating:Wait" in result["reason"]
+    assert world.cluster.container_instance(host).status == "ACTIVE"
+    assert world.api.total(service="ecs") == 0 and world.pending_rechecks() == []
+    # One look at the instance decided it: not even a heartbeat.
+    assert [call for call in world.api.calls if call.startswith("autoscaling:")] == [
+        "autoscaling:DescribeAutoScalingInstances"
+    ]
+    assert "DrainsRefusedNotTerminating" in emitted_metrics(capsys)
+    [note] = world.notifications()
+    assert note["subject"] == f"ATTENTION ecs-fleet-ops drain of {host}: not-terminating"
+    assert "left alone: the event names no live action" in note["message"]
+
+
+def test_a_redriven_dead_letter_naming_an_old_token_of_a_host_now_terminating_for_another_action_changes_nothing(
+    world: DrainWorld,
+) -> None:
+    host = busy_host(world, 2)
+    # The host went back to a warm pool once (its event lost, the action completed by an operator), was
+    # reused, and is now going back again under a new action.
+    old = world.hooks.begin_termination(world.cluster.group, host, destination="WarmPool")
+    world.hooks.complete(group=old.group, hook=old.hook, token=old.token, instance_id=host, result="CONTINUE")
+    world.hooks.reuse_from_warm_pool(world.cluster.group, host)
+    world.cluster.start_tasks(host, 2, group="service:web")
+    current = world.hooks.begin_termination(world.cluster.group, host, destination="WarmPool")
+    world.api.reset()
+    [result] = world.invoke(world.hooks.eventbridge_event(old))["results"]  # the dead letter, redriven
+    assert (result["status"], result["outcome"]) == ("refuse", "stale-action")
+    assert world.cluster.container_instance(host).status == "ACTIVE" and world.pending_rechecks() == []
+    assert world.api.total(service="ecs") == 0 and world.api.calls["autoscaling:CompleteLifecycleAction"] == 0
+    assert current.active and current.heartbeats == 0  # the live action is untouched
+
+
+def test_a_warm_pool_return_is_drained_and_no_task_is_lost(world: DrainWorld) -> None:
+    world.cluster.deregistration_delay = 120
+    host = busy_host(world, 4)
+    action = world.hooks.begin_termination(world.cluster.group, host, destination="WarmPool")
+    world.invoke(world.hooks.eventbridge_event(action))
+    assert world.cluster.container_instance(host).status == "DRAINING"
+    world.run_until_quiet()
+    world.advance_to(action.started_at + action.heartbeat_timeout + 10)
+    assert (action.result, action.actor) == ("CONTINUE", "function:drain")
+    assert world.cluster.lost_tasks == {host: 0}  # moved before the host was stopped into the pool
+    assert len(world.cluster.tasks_on(world.cluster.instance_ids[1])) == 4
+
+
+def test_a_drain_that_finds_its_instance_back_in_service_sets_it_active_again(
+    aws: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = DrainWorld(environment={"STOP_LEFTOVER_TASKS": "false"})
+    host = world.cluster.instance_ids[0]
+    world.cluster.start_tasks(host, 1, group="family:batch")  # never moves: the drain keeps waiting
+    action = world.hooks.begin_termination(world.cluster.group, host, destination="WarmPool")
+    world.invoke(world.hooks.eventbridge_event(action))
+    assert world.cluster.container_instance(host).status == "DRAINING"
+    # Between two re-checks an operator completes the action, and a scale-out reuses the stopped host.
+    world.hooks.complete(group=action.group, hook=action.hook, token=action.token, instance_id=host, result="CONTINUE")
+    world.hooks.reuse_from_warm_pool(world.cluster.group, host)
+    capsys.readouterr()
+    world.run_until_quiet()
+    assert world.invocations[-1].result["batchItemFailures"] == []
+    ci = world.cluster.container_instance(host)
+    assert (ci.status, ci.agent_connected) == ("ACTIVE", True)  # it can take tasks again
+    assert "DrainsReturnedToService" in emitted_metrics(capsys)
+    [note] = world.notifications()
+    assert "returned-to-service" in note["subject"] and "Host: set ACTIVE again" in note["message"]
+
+
+def test_a_drain_leaves_active_a_host_back_in_service_that_it_did_not_drain(aws: None) -> None:
+    world = DrainWorld(environment={"STOP_LEFTOVER_TASKS": "false"})
+    host = world.cluster.instance_ids[0]
+    world.cluster.start_tasks(host, 1, group="family:batch")
+    arn = world.cluster.container_instances[host]
+    ecs = world.session.client("ecs")
+    ecs.update_container_instances_state(cluster="prod", containerInstances=[arn], status="DRAINING")  # someone else
+    action = world.hooks.begin_termination(world.cluster.group, host, destination="WarmPool")
+    world.invoke(world.hooks.eventbridge_event(action))
+    world.hooks.complete(group=action.group, hook=action.hook, token=action.token, instance_id=host, result="CONTINUE")
+    world.hooks.reuse_from_warm_pool(world.cluster.group, host)
+    world.run_until_quiet()
+    assert world.cluster.container_instance(host).status == "DRAINING"  # not the drain's to undo
+    [note] = world.notifications()
+    assert "did not drain it" in note["message"]
+
+
+# -- the effective wait and the hook's global timeout (issue 10, item 5) -------------------------------------
+def test_a_short_heartbeat_never_ends_a_drain_before_its_budget(aws: None) -> None:
+    world = DrainWorld(
+        environment={"RECHECK_INTERVAL_SECONDS": "900", "DRAIN_BUDGET_SECONDS": "3600", "STOP_LEFTOVER_TASKS": "false"},
+        hook_timeout=300,  # each wait is shortened to 150 s
+    )
+    host = world.cluster.instance_ids[0]
+    world.cluster.start_tasks(host, 2, group="family:batch")  # standalone: never leave
+    action = world.hooks.begin_termination(world.cluster.group, host)
+    world.invoke(world.hooks.eventbridge_event(action))
+    world.run_until_quiet()
+    assert (action.ended_by, action.actor) == ("completion", "function:drain")
+    assert action.ended_at is not None and action.ended_at - action.started_at == pytest.approx(3600, abs=1)
+    [note] = world.notifications()
+    assert "the drain budget of 3600 s ran out" in note["message"] and "Deadline: clamped" not in note["message"]
+
+
+def test_a_30_s_heartbeat_ends_the_drain_by_itself_before_the_hooks_global_timeout_and_says_so(aws: None) -> None:
+    # Global timeout: 100 x 30 s = 3000 s, inside the 3600 s budget. The hook's default is ABANDON; the
+    # drain's configured result (CONTINUE) must be the one applied.
+    world = DrainWorld(environment={"DRAIN_BUDGET_SECONDS": "3600", "STOP_LEFTOVER_TASKS": "false"}, hook_timeout=30)
+    host = world.cluster.instance_ids[0]
+    world.cluster.start_tasks(host, 2, group="family:batch")
+    action = world.hooks.begin_termination(world.cluster.group, host)
+    world.advance_to(world.clock() + 10)  # the event reaches the drain 10 s after the action began
+    world.invoke(world.hooks.eventbridge_event(action))
+    world.run_until_quiet()
+    assert (action.ended_by, action.result, action.actor) == ("completion", "CONTINUE", "function:drain")
+    assert action.ended_at is not None and action.ended_at - action.started_at == pytest.approx(3000 - 120, abs=1)
+    [note] = world.notifications()
+    assert "budget-exceeded" in note["subject"]
+    assert "clamped from the budget of 3600 s" in note["message"] and "global timeout of 3000 s" in note["message"]
+    assert "Deadline: clamped to the lifecycle action's global timeout (3000 s" in note["message"]
+
+
+# -- a re-check whose cluster is gone (issue 10, item 9) ------------------------------------------------------
+def test_a_recheck_whose_cluster_was_deleted_ends_the_drain_with_continue_and_a_reason(world: DrainWorld) -> None:
+    host = world.cluster.instance_ids[0]
+    world.cluster.start_tasks(host, 2, group="family:batch")
+    world.cluster.start_tasks(world.cluster.instance_ids[1], 1, group="family:batch")
+    action = world.hooks.begin_termination(world.cluster.group, host)
+    world.invoke(world.hooks.eventbridge_event(action))
+    # The cluster is torn down while the host drains: its hosts deregistered (tasks and all), then deleted.
+    ecs = world.session.client("ecs")
+    for instance_id in list(world.cluster.container_instances):
+        ecs.deregister_container_instance(
+            cluster="prod", containerInstance=world.cluster.container_instances.pop(instance_id), force=True
+        )
+    ecs.delete_cluster(cluster="prod")
+    world.run_until_quiet()
+    assert world.invocations[-1].result["batchItemFailures"] == []
+    assert (action.result, action.actor) == ("CONTINUE", "function:drain")
+    assert world.dead_letters() == []
+    [note] = world.notifications()
+    assert "cluster-deleted" in note["subject"] and "cluster prod no longer exists" in note["message"]

@@ -38,14 +38,15 @@ TASKS = 8  # four per host: a terminated host has tasks to move, and the cluster
 # -- helpers ------------------------------------------------------------------------------------------
 def in_a_recheck(operation: str) -> Callable[[str], bool]:
     """True for the drain's ``operation`` inside a re-check: after the re-check asked Auto Scaling
-    whether the host is still in Terminating:Wait (DescribeAutoScalingInstances, which only a re-check
-    calls) and before the next invocation writes its idempotency record (PutItem, its first call)."""
+    whether the host is still in Terminating:Wait (DescribeAutoScalingInstances) and before the next
+    invocation writes its idempotency record (PutItem, its first call). A drain's start asks too, but
+    heartbeats at once (the proof that its action is live), before any ECS call: that is no re-check."""
     inside = [False]
 
     def condition(called: str) -> bool:
         if called == "drain:DescribeAutoScalingInstances":
             inside[0] = True
-        elif called == "drain:PutItem":
+        elif called in ("drain:PutItem", "drain:RecordLifecycleActionHeartbeat"):
             inside[0] = False
         return inside[0] and called == f"drain:{operation}"
 
@@ -277,6 +278,9 @@ def test_an_action_that_expires_while_every_drain_invocation_dies_ends_cleanly_a
         host = next(iter(fleet.hosts()))
         action = terminate(fleet, host)
         run_past_the_hook_timeout(fleet)
+        # Each of Lambda's retries heartbeated first (the proof that the action is live), which
+        # restarted the action's timer: it times out a heartbeat timeout after the last retry.
+        fleet.run_for(max(0.0, action.last_heartbeat_at + action.heartbeat_timeout - fleet.clock()) + 10)
         fleet.account.faults.remove(outage)
 
         # Auto Scaling went on with the default result; the scheduler had moved the tasks already.
@@ -291,15 +295,18 @@ def test_an_action_that_expires_while_every_drain_invocation_dies_ends_cleanly_a
         died = [e for e in drains(fleet) if e.error]
         assert [e.via for e in died] == ["EventBridge"] * 3
 
-        # The outage over, the operator redrives the dead letter: the drain runs again, finds the host
-        # gone and the action no longer active ("No active Lifecycle Action"), and says so.
+        # The outage over, the operator redrives the dead letter: the drain runs again, finds the instance
+        # in no group any more (terminated), changes nothing, and says so. (It once completed the action
+        # as "not in ECS" and relied on Auto Scaling refusing it: issue 10, item 3.)
         redriven = fleet.account.invoke("drain", dead["requestPayload"], description="dead letter redriven")
         [result] = redriven["results"]
-        assert result["status"] == "complete" and result["outcome"] == "not-in-ecs"
+        assert result["status"] == "refuse" and result["outcome"] == "not-terminating"
         rerun = drains(fleet)[-1]
-        assert rerun.error is None and "autoscaling:CompleteLifecycleAction" in rerun.calls
+        assert rerun.error is None and {c for c in rerun.calls if c.startswith(("ecs:", "autoscaling:"))} == {
+            "autoscaling:DescribeAutoScalingInstances"
+        }
         [report] = [n for n in fleet.account.notifications() if host in n["subject"]]
-        assert "not completed by ecs-fleet-ops (it was no longer active)" in report["message"]
+        assert "left alone: the event names no live action" in report["message"]
 
         # A stale copy of the hook's notification, delivered after the instance is gone: a no-op.
         stale = fleet.hooks.sns_event(action, fleet.account.stack.outputs["LifecycleHookTopicArn"])

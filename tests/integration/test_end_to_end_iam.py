@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,6 @@ from tests.support.fleet import SimulatedFleet
 from tests.support.functions import ROOT
 from tests.support.iam_gaps import ACCESS_DENIED_CODES, assume_role_session, close_iam_gaps, enforced_iam
 from tests.support.iam_reference import actions_named
-from tests.support.lifecycle import LifecycleActionRecord
 from tests.support.stack import TEMPLATE, DeployedStack, deploy_stack
 
 FUNCTIONS = ("DrainFunction", "ScaleFunction", "VerifyFunction")
@@ -480,21 +478,13 @@ def register_host_in_another_cluster(fleet: SimulatedFleet) -> OtherHost:
 
 
 def ask_the_drain_about(fleet: SimulatedFleet, host: OtherHost, metadata: str | None) -> None:
-    """A termination lifecycle action of the example's group naming the other cluster's host, as
-    EventBridge delivers it (a misconfigured hook, or a forged event on the default bus)."""
+    """A termination lifecycle action of the example's group for the other cluster's host, as
+    EventBridge delivers it: the host was attached to the example's group (a misconfigured group or
+    hook), and the action is live, so the drain gets past its first check and looks for the host.
+    (A forged event naming a host in no group is refused before any ECS call: test_drain.py.)"""
     d = fleet.definition
-    now = fleet.clock()
-    action = LifecycleActionRecord(
-        group=d.group_name,
-        hook=d.hook_name,
-        instance_id=host.instance_id,
-        token=str(uuid.uuid4()),
-        heartbeat_timeout=d.hook_heartbeat_timeout,
-        default_result=d.hook_default_result,
-        metadata=metadata,
-        started_at=now,
-        last_heartbeat_at=now,
-    )
+    fleet.clients("autoscaling").attach_instances(InstanceIds=[host.instance_id], AutoScalingGroupName=d.group_name)
+    action = fleet.hooks.begin_termination(d.group_name, host.instance_id, metadata=metadata or "")
     event = fleet.hooks.eventbridge_event(action)
     event["time"] = fleet.account.iso_time()
     assert fleet.account.put_event(event, source="test")

@@ -30,6 +30,7 @@ from fleetops.models.drain import DrainRequest, DrainState, IgnoredEvent
 from fleetops.models.scale import AlarmTransition
 from fleetops.models.verify import BakeState, IgnoredVerifyEvent, ReleaseFailure, VerifyRequest
 from fleetops.scale.parse import parse_trigger as parse_scale_trigger
+from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX
 from fleetops.verify.parse import codedeploy_hook_of, is_ecs_lifecycle_hook
 from fleetops.verify.parse import parse_trigger as parse_verify_trigger
 from fleetops.verify.service import ECS_HOOK_BAKE_KEY
@@ -55,13 +56,16 @@ class Sample:
     (the output a hook or an alarm is pointed at), a queue (logical ID), or the output a hook or a
     pipeline invokes (the function's ARN, or the role a hook assumes to invoke it). ``reads_as`` is
     what its function makes of it (see ``how_it_reads``): an event acknowledged and ignored on purpose
-    says why (its reason's beginning); an unknown one would not parse at all.
+    says why (its reason's beginning); an unknown one would not parse at all. ``reaches`` is False for
+    an event the wiring filters out before the function (another handler's hook): should a widened
+    rule or filter let it through, the function still ignores it.
     """
 
     job: str
     shape: Shape
     via: str
     reads_as: str
+    reaches: bool = True
 
 
 SAMPLES: dict[str, Sample] = {
@@ -70,7 +74,14 @@ SAMPLES: dict[str, Sample] = {
         "drain", Shape.EVENTBRIDGE, "DrainFunctionTerminateLifecycleAction", "DrainRequest from eventbridge"
     ),
     "drain/eventbridge-terminate-to-warm-pool.json": Sample(
-        "drain", Shape.EVENTBRIDGE, "DrainFunctionTerminateLifecycleAction", "ignored: the instance is going back"
+        "drain", Shape.EVENTBRIDGE, "DrainFunctionTerminateLifecycleAction", "DrainRequest from eventbridge"
+    ),
+    "drain/eventbridge-terminate-foreign-hook.json": Sample(
+        "drain",
+        Shape.EVENTBRIDGE,
+        "DrainFunctionTerminateLifecycleAction",
+        "ignored: lifecycle hook 'ship-logs' is not the suite's",
+        reaches=False,
     ),
     "drain/eventbridge-spot-interruption-warning.json": Sample(
         "drain", Shape.EVENTBRIDGE, "SpotInterruptionRule", "DrainRequest from spot-interruption"
@@ -79,10 +90,11 @@ SAMPLES: dict[str, Sample] = {
         "drain", Shape.SNS, "LifecycleHookTopicArn", "DrainRequest from sns"
     ),
     "drain/sns-terminate-to-warm-pool.json": Sample(
-        "drain", Shape.SNS, "LifecycleHookTopicArn", "ignored: the instance is going back"
+        "drain", Shape.SNS, "LifecycleHookTopicArn", "DrainRequest from sns"
     ),
+    # It names no hook, so the subscription's hook-name filter keeps it from the function.
     "drain/sns-test-notification.json": Sample(
-        "drain", Shape.SNS, "LifecycleHookTopicArn", "ignored: Auto Scaling test notification"
+        "drain", Shape.SNS, "LifecycleHookTopicArn", "ignored: Auto Scaling test notification", reaches=False
     ),
     "drain/sqs-recheck.json": Sample("drain", Shape.SQS, "RecheckQueue", "DrainState attempt 3"),
     # -- scale ----------------------------------------------------------------------------------------
@@ -227,6 +239,9 @@ def test_an_eventbridge_sample_matches_only_its_own_rule_which_may_invoke_only_i
     own = own_function(stack, sample.job)
     # Rules on the default bus see only their own account's and region's events.
     assert (event["account"], event["region"]) == (ACCOUNT, REGION)
+    if not sample.reaches:
+        assert matching_rules(stack, event) == matching_rules(account.defaults, event) == []
+        return
     assert matching_rules(stack, event) == [stack.physical[sample.via]], f"{name} matches other rules, or none"
     [rule] = [r for r in stack.rules if r.name == stack.physical[sample.via]]
     assert [target.arn for target in rule.targets] == [own.arn]
@@ -252,6 +267,8 @@ def test_an_sns_sample_comes_from_a_topic_of_the_stack_subscribed_only_by_its_ow
     assert subscribers == [("lambda", own.arn)]
     assert stack.may_invoke(own.arn, "sns.amazonaws.com", topic_arn), f"{topic} may not invoke {own.name}"
     assert matching_rules(stack, event) == []
+    messages = [record["Sns"]["Message"] for record in event["Records"]]
+    assert [passes_filter(stack, topic_arn, m) for m in messages] == [sample.reaches] * len(messages)
 
 
 @pytest.mark.parametrize("name", of_shape(Shape.SQS))
@@ -307,7 +324,18 @@ def allows(statements: list[dict[str, Any]], action: str, resource: str) -> bool
 
 # -- optional and narrowed wiring --------------------------------------------------------------------
 
-LIFECYCLE_SAMPLES = [name for name in of_shape(Shape.EVENTBRIDGE) if load(name)["source"] == "aws.autoscaling"]
+
+def passes_filter(stack: DeployedStack, topic_arn: str, message: str) -> bool:
+    """Whether the topic's subscription delivers the message (its filter policy, if any)."""
+    [subscription] = [s for s in stack.subscriptions if s.topic_arn == topic_arn]
+    if subscription.filter_policy is None:
+        return True
+    return bool(FilterPolicyMatcher(subscription.filter_policy, subscription.filter_policy_scope).matches({}, message))
+
+
+LIFECYCLE_SAMPLES = [
+    name for name in of_shape(Shape.EVENTBRIDGE) if load(name)["source"] == "aws.autoscaling" and SAMPLES[name].reaches
+]
 
 
 @pytest.mark.parametrize("name", LIFECYCLE_SAMPLES)
@@ -320,7 +348,11 @@ def test_a_lifecycle_action_reaches_the_drain_only_from_a_named_group_or_when_no
     assert matching_rules(account.defaults, event) == [account.defaults.physical[SAMPLES[name].via]]
 
 
-LIFECYCLE_SNS_SAMPLES = [name for name in of_shape(Shape.SNS) if SAMPLES[name].job == "drain"]
+LIFECYCLE_SNS_SAMPLES = [name for name in of_shape(Shape.SNS) if SAMPLES[name].job == "drain" and SAMPLES[name].reaches]
+
+
+def hook_topic_passes(stack: DeployedStack, message: str) -> bool:
+    return passes_filter(stack, stack.outputs["LifecycleHookTopicArn"], message)
 
 
 @pytest.mark.parametrize("name", LIFECYCLE_SNS_SAMPLES)
@@ -329,16 +361,39 @@ def test_a_hook_notification_by_sns_reaches_the_drain_only_from_a_named_group_or
 ) -> None:
     message = load(name)["Records"][0]["Sns"]["Message"]
     assert json.loads(message)["AutoScalingGroupName"] == GROUP
+    assert hook_topic_passes(account.wired, message) and hook_topic_passes(account.defaults, message)
+    assert not hook_topic_passes(account.other_groups, message)
 
-    def passes(stack: DeployedStack) -> bool:
-        topic_arn = stack.outputs["LifecycleHookTopicArn"]
-        [subscription] = [s for s in stack.subscriptions if s.topic_arn == topic_arn]
-        if subscription.filter_policy is None:
-            return True
-        return FilterPolicyMatcher(subscription.filter_policy, subscription.filter_policy_scope).matches({}, message)
 
-    assert passes(account.wired) and passes(account.defaults)
-    assert not passes(account.other_groups)
+def test_a_foreign_hooks_lifecycle_action_reaches_the_drain_by_neither_path_in_any_stack(account: Account) -> None:
+    event = load("drain/eventbridge-terminate-foreign-hook.json")
+    message = json.loads(load("drain/sns-terminate-lifecycle-notification.json")["Records"][0]["Sns"]["Message"])
+    message["LifecycleHookName"] = event["detail"]["LifecycleHookName"]
+    for stack in (account.wired, account.defaults, account.other_groups):
+        assert matching_rules(stack, event) == [], stack.name
+        assert not hook_topic_passes(stack, json.dumps(message)), stack.name
+    # ECS managed instance draining's own hook, and a name that only contains the prefix, likewise.
+    for hook in ("ecs-managed-draining-termination-hook", "k8s-ecs-fleet-ops-drain"):
+        event["detail"]["LifecycleHookName"] = message["LifecycleHookName"] = hook
+        assert matching_rules(account.defaults, event) == []
+        assert not hook_topic_passes(account.defaults, json.dumps(message))
+
+
+def test_the_stacks_own_hook_is_named_with_the_prefix_and_reaches_the_drain(account: Account) -> None:
+    stack = deploy_stack(
+        account.session,
+        name="own-hook",
+        parameters={"HookAutoScalingGroupName": GROUP, "DrainHookNamePrefix": "team-a-drain"},
+    )
+    [hook] = account.session.client("autoscaling").describe_lifecycle_hooks(AutoScalingGroupName=GROUP)[
+        "LifecycleHooks"
+    ]
+    assert hook["LifecycleHookName"] == "team-a-drain-own-hook"
+    assert own_function(stack, "drain").environment["DRAIN_HOOK_NAME_PREFIX"] == "team-a-drain"
+    event = load("drain/eventbridge-terminate-lifecycle-action.json")
+    event["detail"]["LifecycleHookName"] = hook["LifecycleHookName"]
+    assert matching_rules(stack, event) == [stack.physical["DrainFunctionTerminateLifecycleAction"]]
+    assert matching_rules(account.defaults, event) == []  # another stack's prefix: not its hook
 
 
 def test_a_stack_whose_own_hook_group_is_not_listened_to_is_refused_before_anything_is_created(
@@ -432,7 +487,7 @@ def read(sample: Sample, event: dict[str, Any]) -> list[object]:
         assert [json.loads(body) for body in bodies] == [json.loads(c.to_json()) for c in commands]
         return list(commands)
     if sample.job == "drain":
-        return list(parse_drain_trigger(event))
+        return list(parse_drain_trigger(event, hook_name_prefix=DEFAULT_DRAIN_HOOK_NAME_PREFIX))
     if sample.job == "scale":
         return list(parse_scale_trigger(event))
     # The verify handler tells hooks apart before parsing: ECS's first, then CodeDeploy's.
@@ -470,8 +525,11 @@ def test_every_sample_names_the_one_account_region_and_stack(account: Account, n
     text = (EVENTS / name).read_text()
     assert set(_ACCOUNT_ID.findall(text)) <= {ACCOUNT}
     assert set(_ARN_REGION.findall(text)) <= {REGION, ""}
-    # Names CloudFormation generates for the stack ecs-fleet-ops: <stack>-<logical ID>-<suffix>.
+    # Names CloudFormation generates for the stack ecs-fleet-ops: <stack>-<logical ID>-<suffix>. (Hook
+    # names start with the default DrainHookNamePrefix, "ecs-fleet-ops-drain": they are not generated.)
     for physical_name in _STACK_NAME.findall(text):
+        if physical_name.startswith(DEFAULT_DRAIN_HOOK_NAME_PREFIX):
+            continue
         generated = _GENERATED_NAME.fullmatch(physical_name)
         assert generated and generated.group(1) in account.wired.resources, (
             f"{physical_name} is no resource of the stack"

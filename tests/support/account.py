@@ -53,7 +53,7 @@ from tests.support.clock import SimulatedClock
 from tests.support.functions import load_handler
 from tests.support.iam_gaps import assume_role_session, close_iam_gaps, enforced_iam
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.lifecycle import sns_delivery
+from tests.support.lifecycle import acting_as, sns_delivery
 from tests.support.queues import take_all, take_sent
 from tests.support.sqs_gaps import close_sqs_gaps
 from tests.support.stack import TEMPLATE, DeployedStack, FunctionSpec, deploy_stack
@@ -174,7 +174,12 @@ class SimulatedFunction:
         level = logger.log_level
         logger.setLevel(self.environment.get("POWERTOOLS_LOG_LEVEL", "INFO"))
         try:
-            with enforced_iam(), contextlib.redirect_stdout(written), _on_simulated_time(self.clock):
+            with (
+                enforced_iam(),
+                acting_as(f"function:{self.job}"),  # who completes a lifecycle action, for the record
+                contextlib.redirect_stdout(written),
+                _on_simulated_time(self.clock),
+            ):
                 result = self.module.lambda_handler(event, context)
         except (Exception, HandlerCrash) as error:
             error.add_note(f"logs: {written.getvalue()[-2000:]}")

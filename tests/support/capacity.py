@@ -2,9 +2,9 @@
 
 moto 5.2 gaps closed here (only while a world routes them, see ``route_scaling_to``):
 - TerminateInstanceInAutoScalingGroup terminates at once and ignores termination lifecycle hooks:
-  with a hook on the group it now puts the instance in ``Terminating:Wait`` through
-  ``SimulatedLifecycleHooks.begin_termination`` (decrementing the desired capacity first, as AWS
-  does), so the drain job moves the tasks before the instance goes.
+  with hooks on the group it now puts the instance in ``Terminating:Wait`` through
+  ``SimulatedLifecycleHooks.start_termination``, one lifecycle action per hook (decrementing the
+  desired capacity first, as AWS does), so the drain job moves the tasks before the instance goes.
 - SetDesiredCapacity and TerminateInstanceInAutoScalingGroup accept a desired capacity outside
   MinSize..MaxSize; AWS rejects it with a ValidationError, and so does this.
 - Services start no tasks and UpdateService reports ``runningCount == desiredCount`` at once:
@@ -35,7 +35,7 @@ _ORIGINAL_SET_DESIRED = AutoScalingResponse.set_desired_capacity
 @dataclass
 class ScalingRoute:
     hooks: SimulatedLifecycleHooks
-    on_termination: Callable[[LifecycleActionRecord], None]
+    on_termination: Callable[[list[LifecycleActionRecord]], None]  # every hook's action of one termination
 
 
 _route: ScalingRoute | None = None
@@ -81,8 +81,7 @@ def _terminate_instance(self: AutoScalingResponse) -> ActionResult:
     if decrement:
         _check_bounds(group, group.desired_capacity - 1)
         group.desired_capacity -= 1
-    record = _route.hooks.begin_termination(group.name, instance_id)
-    _route.on_termination(record)
+    _route.on_termination(_route.hooks.start_termination(group.name, instance_id))
     return ActionResult(
         {
             "Activity": {

@@ -59,7 +59,7 @@ class SimulatedCluster:
     clock: SimulatedClock
     name: str = "prod"
     group: str = "prod-hosts"
-    hook_name: str = "drain-before-terminate"
+    hook_name: str = "ecs-fleet-ops-drain-prod-hosts"  # named with the suite's default DrainHookNamePrefix
     deregistration_delay: int = 30
     instance_ids: list[str] = field(default_factory=list)
     container_instances: dict[str, str] = field(default_factory=dict)  # ec2 id -> ARN
@@ -117,6 +117,8 @@ class SimulatedCluster:
             self.register_host(instance["InstanceId"])
         hooks = SimulatedLifecycleHooks(backend=autoscaling_backends[ACCOUNT][REGION], clock=self.clock)
         hooks.on_terminate = self._instance_terminated
+        hooks.on_stop = self._instance_stopped
+        hooks.on_start = self._instance_started
         return hooks.install()
 
     def register_host(self, instance_id: str) -> str:
@@ -232,3 +234,20 @@ class SimulatedCluster:
         ci = self.container_instance(instance_id)
         ci.agent_connected = False
         ci.status = "INACTIVE"
+
+    def _instance_stopped(self, instance_id: str) -> None:
+        """Stopped into a warm pool: its tasks die with the stop; the container instance stays registered,
+        its agent disconnected, in whatever status it had (ACTIVE or DRAINING)."""
+        if instance_id not in self.container_instances:
+            return
+        alive = self.tasks_on(instance_id)
+        self.lost_tasks[instance_id] = len(alive)
+        self._note(f"EC2: {instance_id} stopped into the warm pool with {len(alive)} task(s) still on it")
+        for task in alive:
+            self._stop(task)
+        self.container_instance(instance_id).agent_connected = False
+
+    def _instance_started(self, instance_id: str) -> None:
+        """Started again out of the warm pool: the ECS agent reconnects as the same container instance."""
+        if instance_id in self.container_instances:
+            self.container_instance(instance_id).agent_connected = True

@@ -44,6 +44,7 @@ from tests.support.clock import SimulatedClock
 from tests.support.cluster import AMI, SimulatedCluster, run_healthy_task
 from tests.support.cluster_definition import AlarmDefinition, ClusterDefinition
 from tests.support.deployments import deployment_event
+from tests.support.hook_handlers import HookHandler
 from tests.support.http_server import LocalHttpServer, Route
 from tests.support.lifecycle import LifecycleActionRecord, SimulatedLifecycleHooks
 from tests.support.moto_gaps import close_moto_gaps
@@ -119,6 +120,7 @@ class SimulatedFleet:
         self.hooks = SimulatedLifecycleHooks(backend=autoscaling_backends[ACCOUNT][REGION], clock=self.clock)
         self.hooks.on_terminate = self._terminated
         self.hooks.install()
+        self.hook_handlers: list[HookHandler] = []  # other people's termination hooks on the group
         route_scaling_to(ScalingRoute(self.hooks, self._announce_termination))
         self.record = FleetRecord()
         self.traffic_cpu = 0.0  # CPU units of work the service's traffic needs
@@ -344,6 +346,8 @@ class SimulatedFleet:
     def _tick(self) -> None:
         self._register_booted_hosts()
         self.cluster.tick()
+        for handler in self.hook_handlers:
+            handler.tick()
         self.hooks.expire_overdue()
         self._reconcile()
         self._serve()
@@ -376,18 +380,31 @@ class SimulatedFleet:
             if self.clock() - first_seen >= BOOT_SECONDS:
                 self._register_host(instance_id, instance["AvailabilityZone"])
 
-    def _announce_termination(self, action: LifecycleActionRecord) -> None:
-        """A host entered Terminating:Wait: the hook's notification goes out, both ways the example set up."""
-        self.account.note("Auto Scaling", f"{action.instance_id} Terminating:Wait (hook {action.hook})")
-        event = self.hooks.eventbridge_event(action)
-        event["time"] = self.account.iso_time()
-        self.account.put_event(event, source="Auto Scaling")
-        hook = autoscaling_backends[ACCOUNT][REGION].lifecycle_hooks[f"{action.group}_{action.hook}"]
-        topic = hook.notification_target_arn
-        if not topic:
-            return
-        delivery = self.hooks.sns_event(action, topic)["Records"][0]["Sns"]
-        self.account.publish(topic, delivery["Message"], subject=delivery["Subject"], source="Auto Scaling")
+    def _announce_termination(self, actions: list[LifecycleActionRecord]) -> None:
+        """A host entered Terminating:Wait: each hook's action is announced to EventBridge, and to the hook's
+        SNS topic if it has one (the example's hook has both)."""
+        for action in actions:
+            self.account.note("Auto Scaling", f"{action.instance_id} Terminating:Wait (hook {action.hook})")
+            event = self.hooks.eventbridge_event(action)
+            event["time"] = self.account.iso_time()
+            self.account.put_event(event, source="Auto Scaling")
+            hook = autoscaling_backends[ACCOUNT][REGION].lifecycle_hooks[f"{action.group}_{action.hook}"]
+            topic = hook.notification_target_arn
+            if not topic:
+                continue
+            delivery = self.hooks.sns_event(action, topic)["Records"][0]["Sns"]
+            self.account.publish(topic, delivery["Message"], subject=delivery["Subject"], source="Auto Scaling")
+
+    def add_termination_hook(self, handler: HookHandler, *, heartbeat_timeout: int, default_result: str) -> None:
+        """Another termination hook on the group (EventBridge only), and the handler that answers it."""
+        self.clients("autoscaling").put_lifecycle_hook(
+            AutoScalingGroupName=self.definition.group_name,
+            LifecycleHookName=handler.hook_name,
+            LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING",
+            HeartbeatTimeout=heartbeat_timeout,
+            DefaultResult=default_result,
+        )
+        self.hook_handlers.append(handler)
 
     def _terminated(self, instance_id: str) -> None:
         # The load balancer lets go of a terminated instance's targets by itself.

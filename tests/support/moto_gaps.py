@@ -11,7 +11,14 @@
   across the group's zones. Each launch here goes to the subnet with the fewest of the group's
   instances.
 - Auto Scaling PutLifecycleHook drops NotificationTargetARN, RoleARN and NotificationMetadata (and
-  describes made-up ones): they are kept on the hook, as AWS keeps them.
+  describes made-up ones): they are kept on the hook, as AWS keeps them. It describes every hook's
+  GlobalTimeout as 172800; AWS's is "172800 seconds (48 hours) or 100 times HeartbeatTimeout, whichever
+  is smaller" (API reference, LifecycleHook). And it accepts any name, heartbeat timeout and default
+  result; AWS refuses a name outside ``[A-Za-z0-9-_/]+`` or longer than 255, a heartbeat timeout
+  outside 30..7200 s and a result other than CONTINUE or ABANDON (PutLifecycleHook), and so does this.
+- ECS ListTasks answers for a deleted (INACTIVE) cluster as for a live one. ECS keeps a deleted cluster
+  "discoverable for a period of time" (DeleteCluster) and does not say what ListTasks then answers; this
+  takes the stricter answer, ClusterNotFoundException, the one it gives once the cluster is gone.
 - ELBv2 target groups hold one target per instance ID; AWS tells targets apart by ID and port, as
   tasks in bridge mode on one host (dynamic host ports) need. Targets here are kept by ID and port.
 """
@@ -22,10 +29,11 @@ import re
 from collections import Counter
 from typing import Any, Protocol
 
+from moto.autoscaling.exceptions import ValidationError
 from moto.autoscaling.models import FakeAutoScalingGroup
 from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.responses import ActionResult, EmptyResult
-from moto.ecs.exceptions import InvalidParameterException
+from moto.ecs.exceptions import ClusterNotFoundException, InvalidParameterException
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.elbv2.exceptions import InvalidTargetError
 from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup
@@ -34,6 +42,10 @@ from moto.moto_api import state_manager
 from tests.support.sqs_gaps import close_sqs_gaps
 
 _EC2_FILTER = re.compile(r"^\s*ec2InstanceId\s*==\s*(i-[0-9a-f]+)\s*$")
+# PutLifecycleHook's constraints (API reference): LifecycleHookName, HeartbeatTimeout, DefaultResult.
+_HOOK_NAME = re.compile(r"^[A-Za-z0-9\-_\/]{1,255}$")
+HEARTBEAT_TIMEOUT_RANGE = (30, 7200)
+GLOBAL_TIMEOUT_CAP_SECONDS = 172_800
 DEFAULT_PAGE = 100
 
 
@@ -74,8 +86,12 @@ def _list_container_instances(self: EC2ContainerServiceResponse) -> ActionResult
 
 
 def _list_tasks(self: EC2ContainerServiceResponse) -> ActionResult:
+    cluster = self._get_param("cluster", "default")
+    known = self.ecs_backend.clusters.get(cluster.split("/")[-1])
+    if known is not None and known.status == "INACTIVE":
+        raise ClusterNotFoundException
     tasks = self.ecs_backend.list_tasks(
-        self._get_param("cluster", "default"),
+        cluster,
         self._get_param("containerInstance"),
         self._get_param("family"),
         self._get_param("startedBy"),
@@ -118,13 +134,29 @@ _ORIGINAL_PUT_LIFECYCLE_HOOK = AutoScalingResponse.put_lifecycle_hook
 
 
 def _put_lifecycle_hook(self: AutoScalingResponse) -> ActionResult:
-    result = _ORIGINAL_PUT_LIFECYCLE_HOOK(self)
     group, name = self._get_param("AutoScalingGroupName"), self._get_param("LifecycleHookName")
+    _check_hook(name, self._get_int_param("HeartbeatTimeout"), self._get_param("DefaultResult"))
+    result = _ORIGINAL_PUT_LIFECYCLE_HOOK(self)
     hook = self.autoscaling_backend.lifecycle_hooks[f"{group}_{name}"]
     hook.notification_target_arn = self._get_param("NotificationTargetARN")
     hook.role_arn = self._get_param("RoleARN")
     hook.notification_metadata = self._get_param("NotificationMetadata")  # type: ignore[attr-defined]
+    hook.global_timeout = min(GLOBAL_TIMEOUT_CAP_SECONDS, 100 * int(hook.heartbeat_timeout))
     return result
+
+
+def _check_hook(name: str | None, heartbeat_timeout: int | None, default_result: str | None) -> None:
+    """What PutLifecycleHook refuses, with the messages AWS sends."""
+    if not name or not _HOOK_NAME.match(name):
+        raise ValidationError(
+            f"1 validation error detected: Value '{name}' at 'lifecycleHookName' failed to satisfy constraint: "
+            "Member must satisfy regular expression pattern: [A-Za-z0-9\\-_\\/]+ and have length 1 to 255"
+        )
+    low, high = HEARTBEAT_TIMEOUT_RANGE
+    if heartbeat_timeout is not None and not low <= heartbeat_timeout <= high:
+        raise ValidationError(f"Heartbeat timeout must be between {low} and {high} seconds, got {heartbeat_timeout}")
+    if default_result is not None and default_result not in ("CONTINUE", "ABANDON"):
+        raise ValidationError(f"Invalid DefaultResult {default_result!r}: must be CONTINUE or ABANDON")
 
 
 _ORIGINAL_LAUNCH = FakeAutoScalingGroup.replace_autoscaling_group_instances

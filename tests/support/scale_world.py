@@ -74,7 +74,7 @@ class ScaleWorld:
         self.terminations: list[LifecycleActionRecord] = []
         self.follow_up_queue_url = self.session.client("sqs").create_queue(QueueName=FOLLOW_UP_QUEUE)["QueueUrl"]
         self.follow_ups = DelayedDeliveries(FOLLOW_UP_QUEUE, self.clock)
-        route_scaling_to(ScalingRoute(self.hooks, self.terminations.append))
+        route_scaling_to(ScalingRoute(self.hooks, self.terminations.extend))
         self.environment = {
             "DEAD_LETTER_QUEUE_URL": self.drain.dead_letter_queue_url,
             "IDEMPOTENCY_TABLE": "idempotency",

@@ -21,8 +21,9 @@ from tests.support.api_calls import ApiCallCounter
 from tests.support.clock import SimulatedClock
 from tests.support.cluster import ACCOUNT, REGION, SimulatedCluster
 from tests.support.functions import load_handler
+from tests.support.hook_handlers import HookHandler
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.lifecycle import SimulatedLifecycleHooks
+from tests.support.lifecycle import SimulatedLifecycleHooks, acting_as
 from tests.support.moto_gaps import close_moto_gaps
 from tests.support.queues import DelayedDeliveries, dead_letters, notifications
 
@@ -90,10 +91,25 @@ class DrainWorld:
         )
         self.invocations: list[Invocation] = []
         self.rechecks = DelayedDeliveries("drain-rechecks", self.clock)
+        self.hook_handlers: list[HookHandler] = []  # other people's termination hooks on the group
+
+    def add_termination_hook(
+        self, handler: HookHandler, *, heartbeat_timeout: int, default_result: str = "CONTINUE"
+    ) -> None:
+        """Another termination hook on the cluster's group, and the handler that answers it."""
+        self.session.client("autoscaling").put_lifecycle_hook(
+            AutoScalingGroupName=self.cluster.group,
+            LifecycleHookName=handler.hook_name,
+            LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING",
+            HeartbeatTimeout=heartbeat_timeout,
+            DefaultResult=default_result,
+        )
+        self.hook_handlers.append(handler)
 
     # -- delivering events -------------------------------------------------------------------
     def invoke(self, event: Any, trigger: str = "event") -> dict[str, Any]:
-        result: dict[str, Any] = self.handler.lambda_handler(event, FakeLambdaContext())
+        with acting_as("function:drain"):
+            result: dict[str, Any] = self.handler.lambda_handler(event, FakeLambdaContext())
         self.invocations.append(Invocation(self.clock(), trigger, result))
         self.rechecks.collect()
         return result
@@ -113,6 +129,8 @@ class DrainWorld:
         while self.clock() < moment:
             self.clock.advance(min(TICK_SECONDS, moment - self.clock()))
             self.cluster.tick()
+            for handler in self.hook_handlers:
+                handler.tick()
             self.hooks.expire_overdue()
 
     def pending_rechecks(self) -> list[str]:

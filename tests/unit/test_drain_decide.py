@@ -5,10 +5,17 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fleetops.drain.decide import decide_next_step, decide_start
+from fleetops.drain.decide import (
+    GLOBAL_TIMEOUT_MARGIN_SECONDS,
+    decide_next_step,
+    decide_start,
+    drain_deadline,
+    refuse_stale_action,
+    refuse_unless_waiting,
+)
 from fleetops.models.drain import DrainAction, DrainOutcome, DrainState, HostObservation
 from fleetops.models.ecs import ContainerInstance, TaskOnHost
-from fleetops.models.lifecycle import LifecycleAction, LifecycleResult
+from fleetops.models.lifecycle import Destination, InstanceLifecycle, LifecycleAction, LifecycleResult
 from fleetops.settings import DrainSettings
 
 NOW = 1_000_000.0
@@ -100,7 +107,7 @@ def test_a_drain_that_outlives_its_budget_completes_with_the_configured_result()
 
 
 def test_the_recheck_cap_ends_the_loop_even_if_the_clock_never_moves() -> None:
-    decision = decide_next_step(state(attempt=SETTINGS.max_rechecks), seen(task()), SETTINGS, NOW)
+    decision = decide_next_step(state(attempt=SETTINGS.max_rechecks()), seen(task()), SETTINGS, NOW)
     assert decision.outcome is DrainOutcome.BUDGET_EXCEEDED
 
 
@@ -192,3 +199,94 @@ def test_rechecks_come_within_half_the_hooks_heartbeat_timeout() -> None:
     decision = decide_next_step(state(heartbeat_timeout=50), seen(task()), SETTINGS, NOW)
     assert decision.action is DrainAction.WAIT and decision.wait_seconds == 25
     assert decide_next_step(state(heartbeat_timeout=3600), seen(task()), SETTINGS, NOW).wait_seconds == 60
+
+
+# -- a live action, or nothing is changed --------------------------------------------------------------
+def test_an_event_whose_instance_is_not_waiting_on_a_termination_in_its_group_is_refused() -> None:
+    for seen_as in (
+        InstanceLifecycle("prod-hosts", "InService"),  # a replay naming a healthy host
+        InstanceLifecycle("prod-hosts", "Terminating:Proceed"),
+        InstanceLifecycle("batch-hosts", "Terminating:Wait"),  # another group's wait: not the event's
+        None,  # gone from every group
+    ):
+        refusal = refuse_unless_waiting(ACTION, seen_as)
+        assert refusal is not None, seen_as
+        assert (refusal.action, refusal.outcome, refusal.result) == (
+            DrainAction.REFUSE,
+            DrainOutcome.NOT_TERMINATING,
+            None,
+        )
+        assert "nothing was changed" in refusal.reason
+    assert refuse_unless_waiting(ACTION, InstanceLifecycle("prod-hosts", "Terminating:Wait")) is None
+
+
+def test_a_warm_pool_return_waits_in_warmed_pending_wait_and_only_there() -> None:
+    to_pool = LifecycleAction("prod-hosts", "drain", "token-1", ACTION.ec2_instance_id, Destination.WARM_POOL)
+    assert refuse_unless_waiting(to_pool, InstanceLifecycle("prod-hosts", "Warmed:Pending:Wait")) is None
+    assert refuse_unless_waiting(to_pool, InstanceLifecycle("prod-hosts", "Terminating:Wait")) is not None
+    assert refuse_unless_waiting(ACTION, InstanceLifecycle("prod-hosts", "Warmed:Pending:Wait")) is not None
+
+
+def test_a_token_auto_scaling_no_longer_knows_is_a_stale_action() -> None:
+    refusal = refuse_stale_action(ACTION)
+    assert (refusal.action, refusal.outcome, refusal.result) == (DrainAction.REFUSE, DrainOutcome.STALE_ACTION, None)
+
+
+def test_a_host_back_in_service_is_restored_only_if_the_drain_drained_it() -> None:
+    for lifecycle in ("InService", "Pending", "Standby"):
+        decision = decide_next_step(state(set_draining=True), seen(task(), lifecycle=lifecycle), SETTINGS, NOW)
+        assert (decision.action, decision.outcome) == (DrainAction.RESTORE, DrainOutcome.RETURNED_TO_SERVICE)
+        assert decision.result is None and "set ACTIVE again" in decision.reason
+    decision = decide_next_step(state(set_draining=False), seen(task(), lifecycle="InService"), SETTINGS, NOW)
+    assert decision.action is DrainAction.RESTORE and "did not drain it" in decision.reason
+
+
+def test_a_host_whose_cluster_was_deleted_is_released_with_continue_and_says_why() -> None:
+    deleted = HostObservation("Terminating:Wait", (), frozenset(), cluster_deleted=True)
+    decision = decide_next_step(state(), deleted, SETTINGS, NOW)
+    assert (decision.action, decision.outcome, decision.result) == (
+        DrainAction.COMPLETE,
+        DrainOutcome.CLUSTER_DELETED,
+        LifecycleResult.CONTINUE,
+    )
+    assert "cluster prod no longer exists" in decision.reason
+    # Completed by someone else in the meantime: not the drain's to complete.
+    gone = HostObservation(None, (), frozenset(), cluster_deleted=True)
+    assert decide_next_step(state(), gone, SETTINGS, NOW).outcome is DrainOutcome.COMPLETED_ELSEWHERE
+
+
+# -- the effective wait and the global timeout ------------------------------------------------------------
+def run_to_the_end(current: DrainState, settings: DrainSettings, now: float) -> tuple[float, DrainOutcome | None]:
+    """Re-check after re-check, nothing ever leaving the host, until a decision ends the drain."""
+    for _ in range(10_000):
+        decision = decide_next_step(current, seen(task(group="family:batch")), settings, now)
+        if decision.action is DrainAction.COMPLETE:
+            return now, decision.outcome
+        now += decision.wait_seconds
+        current = current.next_attempt(leftovers_stopped=True)
+    raise AssertionError("the wait never ended")
+
+
+def test_a_short_heartbeat_never_ends_a_drain_before_its_budget() -> None:
+    # Found by the issue: a 900 s interval shortened to 150 s by a 300 s heartbeat hit a cap made for
+    # 900 s waits, and ended a 3600 s drain at 2700 s with tasks on the host.
+    settings = DrainSettings("q", "d", "t", recheck_interval_seconds=900, drain_budget_seconds=3600)
+    ended_at, outcome = run_to_the_end(state(started_at=NOW, deadline=NOW + 3600, heartbeat_timeout=300), settings, NOW)
+    assert (ended_at - NOW, outcome) == (3600, DrainOutcome.BUDGET_EXCEEDED)
+    assert settings.max_rechecks(300) >= 3600 // 150
+
+
+def test_the_deadline_is_clamped_to_the_hooks_global_timeout_from_when_the_action_began() -> None:
+    # Heartbeat 30 s: Auto Scaling ends the wait 3000 s after it began, whatever the heartbeats.
+    assert drain_deadline(NOW, NOW, 3600, 3000) == (NOW + 3000 - GLOBAL_TIMEOUT_MARGIN_SECONDS, True)
+    # A retried event: the action began 100 s before the drain did.
+    assert drain_deadline(NOW, NOW - 100, 3600, 3000) == (NOW - 100 + 3000 - GLOBAL_TIMEOUT_MARGIN_SECONDS, True)
+    assert drain_deadline(NOW, NOW, 3600, 90_000) == (NOW + 3600, False)
+    assert drain_deadline(NOW, NOW, 3600, None) == (NOW + 3600, False)
+
+
+def test_a_drain_ended_by_its_clamped_deadline_says_so() -> None:
+    clamped = state(deadline=NOW, heartbeat_timeout=30, global_timeout=3000, deadline_clamped=True)
+    decision = decide_next_step(clamped, seen(task()), SETTINGS, NOW)
+    assert decision.outcome is DrainOutcome.BUDGET_EXCEEDED and decision.result is SETTINGS.budget_exceeded_result
+    assert "global timeout of 3000 s" in decision.reason and "clamped from the budget of 3600 s" in decision.reason

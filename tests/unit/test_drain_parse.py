@@ -14,8 +14,14 @@ from fleetops.drain.parse import cluster_from_metadata, parse_trigger
 from fleetops.errors import BadInputError
 from fleetops.intake import is_sqs_batch
 from fleetops.models.drain import DrainRequest, DrainState, IgnoredEvent, TriggerSource
+from fleetops.models.lifecycle import Destination
+from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "drain"
+
+
+def parse(event: Any) -> list[DrainRequest | IgnoredEvent]:
+    return parse_trigger(event, hook_name_prefix=DEFAULT_DRAIN_HOOK_NAME_PREFIX)
 
 
 def sample(name: str) -> dict[str, Any]:
@@ -29,8 +35,8 @@ def sns_with(message: Any) -> dict[str, Any]:
 
 
 def test_the_eventbridge_and_sns_shapes_become_the_same_command() -> None:
-    [from_eventbridge] = parse_trigger(sample("eventbridge-terminate-lifecycle-action.json"))
-    [from_sns] = parse_trigger(sample("sns-terminate-lifecycle-notification.json"))
+    [from_eventbridge] = parse(sample("eventbridge-terminate-lifecycle-action.json"))
+    [from_sns] = parse(sample("sns-terminate-lifecycle-notification.json"))
     assert isinstance(from_eventbridge, DrainRequest) and isinstance(from_sns, DrainRequest)
     assert from_eventbridge.source is TriggerSource.EVENTBRIDGE and from_sns.source is TriggerSource.SNS
     assert from_eventbridge.lifecycle_action == from_sns.lifecycle_action
@@ -40,7 +46,7 @@ def test_the_eventbridge_and_sns_shapes_become_the_same_command() -> None:
     assert from_eventbridge.idempotency_key == from_sns.idempotency_key
 
 
-def test_test_notifications_other_transitions_and_warm_pool_returns_are_ignored() -> None:
+def test_test_notifications_and_other_transitions_are_ignored() -> None:
     launching = sns_with(
         {
             **json.loads(sample("sns-terminate-lifecycle-notification.json")["Records"][0]["Sns"]["Message"]),
@@ -49,18 +55,50 @@ def test_test_notifications_other_transitions_and_warm_pool_returns_are_ignored(
     )
     launch_event = sample("eventbridge-terminate-lifecycle-action.json")
     launch_event["detail-type"] = "EC2 Instance-launch Lifecycle Action"
-    for event in (
-        sample("sns-test-notification.json"),
-        launching,
-        launch_event,
-        sample("eventbridge-terminate-to-warm-pool.json"),
-    ):
-        [trigger] = parse_trigger(event)
+    for event in (sample("sns-test-notification.json"), launching, launch_event):
+        [trigger] = parse(event)
         assert isinstance(trigger, IgnoredEvent), event
+        assert trigger.metric == "EventsIgnored"
+
+
+def test_a_return_to_the_warm_pool_is_drained_like_a_termination_from_both_shapes() -> None:
+    # The host is stopped with its tasks on it: ignoring it (as the job once did) lost them.
+    for name in ("eventbridge-terminate-to-warm-pool.json", "sns-terminate-to-warm-pool.json"):
+        [trigger] = parse(sample(name))
+        assert isinstance(trigger, DrainRequest) and trigger.lifecycle_action is not None, name
+        assert trigger.lifecycle_action.destination is Destination.WARM_POOL
+        assert trigger.lifecycle_action.wait_state == "Warmed:Pending:Wait"
+
+
+def test_a_lifecycle_action_of_another_handlers_hook_is_ignored_and_counted_as_foreign() -> None:
+    foreign = sample("eventbridge-terminate-foreign-hook.json")
+    by_sns = json.loads(sample("sns-terminate-lifecycle-notification.json")["Records"][0]["Sns"]["Message"])
+    for event in (foreign, sns_with({**by_sns, "LifecycleHookName": "ship-logs"})):
+        [trigger] = parse(event)
+        assert isinstance(trigger, IgnoredEvent)
+        assert trigger.metric == "ForeignHookEventsIgnored" and "'ship-logs' is not the suite's" in trigger.reason
+    # The prefix is the start of the name, nothing looser.
+    for hook in ("ecs-managed-draining-termination-hook", "team-ecs-fleet-ops-drain", "ECS-FLEET-OPS-DRAIN-x"):
+        foreign["detail"]["LifecycleHookName"] = hook
+        [trigger] = parse(foreign)
+        assert isinstance(trigger, IgnoredEvent), hook
+    [custom] = parse_trigger(foreign, hook_name_prefix="ECS-FLEET-OPS-DRAIN")
+    assert isinstance(custom, DrainRequest)
+
+
+def test_the_time_auto_scaling_announced_the_action_is_read_from_both_shapes() -> None:
+    [from_eventbridge] = parse(sample("eventbridge-terminate-lifecycle-action.json"))
+    [from_sns] = parse(sample("sns-terminate-lifecycle-notification.json"))
+    assert isinstance(from_eventbridge, DrainRequest) and isinstance(from_sns, DrainRequest)
+    assert from_eventbridge.announced_at == 1796004000.0  # 2026-11-30T02:00:00Z
+    assert from_sns.announced_at is not None and abs(from_sns.announced_at - 1796004000.0) < 1
+    # An unreadable time is no reason to refuse a drain: it counts from its own start.
+    [undated] = parse(_with_time("yesterday"))
+    assert isinstance(undated, DrainRequest) and undated.announced_at is None
 
 
 def test_a_spot_interruption_warning_drains_without_a_lifecycle_action() -> None:
-    [trigger] = parse_trigger(sample("eventbridge-spot-interruption-warning.json"))
+    [trigger] = parse(sample("eventbridge-spot-interruption-warning.json"))
     assert isinstance(trigger, DrainRequest)
     assert trigger.lifecycle_action is None and trigger.source is TriggerSource.SPOT_INTERRUPTION
     assert trigger.idempotency_key == "spot:i-0123456789abcdef0"
@@ -81,6 +119,12 @@ def _without(field: str) -> dict[str, Any]:
 def _with_detail(**changes: Any) -> dict[str, Any]:
     event = sample("eventbridge-terminate-lifecycle-action.json")
     event["detail"].update(changes)
+    return event
+
+
+def _with_time(time: str) -> dict[str, Any]:
+    event = sample("eventbridge-terminate-lifecycle-action.json")
+    event["time"] = time
     return event
 
 
@@ -121,7 +165,7 @@ BAD_INPUTS = {
 def test_bad_input_is_rejected_with_a_reason(name: str) -> None:
     event, reason = BAD_INPUTS[name]
     with pytest.raises(BadInputError, match=reason):
-        parse_trigger(event)
+        parse(event)
 
 
 def test_an_sqs_batch_is_told_apart_from_an_sns_delivery() -> None:

@@ -52,4 +52,22 @@ def test_every_problem_is_reported_at_once() -> None:
 
 def test_the_recheck_cap_covers_the_budget_twice_over() -> None:
     settings = DrainSettings.from_environment({**REQUIRED, "DRAIN_BUDGET_SECONDS": "600"})
-    assert settings.max_rechecks == 2 * 10 + 10
+    assert settings.max_rechecks() == 2 * 10 + 10
+    # At the effective interval: half a 30 s heartbeat timeout is a 15 s wait.
+    assert settings.max_rechecks(30) == 2 * 40 + 10
+
+
+def test_the_hook_name_prefix_defaults_to_the_stacks_own_and_must_be_a_hook_names_start() -> None:
+    assert DrainSettings.from_environment(REQUIRED).drain_hook_name_prefix == "ecs-fleet-ops-drain"
+    custom = DrainSettings.from_environment({**REQUIRED, "DRAIN_HOOK_NAME_PREFIX": "team-a/drain_"})
+    assert custom.drain_hook_name_prefix == "team-a/drain_"
+    with pytest.raises(ConfigurationError, match="DRAIN_HOOK_NAME_PREFIX must be 1 to 255"):
+        DrainSettings.from_environment({**REQUIRED, "DRAIN_HOOK_NAME_PREFIX": "drain me"})
+
+
+@pytest.mark.parametrize("prefix", ["ecs", "ecs-", "ecs-managed-draining", "ecs-managed-draining-termination-hook"])
+def test_a_prefix_that_would_take_ecs_managed_drainings_hook_for_the_suites_is_refused_at_cold_start(
+    prefix: str,
+) -> None:
+    with pytest.raises(ConfigurationError, match="ecs-managed-draining-termination-hook"):
+        DrainSettings.from_environment({**REQUIRED, "DRAIN_HOOK_NAME_PREFIX": prefix})

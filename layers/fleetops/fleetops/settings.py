@@ -6,20 +6,24 @@ fails loudly on its first invocation, before it touches a host, and says everyth
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
 from fleetops.errors import ConfigurationError
-from fleetops.models.lifecycle import LifecycleResult
+from fleetops.models.lifecycle import ECS_MANAGED_DRAINING_HOOK, HOOK_NAME_PATTERN, LifecycleResult
 
 _E = TypeVar("_E", bound=LifecycleResult)
 
 # SQS caps DelaySeconds at 900 (15 minutes); a re-check can never be scheduled further out.
 SQS_MAX_DELAY_SECONDS = 900
 # Auto Scaling's global timeout for a lifecycle action is 48 hours (or 100 x the heartbeat timeout,
-# whichever is smaller). A drain budget must stay below it, or the hook times out first.
+# whichever is smaller). A drain budget must stay below it, or the hook times out first; a shorter
+# global timeout (a short heartbeat) clamps each drain's deadline (``decide.drain_deadline``).
 LIFECYCLE_GLOBAL_TIMEOUT_SECONDS = 48 * 3600
+# The drain acts only on termination hooks whose name starts with this (template: DrainHookNamePrefix).
+DEFAULT_DRAIN_HOOK_NAME_PREFIX = "ecs-fleet-ops-drain"
 
 
 class EnvironmentReader:
@@ -75,6 +79,22 @@ class EnvironmentReader:
             self.errors.append(f"{name} must be one of {allowed}, got {raw!r}")
             return default
 
+    def hook_name_prefix(self, name: str, default: str) -> str:
+        """The start of the lifecycle hook names the drain owns. Never one that ECS managed instance
+        draining's own hook would match: the drain would complete ECS's actions (issue 10, item 2)."""
+        value = self._environ.get(name, "").strip() or default
+        if not HOOK_NAME_PATTERN.match(value):
+            self.errors.append(
+                f"{name} must be 1 to 255 of the characters a lifecycle hook name allows (A-Z a-z 0-9 - _ /), "
+                f"got {value!r}"
+            )
+        elif ECS_MANAGED_DRAINING_HOOK.startswith(value):
+            self.errors.append(
+                f"{name} {value!r} would match {ECS_MANAGED_DRAINING_HOOK!r}, the hook of ECS managed instance "
+                "draining, whose actions ECS completes itself: choose a prefix of the suite's own"
+            )
+        return value
+
     def raise_if_invalid(self, what: str) -> None:
         if self.errors:
             raise ConfigurationError(f"invalid {what} configuration: " + "; ".join(self.errors))
@@ -108,11 +128,24 @@ class DrainSettings:
     stopTimeout."""
     notify_every_drain: bool = False
     """Announce every drain on the topic, not only those that end badly."""
+    drain_hook_name_prefix: str = DEFAULT_DRAIN_HOOK_NAME_PREFIX
+    """The drain acts only on termination hooks whose name starts with this: the hook the stack creates
+    and the hooks users declare for the suite. Any other hook's event (a log shipper's, a Kubernetes
+    node handler's, ECS managed draining's) is ignored and counted, never completed."""
 
-    @property
-    def max_rechecks(self) -> int:
-        """A hard cap on the wait loop, independent of the clock: twice what the budget needs."""
-        return 2 * (self.drain_budget_seconds // self.recheck_interval_seconds) + 10
+    def effective_recheck_interval(self, heartbeat_timeout: int | None) -> int:
+        """The longest wait between two re-checks: the interval, shortened to half the hook's heartbeat
+        timeout (each re-check heartbeats; a longer wait would let the action expire in between)."""
+        interval = self.recheck_interval_seconds
+        if heartbeat_timeout:
+            interval = min(interval, heartbeat_timeout // 2)
+        return max(1, interval)
+
+    def max_rechecks(self, heartbeat_timeout: int | None = None) -> int:
+        """A hard cap on the wait loop, independent of the clock: twice what the budget needs at the
+        effective interval. (From the configured interval alone, a 300 s heartbeat with a 900 s interval
+        ended a 3600 s drain at 2700 s.)"""
+        return 2 * math.ceil(self.drain_budget_seconds / self.effective_recheck_interval(heartbeat_timeout)) + 10
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> DrainSettings:
@@ -132,6 +165,7 @@ class DrainSettings:
             budget_exceeded_result=env.choice("BUDGET_EXCEEDED_RESULT", LifecycleResult, LifecycleResult.CONTINUE),
             stop_leftover_tasks=env.flag("STOP_LEFTOVER_TASKS", True),
             notify_every_drain=env.flag("NOTIFY_EVERY_DRAIN", False),
+            drain_hook_name_prefix=env.hook_name_prefix("DRAIN_HOOK_NAME_PREFIX", DEFAULT_DRAIN_HOOK_NAME_PREFIX),
         )
         env.raise_if_invalid("drain")
         return settings

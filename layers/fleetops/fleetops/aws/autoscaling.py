@@ -10,7 +10,13 @@ from botocore.exceptions import ClientError
 
 from fleetops.aws.clients import batched, error_code, error_message
 from fleetops.errors import LifecycleActionGoneError
-from fleetops.models.lifecycle import LifecycleAction, LifecycleResult
+from fleetops.models.lifecycle import (
+    InstanceLifecycle,
+    LifecycleAction,
+    LifecycleHook,
+    LifecycleResult,
+    global_timeout_of,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_autoscaling import AutoScalingClient
@@ -22,19 +28,37 @@ class AutoScalingAdapter:
     def __init__(self, client: AutoScalingClient) -> None:
         self._client = client
 
-    def lifecycle_state(self, ec2_instance_id: str) -> str | None:
-        """E.g. ``Terminating:Wait``; None once the instance has left every group."""
+    def instance_lifecycle(self, ec2_instance_id: str) -> InstanceLifecycle | None:
+        """The instance's group and lifecycle state (e.g. ``Terminating:Wait``); None once it has left
+        every group."""
         instances = self._client.describe_auto_scaling_instances(InstanceIds=[ec2_instance_id])["AutoScalingInstances"]
-        return instances[0]["LifecycleState"] if instances else None
+        if not instances:
+            return None
+        return InstanceLifecycle(instances[0]["AutoScalingGroupName"], instances[0]["LifecycleState"])
 
-    def heartbeat_timeout(self, action: LifecycleAction) -> int | None:
-        """The hook's heartbeat timeout in seconds; None if the hook cannot be found."""
-        hooks = self._client.describe_lifecycle_hooks(
-            AutoScalingGroupName=action.auto_scaling_group, LifecycleHookNames=[action.hook_name]
-        )["LifecycleHooks"]
-        return int(hooks[0]["HeartbeatTimeout"]) if hooks and "HeartbeatTimeout" in hooks[0] else None
+    def lifecycle_hooks(self, group_name: str) -> tuple[LifecycleHook, ...]:
+        """Every hook of the group: DescribeLifecycleHooks answers them all in one response (at most 50
+        per group). GlobalTimeout is computed as AWS documents it when the answer leaves it out."""
+        described = self._client.describe_lifecycle_hooks(AutoScalingGroupName=group_name)["LifecycleHooks"]
+        hooks = []
+        for hook in described:
+            heartbeat = int(hook["HeartbeatTimeout"]) if "HeartbeatTimeout" in hook else None
+            given = int(hook["GlobalTimeout"]) if "GlobalTimeout" in hook else None
+            hooks.append(
+                LifecycleHook(
+                    name=hook["LifecycleHookName"],
+                    transition=hook.get("LifecycleTransition", ""),
+                    heartbeat_timeout=heartbeat,
+                    global_timeout=given if given is not None or heartbeat is None else global_timeout_of(heartbeat),
+                )
+            )
+        return tuple(hooks)
 
     def record_heartbeat(self, action: LifecycleAction) -> None:
+        """Restarts the action's heartbeat timer. Raises LifecycleActionGoneError when Auto Scaling has
+        no active action for this group, hook, token and instance: the proof, at a drain's start, that
+        the event names a live action (with both token and instance given, it holds whether or not
+        Auto Scaling checks that they belong together)."""
         with _lifecycle_action_errors(action):
             self._client.record_lifecycle_action_heartbeat(
                 AutoScalingGroupName=action.auto_scaling_group,

@@ -91,19 +91,39 @@ class EcsAdapter:
                 f"{failure.get('detail', '')}".strip()
             )
 
+    def set_active(self, cluster: str, container_instance_arn: str) -> None:
+        """Undo a drain: "When a container instance has been drained, you can set a container instance to
+        ACTIVE status and once it has reached that status the Amazon ECS scheduler can begin scheduling
+        tasks on the instance again" (UpdateContainerInstancesState)."""
+        response = self._client.update_container_instances_state(
+            cluster=cluster, containerInstances=[container_instance_arn], status="ACTIVE"
+        )
+        if response.get("failures"):
+            failure = response["failures"][0]
+            raise RuntimeError(
+                f"ECS refused to set {container_instance_arn} ACTIVE: {failure.get('reason')} "
+                f"{failure.get('detail', '')}".strip()
+            )
+
     def tasks_on_host(self, cluster: str, container_instance_arn: str) -> list[TaskOnHost]:
         """Every task on the host whose last status is not STOPPED.
 
         ListTasks filters on *desired* status and defaults to RUNNING, so a task that is being
         stopped (desired STOPPED, last status DEACTIVATING or STOPPING, still in the load balancer's
         deregistration delay) appears only when STOPPED is asked for too. Both lists are read.
+        Raises ClusterNotFoundError when ECS no longer knows the cluster.
         """
         arns: list[str] = []
-        for desired in ("RUNNING", "STOPPED"):
-            pages = self._client.get_paginator("list_tasks").paginate(
-                cluster=cluster, containerInstance=container_instance_arn, desiredStatus=desired
-            )
-            arns.extend(arn for page in pages for arn in page["taskArns"])
+        try:
+            for desired in ("RUNNING", "STOPPED"):
+                pages = self._client.get_paginator("list_tasks").paginate(
+                    cluster=cluster, containerInstance=container_instance_arn, desiredStatus=desired
+                )
+                arns.extend(arn for page in pages for arn in page["taskArns"])
+        except ClientError as error:
+            if error_code(error) == "ClusterNotFoundException":
+                raise ClusterNotFoundError(cluster) from error
+            raise
         tasks: list[TaskOnHost] = []
         for task in self._described_tasks(cluster, arns):
             if task.get("lastStatus") == "STOPPED":

@@ -13,11 +13,66 @@ from fleetops.models.drain import (
     StartDecision,
 )
 from fleetops.models.ecs import ContainerInstance, TaskOnHost
-from fleetops.models.lifecycle import TERMINATING_WAIT, LifecycleResult
+from fleetops.models.lifecycle import IN_SERVICE_STATES, InstanceLifecycle, LifecycleAction, LifecycleResult
 from fleetops.settings import DrainSettings
 
 # Statuses in which a container instance cannot run tasks: there is nothing to wait for.
 _GONE_STATUSES = frozenset({"INACTIVE", "DEREGISTERING", "REGISTRATION_FAILED"})
+# How long before the hook's global timeout a drain ends by itself: two function timeouts (60 s each,
+# template Globals), so a last re-check that comes late, or is retried once, still completes the action
+# with the configured result before Auto Scaling applies the hook's default. The shortest global
+# timeout is 3000 s (100 x the 30 s minimum heartbeat), so the margin never takes more than 4 % of it.
+GLOBAL_TIMEOUT_MARGIN_SECONDS = 120
+_REPLAY = "a replayed event, a redriven dead letter or a test publish"
+
+
+# -- before anything is changed: is this a live lifecycle action? ---------------------------------------
+def refuse_unless_waiting(action: LifecycleAction, seen: InstanceLifecycle | None) -> DrainDecision | None:
+    """Refuse an event whose instance is not waiting on a termination in the event's group: draining it
+    would take a healthy host out of service (issue 10, item 3). None: it waits, go on."""
+    if seen is not None and seen.auto_scaling_group == action.auto_scaling_group and seen.state == action.wait_state:
+        return None
+    where = (
+        "is in no Auto Scaling group"
+        if seen is None
+        else f"is {seen.state} in group {seen.auto_scaling_group}"
+        if seen.auto_scaling_group != action.auto_scaling_group
+        else f"is {seen.state}"
+    )
+    return DrainDecision(
+        action=DrainAction.REFUSE,
+        outcome=DrainOutcome.NOT_TERMINATING,
+        reason=(
+            f"{action.ec2_instance_id} {where}, not {action.wait_state} in group {action.auto_scaling_group}: "
+            f"the event names no live termination ({_REPLAY}); nothing was changed"
+        ),
+    )
+
+
+def refuse_stale_action(action: LifecycleAction) -> DrainDecision:
+    """The instance waits, but Auto Scaling refused a heartbeat for this token: another action holds it."""
+    return DrainDecision(
+        action=DrainAction.REFUSE,
+        outcome=DrainOutcome.STALE_ACTION,
+        reason=(
+            f"{action.ec2_instance_id} is {action.wait_state}, but Auto Scaling has no active action of hook "
+            f"{action.hook_name} with the event's token: the event belongs to an action that has ended "
+            f"({_REPLAY}); nothing was changed"
+        ),
+    )
+
+
+def drain_deadline(
+    now: float, action_started_at: float, budget_seconds: int, global_timeout: int | None
+) -> tuple[float, bool]:
+    """The drain's deadline, and whether the hook's global timeout clamped it: Auto Scaling ends the wait
+    ``global_timeout`` after the action began whatever the heartbeats, and then applies the hook's
+    default result, not the drain's. The drain ends by itself a margin before."""
+    deadline = now + budget_seconds
+    if global_timeout is None:
+        return deadline, False
+    ceiling = action_started_at + global_timeout - GLOBAL_TIMEOUT_MARGIN_SECONDS
+    return (ceiling, True) if ceiling < deadline else (deadline, False)
 
 
 def decide_start(container_instance: ContainerInstance | None) -> StartDecision:
@@ -57,7 +112,15 @@ def decide_next_step(
     now: float,
 ) -> DrainDecision:
     """Decide one re-check of a draining host."""
-    if state.lifecycle_action is not None and observation.lifecycle_state != TERMINATING_WAIT:
+    action = state.lifecycle_action
+    if action is not None and observation.lifecycle_state != action.wait_state:
+        if observation.lifecycle_state in IN_SERVICE_STATES:
+            restored = "set ACTIVE again" if state.set_draining else "left as it is (the drain did not drain it)"
+            return DrainDecision(
+                action=DrainAction.RESTORE,
+                outcome=DrainOutcome.RETURNED_TO_SERVICE,
+                reason=f"the instance is {observation.lifecycle_state} again, not leaving: the host is {restored}",
+            )
         seen = observation.lifecycle_state or "no longer in an Auto Scaling group"
         if state.expired_by(now):
             assert state.kept_alive_at is not None
@@ -75,18 +138,24 @@ def decide_next_step(
             reason=f"the instance is {seen}: its lifecycle action was completed elsewhere",
         )
 
+    if observation.cluster_deleted:
+        return _complete(
+            DrainOutcome.CLUSTER_DELETED,
+            f"cluster {state.cluster_arn.rsplit('/', 1)[-1]} no longer exists: no task of it can run "
+            "anywhere, so there is nothing left to wait for",
+        )
+
     active = observation.active_tasks
     if not active:
         return _complete(DrainOutcome.DRAINED, "no task is left on the host")
 
-    if now >= state.deadline or state.attempt >= settings.max_rechecks:
+    if now >= state.deadline or state.attempt >= settings.max_rechecks(state.heartbeat_timeout):
         return DrainDecision(
             action=DrainAction.COMPLETE,
             outcome=DrainOutcome.BUDGET_EXCEEDED,
             result=settings.budget_exceeded_result,
             reason=(
-                f"the drain budget of {settings.drain_budget_seconds} s ran out with "
-                f"{len(active)} task(s) still on the host ({_describe(active)})"
+                f"{_what_ran_out(state, settings)} with {len(active)} task(s) still on the host ({_describe(active)})"
             ),
         )
 
@@ -117,14 +186,21 @@ def _moves_off_a_draining_host(task: TaskOnHost, observation: HostObservation) -
 
 
 def _next_wait(state: DrainState, settings: DrainSettings, now: float) -> int:
-    # Never sleep past the deadline: the re-check that ends the drain should come on time.
+    # Never sleep past the deadline: the re-check that ends the drain should come on time. Each
+    # re-check records a heartbeat: with a hook whose heartbeat timeout is shorter than the interval,
+    # the action would expire between two checks and the host die with its tasks.
     remaining = math.ceil(state.deadline - now)
-    wait = min(settings.recheck_interval_seconds, remaining)
-    if state.heartbeat_timeout:
-        # Each re-check records a heartbeat: with a hook whose heartbeat timeout is shorter than the
-        # interval, the action would expire between two checks and the host die with its tasks.
-        wait = min(wait, state.heartbeat_timeout // 2)
-    return max(1, wait)
+    return max(1, min(settings.effective_recheck_interval(state.heartbeat_timeout), remaining))
+
+
+def _what_ran_out(state: DrainState, settings: DrainSettings) -> str:
+    if state.deadline_clamped and state.global_timeout is not None:
+        return (
+            f"the drain's deadline came, clamped from the budget of {settings.drain_budget_seconds} s to "
+            f"{GLOBAL_TIMEOUT_MARGIN_SECONDS} s before the lifecycle action's global timeout of "
+            f"{state.global_timeout} s (when Auto Scaling ends the wait itself, with the hook's default result),"
+        )
+    return f"the drain budget of {settings.drain_budget_seconds} s ran out"
 
 
 def _describe(tasks: tuple[TaskOnHost, ...]) -> str:

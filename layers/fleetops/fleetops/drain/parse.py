@@ -5,10 +5,15 @@ Shapes (all untrusted; anything unexpected raises BadInputError with a reason a 
 - the classic lifecycle hook notification through SNS (JSON in ``Records[].Sns.Message``);
 - EventBridge ``EC2 Spot Instance Interruption Warning`` (source ``aws.ec2``).
 SQS re-check records carry a DrainState and are parsed by ``DrainState.from_json``.
+
+Only the suite's own hooks are drained: a lifecycle action of a hook whose name does not start with
+the configured prefix belongs to another handler, and is ignored (the template's rule and subscription
+filter them out already; this is the last line, for a rule or filter someone widened).
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections.abc import Mapping
@@ -19,7 +24,7 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from fleetops.errors import BadInputError
 from fleetops.intake import parse_envelope
 from fleetops.models.drain import DrainRequest, IgnoredEvent, TriggerSource
-from fleetops.models.lifecycle import TERMINATING_TRANSITION, LifecycleAction
+from fleetops.models.lifecycle import TERMINATING_TRANSITION, Destination, LifecycleAction
 
 DrainTrigger = DrainRequest | IgnoredEvent
 
@@ -29,21 +34,27 @@ LIFECYCLE_LAUNCH = "EC2 Instance-launch Lifecycle Action"
 SPOT_INTERRUPTION = "EC2 Spot Instance Interruption Warning"
 
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
+FOREIGN_HOOK_METRIC = "ForeignHookEventsIgnored"
 
 
-def parse_trigger(event: Any) -> list[DrainTrigger]:
-    """Parse an EventBridge event or an SNS delivery into commands (one per SNS record)."""
-    return parse_envelope(event, eventbridge=_from_eventbridge, sns_message=_from_sns_message)
+def parse_trigger(event: Any, *, hook_name_prefix: str) -> list[DrainTrigger]:
+    """Parse an EventBridge event or an SNS delivery into commands (one per SNS record). Lifecycle
+    actions of hooks whose name does not start with ``hook_name_prefix`` are not the suite's."""
+    return parse_envelope(
+        event,
+        eventbridge=lambda raw: _from_eventbridge(raw, hook_name_prefix),
+        sns_message=lambda message: _from_sns_message(message, hook_name_prefix),
+    )
 
 
-def _from_eventbridge(raw: Mapping[str, Any]) -> DrainTrigger:
+def _from_eventbridge(raw: Mapping[str, Any], prefix: str) -> DrainTrigger:
     event = EventBridgeEvent(dict(raw))
     detail = event.detail
     if not isinstance(detail, Mapping):
         raise BadInputError(f"the EventBridge event's detail is not an object: {detail!r}")
     match (event.source, event.detail_type):
         case ("aws.autoscaling", detail_type) if detail_type == LIFECYCLE_TERMINATE:
-            return _lifecycle(detail, TriggerSource.EVENTBRIDGE)
+            return _lifecycle(detail, TriggerSource.EVENTBRIDGE, prefix, announced_at=_moment(raw.get("time")))
         case ("aws.autoscaling", detail_type) if detail_type == LIFECYCLE_LAUNCH:
             return IgnoredEvent("a launch lifecycle action is not a termination", _optional_id(detail))
         case ("aws.ec2", detail_type) if detail_type == SPOT_INTERRUPTION:
@@ -53,7 +64,7 @@ def _from_eventbridge(raw: Mapping[str, Any]) -> DrainTrigger:
             raise BadInputError(f"unknown EventBridge event: source {source!r}, detail-type {detail_type!r}")
 
 
-def _from_sns_message(message: str) -> DrainTrigger:
+def _from_sns_message(message: str, prefix: str) -> DrainTrigger:
     try:
         body = json.loads(message)
     except (TypeError, ValueError) as error:
@@ -62,28 +73,51 @@ def _from_sns_message(message: str) -> DrainTrigger:
         raise BadInputError("the SNS message is not a JSON object")
     if body.get("Event") == TEST_NOTIFICATION:
         return IgnoredEvent("Auto Scaling test notification")
-    return _lifecycle(body, TriggerSource.SNS)
+    return _lifecycle(body, TriggerSource.SNS, prefix, announced_at=_moment(body.get("Time")))
 
 
-def _lifecycle(fields: Mapping[str, Any], source: TriggerSource) -> DrainTrigger:
+def _lifecycle(
+    fields: Mapping[str, Any], source: TriggerSource, prefix: str, *, announced_at: float | None
+) -> DrainTrigger:
     transition = _required_text(fields, "LifecycleTransition")
     instance_id = _optional_id(fields)
     if transition != TERMINATING_TRANSITION:
         return IgnoredEvent(f"lifecycle transition {transition!r} is not a termination", instance_id)
-    if fields.get("Destination") == "WarmPool":
-        return IgnoredEvent("the instance is going back to the warm pool, not terminating", instance_id)
+    hook_name = _required_text(fields, "LifecycleHookName")
+    if not hook_name.startswith(prefix):
+        return IgnoredEvent(
+            f"lifecycle hook {hook_name!r} is not the suite's (its name does not start with {prefix!r}, "
+            "DrainHookNamePrefix): its own handler completes it",
+            instance_id,
+            metric=FOREIGN_HOOK_METRIC,
+        )
     action = LifecycleAction(
         auto_scaling_group=_required_text(fields, "AutoScalingGroupName"),
-        hook_name=_required_text(fields, "LifecycleHookName"),
+        hook_name=hook_name,
         token=_required_text(fields, "LifecycleActionToken"),
         ec2_instance_id=_instance_id(fields, "EC2InstanceId"),
+        # A return to the warm pool stops the host with its tasks on it: it is drained like a termination.
+        destination=Destination.WARM_POOL if fields.get("Destination") == "WarmPool" else Destination.EC2,
     )
     return DrainRequest(
         ec2_instance_id=action.ec2_instance_id,
         source=source,
         lifecycle_action=action,
         cluster_hint=cluster_from_metadata(fields.get("NotificationMetadata")),
+        announced_at=announced_at,
     )
+
+
+def _moment(value: Any) -> float | None:
+    """An ISO 8601 time (EventBridge ``time``, the SNS message's ``Time``) in epoch seconds. A missing or
+    unreadable one is not a reason to refuse a drain: the drain then counts from its own start."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)).timestamp()
 
 
 def cluster_from_metadata(metadata: Any) -> str | None:

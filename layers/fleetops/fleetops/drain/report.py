@@ -5,7 +5,9 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 
 from fleetops.aws.messaging import Notifier
+from fleetops.drain.decide import GLOBAL_TIMEOUT_MARGIN_SECONDS
 from fleetops.models.drain import DrainAction, DrainOutcome, DrainStepReport
+from fleetops.models.lifecycle import ECS_MANAGED_DRAINING_HOOK
 from fleetops.observability import logger, metrics
 
 OUTCOME_METRICS = {
@@ -16,6 +18,10 @@ OUTCOME_METRICS = {
     DrainOutcome.COMPLETED_ELSEWHERE: "DrainsCompletedElsewhere",
     DrainOutcome.ACTION_EXPIRED: "DrainsActionExpired",
     DrainOutcome.SPOT_DRAINING: "DrainsSpotInterruption",
+    DrainOutcome.NOT_TERMINATING: "DrainsRefusedNotTerminating",
+    DrainOutcome.STALE_ACTION: "DrainsRefusedStaleAction",
+    DrainOutcome.RETURNED_TO_SERVICE: "DrainsReturnedToService",
+    DrainOutcome.CLUSTER_DELETED: "DrainsClusterDeleted",
 }
 
 # Outcomes after which a host may have been terminated with tasks still on it: always announced.
@@ -26,6 +32,11 @@ BAD_OUTCOMES = frozenset(
         DrainOutcome.COMPLETED_ELSEWHERE,
         DrainOutcome.ACTION_EXPIRED,
         DrainOutcome.SPOT_DRAINING,
+        # An event that named no live action: a replay, a redriven dead letter or a test publish.
+        DrainOutcome.NOT_TERMINATING,
+        DrainOutcome.STALE_ACTION,
+        DrainOutcome.RETURNED_TO_SERVICE,
+        DrainOutcome.CLUSTER_DELETED,
     }
 )
 
@@ -52,12 +63,15 @@ def report_drain_step(report: DrainStepReport, notifier: Notifier, *, notify_eve
     if report.started_now:
         metrics.add_metric(name="DrainsStarted", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="TasksAtStart", unit=MetricUnit.Count, value=report.tasks_at_start)
+        if report.beside_managed_draining:
+            metrics.add_metric(name="DrainsBesideManagedDraining", unit=MetricUnit.Count, value=1)
     if decision.action is DrainAction.STOP_LEFTOVERS:
         metrics.add_metric(name="LeftoverTasksStopped", unit=MetricUnit.Count, value=len(decision.tasks_to_stop))
     if not report.finished or decision.outcome is None:
         return
     metrics.add_metric(name=OUTCOME_METRICS[decision.outcome], unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="DrainDuration", unit=MetricUnit.Seconds, value=report.duration_seconds)
+    if decision.action is not DrainAction.REFUSE:  # a refused event was never a drain
+        metrics.add_metric(name="DrainDuration", unit=MetricUnit.Seconds, value=report.duration_seconds)
     if decision.outcome in BAD_OUTCOMES or notify_every_drain:
         notifier.publish(drain_subject(report), drain_message(report))
 
@@ -78,12 +92,26 @@ def drain_message(report: DrainStepReport) -> str:
         f"Container instance: {report.container_instance_arn or '-'}",
     ]
     if action is not None:
-        done = (
-            f"completed with {decision.result.value}"
-            if report.lifecycle_action_completed and decision.result
-            else "not completed by ecs-fleet-ops (it was no longer active)"
-        )
+        if report.lifecycle_action_completed and decision.result:
+            done = f"completed with {decision.result.value}"
+        elif decision.action is DrainAction.REFUSE:
+            done = "left alone: the event names no live action"
+        else:
+            done = "not completed by ecs-fleet-ops (it was no longer active)"
         lines.append(f"Lifecycle action: group {action.auto_scaling_group}, hook {action.hook_name}: {done}.")
+    if report.host_reactivated:
+        lines.append("Host: set ACTIVE again (this drain had set it DRAINING).")
+    if report.deadline_clamped:
+        lines.append(
+            f"Deadline: clamped to the lifecycle action's global timeout ({report.global_timeout} s: the lesser of "
+            f"48 h and 100 x the hook's heartbeat timeout) less {GLOBAL_TIMEOUT_MARGIN_SECONDS} s, inside the "
+            "drain budget."
+        )
+    if report.beside_managed_draining:
+        lines.append(
+            f"Note: the group also has ECS managed instance draining's hook ({ECS_MANAGED_DRAINING_HOOK}): ECS "
+            'drains this host too. Keep one of the two (README, "ECS managed instance draining").'
+        )
     lines.append(f"Tasks on the host at start: {report.tasks_at_start}; still on it at the end: {report.tasks_left}.")
     lines.append(f"Duration: {_duration(report.duration_seconds)} over {report.attempt + 1} check(s).")
     if decision.outcome in BAD_OUTCOMES:
@@ -110,6 +138,20 @@ def _advice(outcome: DrainOutcome | None) -> str:
         ),
         DrainOutcome.SPOT_DRAINING: (
             "EC2 reclaims a Spot instance two minutes after the warning: ECS is moving its service tasks now."
+        ),
+        DrainOutcome.NOT_TERMINATING: (
+            "What to check: who sent this event (a replay, a redriven dead letter, a test publish); the host "
+            "was not touched."
+        ),
+        DrainOutcome.STALE_ACTION: (
+            "What to check: who sent this event; the host is leaving under another lifecycle action, whose "
+            "own event the drain handles."
+        ),
+        DrainOutcome.RETURNED_TO_SERVICE: (
+            "What to check: why the host came back during its drain (a warm pool reusing it, an operator)."
+        ),
+        DrainOutcome.CLUSTER_DELETED: (
+            "What to check: who deleted the cluster; tasks still running on the host were not ECS's to move."
         ),
     }.get(outcome or DrainOutcome.DRAINED, "")
 

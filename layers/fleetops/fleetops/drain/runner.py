@@ -8,7 +8,13 @@ from dataclasses import replace
 from fleetops.aws.autoscaling import AutoScalingAdapter
 from fleetops.aws.ecs import ClusterNotFoundError, EcsAdapter
 from fleetops.aws.messaging import DelayedQueue
-from fleetops.drain.decide import decide_next_step, decide_start
+from fleetops.drain.decide import (
+    decide_next_step,
+    decide_start,
+    drain_deadline,
+    refuse_stale_action,
+    refuse_unless_waiting,
+)
 from fleetops.errors import BadInputError, LifecycleActionGoneError
 from fleetops.models.drain import (
     DrainAction,
@@ -19,8 +25,8 @@ from fleetops.models.drain import (
     DrainStepReport,
     HostObservation,
 )
-from fleetops.models.ecs import ContainerInstance
-from fleetops.models.lifecycle import TERMINATING_WAIT, LifecycleAction
+from fleetops.models.ecs import ContainerInstance, TaskOnHost
+from fleetops.models.lifecycle import ECS_MANAGED_DRAINING_HOOK, LifecycleAction
 from fleetops.observability import logger
 from fleetops.settings import DrainSettings
 
@@ -48,8 +54,19 @@ class DrainRunner:
         self._clock = clock
 
     def start(self, request: DrainRequest) -> DrainStepReport:
-        """First invocation for a host: find it, set it DRAINING, and take the first look."""
+        """First invocation for a host: prove the action is live, find the host, set it DRAINING, and take
+        the first look."""
         now = self._clock()
+        if request.lifecycle_action is not None:
+            refusal = self._refusal(request.lifecycle_action)
+            if refusal is not None:
+                return DrainStepReport(
+                    ec2_instance_id=request.ec2_instance_id,
+                    decision=refusal,
+                    lifecycle_action=request.lifecycle_action,
+                    started_at=now,
+                    finished_at=now,
+                )
         container_instance = self.locate(request.ec2_instance_id, request.cluster_hint)
         start = decide_start(container_instance)
         if start.complete_now is not None:
@@ -82,33 +99,87 @@ class DrainRunner:
                 started_now=True,
             )
 
+        state = self._first_state(
+            request, request.lifecycle_action, container_instance, tasks, now, set_draining=start.set_draining
+        )
+        # The instance was in its wait state and the heartbeat restarted the action's timer moments ago
+        # (``_refusal``): the first look spends no further Auto Scaling call.
+        observation = HostObservation(
+            request.lifecycle_action.wait_state, tuple(tasks), frozenset(state.daemon_services)
+        )
+        return replace(self._step(state, observation, now, heartbeat=False), started_now=True)
+
+    def _refusal(self, action: LifecycleAction) -> DrainDecision | None:
+        """Before anything is changed, the event must name a live action: the instance waits on a
+        termination in the event's group, and a heartbeat with the event's token is accepted (which also
+        restarts the action's heartbeat timer). A replayed event, a redriven dead letter or a test
+        publish naming a healthy host is refused here."""
+        refusal = refuse_unless_waiting(action, self._autoscaling.instance_lifecycle(action.ec2_instance_id))
+        if refusal is not None:
+            return refusal
+        try:
+            self._autoscaling.record_heartbeat(action)
+        except LifecycleActionGoneError:
+            return refuse_stale_action(action)
+        return None
+
+    def _first_state(
+        self,
+        request: DrainRequest,
+        action: LifecycleAction,
+        container_instance: ContainerInstance,
+        tasks: list[TaskOnHost],
+        now: float,
+        *,
+        set_draining: bool,
+    ) -> DrainState:
+        cluster = container_instance.cluster_arn
+        hooks = self._autoscaling.lifecycle_hooks(action.auto_scaling_group)
+        own = next((hook for hook in hooks if hook.name == action.hook_name), None)
+        beside_managed_draining = any(h.name == ECS_MANAGED_DRAINING_HOOK and h.is_termination for h in hooks)
+        if beside_managed_draining:
+            logger.warning(
+                "the group also has ECS managed instance draining's hook: ECS and this drain both drain the host",
+                extra={"auto_scaling_group": action.auto_scaling_group, "hook": ECS_MANAGED_DRAINING_HOOK},
+            )
+        # The action began when Auto Scaling announced it; a retried or redriven event is older than now.
+        action_started_at = min(now, request.announced_at) if request.announced_at is not None else now
+        global_timeout = own.global_timeout if own else None
+        deadline, clamped = drain_deadline(now, action_started_at, self._settings.drain_budget_seconds, global_timeout)
         services = {task.service_name for task in tasks if task.service_name}
-        state = DrainState(
+        return DrainState(
             cluster_arn=cluster,
             container_instance_arn=container_instance.arn,
             ec2_instance_id=request.ec2_instance_id,
-            lifecycle_action=request.lifecycle_action,
+            lifecycle_action=action,
             started_at=now,
-            deadline=now + self._settings.drain_budget_seconds,
+            deadline=deadline,
             tasks_at_start=len(tasks),
             daemon_services=tuple(sorted(self._ecs.daemon_services(cluster, services)))
             if services and self._settings.stop_leftover_tasks
             else (),
-            heartbeat_timeout=self._autoscaling.heartbeat_timeout(request.lifecycle_action),
-            kept_alive_at=now,  # Auto Scaling started the action's timer moments ago
+            heartbeat_timeout=own.heartbeat_timeout if own else None,
+            kept_alive_at=now,  # the heartbeat of ``_refusal``
+            global_timeout=global_timeout,
+            deadline_clamped=clamped,
+            set_draining=set_draining,
+            beside_managed_draining=beside_managed_draining,
         )
-        # The hook's event is seconds old: the instance is in Terminating:Wait and the heartbeat
-        # timeout has just started, so the first look spends no Auto Scaling call.
-        observation = HostObservation(TERMINATING_WAIT, tuple(tasks), frozenset(state.daemon_services))
-        return replace(self._step(state, observation, now, heartbeat=False), started_now=True)
 
     def recheck(self, state: DrainState) -> DrainStepReport:
         """One cycle of the durable wait: still ours? heartbeat, look at the tasks, decide."""
         now = self._clock()
-        lifecycle_state = self._autoscaling.lifecycle_state(state.ec2_instance_id) if state.lifecycle_action else None
+        seen = self._autoscaling.instance_lifecycle(state.ec2_instance_id) if state.lifecycle_action else None
         # Looked at even when the action is no longer ours: the alert then says what was left behind.
-        tasks = self._ecs.tasks_on_host(state.cluster_arn, state.container_instance_arn)
-        observation = HostObservation(lifecycle_state, tuple(tasks), frozenset(state.daemon_services))
+        try:
+            tasks, cluster_deleted = self._ecs.tasks_on_host(state.cluster_arn, state.container_instance_arn), False
+        except ClusterNotFoundError:
+            # Its tasks cannot run anywhere: the drain ends with a reason instead of failing until the
+            # re-check is dead-lettered without one.
+            tasks, cluster_deleted = [], True
+        observation = HostObservation(
+            seen.state if seen else None, tuple(tasks), frozenset(state.daemon_services), cluster_deleted
+        )
         return self._step(state, observation, now, heartbeat=True)
 
     def locate(self, ec2_instance_id: str, cluster_hint: str | None) -> ContainerInstance | None:
@@ -144,11 +215,15 @@ class DrainRunner:
 
     def _step(self, state: DrainState, observation: HostObservation, now: float, *, heartbeat: bool) -> DrainStepReport:
         decision = decide_next_step(state, observation, self._settings, now)
-        completed = False
+        completed = reactivated = False
         next_state = state.next_attempt()
         if decision.action is DrainAction.COMPLETE and decision.result and state.lifecycle_action:
             # "No active Lifecycle Action found" counts as done: the decision stands as made.
             completed = self._complete(state.lifecycle_action, decision)
+        elif decision.action is DrainAction.RESTORE and state.set_draining:
+            # A drain never leaves a host DRAINING that is not leaving; one it did not drain is not its own.
+            self._ecs.set_active(state.cluster_arn, state.container_instance_arn)
+            reactivated = True
         elif decision.action in (DrainAction.WAIT, DrainAction.STOP_LEFTOVERS):
             if heartbeat and not self._heartbeat(state):
                 decision = _expired(decision)
@@ -171,6 +246,10 @@ class DrainRunner:
             started_at=state.started_at,
             finished_at=now,
             lifecycle_action_completed=completed,
+            global_timeout=state.global_timeout,
+            deadline_clamped=state.deadline_clamped,
+            beside_managed_draining=state.beside_managed_draining,
+            host_reactivated=reactivated,
         )
 
     def _complete(self, action: LifecycleAction, decision: DrainDecision) -> bool:

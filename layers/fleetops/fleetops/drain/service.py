@@ -77,7 +77,7 @@ class DrainService:
             )
             return dict(response)
         try:
-            triggers = parse_trigger(event)
+            triggers = parse_trigger(event, hook_name_prefix=self.settings.drain_hook_name_prefix)
         except BadInputError as error:
             return dead_letter(self._dead_letters, event, error, FUNCTION)
         return {"results": [self._handle_trigger(trigger, event) for trigger in triggers]}
@@ -85,7 +85,7 @@ class DrainService:
     def _handle_trigger(self, trigger: DrainRequest | IgnoredEvent, event: Any) -> dict[str, Any]:
         if isinstance(trigger, IgnoredEvent):
             logger.info(f"event ignored: {trigger.reason}", extra={"ec2_instance_id": trigger.ec2_instance_id})
-            metrics.add_metric(name="EventsIgnored", unit=MetricUnit.Count, value=1)
+            metrics.add_metric(name=trigger.metric, unit=MetricUnit.Count, value=1)
             return {"status": "ignored", "reason": trigger.reason}
         logger.set_correlation_id(trigger.ec2_instance_id)
         try:

@@ -9,7 +9,7 @@ from typing import Any
 
 from fleetops.errors import BadInputError
 from fleetops.models.ecs import TaskOnHost
-from fleetops.models.lifecycle import LifecycleAction, LifecycleResult
+from fleetops.models.lifecycle import Destination, LifecycleAction, LifecycleResult
 
 
 class TriggerSource(StrEnum):
@@ -23,12 +23,16 @@ class DrainRequest:
     """One host to drain, whatever shape the trigger had.
 
     ``lifecycle_action`` is None for a Spot interruption warning: there is no hook to complete.
+    ``announced_at`` is when Auto Scaling sent the notification (EventBridge ``time``, SNS message
+    ``Time``): a retried or redriven event is older than its invocation, and the lifecycle action's
+    global timeout runs from then.
     """
 
     ec2_instance_id: str
     source: TriggerSource
     lifecycle_action: LifecycleAction | None
     cluster_hint: str | None = None
+    announced_at: float | None = None
 
     @property
     def idempotency_key(self) -> str:
@@ -44,6 +48,7 @@ class IgnoredEvent:
 
     reason: str
     ec2_instance_id: str | None = None
+    metric: str = "EventsIgnored"  # what it is counted as; a foreign hook's event has a metric of its own
 
 
 STATE_VERSION = 1
@@ -65,6 +70,10 @@ class DrainState:
     daemon_services: tuple[str, ...] = ()
     heartbeat_timeout: int | None = None  # the hook's, in seconds: re-checks must come well within it
     kept_alive_at: float | None = None  # when the drain last started or heartbeated the lifecycle action
+    global_timeout: int | None = None  # the hook's: Auto Scaling ends the wait this long after it began
+    deadline_clamped: bool = False  # the deadline is the global timeout's (less a margin), not the budget's
+    set_draining: bool = False  # this drain set the host DRAINING: only then may it set it ACTIVE again
+    beside_managed_draining: bool = False  # the group also has ECS managed instance draining's hook
     version: int = STATE_VERSION
 
     @property
@@ -104,6 +113,10 @@ class DrainState:
                 "daemon_services": list(self.daemon_services),
                 "heartbeat_timeout": self.heartbeat_timeout,
                 "kept_alive_at": self.kept_alive_at,
+                "global_timeout": self.global_timeout,
+                "deadline_clamped": self.deadline_clamped,
+                "set_draining": self.set_draining,
+                "beside_managed_draining": self.beside_managed_draining,
             },
             separators=(",", ":"),
         )
@@ -131,6 +144,8 @@ class DrainState:
                     hook_name=_text(action, "hook_name"),
                     token=_text(action, "token"),
                     ec2_instance_id=_text(action, "ec2_instance_id"),
+                    # Re-checks sent before the warm-pool return was drained carry no destination.
+                    destination=Destination(action.get("destination", Destination.EC2.value)),
                 ),
                 started_at=float(raw["started_at"]),
                 deadline=float(raw["deadline"]),
@@ -140,6 +155,11 @@ class DrainState:
                 daemon_services=tuple(str(name) for name in raw.get("daemon_services", [])),
                 heartbeat_timeout=None if raw.get("heartbeat_timeout") is None else int(raw["heartbeat_timeout"]),
                 kept_alive_at=None if raw.get("kept_alive_at") is None else float(raw["kept_alive_at"]),
+                # Absent from re-checks sent before these were kept: no clamp, not known to be ours.
+                global_timeout=None if raw.get("global_timeout") is None else int(raw["global_timeout"]),
+                deadline_clamped=bool(raw.get("deadline_clamped", False)),
+                set_draining=bool(raw.get("set_draining", False)),
+                beside_managed_draining=bool(raw.get("beside_managed_draining", False)),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise BadInputError(f"drain state is incomplete or malformed: {error!r}") from error
@@ -159,6 +179,7 @@ class HostObservation:
     lifecycle_state: str | None  # None when the instance is no longer in any Auto Scaling group
     tasks: tuple[TaskOnHost, ...]
     daemon_services: frozenset[str] = field(default_factory=frozenset)
+    cluster_deleted: bool = False  # ECS no longer knows the host's cluster: no task can run there
 
     @property
     def active_tasks(self) -> tuple[TaskOnHost, ...]:
@@ -170,6 +191,8 @@ class DrainAction(StrEnum):
     WAIT = "wait"  # schedule another re-check
     STOP_LEFTOVERS = "stop-leftovers"  # stop standalone/daemon tasks, then wait
     STOP_WATCHING = "stop-watching"  # the action is no longer ours to complete
+    REFUSE = "refuse"  # the event names no live lifecycle action: nothing is changed
+    RESTORE = "restore"  # the host is back in service: set it ACTIVE again (if the drain drained it)
 
 
 class DrainOutcome(StrEnum):
@@ -182,6 +205,10 @@ class DrainOutcome(StrEnum):
     COMPLETED_ELSEWHERE = "completed-elsewhere"
     ACTION_EXPIRED = "action-expired"
     SPOT_DRAINING = "spot-draining"
+    NOT_TERMINATING = "not-terminating"  # the instance is not waiting on a termination in the event's group
+    STALE_ACTION = "stale-action"  # the instance waits, but not on this token's action (a replay)
+    RETURNED_TO_SERVICE = "returned-to-service"  # the instance is back in service during the drain
+    CLUSTER_DELETED = "cluster-deleted"  # the host's cluster was deleted during the drain
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +229,9 @@ class StartDecision:
     complete_now: DrainDecision | None
 
 
+_FINAL_ACTIONS = frozenset({DrainAction.COMPLETE, DrainAction.STOP_WATCHING, DrainAction.REFUSE, DrainAction.RESTORE})
+
+
 @dataclass(frozen=True, slots=True)
 class DrainStepReport:
     """What one invocation did for one host: the input of logs, metrics and notifications."""
@@ -218,12 +248,14 @@ class DrainStepReport:
     finished_at: float = 0.0
     started_now: bool = False
     lifecycle_action_completed: bool = False
+    global_timeout: int | None = None
+    deadline_clamped: bool = False
+    beside_managed_draining: bool = False
+    host_reactivated: bool = False  # the drain set the host ACTIVE again
 
     @property
     def finished(self) -> bool:
-        return self.decision.action in (DrainAction.COMPLETE, DrainAction.STOP_WATCHING) or (
-            self.decision.outcome is DrainOutcome.SPOT_DRAINING
-        )
+        return self.decision.action in _FINAL_ACTIONS or self.decision.outcome is DrainOutcome.SPOT_DRAINING
 
     @property
     def duration_seconds(self) -> float:
