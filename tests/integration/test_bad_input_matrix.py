@@ -138,7 +138,7 @@ def test_an_event_with_a_one_mebibyte_field_is_dead_lettered_with_its_whole_reas
     detail = {
         "LifecycleActionToken": "87654321-4321-4321-4321-210987654321",
         "AutoScalingGroupName": "demo-hosts",
-        "LifecycleHookName": "drain-before-terminate",
+        "LifecycleHookName": "ecs-fleet-ops-drain-before-terminate",
         "EC2InstanceId": instance_id,
         "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
     }
