@@ -287,3 +287,20 @@ def test_a_group_scaled_by_a_capacity_provider_with_managed_scaling_is_left_to_i
     assert result["outcome"] == "deferred"
     assert "capacity provider prod-capacity (managed scaling)" in result["reason"]
     assert world.group()["desired"] == 3
+
+
+def test_a_cluster_of_25_services_is_listed_in_one_list_services_call(world: ScaleWorld) -> None:
+    # ListServices returns 10 services a page unless maxResults (at most 100) asks for more.
+    for n in range(24):
+        world.services.add_service(f"worker-{n:02d}", cpu=256, memory=512)
+    a, b, c = world.cluster.instance_ids
+    world.services.run_on(a, "web", 2)
+    world.services.run_on(b, "web", 1)
+    world.services.run_on(c, "web", 2)
+    event = world.fire("ecs-scale-prod-reservation-low", 22.0)
+    world.api.reset()
+
+    world.decide(event)
+
+    assert world.api.calls["ecs:ListServices"] == 1
+    assert world.api.calls["ecs:DescribeServices"] == 3  # 10 services per call, its limit

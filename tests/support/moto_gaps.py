@@ -3,6 +3,9 @@
 - ECS ListContainerInstances ignores ``filter`` and never pages: this applies the one filter the
   suite uses (``ec2InstanceId == i-...``) and pages at ``maxResults`` (default 100) like AWS.
 - ECS ListTasks never pages: this pages at ``maxResults`` (default 100) like AWS.
+- ECS ListServices never pages: this pages like AWS, 10 services unless ``maxResults`` (1 to 100) asks
+  for more ("If this parameter isn't used, then ListServices returns up to 10 results", ListServices,
+  Amazon ECS API Reference). Every List* here rejects a ``maxResults`` outside 1..100, as AWS does.
 - Auto Scaling CompleteLifecycleAction / RecordLifecycleActionHeartbeat raise NotImplementedError
   and hooks never fire: they are routed to ``lifecycle.SimulatedLifecycleHooks``.
 - ECS DescribeTasks advances every task one status step: its state manager is set to manual, and
@@ -32,7 +35,11 @@ from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup
 from moto.moto_api import state_manager
 
 _EC2_FILTER = re.compile(r"^\s*ec2InstanceId\s*==\s*(i-[0-9a-f]+)\s*$")
-DEFAULT_PAGE = 100
+# ECS API Reference, maxResults of each List call: "This value can be between 1 and 100. If this parameter
+# isn't used, then <call> returns up to <default> results and a nextToken value if applicable."
+DEFAULT_PAGE = 100  # ListTasks, ListContainerInstances
+LIST_SERVICES_DEFAULT_PAGE = 10
+LARGEST_PAGE = 100
 
 
 class LifecycleBackend(Protocol):
@@ -49,8 +56,11 @@ def route_lifecycle_actions_to(backend: LifecycleBackend | None) -> None:
     _lifecycle = backend
 
 
-def _page(items: list[str], params: dict[str, Any]) -> tuple[list[str], str | None]:
-    size = int(params.get("maxResults") or DEFAULT_PAGE)
+def _page(items: list[str], params: dict[str, Any], default: int = DEFAULT_PAGE) -> tuple[list[str], str | None]:
+    asked = params.get("maxResults")
+    if asked is not None and not 1 <= int(asked) <= LARGEST_PAGE:
+        raise InvalidParameterException(f"maxResults must be between 1 and {LARGEST_PAGE}, got {asked}")
+    size = int(asked) if asked is not None else default
     start = int(params.get("nextToken") or 0)
     end = start + size
     return items[start:end], (str(end) if end < len(items) else None)
@@ -83,6 +93,16 @@ def _list_tasks(self: EC2ContainerServiceResponse) -> ActionResult:
     )
     page, token = _page(sorted(t.task_arn for t in tasks), self._get_params())
     return ActionResult({"taskArns": page, **({"nextToken": token} if token else {})})
+
+
+def _list_services(self: EC2ContainerServiceResponse) -> ActionResult:
+    arns = self.ecs_backend.list_services(
+        self._get_param("cluster", "default"),
+        self._get_param("schedulingStrategy"),
+        launch_type=self._get_param("launchType"),
+    )
+    page, token = _page(arns, self._get_params(), LIST_SERVICES_DEFAULT_PAGE)
+    return ActionResult({"serviceArns": page, **({"nextToken": token} if token else {})})
 
 
 def _complete_lifecycle_action(self: AutoScalingResponse) -> ActionResult:
@@ -177,6 +197,7 @@ def close_moto_gaps() -> None:
     """Install the patches (idempotent). They add behaviour moto lacks and change nothing else."""
     EC2ContainerServiceResponse.list_container_instances = _list_container_instances  # type: ignore[method-assign]
     EC2ContainerServiceResponse.list_tasks = _list_tasks  # type: ignore[method-assign]
+    EC2ContainerServiceResponse.list_services = _list_services  # type: ignore[method-assign]
     AutoScalingResponse.complete_lifecycle_action = _complete_lifecycle_action  # type: ignore[attr-defined]
     AutoScalingResponse.record_lifecycle_action_heartbeat = _record_lifecycle_action_heartbeat  # type: ignore[attr-defined]
     AutoScalingResponse.put_lifecycle_hook = _put_lifecycle_hook  # type: ignore[method-assign]
