@@ -6,6 +6,10 @@
 - ECS ListServices never pages: this pages like AWS, 10 services unless ``maxResults`` (1 to 100) asks
   for more ("If this parameter isn't used, then ListServices returns up to 10 results", ListServices,
   Amazon ECS API Reference). Every List* here rejects a ``maxResults`` outside 1..100, as AWS does.
+- ECS CreateService drops ``deploymentConfiguration``: it is kept on the service (and described), with
+  ECS's defaults where it is not given (DeploymentConfiguration, Amazon ECS API Reference: a replica
+  service 100 % minimum healthy and 200 % maximum, a daemon service 0 % and 100 %); the simulated
+  scheduler (``service_scheduler``) replaces tasks by it.
 - Auto Scaling CompleteLifecycleAction / RecordLifecycleActionHeartbeat raise NotImplementedError
   and hooks never fire: they are routed to ``lifecycle.SimulatedLifecycleHooks``.
 - ECS DescribeTasks advances every task one status step: its state manager is set to manual, and
@@ -105,6 +109,31 @@ def _list_services(self: EC2ContainerServiceResponse) -> ActionResult:
     return ActionResult({"serviceArns": page, **({"nextToken": token} if token else {})})
 
 
+_ORIGINAL_CREATE_SERVICE = EC2ContainerServiceResponse.create_service
+
+
+def _create_service(self: EC2ContainerServiceResponse) -> ActionResult:
+    result = _ORIGINAL_CREATE_SERVICE(self)
+    service = self.ecs_backend.services[
+        f"{self._get_param('cluster', 'default').split('/')[-1]}:{self._get_param('serviceName')}"
+    ]
+    daemon = self._get_param("schedulingStrategy") == "DAEMON"
+    defaults = (
+        {"minimumHealthyPercent": 0, "maximumPercent": 100}
+        if daemon
+        else {
+            "minimumHealthyPercent": 100,
+            "maximumPercent": 200,
+        }
+    )
+    service.deployment_configuration = {  # type: ignore[attr-defined]
+        "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+        **defaults,
+        **(self._get_param("deploymentConfiguration") or {}),
+    }
+    return result
+
+
 def _complete_lifecycle_action(self: AutoScalingResponse) -> ActionResult:
     _require_lifecycle().complete(
         group=self._get_param("AutoScalingGroupName"),
@@ -198,6 +227,7 @@ def close_moto_gaps() -> None:
     EC2ContainerServiceResponse.list_container_instances = _list_container_instances  # type: ignore[method-assign]
     EC2ContainerServiceResponse.list_tasks = _list_tasks  # type: ignore[method-assign]
     EC2ContainerServiceResponse.list_services = _list_services  # type: ignore[method-assign]
+    EC2ContainerServiceResponse.create_service = _create_service  # type: ignore[method-assign]
     AutoScalingResponse.complete_lifecycle_action = _complete_lifecycle_action  # type: ignore[attr-defined]
     AutoScalingResponse.record_lifecycle_action_heartbeat = _record_lifecycle_action_heartbeat  # type: ignore[attr-defined]
     AutoScalingResponse.put_lifecycle_hook = _put_lifecycle_hook  # type: ignore[method-assign]
