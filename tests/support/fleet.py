@@ -3,8 +3,9 @@ example cluster (``examples/ecs-on-ec2``, read by ``cluster_definition``) in one
 simulated clock.
 
 The cluster behaves like ECS on EC2 where the suite depends on it, every tick (``TICK_SECONDS``):
-- Auto Scaling: hosts in the example's two zones, min/max enforced (``capacity``), a new host's ECS
-  agent registers it ``BOOT_SECONDS`` after launch; a termination through the group waits in
+- Auto Scaling: hosts in the example's two zones, kept balanced (``rebalancing``: launch in the
+  smaller zone, then terminate in the larger through the hook), min/max enforced (``capacity``), a
+  new host's ECS agent registers it ``BOOT_SECONDS`` after launch; a termination through the group waits in
   ``Terminating:Wait`` and announces the hook to EventBridge and to the hook's SNS topic, as AWS
   does, until the action is completed or times out (``lifecycle``);
 - ECS: the service scheduler keeps the desired count running, placing tasks only where CPU and memory
@@ -50,6 +51,7 @@ from tests.support.deployments import deployment_event
 from tests.support.http_server import LocalHttpServer, Route
 from tests.support.lifecycle import LifecycleActionRecord, SimulatedLifecycleHooks
 from tests.support.moto_gaps import close_moto_gaps
+from tests.support.rebalancing import AzRebalancing
 from tests.support.service_scheduler import (
     DeploymentConfiguration,
     ReplicaTasks,
@@ -130,6 +132,10 @@ class SimulatedFleet:
         self.hooks.on_terminate = self._terminated
         self.hooks.install()
         route_scaling_to(ScalingRoute(self.hooks, self._announce_termination))
+        # Auto Scaling rebalances the group's zones; its hosts register once booted, like any other.
+        self.rebalancing = AzRebalancing(
+            self.hooks.backend, self.hooks, self.clock, d.group_name, on_termination=self._announce_termination
+        )
         self.record = FleetRecord()
         self.traffic_cpu = 0.0  # CPU units of work the service's traffic needs
         self.crash_looping_images: set[str] = set()  # images whose essential container exits at start
@@ -354,6 +360,12 @@ class SimulatedFleet:
         self._register_booted_hosts()
         self.cluster.tick()
         self.hooks.expire_overdue()
+        if (activity := self.rebalancing.tick()) is not None:
+            self.account.note(
+                "Auto Scaling",
+                f"rebalancing zones {activity.zones_before}: launched {activity.launched}"
+                + (f", terminating {activity.terminated}" if activity.terminated else ""),
+            )
         self._reconcile()
         self._serve()
         self._evaluate_alarms()
