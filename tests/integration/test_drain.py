@@ -212,6 +212,9 @@ def test_in_a_full_cluster_the_tasks_keep_running_on_the_draining_host_until_cap
     assert "unable to place a task" in events[0]["message"]
 
     [new_host] = world.cluster.add_idle_hosts(1)  # capacity appears: the tasks move at once
+    world.advance_to(world.clock() + 5)  # one pass of the scheduler
+    assert len(world.cluster.tasks_on(new_host)) == 6
+    assert {t.last_status for t in world.cluster.tasks_on(host)} == {"DEACTIVATING"}
     world.run_until_quiet()
 
     assert action.result == "CONTINUE" and world.cluster.lost_tasks == {host: 0}
