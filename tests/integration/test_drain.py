@@ -184,6 +184,69 @@ def test_a_drain_that_outlives_its_budget_ends_with_the_configured_result_and_al
     assert "2 task(s) still on the host" in note["message"] and "ABANDON" in note["message"]
 
 
+def full_cluster(world: DrainWorld, *, minimum_healthy_percent: int = 100) -> tuple[str, str]:
+    """A busy host with 6 tasks of service web, and the only other host filled by standalone tasks."""
+    host, other = world.cluster.instance_ids
+    world.cluster.add_service("web", minimum_healthy_percent=minimum_healthy_percent)
+    world.cluster.start_tasks(host, 6, group="service:web")
+    world.cluster.start_tasks(other, 16, group="family:batch")  # 16 x 256 CPU: moto's 4,096 taken
+    return host, other
+
+
+def running_on(world: DrainWorld, host: str) -> list[str]:
+    return [t.last_status for t in world.cluster.tasks_on(host) if t.desired_status == "RUNNING"]
+
+
+def test_in_a_full_cluster_the_tasks_keep_running_on_the_draining_host_until_capacity_appears(
+    world: DrainWorld,
+) -> None:
+    host, _ = full_cluster(world)
+    action = world.hooks.begin_termination(world.cluster.group, host)
+    world.invoke(world.hooks.eventbridge_event(action))
+    assert world.cluster.container_instance(host).status == "DRAINING"
+
+    # Ten times the deregistration delay later: no replacement found a place, so ECS (minimum healthy
+    # 100 %) stopped none of them, and nothing was lost while the drain waits.
+    world.run_until(world.clock() + 10 * world.cluster.deregistration_delay)
+    assert running_on(world, host) == ["RUNNING"] * 6
+    assert world.cluster.lost_tasks == {} and action.active
+    # The drain sees them and waits: five re-checks on, it is still scheduled to look again.
+    assert world.invocations[0].result["results"][0]["reason"] == "6 task(s) still on the host (6 RUNNING)"
+    [state] = world.pending_rechecks()
+    assert json.loads(state)["attempt"] >= 5
+    events = world.session.client("ecs").describe_services(cluster="prod", services=["web"])["services"][0]["events"]
+    assert "unable to place a task" in events[0]["message"]
+
+    [new_host] = world.cluster.add_idle_hosts(1)  # capacity appears: the tasks move at once
+    world.advance_to(world.clock() + 5)  # one pass of the scheduler
+    assert len(world.cluster.tasks_on(new_host)) == 6
+    assert {t.last_status for t in world.cluster.tasks_on(host)} == {"DEACTIVATING"}
+    world.run_until_quiet()
+
+    assert action.result == "CONTINUE" and world.cluster.lost_tasks == {host: 0}
+    assert len(world.cluster.tasks_on(new_host)) == 6
+
+
+def test_with_minimum_healthy_below_100_percent_ecs_stops_some_tasks_before_their_replacements_start(
+    world: DrainWorld,
+) -> None:
+    host, _ = full_cluster(world, minimum_healthy_percent=50)
+    action = world.hooks.begin_termination(world.cluster.group, host)
+    world.invoke(world.hooks.eventbridge_event(action))
+
+    world.run_until(world.clock() + 10 * world.cluster.deregistration_delay)
+
+    # "A minimum of 50% allows the scheduler to stop two existing tasks before starting two new tasks":
+    # half of the six are stopped with nowhere to go; the other three keep the service at its floor.
+    assert running_on(world, host) == ["RUNNING"] * 3
+    web = world.session.client("ecs").describe_services(cluster="prod", services=["web"])["services"][0]
+    assert (web["desiredCount"], web["runningCount"]) == (6, 3)
+    [new_host] = world.cluster.add_idle_hosts(1)
+    world.run_until_quiet()
+    assert action.result == "CONTINUE" and world.cluster.lost_tasks == {host: 0}
+    assert len(world.cluster.tasks_on(new_host)) == 6
+
+
 def test_standalone_and_daemon_tasks_are_stopped_once_the_service_tasks_have_moved(world: DrainWorld) -> None:
     host = busy_host(world, 3)
     world.cluster.add_service("log-agent", daemon=True)
@@ -204,10 +267,10 @@ def test_standalone_and_daemon_tasks_are_stopped_once_the_service_tasks_have_mov
 def test_a_host_with_250_tasks_is_watched_in_batches_of_100(world: DrainWorld) -> None:
     world.cluster.deregistration_delay = 30
     host = world.cluster.instance_ids[0]
-    world.cluster.add_service("web")
+    # Minimum healthy 0 %: with no room anywhere else, ECS may stop all 250 before any replacement starts.
+    world.cluster.add_service("web", minimum_healthy_percent=0)
     # moto's hosts have room for 16 of these tasks; a real host of 250 small tasks is the point here.
-    for task in world.cluster.start_tasks(host, 250, group="family:worker"):
-        task.group = "service:web"
+    world.cluster.start_tasks(host, 250, group="service:web")
     world.cluster.container_instance(world.cluster.instance_ids[1]).status = "DRAINING"  # no room elsewhere
     action = world.hooks.begin_termination(world.cluster.group, host)
     world.api.reset()

@@ -121,3 +121,33 @@ def test_a_release_whose_tasks_never_start_fails_and_the_circuit_breaker_rolls_i
     # The verify job heard it through its rule and announced the failed release.
     subjects = [n["subject"] for n in fleet.account.notifications()]
     assert any("FAILED" in subject for subject in subjects), subjects
+
+
+def test_a_drained_hosts_tasks_with_nowhere_to_go_keep_running_until_the_group_adds_a_host(
+    fleet: SimulatedFleet,
+) -> None:
+    d = fleet.definition
+    room = len(fleet.hosts()) * (d.host_cpu // d.task_cpu)
+    fleet.clients("ecs").update_service(cluster=d.cluster_name, service=d.service_name, desiredCount=room)
+    fleet.run_for(10)
+    assert len(fleet.tasks()) == room  # every place taken
+    instance = next(iter(fleet.hosts()))
+    on_it = fleet.hosts()[instance]["tasks"]
+
+    fleet.clients("autoscaling").terminate_instance_in_auto_scaling_group(
+        InstanceId=instance, ShouldDecrementDesiredCapacity=False
+    )
+    fleet.run_for(10 * d.deregistration_delay)
+
+    # The drain set the host DRAINING; with minimum healthy 100 % and no place for a replacement, ECS
+    # stops none of its tasks: they keep running (and serving) while the drain waits.
+    assert fleet.hosts()[instance] == {"status": "DRAINING", "zone": fleet.hosts()[instance]["zone"], "tasks": on_it}
+    assert fleet.hooks.action_for(instance).active and fleet.tasks_lost() == 0
+    assert len(fleet.tasks()) == room
+
+    fleet.clients("autoscaling").set_desired_capacity(AutoScalingGroupName=d.group_name, DesiredCapacity=d.max_size)
+    fleet.run_until_quiet()
+
+    action = fleet.hooks.action_for(instance)
+    assert (action.ended_by, action.result) == ("completion", "CONTINUE")
+    assert fleet.tasks_lost() == 0 and len(fleet.tasks()) == room

@@ -45,28 +45,48 @@ def world(aws: None) -> Iterator[ScaleWorld]:
 def test_a_low_reservation_alarm_terminates_the_emptiest_host_through_the_group_and_the_drain_moves_its_tasks(
     world: ScaleWorld,
 ) -> None:
-    a, b, c = world.cluster.instance_ids
+    a, b, c = world.cluster.instance_ids  # zones: a and c in us-east-1a, b in us-east-1b
     world.services.run_on(a, "web", 2)
-    world.services.run_on(b, "web", 1)
-    world.services.run_on(c, "web", 2)
+    world.services.run_on(b, "web", 2)
+    world.services.run_on(c, "web", 1)
 
     result = world.decide(world.fire("ecs-scale-prod-reservation-low", 22.0))
 
     assert result["outcome"] == "cluster-scaled-in"
-    assert result["hosts_to_terminate"] == [b]  # the emptiest, not the oldest
+    assert result["hosts_to_terminate"] == [c]  # the emptiest, not the oldest
     group = world.group()
     assert group["desired"] == 2  # decremented: the group does not replace it
-    assert group["instances"][b] == "Terminating:Wait"  # held by the hook until the drain is done
+    assert group["instances"][c] == "Terminating:Wait"  # held by the hook until the drain is done
 
     world.drain_terminations()
 
-    assert world.cluster.lost_tasks == {b: 0}
+    assert world.cluster.lost_tasks == {c: 0}
     assert len(world.services.tasks("web")) == 5
-    assert all(t.container_instance_arn != world.cluster.container_instances[b] for t in world.services.tasks("web"))
-    assert b not in world.group()["instances"]
+    assert all(t.container_instance_arn != world.cluster.container_instances[c] for t in world.services.tasks("web"))
+    assert c not in world.group()["instances"]
     [note] = [n for n in world.notifications() if "ecs-fleet-ops scale" in n["subject"]]
-    assert note["message"].startswith(f"Terminating {b} (1 task(s)) through group prod-hosts (3 to 2 host(s))")
+    assert note["message"].startswith(f"Terminating {c} (1 task(s)) through group prod-hosts (3 to 2 host(s))")
     assert "CPUReservation 22% < 30% for 25 min" in note["message"]
+
+
+def test_scale_in_takes_a_host_of_the_larger_zone_so_auto_scaling_never_rebalances_away_an_unapproved_one(
+    world: ScaleWorld,
+) -> None:
+    a, b, c = world.cluster.instance_ids  # zones: a and c in us-east-1a, b alone in us-east-1b
+    world.services.run_on(a, "web", 2)
+    world.services.run_on(b, "web", 1)  # the emptiest host sits in the smaller zone
+    world.services.run_on(c, "web", 2)
+
+    result = world.decide(world.fire("ecs-scale-prod-reservation-low", 22.0))
+    world.drain_terminations()
+
+    # Removing b would leave us-east-1a 2 / us-east-1b 0: Auto Scaling would launch in us-east-1b and
+    # terminate a or c, whose tasks no packing check had placed. Taking a or c keeps the zones 1 / 1.
+    assert world.rebalancing.activities == []
+    [chosen] = result["hosts_to_terminate"]
+    assert chosen in (a, c)
+    assert set(world.group()["instances"]) == {a, b, c} - {chosen}
+    assert world.cluster.lost_tasks == {chosen: 0} and len(world.services.tasks("web")) == 5
 
 
 def test_scale_in_is_refused_when_the_tasks_would_not_fit_on_the_hosts_that_remain(world: ScaleWorld) -> None:
@@ -85,16 +105,17 @@ def test_scale_in_is_refused_when_the_tasks_would_not_fit_on_the_hosts_that_rema
 
 
 def test_scale_in_protection_is_respected(world: ScaleWorld) -> None:
-    a, b, c = world.cluster.instance_ids
+    a, b, c = world.cluster.instance_ids  # zones: a and c in us-east-1a, b in us-east-1b
     world.services.run_on(a, "web", 1)
     world.services.run_on(b, "web", 2)
+    world.services.run_on(c, "web", 2)
     world.session.client("autoscaling").set_instance_protection(
-        AutoScalingGroupName=world.cluster.group, InstanceIds=[a, c], ProtectedFromScaleIn=True
+        AutoScalingGroupName=world.cluster.group, InstanceIds=[a], ProtectedFromScaleIn=True
     )
 
     result = world.decide(world.fire("ecs-scale-prod-reservation-low", 20.0))
 
-    assert result["hosts_to_terminate"] == [b]
+    assert result["hosts_to_terminate"] == [c]  # the emptiest, a, is protected
 
 
 def test_a_group_whose_termination_hook_was_deleted_is_not_scaled_in_and_the_message_says_to_add_one(
@@ -225,8 +246,9 @@ def test_a_metric_math_reservation_alarm_as_cloudwatch_sends_it_scales_in_by_a_r
     world = ScaleWorld(hosts=3, rules=[])
     try:
         world.services.add_service("web")
-        a, b, c = world.cluster.instance_ids
+        a, b, c = world.cluster.instance_ids  # zones: a and c in us-east-1a, b in us-east-1b
         world.services.run_on(a, "web", 2)
+        world.services.run_on(b, "web", 2)
         world.services.run_on(c, "web", 1)
         world.session.client("cloudwatch").put_metric_alarm(
             AlarmName="ecs-scale-prod-reservation-low",
@@ -257,7 +279,7 @@ def test_a_metric_math_reservation_alarm_as_cloudwatch_sends_it_scales_in_by_a_r
 
         result = world.decide(load_event("eventbridge-cluster-reservation-metric-math.json"))
 
-        assert (result["outcome"], result["hosts_to_terminate"]) == ("cluster-scaled-in", [b])
+        assert (result["outcome"], result["hosts_to_terminate"]) == ("cluster-scaled-in", [c])
         [note] = [n for n in world.notifications() if "ecs-fleet-ops scale" in n["subject"]]
         assert "metric math 22.5 < 30 for 25 min" in note["message"]
         assert "Rule (derived from the alarm's dimensions): cluster prod, step -1" in note["message"]
@@ -287,3 +309,20 @@ def test_a_group_scaled_by_a_capacity_provider_with_managed_scaling_is_left_to_i
     assert result["outcome"] == "deferred"
     assert "capacity provider prod-capacity (managed scaling)" in result["reason"]
     assert world.group()["desired"] == 3
+
+
+def test_a_cluster_of_25_services_is_listed_in_one_list_services_call(world: ScaleWorld) -> None:
+    # ListServices returns 10 services a page unless maxResults (at most 100) asks for more.
+    for n in range(24):
+        world.services.add_service(f"worker-{n:02d}", cpu=256, memory=512)
+    a, b, c = world.cluster.instance_ids
+    world.services.run_on(a, "web", 2)
+    world.services.run_on(b, "web", 1)
+    world.services.run_on(c, "web", 2)
+    event = world.fire("ecs-scale-prod-reservation-low", 22.0)
+    world.api.reset()
+
+    world.decide(event)
+
+    assert world.api.calls["ecs:ListServices"] == 1
+    assert world.api.calls["ecs:DescribeServices"] == 3  # 10 services per call, its limit

@@ -8,9 +8,9 @@ moto 5.2 gaps closed here (only while a world routes them, see ``route_scaling_t
 - SetDesiredCapacity and TerminateInstanceInAutoScalingGroup accept a desired capacity outside
   MinSize..MaxSize; AWS rejects it with a ValidationError, and so does this.
 - Services start no tasks and UpdateService reports ``runningCount == desiredCount`` at once:
-  ``ServiceScheduler.settle`` places the missing tasks where they fit (CPU, memory and static host
-  ports, per host)
-  and reports the counts that really run.
+  ``ServiceScheduler.settle`` runs the cluster's scheduler (``cluster.SimulatedCluster.schedule``), which
+  places the missing tasks where they fit (CPU, memory and static host ports, per host), replaces
+  those on DRAINING hosts as ECS does, and reports the counts that really run.
 """
 
 from __future__ import annotations
@@ -149,26 +149,12 @@ class ServiceScheduler:
         return started
 
     def settle(self, service: str) -> int:
-        """Place the tasks the service wants but does not run, emptiest host first; returns how many
-        could not be placed (ECS reports them in the service's events as "unable to place")."""
-        model = self._service(service)
-        running = self.tasks(service)
-        missing = model.desired_count - len(running)
-        for _ in range(max(0, missing)):
-            host = self._host_with_room(service)
-            if host is None:
-                break
-            self._start(host, service, 1)
-        model.running_count = len(self.tasks(service))
-        model.pending_count = 0
-        return max(0, model.desired_count - model.running_count)
+        """One pass of the cluster's scheduler over the service; returns how many tasks it wants
+        that could not be placed (ECS reports them in the service's events as "unable to place")."""
+        return self.cluster.schedule(service).unplaced
 
     def tasks(self, service: str) -> list[Task]:
-        return [
-            task
-            for task in self.cluster.ecs_backend.tasks.get(self.cluster.name, {}).values()
-            if task.group == f"service:{service}" and task.last_status != "STOPPED"
-        ]
+        return self.cluster.service_tasks(service)
 
     def set_desired_count(self, service: str, count: int) -> None:
         """What UpdateService records, without moto's pretence that the tasks already run."""
@@ -186,33 +172,4 @@ class ServiceScheduler:
         return self.cluster.ecs_backend.services[f"{self.cluster.name}:{name}"]
 
     def _start(self, instance_id: str, service: str, count: int) -> list[Task]:
-        started: list[Task] = []
-        for _ in range(count):
-            for task in self.cluster.ecs_backend.start_task(
-                self.cluster.name,
-                self.task_definitions[service],
-                [self.cluster.container_instances[instance_id]],
-                {},
-                "ecs-svc/simulated",
-                group=f"service:{service}",
-            ):
-                task.status = "RUNNING"
-                started.append(task)
-        return started
-
-    def _host_with_room(self, service: str) -> str | None:
-        definition = self.cluster.ecs_backend.describe_task_definition(self.task_definitions[service])
-        container = definition.container_definitions[0]
-        ports = {str(m["hostPort"]) for m in container.get("portMappings", []) if m.get("hostPort")}
-        candidates = []
-        for instance_id in self.cluster.container_instances:
-            ci = self.cluster.container_instance(instance_id)
-            if ci.status != "ACTIVE":
-                continue
-            remaining = {r["name"]: r["integerValue"] for r in ci.remaining_resources}
-            taken = {port for r in ci.remaining_resources if r["name"] == "PORTS" for port in r["stringSetValue"]}
-            if ports & taken:
-                continue  # ECS: "RESOURCE:PORTS"
-            if remaining["CPU"] >= container["cpu"] and remaining["MEMORY"] >= container["memory"]:
-                candidates.append((len(self.cluster.tasks_on(instance_id)), instance_id))
-        return min(candidates)[1] if candidates else None
+        return [self.cluster.start_service_task(instance_id, service) for _ in range(count)]

@@ -1,16 +1,18 @@
 """A simulated ECS-on-EC2 cluster on moto: an Auto Scaling group of hosts in two availability zones,
 registered with ECS, with service, daemon and standalone tasks placed where they fit.
 
-The scheduler moto lacks is here too (``tick``): it moves replica-service tasks off DRAINING hosts
-through DEACTIVATING and STOPPING to STOPPED within the deregistration delay, and places their
-replacements on ACTIVE hosts with room. Tasks still on a host when its instance terminates are
-counted as lost.
+The scheduler moto lacks is here too (``tick``): each replica service runs its desired count, placed
+where CPU, memory and static host ports fit (emptiest host first), and its tasks on DRAINING hosts are
+replaced the way ECS does it (``service_scheduler``: replacements first, up to ``maximumPercent``; an
+old task stops only while ``minimumHealthyPercent`` of the service stays healthy, so a task whose
+replacement has nowhere to go keeps RUNNING on the draining host). A stopped task goes through
+DEACTIVATING and STOPPING to STOPPED within the deregistration delay. Tasks still on a host when its
+instance terminates are counted as lost.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -21,6 +23,14 @@ from moto.ecs.models import EC2ContainerServiceBackend, Task, ecs_backends
 
 from tests.support.clock import SimulatedClock
 from tests.support.lifecycle import SimulatedLifecycleHooks
+from tests.support.service_scheduler import (
+    DeploymentConfiguration,
+    ReplicaTasks,
+    SchedulerPass,
+    StopReason,
+    schedule_replicas,
+    unable_to_place_message,
+)
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -66,10 +76,11 @@ class SimulatedCluster:
     lost_tasks: dict[str, int] = field(default_factory=dict)  # ec2 id -> tasks alive at termination
     daemon_services: set[str] = field(default_factory=set)
     timeline: list[tuple[float, str]] = field(default_factory=list)  # what the scheduler did, and when
-    # Where a replica task moved off a DRAINING host is started: (service group, host to avoid) ->
-    # the host it runs on, or None. By default a 256-CPU task of the cluster's one task definition.
-    placer: Callable[[str, str], str | None] | None = None
+    # False where another scheduler runs the services (``fleet``): ``tick`` then only finishes the
+    # stops under way.
+    schedules_services: bool = True
     _stopping: list[_Stopping] = field(default_factory=list)
+    _unplaced: set[str] = field(default_factory=set)  # services whose last pass found no place
     _task_definition: str = ""
 
     @cached_property
@@ -140,18 +151,30 @@ class SimulatedCluster:
             self.container_instances[instance_id] = ci.container_instance_arn
         return instance_ids
 
-    def add_service(self, service: str, *, daemon: bool = False) -> None:
+    def add_service(
+        self, service: str, *, daemon: bool = False, minimum_healthy_percent: int = 100, maximum_percent: int = 200
+    ) -> None:
+        """A service of the cluster's task definition with no task yet (``start_tasks`` puts them on hosts)."""
+        strategy: dict[str, Any] = (
+            {"schedulingStrategy": "DAEMON"}
+            if daemon
+            else {
+                "desiredCount": 0,
+                "deploymentConfiguration": {
+                    "minimumHealthyPercent": minimum_healthy_percent,
+                    "maximumPercent": maximum_percent,
+                },
+            }
+        )
         self.session.client("ecs").create_service(
-            cluster=self.name,
-            serviceName=service,
-            taskDefinition=self._task_definition,
-            **({"schedulingStrategy": "DAEMON"} if daemon else {"desiredCount": 0}),
+            cluster=self.name, serviceName=service, taskDefinition=self._task_definition, **strategy
         )
         if daemon:
             self.daemon_services.add(service)
 
     def start_tasks(self, instance_id: str, count: int, *, group: str, started_by: str = "") -> list[Task]:
-        """Place tasks on one host (moto's services start none) and mark them RUNNING."""
+        """Place tasks on one host and mark them RUNNING (moto's services start none). Tasks of a replica
+        service count in its desired count, as the tasks ECS started for it would."""
         started: list[Task] = []
         for _ in range(count):
             tasks = self.ecs_backend.start_task(
@@ -160,7 +183,31 @@ class SimulatedCluster:
             for task in tasks:
                 task.status = "RUNNING"
             started.extend(tasks)
+        service = self.service(group.removeprefix("service:")) if group.startswith("service:") else None
+        if service is not None and service.scheduling_strategy != "DAEMON":
+            service.desired_count += len(started)
         return started
+
+    def start_service_task(self, instance_id: str, service: str, *, started_by: str = "ecs-svc/simulated") -> Task:
+        """One task of the service's current task definition on one host, RUNNING."""
+        definition = self.service(service).task_definition
+        task: Task = self.ecs_backend.start_task(
+            self.name, definition, [self.container_instances[instance_id]], {}, started_by, group=f"service:{service}"
+        )[0]
+        task.status = "RUNNING"
+        return task
+
+    def service(self, name: str) -> Any:
+        """moto's service, or None."""
+        return self.ecs_backend.services.get(f"{self.name}:{name}")
+
+    def service_tasks(self, name: str) -> list[Task]:
+        """The service's tasks that are not STOPPED (those being stopped included)."""
+        return [
+            task
+            for task in self.ecs_backend.tasks.get(self.name, {}).values()
+            if task.group == f"service:{name}" and task.last_status != "STOPPED"
+        ]
 
     def tasks_on(self, instance_id: str) -> list[Task]:
         arn = self.container_instances[instance_id]
@@ -177,22 +224,73 @@ class SimulatedCluster:
     # -- the scheduler moto lacks --------------------------------------------------------------
     def tick(self) -> None:
         """One pass of the ECS scheduler at the simulated clock's current time."""
-        for instance_id in list(self.container_instances):
-            if self.container_instance(instance_id).status != "DRAINING":
+        self._finish_stopping()
+        if not self.schedules_services:
+            return
+        for service in self.ecs_backend.services.values():
+            if (
+                service.cluster_name == self.name
+                and service.status == "ACTIVE"
+                and service.name not in self.daemon_services
+            ):
+                self.schedule(service.name)
+
+    def schedule(self, service: str) -> SchedulerPass[Task]:
+        """One pass of the service scheduler over one replica service (``service_scheduler``)."""
+        model = self.service(service)
+        draining = self.hosts_with_status("DRAINING")
+        wanted = [t for t in self.service_tasks(service) if t.desired_status == "RUNNING"]
+        staying = [t for t in wanted if t.container_instance_arn not in draining]
+        tasks = ReplicaTasks(
+            desired=int(model.desired_count),
+            placed=[t for t in staying if t.task_definition_arn == model.task_definition],
+            draining=[t for t in wanted if t.container_instance_arn in draining],
+            outdated=[t for t in staying if t.task_definition_arn != model.task_definition],
+            stopping=self.stopping_count(service),
+        )
+        result = schedule_replicas(tasks, DeploymentConfiguration.of(model), _ClusterScheduling(self, service))
+        for task in result.started:
+            self._note(f"ECS scheduler: {task.group} task started on {self._instance_of(task)}")
+        if result.unplaced and service not in self._unplaced:
+            message = unable_to_place_message(service)
+            model.events.insert(0, {"id": str(len(model.events) + 1), "createdAt": self.clock(), "message": message})
+            self._note(f"ECS: {message}")
+        self._unplaced = (self._unplaced | {service}) if result.unplaced else (self._unplaced - {service})
+        alive = self.service_tasks(service)
+        model.running_count = sum(1 for t in alive if t.desired_status == "RUNNING" and t.last_status == "RUNNING")
+        model.pending_count = sum(1 for t in alive if t.desired_status == "RUNNING" and t.last_status == "PENDING")
+        return result
+
+    def place_task(self, service: str) -> str | None:
+        """The host a new task of the service goes to: ACTIVE, with room for its CPU, memory and static
+        host ports, the one with the fewest tasks first; None when none has room."""
+        definition = self.ecs_backend.describe_task_definition(self.service(service).task_definition)
+        containers: list[dict[str, Any]] = definition.container_definitions
+        cpu = sum(int(c.get("cpu", 0)) for c in containers)
+        memory = sum(int(c.get("memoryReservation") or c.get("memory") or 0) for c in containers)
+        ports = {str(m["hostPort"]) for c in containers for m in c.get("portMappings", []) if m.get("hostPort")}
+        candidates = []
+        for instance_id in self.container_instances:
+            ci = self.container_instance(instance_id)
+            if ci.status != "ACTIVE" or not ci.agent_connected:
                 continue
-            for task in self.tasks_on(instance_id):
-                service = task.group.removeprefix("service:") if task.group.startswith("service:") else None
-                if service is None or service in self.daemon_services or task.desired_status == "STOPPED":
-                    continue  # ECS never moves standalone or daemon tasks off a draining host
-                task.desired_status = "STOPPED"
-                task.status = "DEACTIVATING"  # deregistering from the load balancer
-                self._stopping.append(_Stopping(task, self.clock() + self.deregistration_delay))
-                placed_on = (self.placer or self._place_replacement)(task.group, instance_id)
-                self._note(
-                    f"ECS scheduler: {task.group} task on {instance_id} DEACTIVATING "
-                    f"(deregistration delay {self.deregistration_delay} s); replacement "
-                    + (f"RUNNING on {placed_on}" if placed_on else "cannot be placed: RESOURCE:CPU")
-                )
+            remaining = {r["name"]: r.get("integerValue", 0) for r in ci.remaining_resources}
+            taken = {port for r in ci.remaining_resources if r["name"] == "PORTS" for port in r["stringSetValue"]}
+            if ports & taken:
+                continue  # ECS: "RESOURCE:PORTS"
+            if remaining["CPU"] >= cpu and remaining["MEMORY"] >= memory:
+                candidates.append((len(self.tasks_on(instance_id)), instance_id))
+        return min(candidates)[1] if candidates else None
+
+    def begin_stopping(self, task: Task, reason: str) -> None:
+        """ECS stops a service task: it leaves the load balancer first (DEACTIVATING, the
+        deregistration delay), then STOPPING, then STOPPED."""
+        task.desired_status = "STOPPED"
+        task.status = "DEACTIVATING"
+        task.stopped_reason = reason
+        self._stopping.append(_Stopping(task, self.clock() + self.deregistration_delay))
+
+    def _finish_stopping(self) -> None:
         still: list[_Stopping] = []
         for item in self._stopping:
             if self.clock() >= item.stops_at:
@@ -204,16 +302,24 @@ class SimulatedCluster:
                 still.append(item)
         self._stopping = still
 
-    def _place_replacement(self, group: str, avoid: str) -> str | None:
-        for instance_id in self.container_instances:
-            ci = self.container_instance(instance_id)
-            if instance_id == avoid or ci.status != "ACTIVE":
-                continue
-            remaining = {r["name"]: r["integerValue"] for r in ci.remaining_resources}
-            if remaining["CPU"] >= 256 and remaining["MEMORY"] >= 512:
-                self.start_tasks(instance_id, 1, group=group)
-                return instance_id
-        return None
+    def stopping_count(self, service: str) -> int:
+        """The service's tasks being stopped (DEACTIVATING or STOPPING), not STOPPED yet."""
+        return sum(
+            1
+            for item in self._stopping
+            if item.task.group == f"service:{service}" and item.task.last_status != "STOPPED"
+        )
+
+    def hosts_with_status(self, status: str) -> set[str]:
+        """Container instance ARNs of the hosts in one ECS status."""
+        return {
+            arn
+            for instance_id, arn in self.container_instances.items()
+            if self.container_instance(instance_id).status == status
+        }
+
+    def _instance_of(self, task: Task) -> str:
+        return next((i for i, arn in self.container_instances.items() if arn == task.container_instance_arn), "?")
 
     def _note(self, text: str) -> None:
         self.timeline.append((self.clock(), text))
@@ -251,3 +357,29 @@ class SimulatedCluster:
         """Started again out of the warm pool: the ECS agent reconnects as the same container instance."""
         if instance_id in self.container_instances:
             self.container_instance(instance_id).agent_connected = True
+
+
+@dataclass
+class _ClusterScheduling:
+    """How the per-job cluster places and stops one service's tasks."""
+
+    cluster: SimulatedCluster
+    service: str
+
+    def place(self) -> Task | None:
+        host = self.cluster.place_task(self.service)
+        return None if host is None else self.cluster.start_service_task(host, self.service)
+
+    def stop(self, task: Task, reason: StopReason) -> None:
+        host = self.cluster._instance_of(task)
+        why = f"Service {self.service}: {reason.value}"
+        if reason is StopReason.PENDING_ON_DRAINING_HOST:
+            task.stopped_reason = why
+            self.cluster._stop(task)  # "stopped immediately": it never joined the load balancer
+            self.cluster._note(f"ECS scheduler: {task.group} task on {host} STOPPED ({reason.value})")
+            return
+        self.cluster.begin_stopping(task, why)
+        self.cluster._note(
+            f"ECS scheduler: {task.group} task on {host} DEACTIVATING ({reason.value}; "
+            f"deregistration delay {self.cluster.deregistration_delay} s)"
+        )

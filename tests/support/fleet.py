@@ -3,14 +3,18 @@ example cluster (``examples/ecs-on-ec2``, read by ``cluster_definition``) in one
 simulated clock.
 
 The cluster behaves like ECS on EC2 where the suite depends on it, every tick (``TICK_SECONDS``):
-- Auto Scaling: hosts in the example's two zones, min/max enforced (``capacity``), a new host's ECS
-  agent registers it ``BOOT_SECONDS`` after launch; a termination through the group waits in
+- Auto Scaling: hosts in the example's two zones, kept balanced (``rebalancing``: launch in the
+  smaller zone, then terminate in the larger through the hook), min/max enforced (``capacity``), a
+  new host's ECS agent registers it ``BOOT_SECONDS`` after launch; a termination through the group waits in
   ``Terminating:Wait`` and announces the hook to EventBridge and to the hook's SNS topic, as AWS
   does, until the action is completed or times out (``lifecycle``);
 - ECS: the service scheduler keeps the desired count running, placing tasks only where CPU and memory
   fit (spread over zones, then hosts) and saying ``RESOURCE:CPU`` in the service's events when none
-  does; tasks move off DRAINING hosts within the deregistration delay (``cluster``); a new task
-  definition rolls out (IN_PROGRESS, new tasks first, old ones stopped, COMPLETED), announced by
+  does; tasks on DRAINING hosts and tasks of an older revision are replaced by the service's
+  deployment configuration (``service_scheduler``: replacements first, up to ``maximumPercent``; an old
+  task stops only while ``minimumHealthyPercent`` stays healthy, so a task with nowhere to go keeps
+  running on its draining host); a drained task leaves within the deregistration delay
+  (``cluster``); a new task definition rolls out (IN_PROGRESS, COMPLETED), announced by
   ``ECS Deployment State Change`` events; tasks register with the target group;
 - CloudWatch: every period, the service's CPUUtilization (from the traffic the story sets) and the
   cluster's CPU/memory reservation (from the tasks placed) are evaluated against the example's
@@ -48,6 +52,14 @@ from tests.support.hook_handlers import HookHandler
 from tests.support.http_server import LocalHttpServer, Route
 from tests.support.lifecycle import LifecycleActionRecord, SimulatedLifecycleHooks
 from tests.support.moto_gaps import close_moto_gaps
+from tests.support.rebalancing import AzRebalancing
+from tests.support.service_scheduler import (
+    DeploymentConfiguration,
+    ReplicaTasks,
+    StopReason,
+    schedule_replicas,
+    unable_to_place_message,
+)
 from tests.support.stack import TEMPLATE
 from tests.support.verify_gaps import close_verify_gaps
 
@@ -116,12 +128,16 @@ class SimulatedFleet:
             hook_name=d.hook_name,
             deregistration_delay=d.deregistration_delay,
         )
-        self.cluster.placer = self._replace_moved_task
+        self.cluster.schedules_services = False  # the service is scheduled here (``_reconcile``)
         self.hooks = SimulatedLifecycleHooks(backend=autoscaling_backends[ACCOUNT][REGION], clock=self.clock)
         self.hooks.on_terminate = self._terminated
         self.hooks.install()
         self.hook_handlers: list[HookHandler] = []  # other people's termination hooks on the group
         route_scaling_to(ScalingRoute(self.hooks, self._announce_termination))
+        # Auto Scaling rebalances the group's zones; its hosts register once booted, like any other.
+        self.rebalancing = AzRebalancing(
+            self.hooks.backend, self.hooks, self.clock, d.group_name, on_termination=self._announce_termination
+        )
         self.record = FleetRecord()
         self.traffic_cpu = 0.0  # CPU units of work the service's traffic needs
         self.crash_looping_images: set[str] = set()  # images whose essential container exits at start
@@ -223,7 +239,6 @@ class SimulatedFleet:
             deploymentConfiguration=configuration,  # type: ignore[arg-type]
         )["service"]["serviceArn"]
         service = self._service()
-        service.deployment_configuration = configuration  # moto drops it
         service.deployments = [
             _deployment("ecs-svc/0000000000000000001", self.task_definition, d.service_desired_count)
         ]
@@ -349,6 +364,12 @@ class SimulatedFleet:
         for handler in self.hook_handlers:
             handler.tick()
         self.hooks.expire_overdue()
+        if (activity := self.rebalancing.tick()) is not None:
+            self.account.note(
+                "Auto Scaling",
+                f"rebalancing zones {activity.zones_before}: launched {activity.launched}"
+                + (f", terminating {activity.terminated}" if activity.terminated else ""),
+            )
         self._reconcile()
         self._serve()
         self._evaluate_alarms()
@@ -429,37 +450,35 @@ class SimulatedFleet:
             self._rollout = primary["id"]
             self._announce_deployment("SERVICE_DEPLOYMENT_IN_PROGRESS", primary["id"])
         desired = int(service.desired_count)
+        draining = self.cluster.hosts_with_status("DRAINING")
+        tasks = self.tasks()
+        scheduling = _FleetScheduling(self, target, primary)
+        passed = schedule_replicas(
+            ReplicaTasks(
+                desired=desired,
+                placed=[
+                    t for t in tasks if t.task_definition_arn == target and t.container_instance_arn not in draining
+                ],
+                draining=[t for t in tasks if t.container_instance_arn in draining],
+                outdated=[
+                    t for t in tasks if t.task_definition_arn != target and t.container_instance_arn not in draining
+                ],
+                stopping=self.cluster.stopping_count(self.definition.service_name),
+            ),
+            DeploymentConfiguration.of(service),
+            scheduling,
+        )
+        if scheduling.crashed:
+            return  # the circuit breaker has had its say for this tick
+        self._note_unplaced(bool(passed.unplaced))
+        self._release_stopped_targets()
         tasks = self.tasks()
         new = [t for t in tasks if t.task_definition_arn == target]
-        old = [t for t in tasks if t.task_definition_arn != target]
-        ceiling = max(desired, desired * self.definition.maximum_percent // 100)
-        floor = math.ceil(desired * self.definition.minimum_healthy_percent / 100)
-        unplaced = False
-        while len(new) < desired and len(new) + len(old) < ceiling:
-            task = self._place(target)
-            if task is None:
-                unplaced = True
-                break
-            if self._image(target) in self.crash_looping_images:
-                # Its essential container exits at once: one failed start per tick, counted by the
-                # deployment's circuit breaker.
-                self._stop(task, "Essential container in task exited")
-                primary["failedTasks"] = int(primary.get("failedTasks", 0)) + 1
-                self._trip_circuit_breaker(primary)
-                return
-            new.append(task)
-        # Old tasks stop as new ones run: never more than desired, never fewer than the healthy floor.
-        while old and len(new) + len(old) > desired and len(new) + len(old) - 1 >= floor:
-            self._stop(old.pop(), "Stopped by the deployment: replaced by a task of the new revision")
-        while len(new) > desired:
-            self._stop(_from_busiest_host(new), "Scaled in: desired count lowered")
-        self._note_unplaced(unplaced)
-        self._release_stopped_targets()
-        running = len(self.tasks())
+        running = len(tasks)
         service.running_count, service.pending_count = running, max(0, desired - running)
         primary.update(desiredCount=desired, runningCount=len(new), pendingCount=max(0, desired - len(new)))
         rolling_out = primary["id"] == self._rollout and primary.get("rolloutState") == "IN_PROGRESS"
-        if rolling_out and len(new) == desired and not old:
+        if rolling_out and len(new) == desired and len(tasks) == len(new):
             primary.update(rolloutState="COMPLETED", rolloutStateReason=f"ECS deployment {primary['id']} completed.")
             service.deployments = [primary]
             service.task_definition = target
@@ -537,15 +556,6 @@ class SimulatedFleet:
         self._targets[task.task_arn] = target
         return task
 
-    def _replace_moved_task(self, group: str, avoid: str) -> str | None:
-        """The replacement of a task moved off a DRAINING host, started as the host begins draining."""
-        if group != f"service:{self.definition.service_name}":
-            return None
-        task = self._place(self._service().deployments[0]["taskDefinition"])
-        if task is None:
-            return None
-        return next(i for i, arn in self.cluster.container_instances.items() if arn == task.container_instance_arn)
-
     def _stop(self, task: Task, reason: str) -> None:
         self.cluster.ecs_backend.stop_task(self.definition.cluster_name, task.task_arn, reason)
 
@@ -561,11 +571,7 @@ class SimulatedFleet:
         if unplaced:
             self.record.unplaced += 1
         if unplaced and not self._unplaced_streak:
-            d = self.definition
-            message = (
-                f"(service {d.service_name}) was unable to place a task because no container instance met all of "
-                "its requirements. Reason: RESOURCE:CPU"
-            )
+            message = unable_to_place_message(self.definition.service_name)
             self._service().events.insert(
                 0, {"id": str(self.record.unplaced), "createdAt": self.clock(), "message": message}
             )
@@ -636,6 +642,44 @@ class SimulatedFleet:
             self.record.desired_count.append((self.clock(), count))
 
 
+class _FleetScheduling:
+    """How the fleet places and stops its service's tasks: zone-spread placement with target
+    registration, drained tasks through the deregistration delay, a crash-looping image's start
+    counted by the deployment circuit breaker."""
+
+    def __init__(self, fleet: SimulatedFleet, task_definition: str, primary: dict[str, Any]) -> None:
+        self.fleet = fleet
+        self.task_definition = task_definition
+        self.primary = primary
+        self.crashed = False
+
+    def place(self) -> Task | None:
+        if self.crashed:
+            return None
+        task = self.fleet._place(self.task_definition)
+        if task is not None and self.fleet._image(self.task_definition) in self.fleet.crash_looping_images:
+            # Its essential container exits at once: one failed start per tick, counted by the
+            # deployment's circuit breaker.
+            self.fleet._stop(task, "Essential container in task exited")
+            self.primary["failedTasks"] = int(self.primary.get("failedTasks", 0)) + 1
+            self.fleet._trip_circuit_breaker(self.primary)
+            self.crashed = True
+            return None
+        return task
+
+    def stop(self, task: Task, reason: StopReason) -> None:
+        if reason is StopReason.DRAINED:
+            self.fleet.cluster.begin_stopping(task, f"Service {self.fleet.definition.service_name}: {reason.value}")
+            return
+        self.fleet._stop(
+            task,
+            {
+                StopReason.REPLACED: "Stopped by the deployment: replaced by a task of the new revision",
+                StopReason.SCALED_IN: "Scaled in: desired count lowered",
+            }.get(reason, reason.value),
+        )
+
+
 def _deployment(deployment_id: str, task_definition: str, desired: int) -> dict[str, Any]:
     return {
         "id": deployment_id,
@@ -649,13 +693,6 @@ def _deployment(deployment_id: str, task_definition: str, desired: int) -> dict[
         "rolloutState": "IN_PROGRESS",
         "rolloutStateReason": f"ECS deployment {deployment_id} in progress.",
     }
-
-
-def _from_busiest_host(tasks: list[Task]) -> Task:
-    per_host = Counter(t.container_instance_arn for t in tasks)
-    task = max(tasks, key=lambda t: per_host[t.container_instance_arn])
-    tasks.remove(task)
-    return task
 
 
 def _resource(resources: list[dict[str, Any]], name: str) -> int:

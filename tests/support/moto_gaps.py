@@ -3,6 +3,13 @@
 - ECS ListContainerInstances ignores ``filter`` and never pages: this applies the one filter the
   suite uses (``ec2InstanceId == i-...``) and pages at ``maxResults`` (default 100) like AWS.
 - ECS ListTasks never pages: this pages at ``maxResults`` (default 100) like AWS.
+- ECS ListServices never pages: this pages like AWS, 10 services unless ``maxResults`` (1 to 100) asks
+  for more ("If this parameter isn't used, then ListServices returns up to 10 results", ListServices,
+  Amazon ECS API Reference). Every List* here rejects a ``maxResults`` outside 1..100, as AWS does.
+- ECS CreateService drops ``deploymentConfiguration``: it is kept on the service (and described), with
+  ECS's defaults where it is not given (DeploymentConfiguration, Amazon ECS API Reference: a replica
+  service 100 % minimum healthy and 200 % maximum, a daemon service 0 % and 100 %); the simulated
+  scheduler (``service_scheduler``) replaces tasks by it.
 - Auto Scaling CompleteLifecycleAction / RecordLifecycleActionHeartbeat raise NotImplementedError
   and hooks never fire: they are routed to ``lifecycle.SimulatedLifecycleHooks``.
 - ECS DescribeTasks advances every task one status step: its state manager is set to manual, and
@@ -46,7 +53,11 @@ _EC2_FILTER = re.compile(r"^\s*ec2InstanceId\s*==\s*(i-[0-9a-f]+)\s*$")
 _HOOK_NAME = re.compile(r"^[A-Za-z0-9\-_\/]{1,255}$")
 HEARTBEAT_TIMEOUT_RANGE = (30, 7200)
 GLOBAL_TIMEOUT_CAP_SECONDS = 172_800
-DEFAULT_PAGE = 100
+# ECS API Reference, maxResults of each List call: "This value can be between 1 and 100. If this parameter
+# isn't used, then <call> returns up to <default> results and a nextToken value if applicable."
+DEFAULT_PAGE = 100  # ListTasks, ListContainerInstances
+LIST_SERVICES_DEFAULT_PAGE = 10
+LARGEST_PAGE = 100
 
 
 class LifecycleBackend(Protocol):
@@ -63,8 +74,11 @@ def route_lifecycle_actions_to(backend: LifecycleBackend | None) -> None:
     _lifecycle = backend
 
 
-def _page(items: list[str], params: dict[str, Any]) -> tuple[list[str], str | None]:
-    size = int(params.get("maxResults") or DEFAULT_PAGE)
+def _page(items: list[str], params: dict[str, Any], default: int = DEFAULT_PAGE) -> tuple[list[str], str | None]:
+    asked = params.get("maxResults")
+    if asked is not None and not 1 <= int(asked) <= LARGEST_PAGE:
+        raise InvalidParameterException(f"maxResults must be between 1 and {LARGEST_PAGE}, got {asked}")
+    size = int(asked) if asked is not None else default
     start = int(params.get("nextToken") or 0)
     end = start + size
     return items[start:end], (str(end) if end < len(items) else None)
@@ -101,6 +115,41 @@ def _list_tasks(self: EC2ContainerServiceResponse) -> ActionResult:
     )
     page, token = _page(sorted(t.task_arn for t in tasks), self._get_params())
     return ActionResult({"taskArns": page, **({"nextToken": token} if token else {})})
+
+
+def _list_services(self: EC2ContainerServiceResponse) -> ActionResult:
+    arns = self.ecs_backend.list_services(
+        self._get_param("cluster", "default"),
+        self._get_param("schedulingStrategy"),
+        launch_type=self._get_param("launchType"),
+    )
+    page, token = _page(arns, self._get_params(), LIST_SERVICES_DEFAULT_PAGE)
+    return ActionResult({"serviceArns": page, **({"nextToken": token} if token else {})})
+
+
+_ORIGINAL_CREATE_SERVICE = EC2ContainerServiceResponse.create_service
+
+
+def _create_service(self: EC2ContainerServiceResponse) -> ActionResult:
+    result = _ORIGINAL_CREATE_SERVICE(self)
+    service = self.ecs_backend.services[
+        f"{self._get_param('cluster', 'default').split('/')[-1]}:{self._get_param('serviceName')}"
+    ]
+    daemon = self._get_param("schedulingStrategy") == "DAEMON"
+    defaults = (
+        {"minimumHealthyPercent": 0, "maximumPercent": 100}
+        if daemon
+        else {
+            "minimumHealthyPercent": 100,
+            "maximumPercent": 200,
+        }
+    )
+    service.deployment_configuration = {  # type: ignore[attr-defined]
+        "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+        **defaults,
+        **(self._get_param("deploymentConfiguration") or {}),
+    }
+    return result
 
 
 def _complete_lifecycle_action(self: AutoScalingResponse) -> ActionResult:
@@ -212,6 +261,8 @@ def close_moto_gaps() -> None:
     close_sqs_gaps()
     EC2ContainerServiceResponse.list_container_instances = _list_container_instances  # type: ignore[method-assign]
     EC2ContainerServiceResponse.list_tasks = _list_tasks  # type: ignore[method-assign]
+    EC2ContainerServiceResponse.list_services = _list_services  # type: ignore[method-assign]
+    EC2ContainerServiceResponse.create_service = _create_service  # type: ignore[method-assign]
     AutoScalingResponse.complete_lifecycle_action = _complete_lifecycle_action  # type: ignore[attr-defined]
     AutoScalingResponse.record_lifecycle_action_heartbeat = _record_lifecycle_action_heartbeat  # type: ignore[attr-defined]
     AutoScalingResponse.put_lifecycle_hook = _put_lifecycle_hook  # type: ignore[method-assign]

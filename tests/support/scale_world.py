@@ -28,6 +28,7 @@ from tests.support.functions import load_handler
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.lifecycle import LifecycleActionRecord, sns_delivery
 from tests.support.queues import DelayedDeliveries
+from tests.support.rebalancing import AzRebalancing
 from tests.support.world import DrainWorld
 
 FOLLOW_UP_QUEUE = "scale-follow-ups"
@@ -75,6 +76,16 @@ class ScaleWorld:
         self.follow_up_queue_url = self.session.client("sqs").create_queue(QueueName=FOLLOW_UP_QUEUE)["QueueUrl"]
         self.follow_ups = DelayedDeliveries(FOLLOW_UP_QUEUE, self.clock)
         route_scaling_to(ScalingRoute(self.hooks, self.terminations.extend))
+        # Auto Scaling rebalances the group's zones every tick; the hosts it launches join ECS at once.
+        self.rebalancing = AzRebalancing(
+            self.hooks.backend,
+            self.hooks,
+            self.clock,
+            self.cluster.group,
+            on_termination=self.terminations.extend,
+            on_launch=self.cluster.register_host,
+        )
+        self.drain.tickers.append(self.rebalancing.tick)
         self.environment = {
             "DEAD_LETTER_QUEUE_URL": self.drain.dead_letter_queue_url,
             "IDEMPOTENCY_TABLE": "idempotency",
@@ -181,11 +192,13 @@ class ScaleWorld:
         return self.invoke(self.follow_ups.event(due.body))
 
     def drain_terminations(self) -> None:
-        """Deliver each pending termination hook to the drain job and run the drains to their end."""
+        """Deliver each pending termination hook to the drain job and run the drains to their end,
+        including those of terminations that begin meanwhile (Auto Scaling's rebalancing)."""
         while self.terminations:
-            record = self.terminations.pop(0)
-            self.drain.invoke(self.hooks.eventbridge_event(record), trigger="lifecycle")
-        self.drain.run_until_quiet()
+            while self.terminations:
+                record = self.terminations.pop(0)
+                self.drain.invoke(self.hooks.eventbridge_event(record), trigger="lifecycle")
+            self.drain.run_until_quiet()
 
     def register_new_hosts(self) -> list[str]:
         """The ECS agent of each host the group launched registers it with the cluster."""

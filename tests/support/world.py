@@ -8,6 +8,7 @@ event source mapping delivers them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -92,6 +93,8 @@ class DrainWorld:
         self.invocations: list[Invocation] = []
         self.rechecks = DelayedDeliveries("drain-rechecks", self.clock)
         self.hook_handlers: list[HookHandler] = []  # other people's termination hooks on the group
+        # What else runs every tick after the cluster and the hooks (the scale world's AZ rebalancing).
+        self.tickers: list[Callable[[], None]] = []
 
     def add_termination_hook(
         self, handler: HookHandler, *, heartbeat_timeout: int, default_result: str = "CONTINUE"
@@ -125,6 +128,16 @@ class DrainWorld:
             self.invoke(self.sqs_event(due.body, due.message_id), trigger="recheck")
         raise AssertionError(f"still re-checking after {max_invocations} invocations: a runaway loop")
 
+    def run_until(self, moment: float) -> None:
+        """Deliver the re-checks that fall due before ``moment`` in time order (as ``run_until_quiet``),
+        then let the simulation run up to it."""
+        while (pending := self.rechecks.pending()) and pending[0].at <= moment:
+            due = self.rechecks.next()
+            assert due is not None
+            self.advance_to(due.at)
+            self.invoke(self.sqs_event(due.body, due.message_id), trigger="recheck")
+        self.advance_to(moment)
+
     def advance_to(self, moment: float) -> None:
         while self.clock() < moment:
             self.clock.advance(min(TICK_SECONDS, moment - self.clock()))
@@ -132,6 +145,8 @@ class DrainWorld:
             for handler in self.hook_handlers:
                 handler.tick()
             self.hooks.expire_overdue()
+            for ticker in self.tickers:
+                ticker()
 
     def pending_rechecks(self) -> list[str]:
         return [due.body for due in self.rechecks.pending()]

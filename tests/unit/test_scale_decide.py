@@ -69,9 +69,13 @@ def cluster_rule(amount: int, **bounds: int) -> ScalingRule:
     )
 
 
-def host(name: str, tasks: list[Resources], *, protected: bool = False, status: str = "ACTIVE") -> Host:
+def host(
+    name: str, tasks: list[Resources], *, protected: bool = False, status: str = "ACTIVE", zone: str | None = None
+) -> Host:
     used = Resources(sum(t.cpu for t in tasks), sum(t.memory for t in tasks))
-    return Host(name, f"arn:ci/{name}", status, HOST, HOST - used, len(tasks), protected_from_scale_in=protected)
+    return Host(
+        name, f"arn:ci/{name}", status, HOST, HOST - used, len(tasks), protected_from_scale_in=protected, zone=zone
+    )
 
 
 def web(
@@ -484,8 +488,40 @@ def test_no_host_is_removed_while_a_service_has_tasks_ecs_could_not_place() -> N
     assert "could not place: api (3)" in decision.reason
 
 
+def test_scale_in_takes_the_emptiest_host_of_the_zone_with_the_most_instances_not_an_emptier_one_elsewhere() -> None:
+    # Zone a has two hosts, zone b one: removing b's host would leave a 2 / b 0, and Auto Scaling's
+    # rebalancing would then launch in b and terminate one of a's hosts, which nothing approved.
+    hosts = [host("a1", [TASK] * 2, zone="a"), host("b1", [TASK], zone="b"), host("a2", [TASK] * 3, zone="a")]
+    group = GroupStatus("g", 1, 4, 3, instances_by_zone=(("a", 2), ("b", 1)))
+
+    decision = scale_in(hosts, {"a1": placed("a1", 2), "b1": placed("b1", 1), "a2": placed("a2", 3)}, group)
+
+    assert decision.hosts_to_terminate == ("a1",)
+    assert "zone with the most instances (a 2, b 1)" in decision.capacity_note
+
+
+def test_scale_in_is_refused_when_no_host_of_the_largest_zone_can_go() -> None:
+    hosts = [host("a1", [TASK] * 4, zone="a"), host("b1", [TASK], zone="b"), host("a2", [TASK] * 4, zone="a")]
+    group = GroupStatus("g", 1, 4, 3, instances_by_zone=(("a", 2), ("b", 1)))
+
+    decision = scale_in(hosts, {"a1": placed("a1", 4), "b1": placed("b1", 1), "a2": placed("a2", 4)}, group)
+
+    assert decision.outcome is ScaleOutcome.UNSAFE_SCALE_IN
+    assert "b1 is in b (1 instance(s)) and a has more: removing it would unbalance the group's zones" in decision.reason
+
+
+def test_scale_in_by_two_hosts_takes_one_from_each_zone_when_they_are_even() -> None:
+    hosts = [host(n, [], zone=n[0]) for n in ("a1", "a2", "b1", "b2")]
+    group = GroupStatus("g", 1, 4, 4, instances_by_zone=(("a", 2), ("b", 2)))
+
+    decision = scale_in(hosts, {n: [] for n in ("a1", "a2", "b1", "b2")}, group, amount=-2)
+
+    assert sorted(decision.hosts_to_terminate) == ["a1", "b1"]
+
+
 # -- the property: an approved scale-in never leaves a task without a place ------------------------
 
+ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
 SIZES = st.sampled_from([Resources(256, 512), Resources(512, 1024), Resources(1024, 2048), Resources(2048, 4096)])
 
 
@@ -520,6 +556,7 @@ def clusters(draw: st.DrawFn) -> tuple[list[Host], dict[str, tuple[PlacedTask, .
                 len(on_host),
                 protected_from_scale_in=protected,
                 used_ports=used_ports,
+                zone=draw(st.sampled_from(ZONES)),
             )
         )
         tasks[f"arn:ci/{name}"] = tuple(on_host)
@@ -533,11 +570,17 @@ def test_an_approved_scale_in_never_leaves_a_task_without_a_place(
     cluster: tuple[list[Host], dict[str, tuple[PlacedTask, ...]], frozenset[str], int], count: int
 ) -> None:
     hosts, tasks, daemons, headroom = cluster
-    plan = plan_scale_in(ClusterView("prod", tuple(hosts), tasks, daemons), count, headroom)
+    zones = {zone: sum(1 for h in hosts if h.zone == zone) for zone in ZONES}
+    plan = plan_scale_in(ClusterView("prod", tuple(hosts), tasks, daemons), count, headroom, tuple(zones.items()))
 
     removed = {h.container_instance_arn for h in plan.chosen}
     assert len(plan.chosen) <= count
     assert not any(h.protected_from_scale_in for h in plan.chosen)
+    # Each host comes from a zone with the most instances at its turn: the zones never drift apart
+    # more than they were, and Auto Scaling has nothing to rebalance.
+    for chosen in plan.chosen:
+        assert zones[chosen.zone or ""] == max(zones.values())
+        zones[chosen.zone or ""] -= 1
     # Every replica-service task on a removed host has a place on a host that stays...
     for arn in removed:
         for task in tasks[arn]:

@@ -21,7 +21,7 @@ from fleetops.models.lifecycle import (
 if TYPE_CHECKING:
     from mypy_boto3_autoscaling import AutoScalingClient
 
-    from fleetops.models.scale import GroupStatus  # imported where it is built (drain cold start)
+    from fleetops.models.scale import GroupInstance, GroupStatus  # imported where built (drain cold start)
 
 
 class AutoScalingAdapter:
@@ -87,23 +87,33 @@ class AutoScalingAdapter:
                 groups[item["InstanceId"]] = item["AutoScalingGroupName"]
         return groups
 
-    def group(self, name: str) -> tuple[GroupStatus, dict[str, tuple[str, bool]]] | None:
-        """The group's bounds and desired capacity, and each instance's (lifecycle state, protected)."""
-        from fleetops.models.scale import GroupStatus
+    def group(self, name: str) -> tuple[GroupStatus, dict[str, GroupInstance]] | None:
+        """The group's bounds, desired capacity and instances per zone, and each instance by id."""
+        from fleetops.models.scale import ZONE_COUNTED_STATES, GroupInstance, GroupStatus
 
         found = self._client.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"]
         if not found:
             return None
         group = found[0]
-        instances: dict[str, tuple[str, bool]] = {
-            item["InstanceId"]: (item.get("LifecycleState", ""), bool(item.get("ProtectedFromScaleIn", False)))
+        instances = {
+            item["InstanceId"]: GroupInstance(
+                lifecycle_state=item.get("LifecycleState", ""),
+                protected_from_scale_in=bool(item.get("ProtectedFromScaleIn", False)),
+                zone=item.get("AvailabilityZone"),
+            )
             for item in group.get("Instances", [])
         }
+        # Every zone the group may launch into counts, an empty one too: it is the smallest.
+        per_zone = dict.fromkeys(group.get("AvailabilityZones", []), 0)
+        for instance in instances.values():
+            if instance.zone and instance.lifecycle_state in ZONE_COUNTED_STATES:
+                per_zone[instance.zone] = per_zone.get(instance.zone, 0) + 1
         status = GroupStatus(
             name=group["AutoScalingGroupName"],
             minimum=int(group["MinSize"]),
             maximum=int(group["MaxSize"]),
             desired=int(group["DesiredCapacity"]),
+            instances_by_zone=tuple(sorted(per_zone.items())),
         )
         return status, instances
 

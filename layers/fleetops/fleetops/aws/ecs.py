@@ -27,9 +27,12 @@ if TYPE_CHECKING:
     from fleetops.models.scale import Host, PlacedTask, Resources, ServicesOverview
 
 # API limits: DescribeTasks takes at most 100 tasks, DescribeServices 10 services,
-# ListTasks and ListContainerInstances return at most 100 per page.
+# ListTasks and ListContainerInstances return at most 100 per page (and 100 by default).
 DESCRIBE_TASKS_BATCH = 100
 DESCRIBE_SERVICES_BATCH = 10
+# ListServices returns 10 services a page unless maxResults (1 to 100) asks for more: a cluster of 100
+# services would cost 10 calls instead of 1 (ListServices, Amazon ECS API Reference).
+LIST_SERVICES_PAGE = 100
 # Where the service-deployment APIs are missing or not allowed, the verify job falls back to UpdateService.
 _NO_SERVICE_DEPLOYMENT_API = ("InvalidParameterException", "UnsupportedFeatureException", "AccessDeniedException")
 
@@ -369,7 +372,9 @@ class EcsAdapter:
         """Daemon services (and their task definitions) and services being deployed, of the cluster."""
         from fleetops.models.scale import ServicesOverview
 
-        pages = self._client.get_paginator("list_services").paginate(cluster=cluster)
+        pages = self._client.get_paginator("list_services").paginate(
+            cluster=cluster, PaginationConfig={"PageSize": LIST_SERVICES_PAGE}
+        )
         names = sorted(arn.rsplit("/", 1)[-1] for page in pages for arn in page["serviceArns"])
         daemons: dict[str, str] = {}
         deploying: list[str] = []

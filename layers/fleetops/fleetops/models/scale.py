@@ -228,6 +228,7 @@ class Host:
     protected_from_scale_in: bool = False
     lifecycle_state: str | None = "InService"  # None: in no Auto Scaling group (never terminated here)
     used_ports: frozenset[int] = frozenset()  # TCP host ports reserved (the agent's and the tasks')
+    zone: str | None = None  # its Availability Zone, as its Auto Scaling group reports it
 
     @property
     def takes_tasks(self) -> bool:
@@ -299,12 +300,30 @@ class ServicesOverview:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupInstance:
+    """One instance of an Auto Scaling group, as DescribeAutoScalingGroups lists it."""
+
+    lifecycle_state: str
+    protected_from_scale_in: bool = False
+    zone: str | None = None
+
+
+# Instances that count towards a zone's share of the group: those in service or on their way in, not
+# those leaving (Terminating*, Detaching) or set aside (Standby).
+ZONE_COUNTED_STATES = frozenset({"InService", "Pending", "Pending:Wait", "Pending:Proceed"})
+
+
+@dataclass(frozen=True, slots=True)
 class GroupStatus:
     name: str
     minimum: int
     maximum: int
     desired: int
     managed_by: str | None = None  # a capacity provider with managed scaling
+    # The group's instances per Availability Zone (in service or launching). Auto Scaling keeps the
+    # zones balanced: a scale-in that leaves them unbalanced is followed by a rebalancing that
+    # terminates an instance of the largest zone, one the scale-in never looked at.
+    instances_by_zone: tuple[tuple[str, int], ...] = ()
 
 
 # ------------------------------------------------------------------------------------------------

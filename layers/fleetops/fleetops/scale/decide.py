@@ -288,7 +288,7 @@ def decide_cluster_in(
             f"host {host.ec2_instance_id} is {host.ecs_status} in ECS and {host.lifecycle_state or 'in no group'} "
             "in Auto Scaling: the cluster is still changing, and no host is removed until it has settled",
         )
-    plan = plan_scale_in(view, count, headroom_percent)
+    plan = plan_scale_in(view, count, headroom_percent, group.instances_by_zone)
     if not plan.chosen:
         protected = sum(1 for host in view.hosts if host.protected_from_scale_in)
         why = "; ".join(plan.refusals) or (
@@ -312,9 +312,15 @@ def decide_cluster_in(
         capacity_note=(
             f"its {moved} service task(s) fit on the {len(view.hosts) - len(chosen)} remaining host(s) "
             f"with {headroom_percent}% headroom"
+            + (f"; {_zones_kept(group)}" if group.instances_by_zone else "")
             + (f"; passed over: {'; '.join(plan.refusals)}" if plan.refusals else "")
         ),
     )
+
+
+def _zones_kept(group: GroupStatus) -> str:
+    zones = ", ".join(f"{zone} {count}" for zone, count in group.instances_by_zone)
+    return f"taken from the zone with the most instances ({zones}), so Auto Scaling has nothing to rebalance"
 
 
 def held_back(

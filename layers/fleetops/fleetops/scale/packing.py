@@ -5,6 +5,13 @@ with room for one more task, and the tasks of the emptiest host may still not fi
 Every question here is answered per host, with the exact numbers ECS reserves (CPU units, MiB), and
 static host ports (a task with one runs at most once per host). Placement constraints and strategies
 are not modelled. Pure functions over plain data: no AWS, no clock.
+
+A host is removed only from the Availability Zone with the most instances of its group. Terminating
+one elsewhere (TerminateInstanceInAutoScalingGroup does as it is told) can leave the zones unbalanced,
+and Auto Scaling then rebalances: it launches in the smaller zone and terminates an instance of the
+larger one, which no packing check approved (TerminateInstanceInAutoScalingGroup, API Reference;
+"Rebalancing activities", Auto Scaling User Guide). The group's own termination policy starts from the
+same zone ("Configure termination policies").
 """
 
 from __future__ import annotations
@@ -56,11 +63,13 @@ def tasks_per_new_host(
     return 1 if host_ports else places
 
 
-def scale_in_candidates(hosts: Iterable[Host]) -> list[Host]:
-    """Hosts that may be removed, best first: fewest tasks, then least reserved, then by id.
+def scale_in_candidates(hosts: Iterable[Host], instances_by_zone: ZoneCounts = ()) -> list[Host]:
+    """Hosts that may be removed, best first: those of the zone(s) with the most instances before the
+    others, then fewest tasks, then least reserved, then by id.
 
     A host protected from scale-in, not ACTIVE, or not InService in the group is never a candidate.
     """
+    largest = largest_zones(dict(instances_by_zone))
     eligible = [
         host
         for host in hosts
@@ -68,8 +77,28 @@ def scale_in_candidates(hosts: Iterable[Host]) -> list[Host]:
     ]
     return sorted(
         eligible,
-        key=lambda host: (host.tasks, host.reserved.cpu + host.reserved.memory, host.ec2_instance_id),
+        key=lambda host: (
+            not _in_zones(host, largest),
+            host.tasks,
+            host.reserved.cpu + host.reserved.memory,
+            host.ec2_instance_id,
+        ),
     )
+
+
+type ZoneCounts = tuple[tuple[str, int], ...]
+
+
+def largest_zones(instances_by_zone: dict[str, int]) -> frozenset[str] | None:
+    """The zones with the most instances; None when the zones are not known (every host may go)."""
+    if not instances_by_zone:
+        return None
+    most = max(instances_by_zone.values())
+    return frozenset(zone for zone, count in instances_by_zone.items() if count == most)
+
+
+def _in_zones(host: Host, zones: frozenset[str] | None) -> bool:
+    return zones is None or host.zone in zones
 
 
 def first_fit_decreasing(
@@ -106,8 +135,11 @@ class ScaleInPlan:
     refusals: tuple[str, ...] = ()  # why candidates were passed over, best candidate first
 
 
-def plan_scale_in(view: ClusterView, count: int, headroom_percent: int) -> ScaleInPlan:
-    """Choose up to ``count`` hosts whose tasks all fit on the hosts that remain.
+def plan_scale_in(
+    view: ClusterView, count: int, headroom_percent: int, instances_by_zone: ZoneCounts = ()
+) -> ScaleInPlan:
+    """Choose up to ``count`` hosts whose tasks all fit on the hosts that remain, each from the zone with
+    the most instances at that point (``instances_by_zone``, the group's; empty: zones not considered).
 
     Replica-service tasks are moved by ECS when the drain sets the host DRAINING, so each must find a
     place on another host that keeps its headroom. Daemon tasks need no place (every host runs its
@@ -115,35 +147,78 @@ def plan_scale_in(view: ClusterView, count: int, headroom_percent: int) -> Scale
     """
     free = {host.container_instance_arn: usable(host, headroom_percent) for host in view.hosts if host.takes_tasks}
     ports = {host.container_instance_arn: host.used_ports for host in view.hosts if host.takes_tasks}
+    zones = dict(instances_by_zone)
     chosen: list[Host] = []
     placements: dict[str, str] = {}
-    refusals: list[str] = []
-    for host in scale_in_candidates(view.hosts):
-        if len(chosen) >= count:
+    refused: dict[str, str] = {}  # host -> why it can never go (removing others only takes room away)
+    elsewhere: dict[str, str] = {}  # host -> why it may not go now (its zone is not the largest)
+    while len(chosen) < count:
+        largest = largest_zones(zones)
+        picked = None
+        for host in scale_in_candidates(view.hosts, tuple(zones.items())):
+            arn = host.container_instance_arn
+            if host in chosen or arn in refused or arn not in view.tasks_by_host:
+                continue  # chosen, hopeless, or not looked at: never chosen blind
+            if arn in placements.values():
+                continue  # it takes tasks of a host chosen before it: removing it too would strand them
+            if not _in_zones(host, largest):
+                elsewhere[arn] = _unbalancing(host, zones, largest)
+                continue
+            why, placed, trial, trial_ports = _try_removing(host, view, free, ports, headroom_percent)
+            if why is not None:
+                refused[arn] = why
+                continue
+            free, ports = trial, trial_ports
+            placements.update(placed)
+            picked = host
             break
-        tasks = view.tasks_by_host.get(host.container_instance_arn)
-        if tasks is None:
-            continue  # not looked at: never chosen blind
-        if host.container_instance_arn in placements.values():
-            continue  # it takes tasks of a host chosen before it: removing it too would strand them
-        standalone = [task for task in tasks if task.service_name is None]
-        if standalone:
-            refusals.append(f"{host.ec2_instance_id} runs {len(standalone)} standalone task(s), which ECS never moves")
-            continue
-        movable = [task for task in tasks if task.service_name not in view.daemon_services]
-        trial = {arn: room for arn, room in free.items() if arn != host.container_instance_arn}
-        trial_ports = {arn: used for arn, used in ports.items() if arn != host.container_instance_arn}
-        placed = first_fit_decreasing(movable, trial, trial_ports) if _may_fit(movable, trial) else None
-        if placed is None:
-            refusals.append(
-                f"the {len(movable)} task(s) of {host.ec2_instance_id} would not all fit on the other hosts "
-                f"with {headroom_percent}% headroom"
-            )
-            continue
-        free, ports = trial, trial_ports
-        chosen.append(host)
-        placements.update(placed)
+        if picked is None:
+            break
+        chosen.append(picked)
+        if picked.zone is not None and picked.zone in zones:
+            zones[picked.zone] -= 1
+    for host in chosen:
+        elsewhere.pop(host.container_instance_arn, None)
+    refusals = [*refused.values(), *(why for arn, why in elsewhere.items() if arn not in refused)]
     return ScaleInPlan(tuple(chosen), placements, tuple(refusals))
+
+
+def _try_removing(
+    host: Host,
+    view: ClusterView,
+    free: dict[str, Resources],
+    ports: dict[str, frozenset[int]],
+    headroom_percent: int,
+) -> tuple[str | None, dict[str, str], dict[str, Resources], dict[str, frozenset[int]]]:
+    """Whether the host's tasks fit on the others: (why not, or None; placements; free; ports after)."""
+    tasks = view.tasks_by_host[host.container_instance_arn]
+    standalone = [task for task in tasks if task.service_name is None]
+    if standalone:
+        return (
+            f"{host.ec2_instance_id} runs {len(standalone)} standalone task(s), which ECS never moves",
+            {},
+            free,
+            ports,
+        )
+    movable = [task for task in tasks if task.service_name not in view.daemon_services]
+    trial = {arn: room for arn, room in free.items() if arn != host.container_instance_arn}
+    trial_ports = {arn: used for arn, used in ports.items() if arn != host.container_instance_arn}
+    placed = first_fit_decreasing(movable, trial, trial_ports) if _may_fit(movable, trial) else None
+    if placed is None:
+        why = (
+            f"the {len(movable)} task(s) of {host.ec2_instance_id} would not all fit on the other hosts "
+            f"with {headroom_percent}% headroom"
+        )
+        return why, {}, free, ports
+    return None, placed, trial, trial_ports
+
+
+def _unbalancing(host: Host, zones: dict[str, int], largest: frozenset[str] | None) -> str:
+    return (
+        f"{host.ec2_instance_id} is in {host.zone or 'no known zone'} ({zones.get(host.zone or '', 0)} instance(s)) "
+        f"and {', '.join(sorted(largest or ()))} has more: removing it would unbalance the group's zones, and "
+        "Auto Scaling's rebalancing would then terminate a host there that this check never approved"
+    )
 
 
 def _may_fit(tasks: Sequence[PlacedTask], free: dict[str, Resources]) -> bool:

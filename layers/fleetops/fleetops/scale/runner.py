@@ -184,7 +184,8 @@ class ScaleRunner:
         overview = self._ecs.services_overview(rule.cluster)
         low = max(group.minimum, rule.minimum or 0)
         count = max(0, group.desired - max(rule.step.target(group.desired), low))
-        looked_at = scale_in_candidates(hosts)[: count + EXTRA_CANDIDATES] if count else []
+        # The hosts of the zone(s) with the most instances come first: only they may go.
+        looked_at = scale_in_candidates(hosts, group.instances_by_zone)[: count + EXTRA_CANDIDATES] if count else []
         view = ClusterView(
             cluster=rule.cluster,
             hosts=tuple(hosts),
@@ -230,9 +231,12 @@ class ScaleRunner:
         annotated = [
             replace(
                 host,
-                lifecycle_state=instances[host.ec2_instance_id][0] if host.ec2_instance_id in instances else None,
-                protected_from_scale_in=instances.get(host.ec2_instance_id, ("", False))[1],
+                lifecycle_state=instance.lifecycle_state,
+                protected_from_scale_in=instance.protected_from_scale_in,
+                zone=instance.zone,
             )
+            if (instance := instances.get(host.ec2_instance_id)) is not None
+            else replace(host, lifecycle_state=None)
             for host in hosts
         ]
         return annotated, group
