@@ -97,16 +97,28 @@ class VerifyRequest:
 @dataclass(frozen=True, slots=True)
 class ReleaseFailure:
     """ECS reports the deployment failed or is being rolled back by its circuit breaker: no verification
-    can make this release good. Reported loudly, never as a success."""
+    can make this release good. Reported loudly, never as a success.
+
+    One circuit-breaker failure with rollback is announced twice: SERVICE_DEPLOYMENT_FAILED of the
+    failing deployment and SERVICE_DEPLOYMENT_IN_PROGRESS "rolling back to deploymentId <previous>",
+    whose ``deploymentId`` the documents leave open (the failing deployment, or the rollback
+    deployment that starts). Keyed by the failing deployment (``failing_deployment_id``, found in
+    DescribeServices when the event names the rollback), the two are one failure, one report."""
 
     service: ServiceRef
-    deployment_id: str
+    deployment_id: str  # as the event names it
     event_name: str
     reason: str
+    rolled_back_to: str | None = None  # the deployment a circuit-breaker rollback returns to
+    failing_deployment_id: str = ""  # the deployment that failed; "" until resolved: the event's
+
+    @property
+    def failing(self) -> str:
+        return self.failing_deployment_id or self.deployment_id
 
     @property
     def idempotency_key(self) -> str:
-        return f"ecs-event:{self.event_name}:{self.deployment_id}"
+        return f"release-failed:{self.failing}"
 
 
 @dataclass(frozen=True, slots=True)

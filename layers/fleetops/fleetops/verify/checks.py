@@ -37,6 +37,30 @@ def is_circuit_breaker_rollback(reason: str) -> bool:
     return "circuit breaker" in text and is_rollback_reason(text)
 
 
+def failing_deployment(service: EcsService, event_deployment: str, rolled_back_to: str | None) -> str:
+    """Which deployment a circuit-breaker failure is about, whichever deployment its event names.
+
+    SERVICE_DEPLOYMENT_FAILED names the failing one. SERVICE_DEPLOYMENT_IN_PROGRESS "rolling back to
+    deploymentId X" may name it too, or the rollback deployment that starts (the documents' example
+    does not say); DescribeServices then still lists the failed one, ``rolloutState`` FAILED."""
+    by_id = {d.id: d for d in service.deployments}
+    named = by_id.get(event_deployment)
+    if named is not None and named.rollout_state == "FAILED":
+        return event_deployment
+    # (The deployment rolled back to is never FAILED: a rollback needs a COMPLETED one to return to.)
+    failed = [d for d in service.deployments if d.id != event_deployment and d.rollout_state == "FAILED"]
+    if failed:
+        return failed[0].id
+    if named is not None and is_circuit_breaker_rollback(named.rollout_state_reason):
+        # The event names the rollback deployment, and ECS has not marked the failed one yet.
+        replaced = [
+            d for d in service.deployments if d.id not in (event_deployment, rolled_back_to) and d.status != "PRIMARY"
+        ]
+        if replaced:
+            return replaced[0].id
+    return event_deployment
+
+
 def check_deployment(service: EcsService, deployment_id: str | None) -> CheckResult:
     """The deployment is PRIMARY, its rollout COMPLETED, the only one left, with no failed task."""
     evidence = tuple(

@@ -16,6 +16,7 @@ from fleetops.models.verify import (
     CheckName,
     CheckResult,
     CheckStatus,
+    ReleaseFailure,
     ServiceRef,
     SmokeOutcome,
     Verdict,
@@ -70,6 +71,15 @@ class VerificationRunner:
                 return replace(ref, cluster=found.cluster_arn or cluster), found
         where = ref.cluster or f"any of {len(clusters)} cluster(s)"
         raise ServiceNotFoundError(f"service {ref.service!r} was not found ACTIVE in {where}")
+
+    def identify_failure(self, failure: ReleaseFailure) -> ReleaseFailure:
+        """The failure keyed by the deployment that failed (one report for ECS's two announcements)."""
+        try:
+            _, service = self.resolve(failure.service)
+        except BadInputError:
+            return failure  # reported as "service not found" by the failure's own handling
+        failing = check.failing_deployment(service, failure.deployment_id, failure.rolled_back_to)
+        return replace(failure, failing_deployment_id=failing)
 
     def verify(
         self,

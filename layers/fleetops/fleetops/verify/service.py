@@ -153,6 +153,8 @@ class VerifyService:
             return {"status": "ignored", "reason": trigger.reason}
         if isinstance(trigger, VerifyRequest) and trigger.trigger is VerifyTrigger.DIRECT:
             return self._direct(trigger, event)
+        if isinstance(trigger, ReleaseFailure):
+            trigger = self.runner.identify_failure(trigger)
         key = trigger.idempotency_key
         logger.set_correlation_id(trigger.deployment_id)
         try:
@@ -257,7 +259,7 @@ class VerifyService:
 
     def _release_failed(self, failure: ReleaseFailure) -> VerificationReport:
         """ECS failed the deployment (or its circuit breaker is rolling it back): loudly a failure."""
-        logger.set_correlation_id(failure.deployment_id)
+        logger.set_correlation_id(failure.failing)
         now = self._clock()
         failing = CheckResult(
             CheckName.DEPLOYMENT, CheckStatus.FAILED, f"ECS reported {failure.event_name}: {failure.reason}"
@@ -265,7 +267,7 @@ class VerifyService:
         report = VerificationReport(
             service=failure.service,
             service_arn="",
-            deployment_id=failure.deployment_id,
+            deployment_id=failure.failing,
             task_definition=None,
             trigger=VerifyTrigger.ECS_EVENT,
             verdict=Verdict.RELEASE_FAILED,
@@ -287,7 +289,7 @@ class VerifyService:
                 task_definition=primary.task_definition if primary else service.task_definition,
                 rollback=self.rollbacks.roll_back(
                     service,
-                    failure.deployment_id,
+                    failure.failing,
                     wanted=self.settings.rollback_wanted(self.settings.checks_for(ref.cluster, ref.service)),
                     max_per_window=self.settings.rollback_max_per_window,
                     window_seconds=self.settings.rollback_window_seconds,
