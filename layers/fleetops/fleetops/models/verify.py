@@ -198,6 +198,10 @@ class RollbackOutcome:
         }
 
 
+# How a report that passed without a single check having run begins its reason.
+NOTHING_VERIFIED = "nothing was verified"
+
+
 @dataclass(frozen=True, slots=True)
 class VerificationReport:
     service: ServiceRef
@@ -221,6 +225,12 @@ class VerificationReport:
     def failed(self) -> bool:
         return self.verdict in (Verdict.FAILED, Verdict.RELEASE_FAILED)
 
+    @property
+    def nothing_checked(self) -> bool:
+        """A pass in which no check ran (a hook with no smoke checks or alarms configured): nothing
+        failed, and nothing was verified either."""
+        return self.verdict is Verdict.PASSED and not any(c.status is CheckStatus.PASSED for c in self.checks)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "verdict": self.verdict.value,
@@ -234,6 +244,7 @@ class VerificationReport:
             "bake_until": self.bake_until,
             "rollback": self.rollback.to_dict() if self.rollback else None,
             "duration_seconds": round(max(0.0, self.finished_at - self.started_at), 3),
+            "nothing_checked": self.nothing_checked,
         }
 
 

@@ -18,7 +18,7 @@ VERDICT_METRICS = {
 
 def report_verification(report: VerificationReport, notifier: Notifier, *, notify_on_success: bool) -> None:
     failing = report.failing
-    log = logger.error if report.failed else logger.info
+    log = logger.error if report.failed else logger.warning if report.nothing_checked else logger.info
     log(
         f"verification {report.verdict.value}: {report.reason}",
         extra={
@@ -35,6 +35,9 @@ def report_verification(report: VerificationReport, notifier: Notifier, *, notif
         },
     )
     metrics.add_metric(name=VERDICT_METRICS[report.verdict], unit=MetricUnit.Count, value=1)
+    if report.nothing_checked:
+        # A pass that verified nothing: an alarm on this finds services whose hooks check nothing.
+        metrics.add_metric(name="VerificationsWithNothingChecked", unit=MetricUnit.Count, value=1)
     if report.verdict is not Verdict.BAKING:
         metrics.add_metric(
             name="VerificationDuration", unit=MetricUnit.Seconds, value=max(0.0, report.finished_at - report.started_at)
@@ -52,6 +55,8 @@ def verification_subject(report: VerificationReport) -> str:
     if report.verdict is Verdict.FAILED:
         done = " - rolled back" if report.rollback and report.rollback.action is not RollbackAction.NONE else ""
         return f"ATTENTION release of {report.service.label} FAILED verification{done}"
+    if report.nothing_checked:
+        return f"release of {report.service.label} NOT verified: nothing was checked"
     return f"release of {report.service.label} verified: {report.verdict.value}"
 
 

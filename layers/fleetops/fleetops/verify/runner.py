@@ -12,6 +12,7 @@ from fleetops.aws.elbv2 import TargetHealthReader
 from fleetops.errors import BadInputError
 from fleetops.models.ecs import EcsService
 from fleetops.models.verify import (
+    NOTHING_VERIFIED,
     BakeState,
     CheckName,
     CheckResult,
@@ -135,7 +136,7 @@ class VerificationRunner:
             started_at=started,
             finished_at=now,
             bake_until=started + checks.bake_seconds if verdict is Verdict.BAKING else None,
-            reason=_reason(verdict, results),
+            reason=_reason(verdict, results, hook=not deployment_checks),
         )
         return Verification(report, service, checks)
 
@@ -178,11 +179,21 @@ class VerificationRunner:
         return Verification(report, service, ServiceChecks(alarms=state.alarms))
 
 
-def _reason(verdict: Verdict, results: list[CheckResult]) -> str:
+# A lifecycle hook runs mid-deployment, where only the smoke checks and the alarms apply.
+NOTHING_CONFIGURED_FOR_A_HOOK = (
+    "no smoke checks or alarms are configured for this service, and a lifecycle hook runs only those"
+)
+
+
+def _reason(verdict: Verdict, results: list[CheckResult], *, hook: bool = False) -> str:
     failing = [r for r in results if r.status is CheckStatus.FAILED]
     if failing:
         return "; ".join(f"{r.name.value}: {r.summary}" for r in failing)
     if verdict is Verdict.BAKING:
         return "every check passed; the alarms are watched until the bake period ends"
     ran = [r.name.value for r in results if r.status is CheckStatus.PASSED]
-    return f"every check passed ({', '.join(ran) or 'none configured'})"
+    if not ran:
+        # Nothing failed, so the answer stays a pass; but it must not read like a verified release.
+        why = NOTHING_CONFIGURED_FOR_A_HOOK if hook else "every configured check was skipped"
+        return f"{NOTHING_VERIFIED}: {why}"
+    return f"every check passed ({', '.join(ran)})"
