@@ -61,8 +61,18 @@ from fleetops.verify.settings import VerifySettings
 from fleetops.verify.state import VerifyStateStore
 
 FUNCTION = "verify"
-# hookDetails key under which the ECS lifecycle hook carries its bake deadline between invocations.
+# hookDetails keys under which the ECS lifecycle hook carries its bake between invocations: the deadline,
+# and the lifecycle stage and service deployment it belongs to. Whether ECS replaces the configured
+# hookDetails with the returned ones or merges them, and whether returned keys outlive their stage, the
+# documents do not say (docs/aws-behaviour.md): the answer returns every key it was given plus its own,
+# and a deadline is resumed only by the stage and deployment that set it.
 ECS_HOOK_BAKE_KEY = "fleetopsVerifyBakeUntil"
+ECS_HOOK_BAKE_STAGE_KEY = "fleetopsVerifyBakeStage"
+ECS_HOOK_BAKE_DEPLOYMENT_KEY = "fleetopsVerifyBakeDeployment"
+# callBackDelay: ECS waits 30 s by default and its document's example returns 60; no bound is documented.
+# An answer ECS refused would roll the deployment back, so the delay stays between those two values.
+ECS_HOOK_MIN_CALLBACK_DELAY = 30
+ECS_HOOK_MAX_CALLBACK_DELAY = 60
 # CodeDeploy fails a lifecycle hook left unanswered for an hour: a bake behind one ends in 50 minutes.
 CODEDEPLOY_HOOK_MAX_BAKE_SECONDS = 50 * 60
 
@@ -356,8 +366,8 @@ class VerifyService:
             assert isinstance(request, VerifyRequest) and request.service is not None and request.ecs_hook
             logger.set_correlation_id(request.deployment_id)
             checks = self.settings.checks_for(request.service.cluster, request.service.service)
-            bake_until = request.ecs_hook.hook_details.get(ECS_HOOK_BAKE_KEY)
-            if isinstance(bake_until, int | float):
+            bake_until = _ecs_hook_bake_until(request)
+            if bake_until is not None:
                 state = BakeState(
                     service=request.service,
                     service_arn="",
@@ -389,12 +399,16 @@ class VerifyService:
             return {"hookStatus": "FAILED", "reason": f"verification could not run: {error}"[:500]}
         self._report(report)  # after the verdict: a reporting failure never changes the hook's answer
         if report.verdict is Verdict.BAKING and report.bake_until is not None:
-            details = {**request.ecs_hook.hook_details, ECS_HOOK_BAKE_KEY: report.bake_until}
-            return {
-                "hookStatus": "IN_PROGRESS",
-                "callBackDelay": self._next_delay(report.bake_until),
-                "hookDetails": details,
+            details = {
+                **request.ecs_hook.hook_details,
+                ECS_HOOK_BAKE_KEY: report.bake_until,
+                ECS_HOOK_BAKE_STAGE_KEY: request.ecs_hook.lifecycle_stage,
+                ECS_HOOK_BAKE_DEPLOYMENT_KEY: request.deployment_id,
             }
+            delay = min(
+                ECS_HOOK_MAX_CALLBACK_DELAY, max(ECS_HOOK_MIN_CALLBACK_DELAY, self._next_delay(report.bake_until))
+            )
+            return {"hookStatus": "IN_PROGRESS", "callBackDelay": delay, "hookDetails": details}
         status = "SUCCEEDED" if report.verdict is Verdict.PASSED else "FAILED"
         return {"hookStatus": status, "reason": report.reason[:500]}
 
@@ -493,6 +507,22 @@ class VerifyService:
         deadline = time.monotonic() + smoke_run_seconds(remaining)
         allowed = self.settings.smoke_allowed_hosts
         return [run_smoke_check(check, allowed, sleep=self._sleep, deadline=deadline) for check in checks.smoke]
+
+
+def _ecs_hook_bake_until(request: VerifyRequest) -> float | None:
+    """The deadline of a bake this very hook execution started, if ``hookDetails`` carries one. A deadline
+    set by another lifecycle stage or deployment (were ECS to keep returned keys beyond their stage) is
+    not this bake's: the verification starts afresh."""
+    assert request.ecs_hook is not None
+    details = request.ecs_hook.hook_details
+    bake_until = details.get(ECS_HOOK_BAKE_KEY)
+    if not isinstance(bake_until, int | float) or isinstance(bake_until, bool):
+        return None
+    if details.get(ECS_HOOK_BAKE_STAGE_KEY) != request.ecs_hook.lifecycle_stage:
+        return None
+    if details.get(ECS_HOOK_BAKE_DEPLOYMENT_KEY) != request.deployment_id:
+        return None
+    return float(bake_until)
 
 
 def _delegated(who: str) -> RollbackOutcome:
