@@ -244,10 +244,11 @@ class VerifyService:
         elif report.verdict is Verdict.PASSED:
             if not checks_overridden:
                 self._remember_known_good(report)
-            if codedeploy_hook is not None:
-                self._answer(codedeploy_hook, "Succeeded")
+            if codedeploy_hook is not None and not self._answer(codedeploy_hook, "Succeeded"):
+                return report  # an earlier attempt answered and announced it
         elif codedeploy_hook is not None:
-            self._answer(codedeploy_hook, "Failed")
+            if not self._answer(codedeploy_hook, "Failed"):
+                return report  # an earlier attempt answered and announced it
             report = replace(report, rollback=_delegated("CodeDeploy"))
         elif verification.service is not None and report.trigger in (
             VerifyTrigger.ECS_EVENT,
@@ -344,9 +345,11 @@ class VerifyService:
         except Exception as error:  # the hook must be answered whatever went wrong
             logger.exception("CodeDeploy hook verification crashed; answering Failed", extra={"error": str(error)})
             metrics.add_metric(name="VerificationErrors", unit=MetricUnit.Count, value=1)
-            self._answer(hook, "Failed")
+            answered = self._answer(hook, "Failed")
             if isinstance(error, BadInputError):
                 self._dead_letters.keep(event, str(error), FUNCTION)
+            if not answered:
+                return {"status": "already-answered", "reason": f"verification could not run: {error}"}
             self._notifier.publish(
                 f"ATTENTION CodeDeploy deployment {hook.deployment_id} failed: verification could not run",
                 f"CodeDeploy deployment {hook.deployment_id}: the verification could not run ({error!r}).\n"
@@ -355,9 +358,18 @@ class VerifyService:
             )
             return {"status": "failed", "hook": "Failed", "reason": f"verification could not run: {error}"}
 
-    def _answer(self, hook: CodeDeployHook, status: HookAnswer) -> None:
-        self.codedeploy.answer(hook, status)
+    def _answer(self, hook: CodeDeployHook, status: HookAnswer) -> bool:
+        """Answer the hook; False if it was answered already (a retried invocation), which is logged and
+        counted: that first answer stands, and this attempt neither answers nor announces again."""
+        if not self.codedeploy.answer(hook, status):
+            logger.warning(
+                f"CodeDeploy hook already answered; {status} not sent (a retried invocation)",
+                extra={"deployment_id": hook.deployment_id},
+            )
+            metrics.add_metric(name="HookAlreadyAnswered", unit=MetricUnit.Count, value=1)
+            return False
         logger.info(f"CodeDeploy hook answered {status}", extra={"deployment_id": hook.deployment_id})
+        return True
 
     # -- ECS native lifecycle hook: always returns a hookStatus --------------------------------------
     def _ecs_hook(self, event: Mapping[str, Any]) -> dict[str, Any]:
