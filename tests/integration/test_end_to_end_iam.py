@@ -278,6 +278,8 @@ ON_EVERY_RESOURCE = {
     "autoscaling:DescribeLifecycleHooks": "no resource types",
     "application-autoscaling:DescribeScalableTargets": "no resource types",
     "elasticloadbalancing:DescribeTargetHealth": "no resource types",
+    "elasticloadbalancing:DescribeTargetGroups": "no resource types",
+    "elasticloadbalancing:DescribeTargetGroupAttributes": "no resource types",
     "codedeploy:PutLifecycleEventHookExecutionStatus": "no resource types: scoped to a group, the answer is refused",
     # The AWS managed policies SAM attaches to the roles it makes (MANAGED_POLICIES below).
     "logs:CreateLogGroup": "AWSLambdaBasicExecutionRole: the function's own logs (SAM writes it on *)",

@@ -38,6 +38,7 @@ class Verdict(StrEnum):
     PASSED = "PASSED"
     FAILED = "FAILED"
     BAKING = "BAKING"  # every check passed so far; alarms are watched until the bake period ends
+    SETTLING = "SETTLING"  # only what settles by itself fell short (targets in initial health checks): re-checked
     RELEASE_FAILED = "RELEASE_FAILED"  # ECS itself failed the deployment (circuit breaker)
 
 
@@ -132,6 +133,7 @@ class CheckResult:
     status: CheckStatus
     summary: str
     evidence: tuple[str, ...] = ()
+    settling: bool = False  # FAILED only for what settles by itself (a target in its initial health checks)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -139,6 +141,7 @@ class CheckResult:
             "status": self.status.value,
             "summary": self.summary,
             "evidence": list(self.evidence),
+            "settling": self.settling,
         }
 
 
@@ -216,6 +219,8 @@ class VerificationReport:
     bake_until: float | None = None
     rollback: RollbackOutcome | None = None
     reason: str = ""
+    settle_until: float | None = None  # SETTLING: re-checked until then, then failed
+    waited: str = ""  # what the verification waited for before its verdict, and how long
 
     @property
     def failing(self) -> tuple[CheckResult, ...]:
@@ -245,6 +250,8 @@ class VerificationReport:
             "rollback": self.rollback.to_dict() if self.rollback else None,
             "duration_seconds": round(max(0.0, self.finished_at - self.started_at), 3),
             "nothing_checked": self.nothing_checked,
+            "settle_until": self.settle_until,
+            "waited": self.waited,
         }
 
 
@@ -269,6 +276,7 @@ class BakeState:
     attempt: int = 0
     bake_id: str = ""  # one per bake, drawn when it starts: two bakes of one deployment never share a key
     checks_overridden: bool = False  # a CI call chose the checks: its pass never makes a known-good
+    settle_until: float | None = None  # a SETTLING verification: the whole verification is re-run until then
 
     @classmethod
     def after(
@@ -340,6 +348,7 @@ class BakeState:
                 "attempt": self.attempt,
                 "bake_id": self.bake_id,
                 "checks_overridden": self.checks_overridden,
+                "settle_until": self.settle_until,
             },
             separators=(",", ":"),
         )
@@ -374,6 +383,7 @@ class BakeState:
                         status=CheckStatus(check["status"]),
                         summary=str(check["summary"]),
                         evidence=tuple(str(item) for item in check.get("evidence", [])),
+                        settling=check.get("settling") is True,
                     )
                     for check in raw["checks"]
                 ),
@@ -385,6 +395,7 @@ class BakeState:
                 attempt=int(raw["attempt"]),
                 bake_id=str(raw.get("bake_id") or ""),
                 checks_overridden=raw.get("checks_overridden") is True,
+                settle_until=float(raw["settle_until"]) if raw.get("settle_until") is not None else None,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise BadInputError(f"bake state is incomplete or malformed: {error!r}") from error

@@ -12,6 +12,7 @@ VERDICT_METRICS = {
     Verdict.PASSED: "VerificationsPassed",
     Verdict.FAILED: "VerificationsFailed",
     Verdict.BAKING: "VerificationsBaking",
+    Verdict.SETTLING: "VerificationsSettling",
     Verdict.RELEASE_FAILED: "ReleasesFailed",
 }
 
@@ -32,13 +33,14 @@ def report_verification(report: VerificationReport, notifier: Notifier, *, notif
             "checks": {c.name.value: c.status.value for c in report.checks},
             "rollback": report.rollback.to_dict() if report.rollback else None,
             "duration_seconds": round(report.finished_at - report.started_at, 3),
+            "waited": report.waited or None,
         },
     )
     metrics.add_metric(name=VERDICT_METRICS[report.verdict], unit=MetricUnit.Count, value=1)
     if report.nothing_checked:
         # A pass that verified nothing: an alarm on this finds services whose hooks check nothing.
         metrics.add_metric(name="VerificationsWithNothingChecked", unit=MetricUnit.Count, value=1)
-    if report.verdict is not Verdict.BAKING:
+    if report.verdict not in (Verdict.BAKING, Verdict.SETTLING):
         metrics.add_metric(
             name="VerificationDuration", unit=MetricUnit.Seconds, value=max(0.0, report.finished_at - report.started_at)
         )
@@ -68,6 +70,8 @@ def verification_message(report: VerificationReport) -> str:
         f"Deployment: {report.deployment_id or '-'} (task definition {report.task_definition or '-'})",
         f"Trigger: {report.trigger.value}",
     ]
+    if report.waited:
+        lines.append(f"Waited: {report.waited}")
     failing = report.failing
     if failing:
         first = failing[0]

@@ -239,7 +239,9 @@ class VerifyService:
         smoke checks or alarms), so its pass says nothing about the release and is never remembered as
         known-good: a later real failure would otherwise be refused its rollback."""
         report = verification.report
-        if report.verdict is Verdict.BAKING:
+        if report.verdict is Verdict.SETTLING:
+            self._schedule_settle(report, verification.checks)
+        elif report.verdict is Verdict.BAKING:
             self._schedule_bake(report, verification.checks, codedeploy_hook, checks_overridden=checks_overridden)
         elif report.verdict is Verdict.PASSED:
             if not checks_overridden:
@@ -449,6 +451,40 @@ class VerifyService:
         )
         self._rechecks.send(state.to_json(), self._next_delay(bake_until))
 
+    def _schedule_settle(self, report: VerificationReport, checks: ServiceChecks) -> None:
+        """A SETTLING verification is run again, whole, through the bake's durable re-check queue."""
+        assert report.settle_until is not None
+        state = replace(
+            BakeState.after(
+                report,
+                alarms=checks.alarms,
+                bake_until=report.settle_until,
+                rollback=checks.rollback,
+                bake_id=uuid.uuid4().hex,
+            ),
+            settle_until=report.settle_until,
+        )
+        self._rechecks.send(state.to_json(), self._next_delay(report.settle_until))
+
+    def _on_settling(self, state: BakeState) -> dict[str, Any]:
+        assert state.settle_until is not None
+        checks = self.settings.checks_for(state.service.cluster, state.service.service)
+        verification = self.runner.verify(
+            state.service,
+            checks,
+            trigger=state.trigger,
+            deployment_id=state.deployment_id,
+            settling_since=state.started_at,
+            settle_until=state.settle_until,
+            settled_from=state.checks,
+        )
+        if verification.report.verdict is Verdict.SETTLING:
+            next_state = replace(state, attempt=state.attempt + 1)
+            self._rechecks.send(next_state.to_json(), self._next_delay(state.settle_until))
+            self._report(verification.report)
+            return verification.report.to_dict()
+        return self._conclude(verification).to_dict()
+
     def _next_delay(self, bake_until: float) -> int:
         remaining = int(bake_until - self._clock()) + 1
         return max(1, min(self.settings.recheck_interval_seconds, remaining))
@@ -467,6 +503,8 @@ class VerifyService:
             return duplicate_delivery(state.idempotency_key)
 
     def _on_bake(self, *, key: str, state: BakeState) -> dict[str, Any]:
+        if state.settle_until is not None:
+            return self._on_settling(state)
         try:
             verification = self.runner.continue_bake(state)
         except Exception as error:
