@@ -100,12 +100,25 @@ class SimulatedDeployments:
         return self.cluster.ecs_backend.services[f"{self.cluster.name}:{name}"]
 
     # -- rollouts ------------------------------------------------------------------------------------
-    def complete_rollout(self, name: str, task_definition: str, *, deployment_id: str | None = None) -> str:
+    def complete_rollout(
+        self,
+        name: str,
+        task_definition: str,
+        *,
+        deployment_id: str | None = None,
+        targets_initial_for: float = 0.0,
+        old_deployment_listed_for: float = 0.0,
+    ) -> str:
         """What ECS does for a rolling update that succeeds: new tasks placed and registered healthy,
-        old ones stopped and deregistered, one PRIMARY deployment COMPLETED. Returns its id."""
+        old ones stopped and deregistered, one PRIMARY deployment COMPLETED. Returns its id.
+
+        What the documents leave open at SERVICE_DEPLOYMENT_COMPLETED, played for that long:
+        ``targets_initial_for``, the new targets still ``initial`` (in their initial health checks);
+        ``old_deployment_listed_for``, the old deployment still listed, ACTIVE, with no task left."""
         service = self.services[name]
         backend = self.backend_service(name)
         desired = backend.desired_count
+        old = [dict(d, status="ACTIVE", runningCount=0, pendingCount=0) for d in backend.deployments[:1]]
         self._deregister(service, service.tasks)
         for task in service.tasks:
             self._stop(service, task)
@@ -114,10 +127,20 @@ class SimulatedDeployments:
         deployment_id = deployment_id or f"ecs-svc/{random.randrange(10**18, 10**19)}"
         backend.task_definition = task_definition
         backend.running_count, backend.pending_count = desired, 0
-        backend.deployments = [
-            _deployment(deployment_id, "PRIMARY", task_definition, desired, desired, "COMPLETED", "completed")
-        ]
+        primary = _deployment(deployment_id, "PRIMARY", task_definition, desired, desired, "COMPLETED", "completed")
+        backend.deployments = [primary]
         service.deployment_id = deployment_id
+        now = self.cluster.clock()
+        if targets_initial_for:
+            initial = [
+                (group, service.target_ips[t.task_arn]) for group in service.target_groups for t in service.tasks
+            ]
+            for target in initial:
+                self.gaps.target_states[target] = ("initial", "Elb.InitialHealthChecking")
+            self.gaps.later(now + targets_initial_for, lambda: _healthy(self.gaps, initial))
+        if old_deployment_listed_for and old:
+            backend.deployments = [primary, *old]
+            self.gaps.later(now + old_deployment_listed_for, lambda: setattr(backend, "deployments", [primary]))
         return deployment_id
 
     def stuck_rollout(self, name: str, task_definition: str) -> str:
@@ -330,6 +353,12 @@ class SimulatedDeployments:
             for group in service.target_groups:
                 elbv2.deregister_targets(TargetGroupArn=group, Targets=[{"Id": ip, "Port": 80}])
         self.cluster.ecs_backend.stop_task(self.cluster.name, task.task_arn, "Scaled in by the simulated rollout")
+
+
+def _healthy(gaps: VerifyGaps, targets: list[tuple[str, str]]) -> None:
+    """The targets passed their initial health checks."""
+    for target in targets:
+        gaps.target_states.pop(target, None)
 
 
 def _deployment(

@@ -486,37 +486,41 @@ class SimulatedFleet:
 
     def _trip_circuit_breaker(self, failing: dict[str, Any]) -> None:
         """ECS's deployment circuit breaker: after min(max(3, half the desired count), 200) tasks of a
-        deployment failed to start, the deployment FAILS; with rollback on, ECS starts a deployment
-        back to the revision that ran before, saying so in an IN_PROGRESS event of the failed one."""
+        deployment failed to start, the deployment FAILS (SERVICE_DEPLOYMENT_FAILED, ERROR); with
+        rollback on, ECS starts a new deployment back to the last completed one, and that deployment's
+        start is announced as SERVICE_DEPLOYMENT_IN_PROGRESS (INFO) whose reason names the deployment
+        rolled back to ("Amazon ECS service deployment state change events"). DescribeServices then
+        lists the rollback PRIMARY ("rolling back to deploymentId ...") and the failed one ACTIVE,
+        rolloutState FAILED. Which deploymentId the IN_PROGRESS event carries, the document's example
+        leaves open: here, the rollback deployment's (the deployment whose start it announces)."""
         service = self._service()
         threshold = min(max(3, math.ceil(int(service.desired_count) / 2)), 200)
         if failing.get("rolloutState") != "IN_PROGRESS" or failing["failedTasks"] < threshold:
             return
+        failed_reason = "ECS deployment circuit breaker: task failed to start."
         if not self.definition.circuit_breaker_rollback or len(service.deployments) < 2:
-            failing.update(
-                rolloutState="FAILED", rolloutStateReason="ECS deployment circuit breaker: task failed to start."
-            )
-            self._announce_deployment("SERVICE_DEPLOYMENT_FAILED", failing["id"], reason=failing["rolloutStateReason"])
+            failing.update(rolloutState="FAILED", rolloutStateReason=failed_reason)
+            self._announce_deployment("SERVICE_DEPLOYMENT_FAILED", failing["id"], reason=failed_reason)
             return
         previous = service.deployments[1]
         reason = f"ECS deployment circuit breaker: rolling back to deploymentId {previous['id']}."
-        self._announce_deployment("SERVICE_DEPLOYMENT_IN_PROGRESS", failing["id"], reason=reason)
-        failing.update(status="ACTIVE", rolloutState="FAILED", rolloutStateReason=reason)
-        self._announce_deployment(
-            "SERVICE_DEPLOYMENT_FAILED", failing["id"], reason="ECS deployment circuit breaker: task failed to start."
-        )
+        failing.update(status="ACTIVE", rolloutState="FAILED", rolloutStateReason=failed_reason)
         rollback = _deployment(
             f"ecs-svc/{uuid.uuid4().int % 10**19}", previous["taskDefinition"], service.desired_count
         )
         rollback["rolloutStateReason"] = reason
         service.deployments = [rollback, failing]
         service.task_definition = previous["taskDefinition"]
+        self._rollout = rollback["id"]  # its start is the IN_PROGRESS below, announced once
+        self._announce_deployment("SERVICE_DEPLOYMENT_IN_PROGRESS", rollback["id"], reason=reason, event_type="INFO")
+        self._announce_deployment("SERVICE_DEPLOYMENT_FAILED", failing["id"], reason=failed_reason)
 
-    def _announce_deployment(self, name: str, deployment_id: str, *, reason: str | None = None) -> None:
+    def _announce_deployment(
+        self, name: str, deployment_id: str, *, reason: str | None = None, event_type: str | None = None
+    ) -> None:
         self.record.deployments.append((self.clock(), self._service().deployments[0]["taskDefinition"], name))
-        event = deployment_event(
-            self.service_arn, name, deployment_id, reason=reason, event_type="ERROR" if reason else "INFO"
-        )
+        kind = event_type or ("ERROR" if name == "SERVICE_DEPLOYMENT_FAILED" else "INFO")
+        event = deployment_event(self.service_arn, name, deployment_id, reason=reason, event_type=kind)
         event["time"] = self.account.iso_time()
         self.account.put_event(event, source="ECS")
 

@@ -12,11 +12,17 @@
   previous one stays ACTIVE.
 - ECS CreateService drops ``deploymentConfiguration`` (circuit breaker settings): the simulated
   service keeps it (``deployments.SimulatedDeployments.create_service``).
+- Time: moto's ELB and ECS do not change by themselves. ``later`` schedules a change on the simulated
+  clock, applied before DescribeTargetHealth or DescribeServices answers: a target that stays
+  ``initial`` (Elb.InitialHealthChecking) until it passes its health checks ("Health checks for
+  Application Load Balancer target groups": a new target is ``initial`` until then), an old deployment
+  still listed a moment after SERVICE_DEPLOYMENT_COMPLETED.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from moto.codedeploy.exceptions import CodeDeployException
@@ -28,6 +34,7 @@ from moto.elbv2.models import FakeHealthStatus
 from moto.elbv2.responses import ELBV2Response
 
 _ORIGINAL_UPDATE_SERVICE = EC2ContainerServiceResponse.update_service
+_ORIGINAL_DESCRIBE_SERVICES = EC2ContainerServiceResponse.describe_services
 _ORIGINAL_DESCRIBE_TARGET_HEALTH = ELBV2Response.describe_target_health
 
 
@@ -51,6 +58,21 @@ class VerifyGaps:
     hook_answers: dict[str, str] = field(default_factory=dict)  # execution id -> Succeeded | Failed
     service_deployments: list[ServiceDeploymentRecord] = field(default_factory=list)
     updates: list[dict[str, str]] = field(default_factory=list)  # UpdateService calls that changed a revision
+    clock: Callable[[], float] | None = None  # the simulated clock the scheduled changes follow
+    scheduled: list[tuple[float, Callable[[], None]]] = field(default_factory=list)
+
+    def later(self, at: float, change: Callable[[], None]) -> None:
+        """Make ``change`` at ``at`` on the simulated clock (seen by the next Describe call after it)."""
+        self.scheduled.append((at, change))
+
+    def run_due(self) -> None:
+        if self.clock is None:
+            return
+        now = self.clock()
+        due = [change for at, change in self.scheduled if at <= now]
+        self.scheduled = [(at, change) for at, change in self.scheduled if at > now]
+        for change in due:
+            change()
 
 
 _gaps = VerifyGaps()
@@ -60,7 +82,13 @@ def current() -> VerifyGaps:
     return _gaps
 
 
+def _describe_services(self: EC2ContainerServiceResponse) -> ActionResult:
+    _gaps.run_due()
+    return _ORIGINAL_DESCRIBE_SERVICES(self)  # type: ignore[no-any-return]
+
+
 def _describe_target_health(self: ELBV2Response) -> ActionResult:
+    _gaps.run_due()
     result = _ORIGINAL_DESCRIBE_TARGET_HEALTH(self)
     group = self._get_param("TargetGroupArn")
     described: list[FakeHealthStatus] = result.result["TargetHealthDescriptions"]  # type: ignore[index]
@@ -158,6 +186,7 @@ def close_verify_gaps() -> VerifyGaps:
     global _gaps
     _gaps = VerifyGaps()
     ELBV2Response.describe_target_health = _describe_target_health  # type: ignore[method-assign]
+    EC2ContainerServiceResponse.describe_services = _describe_services  # type: ignore[method-assign]
     CodeDeployResponse.put_lifecycle_event_hook_execution_status = _put_lifecycle_event_hook_execution_status  # type: ignore[attr-defined]
     EC2ContainerServiceResponse.list_service_deployments = _list_service_deployments  # type: ignore[attr-defined]
     EC2ContainerServiceResponse.stop_service_deployment = _stop_service_deployment  # type: ignore[attr-defined]

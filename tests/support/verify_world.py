@@ -92,6 +92,7 @@ class VerifyWorld:
         with mock.patch.dict(os.environ, {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}):
             self.cluster.build(hosts=hosts)
         self.deployments = SimulatedDeployments(self.cluster, self.gaps)
+        self.gaps.clock = self.clock
         self.environment = {
             "RECHECK_QUEUE_URL": self.recheck_queue_url,
             "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue_url,
@@ -166,6 +167,10 @@ class VerifyWorld:
 
     def completed_event(self, release: Release) -> dict[str, Any]:
         return deployment_event(release.service_arn, "SERVICE_DEPLOYMENT_COMPLETED", release.deployment_id)
+
+    def completed_event_for(self, release: Release, deployment_id: str) -> dict[str, Any]:
+        """SERVICE_DEPLOYMENT_COMPLETED of a later deployment of the release's service."""
+        return deployment_event(release.service_arn, "SERVICE_DEPLOYMENT_COMPLETED", deployment_id)
 
     # -- what came out -------------------------------------------------------------------------------
     def notifications(self) -> list[dict[str, str]]:

@@ -47,6 +47,44 @@ def test_the_same_transition_by_sns_has_the_same_idempotency_key_as_by_eventbrid
     assert by_sns.latest_value == by_eventbridge.latest_value == 83.2  # the reason text lists the newest first
 
 
+def _sns_with_state_change_time(stamp: str) -> dict[str, Any]:
+    event = load("sns-service-cpu-high.json")
+    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    message["StateChangeTime"] = stamp
+    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    return event
+
+
+@pytest.mark.parametrize(
+    ("eventbridge_stamp", "sns_stamp"),
+    [
+        # CloudWatch's documents show both in milliseconds, but promise neither precision nor rounding.
+        ("2026-01-01T00:03:00.1246+0000", "2026-01-01T00:03:00.124+0000"),  # one more precise, rounded up
+        ("2026-01-01T00:03:00.999+0000", "2026-01-01T00:03:00.9996+00:00"),  # rounding would carry a second
+        (None, "2026-01-01T00:03:00.124+0000"),  # no state.timestamp: the envelope's whole-second time
+    ],
+)
+def test_one_transition_keys_alike_by_eventbridge_and_sns_whatever_precision_its_timestamps_have(
+    eventbridge_stamp: str | None, sns_stamp: str
+) -> None:
+    by_eventbridge_event = load("eventbridge-service-cpu-high.json")
+    if eventbridge_stamp is None:
+        del by_eventbridge_event["detail"]["state"]["timestamp"]
+    else:
+        by_eventbridge_event["detail"]["state"]["timestamp"] = eventbridge_stamp
+    [by_eventbridge] = parse_trigger(by_eventbridge_event)
+    [by_sns] = parse_trigger(_sns_with_state_change_time(sns_stamp))
+
+    assert by_sns.idempotency_key == by_eventbridge.idempotency_key
+
+
+def test_two_transitions_of_one_alarm_a_period_apart_key_differently() -> None:
+    [first] = parse_trigger(_sns_with_state_change_time("2026-01-01T00:03:00.124+0000"))
+    [next_one] = parse_trigger(_sns_with_state_change_time("2026-01-01T00:04:00.124+0000"))
+
+    assert first.idempotency_key != next_one.idempotency_key
+
+
 @pytest.mark.parametrize(
     "name", ["eventbridge-cluster-reservation-metric-math.json", "sns-cluster-reservation-metric-math.json"]
 )

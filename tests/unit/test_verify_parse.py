@@ -184,3 +184,12 @@ def test_two_bakes_of_one_deployment_never_share_an_idempotency_key() -> None:
 def test_every_sample_event_in_events_verify_parses(sample: str, kind: type) -> None:
     event = json.loads((EVENTS / sample).read_text())
     assert isinstance(parse_trigger(event), kind)
+
+
+def test_a_circuit_breaker_rollback_names_the_deployment_it_returns_to() -> None:
+    failure = parse_trigger(json.loads((EVENTS / "ecs-deployment-in-progress-rollback.json").read_text()))
+
+    assert isinstance(failure, ReleaseFailure)
+    assert failure.rolled_back_to == "ecs-svc/6538016222865037559"
+    # Until DescribeServices says which deployment failed, the event's own deployment stands in.
+    assert failure.idempotency_key == "release-failed:ecs-svc/8823411152009923456"

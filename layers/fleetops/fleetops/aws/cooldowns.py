@@ -1,12 +1,16 @@
 """DynamoDB: when each target was last scaled, so alarms that fire again wait out the cooldown.
 
 Items live in the idempotency table beside Powertools' own (whose keys are ``<function>#<hash>``):
-``{"id": "cooldown:<target>", "last_scaled_at": <epoch s>, "direction": "out"|"in", "expiration": ...}``.
-Writes are conditional on the value read, so two alarms deciding at once cannot both scale.
+``{"id": "cooldown:<target>", "last_scaled_at": <epoch s>, "direction": "out"|"in", "expiration": ...,
+"caused_by": "<alarm>:<state>", "transition_at": <epoch s>}``: the last two name the alarm transition that
+made the change, so the same transition delivered again under another key (EventBridge and SNS need not
+carry the same timestamp) is recognised. Writes are conditional on the value read, so two alarms
+deciding at once cannot both scale.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -21,20 +25,46 @@ if TYPE_CHECKING:
 RECORD_LIFETIME_SECONDS = 2 * 24 * 3600
 
 
+@dataclass(frozen=True, slots=True)
+class LastChange:
+    """When the target was last changed, and by which alarm transition (None: not recorded)."""
+
+    at: float
+    caused_by: str | None = None  # "<alarm name>:<new state>"
+    transition_at: float | None = None  # the transition's own timestamp
+
+
 class CooldownLedger:
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self._table = table
 
     def last_scaled_at(self, target_key: str) -> float | None:
+        change = self.last_change(target_key)
+        return change.at if change else None
+
+    def last_change(self, target_key: str) -> LastChange | None:
         item = self._client.get_item(
             TableName=self._table, Key={"id": {"S": _key(target_key)}}, ConsistentRead=True
         ).get("Item")
         if not item or "last_scaled_at" not in item:
             return None
-        return float(item["last_scaled_at"]["N"])
+        return LastChange(
+            at=float(item["last_scaled_at"]["N"]),
+            caused_by=item["caused_by"]["S"] if "caused_by" in item else None,
+            transition_at=float(item["transition_at"]["N"]) if "transition_at" in item else None,
+        )
 
-    def record(self, target_key: str, at: float, direction: str, *, previous: float | None) -> bool:
+    def record(
+        self,
+        target_key: str,
+        at: float,
+        direction: str,
+        *,
+        previous: float | None,
+        caused_by: str | None = None,
+        transition_at: float | None = None,
+    ) -> bool:
         """Record a change at ``at``; False if another invocation recorded one since ``previous`` was read."""
         item: dict[str, Any] = {
             "id": {"S": _key(target_key)},
@@ -42,6 +72,9 @@ class CooldownLedger:
             "direction": {"S": direction},
             "expiration": {"N": str(int(at) + RECORD_LIFETIME_SECONDS)},
         }
+        if caused_by is not None and transition_at is not None:
+            item["caused_by"] = {"S": caused_by}
+            item["transition_at"] = {"N": _number(transition_at)}
         try:
             if previous is None:
                 self._client.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(id)")

@@ -50,10 +50,37 @@ class AlarmTransition:
 
     @property
     def idempotency_key(self) -> str:
-        # One decision per transition. EventBridge and SNS carry the same state timestamp, so the
-        # same transition delivered both ways is still one decision; each follow-up is one more.
-        key = f"alarm:{self.alarm_name}:{self.new_state.value}:{round(self.changed_at * 1000)}"
+        """One decision per transition; each follow-up is one more.
+
+        An alarm named for the scaling topic reaches the job twice: as EventBridge's
+        ``detail.state.timestamp`` and as SNS's ``StateChangeTime``. CloudWatch's documents show both
+        as the state change's time in milliseconds but never say they are equal (docs/aws-behaviour.md).
+        The key keeps what both surely share: the whole second, so a difference of precision (ms, µs,
+        or the envelope's ``time`` when ``state.timestamp`` is missing) or of rounding is one key. Two
+        real transitions of one alarm into one state within a second do not happen (leaving a state
+        and coming back takes two evaluations, at least 10 s apart; only SetAlarmState, by hand,
+        could); a value that differs across a second boundary is two keys, and
+        the runner stands the second decision down (the target was changed after that transition)."""
+        key = f"alarm:{self.alarm_name}:{self.new_state.value}:{math.floor(self.changed_at)}"
         return f"{key}:follow-up:{self.follow_up}" if self.follow_up else key
+
+    @property
+    def cause(self) -> str:
+        """What the cooldown ledger records as the cause of a change: the alarm and its new state."""
+        return f"{self.alarm_name}:{self.new_state.value}"
+
+    def made(self, cause: str | None, transition_at: float | None) -> bool:
+        """This transition (not a follow-up of it) is the one recorded as the cause of the last change.
+
+        Its two deliveries may carry timestamps that differ (docs/aws-behaviour.md): within
+        ``SAME_TRANSITION_SECONDS`` they are one. Two real transitions of one alarm into one state are
+        at least two evaluations apart, and CloudWatch evaluates an alarm at most every 10 s."""
+        return (
+            self.follow_up == 0
+            and cause == self.cause
+            and transition_at is not None
+            and abs(self.changed_at - transition_at) < SAME_TRANSITION_SECONDS
+        )
 
     def to_json(self) -> str:
         """The follow-up message: everything needed to decide again, without the original event."""
@@ -87,6 +114,10 @@ class AlarmTransition:
 
 
 FOLLOW_UP_VERSION = 1
+# Timestamps of one transition's two deliveries this close are one transition: less than the 20 s
+# that two transitions of one alarm into one state need at the least (two evaluations, 10 s apart for
+# a high-resolution alarm; "Using Amazon CloudWatch alarms").
+SAME_TRANSITION_SECONDS = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +373,7 @@ class ScaleOutcome(StrEnum):
     AT_BOUND = "at-bound"
     UNSAFE_SCALE_IN = "unsafe-scale-in"  # the tasks would not fit on the hosts that remain
     NO_CAPACITY = "no-capacity"  # the new tasks fit nowhere and the group cannot grow
+    ALREADY_ACTED = "already-acted"  # this very transition already changed the target (delivered twice)
 
     @property
     def acted(self) -> bool:

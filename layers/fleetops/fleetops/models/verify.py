@@ -38,6 +38,7 @@ class Verdict(StrEnum):
     PASSED = "PASSED"
     FAILED = "FAILED"
     BAKING = "BAKING"  # every check passed so far; alarms are watched until the bake period ends
+    SETTLING = "SETTLING"  # only what settles by itself fell short (targets in initial health checks): re-checked
     RELEASE_FAILED = "RELEASE_FAILED"  # ECS itself failed the deployment (circuit breaker)
 
 
@@ -97,16 +98,28 @@ class VerifyRequest:
 @dataclass(frozen=True, slots=True)
 class ReleaseFailure:
     """ECS reports the deployment failed or is being rolled back by its circuit breaker: no verification
-    can make this release good. Reported loudly, never as a success."""
+    can make this release good. Reported loudly, never as a success.
+
+    One circuit-breaker failure with rollback is announced twice: SERVICE_DEPLOYMENT_FAILED of the
+    failing deployment and SERVICE_DEPLOYMENT_IN_PROGRESS "rolling back to deploymentId <previous>",
+    whose ``deploymentId`` the documents leave open (the failing deployment, or the rollback
+    deployment that starts). Keyed by the failing deployment (``failing_deployment_id``, found in
+    DescribeServices when the event names the rollback), the two are one failure, one report."""
 
     service: ServiceRef
-    deployment_id: str
+    deployment_id: str  # as the event names it
     event_name: str
     reason: str
+    rolled_back_to: str | None = None  # the deployment a circuit-breaker rollback returns to
+    failing_deployment_id: str = ""  # the deployment that failed; "" until resolved: the event's
+
+    @property
+    def failing(self) -> str:
+        return self.failing_deployment_id or self.deployment_id
 
     @property
     def idempotency_key(self) -> str:
-        return f"ecs-event:{self.event_name}:{self.deployment_id}"
+        return f"release-failed:{self.failing}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +133,7 @@ class CheckResult:
     status: CheckStatus
     summary: str
     evidence: tuple[str, ...] = ()
+    settling: bool = False  # FAILED only for what settles by itself (a target in its initial health checks)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -127,6 +141,7 @@ class CheckResult:
             "status": self.status.value,
             "summary": self.summary,
             "evidence": list(self.evidence),
+            "settling": self.settling,
         }
 
 
@@ -186,6 +201,10 @@ class RollbackOutcome:
         }
 
 
+# How a report that passed without a single check having run begins its reason.
+NOTHING_VERIFIED = "nothing was verified"
+
+
 @dataclass(frozen=True, slots=True)
 class VerificationReport:
     service: ServiceRef
@@ -200,6 +219,8 @@ class VerificationReport:
     bake_until: float | None = None
     rollback: RollbackOutcome | None = None
     reason: str = ""
+    settle_until: float | None = None  # SETTLING: re-checked until then, then failed
+    waited: str = ""  # what the verification waited for before its verdict, and how long
 
     @property
     def failing(self) -> tuple[CheckResult, ...]:
@@ -208,6 +229,12 @@ class VerificationReport:
     @property
     def failed(self) -> bool:
         return self.verdict in (Verdict.FAILED, Verdict.RELEASE_FAILED)
+
+    @property
+    def nothing_checked(self) -> bool:
+        """A pass in which no check ran (a hook with no smoke checks or alarms configured): nothing
+        failed, and nothing was verified either."""
+        return self.verdict is Verdict.PASSED and not any(c.status is CheckStatus.PASSED for c in self.checks)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -222,6 +249,9 @@ class VerificationReport:
             "bake_until": self.bake_until,
             "rollback": self.rollback.to_dict() if self.rollback else None,
             "duration_seconds": round(max(0.0, self.finished_at - self.started_at), 3),
+            "nothing_checked": self.nothing_checked,
+            "settle_until": self.settle_until,
+            "waited": self.waited,
         }
 
 
@@ -246,6 +276,7 @@ class BakeState:
     attempt: int = 0
     bake_id: str = ""  # one per bake, drawn when it starts: two bakes of one deployment never share a key
     checks_overridden: bool = False  # a CI call chose the checks: its pass never makes a known-good
+    settle_until: float | None = None  # a SETTLING verification: the whole verification is re-run until then
 
     @classmethod
     def after(
@@ -317,6 +348,7 @@ class BakeState:
                 "attempt": self.attempt,
                 "bake_id": self.bake_id,
                 "checks_overridden": self.checks_overridden,
+                "settle_until": self.settle_until,
             },
             separators=(",", ":"),
         )
@@ -351,6 +383,7 @@ class BakeState:
                         status=CheckStatus(check["status"]),
                         summary=str(check["summary"]),
                         evidence=tuple(str(item) for item in check.get("evidence", [])),
+                        settling=check.get("settling") is True,
                     )
                     for check in raw["checks"]
                 ),
@@ -362,6 +395,7 @@ class BakeState:
                 attempt=int(raw["attempt"]),
                 bake_id=str(raw.get("bake_id") or ""),
                 checks_overridden=raw.get("checks_overridden") is True,
+                settle_until=float(raw["settle_until"]) if raw.get("settle_until") is not None else None,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise BadInputError(f"bake state is incomplete or malformed: {error!r}") from error

@@ -432,7 +432,7 @@ def decide_follow_up(
         return None
     if decision.outcome.acted:
         delay = max(rule.cooldown_seconds + (alarm_window_seconds or 0), MIN_FOLLOW_UP_SECONDS)
-    elif decision.outcome is ScaleOutcome.COOLDOWN:
+    elif decision.outcome in (ScaleOutcome.COOLDOWN, ScaleOutcome.ALREADY_ACTED):
         delay = decision.retry_after_seconds or MIN_FOLLOW_UP_SECONDS
     elif decision.outcome is ScaleOutcome.DEPLOYMENT_IN_PROGRESS:
         delay = max(rule.cooldown_seconds, MIN_FOLLOW_UP_SECONDS)

@@ -21,6 +21,7 @@ OUTCOME_METRICS = {
     ScaleOutcome.AT_BOUND: "ScaleAtBound",
     ScaleOutcome.UNSAFE_SCALE_IN: "ScaleInRefusedUnsafe",
     ScaleOutcome.NO_CAPACITY: "ScaleOutNoCapacity",
+    ScaleOutcome.ALREADY_ACTED: "ScaleSkippedAlreadyActed",
 }
 
 # Outcomes a human should look at even when only changes are announced.
@@ -59,8 +60,13 @@ def report_scale(report: ScaleReport, notifier: Notifier, *, notify_every_decisi
     metrics.add_metric(name=OUTCOME_METRICS[decision.outcome], unit=MetricUnit.Count, value=1)
     if report.dry_run and decision.outcome.acted:
         metrics.add_metric(name="ScaleDryRunDecisions", unit=MetricUnit.Count, value=1)
-    # A follow-up announces only what changed or needs a human: not each "still cooling down".
-    every = notify_every_decision and report.transition.follow_up == 0
+    # A follow-up announces only what changed or needs a human: not each "still cooling down"; nor
+    # does the second delivery of a transition already announced.
+    every = (
+        notify_every_decision
+        and report.transition.follow_up == 0
+        and decision.outcome is not ScaleOutcome.ALREADY_ACTED
+    )
     if decision.outcome.acted or decision.outcome in ATTENTION or every:
         notifier.publish(scale_subject(report), scale_message(report))
 
@@ -144,6 +150,7 @@ def _meaning(outcome: ScaleOutcome) -> str:
             "Nothing changed. What to check: the group's MaxSize and the instance type; the service cannot grow "
             "until there is room for its tasks."
         ),
+        ScaleOutcome.ALREADY_ACTED: "Nothing changed: this alarm transition was already acted on (delivered twice).",
     }[outcome]
 
 

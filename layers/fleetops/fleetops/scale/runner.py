@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 
 from fleetops.aws.application_autoscaling import ApplicationAutoScalingAdapter
 from fleetops.aws.autoscaling import AutoScalingAdapter
 from fleetops.aws.cloudwatch import AlarmReader
-from fleetops.aws.cooldowns import CooldownLedger
+from fleetops.aws.cooldowns import CooldownLedger, LastChange
 from fleetops.aws.ecs import ClusterNotFoundError, EcsAdapter, deployment_in_progress
 from fleetops.errors import BadInputError
 from fleetops.models.scale import (
@@ -74,9 +75,10 @@ class ScaleRunner:
         if alarm is None:
             raise UnknownAlarmError(f"alarm {transition.alarm_name!r} no longer exists")
         rule = resolve_rule(self._settings, transition, alarm)
-        last = self._cooldowns.last_scaled_at(rule.target_key)
+        change = self._cooldowns.last_change(rule.target_key)
+        last = change.at if change else None
         now = self._clock()
-        held = held_back(rule, alarm, last, now)
+        held = held_back(rule, alarm, last, now) or _already_acted(transition, rule, alarm, change, now)
         if held is None and transition.follow_up:
             held = judging_the_last_change(rule, alarm, last, now)
         group: GroupStatus | None = None
@@ -96,7 +98,14 @@ class ScaleRunner:
         )
         if not decision.outcome.acted or self._settings.dry_run:
             return report
-        if not self._cooldowns.record(rule.target_key, now, rule.direction.value, previous=last):
+        if not self._cooldowns.record(
+            rule.target_key,
+            now,
+            rule.direction.value,
+            previous=last,
+            caused_by=transition.cause,
+            transition_at=transition.changed_at,
+        ):
             lost = ScalingDecision(
                 ScaleOutcome.COOLDOWN,
                 f"another decision scaled {rule.target_label} a moment ago; this one stands down "
@@ -271,3 +280,20 @@ class ScaleRunner:
             assert rule.service is not None
             self._ecs.set_desired_count(rule.cluster, rule.service, decision.service_count[1])
             done.append("service count set")
+
+
+def _already_acted(
+    transition: AlarmTransition, rule: ScalingRule, alarm: AlarmDetails, change: LastChange | None, now: float
+) -> ScalingDecision | None:
+    """The same transition delivered again under another idempotency key (EventBridge and SNS need not
+    carry the same timestamp): it changed the target once already. Like a cooldown, a follow-up looks
+    again once the alarm has judged that change (the first delivery's own follow-up does too)."""
+    if change is None or not transition.made(change.caused_by, change.transition_at):
+        return None
+    judged_at = change.at + rule.cooldown_seconds + (alarm.breach_seconds or 0)
+    return ScalingDecision(
+        ScaleOutcome.ALREADY_ACTED,
+        f"alarm {transition.alarm_name}'s transition to {transition.new_state.value} already changed "
+        f"{rule.target_label} {round(now - change.at)} s ago: this is a second delivery of it",
+        retry_after_seconds=max(1, math.ceil(judged_at - now)),
+    )

@@ -37,6 +37,30 @@ def is_circuit_breaker_rollback(reason: str) -> bool:
     return "circuit breaker" in text and is_rollback_reason(text)
 
 
+def failing_deployment(service: EcsService, event_deployment: str, rolled_back_to: str | None) -> str:
+    """Which deployment a circuit-breaker failure is about, whichever deployment its event names.
+
+    SERVICE_DEPLOYMENT_FAILED names the failing one. SERVICE_DEPLOYMENT_IN_PROGRESS "rolling back to
+    deploymentId X" may name it too, or the rollback deployment that starts (the documents' example
+    does not say); DescribeServices then still lists the failed one, ``rolloutState`` FAILED."""
+    by_id = {d.id: d for d in service.deployments}
+    named = by_id.get(event_deployment)
+    if named is not None and named.rollout_state == "FAILED":
+        return event_deployment
+    # (The deployment rolled back to is never FAILED: a rollback needs a COMPLETED one to return to.)
+    failed = [d for d in service.deployments if d.id != event_deployment and d.rollout_state == "FAILED"]
+    if failed:
+        return failed[0].id
+    if named is not None and is_circuit_breaker_rollback(named.rollout_state_reason):
+        # The event names the rollback deployment, and ECS has not marked the failed one yet.
+        replaced = [
+            d for d in service.deployments if d.id not in (event_deployment, rolled_back_to) and d.status != "PRIMARY"
+        ]
+        if replaced:
+            return replaced[0].id
+    return event_deployment
+
+
 def check_deployment(service: EcsService, deployment_id: str | None) -> CheckResult:
     """The deployment is PRIMARY, its rollout COMPLETED, the only one left, with no failed task."""
     evidence = tuple(
@@ -46,20 +70,31 @@ def check_deployment(service: EcsService, deployment_id: str | None) -> CheckRes
     )
     primary = service.primary
     problems: list[str] = []
+    lasting = False  # a problem that no wait will settle
     if primary is None:
+        lasting = True
         problems.append("the service has no PRIMARY deployment")
     else:
         if deployment_id and primary.id != deployment_id:
+            lasting = True
             problems.append(f"deployment {deployment_id} is no longer PRIMARY ({primary.id} is): it was superseded")
         if primary.rollout_state != "COMPLETED":
+            lasting = True
             reason = f" ({primary.rollout_state_reason})" if primary.rollout_state_reason else ""
             problems.append(f"rollout state is {primary.rollout_state or 'unknown'}, not COMPLETED{reason}")
         if primary.failed_tasks:
+            lasting = True
             problems.append(f"{primary.failed_tasks} task(s) of the deployment failed to start or stopped")
     if len(service.deployments) != 1:
+        # At SERVICE_DEPLOYMENT_COMPLETED an old deployment may still be listed a moment, with no task
+        # left (the documents do not say it is gone by then): that settles. One with tasks does not.
+        old = [d for d in service.deployments if d is not primary]
+        lasting = lasting or any(d.running_count or d.pending_count for d in old)
         problems.append(f"{len(service.deployments)} deployments are active, not exactly one")
     if problems:
-        return CheckResult(CheckName.DEPLOYMENT, CheckStatus.FAILED, "; ".join(problems), evidence)
+        return CheckResult(
+            CheckName.DEPLOYMENT, CheckStatus.FAILED, "; ".join(problems), evidence, settling=not lasting
+        )
     return CheckResult(CheckName.DEPLOYMENT, CheckStatus.PASSED, "one PRIMARY deployment, rollout COMPLETED", evidence)
 
 
@@ -145,6 +180,7 @@ def check_targets(
         return CheckResult(CheckName.TARGETS, CheckStatus.SKIPPED, "the service has no load balancer target group")
     problems: list[str] = []
     evidence: list[str] = []
+    lasting = False  # a problem that no wait will settle: a target that failed its health checks
     for arn in target_group_arns:
         pair = (arn, alternates[arn]) if alternates and arn in alternates else (arn,)
         name = " + ".join(_group(group) for group in pair)
@@ -152,12 +188,19 @@ def check_targets(
         unhealthy = [t for t in live if t.state != "healthy"]
         evidence.append(f"{name}: {len(live)} target(s) ({_counts(t.state for t in live) or 'none'})")
         if unhealthy:
+            # "initial": registering, or still in the initial health checks (ELB's TargetHealth reason
+            # Elb.RegistrationInProgress or Elb.InitialHealthChecking): that settles by itself.
+            lasting = lasting or any(t.state != "initial" for t in unhealthy)
             problems.append(f"{len(unhealthy)} target(s) of {name} are not healthy")
             evidence.extend(f"  {t.target_id}:{t.port} {t.state} {t.reason}".rstrip() for t in unhealthy[:MAX_EVIDENCE])
         if len(live) != running_tasks:
+            # ECS registers a task's target as it starts and deregisters it as it stops: a count that
+            # lags the running tasks settles within the health checks and the deregistration delay.
             problems.append(f"{name} has {len(live)} target(s) for {running_tasks} running task(s)")
     if problems:
-        return CheckResult(CheckName.TARGETS, CheckStatus.FAILED, "; ".join(problems), tuple(evidence))
+        return CheckResult(
+            CheckName.TARGETS, CheckStatus.FAILED, "; ".join(problems), tuple(evidence), settling=not lasting
+        )
     return CheckResult(
         CheckName.TARGETS,
         CheckStatus.PASSED,

@@ -39,6 +39,8 @@ _SERVICE_ARN = re.compile(
     r"^arn:(aws[a-z-]*):ecs:([a-z0-9-]+):(\d{12}):service/(?:([A-Za-z0-9_-]{1,255})/)?([A-Za-z0-9_-]{1,255})$"
 )
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+# "ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/6538016222865037559."
+_ROLLED_BACK_TO = re.compile(r"rolling back to deploymentId (\S+?)\.?$")
 _CLUSTER_ARN = re.compile(r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/[A-Za-z0-9_-]{1,255}$")
 _CODEDEPLOY_ID = re.compile(r"^d-[A-Z0-9]{9}$")
 # A task definition a CI job expects: ``family:revision`` or the full ARN. A bare family is refused: it
@@ -120,7 +122,8 @@ def _from_eventbridge(event: Mapping[str, Any]) -> VerifyTriggerEvent:
         return ReleaseFailure(service, deployment_id, name, reason or "ECS reported the deployment failed")
     if name == IN_PROGRESS:
         if is_circuit_breaker_rollback(reason):
-            return ReleaseFailure(service, deployment_id, name, reason)
+            target = _ROLLED_BACK_TO.search(reason)
+            return ReleaseFailure(service, deployment_id, name, reason, rolled_back_to=target[1] if target else None)
         if is_rollback_reason(reason):
             return IgnoredVerifyEvent(f"a rollback deployment started ({reason}); it is verified when it completes")
         return IgnoredVerifyEvent(f"deployment {deployment_id} started; it is verified when it completes")

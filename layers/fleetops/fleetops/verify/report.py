@@ -12,13 +12,14 @@ VERDICT_METRICS = {
     Verdict.PASSED: "VerificationsPassed",
     Verdict.FAILED: "VerificationsFailed",
     Verdict.BAKING: "VerificationsBaking",
+    Verdict.SETTLING: "VerificationsSettling",
     Verdict.RELEASE_FAILED: "ReleasesFailed",
 }
 
 
 def report_verification(report: VerificationReport, notifier: Notifier, *, notify_on_success: bool) -> None:
     failing = report.failing
-    log = logger.error if report.failed else logger.info
+    log = logger.error if report.failed else logger.warning if report.nothing_checked else logger.info
     log(
         f"verification {report.verdict.value}: {report.reason}",
         extra={
@@ -32,10 +33,14 @@ def report_verification(report: VerificationReport, notifier: Notifier, *, notif
             "checks": {c.name.value: c.status.value for c in report.checks},
             "rollback": report.rollback.to_dict() if report.rollback else None,
             "duration_seconds": round(report.finished_at - report.started_at, 3),
+            "waited": report.waited or None,
         },
     )
     metrics.add_metric(name=VERDICT_METRICS[report.verdict], unit=MetricUnit.Count, value=1)
-    if report.verdict is not Verdict.BAKING:
+    if report.nothing_checked:
+        # A pass that verified nothing: an alarm on this finds services whose hooks check nothing.
+        metrics.add_metric(name="VerificationsWithNothingChecked", unit=MetricUnit.Count, value=1)
+    if report.verdict not in (Verdict.BAKING, Verdict.SETTLING):
         metrics.add_metric(
             name="VerificationDuration", unit=MetricUnit.Seconds, value=max(0.0, report.finished_at - report.started_at)
         )
@@ -52,6 +57,8 @@ def verification_subject(report: VerificationReport) -> str:
     if report.verdict is Verdict.FAILED:
         done = " - rolled back" if report.rollback and report.rollback.action is not RollbackAction.NONE else ""
         return f"ATTENTION release of {report.service.label} FAILED verification{done}"
+    if report.nothing_checked:
+        return f"release of {report.service.label} NOT verified: nothing was checked"
     return f"release of {report.service.label} verified: {report.verdict.value}"
 
 
@@ -63,6 +70,8 @@ def verification_message(report: VerificationReport) -> str:
         f"Deployment: {report.deployment_id or '-'} (task definition {report.task_definition or '-'})",
         f"Trigger: {report.trigger.value}",
     ]
+    if report.waited:
+        lines.append(f"Waited: {report.waited}")
     failing = report.failing
     if failing:
         first = failing[0]

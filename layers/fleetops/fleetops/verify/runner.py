@@ -12,10 +12,12 @@ from fleetops.aws.elbv2 import TargetHealthReader
 from fleetops.errors import BadInputError
 from fleetops.models.ecs import EcsService
 from fleetops.models.verify import (
+    NOTHING_VERIFIED,
     BakeState,
     CheckName,
     CheckResult,
     CheckStatus,
+    ReleaseFailure,
     ServiceRef,
     SmokeOutcome,
     Verdict,
@@ -24,6 +26,11 @@ from fleetops.models.verify import (
 )
 from fleetops.verify import checks as check
 from fleetops.verify.config import ServiceChecks
+
+# The deployment list alone (an old deployment with no task left, still listed at COMPLETED) is given
+# this long to settle when the service has no target group to take a bound from. No document says how
+# long ECS lists it: a fixed minute, as long as one recheck at the default interval.
+SETTLE_FLOOR_SECONDS = 60
 
 
 class ServiceNotFoundError(BadInputError):
@@ -71,6 +78,15 @@ class VerificationRunner:
         where = ref.cluster or f"any of {len(clusters)} cluster(s)"
         raise ServiceNotFoundError(f"service {ref.service!r} was not found ACTIVE in {where}")
 
+    def identify_failure(self, failure: ReleaseFailure) -> ReleaseFailure:
+        """The failure keyed by the deployment that failed (one report for ECS's two announcements)."""
+        try:
+            _, service = self.resolve(failure.service)
+        except BadInputError:
+            return failure  # reported as "service not found" by the failure's own handling
+        failing = check.failing_deployment(service, failure.deployment_id, failure.rolled_back_to)
+        return replace(failure, failing_deployment_id=failing)
+
     def verify(
         self,
         ref: ServiceRef,
@@ -81,9 +97,18 @@ class VerificationRunner:
         expected_task_definition: str | None = None,
         expected_image: str | None = None,
         deployment_checks: bool = True,
+        settling_since: float | None = None,
+        settle_until: float | None = None,
+        settled_from: tuple[CheckResult, ...] = (),
     ) -> Verification:
         """Every configured check, once. ``deployment_checks=False`` for hooks that run mid-deployment,
-        when more than one deployment (or task set) is live by design."""
+        when more than one deployment (or task set) is live by design.
+
+        At SERVICE_DEPLOYMENT_COMPLETED the checks that fall short only for what settles by itself
+        (targets still in their initial health checks, fewer targets than tasks, an old deployment with
+        no task left still listed) make the verdict SETTLING, not FAILED: re-checked (``settle_until``,
+        ``settling_since`` and ``settled_from`` carry the first look's deadline, start and checks)
+        until the bound the service's target groups give, then failed."""
         started = self._clock()
         ref, service = self.resolve(ref)
         cluster = service.cluster_arn
@@ -114,6 +139,19 @@ class VerificationRunner:
             )
         now = self._clock()
         verdict = check.verdict_of(results)
+        reason = _reason(verdict, results, hook=not deployment_checks)
+        failing = [r for r in results if r.status is CheckStatus.FAILED]
+        deadline: float | None = None
+        if verdict is Verdict.FAILED and trigger is VerifyTrigger.ECS_EVENT and all(r.settling for r in failing):
+            deadline = settle_until if settle_until is not None else started + self._settle_seconds(service)
+            if now < deadline:
+                verdict = Verdict.SETTLING
+                reason = f"waiting up to {round(deadline - now)} s more for what settles by itself: {reason}"
+            else:
+                reason += f" (still so after {round(now - (settling_since or started))} s, the bound to settle)"
+        waited = _waited(settled_from, settling_since, now) if verdict is not Verdict.SETTLING else ""
+        if waited and verdict is not Verdict.FAILED:
+            reason += f"; {waited}"
         report = VerificationReport(
             service=ref,
             service_arn=service.arn,
@@ -122,12 +160,18 @@ class VerificationRunner:
             trigger=trigger,
             verdict=verdict,
             checks=tuple(results),
-            started_at=started,
+            started_at=settling_since if settling_since is not None else started,
             finished_at=now,
             bake_until=started + checks.bake_seconds if verdict is Verdict.BAKING else None,
-            reason=_reason(verdict, results),
+            reason=reason,
+            settle_until=deadline if verdict is Verdict.SETTLING else None,
+            waited=waited,
         )
         return Verification(report, service, checks)
+
+    def _settle_seconds(self, service: EcsService) -> int:
+        groups = [*service.target_group_arns, *dict(service.alternate_target_groups).values()]
+        return max(SETTLE_FLOOR_SECONDS, self._targets.settle_seconds(groups))
 
     def continue_bake(self, state: BakeState) -> Verification:
         """One look at the alarms during the bake; the deployment must still be the PRIMARY one."""
@@ -168,11 +212,29 @@ class VerificationRunner:
         return Verification(report, service, ServiceChecks(alarms=state.alarms))
 
 
-def _reason(verdict: Verdict, results: list[CheckResult]) -> str:
+def _waited(settled_from: tuple[CheckResult, ...], since: float | None, now: float) -> str:
+    """What a verification that settled waited for, in words: the first look's shortfalls."""
+    if since is None or not settled_from:
+        return ""
+    what = "; ".join(f"{r.name.value}: {r.summary}" for r in settled_from if r.status is CheckStatus.FAILED)
+    return f"waited {round(now - since)} s for what settles by itself ({what})"
+
+
+# A lifecycle hook runs mid-deployment, where only the smoke checks and the alarms apply.
+NOTHING_CONFIGURED_FOR_A_HOOK = (
+    "no smoke checks or alarms are configured for this service, and a lifecycle hook runs only those"
+)
+
+
+def _reason(verdict: Verdict, results: list[CheckResult], *, hook: bool = False) -> str:
     failing = [r for r in results if r.status is CheckStatus.FAILED]
     if failing:
         return "; ".join(f"{r.name.value}: {r.summary}" for r in failing)
     if verdict is Verdict.BAKING:
         return "every check passed; the alarms are watched until the bake period ends"
     ran = [r.name.value for r in results if r.status is CheckStatus.PASSED]
-    return f"every check passed ({', '.join(ran) or 'none configured'})"
+    if not ran:
+        # Nothing failed, so the answer stays a pass; but it must not read like a verified release.
+        why = NOTHING_CONFIGURED_FOR_A_HOOK if hook else "every configured check was skipped"
+        return f"{NOTHING_VERIFIED}: {why}"
+    return f"every check passed ({', '.join(ran)})"

@@ -62,8 +62,18 @@ from fleetops.verify.settings import VerifySettings
 from fleetops.verify.state import VerifyStateStore
 
 FUNCTION = "verify"
-# hookDetails key under which the ECS lifecycle hook carries its bake deadline between invocations.
+# hookDetails keys under which the ECS lifecycle hook carries its bake between invocations: the deadline,
+# and the lifecycle stage and service deployment it belongs to. Whether ECS replaces the configured
+# hookDetails with the returned ones or merges them, and whether returned keys outlive their stage, the
+# documents do not say (docs/aws-behaviour.md): the answer returns every key it was given plus its own,
+# and a deadline is resumed only by the stage and deployment that set it.
 ECS_HOOK_BAKE_KEY = "fleetopsVerifyBakeUntil"
+ECS_HOOK_BAKE_STAGE_KEY = "fleetopsVerifyBakeStage"
+ECS_HOOK_BAKE_DEPLOYMENT_KEY = "fleetopsVerifyBakeDeployment"
+# callBackDelay: ECS waits 30 s by default and its document's example returns 60; no bound is documented.
+# An answer ECS refused would roll the deployment back, so the delay stays between those two values.
+ECS_HOOK_MIN_CALLBACK_DELAY = 30
+ECS_HOOK_MAX_CALLBACK_DELAY = 60
 # CodeDeploy fails a lifecycle hook left unanswered for an hour: a bake behind one ends in 50 minutes.
 CODEDEPLOY_HOOK_MAX_BAKE_SECONDS = 50 * 60
 
@@ -163,6 +173,8 @@ class VerifyService:
             return {"status": "ignored", "reason": trigger.reason}
         if isinstance(trigger, VerifyRequest) and trigger.trigger is VerifyTrigger.DIRECT:
             return self._direct(trigger, event)
+        if isinstance(trigger, ReleaseFailure):
+            trigger = self.runner.identify_failure(trigger)
         key = trigger.idempotency_key
         logger.set_correlation_id(trigger.deployment_id)
         try:
@@ -222,7 +234,8 @@ class VerifyService:
             expected_image=request.expected_image,
         )
         logger.set_correlation_id(verification.report.deployment_id)
-        return self._conclude(verification, checks_overridden=checks_overridden)
+        report, _ = self._conclude(verification, checks_overridden=checks_overridden)  # no CodeDeploy hook here
+        return report
 
     def _conclude(
         self,
@@ -230,23 +243,27 @@ class VerifyService:
         codedeploy_hook: CodeDeployHook | None = None,
         *,
         checks_overridden: bool = False,
-    ) -> VerificationReport:
+    ) -> tuple[VerificationReport, bool]:
         """Act on a finished look: bake on, remember a good release, roll back (or answer) a bad one.
-        The report is the caller's to make, once the result is recorded.
+        The report is the caller's to make, once the result is recorded; the flag says whether it is to be
+        announced (not when a retried invocation found its CodeDeploy hook answered: the first did it).
 
         ``checks_overridden``: a CI call chose the checks (``{"checks": {}}`` runs none of the configured
         smoke checks or alarms), so its pass says nothing about the release and is never remembered as
         known-good: a later real failure would otherwise be refused its rollback."""
         report = verification.report
-        if report.verdict is Verdict.BAKING:
+        if report.verdict is Verdict.SETTLING:
+            self._schedule_settle(report, verification.checks)
+        elif report.verdict is Verdict.BAKING:
             self._schedule_bake(report, verification.checks, codedeploy_hook, checks_overridden=checks_overridden)
         elif report.verdict is Verdict.PASSED:
             if not checks_overridden:
                 self._remember_known_good(report)
-            if codedeploy_hook is not None:
-                self._answer(codedeploy_hook, "Succeeded")
+            if codedeploy_hook is not None and not self._answer(codedeploy_hook, "Succeeded"):
+                return report, False  # an earlier attempt answered and announced it
         elif codedeploy_hook is not None:
-            self._answer(codedeploy_hook, "Failed")
+            if not self._answer(codedeploy_hook, "Failed"):
+                return report, False  # an earlier attempt answered and announced it
             report = replace(report, rollback=_delegated("CodeDeploy"))
         elif verification.service is not None and report.trigger in (
             VerifyTrigger.ECS_EVENT,
@@ -263,11 +280,11 @@ class VerifyService:
                     window_seconds=self.settings.rollback_window_seconds,
                 ),
             )
-        return report
+        return report, True
 
     def _release_failed(self, failure: ReleaseFailure) -> VerificationReport:
         """ECS failed the deployment (or its circuit breaker is rolling it back): loudly a failure."""
-        logger.set_correlation_id(failure.deployment_id)
+        logger.set_correlation_id(failure.failing)
         now = self._clock()
         failing = CheckResult(
             CheckName.DEPLOYMENT, CheckStatus.FAILED, f"ECS reported {failure.event_name}: {failure.reason}"
@@ -275,7 +292,7 @@ class VerifyService:
         report = VerificationReport(
             service=failure.service,
             service_arn="",
-            deployment_id=failure.deployment_id,
+            deployment_id=failure.failing,
             task_definition=None,
             trigger=VerifyTrigger.ECS_EVENT,
             verdict=Verdict.RELEASE_FAILED,
@@ -297,7 +314,7 @@ class VerifyService:
                 task_definition=primary.task_definition if primary else service.task_definition,
                 rollback=self.rollbacks.roll_back(
                     service,
-                    failure.deployment_id,
+                    failure.failing,
                     wanted=self.settings.rollback_wanted(self.settings.checks_for(ref.cluster, ref.service)),
                     max_per_window=self.settings.rollback_max_per_window,
                     window_seconds=self.settings.rollback_window_seconds,
@@ -337,13 +354,15 @@ class VerifyService:
                 deployment_id=hook.deployment_id,
                 deployment_checks=False,
             )
-            return self._handled(self._conclude(verification, codedeploy_hook=hook))
+            return self._handled(*self._conclude(verification, codedeploy_hook=hook))
         except Exception as error:  # the hook must be answered whatever went wrong
             logger.exception("CodeDeploy hook verification crashed; answering Failed", extra={"error": str(error)})
             metrics.add_metric(name="VerificationErrors", unit=MetricUnit.Count, value=1)
-            self._answer(hook, "Failed")
+            answered = self._answer(hook, "Failed")
             if isinstance(error, BadInputError):
                 self._dead_letters.keep(event, str(error), FUNCTION)
+            if not answered:
+                return Handled({"status": "already-answered", "reason": f"verification could not run: {error}"})
             crash = repr(error)  # the name ``error`` is unbound once the except block ends
             return Handled(
                 {"status": "failed", "hook": "Failed", "reason": f"verification could not run: {error}"},
@@ -355,9 +374,18 @@ class VerifyService:
                 ),
             )
 
-    def _answer(self, hook: CodeDeployHook, status: HookAnswer) -> None:
-        self.codedeploy.answer(hook, status)
+    def _answer(self, hook: CodeDeployHook, status: HookAnswer) -> bool:
+        """Answer the hook; False if it was answered already (a retried invocation), which is logged and
+        counted: that first answer stands, and this attempt neither answers nor announces again."""
+        if not self.codedeploy.answer(hook, status):
+            logger.warning(
+                f"CodeDeploy hook already answered; {status} not sent (a retried invocation)",
+                extra={"deployment_id": hook.deployment_id},
+            )
+            metrics.add_metric(name="HookAlreadyAnswered", unit=MetricUnit.Count, value=1)
+            return False
         logger.info(f"CodeDeploy hook answered {status}", extra={"deployment_id": hook.deployment_id})
+        return True
 
     # -- ECS native lifecycle hook: always returns a hookStatus --------------------------------------
     def _ecs_hook(self, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -366,8 +394,8 @@ class VerifyService:
             assert isinstance(request, VerifyRequest) and request.service is not None and request.ecs_hook
             logger.set_correlation_id(request.deployment_id)
             checks = self.settings.checks_for(request.service.cluster, request.service.service)
-            bake_until = request.ecs_hook.hook_details.get(ECS_HOOK_BAKE_KEY)
-            if isinstance(bake_until, int | float):
+            bake_until = _ecs_hook_bake_until(request)
+            if bake_until is not None:
                 state = BakeState(
                     service=request.service,
                     service_arn="",
@@ -399,12 +427,16 @@ class VerifyService:
             return {"hookStatus": "FAILED", "reason": f"verification could not run: {error}"[:500]}
         self._report(report)  # after the verdict: a reporting failure never changes the hook's answer
         if report.verdict is Verdict.BAKING and report.bake_until is not None:
-            details = {**request.ecs_hook.hook_details, ECS_HOOK_BAKE_KEY: report.bake_until}
-            return {
-                "hookStatus": "IN_PROGRESS",
-                "callBackDelay": self._next_delay(report.bake_until),
-                "hookDetails": details,
+            details = {
+                **request.ecs_hook.hook_details,
+                ECS_HOOK_BAKE_KEY: report.bake_until,
+                ECS_HOOK_BAKE_STAGE_KEY: request.ecs_hook.lifecycle_stage,
+                ECS_HOOK_BAKE_DEPLOYMENT_KEY: request.deployment_id,
             }
+            delay = min(
+                ECS_HOOK_MAX_CALLBACK_DELAY, max(ECS_HOOK_MIN_CALLBACK_DELAY, self._next_delay(report.bake_until))
+            )
+            return {"hookStatus": "IN_PROGRESS", "callBackDelay": delay, "hookDetails": details}
         status = "SUCCEEDED" if report.verdict is Verdict.PASSED else "FAILED"
         return {"hookStatus": status, "reason": report.reason[:500]}
 
@@ -433,6 +465,39 @@ class VerifyService:
         )
         self._rechecks.send(state.to_json(), self._next_delay(bake_until))
 
+    def _schedule_settle(self, report: VerificationReport, checks: ServiceChecks) -> None:
+        """A SETTLING verification is run again, whole, through the bake's durable re-check queue."""
+        assert report.settle_until is not None
+        state = replace(
+            BakeState.after(
+                report,
+                alarms=checks.alarms,
+                bake_until=report.settle_until,
+                rollback=checks.rollback,
+                bake_id=uuid.uuid4().hex,
+            ),
+            settle_until=report.settle_until,
+        )
+        self._rechecks.send(state.to_json(), self._next_delay(report.settle_until))
+
+    def _on_settling(self, state: BakeState) -> Handled:
+        assert state.settle_until is not None
+        checks = self.settings.checks_for(state.service.cluster, state.service.service)
+        verification = self.runner.verify(
+            state.service,
+            checks,
+            trigger=state.trigger,
+            deployment_id=state.deployment_id,
+            settling_since=state.started_at,
+            settle_until=state.settle_until,
+            settled_from=state.checks,
+        )
+        if verification.report.verdict is Verdict.SETTLING:
+            next_state = replace(state, attempt=state.attempt + 1)
+            self._rechecks.send(next_state.to_json(), self._next_delay(state.settle_until))
+            return self._handled(verification.report)
+        return self._handled(*self._conclude(verification))
+
     def _next_delay(self, bake_until: float) -> int:
         remaining = int(bake_until - self._clock()) + 1
         return max(1, min(self.settings.recheck_interval_seconds, remaining))
@@ -453,6 +518,8 @@ class VerifyService:
             return duplicate_delivery(state.idempotency_key)
 
     def _on_bake(self, *, key: str, state: BakeState) -> Handled:
+        if state.settle_until is not None:
+            return self._on_settling(state)
         try:
             verification = self.runner.continue_bake(state)
         except Exception as error:
@@ -471,16 +538,16 @@ class VerifyService:
         rollback = configured.rollback if state.rollback is None else state.rollback
         checks = replace(configured, alarms=state.alarms, rollback=rollback)
         return self._handled(
-            self._conclude(
+            *self._conclude(
                 Verification(report, verification.service, checks),
                 state.codedeploy_hook,
                 checks_overridden=state.checks_overridden,
             )
         )
 
-    def _handled(self, report: VerificationReport) -> Handled:
-        """The verification's result, and its report made once the result is recorded."""
-        return Handled(report.to_dict(), report=self._reporting(report))
+    def _handled(self, report: VerificationReport, announce: bool = True) -> Handled:
+        """The verification's result, and its report made once the result is recorded (if it is to be)."""
+        return Handled(report.to_dict(), report=self._reporting(report) if announce else None)
 
     def _reporting(self, report: VerificationReport) -> Report:
         return lambda: report_verification(report, self._notifier, notify_on_success=self.settings.notify_on_success)
@@ -511,6 +578,22 @@ class VerifyService:
         deadline = time.monotonic() + smoke_run_seconds(remaining)
         allowed = self.settings.smoke_allowed_hosts
         return [run_smoke_check(check, allowed, sleep=self._sleep, deadline=deadline) for check in checks.smoke]
+
+
+def _ecs_hook_bake_until(request: VerifyRequest) -> float | None:
+    """The deadline of a bake this very hook execution started, if ``hookDetails`` carries one. A deadline
+    set by another lifecycle stage or deployment (were ECS to keep returned keys beyond their stage) is
+    not this bake's: the verification starts afresh."""
+    assert request.ecs_hook is not None
+    details = request.ecs_hook.hook_details
+    bake_until = details.get(ECS_HOOK_BAKE_KEY)
+    if not isinstance(bake_until, int | float) or isinstance(bake_until, bool):
+        return None
+    if details.get(ECS_HOOK_BAKE_STAGE_KEY) != request.ecs_hook.lifecycle_stage:
+        return None
+    if details.get(ECS_HOOK_BAKE_DEPLOYMENT_KEY) != request.deployment_id:
+        return None
+    return float(bake_until)
 
 
 def _delegated(who: str) -> RollbackOutcome:
