@@ -142,6 +142,32 @@ def test_a_group_whose_termination_hook_was_deleted_is_not_scaled_in_and_the_mes
     assert "HookAutoScalingGroupName" in note["message"]
 
 
+def test_a_group_whose_only_termination_hook_is_a_log_shipper_s_is_not_scaled_in(world: ScaleWorld) -> None:
+    a, b, c = world.cluster.instance_ids
+    world.services.run_on(a, "web", 2)
+    world.services.run_on(b, "web", 1)
+    world.services.run_on(c, "web", 2)
+    autoscaling = world.session.client("autoscaling")
+    autoscaling.delete_lifecycle_hook(
+        AutoScalingGroupName=world.cluster.group, LifecycleHookName=world.cluster.hook_name
+    )
+    autoscaling.put_lifecycle_hook(
+        AutoScalingGroupName=world.cluster.group,
+        LifecycleHookName="ship-logs",
+        LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING",
+        HeartbeatTimeout=300,
+        DefaultResult="CONTINUE",
+    )
+
+    result = world.decide(world.fire("ecs-scale-prod-reservation-low", 22.0))
+
+    # The log shipper lets host b go once its logs are out: the drain, deaf to a foreign hook, never moves
+    # its task.
+    assert (result["outcome"], result["acted"], result["hosts_to_terminate"]) == ("unsafe-scale-in", False, [])
+    assert set(world.group()["instances"].values()) == {"InService"}
+    assert "ship-logs are not the drain's" in result["reason"]
+
+
 def test_no_host_is_removed_while_a_service_wants_tasks_ecs_could_not_place(world: ScaleWorld) -> None:
     a, b, _ = world.cluster.instance_ids
     world.services.run_on(a, "web", 1)

@@ -369,7 +369,7 @@ def scale_in(
     amount: int = -1,
     *,
     rule: ScalingRule | None = None,
-    hooks: tuple[str, ...] = ("drain-before-terminate",),
+    hooks: tuple[str, ...] = ("ecs-fleet-ops-drain-before-terminate",),
     **extra: object,
 ) -> ScalingDecision:
     return decide_cluster_in(
@@ -379,6 +379,7 @@ def scale_in(
         view(hosts, tasks, **extra),
         headroom_percent=0,
         termination_hooks=hooks,
+        drain_hook_name_prefix="ecs-fleet-ops-drain",
         last_scaled_at=None,
         now=NOW,
     )
@@ -476,6 +477,28 @@ def test_no_host_is_removed_from_a_group_without_a_termination_hook_to_hold_it_f
     assert decision.hosts_to_terminate == ()
     assert "no termination lifecycle hook" in decision.reason
     assert "HookAutoScalingGroupName" in decision.reason
+
+
+def test_no_host_is_removed_from_a_group_whose_only_termination_hooks_are_someone_elses() -> None:
+    hosts = [host("a", [TASK]), host("b", [TASK] * 2)]
+
+    decision = scale_in(hosts, {"a": placed("a", 1), "b": placed("b", 2)}, hooks=("ship-logs",))
+
+    # A log shipper's handler completes its action when its logs are out, whatever still runs on the host.
+    assert decision.outcome is ScaleOutcome.UNSAFE_SCALE_IN
+    assert decision.hosts_to_terminate == ()
+    assert "ship-logs are not the drain's (named ecs-fleet-ops-drain..." in decision.reason
+
+
+def test_ecs_managed_draining_s_hook_holds_a_host_for_its_tasks_as_the_drain_s_does() -> None:
+    hosts = [host("a", [TASK]), host("b", [TASK] * 2)]
+
+    decision = scale_in(
+        hosts, {"a": placed("a", 1), "b": placed("b", 2)}, hooks=("ecs-managed-draining-termination-hook", "ship-logs")
+    )
+
+    assert decision.outcome is ScaleOutcome.CLUSTER_SCALED_IN
+    assert decision.hosts_to_terminate == ("a",)
 
 
 def test_no_host_is_removed_while_a_service_has_tasks_ecs_could_not_place() -> None:

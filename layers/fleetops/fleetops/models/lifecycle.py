@@ -29,9 +29,18 @@ GLOBAL_TIMEOUT_CAP_SECONDS = 172_800
 GLOBAL_TIMEOUT_HEARTBEATS = 100
 
 
+def holds_host_for_drain(hook_name: str, drain_hook_name_prefix: str) -> bool:
+    """Whether a termination hook holds a host until its ECS tasks have moved: the suite's own hooks (its
+    drain waits for the tasks) and ECS managed instance draining's (ECS does). Any other termination hook
+    (a log shipper's, a node handler's) may let the host go with its tasks still on it."""
+    return hook_name.startswith(drain_hook_name_prefix) or hook_name == ECS_MANAGED_DRAINING_HOOK
+
+
 class LifecycleResult(StrEnum):
-    """What CompleteLifecycleAction tells Auto Scaling. For a termination both end the instance;
-    ABANDON also cancels the group's other termination hooks."""
+    """What CompleteLifecycleAction tells Auto Scaling. For a termination both end the instance, unless the
+    group's instance lifecycle policy retains instances on ABANDON (``TerminateHookAbandon: retain``: the
+    instance then waits in ``Terminating:Retained``, "Configure instance retention"); ABANDON also cancels
+    the group's other termination hooks."""
 
     CONTINUE = "CONTINUE"
     ABANDON = "ABANDON"

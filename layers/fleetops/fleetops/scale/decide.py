@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from fleetops.models.lifecycle import holds_host_for_drain
 from fleetops.models.scale import (
     NOTHING,
     AlarmDetails,
@@ -235,13 +236,15 @@ def decide_cluster_in(
     *,
     headroom_percent: int,
     termination_hooks: tuple[str, ...],
+    drain_hook_name_prefix: str,
     last_scaled_at: float | None,
     now: float,
 ) -> ScalingDecision:
     """Remove hosts only if every task on them has a place on the hosts that remain.
 
-    ``termination_hooks``: the group's ``EC2_INSTANCE_TERMINATING`` hooks. Only such a hook holds a
-    terminating host while the drain job moves its tasks; without one the tasks die with the host.
+    ``termination_hooks``: the group's ``EC2_INSTANCE_TERMINATING`` hooks. Only one that drains (the
+    suite's own, named with ``drain_hook_name_prefix``, or ECS managed draining's) holds a terminating host
+    while its tasks move; with none, or only foreign ones, the tasks may die with the host.
     """
     held = held_back(rule, alarm, last_scaled_at, now) or _deferred(group)
     if held is not None:
@@ -257,13 +260,10 @@ def decide_cluster_in(
             + f" its minimum of {low}",
             group_capacity=(group.desired, group.desired),
         )
-    if not termination_hooks:
+    if not any(holds_host_for_drain(hook, drain_hook_name_prefix) for hook in termination_hooks):
         return ScalingDecision(
             ScaleOutcome.UNSAFE_SCALE_IN,
-            f"group {group.name} has no termination lifecycle hook (autoscaling:EC2_INSTANCE_TERMINATING): a host "
-            "terminated through it would stop at once, its tasks with it, before the drain job could move them. "
-            "Add the hook (the stack's HookAutoScalingGroupName parameter creates it, or add your own) and "
-            "scale-in resumes",
+            _no_draining_hook(group.name, termination_hooks, drain_hook_name_prefix),
             group_capacity=(group.desired, group.desired),
         )
     if view.unplaced_tasks:
@@ -439,3 +439,20 @@ def decide_follow_up(
     else:
         return None
     return max(1, min(SQS_MAX_DELAY_SECONDS, delay))
+
+
+def _no_draining_hook(group_name: str, termination_hooks: tuple[str, ...], prefix: str) -> str:
+    add = (
+        "Add the hook (the stack's HookAutoScalingGroupName parameter creates it, or add your own named "
+        f"{prefix}-...) and scale-in resumes"
+    )
+    if not termination_hooks:
+        return (
+            f"group {group_name} has no termination lifecycle hook (autoscaling:EC2_INSTANCE_TERMINATING): a host "
+            "terminated through it would stop at once, its tasks with it, before the drain job could move them. " + add
+        )
+    return (
+        f"group {group_name}'s termination lifecycle hook(s) {', '.join(termination_hooks)} are not the drain's "
+        f"(named {prefix}..., DrainHookNamePrefix) nor ECS managed draining's: a host terminated through the group "
+        "would be let go by their handlers whatever still runs on it. " + add
+    )

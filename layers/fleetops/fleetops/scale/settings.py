@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fleetops.models.scale import Direction, ScalingRule, Step, TargetKind
-from fleetops.settings import EnvironmentReader
+from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX, EnvironmentReader
 
 # ECS allows at most 5,000 tasks per service; Auto Scaling groups are far below 10,000 instances.
 MAX_SERVICE_TASKS = 5000
@@ -71,6 +71,9 @@ class ScaleSettings:
     deployment is looked at again (CloudWatch announces a transition only once). Empty = never."""
     max_follow_ups: int = 10
     """At most this many follow-ups per transition (0 to 50)."""
+    drain_hook_name_prefix: str = DEFAULT_DRAIN_HOOK_NAME_PREFIX
+    """The drain's hooks (``DrainHookNamePrefix``): a cluster scale-in needs one of them, or ECS managed
+    draining's, on the group; any other termination hook may let a host go with its tasks on it."""
 
     def rule_for(self, alarm_name: str) -> ScalingRule | None:
         return next((rule for rule in self.rules if rule.alarm_name == alarm_name), None)
@@ -109,6 +112,7 @@ class ScaleSettings:
             notify_every_decision=env.flag("NOTIFY_EVERY_DECISION", True),
             follow_up_queue_url=env.text("FOLLOW_UP_QUEUE_URL", required=False),
             max_follow_ups=env.integer("MAX_FOLLOW_UPS", 10, minimum=0, maximum=50),
+            drain_hook_name_prefix=env.hook_name_prefix("DRAIN_HOOK_NAME_PREFIX", DEFAULT_DRAIN_HOOK_NAME_PREFIX),
         )
         for rule in rules:
             if settings.cluster_names and not settings.allows_cluster(rule.cluster):
