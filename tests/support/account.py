@@ -126,14 +126,33 @@ class HandlerCrash(BaseException):
 class SimulatedFunction:
     """One Lambda function of the stack: its handler, cold-started once, under its role."""
 
-    def __init__(self, spec: FunctionSpec, clock: SimulatedClock, *, fault: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        clock: SimulatedClock,
+        *,
+        fault: Callable[[str], None],
+        attempt_fault: Callable[[str, int], None] | None = None,
+    ) -> None:
         self.spec = spec
         self.job = spec.code.name
         self.clock = clock
+        self._began: float | None = None  # when the running invocation began, on the simulated clock
         self.session = assume_role_session(spec.role_arn, spec.name, REGION)
+        # Lambda's timeout, before the call counter sees an attempt that never leaves.
+        self.session.events.register_first("request-created", lambda **_: self._stop_if_timed_out())
         self.api = ApiCallCounter(self.session)
         # Fault injection hooks into the role session, as a flaky network or runtime would.
         self.session.events.register("before-call", lambda model, **_: fault(f"{self.job}:{model.name}"))
+        self.session.events.register("before-call", lambda **_: self._stop_if_timed_out())
+        if attempt_fault is not None:
+            # Before moto's own before-send handler answers the attempt.
+            self.session.events.register_first(
+                "before-send",
+                lambda request, event_name, **_: attempt_fault(
+                    f"{self.job}:{event_name.rsplit('.', 1)[-1]}", _attempt_number(request)
+                ),
+            )
         self.environment = {
             **spec.environment,
             # What Lambda's runtime adds.
@@ -159,12 +178,14 @@ class SimulatedFunction:
     def invoke(self, event: Any) -> tuple[Any, FunctionOutput]:
         """Run the handler under the role; what it wrote (its CloudWatch Logs) comes back with the result,
         and stays in ``last_output`` when it raised."""
+        began = self._began = self.clock()
         context = FakeLambdaContext(
             function_name=self.spec.name,
             memory_limit_in_mb=self.spec.memory,
             invoked_function_arn=self.spec.arn,
             log_group_name=f"/aws/lambda/{self.spec.name}",
             remaining_millis=self.spec.timeout * 1000,
+            remaining=lambda: max(0, int((began + self.spec.timeout - self.clock()) * 1000)),
         )
         written = io.StringIO()
         logger = self.module.logger
@@ -181,15 +202,35 @@ class SimulatedFunction:
                 _on_simulated_time(self.clock),
             ):
                 result = self.module.lambda_handler(event, context)
+            self._stop_if_timed_out()  # a handler that returns after its timeout was cut before it could
         except (Exception, HandlerCrash) as error:
             error.add_note(f"logs: {written.getvalue()[-2000:]}")
             raise
         finally:
+            self._began = None
             logger.setLevel(level)
             for handler, stream in zip(streams, previous, strict=True):
                 handler.setStream(stream)
             self.last_output = FunctionOutput.read(written.getvalue())
         return result, self.last_output
+
+    def _stop_if_timed_out(self) -> None:
+        """Lambda stops an invocation when its function's Timeout has passed ("Configure Lambda function
+        timeout": at most 900 s; 60 s for drain and scale, 120 s for verify here). Simulated calls take
+        no time, only waits do (botocore's backoff, a fault, the handler's own sleep), so the timeout is
+        checked where the handler next touches AWS, before each call and each HTTP attempt, and when it
+        returns: what it did before stays done, nothing after happens, and the invocation fails as a
+        timed-out one does (Lambda retries an asynchronous event, SQS redelivers the batch)."""
+        if self._began is not None and self.clock() - self._began >= self.spec.timeout:
+            raise HandlerCrash(f"Task timed out after {self.spec.timeout:.2f} seconds")
+
+
+def _attempt_number(request: Any) -> int:
+    """Which attempt of its call an HTTP request is: botocore's ``amz-sdk-request: attempt=N; max=M``."""
+    header = request.headers.get("amz-sdk-request", b"")
+    text = header.decode() if isinstance(header, bytes) else str(header)
+    fields = dict(part.strip().partition("=")[::2] for part in text.split(";") if "=" in part)
+    return int(fields.get("attempt", "1"))
 
 
 @contextmanager
@@ -264,6 +305,8 @@ class SimulatedAccount:
         self.timeline: list[TimelineEntry] = []
         self.tickers: list[Callable[[], None]] = []  # the simulated services' own work, every tick
         self.faults: list[Callable[[str], None]] = []  # called before each AWS call a function makes
+        # Called before each HTTP attempt of those calls, botocore's retries included ("job:Operation", n).
+        self.attempt_faults: list[Callable[[str, int], None]] = []
         # How many copies of an event reach a function: 0 lost, 1, 2 duplicated (args: via, event).
         self.delivery_fault: Callable[[str, Any], int] | None = None
         self._notifications: list[dict[str, str]] = []
@@ -282,7 +325,8 @@ class SimulatedAccount:
             Endpoint=f"arn:aws:sqs:{REGION}:{ACCOUNT}:{INBOX}",
         )
         self.functions = {
-            arn: SimulatedFunction(spec, self.clock, fault=self._fault) for arn, spec in self.stack.functions.items()
+            arn: SimulatedFunction(spec, self.clock, fault=self._fault, attempt_fault=self._attempt_fault)
+            for arn, spec in self.stack.functions.items()
         }
 
     # -- the jobs by name ------------------------------------------------------------------------------
@@ -523,6 +567,10 @@ class SimulatedAccount:
     def _fault(self, operation: str) -> None:
         for fault in self.faults:
             fault(operation)
+
+    def _attempt_fault(self, operation: str, attempt: int) -> None:
+        for fault in self.attempt_faults:
+            fault(operation, attempt)
 
     # -- what a person reads -----------------------------------------------------------------------------
     def notifications(self) -> list[dict[str, str]]:
