@@ -55,6 +55,7 @@ from tests.support.iam_gaps import assume_role_session, close_iam_gaps, enforced
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.lifecycle import acting_as, sns_delivery
 from tests.support.queues import take_all, take_sent
+from tests.support.resource_policies import queue_policy, service_may
 from tests.support.sqs_gaps import close_sqs_gaps
 from tests.support.stack import TEMPLATE, DeployedStack, FunctionSpec, deploy_stack
 
@@ -348,9 +349,10 @@ class SimulatedAccount:
                 if function is None:
                     continue
                 if not self.stack.may_invoke(target.arn, "events.amazonaws.com", rule.arn):
+                    # A permission error is not retried: straight to the target's dead-letter queue.
                     self.note(source, f"{event['detail-type']}: rule {rule.name} may not invoke {function.job}")
                     if target.dead_letter_arn:
-                        self._send(target.dead_letter_arn, json.dumps(event))
+                        self._dead_letter(target.dead_letter_arn, json.dumps(event), "events.amazonaws.com", rule.arn)
                     continue
                 for _ in range(self._copies("EventBridge", event, source)):
                     self._invoke_async(function, event, source, "EventBridge", event["detail-type"])
@@ -374,11 +376,15 @@ class SimulatedAccount:
             ).matches({}, message):
                 self.note(source, f"{subject or 'message'}: filtered out by {function.job}'s subscription")
                 continue
-            if not self.stack.may_invoke(function.spec.arn, "sns.amazonaws.com", topic_arn):
-                self.note(source, f"{subject or 'message'}: {function.job} may not be invoked by the topic")
-                continue
             event = sns_delivery(message, topic_arn, subject=subject)
             event["Records"][0]["EventSubscriptionArn"] = subscription.arn
+            if not self.stack.may_invoke(function.spec.arn, "sns.amazonaws.com", topic_arn):
+                # A client-side error: not retried; to the subscription's dead-letter queue, if it has one.
+                self.note(source, f"{subject or 'message'}: {function.job} may not be invoked by the topic")
+                if subscription.dead_letter_arn:
+                    notification = json.dumps(event["Records"][0]["Sns"])
+                    self._dead_letter(subscription.dead_letter_arn, notification, "sns.amazonaws.com", topic_arn)
+                continue
             for _ in range(self._copies("SNS", event, source)):
                 self._invoke_async(function, event, source, "SNS", subject or "notification")
             reached += 1
@@ -593,6 +599,26 @@ class SimulatedAccount:
 
     def _send(self, queue_arn: str, body: str) -> None:
         self.session.client("sqs").send_message(QueueUrl=self._queue_urls[queue_arn], MessageBody=body)
+
+    def _dead_letter(self, queue_arn: str, body: str, service: str, source_arn: str) -> None:
+        """A service (EventBridge for a rule, SNS for a topic) puts what it could not deliver in a
+        dead-letter queue, if the queue's policy lets it in; otherwise the event is lost, as in AWS."""
+        url = self._queue_urls[queue_arn]
+        if service_may(
+            queue_policy(self.session, url),
+            service=service,
+            action="sqs:SendMessage",
+            resource=queue_arn,
+            source_arn=source_arn,
+            source_account=ACCOUNT,
+        ):
+            self._send(queue_arn, body)
+            return
+        self.note(
+            service.removesuffix(".amazonaws.com"),
+            f"dead letter dropped: the policy of {_short(queue_arn.rsplit(':', 1)[-1])} does not let {service} "
+            f"send to it (for {source_arn})",
+        )
 
     def iso_time(self) -> str:
         return datetime.datetime.fromtimestamp(self.clock(), datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

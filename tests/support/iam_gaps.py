@@ -392,6 +392,12 @@ def _denial_reason(
     return None if allowed else f"because no identity-based policy allows the {action} action"
 
 
+def statement_applies(statement: dict[str, Any], action: str, resource: str, context: Mapping[str, str]) -> bool:
+    """Whether one policy statement's Action, Resource and Condition all match the request (its
+    Principal is the caller's to check: ``resource_policies`` does for resource-based policies)."""
+    return _applies(statement, action, resource, context)
+
+
 def _applies(statement: dict[str, Any], action: str, resource: str, context: Mapping[str, str]) -> bool:
     if "Action" in statement:
         if not _any_match(statement["Action"], action, ignore_case=True):
