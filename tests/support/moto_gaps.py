@@ -42,7 +42,6 @@ from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.responses import ActionResult, EmptyResult
 from moto.ecs.exceptions import ClusterNotFoundException, InvalidParameterException
 from moto.ecs.responses import EC2ContainerServiceResponse
-from moto.elbv2.exceptions import InvalidTargetError
 from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup
 from moto.moto_api import state_manager
 
@@ -242,12 +241,13 @@ def _register_targets(self: FakeTargetGroup, targets: list[dict[str, Any]]) -> N
 
 
 def _deregister_targets(self: FakeTargetGroup, targets: list[dict[str, Any]]) -> None:
+    # "If the specified target does not exist, the action returns successfully" (Elastic Load
+    # Balancing API Reference, DeregisterTargets): a target deregistered twice, or never registered.
     for target in targets:
         key = _target_key(self, target)
         registered = self.targets.pop(key, None)
-        if registered is None:
-            raise InvalidTargetError()
-        self.deregistered_targets[key] = registered
+        if registered is not None:
+            self.deregistered_targets[key] = registered
 
 
 def _health_for(self: FakeTargetGroup, target: dict[str, Any], ec2_backend: Any) -> FakeHealthStatus:
