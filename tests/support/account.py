@@ -56,6 +56,7 @@ from tests.support.lambda_context import FakeLambdaContext
 from tests.support.lifecycle import acting_as, sns_delivery
 from tests.support.queues import take_all, take_sent
 from tests.support.resource_policies import queue_policy, service_may
+from tests.support.sns_gaps import close_sns_gaps
 from tests.support.sqs_gaps import close_sqs_gaps
 from tests.support.stack import TEMPLATE, DeployedStack, FunctionSpec, deploy_stack
 
@@ -299,6 +300,7 @@ class SimulatedAccount:
     ) -> None:
         close_iam_gaps()
         close_sqs_gaps()
+        close_sns_gaps()
         self.clock = clock or SimulatedClock()
         self.start = self.clock()
         self.session = session or boto3.Session(region_name=REGION)
