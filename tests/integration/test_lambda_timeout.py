@@ -17,10 +17,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ReadTimeoutError
 from botocore.retries.standard import ExponentialBackoff
 
 from fleetops.aws.clients import RETRY_CONFIG
+from fleetops.idempotency import STORE_CLIENT_CONFIG
 from tests.support.account import TimelineEntry
 from tests.support.clock import SimulatedClock
 from tests.support.fleet import SimulatedFleet
@@ -113,21 +115,26 @@ def test_an_endpoint_that_stops_answering_fails_the_call_before_the_function_tim
 
 
 # -- the arithmetic of one call's worst case --------------------------------------------------------------
-def total_attempts() -> int:
-    retries = RETRY_CONFIG.retries or {}
+# The functions' clients, and the idempotency store's (Powertools' own DynamoDB client).
+CLIENT_CONFIGS = {"RETRY_CONFIG": RETRY_CONFIG, "STORE_CLIENT_CONFIG": STORE_CLIENT_CONFIG}
+
+
+def total_attempts(config: Config = RETRY_CONFIG) -> int:
+    """botocore's reading: ``total_max_attempts`` counts every attempt, ``max_attempts`` only retries."""
+    retries = config.retries or {}
     return int(retries.get("total_max_attempts", retries.get("max_attempts", 2) + 1))
 
 
-def worst_case_seconds(*, retry_after: bool) -> float:
+def worst_case_seconds(config: Config, *, retry_after: bool) -> float:
     """One throttled call that never succeeds: every attempt waits to connect and to read, every sleep
     is the backoff's full cap (botocore 1.44.8 retries/standard.py: 1 s x 2^(n-1), at most 20 s; up to 5 s
     more where the answer carries x-amz-retry-after)."""
-    attempts = total_attempts()
+    attempts = total_attempts(config)
     base = ExponentialBackoff._DEFAULT_BACKOFF_CONFIG["throttling_base_scale"]
     sleeps = sum(min(base * 2**n, ExponentialBackoff._MAX_BACKOFF) for n in range(attempts - 1))
     if retry_after:
         sleeps += (attempts - 1) * ExponentialBackoff._RETRY_AFTER_MAX_ADDITIONAL
-    waits = attempts * (float(RETRY_CONFIG.connect_timeout) + float(RETRY_CONFIG.read_timeout))  # type: ignore[arg-type]
+    waits = attempts * (float(config.connect_timeout) + float(config.read_timeout))  # type: ignore[arg-type]
     return sleeps + waits
 
 
@@ -142,11 +149,12 @@ def shortest_function_timeout() -> int:
 
 
 @pytest.mark.parametrize("retry_after", [False, True])
-def test_one_calls_worst_case_leaves_the_invocation_time_to_record_and_report(retry_after: bool) -> None:
+@pytest.mark.parametrize("name", sorted(CLIENT_CONFIGS))
+def test_one_calls_worst_case_leaves_the_invocation_time_to_record_and_report(name: str, retry_after: bool) -> None:
     # Half the timeout for botocore's own worst case; even where every answer asks for the longest
     # wait (x-amz-retry-after), more than a third of it.
     budget = shortest_function_timeout() * (2 / 3 if retry_after else 1 / 2)
-    assert worst_case_seconds(retry_after=retry_after) <= budget
+    assert worst_case_seconds(CLIENT_CONFIGS[name], retry_after=retry_after) <= budget
 
 
 def test_a_read_timeout_is_retried_by_botocore_like_a_throttled_call() -> None:
