@@ -12,6 +12,9 @@ there: through the queue's policy.
 The undeliverable event is made the way it happens: someone removes the function's permission for
 the service (``aws lambda remove-permission``). The scale job's rule and topic carry the events: the
 queue policy's two statements cover every rule and both topics of the stack alike.
+
+Likewise CloudWatch publishes an alarm's notification to the scaling topic only if the topic's policy
+(``ScalingAlarmTopicPolicy``) lets ``cloudwatch.amazonaws.com`` in.
 """
 
 from __future__ import annotations
@@ -144,3 +147,41 @@ def test_without_a_redrive_policy_sns_discards_what_it_cannot_deliver(aws: None,
 
     assert account.dead_letters() == []
     assert any("may not be invoked by the topic" in e.event for e in account.timeline)
+
+
+# -- CloudWatch publishing to the scaling topic --------------------------------------------------------------
+def with_topic_policy_for(service: str, directory: Path) -> Path:
+    """template.yaml whose ScalingAlarmTopicPolicy lets ``service`` publish instead of CloudWatch."""
+    text = TEMPLATE.read_text()
+    principal = "Principal: { Service: cloudwatch.amazonaws.com }"
+    assert text.count(principal) == 1
+    path = directory / "template.yaml"
+    path.write_text(text.replace(principal, f"Principal: {{ Service: {service} }}"))
+    return path
+
+
+def publish_as_cloudwatch(account: SimulatedAccount) -> int:
+    notification = alarm_notification()
+    return account.publish(
+        account.stack.outputs["ScalingAlarmTopicArn"],
+        notification["Message"],
+        subject=notification["Subject"],
+        source="CloudWatch",
+        as_service="cloudwatch.amazonaws.com",
+        on_behalf_of=json.loads(notification["Message"])["AlarmArn"],
+    )
+
+
+def test_an_alarm_of_the_account_may_publish_to_the_scaling_topic(aws: None) -> None:
+    account = SimulatedAccount()
+    assert publish_as_cloudwatch(account) == 1
+    account.run_until_quiet()
+    assert [e.via for e in account.timeline if e.function == "scale"] == ["SNS"]
+
+
+def test_a_topic_policy_that_does_not_name_cloudwatch_keeps_its_alarms_out(aws: None, tmp_path: Path) -> None:
+    account = SimulatedAccount(template=with_topic_policy_for("events.amazonaws.com", tmp_path))
+    assert publish_as_cloudwatch(account) == 0
+    account.run_until_quiet()
+    assert not any(e.function for e in account.timeline)
+    assert any("does not let cloudwatch.amazonaws.com publish" in e.event for e in account.timeline)

@@ -362,9 +362,22 @@ class SimulatedAccount:
             self.note(source, f"{event['detail-type']}: no rule of the stack matches, not delivered")
         return matched
 
-    def publish(self, topic_arn: str, message: str, *, subject: str | None = None, source: str = "test") -> int:
+    def publish(
+        self,
+        topic_arn: str,
+        message: str,
+        *,
+        subject: str | None = None,
+        source: str = "test",
+        as_service: str | None = None,
+        on_behalf_of: str | None = None,
+    ) -> int:
         """A message published to a topic (by Auto Scaling or CloudWatch); returns how many functions
-        it reached."""
+        it reached. ``as_service``: a service principal publishing on behalf of ``on_behalf_of`` (CloudWatch
+        for an alarm's action), which the topic's policy must let in; refused, nothing is published."""
+        if as_service is not None and not self._topic_lets(topic_arn, as_service, on_behalf_of or topic_arn):
+            self.note(source, f"{subject or 'message'}: the policy of the topic does not let {as_service} publish")
+            return 0
         self.session.client("sns").publish(
             TopicArn=topic_arn, Message=message, **({"Subject": subject} if subject else {})
         )
@@ -601,6 +614,20 @@ class SimulatedAccount:
 
     def _send(self, queue_arn: str, body: str) -> None:
         self.session.client("sqs").send_message(QueueUrl=self._queue_urls[queue_arn], MessageBody=body)
+
+    def _topic_lets(self, topic_arn: str, service: str, source_arn: str) -> bool:
+        """Whether the topic's policy (``AWS::SNS::TopicPolicy``; moto's default one otherwise, which names
+        no service) lets ``service`` publish on behalf of ``source_arn``."""
+        attributes = self.session.client("sns").get_topic_attributes(TopicArn=topic_arn)["Attributes"]
+        policy = json.loads(attributes["Policy"]) if attributes.get("Policy") else None
+        return service_may(
+            policy,
+            service=service,
+            action="sns:Publish",
+            resource=topic_arn,
+            source_arn=source_arn,
+            source_account=ACCOUNT,
+        )
 
     def _dead_letter(self, queue_arn: str, body: str, service: str, source_arn: str) -> None:
         """A service (EventBridge for a rule, SNS for a topic) puts what it could not deliver in a

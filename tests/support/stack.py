@@ -415,8 +415,8 @@ class _Deployer:
         self._set(logical_id, logical_id)
 
     def _aws_sns_topicpolicy(self, logical_id: str, properties: dict[str, Any]) -> None:
-        # Each topic's Policy attribute. Not evaluated: no simulated service publishes to a topic of the
-        # stack as a service principal (CloudWatch's alarms reach the scale job through EventBridge).
+        # Each topic's Policy attribute, evaluated where the simulated account publishes as a service
+        # principal (``SimulatedAccount.publish(as_service=...)``: CloudWatch for an alarm's action).
         document = json.dumps(properties["PolicyDocument"])
         for topic_arn in properties["Topics"]:
             self.session.client("sns").set_topic_attributes(
