@@ -18,6 +18,7 @@ import pytest
 
 from fleetops.drain.parse import parse_trigger
 from fleetops.models.drain import DrainRequest
+from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX
 from tests.support.fleet import SimulatedFleet
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "drain"
@@ -51,9 +52,9 @@ def test_a_termination_without_origin_or_destination_reads_as_the_same_drain_req
     stripped = without_warm_pool_fields(event)
     assert carries_warm_pool_fields(event) and not carries_warm_pool_fields(stripped)
 
-    [request] = parse_trigger(stripped)
+    [request] = parse_trigger(stripped, hook_name_prefix=DEFAULT_DRAIN_HOOK_NAME_PREFIX)
     assert isinstance(request, DrainRequest)
-    assert parse_trigger(stripped) == parse_trigger(event)
+    assert request == parse_trigger(event, hook_name_prefix=DEFAULT_DRAIN_HOOK_NAME_PREFIX)[0]
 
 
 def test_a_host_of_a_group_without_a_warm_pool_is_drained_from_either_path(aws: None) -> None:
