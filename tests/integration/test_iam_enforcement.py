@@ -354,3 +354,26 @@ def test_aws_managed_policies_can_be_attached_and_grant_what_they_say(account: A
     with enforced_iam():
         role.client("logs").create_log_group(logGroupName="/aws/lambda/drain")
         denied(lambda: role.client("logs").delete_log_group(logGroupName="/aws/lambda/drain"))
+
+
+def test_a_condition_on_a_key_the_reference_does_not_document_for_the_action_refuses_it(account: Account) -> None:
+    # The Service Authorization Reference documents ecs:cluster for DescribeServices, not for UpdateService
+    # or ListServiceDeployments: AWS's request context for those has no such key, so the condition fails.
+    close_verify_gaps()  # moto has no ListServiceDeployments
+    role = account.role(
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["ecs:DescribeServices", "ecs:UpdateService", "ecs:ListServiceDeployments"],
+                "Resource": "*",
+                "Condition": {"ArnEquals": {"ecs:cluster": arn("ecs", "cluster/prod")}},
+            }
+        ]
+    )
+    ecs = role.client("ecs")
+    with enforced_iam():
+        ecs.describe_services(cluster="prod", services=["web"])
+        denied(lambda: ecs.update_service(cluster="prod", service="web", desiredCount=1))
+        denied(lambda: ecs.list_service_deployments(cluster="prod", service="web"))
+    described = account.admin.client("ecs").describe_services(cluster="prod", services=["web"])
+    assert described["services"][0]["desiredCount"] == 0  # refused: the service was not scaled

@@ -55,6 +55,8 @@ from tests.support.iam_gaps import assume_role_session, close_iam_gaps, enforced
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.lifecycle import acting_as, sns_delivery
 from tests.support.queues import take_all, take_sent
+from tests.support.resource_policies import queue_policy, service_may
+from tests.support.sns_gaps import close_sns_gaps
 from tests.support.sqs_gaps import close_sqs_gaps
 from tests.support.stack import TEMPLATE, DeployedStack, FunctionSpec, deploy_stack
 
@@ -126,14 +128,33 @@ class HandlerCrash(BaseException):
 class SimulatedFunction:
     """One Lambda function of the stack: its handler, cold-started once, under its role."""
 
-    def __init__(self, spec: FunctionSpec, clock: SimulatedClock, *, fault: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        clock: SimulatedClock,
+        *,
+        fault: Callable[[str], None],
+        attempt_fault: Callable[[str, int], None] | None = None,
+    ) -> None:
         self.spec = spec
         self.job = spec.code.name
         self.clock = clock
+        self._began: float | None = None  # when the running invocation began, on the simulated clock
         self.session = assume_role_session(spec.role_arn, spec.name, REGION)
+        # Lambda's timeout, before the call counter sees an attempt that never leaves.
+        self.session.events.register_first("request-created", lambda **_: self._stop_if_timed_out())
         self.api = ApiCallCounter(self.session)
         # Fault injection hooks into the role session, as a flaky network or runtime would.
         self.session.events.register("before-call", lambda model, **_: fault(f"{self.job}:{model.name}"))
+        self.session.events.register("before-call", lambda **_: self._stop_if_timed_out())
+        if attempt_fault is not None:
+            # Before moto's own before-send handler answers the attempt.
+            self.session.events.register_first(
+                "before-send",
+                lambda request, event_name, **_: attempt_fault(
+                    f"{self.job}:{event_name.rsplit('.', 1)[-1]}", _attempt_number(request)
+                ),
+            )
         self.environment = {
             **spec.environment,
             # What Lambda's runtime adds.
@@ -159,12 +180,14 @@ class SimulatedFunction:
     def invoke(self, event: Any) -> tuple[Any, FunctionOutput]:
         """Run the handler under the role; what it wrote (its CloudWatch Logs) comes back with the result,
         and stays in ``last_output`` when it raised."""
+        began = self._began = self.clock()
         context = FakeLambdaContext(
             function_name=self.spec.name,
             memory_limit_in_mb=self.spec.memory,
             invoked_function_arn=self.spec.arn,
             log_group_name=f"/aws/lambda/{self.spec.name}",
             remaining_millis=self.spec.timeout * 1000,
+            remaining=lambda: max(0, int((began + self.spec.timeout - self.clock()) * 1000)),
         )
         written = io.StringIO()
         logger = self.module.logger
@@ -181,15 +204,35 @@ class SimulatedFunction:
                 _on_simulated_time(self.clock),
             ):
                 result = self.module.lambda_handler(event, context)
+            self._stop_if_timed_out()  # a handler that returns after its timeout was cut before it could
         except (Exception, HandlerCrash) as error:
             error.add_note(f"logs: {written.getvalue()[-2000:]}")
             raise
         finally:
+            self._began = None
             logger.setLevel(level)
             for handler, stream in zip(streams, previous, strict=True):
                 handler.setStream(stream)
             self.last_output = FunctionOutput.read(written.getvalue())
         return result, self.last_output
+
+    def _stop_if_timed_out(self) -> None:
+        """Lambda stops an invocation when its function's Timeout has passed ("Configure Lambda function
+        timeout": at most 900 s; 60 s for drain and scale, 120 s for verify here). Simulated calls take
+        no time, only waits do (botocore's backoff, a fault, the handler's own sleep), so the timeout is
+        checked where the handler next touches AWS, before each call and each HTTP attempt, and when it
+        returns: what it did before stays done, nothing after happens, and the invocation fails as a
+        timed-out one does (Lambda retries an asynchronous event, SQS redelivers the batch)."""
+        if self._began is not None and self.clock() - self._began >= self.spec.timeout:
+            raise HandlerCrash(f"Task timed out after {self.spec.timeout:.2f} seconds")
+
+
+def _attempt_number(request: Any) -> int:
+    """Which attempt of its call an HTTP request is: botocore's ``amz-sdk-request: attempt=N; max=M``."""
+    header = request.headers.get("amz-sdk-request", b"")
+    text = header.decode() if isinstance(header, bytes) else str(header)
+    fields = dict(part.strip().partition("=")[::2] for part in text.split(";") if "=" in part)
+    return int(fields.get("attempt", "1"))
 
 
 @contextmanager
@@ -257,6 +300,7 @@ class SimulatedAccount:
     ) -> None:
         close_iam_gaps()
         close_sqs_gaps()
+        close_sns_gaps()
         self.clock = clock or SimulatedClock()
         self.start = self.clock()
         self.session = session or boto3.Session(region_name=REGION)
@@ -264,6 +308,8 @@ class SimulatedAccount:
         self.timeline: list[TimelineEntry] = []
         self.tickers: list[Callable[[], None]] = []  # the simulated services' own work, every tick
         self.faults: list[Callable[[str], None]] = []  # called before each AWS call a function makes
+        # Called before each HTTP attempt of those calls, botocore's retries included ("job:Operation", n).
+        self.attempt_faults: list[Callable[[str, int], None]] = []
         # How many copies of an event reach a function: 0 lost, 1, 2 duplicated (args: via, event).
         self.delivery_fault: Callable[[str, Any], int] | None = None
         self._notifications: list[dict[str, str]] = []
@@ -282,7 +328,8 @@ class SimulatedAccount:
             Endpoint=f"arn:aws:sqs:{REGION}:{ACCOUNT}:{INBOX}",
         )
         self.functions = {
-            arn: SimulatedFunction(spec, self.clock, fault=self._fault) for arn, spec in self.stack.functions.items()
+            arn: SimulatedFunction(spec, self.clock, fault=self._fault, attempt_fault=self._attempt_fault)
+            for arn, spec in self.stack.functions.items()
         }
 
     # -- the jobs by name ------------------------------------------------------------------------------
@@ -304,9 +351,10 @@ class SimulatedAccount:
                 if function is None:
                     continue
                 if not self.stack.may_invoke(target.arn, "events.amazonaws.com", rule.arn):
+                    # A permission error is not retried: straight to the target's dead-letter queue.
                     self.note(source, f"{event['detail-type']}: rule {rule.name} may not invoke {function.job}")
                     if target.dead_letter_arn:
-                        self._send(target.dead_letter_arn, json.dumps(event))
+                        self._dead_letter(target.dead_letter_arn, json.dumps(event), "events.amazonaws.com", rule.arn)
                     continue
                 for _ in range(self._copies("EventBridge", event, source)):
                     self._invoke_async(function, event, source, "EventBridge", event["detail-type"])
@@ -314,9 +362,22 @@ class SimulatedAccount:
             self.note(source, f"{event['detail-type']}: no rule of the stack matches, not delivered")
         return matched
 
-    def publish(self, topic_arn: str, message: str, *, subject: str | None = None, source: str = "test") -> int:
+    def publish(
+        self,
+        topic_arn: str,
+        message: str,
+        *,
+        subject: str | None = None,
+        source: str = "test",
+        as_service: str | None = None,
+        on_behalf_of: str | None = None,
+    ) -> int:
         """A message published to a topic (by Auto Scaling or CloudWatch); returns how many functions
-        it reached."""
+        it reached. ``as_service``: a service principal publishing on behalf of ``on_behalf_of`` (CloudWatch
+        for an alarm's action), which the topic's policy must let in; refused, nothing is published."""
+        if as_service is not None and not self._topic_lets(topic_arn, as_service, on_behalf_of or topic_arn):
+            self.note(source, f"{subject or 'message'}: the policy of the topic does not let {as_service} publish")
+            return 0
         self.session.client("sns").publish(
             TopicArn=topic_arn, Message=message, **({"Subject": subject} if subject else {})
         )
@@ -330,11 +391,15 @@ class SimulatedAccount:
             ).matches({}, message):
                 self.note(source, f"{subject or 'message'}: filtered out by {function.job}'s subscription")
                 continue
-            if not self.stack.may_invoke(function.spec.arn, "sns.amazonaws.com", topic_arn):
-                self.note(source, f"{subject or 'message'}: {function.job} may not be invoked by the topic")
-                continue
             event = sns_delivery(message, topic_arn, subject=subject)
             event["Records"][0]["EventSubscriptionArn"] = subscription.arn
+            if not self.stack.may_invoke(function.spec.arn, "sns.amazonaws.com", topic_arn):
+                # A client-side error: not retried; to the subscription's dead-letter queue, if it has one.
+                self.note(source, f"{subject or 'message'}: {function.job} may not be invoked by the topic")
+                if subscription.dead_letter_arn:
+                    notification = json.dumps(event["Records"][0]["Sns"])
+                    self._dead_letter(subscription.dead_letter_arn, notification, "sns.amazonaws.com", topic_arn)
+                continue
             for _ in range(self._copies("SNS", event, source)):
                 self._invoke_async(function, event, source, "SNS", subject or "notification")
             reached += 1
@@ -524,6 +589,10 @@ class SimulatedAccount:
         for fault in self.faults:
             fault(operation)
 
+    def _attempt_fault(self, operation: str, attempt: int) -> None:
+        for fault in self.attempt_faults:
+            fault(operation, attempt)
+
     # -- what a person reads -----------------------------------------------------------------------------
     def notifications(self) -> list[dict[str, str]]:
         """Every message published to the notification topic so far (subject and text), oldest first."""
@@ -545,6 +614,40 @@ class SimulatedAccount:
 
     def _send(self, queue_arn: str, body: str) -> None:
         self.session.client("sqs").send_message(QueueUrl=self._queue_urls[queue_arn], MessageBody=body)
+
+    def _topic_lets(self, topic_arn: str, service: str, source_arn: str) -> bool:
+        """Whether the topic's policy (``AWS::SNS::TopicPolicy``; moto's default one otherwise, which names
+        no service) lets ``service`` publish on behalf of ``source_arn``."""
+        attributes = self.session.client("sns").get_topic_attributes(TopicArn=topic_arn)["Attributes"]
+        policy = json.loads(attributes["Policy"]) if attributes.get("Policy") else None
+        return service_may(
+            policy,
+            service=service,
+            action="sns:Publish",
+            resource=topic_arn,
+            source_arn=source_arn,
+            source_account=ACCOUNT,
+        )
+
+    def _dead_letter(self, queue_arn: str, body: str, service: str, source_arn: str) -> None:
+        """A service (EventBridge for a rule, SNS for a topic) puts what it could not deliver in a
+        dead-letter queue, if the queue's policy lets it in; otherwise the event is lost, as in AWS."""
+        url = self._queue_urls[queue_arn]
+        if service_may(
+            queue_policy(self.session, url),
+            service=service,
+            action="sqs:SendMessage",
+            resource=queue_arn,
+            source_arn=source_arn,
+            source_account=ACCOUNT,
+        ):
+            self._send(queue_arn, body)
+            return
+        self.note(
+            service.removesuffix(".amazonaws.com"),
+            f"dead letter dropped: the policy of {_short(queue_arn.rsplit(':', 1)[-1])} does not let {service} "
+            f"send to it (for {source_arn})",
+        )
 
     def iso_time(self) -> str:
         return datetime.datetime.fromtimestamp(self.clock(), datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

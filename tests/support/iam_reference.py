@@ -170,6 +170,13 @@ def _names_a_resource_of(action: Action, resource: str, partition: str, region: 
     return any(arn_patterns_meet(resource, arn_format) for arn_format in concrete)
 
 
+@functools.cache
+def documented_for(action: str, key: str) -> bool:
+    """Whether the reference documents condition key ``key`` for ``action`` ("ecs:UpdateService"),
+    on the action or on one of its resource types (global ``aws:`` keys always are)."""
+    return any(_documented_key(reference, key) for reference in actions_named(action))
+
+
 def _documented_key(action: Action, key: str) -> bool:
     if key in GLOBAL_CONDITION_KEYS or key.startswith(_GLOBAL_KEY_PREFIXES):
         return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -16,6 +17,7 @@ class FakeLambdaContext:
     log_group_name: str = "/aws/lambda/ecs-fleet-ops-drain"
     log_stream_name: str = "simulated"
     remaining_millis: int = 60_000  # what is left of the invocation when the handler asks
+    remaining: Callable[[], int] | None = None  # or, when given, what is left now (a simulated clock)
 
     def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_millis
+        return self.remaining() if self.remaining is not None else self.remaining_millis

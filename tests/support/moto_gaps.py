@@ -42,10 +42,10 @@ from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.responses import ActionResult, EmptyResult
 from moto.ecs.exceptions import ClusterNotFoundException, InvalidParameterException
 from moto.ecs.responses import EC2ContainerServiceResponse
-from moto.elbv2.exceptions import InvalidTargetError
 from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup
 from moto.moto_api import state_manager
 
+from tests.support.sns_gaps import close_sns_gaps
 from tests.support.sqs_gaps import close_sqs_gaps
 
 _EC2_FILTER = re.compile(r"^\s*ec2InstanceId\s*==\s*(i-[0-9a-f]+)\s*$")
@@ -242,12 +242,13 @@ def _register_targets(self: FakeTargetGroup, targets: list[dict[str, Any]]) -> N
 
 
 def _deregister_targets(self: FakeTargetGroup, targets: list[dict[str, Any]]) -> None:
+    # "If the specified target does not exist, the action returns successfully" (Elastic Load
+    # Balancing API Reference, DeregisterTargets): a target deregistered twice, or never registered.
     for target in targets:
         key = _target_key(self, target)
         registered = self.targets.pop(key, None)
-        if registered is None:
-            raise InvalidTargetError()
-        self.deregistered_targets[key] = registered
+        if registered is not None:
+            self.deregistered_targets[key] = registered
 
 
 def _health_for(self: FakeTargetGroup, target: dict[str, Any], ec2_backend: Any) -> FakeHealthStatus:
@@ -259,6 +260,7 @@ def _health_for(self: FakeTargetGroup, target: dict[str, Any], ec2_backend: Any)
 def close_moto_gaps() -> None:
     """Install the patches (idempotent). They add behaviour moto lacks and change nothing else."""
     close_sqs_gaps()
+    close_sns_gaps()
     EC2ContainerServiceResponse.list_container_instances = _list_container_instances  # type: ignore[method-assign]
     EC2ContainerServiceResponse.list_tasks = _list_tasks  # type: ignore[method-assign]
     EC2ContainerServiceResponse.list_services = _list_services  # type: ignore[method-assign]

@@ -66,6 +66,7 @@ class Subscription:
     arn: str
     filter_policy: dict[str, Any] | None = None
     filter_policy_scope: str = "MessageAttributes"
+    dead_letter_arn: str | None = None  # its RedrivePolicy's deadLetterTargetArn
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,11 @@ class DeployedStack:
             p.function_arn == function_arn and p.principal == principal and p.source_arn in (None, source_arn)
             for p in self.permissions
         )
+
+    def remove_permission(self, function_arn: str, principal: str) -> None:
+        """What ``aws lambda remove-permission`` does: ``principal`` may no longer invoke the function
+        (someone tidying up a function's policy by hand)."""
+        self.permissions = [p for p in self.permissions if (p.function_arn, p.principal) != (function_arn, principal)]
 
 
 def deploy_stack(
@@ -383,6 +389,9 @@ class _Deployer:
             arn = self.session.client("sns").subscribe(TopicArn=topic, Protocol=protocol, Endpoint=endpoint)[
                 "SubscriptionArn"
             ]
+        redrive = properties.get("RedrivePolicy") or {}
+        if isinstance(redrive, str):  # CloudFormation takes the JSON object or its text
+            redrive = json.loads(redrive)
         self.stack.subscriptions.append(
             Subscription(
                 topic,
@@ -391,12 +400,26 @@ class _Deployer:
                 arn,
                 properties.get("FilterPolicy"),
                 properties.get("FilterPolicyScope", "MessageAttributes"),
+                redrive.get("deadLetterTargetArn"),
             )
         )
         self._set(logical_id, arn)
 
     def _aws_sqs_queuepolicy(self, logical_id: str, properties: dict[str, Any]) -> None:
-        self._set(logical_id, logical_id)  # resource policies are not enforced by moto
+        # Each queue's Policy attribute, as CloudFormation sets it (replacing any policy it had). moto
+        # never evaluates it; the simulated account does where a service sends to a queue
+        # (``resource_policies``).
+        document = json.dumps(properties["PolicyDocument"])
+        for queue_url in properties["Queues"]:
+            self.session.client("sqs").set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": document})
+        self._set(logical_id, logical_id)
 
     def _aws_sns_topicpolicy(self, logical_id: str, properties: dict[str, Any]) -> None:
+        # Each topic's Policy attribute, evaluated where the simulated account publishes as a service
+        # principal (``SimulatedAccount.publish(as_service=...)``: CloudWatch for an alarm's action).
+        document = json.dumps(properties["PolicyDocument"])
+        for topic_arn in properties["Topics"]:
+            self.session.client("sns").set_topic_attributes(
+                TopicArn=topic_arn, AttributeName="Policy", AttributeValue=document
+            )
         self._set(logical_id, logical_id)

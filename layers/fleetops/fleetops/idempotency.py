@@ -63,10 +63,12 @@ RECORD_LIFETIME_SECONDS = 48 * 3600
 STORE_UNAVAILABLE = "IdempotencyStoreUnavailable"
 
 # The store is asked twice per event (before and after the action). Its client gives up quickly, so
-# that an outage costs an invocation seconds, not its 60 s timeout: 3 attempts (standard mode, at
-# most about 3 s of backoff), 2 s to connect and 5 s to read (a DynamoDB item read or write answers
-# in milliseconds). Powertools' default (60 s timeouts) could let one hung call end the invocation.
-STORE_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+# that an outage costs an invocation seconds, not its 60 s timeout: 3 attempts in all (standard mode,
+# at most 1 + 2 s of backoff when throttled; botocore's "max_attempts" would count retries, not
+# attempts), 2 s to connect and 5 s to read (a DynamoDB item read or write answers in milliseconds):
+# at most 24 s per call (see clients.RETRY_CONFIG). Powertools' default (60 s timeouts) could let one
+# hung call end the invocation.
+STORE_CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2, read_timeout=5)
 
 
 class StoreOutagePolicy(StrEnum):

@@ -20,13 +20,23 @@ if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
 
-# "standard" mode retries throttling and transient errors with exponential backoff and jitter.
-# 8 attempts span roughly 20 s in the worst case, well inside the functions' 60 s timeout; a call
-# that still fails raises, so throttling is never mistaken for an empty host.
+# "standard" mode retries throttling and transient errors (and connection and read timeouts) with
+# exponential backoff and full jitter; a call that still fails raises, so throttling is never mistaken
+# for an empty host, and the invocation fails for Lambda's retries or SQS's redelivery to try again.
+# One call must fail before Lambda kills the invocation (60 s for drain and scale, 120 s for verify),
+# leaving it time to record and report what it did. botocore 1.44.8 (retries/standard.py) sleeps
+# rand(0, 1) x min(1 s x 2^(n-1), 20 s) before retry n of a throttled call (50 ms base otherwise), and up
+# to 5 s longer where the answer carries x-amz-retry-after. Worst case of one call with 3 attempts:
+#   sleeps 1 + 2 = 3 s, attempts 3 x (2 s to connect + 5 s to read) = 21 s: 24 s;
+#   with x-amz-retry-after on both retries, 34 s.
+# That leaves at least 26 s of the shortest timeout. (The previous 8 "max_attempts" were 8 retries,
+# 9 attempts: 1+2+4+8+16+20+20+20 = 91 s of sleeps plus 9 x 20 s of timeouts, far past 60 s.)
+# AWS's control-plane APIs answer in well under a second; a 5 s read that has not answered is better
+# retried than waited on (botocore's default is 60 s per attempt).
 RETRY_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 8},
-    connect_timeout=5,
-    read_timeout=15,
+    retries={"mode": "standard", "total_max_attempts": 3},
+    connect_timeout=2,
+    read_timeout=5,
 )
 
 

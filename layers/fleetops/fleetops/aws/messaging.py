@@ -10,8 +10,10 @@ if TYPE_CHECKING:
 
     from fleetops.aws.clients import AwsClients
 
-# SNS: a subject is at most 100 characters; a message at most 256 KiB.
-SNS_SUBJECT_LIMIT = 100
+# SNS Publish: "Subjects must be UTF-8 text with no line breaks or control characters, and less than
+# 100 characters long"; AWS is reported to accept exactly 100 (getmoto/moto#1503): 99 is right under
+# both readings. A message is at most 256 KiB.
+SNS_SUBJECT_LIMIT = 99
 SNS_MESSAGE_LIMIT = 256 * 1024
 # SQS: a message is at most 1 MiB since August 2025 (SendMessage, CreateQueue's MaximumMessageSize,
 # whose default is now 1,048,576 bytes), and was at most 256 KiB before; a queue whose
@@ -104,7 +106,8 @@ class Notifier:
 
 
 def _subject(text: str) -> str:
-    # SNS rejects subjects with line breaks, non-ASCII text, or more than 100 characters.
+    # One line of printable ASCII (UTF-8 is allowed; ASCII is only stricter, and reads in any mail
+    # client): line breaks and control characters become spaces, runs of spaces one.
     flat = text.encode("ascii", errors="replace").decode()
-    flat = " ".join(flat.split())
+    flat = " ".join("".join(c if c.isprintable() else " " for c in flat).split())
     return flat if len(flat) <= SNS_SUBJECT_LIMIT else flat[: SNS_SUBJECT_LIMIT - 3] + "..."
