@@ -17,7 +17,9 @@ $(UV): requirements/bootstrap.txt
 
 .venv/.installed: requirements/dev.lock | $(UV)
 	$(UV) venv -q --allow-existing --python "$(PYTHON313)" .venv
-	$(UV) pip install -q --python .venv/bin/python -r requirements/dev.lock
+	# --compile-bytecode: where PYTHONDONTWRITEBYTECODE is set (as on these machines), every process would
+	# otherwise compile boto3, botocore and moto from source (about 9 s each: a test worker, the demo).
+	$(UV) pip install -q --compile-bytecode --python .venv/bin/python -r requirements/dev.lock
 	touch $@
 
 .venv-sam/.installed: requirements/sam.lock | $(UV)

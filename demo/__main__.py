@@ -53,6 +53,10 @@ def main() -> int:
 
     from moto import mock_aws
 
+    from tests.support.shared_models import share_service_models
+
+    share_service_models()  # every simulated session parses botocore's models once, not once each
+
     # Powertools warns when an invocation published no metric; the demo reads metrics, not warnings.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 

@@ -28,7 +28,9 @@ def run() -> dict[str, Any]:
     from moto import mock_aws
 
     from demo.stories import problems, run_day, simulated_day
+    from tests.support.shared_models import share_service_models
 
+    share_service_models()  # as the demo does: every simulated session parses botocore's models once
     started = time.perf_counter()
     with mock_aws(), contextlib.redirect_stdout(io.StringIO()), simulated_day() as fleet:
         built = time.perf_counter()

@@ -10,6 +10,8 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
 
+from tests.support.shared_models import share_service_models
+
 # Never real AWS: moto intercepts every call, and these credentials would be refused anyway.
 os.environ.update(
     {
@@ -24,6 +26,10 @@ os.environ.update(
     }
 )
 os.environ.pop("AWS_PROFILE", None)
+# moto loads ~2,000 default AMIs into every new or reset EC2 backend (about 0.5 s at the start and again
+# at the end of each test); the simulated hosts need none (moto does not validate a launch's ImageId).
+os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+share_service_models()
 
 # Bounded property tests: the whole suite must stay under a few minutes on 2 cores.
 hypothesis_settings.register_profile("ci", max_examples=60, deadline=None)

@@ -11,13 +11,8 @@ hook's event to the drain handler and runs the drain to its end.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
-
-import botocore.loaders
-import botocore.session
 
 from fleetops.scale.service import ScaleService
 from fleetops.scale.settings import ScaleSettings
@@ -32,39 +27,12 @@ from tests.support.rebalancing import AzRebalancing
 from tests.support.world import DrainWorld
 
 FOLLOW_UP_QUEUE = "scale-follow-ups"
-_LOADERS: dict[str | None, botocore.loaders.Loader] = {}
-
-
-@contextmanager
-def _shared_service_models() -> Iterator[None]:
-    """Sessions created inside share one botocore loader.
-
-    botocore parses each service's JSON model once per session, and a world makes several sessions
-    (the account's, each handler's cold start, Powertools'): about a second per world. The models
-    are read-only, so sharing the parsed copies changes nothing but the time.
-    """
-    original = botocore.session.create_loader
-
-    def shared(search_path_string: str | None = None) -> botocore.loaders.Loader:
-        if search_path_string not in _LOADERS:
-            _LOADERS[search_path_string] = original(search_path_string)
-        return _LOADERS[search_path_string]
-
-    botocore.session.create_loader = shared  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        botocore.session.create_loader = original
 
 
 class ScaleWorld:
     def __init__(
         self, *, hosts: int = 2, rules: list[dict[str, Any]] | None = None, environment: dict[str, str] | None = None
     ) -> None:
-        with _shared_service_models():
-            self._build(hosts, rules, environment)
-
-    def _build(self, hosts: int, rules: list[dict[str, Any]] | None, environment: dict[str, str] | None) -> None:
         self.drain = DrainWorld(hosts=hosts)
         self.session = self.drain.session
         self.clock = self.drain.clock

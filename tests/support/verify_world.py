@@ -15,8 +15,6 @@ from typing import Any
 from unittest import mock
 
 import boto3
-import botocore.loaders
-import botocore.session
 
 from fleetops.verify.service import VerifyService
 from fleetops.verify.settings import VerifySettings
@@ -32,9 +30,6 @@ from tests.support.queues import DelayedDeliveries, dead_letters, notifications
 from tests.support.verify_gaps import close_verify_gaps
 
 RECHECK_QUEUE = "verify-rechecks"
-# One loader for every simulated account: parsing botocore's service models again for each test's new
-# session cost about 0.3 s a test.
-_SHARED_LOADER = botocore.loaders.create_loader()
 
 
 def without_default_amis(environ: Any) -> None:
@@ -45,9 +40,8 @@ def without_default_amis(environ: Any) -> None:
 
 
 def simulated_session() -> boto3.Session:
-    core = botocore.session.get_session()
-    core.register_component("data_loader", _SHARED_LOADER)
-    return boto3.Session(botocore_session=core, region_name=REGION)
+    # Its service models come from the process's one loader (``shared_models``, installed by conftest).
+    return boto3.Session(region_name=REGION)
 
 
 def revision_of(task_definition_arn: str) -> str:
