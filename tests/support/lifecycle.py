@@ -263,8 +263,7 @@ class SimulatedLifecycleHooks:
             "LifecycleHookName": action.hook,
             "EC2InstanceId": action.instance_id,
             "LifecycleTransition": TERMINATING,
-            "Origin": "AutoScalingGroup",
-            "Destination": action.destination,
+            **self._warm_pool_fields(action),
         }
         if action.metadata is not None:
             detail["NotificationMetadata"] = action.metadata
@@ -283,10 +282,17 @@ class SimulatedLifecycleHooks:
             "detail": detail,
         }
 
+    def _warm_pool_fields(self, action: LifecycleActionRecord) -> dict[str, str]:
+        """``Origin`` and ``Destination`` "are only emitted by Auto Scaling groups that have a warm pool"
+        (Auto Scaling User Guide, "Warm pool event types and patterns")."""
+        group = self.backend.autoscaling_groups.get(action.group)
+        if action.destination != TO_WARM_POOL and (group is None or group.warm_pool is None):
+            return {}
+        return {"Origin": "AutoScalingGroup", "Destination": action.destination}
+
     def sns_event(self, action: LifecycleActionRecord, topic_arn: str) -> dict[str, Any]:
         message: dict[str, Any] = {
-            "Origin": "AutoScalingGroup",
-            "Destination": action.destination,
+            **self._warm_pool_fields(action),
             "LifecycleHookName": action.hook,
             "AccountId": self.account,
             "RequestId": str(uuid.uuid4()),
