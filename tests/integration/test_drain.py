@@ -17,7 +17,7 @@ from moto.ecs.responses import EC2ContainerServiceResponse
 
 from fleetops.errors import ConfigurationError
 from tests.support.functions import load_handler
-from tests.support.hook_handlers import LogShipper
+from tests.support.hook_handlers import LOG_SHIPPER_HOOK, LogShipper
 from tests.support.world import DrainWorld
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "drain"
@@ -197,6 +197,29 @@ def running_on(world: DrainWorld, host: str) -> list[str]:
     return [t.last_status for t in world.cluster.tasks_on(host) if t.desired_status == "RUNNING"]
 
 
+def test_a_drain_out_of_budget_never_ends_another_handlers_action_on_the_same_host(aws: None) -> None:
+    # BudgetExceededResult ABANDON (a template choice; with an instance retention policy it keeps the
+    # host). For a terminating instance "ABANDON stops any remaining actions, such as other lifecycle
+    # hooks" (Auto Scaling User Guide, "Add lifecycle hooks"): the log shipper's action, still within its
+    # own time, would be ended by the drain's completion and its logs never shipped. With another
+    # termination hook on the group, the drain sends CONTINUE instead and says so.
+    world = DrainWorld(
+        environment={"DRAIN_BUDGET_SECONDS": "600", "BUDGET_EXCEEDED_RESULT": "ABANDON", "STOP_LEFTOVER_TASKS": "false"}
+    )
+    world.add_termination_hook(LogShipper(world.hooks, seconds=900), heartbeat_timeout=1800)
+    host = world.cluster.instance_ids[0]
+    world.cluster.start_tasks(host, 2, group="family:batch")  # standalone: never leave a draining host
+    ours, shipper = world.hooks.start_termination(world.cluster.group, host)
+
+    world.invoke(world.hooks.eventbridge_event(ours))
+    world.run_until_quiet()  # the drain's budget runs out at 600 s
+    world.advance_to(world.clock() + 600)  # the shipper finishes at 900 s
+
+    assert (ours.ended_by, ours.actor, ours.result) == ("completion", "function:drain", "CONTINUE")
+    assert (shipper.ended_by, shipper.actor) == ("completion", LOG_SHIPPER_HOOK)
+    assert any("instead of the configured ABANDON" in note["message"] for note in world.notifications())
+
+
 def test_in_a_full_cluster_the_tasks_keep_running_on_the_draining_host_until_capacity_appears(
     world: DrainWorld,
 ) -> None:
@@ -310,6 +333,43 @@ def test_with_no_cluster_configured_every_cluster_is_searched(aws: None) -> None
     assert world.api.calls["ecs:ListClusters"] == 1
 
 
+def test_a_host_outside_the_stacks_clusters_whose_hook_names_none_is_never_released_undrained(aws: None) -> None:
+    # Two stacks of the suite in one account, both with the default DrainHookNamePrefix and no
+    # AutoScalingGroupNames: stack A hears stack B's hook. A is scoped to cluster "staging"; the host is
+    # in B's cluster, six tasks on it, and B's hook names no cluster. A may not look beyond "staging"
+    # (ClusterNames scopes its IAM), so not finding the host there proves nothing: before the review's
+    # finding, A completed the action as "not in ECS" and the host went with its six tasks.
+    world = DrainWorld(environment={"CLUSTER_NAMES": "staging"})
+    world.session.client("ecs").create_cluster(clusterName="staging")
+    host = busy_host(world)
+    action = world.hooks.begin_termination(world.cluster.group, host)
+
+    [result] = world.invoke(world.hooks.eventbridge_event(action))["results"]
+    world.run_until_quiet()
+
+    assert result["status"] == "rejected" and "its hook names no cluster" in result["reason"]
+    assert action.active  # left to B's drain, or to the hook's timeout and default result
+    assert world.cluster.container_instance(host).status == "ACTIVE"
+    [letter] = world.dead_letters()
+    assert "NotificationMetadata" in letter["reason"]
+    [note] = world.notifications()
+    assert note["subject"] == f"ATTENTION ecs-fleet-ops drain of {host}: not drained"
+
+
+def test_a_host_whose_hook_names_one_of_the_stacks_clusters_and_is_not_in_it_is_released_at_once(
+    world: DrainWorld,
+) -> None:
+    # The hook says where its hosts are, and the stack may look there: a host not registered in that
+    # cluster (its agent never started) has no task to move, and its termination is not held up.
+    host = world.cluster.instance_ids[0]
+    arn = world.cluster.container_instances.pop(host)  # the simulation forgets it too
+    world.cluster.ecs_backend.deregister_container_instance(world.cluster.name, arn, force=True)
+    action = world.hooks.begin_termination(world.cluster.group, host, metadata=f'{{"cluster": "{world.cluster.name}"}}')
+    [result] = world.invoke(world.hooks.eventbridge_event(action))["results"]
+    assert result["outcome"] == "not-in-ecs"
+    assert (action.result, action.actor) == ("CONTINUE", "function:drain")
+
+
 def test_invalid_events_are_dead_lettered_with_their_reason_and_never_raised(world: DrainWorld) -> None:
     bad = [
         {"detail-type": "EC2 Instance-terminate Lifecycle Action", "source": "aws.autoscaling", "detail": {}},
@@ -381,6 +441,12 @@ def emitted_metrics(capsys: pytest.CaptureFixture[str]) -> list[str]:
     return names
 
 
+def lagging_read(world: DrainWorld, host: str, state: str) -> None:
+    """What DescribeAutoScalingInstances says of ``host``, whatever its actions (a read that lags)."""
+    group = world.hooks.backend.autoscaling_groups[world.cluster.group]
+    next(s for s in group.instance_states if s.instance.id == host).lifecycle_state = state
+
+
 def replayed_event(world: DrainWorld, host: str, token: str = "0f0f0f0f-1111-2222-3333-444455556666") -> dict[str, Any]:
     """The sample lifecycle event, naming this world's group, the suite's hook and ``host``."""
     event = json.loads((EVENTS / "eventbridge-terminate-lifecycle-action.json").read_text())
@@ -427,14 +493,34 @@ def test_a_replayed_terminate_event_for_an_in_service_host_changes_nothing(
     assert f"{host} is InService, not Terminating:Wait" in result["reason"]
     assert world.cluster.container_instance(host).status == "ACTIVE"
     assert world.api.total(service="ecs") == 0 and world.pending_rechecks() == []
-    # One look at the instance decided it: not even a heartbeat.
-    assert [call for call in world.api.calls if call.startswith("autoscaling:")] == [
-        "autoscaling:DescribeAutoScalingInstances"
+    # A look at the instance, and a heartbeat with the event's token that Auto Scaling refused.
+    assert sorted(call for call in world.api.calls if call.startswith("autoscaling:")) == [
+        "autoscaling:DescribeAutoScalingInstances",
+        "autoscaling:RecordLifecycleActionHeartbeat",
     ]
     assert "DrainsRefusedNotTerminating" in emitted_metrics(capsys)
     [note] = world.notifications()
     assert note["subject"] == f"ATTENTION ecs-fleet-ops drain of {host}: not-terminating"
     assert "left alone: the event names no live action" in note["message"]
+
+
+def test_a_live_action_the_instance_read_does_not_show_yet_is_drained_once_its_heartbeat_is_accepted(
+    world: DrainWorld,
+) -> None:
+    # Nothing documents how soon DescribeAutoScalingInstances shows a new wait state (nor that it lists an
+    # instance terminated out of a warm pool): the read still says InService. Auto Scaling accepting a
+    # heartbeat for the event's group, hook, token and instance proves the action live; refusing it as a
+    # replay would let the host go undrained when the heartbeat timeout ends the action.
+    host = busy_host(world, 2)
+    action = world.hooks.begin_termination(world.cluster.group, host)
+    lagging_read(world, host, "InService")
+    [result] = world.invoke(world.hooks.eventbridge_event(action))["results"]
+    assert result["status"] == "wait"
+    assert world.cluster.container_instance(host).status == "DRAINING"
+    lagging_read(world, host, "Terminating:Wait")  # the read catches up
+    world.run_until_quiet()
+    assert (action.result, action.actor) == ("CONTINUE", "function:drain")
+    assert world.cluster.lost_tasks == {host: 0}
 
 
 def test_a_redriven_dead_letter_naming_an_old_token_of_a_host_now_terminating_for_another_action_changes_nothing(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from fleetops.models.drain import (
     DrainAction,
@@ -13,7 +14,13 @@ from fleetops.models.drain import (
     StartDecision,
 )
 from fleetops.models.ecs import ContainerInstance, TaskOnHost
-from fleetops.models.lifecycle import IN_SERVICE_STATES, InstanceLifecycle, LifecycleAction, LifecycleResult
+from fleetops.models.lifecycle import (
+    IN_SERVICE_STATES,
+    InstanceLifecycle,
+    LifecycleAction,
+    LifecycleHook,
+    LifecycleResult,
+)
 from fleetops.settings import DrainSettings
 
 # Statuses in which a container instance cannot run tasks: there is nothing to wait for.
@@ -45,6 +52,29 @@ def refuse_unless_waiting(action: LifecycleAction, seen: InstanceLifecycle | Non
         reason=(
             f"{action.ec2_instance_id} {where}, not {action.wait_state} in group {action.auto_scaling_group}: "
             f"the event names no live termination ({_REPLAY}); nothing was changed"
+        ),
+    )
+
+
+def spare_other_hooks(
+    decision: DrainDecision, action: LifecycleAction, hooks: tuple[LifecycleHook, ...]
+) -> DrainDecision:
+    """ABANDON on a terminating instance "stops any remaining actions, such as other lifecycle hooks"
+    (Auto Scaling User Guide, "Add lifecycle hooks", Default result): a log shipper's or a node handler's action,
+    still within its own time, would be cut short by the drain (issue 10, item 2). With another
+    termination hook on the group, CONTINUE is sent instead (the instance goes once every hook is done)
+    and the report says so; that also forgoes ``TerminateHookAbandon: retain``, which only ABANDON triggers."""
+    if decision.result is not LifecycleResult.ABANDON:
+        return decision
+    others = sorted(hook.name for hook in hooks if hook.is_termination and hook.name != action.hook_name)
+    if not others:
+        return decision
+    return replace(
+        decision,
+        result=LifecycleResult.CONTINUE,
+        reason=(
+            f"{decision.reason}; CONTINUE was sent instead of the configured ABANDON, which would also end "
+            f"the pending actions of the group's other termination hook(s) on this host ({', '.join(others)})"
         ),
     )
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from botocore.exceptions import ClientError
+
 from fleetops.aws.autoscaling import AutoScalingAdapter
+from fleetops.aws.clients import error_code
 from fleetops.aws.ecs import ClusterNotFoundError, EcsAdapter
 from fleetops.aws.messaging import DelayedQueue
 from fleetops.drain.decide import (
@@ -14,6 +17,7 @@ from fleetops.drain.decide import (
     drain_deadline,
     refuse_stale_action,
     refuse_unless_waiting,
+    spare_other_hooks,
 )
 from fleetops.errors import BadInputError, LifecycleActionGoneError
 from fleetops.models.drain import (
@@ -26,7 +30,7 @@ from fleetops.models.drain import (
     HostObservation,
 )
 from fleetops.models.ecs import ContainerInstance, TaskOnHost
-from fleetops.models.lifecycle import ECS_MANAGED_DRAINING_HOOK, LifecycleAction
+from fleetops.models.lifecycle import ECS_MANAGED_DRAINING_HOOK, LifecycleAction, LifecycleResult
 from fleetops.observability import logger
 from fleetops.settings import DrainSettings
 
@@ -115,12 +119,24 @@ class DrainRunner:
         restarts the action's heartbeat timer). A replayed event, a redriven dead letter or a test
         publish naming a healthy host is refused here."""
         refusal = refuse_unless_waiting(action, self._autoscaling.instance_lifecycle(action.ec2_instance_id))
-        if refusal is not None:
-            return refusal
         try:
+            # Tried even when the read disagrees: nothing documents how soon DescribeAutoScalingInstances
+            # shows a new wait state, nor that it lists an instance terminated out of a warm pool
+            # (Warmed:Terminating:Wait). An accepted heartbeat for the event's group, hook, token and
+            # instance is the proof; one refused changes nothing.
             self._autoscaling.record_heartbeat(action)
         except LifecycleActionGoneError:
-            return refuse_stale_action(action)
+            return refusal or refuse_stale_action(action)
+        except ClientError as error:
+            if refusal is not None and error_code(error) == "ValidationError":
+                return refusal  # e.g. an instance in no group: the read's refusal says it better
+            raise
+        if refusal is not None:
+            logger.warning(
+                "Auto Scaling accepted a heartbeat for an action DescribeAutoScalingInstances did not show: "
+                "the action is live, draining",
+                extra={"ec2_instance_id": action.ec2_instance_id, "read": refusal.reason},
+            )
         return None
 
     def _first_state(
@@ -183,7 +199,9 @@ class DrainRunner:
         return self._step(state, observation, now, heartbeat=True)
 
     def locate(self, ec2_instance_id: str, cluster_hint: str | None) -> ContainerInstance | None:
-        """The hook's cluster, then the configured ones, then (only if none is configured) all."""
+        """The hook's cluster, then the configured ones, then (only if none is configured) all. None (not in
+        ECS) only when that search could have found it: every cluster was searched, or the hook named one
+        of the stack's clusters."""
         allowed = self._settings.cluster_names
         outside = bool(cluster_hint and allowed and _name(cluster_hint) not in {_name(c) for c in allowed})
         # A cluster outside ClusterNames is never asked (IAM would refuse): the host may still be in
@@ -211,6 +229,18 @@ class DrainRunner:
                 f"{ec2_instance_id} is not in the stack's clusters {list(allowed)}, and the hook names cluster "
                 f"{_name(str(cluster_hint))!r}, outside ClusterNames: add it there to have its hosts drained"
             )
+        if allowed and not cluster_hint:
+            # Only the stack's clusters were searched, and nothing says the host belongs to one of them: it
+            # may run tasks in a cluster this stack may not see (another stack of the suite, with the
+            # default hook name prefix and no AutoScalingGroupNames, hears the same hooks). "Not in ECS"
+            # is said only after every cluster was searched, or the hook named the cluster.
+            raise ClusterNotAllowedError(
+                f"{ec2_instance_id} is in none of the stack's clusters {list(allowed)} and its hook names no "
+                "cluster: it may be in a cluster outside ClusterNames, so it is not released as 'not in ECS'. "
+                'Name its cluster in the hook\'s NotificationMetadata ({"cluster": "<name>"}) or add the cluster '
+                "to ClusterNames; keep another stack's hooks out with AutoScalingGroupNames or a "
+                "DrainHookNamePrefix of its own"
+            )
         return None
 
     def _step(self, state: DrainState, observation: HostObservation, now: float, *, heartbeat: bool) -> DrainStepReport:
@@ -218,6 +248,9 @@ class DrainRunner:
         completed = reactivated = False
         next_state = state.next_attempt()
         if decision.action is DrainAction.COMPLETE and decision.result and state.lifecycle_action:
+            if decision.result is LifecycleResult.ABANDON:
+                hooks = self._autoscaling.lifecycle_hooks(state.lifecycle_action.auto_scaling_group)
+                decision = spare_other_hooks(decision, state.lifecycle_action, hooks)
             # "No active Lifecycle Action found" counts as done: the decision stands as made.
             completed = self._complete(state.lifecycle_action, decision)
         elif decision.action is DrainAction.RESTORE and state.set_draining:
