@@ -12,6 +12,7 @@ at a fraction of the cost of the demo's day.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,13 +24,17 @@ from moto import mock_aws
 
 from demo.stories import Day, problems, run_day, simulated_day
 from tests.support.account import TimelineEntry
-from tests.support.faults import crash_when, throttled
+from tests.support.cluster_definition import ClusterDefinition
+from tests.support.faults import crash_when, outage, throttled
 from tests.support.fleet import SimulatedFleet
 from tests.support.lifecycle import LifecycleActionRecord
 
 # moto warns that ECS's and Auto Scaling's models have no ThrottlingException shape; the error still
 # reaches botocore as AWS sends it (HTTP 400, code ThrottlingException), and botocore retries it.
-pytestmark = pytest.mark.filterwarnings("ignore:Exception\\(ThrottlingException\\):UserWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Exception\\(ThrottlingException\\):UserWarning"),
+    pytest.mark.filterwarnings("ignore:Exception\\(OutageException\\):UserWarning"),
+]
 
 LIFECYCLE_ACTION = "EC2 Instance-terminate Lifecycle Action"
 TASKS = 8  # four per host: a terminated host has tasks to move, and the cluster's alarms stay quiet
@@ -54,10 +59,10 @@ def in_a_recheck(operation: str) -> Callable[[str], bool]:
 
 
 @contextmanager
-def busy_fleet() -> Iterator[SimulatedFleet]:
+def busy_fleet(definition: ClusterDefinition | None = None) -> Iterator[SimulatedFleet]:
     """The example cluster (two hosts, one per zone) running eight tasks of its service at half their
     CPU, so no scaling alarm fires; every drain is announced. Needs moto active."""
-    fleet = SimulatedFleet(parameters={"NotifyEveryDrain": "true"})
+    fleet = SimulatedFleet(parameters={"NotifyEveryDrain": "true"}, definition=definition)
     try:
         d = fleet.definition
         fleet.clients("ecs").update_service(cluster=d.cluster_name, service=d.service_name, desiredCount=TASKS)
@@ -240,6 +245,28 @@ def test_a_drain_whose_runtime_dies_in_two_rechecks_is_redelivered_by_sqs_and_co
     assert subjects(fleet) == [f"ecs-fleet-ops drain of {host}: drained"]
 
 
+def test_a_recheck_that_fails_comes_back_before_a_short_heartbeat_timeout_ends_the_action(aws: None) -> None:
+    # The example cluster with its hook's heartbeat at 30 s, the least Auto Scaling allows. ECS throttles
+    # the function for 20 s, so the first re-check (15 s in: half the heartbeat) fails past botocore's
+    # retries. SQS would show it again only after the queue's 360 s visibility timeout, long after Auto
+    # Scaling had ended the action and terminated the host with its four tasks (the adversarial review's
+    # finding). The drain makes the failed message visible again within the time left.
+    definition = dataclasses.replace(ClusterDefinition.from_template(), hook_heartbeat_timeout=30)
+    with busy_fleet(definition) as fleet:
+        host = next(iter(fleet.hosts()))
+        action = terminate(fleet, host)
+        with outage(fleet.account, "ecs", starts_in=5, lasts=20):
+            fleet.run_for(60)
+        run_past_the_hook_timeout(fleet)
+
+        assert (action.ended_by, action.actor) == ("completion", "function:drain")
+        assert fleet.tasks_lost() == 0 and fleet.account.dead_letters() == []
+    rechecks = [e for e in drains(fleet) if e.via == "SQS"]
+    assert rechecks[0].error is not None and rechecks[-1].error is None
+    assert all(later.at - earlier.at < 30 for earlier, later in pairwise(rechecks[: len(rechecks) - 1]))
+    assert any("(ChangeMessageVisibility)" in entry.event for entry in fleet.account.timeline)
+
+
 def test_a_drain_whose_first_invocation_dies_before_draining_is_retried_by_lambda_and_completes(
     aws: None,
 ) -> None:
@@ -302,8 +329,10 @@ def test_an_action_that_expires_while_every_drain_invocation_dies_ends_cleanly_a
         [result] = redriven["results"]
         assert result["status"] == "refuse" and result["outcome"] == "not-terminating"
         rerun = drains(fleet)[-1]
+        # A heartbeat Auto Scaling refused (no live action) and the read that names why: nothing else.
         assert rerun.error is None and {c for c in rerun.calls if c.startswith(("ecs:", "autoscaling:"))} == {
-            "autoscaling:DescribeAutoScalingInstances"
+            "autoscaling:DescribeAutoScalingInstances",
+            "autoscaling:RecordLifecycleActionHeartbeat",
         }
         [report] = [n for n in fleet.account.notifications() if host in n["subject"]]
         assert "left alone: the event names no live action" in report["message"]

@@ -49,6 +49,7 @@ def test_the_template_sets_every_setting_the_drain_reads_and_only_known_ones() -
         "BUDGET_EXCEEDED_RESULT",
         "STOP_LEFTOVER_TASKS",
         "NOTIFY_EVERY_DRAIN",
+        "RECHECK_VISIBILITY_TIMEOUT_SECONDS",
     }
     assert read_by_code <= set(environment)
     # The defaults the template passes are valid settings.
@@ -56,6 +57,15 @@ def test_the_template_sets_every_setting_the_drain_reads_and_only_known_ones() -
     DrainSettings.from_environment(
         {**resolved, "RECHECK_QUEUE_URL": "q", "DEAD_LETTER_QUEUE_URL": "d", "IDEMPOTENCY_TABLE": "t"}
     )
+
+
+def test_the_drain_knows_its_recheck_queues_visibility_timeout() -> None:
+    # A failed re-check is brought back sooner only when the queue would return it too late: the
+    # function must know when that is (CloudFormation has no attribute for a queue's VisibilityTimeout).
+    template = Template()
+    queue = template.resources["RecheckQueue"]["Properties"]
+    environment = template.environment("DrainFunction")
+    assert int(environment["RECHECK_VISIBILITY_TIMEOUT_SECONDS"]) == int(queue["VisibilityTimeout"])
 
 
 @pytest.mark.parametrize("cluster_names", [[], ["prod"]])

@@ -47,6 +47,7 @@ from moto.events.models import EventPattern
 from moto.sns.utils import FilterPolicyMatcher
 from moto.sqs.models import sqs_backends
 
+from tests.support import sqs_receipts
 from tests.support.api_calls import ApiCallCounter
 from tests.support.cfn import ACCOUNT, REGION
 from tests.support.clock import SimulatedClock
@@ -110,6 +111,7 @@ class _Message:
     message_id: str
     sent_at: float
     receives: int = 0
+    visible_again_at: float | None = None  # set by ChangeMessageVisibility while the message is in flight
 
 
 @dataclass(order=True)
@@ -300,6 +302,7 @@ class SimulatedAccount:
     ) -> None:
         close_iam_gaps()
         close_sqs_gaps()
+        sqs_receipts.route_simulated_receipts()
         close_sns_gaps()
         self.clock = clock or SimulatedClock()
         self.start = self.clock()
@@ -512,6 +515,9 @@ class SimulatedAccount:
             batch.append(waiting)
         for message in batch:
             message.receives += 1
+            message.visible_again_at = None
+            queue = first.queue_arn.rsplit(":", 1)[-1]
+            sqs_receipts.hand_out(self._receipt(message), queue, self._on_visibility(message))
         function = self.functions[mapping.function_arn]
         event = {"Records": [self._record(message) for message in batch]}
         queue_name = first.queue_arn.rsplit(":", 1)[-1]
@@ -526,8 +532,20 @@ class SimulatedAccount:
         finally:
             self._collect()
         for message in batch:
+            sqs_receipts.take_back(self._receipt(message))
             if message.message_id in failed:
                 self._return_to_queue(message)
+
+    def _on_visibility(self, message: _Message) -> Callable[[int], None]:
+        def change(seconds: int) -> None:
+            message.visible_again_at = self.clock() + seconds
+            self.note("SQS", f"message {message.message_id[:8]} visible again in {seconds} s (ChangeMessageVisibility)")
+
+        return change
+
+    @staticmethod
+    def _receipt(message: _Message) -> str:
+        return f"simulated-{message.message_id}-{message.receives}"
 
     def _return_to_queue(self, message: _Message) -> None:
         queue = sqs_backends[ACCOUNT][REGION].queues[message.queue_arn.rsplit(":", 1)[-1]]
@@ -539,12 +557,16 @@ class SimulatedAccount:
                 f"message {message.message_id[:8]} moved to the dead-letter queue after {message.receives} receives",
             )
             return
-        self._schedule_message(self.clock() + int(queue.visibility_timeout), message)
+        # Back when the queue's visibility timeout ends, or when the function asked for, if it did.
+        at = message.visible_again_at
+        if at is None:
+            at = self.clock() + int(queue.visibility_timeout)
+        self._schedule_message(at, message)
 
     def _record(self, message: _Message) -> dict[str, Any]:
         return {
             "messageId": message.message_id,
-            "receiptHandle": f"simulated-{message.message_id}-{message.receives}",
+            "receiptHandle": self._receipt(message),
             "body": message.body,
             "attributes": {
                 "ApproximateReceiveCount": str(message.receives),

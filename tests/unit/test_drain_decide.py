@@ -10,6 +10,7 @@ from fleetops.drain.decide import (
     decide_next_step,
     decide_start,
     drain_deadline,
+    failed_recheck_retry_seconds,
     refuse_stale_action,
     refuse_unless_waiting,
 )
@@ -290,3 +291,23 @@ def test_a_drain_ended_by_its_clamped_deadline_says_so() -> None:
     decision = decide_next_step(clamped, seen(task()), SETTINGS, NOW)
     assert decision.outcome is DrainOutcome.BUDGET_EXCEEDED and decision.result is SETTINGS.budget_exceeded_result
     assert "global timeout of 3000 s" in decision.reason and "clamped from the budget of 3600 s" in decision.reason
+
+
+# -- a re-check that failed -----------------------------------------------------------------------------
+def test_a_failed_recheck_of_a_short_heartbeat_comes_back_within_the_time_left() -> None:
+    kept_alive = state(heartbeat_timeout=30, kept_alive_at=NOW - 17)  # 13 s left
+    assert failed_recheck_retry_seconds(kept_alive, NOW, visibility_timeout=360) == 5  # a third, at least 5 s
+    roomy = state(heartbeat_timeout=300, kept_alive_at=NOW - 60)  # 240 s left
+    assert failed_recheck_retry_seconds(roomy, NOW, visibility_timeout=360) == 80
+
+
+def test_a_failed_recheck_is_left_to_the_queue_when_its_visibility_timeout_returns_it_in_time() -> None:
+    # 900 s heartbeat, 60 s in: 840 s left; the queue returns the message in 360 s. Coming back sooner
+    # would only spend the queue's five receives faster in a long outage.
+    long = state(heartbeat_timeout=900, kept_alive_at=NOW - 60)
+    assert failed_recheck_retry_seconds(long, NOW, visibility_timeout=360) is None
+
+
+def test_a_failed_recheck_after_the_heartbeat_timeout_or_without_one_is_left_to_the_queue() -> None:
+    assert failed_recheck_retry_seconds(state(heartbeat_timeout=30, kept_alive_at=NOW - 31), NOW, 360) is None
+    assert failed_recheck_retry_seconds(state(), NOW, 360) is None

@@ -128,6 +128,9 @@ class DrainSettings:
     stopTimeout."""
     notify_every_drain: bool = False
     """Announce every drain on the topic, not only those that end badly."""
+    recheck_visibility_timeout_seconds: int = 360
+    """The re-check queue's visibility timeout: a failed re-check comes back after it, unless the drain
+    shortens it to return before the hook's heartbeat timeout (``failed_recheck_retry_seconds``)."""
     drain_hook_name_prefix: str = DEFAULT_DRAIN_HOOK_NAME_PREFIX
     """The drain acts only on termination hooks whose name starts with this: the hook the stack creates
     and the hooks users declare for the suite. Any other hook's event (a log shipper's, a Kubernetes
@@ -166,6 +169,10 @@ class DrainSettings:
             stop_leftover_tasks=env.flag("STOP_LEFTOVER_TASKS", True),
             notify_every_drain=env.flag("NOTIFY_EVERY_DRAIN", False),
             drain_hook_name_prefix=env.hook_name_prefix("DRAIN_HOOK_NAME_PREFIX", DEFAULT_DRAIN_HOOK_NAME_PREFIX),
+            # SQS allows 0 to 43,200 s (12 hours) for a queue's VisibilityTimeout.
+            recheck_visibility_timeout_seconds=env.integer(
+                "RECHECK_VISIBILITY_TIMEOUT_SECONDS", 360, minimum=0, maximum=43_200
+            ),
         )
         env.raise_if_invalid("drain")
         return settings

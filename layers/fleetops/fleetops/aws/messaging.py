@@ -34,6 +34,13 @@ class DelayedQueue:
             QueueUrl=self._queue_url, MessageBody=body, DelaySeconds=max(0, min(900, delay_seconds))
         )
 
+    def return_sooner(self, receipt_handle: str, seconds: int) -> None:
+        """Makes a received message visible again in ``seconds`` (counted from now), instead of at the end
+        of the queue's visibility timeout: "ChangeMessageVisibility", Amazon SQS API Reference."""
+        self._client.change_message_visibility(
+            QueueUrl=self._queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+        )
+
 
 class DeadLetters:
     """Keeps an event that cannot be processed, with its reason, without any retry."""

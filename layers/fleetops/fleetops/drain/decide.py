@@ -31,6 +31,11 @@ _GONE_STATUSES = frozenset({"INACTIVE", "DEREGISTERING", "REGISTRATION_FAILED"})
 # timeout is 3000 s (100 x the 30 s minimum heartbeat), so the margin never takes more than 4 % of it.
 GLOBAL_TIMEOUT_MARGIN_SECONDS = 120
 _REPLAY = "a replayed event, a redriven dead letter or a test publish"
+# A failed re-check must come back, and heartbeat, before the hook's heartbeat timer runs out. Its own
+# run may take up to the botocore retries' worst case (24 s, fleetops/aws/clients.py RETRY_CONFIG) and
+# then some: 30 s of margin. It never comes back sooner than 5 s (a moment for a throttle to pass).
+FAILED_RECHECK_MARGIN_SECONDS = 30
+FAILED_RECHECK_MIN_RETRY_SECONDS = 5
 
 
 # -- before anything is changed: is this a live lifecycle action? ---------------------------------------
@@ -242,3 +247,21 @@ def _describe(tasks: tuple[TaskOnHost, ...]) -> str:
 
 def _complete(outcome: DrainOutcome, reason: str) -> DrainDecision:
     return DrainDecision(action=DrainAction.COMPLETE, outcome=outcome, result=LifecycleResult.CONTINUE, reason=reason)
+
+
+def failed_recheck_retry_seconds(state: DrainState, now: float, visibility_timeout: int) -> int | None:
+    """When a failed re-check should come back, if sooner than the queue would return it.
+
+    Lambda leaves a failed message in the queue, where it reappears "after your queue's visibility
+    timeout runs out" (Lambda Developer Guide, "Handling errors for an SQS event source in Lambda"):
+    360 s for the re-check queue (6 x the function's timeout, as Lambda advises). A hook whose heartbeat
+    timer has less than that left (a 30 s or 300 s heartbeat) would end the action with its default
+    result, the host still holding tasks. Then the failed message is made visible again sooner
+    (ChangeMessageVisibility), within the time left: about a third of it, so that two or three tries
+    fit. None: the queue's own timeout returns it in time, or the timer has already run out."""
+    if state.heartbeat_timeout is None or state.kept_alive_at is None:
+        return None
+    left = state.kept_alive_at + state.heartbeat_timeout - now
+    if left <= 0 or visibility_timeout + FAILED_RECHECK_MARGIN_SECONDS <= left:
+        return None
+    return max(FAILED_RECHECK_MIN_RETRY_SECONDS, min(visibility_timeout, int(left // 3)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from fleetops.aws.autoscaling import AutoScalingAdapter
 from fleetops.aws.clients import error_code
@@ -15,6 +15,7 @@ from fleetops.drain.decide import (
     decide_next_step,
     decide_start,
     drain_deadline,
+    failed_recheck_retry_seconds,
     refuse_stale_action,
     refuse_unless_waiting,
     spare_other_hooks,
@@ -197,6 +198,26 @@ class DrainRunner:
             seen.state if seen else None, tuple(tasks), frozenset(state.daemon_services), cluster_deleted
         )
         return self._step(state, observation, now, heartbeat=True)
+
+    def retry_failed_recheck_sooner(self, receipt_handle: str, state: DrainState) -> None:
+        """A re-check failed (ECS throttled past botocore's retries, Auto Scaling out): have SQS return it
+        before the hook's heartbeat timer runs out, when its visibility timeout would not. Best effort:
+        if SQS refuses, the message still comes back after the queue's visibility timeout."""
+        seconds = failed_recheck_retry_seconds(state, self._clock(), self._settings.recheck_visibility_timeout_seconds)
+        if seconds is None:
+            return
+        try:
+            self._rechecks.return_sooner(receipt_handle, seconds)
+        except (ClientError, BotoCoreError) as error:
+            logger.warning(
+                "could not bring the failed re-check back sooner; SQS returns it after the queue's visibility timeout",
+                extra={"ec2_instance_id": state.ec2_instance_id, "error": str(error)},
+            )
+            return
+        logger.info(
+            "failed re-check comes back sooner, before the hook's heartbeat timeout",
+            extra={"ec2_instance_id": state.ec2_instance_id, "retry_in_seconds": seconds},
+        )
 
     def locate(self, ec2_instance_id: str, cluster_hint: str | None) -> ContainerInstance | None:
         """The hook's cluster, then the configured ones, then (only if none is configured) all. None (not in

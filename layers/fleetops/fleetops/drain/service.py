@@ -113,8 +113,12 @@ class DrainService:
             return duplicate_delivery(state.idempotency_key)
         except ClientError as error:
             if (refused := refused_by_iam(error)) is None:
+                self.runner.retry_failed_recheck_sooner(record.receipt_handle, state)
                 raise
             return self._cannot_drain({"body": record.body}, state.ec2_instance_id, refused)
+        except Exception:
+            self.runner.retry_failed_recheck_sooner(record.receipt_handle, state)
+            raise
 
     def _cannot_drain(self, event: Any, ec2_instance_id: str, error: BadInputError) -> dict[str, Any]:
         """A drain that retrying cannot help (outside the stack's scope, refused by IAM): kept as a dead
