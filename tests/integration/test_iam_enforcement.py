@@ -377,3 +377,31 @@ def test_a_condition_on_a_key_the_reference_does_not_document_for_the_action_ref
         denied(lambda: ecs.list_service_deployments(cluster="prod", service="web"))
     described = account.admin.client("ecs").describe_services(cluster="prod", services=["web"])
     assert described["services"][0]["desiredCount"] == 0  # refused: the service was not scaled
+
+
+def test_reading_a_hook_s_deadline_needs_both_the_service_and_its_service_deployment(account: Account) -> None:
+    # DescribeServiceDeployments' resource types are service and service-deployment (Service
+    # Authorization Reference); the verify function's template grants both, in its clusters only.
+    close_verify_gaps()  # moto has no DescribeServiceDeployments
+    deployment = arn("ecs", "service-deployment/prod/web/JKJbJ9qNWOMWd5PhM2vr9")
+    elsewhere = arn("ecs", "service-deployment/other/web/JKJbJ9qNWOMWd5PhM2vr9")
+    only_the_deployment = account.role(
+        [{"Effect": "Allow", "Action": ["ecs:DescribeServiceDeployments"], "Resource": [deployment]}]
+    )
+    as_the_template_grants = account.role(
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["ecs:DescribeServiceDeployments"],
+                "Resource": [arn("ecs", "service/prod/*"), arn("ecs", "service-deployment/prod/*")],
+            }
+        ]
+    )
+
+    def describe(session: boto3.Session, service_deployment: str) -> object:
+        return session.client("ecs").describe_service_deployments(serviceDeploymentArns=[service_deployment])
+
+    with enforced_iam():
+        denied(lambda: describe(only_the_deployment, deployment))
+        assert describe(as_the_template_grants, deployment)["failures"] == [{"arn": deployment, "reason": "MISSING"}]
+        denied(lambda: describe(as_the_template_grants, elsewhere))

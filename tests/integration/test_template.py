@@ -160,3 +160,21 @@ def test_every_aws_call_of_ecs_s_own_rollback_is_allowed_by_the_verify_policy(
     missing = called - Template().policy_actions("VerifyFunction")
     assert not missing, f"the verify function's policy lacks {sorted(missing)}"
     assert {"ecs:ListServiceDeployments", "ecs:DescribeServiceRevisions", "ecs:StopServiceDeployment"} <= called
+
+
+def test_every_aws_call_of_a_bake_behind_an_ecs_lifecycle_hook_is_allowed_by_the_verify_policy(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.verify_world import VerifyWorld, without_default_amis
+
+    without_default_amis(monkeypatch)
+    world = VerifyWorld(environment={"VERIFY_SERVICES": '{"web": {"alarms": ["web-5xx"], "bake_seconds": 1800}}'})
+    world.deployments.alarm("web-5xx", "OK")
+    release = world.given_a_release()
+    hook = world.deployments.lifecycle_hook("web", previous_task_definition=release.known_good, timeout_minutes=10)
+    world.api.reset()
+    assert hook.run(world.invoke, world.clock) == "SUCCEEDED"
+    called = as_iam_actions(set(world.api.calls))
+    missing = called - Template().policy_actions("VerifyFunction")
+    assert not missing, f"the verify function's policy lacks {sorted(missing)}"
+    assert "ecs:DescribeServiceDeployments" in called

@@ -7,14 +7,27 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from moto.codedeploy.models import codedeploy_backends
 from moto.ecs.models import Service, Task
 
+from tests.support.clock import SimulatedClock
 from tests.support.cluster import ACCOUNT, REGION, SimulatedCluster, run_healthy_task
-from tests.support.verify_gaps import ServiceDeploymentRecord, VerifyGaps
+from tests.support.verify_gaps import (
+    HOOK_TIMEOUT_DEFAULT_MINUTES,
+    HookExecutionRecord,
+    ServiceDeploymentRecord,
+    VerifyGaps,
+)
+
+# The verify function as a service's lifecycle hook names it (hookTargetArn) and as Lambda's context gives it.
+VERIFY_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ecs-fleet-ops-verify"
+# "By default, the delay is 30 seconds" (Lambda hooks for Amazon ECS service deployments).
+DEFAULT_CALL_BACK_DELAY = 30
+HOOK_STATUSES = ("SUCCEEDED", "FAILED", "IN_PROGRESS")
 
 # Tiny tasks, so hundreds fit on two simulated hosts.
 TASK_CPU = 1
@@ -283,6 +296,43 @@ class SimulatedDeployments:
             AlarmName=name, StateValue=state, StateReason=f"Threshold Crossed: simulated {state}"
         )
 
+    # -- ECS deployment lifecycle hooks -------------------------------------------------------------
+    def lifecycle_hook(
+        self,
+        name: str,
+        *,
+        previous_task_definition: str,
+        stage: str = "POST_TEST_TRAFFIC_SHIFT",
+        timeout_minutes: int = HOOK_TIMEOUT_DEFAULT_MINUTES,
+        timeout_action: str = "ROLLBACK",
+        target_arn: str = VERIFY_FUNCTION_ARN,
+        hook_details: dict[str, Any] | None = None,
+    ) -> SimulatedLifecycleHook:
+        """A service deployment of ``name`` paused at ``stage`` on a Lambda lifecycle hook, its execution
+        started now on the simulated clock; ``previous_task_definition`` is what a rollback returns to."""
+        assert self.gaps.clock is not None
+        service = self.services[name]
+        cluster = self.cluster.name
+        record = ServiceDeploymentRecord(
+            arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/{cluster}/{name}/{uuid.uuid4().hex[:21]}",
+            service_arn=service.arn,
+            cluster_arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{cluster}",
+            task_definition=self.backend_service(name).task_definition,
+        )
+        hook = HookExecutionRecord(
+            hook_id=uuid.uuid4().hex[:22],
+            target_arn=target_arn,
+            lifecycle_stage=stage,
+            started_at=self.gaps.clock(),
+            timeout_minutes=timeout_minutes,
+            timeout_action=timeout_action,
+        )
+        record.hooks.append(hook)
+        self.gaps.service_deployments.append(record)
+        execution = SimulatedLifecycleHook(self, name, record, hook, previous_task_definition, dict(hook_details or {}))
+        self.gaps.later(hook.expires_at, execution.time_out)
+        return execution
+
     # -- CodeDeploy ----------------------------------------------------------------------------------
     def codedeploy_deployment(self, name: str) -> str:
         """A CodeDeploy blue/green deployment of the service; returns a real-looking id (d-XXXXXXXXX)."""
@@ -355,6 +405,79 @@ class SimulatedDeployments:
         self.cluster.ecs_backend.stop_task(self.cluster.name, task.task_arn, "Scaled in by the simulated rollout")
 
 
+@dataclass
+class SimulatedLifecycleHook:
+    """ECS playing one Lambda lifecycle hook execution (Lambda hooks for Amazon ECS service deployments):
+    it invokes the function, and on IN_PROGRESS again after ``callBackDelay`` (30 s by default) with the
+    ``hookDetails`` returned merged over the configured ones; SUCCEEDED lets the deployment go on;
+    FAILED, or no valid ``hookStatus``, rolls it back. Left IN_PROGRESS past ``expiresAt``, the hook
+    times out and ECS takes its timeout action (DeploymentLifecycleHookTimeoutConfiguration): ROLLBACK
+    returns the service to the previous revision, CONTINUE goes on; an answer after that is ignored."""
+
+    deployments: SimulatedDeployments
+    service: str
+    record: ServiceDeploymentRecord
+    hook: HookExecutionRecord
+    previous_task_definition: str
+    configured_details: dict[str, Any]
+    execution_id: str = field(default_factory=lambda: uuid.uuid4().hex[:22])
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    ignored_answers: list[dict[str, Any]] = field(default_factory=list)  # came after the hook timed out
+
+    @property
+    def rolled_back(self) -> bool:
+        return self.record.status == "ROLLBACK_SUCCESSFUL"
+
+    def event(self, hook_details: dict[str, Any]) -> dict[str, Any]:
+        return ecs_hook_event(
+            self.record.service_arn,
+            stage=self.hook.lifecycle_stage,
+            hook_details=hook_details,
+            resource_arn=self.record.arn,
+            execution_id=self.execution_id,
+        )
+
+    def run(
+        self, invoke: Callable[[dict[str, Any]], dict[str, Any]], clock: SimulatedClock, *, max_invocations: int = 2000
+    ) -> str:
+        """Invoke until the hook ends; returns its status (SUCCEEDED, FAILED or TIMED_OUT)."""
+        details = dict(self.configured_details)
+        for _ in range(max_invocations):
+            self.deployments.gaps.run_due()
+            if self.hook.status != "IN_PROGRESS":
+                return self.hook.status
+            answer = invoke(self.event(details))
+            self.deployments.gaps.run_due()
+            if self.hook.status != "IN_PROGRESS":
+                self.ignored_answers.append(answer)
+                return self.hook.status
+            self.answers.append(answer)
+            status = answer.get("hookStatus")
+            if status == "SUCCEEDED":
+                self.hook.status, self.record.status = "SUCCEEDED", "SUCCESSFUL"
+                return self.hook.status
+            if status not in HOOK_STATUSES or status == "FAILED":
+                self.hook.status = "FAILED"
+                self._roll_back()
+                return self.hook.status
+            details = {**self.configured_details, **answer.get("hookDetails", {})}
+            clock.advance(answer.get("callBackDelay", DEFAULT_CALL_BACK_DELAY))
+        raise AssertionError(f"the hook is still IN_PROGRESS after {max_invocations} invocations")
+
+    def time_out(self) -> None:
+        if self.hook.status != "IN_PROGRESS":
+            return
+        self.hook.status = "TIMED_OUT"
+        if self.hook.timeout_action == "ROLLBACK":
+            self._roll_back()
+        else:
+            self.record.status = "SUCCESSFUL"
+
+    def _roll_back(self) -> None:
+        self.record.status = "ROLLBACK_SUCCESSFUL"
+        self.deployments.complete_rollout(self.service, self.previous_task_definition)
+
+
 def _healthy(gaps: VerifyGaps, targets: list[tuple[str, str]]) -> None:
     """The targets passed their initial health checks."""
     for target in targets:
@@ -422,8 +545,14 @@ def codedeploy_hook_event(deployment_id: str, execution_id: str | None = None) -
 
 
 def ecs_hook_event(
-    service_arn: str, *, stage: str = "POST_TEST_TRAFFIC_SHIFT", hook_details: Any = None
+    service_arn: str,
+    *,
+    stage: str = "POST_TEST_TRAFFIC_SHIFT",
+    hook_details: Any = None,
+    resource_arn: str | None = None,
+    execution_id: str = "muzmx3xqbSK0vfqnUGFuC2",
 ) -> dict[str, Any]:
+    """ECS's invocation of a Lambda lifecycle hook; ``resource_arn`` is the service deployment's ARN."""
     cluster, service = service_arn.rsplit("/", 2)[-2:]
     event: dict[str, Any] = {
         "executionDetails": {
@@ -432,9 +561,10 @@ def ecs_hook_event(
             "serviceArn": service_arn,
             "targetServiceRevisionArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-revision/{cluster}/{service}/01275892",
         },
-        "executionId": "muzmx3xqbSK0vfqnUGFuC2",
+        "executionId": execution_id,
         "lifecycleStage": stage,
-        "resourceArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/{cluster}/{service}/JKJbJ9qNWOMWd5PhM2vr9",
+        "resourceArn": resource_arn
+        or f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/{cluster}/{service}/JKJbJ9qNWOMWd5PhM2vr9",
     }
     if hook_details is not None:
         event["hookDetails"] = hook_details

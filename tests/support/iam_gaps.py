@@ -124,8 +124,9 @@ def _named(resources: Iterable[str], context: Mapping[str, str] | None = None) -
 # -- ECS -------------------------------------------------------------------------------------------
 # Resource types of the ECS actions the functions call (Service Authorization Reference, Amazon
 # Elastic Container Service). No resource-level permissions: ListClusters, ListServices,
-# DescribeTaskDefinition. ListServiceDeployments' only type is service; DescribeServiceRevisions and
-# StopServiceDeployment require two (service and service-revision / service-deployment).
+# DescribeTaskDefinition. ListServiceDeployments' only type is service; DescribeServiceRevisions,
+# StopServiceDeployment and DescribeServiceDeployments require two (service and service-revision /
+# service-deployment).
 # Every ECS request offers its cluster as ``ecs:cluster``; ``_documented_context`` keeps it only for the
 # actions the reference documents it for (not UpdateService, ListServiceDeployments,
 # ListContainerInstances, for example).
@@ -165,8 +166,10 @@ def _ecs(call: _Call, action: str) -> NamedResources:
         revisions = call.names("serviceRevisionArns")
         resources = [arn for revision in revisions for arn in (*_service_of(revision, "service-revision"), revision)]
         cluster_arn = _cluster_of(revisions[0], "service-revision", cluster_arn) if revisions else cluster_arn
-    elif action == "StopServiceDeployment":
-        deployments = call.names("serviceDeploymentArn")
+    elif action in ("StopServiceDeployment", "DescribeServiceDeployments"):
+        deployments = call.names(
+            "serviceDeploymentArn" if action == "StopServiceDeployment" else "serviceDeploymentArns"
+        )
         resources = [arn for d in deployments for arn in (*_service_of(d, "service-deployment"), d)]
         cluster_arn = _cluster_of(deployments[0], "service-deployment", cluster_arn) if deployments else cluster_arn
     else:  # ListClusters, ListServices, DescribeTaskDefinition, and any action not listed here

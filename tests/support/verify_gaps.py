@@ -7,6 +7,13 @@
 - ECS ListServiceDeployments / DescribeServiceRevisions / StopServiceDeployment raise
   NotImplementedError: they are served from ``service_deployments`` (what the simulated ECS has in
   progress, each with the task definition its target revision deploys) and record the stop.
+- ECS DescribeServiceDeployments raises NotImplementedError: served from ``service_deployments`` too,
+  with ``lifecycleHookDetails`` for the lifecycle hook executions a record holds (``hooks``): each with
+  its ``expiresAt`` (its start on the simulated clock plus ``timeoutInMinutes``, default 1440) and
+  ``timeoutAction`` (default ROLLBACK), as DeploymentLifecycleHookTimeoutConfiguration and
+  DeploymentLifecycleHookDetail (ECS API Reference) say. An ARN it does not hold is a ``failures``
+  entry (reason MISSING), as DescribeServices reports an unknown service. ``deployments.py`` plays the
+  hook executions themselves (invocations, answers, the timeout action).
 - ECS UpdateService with a new task definition starts no new deployment (moto only renames one on
   ``forceNewDeployment``): like AWS, a new PRIMARY deployment IN_PROGRESS replaces the list and the
   previous one stays ACTIVE.
@@ -28,7 +35,7 @@ from dataclasses import dataclass, field
 from moto.codedeploy.exceptions import CodeDeployException
 from moto.codedeploy.responses import CodeDeployResponse
 from moto.core.responses import ActionResult
-from moto.ecs.exceptions import InvalidParameterException
+from moto.ecs.exceptions import ECSException, InvalidParameterException
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.elbv2.models import FakeHealthStatus
 from moto.elbv2.responses import ELBV2Response
@@ -36,6 +43,39 @@ from moto.elbv2.responses import ELBV2Response
 _ORIGINAL_UPDATE_SERVICE = EC2ContainerServiceResponse.update_service
 _ORIGINAL_DESCRIBE_SERVICES = EC2ContainerServiceResponse.describe_services
 _ORIGINAL_DESCRIBE_TARGET_HEALTH = ELBV2Response.describe_target_health
+
+
+# DeploymentLifecycleHookTimeoutConfiguration: timeoutInMinutes 1 to 20160, default 1440; action
+# ROLLBACK (default) or CONTINUE.
+HOOK_TIMEOUT_DEFAULT_MINUTES = 1440
+HOOK_TIMEOUT_RANGE_MINUTES = range(1, 20160 + 1)
+HOOK_TIMEOUT_ACTIONS = ("ROLLBACK", "CONTINUE")
+# DescribeServiceDeployments: "You can specify a maximum of 20 ARNs."
+DESCRIBE_SERVICE_DEPLOYMENTS_MAX = 20
+
+
+@dataclass
+class HookExecutionRecord:
+    """One lifecycle hook's execution in a service deployment (DeploymentLifecycleHookDetail)."""
+
+    hook_id: str
+    target_arn: str  # the hook's hookTargetArn, as configured (unqualified, version or alias)
+    lifecycle_stage: str
+    started_at: float
+    timeout_minutes: int = HOOK_TIMEOUT_DEFAULT_MINUTES
+    timeout_action: str = "ROLLBACK"
+    target_type: str = "AWS_LAMBDA"
+    status: str = "IN_PROGRESS"  # IN_PROGRESS | SUCCEEDED | FAILED | TIMED_OUT
+
+    def __post_init__(self) -> None:
+        if self.timeout_minutes not in HOOK_TIMEOUT_RANGE_MINUTES:
+            raise ValueError(f"timeoutInMinutes must be 1 to 20160, got {self.timeout_minutes}")
+        if self.timeout_action not in HOOK_TIMEOUT_ACTIONS:
+            raise ValueError(f"timeout action must be ROLLBACK or CONTINUE, got {self.timeout_action!r}")
+
+    @property
+    def expires_at(self) -> float:
+        return self.started_at + self.timeout_minutes * 60
 
 
 @dataclass
@@ -46,6 +86,7 @@ class ServiceDeploymentRecord:
     task_definition: str = ""
     status: str = "IN_PROGRESS"
     stop_type: str | None = None
+    hooks: list[HookExecutionRecord] = field(default_factory=list)
 
     @property
     def revision_arn(self) -> str:
@@ -58,6 +99,8 @@ class VerifyGaps:
     hook_answers: dict[str, str] = field(default_factory=dict)  # execution id -> Succeeded | Failed
     service_deployments: list[ServiceDeploymentRecord] = field(default_factory=list)
     updates: list[dict[str, str]] = field(default_factory=list)  # UpdateService calls that changed a revision
+    # A fault: DescribeServiceDeployments refused, as for a role without ecs:DescribeServiceDeployments.
+    describe_service_deployments_denied: bool = False
     clock: Callable[[], float] | None = None  # the simulated clock the scheduled changes follow
     scheduled: list[tuple[float, Callable[[], None]]] = field(default_factory=list)
 
@@ -132,6 +175,45 @@ def _list_service_deployments(self: EC2ContainerServiceResponse) -> ActionResult
     return ActionResult({"serviceDeployments": found})
 
 
+def _describe_service_deployments(self: EC2ContainerServiceResponse) -> ActionResult:
+    _gaps.run_due()  # a hook whose deadline passed has timed out before anyone looks
+    if _gaps.describe_service_deployments_denied:
+        raise ECSException("AccessDeniedException", "User is not authorized to perform: ecs:DescribeServiceDeployments")
+    wanted = self._get_param("serviceDeploymentArns") or []
+    if not wanted or len(wanted) > DESCRIBE_SERVICE_DEPLOYMENTS_MAX:
+        raise InvalidParameterException(
+            f"serviceDeploymentArns must name 1 to {DESCRIBE_SERVICE_DEPLOYMENTS_MAX} service deployments"
+        )
+    by_arn = {d.arn: d for d in _gaps.service_deployments}
+    found = [_service_deployment(by_arn[arn]) for arn in wanted if arn in by_arn]
+    failures = [{"arn": arn, "reason": "MISSING"} for arn in wanted if arn not in by_arn]
+    return ActionResult({"serviceDeployments": found, "failures": failures})
+
+
+def _service_deployment(record: ServiceDeploymentRecord) -> dict[str, object]:
+    described: dict[str, object] = {
+        "serviceDeploymentArn": record.arn,
+        "serviceArn": record.service_arn,
+        "clusterArn": record.cluster_arn,
+        "status": record.status,
+        "targetServiceRevision": {"arn": record.revision_arn},
+    }
+    if record.hooks:
+        described["lifecycleStage"] = record.hooks[-1].lifecycle_stage
+        described["lifecycleHookDetails"] = [
+            {
+                "hookId": hook.hook_id,
+                "targetType": hook.target_type,
+                "targetArn": hook.target_arn,
+                "status": hook.status,
+                "expiresAt": hook.expires_at,  # the JSON protocol's timestamps are epoch seconds
+                "timeoutAction": hook.timeout_action,
+            }
+            for hook in record.hooks
+        ]
+    return described
+
+
 def _describe_service_revisions(self: EC2ContainerServiceResponse) -> ActionResult:
     wanted = self._get_param("serviceRevisionArns") or []
     found = [
@@ -191,5 +273,6 @@ def close_verify_gaps() -> VerifyGaps:
     EC2ContainerServiceResponse.list_service_deployments = _list_service_deployments  # type: ignore[attr-defined]
     EC2ContainerServiceResponse.stop_service_deployment = _stop_service_deployment  # type: ignore[attr-defined]
     EC2ContainerServiceResponse.describe_service_revisions = _describe_service_revisions  # type: ignore[attr-defined]
+    EC2ContainerServiceResponse.describe_service_deployments = _describe_service_deployments  # type: ignore[attr-defined]
     EC2ContainerServiceResponse.update_service = _update_service  # type: ignore[method-assign]
     return _gaps

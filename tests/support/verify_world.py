@@ -22,7 +22,7 @@ from fleetops.verify.state import VerifyStateStore
 from tests.support.api_calls import ApiCallCounter
 from tests.support.clock import SimulatedClock
 from tests.support.cluster import ACCOUNT, REGION, SimulatedCluster
-from tests.support.deployments import SimulatedDeployments, deployment_event
+from tests.support.deployments import VERIFY_FUNCTION_ARN, SimulatedDeployments, deployment_event
 from tests.support.functions import load_handler
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.moto_gaps import close_moto_gaps
@@ -114,7 +114,11 @@ class VerifyWorld:
     # -- delivering events -------------------------------------------------------------------------
     def invoke(self, event: Any, *, remaining_millis: int = 60_000) -> dict[str, Any]:
         """``remaining_millis``: what the invocation has left when the handler asks (Lambda's context)."""
-        context = FakeLambdaContext(function_name="verify", remaining_millis=remaining_millis)
+        context = FakeLambdaContext(
+            function_name="ecs-fleet-ops-verify",
+            invoked_function_arn=VERIFY_FUNCTION_ARN,
+            remaining_millis=remaining_millis,
+        )
         result: dict[str, Any] = self.handler.lambda_handler(event, context)
         self.rechecks.collect()
         return result

@@ -84,6 +84,16 @@ def test_an_ecs_lifecycle_hook_is_never_deduplicated_because_ecs_calls_it_again_
     assert request.idempotency_key is None
 
 
+def test_an_ecs_lifecycle_hook_names_its_service_deployment_for_the_hook_s_deadline() -> None:
+    event = ecs_hook_event(SERVICE_ARN)
+    request = parse_trigger(event)
+    assert isinstance(request, VerifyRequest) and request.ecs_hook is not None
+    assert request.ecs_hook.service_deployment_arn == event["resourceArn"]
+    odd = parse_trigger({**event, "resourceArn": "arn:aws:ecs:us-east-1:123456789012:service/prod/web"})
+    assert isinstance(odd, VerifyRequest) and odd.ecs_hook is not None
+    assert odd.ecs_hook.service_deployment_arn == ""  # not a service deployment: nothing to describe
+
+
 def test_a_direct_invocation_takes_cluster_service_and_expectations() -> None:
     request = parse_trigger({"cluster": "prod", "service": "web", "expected_image": "repo/web@sha256:" + "a" * 64})
     assert isinstance(request, VerifyRequest)

@@ -12,6 +12,7 @@ from fleetops.models.ecs import (
     SERVICE_GROUP_PREFIX,
     ContainerInstance,
     EcsService,
+    LifecycleHookExecution,
     ServiceDeployment,
     ServiceTask,
     TaskContainer,
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     # The scale job's models are imported where they are built, not here: the drain and verify
     # handlers import this module too, and would pay for them at every cold start (about 15 ms).
     from mypy_boto3_ecs import ECSClient
-    from mypy_boto3_ecs.type_defs import TaskTypeDef
+    from mypy_boto3_ecs.type_defs import DeploymentLifecycleHookDetailTypeDef, TaskTypeDef
 
     from fleetops.models.scale import Host, PlacedTask, Resources, ServicesOverview
 
@@ -251,6 +252,16 @@ class EcsAdapter:
             if r.get("serviceRevisionArn") in by_revision and r.get("taskDefinition") == task_definition
         ]
         return matching[0] if len(matching) == 1 else None
+
+    def lifecycle_hook_executions(self, service_deployment_arn: str) -> tuple[LifecycleHookExecution, ...] | None:
+        """The lifecycle hooks active in a service deployment, with their deadlines (``expiresAt``);
+        None when ECS does not know the deployment (DescribeServiceDeployments lists it as a failure).
+        Errors are the caller's to judge: a hook's bake must go on without its deadline."""
+        found = self._client.describe_service_deployments(serviceDeploymentArns=[service_deployment_arn])
+        for deployment in found.get("serviceDeployments", []):
+            if deployment.get("serviceDeploymentArn") == service_deployment_arn:
+                return tuple(_hook_execution(d) for d in deployment.get("lifecycleHookDetails", []))
+        return None
 
     def stop_service_deployment_with_rollback(self, service_deployment_arn: str) -> None:
         """ECS's own rollback: stop the deployment and return to the last completed service revision."""
@@ -494,4 +505,16 @@ def deployment_in_progress(service: EcsService) -> bool:
         return True
     return len([d for d in service.deployments if d.status in ("PRIMARY", "ACTIVE")]) > 1 or any(
         d.status == "PRIMARY" and d.rollout_state == "IN_PROGRESS" for d in service.deployments
+    )
+
+
+def _hook_execution(detail: DeploymentLifecycleHookDetailTypeDef) -> LifecycleHookExecution:
+    expires = detail.get("expiresAt")
+    return LifecycleHookExecution(
+        hook_id=detail.get("hookId", ""),
+        target_type=detail.get("targetType", ""),
+        target_arn=detail.get("targetArn", ""),
+        status=detail.get("status", ""),
+        expires_at=expires.timestamp() if expires is not None else None,
+        timeout_action=detail.get("timeoutAction", ""),
     )

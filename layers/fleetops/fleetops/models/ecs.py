@@ -105,3 +105,16 @@ class ServiceTask:
     desired_status: str
     health_status: str
     containers: tuple[TaskContainer, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleHookExecution:
+    """One entry of a service deployment's ``lifecycleHookDetails`` (DescribeServiceDeployments): a
+    deployment lifecycle hook active in the deployment, with the deadline ECS acts on."""
+
+    hook_id: str
+    target_type: str  # AWS_LAMBDA | PAUSE
+    target_arn: str  # the Lambda function's ARN as the hook names it ("" for PAUSE hooks)
+    status: str  # AWAITING_ACTION | IN_PROGRESS | SUCCEEDED | FAILED | TIMED_OUT
+    expires_at: float | None  # epoch seconds; not complete by then, ECS takes ``timeout_action``
+    timeout_action: str  # ROLLBACK | CONTINUE ("" when not given)

@@ -68,6 +68,7 @@ class EcsLifecycleHook:
     lifecycle_stage: str
     target_service_revision_arn: str
     hook_details: dict[str, Any] = field(default_factory=dict)
+    service_deployment_arn: str = ""  # the event's resourceArn: DescribeServiceDeployments reads its deadline
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,10 @@ IN_PROGRESS = "SERVICE_DEPLOYMENT_IN_PROGRESS"
 _SERVICE_ARN = re.compile(
     r"^arn:(aws[a-z-]*):ecs:([a-z0-9-]+):(\d{12}):service/(?:([A-Za-z0-9_-]{1,255})/)?([A-Za-z0-9_-]{1,255})$"
 )
+# arn:aws:ecs:us-east-1:123456789012:service-deployment/cluster/service/id: an ECS hook's resourceArn
+_SERVICE_DEPLOYMENT_ARN = re.compile(
+    r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service-deployment/[A-Za-z0-9_-]{1,255}/[A-Za-z0-9_-]{1,255}/[A-Za-z0-9_-]+$"
+)
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 # "ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/6538016222865037559."
 _ROLLED_BACK_TO = re.compile(r"rolling back to deploymentId (\S+?)\.?$")
@@ -150,6 +154,7 @@ def _from_ecs_hook(event: Mapping[str, Any]) -> VerifyRequest:
     service = parse_service_arn(details.get("serviceArn"))
     revision = details.get("targetServiceRevisionArn")
     hook_details = event.get("hookDetails")
+    resource = event.get("resourceArn")
     return VerifyRequest(
         service=service,
         trigger=VerifyTrigger.ECS_LIFECYCLE_HOOK,
@@ -159,6 +164,9 @@ def _from_ecs_hook(event: Mapping[str, Any]) -> VerifyRequest:
             lifecycle_stage=stage,
             target_service_revision_arn=revision if isinstance(revision, str) else "",
             hook_details=dict(hook_details) if isinstance(hook_details, Mapping) else {},
+            service_deployment_arn=resource
+            if isinstance(resource, str) and _SERVICE_DEPLOYMENT_ARN.match(resource)
+            else "",
         ),
     )
 
