@@ -16,6 +16,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.ecs.responses import EC2ContainerServiceResponse
 
 from fleetops.errors import ConfigurationError
+from tests.support.account import FunctionOutput
 from tests.support.functions import load_handler
 from tests.support.hook_handlers import LOG_SHIPPER_HOOK, LogShipper
 from tests.support.world import DrainWorld
@@ -413,6 +414,62 @@ def test_throttling_is_retried_and_never_mistaken_for_an_empty_host(aws: None) -
     assert action.result == "CONTINUE" and world.cluster.lost_tasks == {host: 0}
 
 
+def test_a_start_that_aws_keeps_failing_is_tried_three_times_in_its_invocation_then_left_to_lambda(
+    aws: None,
+) -> None:
+    # ListContainerInstances throttled on every call: the start is tried three times, 5 s apart (a short
+    # hook's heartbeat would expire before Lambda's retry a minute later), then raised for Lambda.
+    world = DrainWorld(client_config=Config(retries={"mode": "standard", "max_attempts": 1}))
+    host = busy_host(world, 2)
+    action = world.hooks.begin_termination(world.cluster.group, host)
+    original = EC2ContainerServiceResponse.list_container_instances
+
+    def throttled(self: EC2ContainerServiceResponse) -> object:
+        raise JsonRESTError("ThrottlingException", "Rate exceeded")
+
+    EC2ContainerServiceResponse.list_container_instances = throttled  # type: ignore[method-assign]
+    try:
+        began = world.clock()
+        with pytest.raises(Exception, match="ThrottlingException"):
+            world.invoke(world.hooks.eventbridge_event(action))
+    finally:
+        EC2ContainerServiceResponse.list_container_instances = original  # type: ignore[method-assign]
+    assert world.api.calls["ecs:ListContainerInstances"] == 3
+    assert world.clock() - began == 10  # two pauses of 5 s
+    assert action.active and world.cluster.container_instance(host).status == "ACTIVE"
+    # Lambda's retry, the throttle over: the drain starts as if nothing had happened.
+    assert world.invoke(world.hooks.eventbridge_event(action))["results"][0]["status"] == "wait"
+
+
+def test_every_recheck_of_a_batch_is_held_to_come_back_before_a_short_heartbeat_ends_before_any_work(
+    aws: None,
+) -> None:
+    # A runtime that dies on one record of a batch (the function's timeout, an out-of-memory kill) runs
+    # no ``except``, and the records after it never start. With a 300 s heartbeat, the queue's 360 s
+    # visibility timeout would return them all too late: before any work, each record's message is made
+    # to come back just past the invocation's end (60 s + 10 s).
+    world = DrainWorld(hook_timeout=300)
+    for host in world.cluster.instance_ids[:2]:
+        world.cluster.start_tasks(host, 2, group="service:web")
+        world.invoke(world.hooks.eventbridge_event(world.hooks.begin_termination(world.cluster.group, host)))
+    batch = {"Records": [world.sqs_event(body)["Records"][0] for body in world.drop_pending_rechecks()]}
+    world.advance_to(world.clock() + 60)
+    world.api.reset()
+    world.invoke(batch)
+    assert world.api.calls["sqs:ChangeMessageVisibility"] == 2
+    assert next(iter(world.api.calls)) == "sqs:ChangeMessageVisibility"  # before any look at the hosts
+
+
+def test_with_the_default_heartbeat_a_recheck_makes_no_visibility_call(world: DrainWorld) -> None:
+    # A long heartbeat (this world's hook: 3,600 s; the stack's own: 900 s): the queue's own 360 s
+    # visibility timeout returns a failed re-check in time, and nothing is spent on it.
+    host = busy_host(world, 2)
+    world.invoke(world.hooks.eventbridge_event(world.hooks.begin_termination(world.cluster.group, host)))
+    world.api.reset()
+    world.run_until_quiet()
+    assert world.api.calls["sqs:ChangeMessageVisibility"] == 0
+
+
 def test_a_spot_interruption_warning_sets_the_host_draining_and_says_so(world: DrainWorld) -> None:
     host = busy_host(world, 2)
     event = json.loads((EVENTS / "eventbridge-spot-interruption-warning.json").read_text())
@@ -433,12 +490,7 @@ def test_a_wrong_deployment_fails_at_cold_start_and_says_what_is_wrong() -> None
 # -- only the suite's own hooks, and only live actions (issue 10, items 2 and 3) ----------------------------
 def emitted_metrics(capsys: pytest.CaptureFixture[str]) -> list[str]:
     """The metric names the handler wrote (Embedded Metric Format) since the last look."""
-    names: list[str] = []
-    for line in capsys.readouterr().out.splitlines():
-        record = json.loads(line) if line.startswith("{") else {}
-        for directive in record.get("_aws", {}).get("CloudWatchMetrics", []):
-            names.extend(metric["Name"] for metric in directive["Metrics"])
-    return names
+    return FunctionOutput.read(capsys.readouterr().out).metrics
 
 
 def lagging_read(world: DrainWorld, host: str, state: str) -> None:

@@ -267,6 +267,50 @@ def test_a_recheck_that_fails_comes_back_before_a_short_heartbeat_timeout_ends_t
     assert any("(ChangeMessageVisibility)" in entry.event for entry in fleet.account.timeline)
 
 
+def test_a_drain_start_that_fails_once_is_retried_before_a_short_heartbeat_timeout_ends_the_action(
+    aws: None,
+) -> None:
+    # The example cluster with its hook's heartbeat at 30 s (the least Auto Scaling allows); ECS throttles
+    # the drain for 20 s from the moment the host is terminated. The start heartbeats (its proof of a live
+    # action), then cannot find the host in ECS. Lambda would retry the event a minute later, after Auto
+    # Scaling had ended the action at 30 s with its default result and the host had gone with its four
+    # tasks (the second adversarial review's finding): the start is tried again within its invocation.
+    definition = dataclasses.replace(ClusterDefinition.from_template(), hook_heartbeat_timeout=30)
+    with busy_fleet(definition) as fleet:
+        host = next(iter(fleet.hosts()))
+        with outage(fleet.account, "ecs", starts_in=0, lasts=20):
+            action = terminate(fleet, host)
+            fleet.run_for(60)
+        run_past_the_hook_timeout(fleet)
+        starts = [e for e in drains(fleet) if e.via != "SQS"]
+        assert starts and starts[0].error is not None  # the fault did hit the start
+
+        assert fleet.tasks_lost() == 0
+        assert (action.ended_by, action.actor) == ("completion", "function:drain")
+
+
+def test_a_recheck_whose_runtime_dies_once_comes_back_before_a_300_s_heartbeat_ends_the_action(aws: None) -> None:
+    # A 300 s heartbeat. One re-check dies with its runtime (a Lambda timeout, an out-of-memory kill), so
+    # no ``except`` of the function runs. SQS would return the message after the queue's 360 s
+    # visibility timeout, after Auto Scaling had ended the action at 300 s and the host had gone with
+    # its four tasks, their targets still deregistering (400 s). The re-check shortened its message's
+    # visibility before its work, to just past its invocation's end: it comes back in time. (With the
+    # default 900 s heartbeat, the queue's own timeout is soon enough and no call is made.)
+    definition = dataclasses.replace(
+        ClusterDefinition.from_template(), hook_heartbeat_timeout=300, deregistration_delay=400
+    )
+    with busy_fleet(definition) as fleet:
+        fleet.account.faults.append(crash_when(in_a_recheck("DescribeTasks"), times=1, clock=fleet.clock))
+        host = next(iter(fleet.hosts()))
+        action = terminate(fleet, host)
+        run_past_the_hook_timeout(fleet)
+        rechecks = [e for e in drains(fleet) if e.via == "SQS"]
+        assert rechecks[0].error is not None and "HandlerCrash" in rechecks[0].error  # the fault did hit
+
+        assert fleet.tasks_lost() == 0
+        assert (action.ended_by, action.actor) == ("completion", "function:drain")
+
+
 def test_a_drain_whose_first_invocation_dies_before_draining_is_retried_by_lambda_and_completes(
     aws: None,
 ) -> None:
@@ -355,19 +399,23 @@ def test_an_action_that_expires_while_every_drain_invocation_dies_ends_cleanly_a
 
 def test_an_action_that_expires_while_the_rechecks_die_is_reported_when_the_recheck_comes_back(aws: None) -> None:
     with busy_fleet() as fleet:
-        # Three re-checks in a row die before they heartbeat: SQS redelivers each after its visibility
-        # timeout, and the third redelivery comes after the heartbeat timeout.
-        fleet.account.faults.append(crash_when(in_a_recheck("DescribeTasks"), times=3, clock=fleet.clock))
+        # Four re-checks in a row die before they heartbeat. SQS redelivers the first two after its
+        # visibility timeout (360 s: the 900 s heartbeat still had time); the third had asked to come back
+        # 70 s after its invocation, as the heartbeat had 120 s left; the fourth could not come back in
+        # time at all, and its redelivery comes after the heartbeat timeout.
+        fleet.account.faults.append(crash_when(in_a_recheck("DescribeTasks"), times=4, clock=fleet.clock))
         host = next(iter(fleet.hosts()))
         action = terminate(fleet, host)
         run_past_the_hook_timeout(fleet)
 
         assert (action.ended_by, action.result) == ("timeout", fleet.definition.hook_default_result)
         assert fleet.tasks_lost() == 0
-        assert fleet.account.dead_letters() == []  # the fourth receive succeeded (maxReceiveCount 5)
+        assert fleet.account.dead_letters() == []  # the fifth receive succeeded (maxReceiveCount 5)
 
     rechecks = [e for e in drains(fleet) if e.via == "SQS"]
-    assert [bool(e.error) for e in rechecks] == [True, True, True, False]
+    assert [bool(e.error) for e in rechecks] == [True, True, True, True, False]
+    gaps = [round(later.at - earlier.at) for earlier, later in pairwise(rechecks)]
+    assert gaps[2] == 70 and all(gap >= 360 for gap in (gaps[0], gaps[1], gaps[3])), gaps
     assert action.ended_at is not None and rechecks[-1].at > action.ended_at
     assert rechecks[-1].decision.startswith("drain stop-watching:")
     assert "its lifecycle action timed out" in rechecks[-1].decision  # not "completed elsewhere"

@@ -14,6 +14,7 @@ import json
 import pytest
 
 from fleetops.verify.hook_deadline import ANSWER_MARGIN_SECONDS
+from tests.support.account import FunctionOutput
 from tests.support.verify_world import Release, VerifyWorld, without_default_amis
 
 HALF_AN_HOUR = 1800
@@ -118,9 +119,4 @@ def test_a_deadline_that_cannot_be_read_keeps_the_whole_bake_and_says_so(
 
 def emitted_metrics(capsys: pytest.CaptureFixture[str]) -> list[str]:
     """The metric names the handler wrote (Embedded Metric Format) since the last look."""
-    names: list[str] = []
-    for line in capsys.readouterr().out.splitlines():
-        record = json.loads(line) if line.startswith("{") else {}
-        for directive in record.get("_aws", {}).get("CloudWatchMetrics", []):
-            names.extend(metric["Name"] for metric in directive["Metrics"])
-    return names
+    return FunctionOutput.read(capsys.readouterr().out).metrics

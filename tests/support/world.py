@@ -88,6 +88,7 @@ class DrainWorld:
             self.settings,
             session=self.session,
             clock=self.clock,
+            sleep=self.clock.advance,
             **({"client_config": client_config} if client_config else {}),
         )
         self.invocations: list[Invocation] = []

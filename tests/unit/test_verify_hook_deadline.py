@@ -65,3 +65,8 @@ def test_the_last_look_is_due_a_margin_before_the_deadline_and_rollback_is_the_d
     assert deadline.answer_by == 10_000.0 - ANSWER_MARGIN_SECONDS
     assert ANSWER_MARGIN_SECONDS >= 60 + 120  # a call-back delay and the function's own Timeout, at least
     assert deadline.action == "ROLLBACK"  # DeploymentLifecycleHookTimeoutConfiguration: "Default: ROLLBACK"
+
+
+def test_a_hook_awaiting_action_counts_as_pending_since_no_document_says_which_status_an_invoked_hook_shows() -> None:
+    deadline = hook_deadline([execution(FUNCTION, 900.0, status="AWAITING_ACTION")], FUNCTION)
+    assert deadline is not None and deadline.expires_at == 900.0 and deadline.identified

@@ -259,9 +259,7 @@ def failed_recheck_retry_seconds(state: DrainState, now: float, visibility_timeo
     result, the host still holding tasks. Then the failed message is made visible again sooner
     (ChangeMessageVisibility), within the time left: about a third of it, so that two or three tries
     fit. None: the queue's own timeout returns it in time, or the timer has already run out."""
-    if state.heartbeat_timeout is None or state.kept_alive_at is None:
-        return None
-    left = state.kept_alive_at + state.heartbeat_timeout - now
+    left = state.heartbeat_left(now)
     if left <= 0 or visibility_timeout + FAILED_RECHECK_MARGIN_SECONDS <= left:
         return None
     return max(FAILED_RECHECK_MIN_RETRY_SECONDS, min(visibility_timeout, int(left // 3)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -199,24 +200,33 @@ class DrainRunner:
         )
         return self._step(state, observation, now, heartbeat=True)
 
-    def retry_failed_recheck_sooner(self, receipt_handle: str, state: DrainState) -> None:
-        """A re-check failed (ECS throttled past botocore's retries, Auto Scaling out): have SQS return it
-        before the hook's heartbeat timer runs out, when its visibility timeout would not. Best effort:
-        if SQS refuses, the message still comes back after the queue's visibility timeout."""
-        seconds = failed_recheck_retry_seconds(state, self._clock(), self._settings.recheck_visibility_timeout_seconds)
+    def bring_recheck_back_sooner(
+        self, receipt_handle: str, state: DrainState, *, not_before_seconds: float = 0.0, why: str
+    ) -> None:
+        """Have SQS return this re-check before the hook's heartbeat timer runs out, when the queue's
+        visibility timeout would not (``failed_recheck_retry_seconds``), and never sooner than
+        ``not_before_seconds``. Used twice: before the work, at least past the invocation's own end, so
+        a runtime that dies (a timeout, an out-of-memory kill) has its re-check back in time; after a
+        failure the function caught, as soon as a third of the time left. Best effort: if SQS refuses,
+        the message comes back after the queue's visibility timeout."""
+        now = self._clock()
+        seconds = failed_recheck_retry_seconds(state, now, self._settings.recheck_visibility_timeout_seconds)
         if seconds is None:
             return
+        seconds = max(seconds, math.ceil(not_before_seconds))
+        if state.heartbeat_left(now) <= seconds:
+            return  # it would come too late all the same: the queue's own timeout reports the expiry
         try:
             self._rechecks.return_sooner(receipt_handle, seconds)
         except (ClientError, BotoCoreError) as error:
             logger.warning(
-                "could not bring the failed re-check back sooner; SQS returns it after the queue's visibility timeout",
-                extra={"ec2_instance_id": state.ec2_instance_id, "error": str(error)},
+                "could not bring the re-check back sooner; SQS returns it after the queue's visibility timeout",
+                extra={"ec2_instance_id": state.ec2_instance_id, "error": str(error), "why": why},
             )
             return
         logger.info(
-            "failed re-check comes back sooner, before the hook's heartbeat timeout",
-            extra={"ec2_instance_id": state.ec2_instance_id, "retry_in_seconds": seconds},
+            "re-check comes back sooner if it fails, before the hook's heartbeat timeout",
+            extra={"ec2_instance_id": state.ec2_instance_id, "retry_in_seconds": seconds, "why": why},
         )
 
     def locate(self, ec2_instance_id: str, cluster_hint: str | None) -> ContainerInstance | None:

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from fleetops.aws.autoscaling import AutoScalingAdapter
 from fleetops.aws.clients import RETRY_CONFIG, AwsClients
@@ -31,6 +31,17 @@ from fleetops.reporting import report_safely
 from fleetops.settings import DrainSettings
 
 FUNCTION = "drain"
+# The drain function's Timeout (template.yaml Globals).
+FUNCTION_TIMEOUT_SECONDS = 60
+# A start that AWS failed is tried again within the invocation, at most three times in all, 5 s apart,
+# while 30 s are left for the attempt (one call's worst case is 24 s: fleetops/aws/clients.py).
+START_ATTEMPTS = 3
+START_RETRY_PAUSE_SECONDS = 5
+START_ATTEMPT_ROOM_SECONDS = 30
+# A re-check's message is made to come back no sooner than 10 s after its invocation can have ended:
+# by then the idempotency record of an invocation that died has expired (Powertools sets it to the
+# invocation's deadline), and the redelivery is not taken for a duplicate of a run still going on.
+REDELIVERY_AFTER_INVOCATION_SECONDS = 10
 # A drain started while the idempotency store was out may run twice (the hook's EventBridge event and
 # its SNS notification both start one): two bounded wait loops, and the second finds the action ended
 # by the first. Said so, rather than blamed on someone else.
@@ -49,8 +60,11 @@ class DrainService:
         session: boto3.Session | None = None,
         clock: Callable[[], float] = time.time,
         client_config: Config = RETRY_CONFIG,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
+        self._sleep = sleep
+        self._context: LambdaContext | None = None
         self.clients = AwsClients(session, client_config)
         self.runner = DrainRunner(
             ecs=EcsAdapter(self.clients.ecs),
@@ -71,7 +85,9 @@ class DrainService:
 
     def handle(self, event: Any, context: LambdaContext | None) -> dict[str, Any]:
         self._idempotency.register_lambda_context(context)
+        self._context = context
         if is_sqs_batch(event):
+            self._in_case_this_invocation_dies(event)
             response = process_partial_response(
                 event=dict(event), record_handler=self._recheck_record, processor=self._batch, context=context
             )
@@ -89,7 +105,7 @@ class DrainService:
             return {"status": "ignored", "reason": trigger.reason}
         logger.set_correlation_id(trigger.ec2_instance_id)
         try:
-            return self._start_once(key=trigger.idempotency_key, request=trigger)
+            return self._start_with_retries(trigger)
         except IdempotencyAlreadyInProgressError:
             return duplicate_delivery(trigger.idempotency_key)
         except BadInputError as error:
@@ -98,6 +114,59 @@ class DrainService:
             if (refused := refused_by_iam(error)) is None:
                 raise
             return self._cannot_drain(event, trigger.ec2_instance_id, refused)
+
+    def _start_with_retries(self, trigger: DrainRequest) -> dict[str, Any]:
+        """The start, tried again within this invocation when AWS failed it past botocore's retries (ECS
+        throttled, an endpoint out). Lambda retries a failed asynchronous invocation only a minute later,
+        then two ("Asynchronous invocation", Lambda Developer Guide): past the heartbeat timeout of a short
+        hook (30 s is the least Auto Scaling allows), which would end the action with its default result
+        and the host's tasks on it. Each attempt starts afresh (a failed one leaves no idempotency record)
+        and repeats only what is safe to repeat; a further attempt is made only while the invocation has
+        room for it, and the last failure is raised for Lambda's own retries."""
+        failure: ClientError | BotoCoreError | None = None
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                return self._start_once(key=trigger.idempotency_key, request=trigger)
+            except IdempotencyAlreadyInProgressError:
+                if failure is None:
+                    raise  # another delivery is starting this drain: a duplicate
+                # Our own failed attempt's record, left because the store failed to delete it: not a
+                # duplicate to acknowledge, or nobody would start this drain. Lambda retries later.
+                raise failure from None
+            except (ClientError, BotoCoreError) as error:
+                failure = error
+                transient = not (isinstance(error, ClientError) and refused_by_iam(error) is not None)
+                room = self._invocation_left() >= START_RETRY_PAUSE_SECONDS + START_ATTEMPT_ROOM_SECONDS
+                if not transient or attempt == START_ATTEMPTS or not room:
+                    raise
+                logger.warning(
+                    "drain start failed; trying again within this invocation",
+                    extra={"attempt": attempt, "error": str(error), "retry_in_seconds": START_RETRY_PAUSE_SECONDS},
+                )
+                self._sleep(START_RETRY_PAUSE_SECONDS)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _invocation_left(self) -> float:
+        """Seconds left of this invocation (the function's timeout when there is no Lambda context)."""
+        if self._context is None:
+            return float(FUNCTION_TIMEOUT_SECONDS)
+        return self._context.get_remaining_time_in_millis() / 1000
+
+    def _in_case_this_invocation_dies(self, event: Any) -> None:
+        """Before any work, every re-check of the batch whose hook's heartbeat timer would run out before
+        the queue's visibility timeout is made to come back just past this invocation's end: a runtime that
+        dies (the function's timeout, an out-of-memory kill) reaches no ``except``, nor do the records of
+        the batch after the one it died on. A record that succeeds is deleted all the same."""
+        not_before = self._invocation_left() + REDELIVERY_AFTER_INVOCATION_SECONDS
+        for raw in event.get("Records") or ():
+            record = SQSRecord(raw)
+            try:
+                state = DrainState.from_json(record.body)
+            except BadInputError:
+                continue  # dead-lettered with its reason when its turn comes
+            self.runner.bring_recheck_back_sooner(
+                record.receipt_handle, state, not_before_seconds=not_before, why="in case this invocation dies"
+            )
 
     def _recheck_record(self, record: SQSRecord) -> dict[str, Any]:
         try:
@@ -113,11 +182,11 @@ class DrainService:
             return duplicate_delivery(state.idempotency_key)
         except ClientError as error:
             if (refused := refused_by_iam(error)) is None:
-                self.runner.retry_failed_recheck_sooner(record.receipt_handle, state)
+                self.runner.bring_recheck_back_sooner(record.receipt_handle, state, why="it failed")
                 raise
             return self._cannot_drain({"body": record.body}, state.ec2_instance_id, refused)
         except Exception:
-            self.runner.retry_failed_recheck_sooner(record.receipt_handle, state)
+            self.runner.bring_recheck_back_sooner(record.receipt_handle, state, why="it failed")
             raise
 
     def _cannot_drain(self, event: Any, ec2_instance_id: str, error: BadInputError) -> dict[str, Any]:

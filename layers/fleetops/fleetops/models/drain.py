@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -89,6 +90,12 @@ class DrainState:
             leftovers_stopped=self.leftovers_stopped if leftovers_stopped is None else leftovers_stopped,
             kept_alive_at=self.kept_alive_at if kept_alive_at is None else kept_alive_at,
         )
+
+    def heartbeat_left(self, now: float) -> float:
+        """Seconds before the hook's heartbeat timer ends the action (infinite when unknown)."""
+        if self.heartbeat_timeout is None or self.kept_alive_at is None:
+            return math.inf
+        return self.kept_alive_at + self.heartbeat_timeout - now
 
     def expired_by(self, now: float) -> bool:
         """Whether the lifecycle action has outlived its heartbeat timeout since the drain last kept it

@@ -29,6 +29,10 @@ VERIFY_FUNCTION_TIMEOUT_SECONDS = 120
 ANSWER_MARGIN_SECONDS = 2 * LONGEST_CALL_BACK_DELAY_SECONDS + VERIFY_FUNCTION_TIMEOUT_SECONDS
 
 IN_PROGRESS = "IN_PROGRESS"
+# DeploymentLifecycleHookDetail's status: "AWAITING_ACTION | IN_PROGRESS | SUCCEEDED | FAILED |
+# TIMED_OUT". No document says which of the first two a Lambda hook shows while ECS invokes it and
+# waits for its answer: both are pending, and both run against expiresAt.
+PENDING_STATUSES = frozenset({"AWAITING_ACTION", IN_PROGRESS})
 LAMBDA_TARGET = "AWS_LAMBDA"
 
 
@@ -51,8 +55,9 @@ class HookDeadline:
 def hook_deadline(executions: Iterable[LifecycleHookExecution], function_arn: str | None) -> HookDeadline | None:
     """This function's hook execution's deadline, from a service deployment's ``lifecycleHookDetails``.
 
-    The execution is the Lambda hook IN_PROGRESS whose target is this function: the hook may name it by
-    its unqualified ARN, a version or an alias, and Lambda's context gives the ARN it was invoked by, so
+    The execution is the pending Lambda hook (IN_PROGRESS or AWAITING_ACTION) whose target is this
+    function: the hook may name it by its unqualified ARN, a version or an alias, and Lambda's context
+    gives the ARN it was invoked by, so
     the two are compared without their qualifier. Several match (the function hooked twice at this
     stage), or none can be told apart (no ARN to compare): the earliest deadline of those in progress,
     which is safe whichever is ours. None when no Lambda hook is in progress with a deadline.
@@ -60,7 +65,7 @@ def hook_deadline(executions: Iterable[LifecycleHookExecution], function_arn: st
     running = [
         e
         for e in executions
-        if e.status == IN_PROGRESS and e.target_type in (LAMBDA_TARGET, "") and e.expires_at is not None
+        if e.status in PENDING_STATUSES and e.target_type in (LAMBDA_TARGET, "") and e.expires_at is not None
     ]
     mine = [e for e in running if function_arn and _unqualified(e.target_arn) == _unqualified(function_arn)]
     chosen = mine or running
