@@ -161,11 +161,11 @@ class DrainService:
         for raw in event.get("Records") or ():
             record = SQSRecord(raw)
             try:
-                state = DrainState.from_json(record.body)
-            except BadInputError:
-                continue  # dead-lettered with its reason when its turn comes
+                state, receipt_handle = DrainState.from_json(record.body), record.receipt_handle
+            except (BadInputError, KeyError, TypeError):
+                continue  # a damaged record: dead-lettered with its reason when its turn comes
             self.runner.bring_recheck_back_sooner(
-                record.receipt_handle, state, not_before_seconds=not_before, why="in case this invocation dies"
+                receipt_handle, state, not_before_seconds=not_before, why="in case this invocation dies"
             )
 
     def _recheck_record(self, record: SQSRecord) -> dict[str, Any]:
