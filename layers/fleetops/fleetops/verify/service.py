@@ -476,7 +476,7 @@ class VerifyService:
             executions = self.ecs.lifecycle_hook_executions(arn) if arn else None
             if executions is not None:
                 deadline = hook_deadline(executions, function_arn)
-                why = f"service deployment {arn} has no Lambda hook IN_PROGRESS with a deadline"
+                why = f"service deployment {arn} has no pending Lambda hook with a deadline"
             elif arn:
                 why = f"service deployment {arn} is not known to ECS"
         except (ClientError, BotoCoreError) as error:
