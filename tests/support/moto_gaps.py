@@ -26,6 +26,7 @@
 - ECS ListTasks answers for a deleted (INACTIVE) cluster as for a live one. ECS keeps a deleted cluster
   "discoverable for a period of time" (DeleteCluster) and does not say what ListTasks then answers; this
   takes the stricter answer, ClusterNotFoundException, the one it gives once the cluster is gone.
+- Auto Scaling EnterStandby and a lower desired capacity: see ``standby_gaps``.
 - ELBv2 target groups hold one target per instance ID; AWS tells targets apart by ID and port, as
   tasks in bridge mode on one host (dynamic host ports) need. Targets here are kept by ID and port.
 """
@@ -47,6 +48,7 @@ from moto.moto_api import state_manager
 
 from tests.support.sns_gaps import close_sns_gaps
 from tests.support.sqs_gaps import close_sqs_gaps
+from tests.support.standby_gaps import close_standby_gaps
 
 _EC2_FILTER = re.compile(r"^\s*ec2InstanceId\s*==\s*(i-[0-9a-f]+)\s*$")
 # PutLifecycleHook's constraints (API reference): LifecycleHookName, HeartbeatTimeout, DefaultResult.
@@ -261,6 +263,7 @@ def close_moto_gaps() -> None:
     """Install the patches (idempotent). They add behaviour moto lacks and change nothing else."""
     close_sqs_gaps()
     close_sns_gaps()
+    close_standby_gaps()
     EC2ContainerServiceResponse.list_container_instances = _list_container_instances  # type: ignore[method-assign]
     EC2ContainerServiceResponse.list_tasks = _list_tasks  # type: ignore[method-assign]
     EC2ContainerServiceResponse.list_services = _list_services  # type: ignore[method-assign]

@@ -187,6 +187,13 @@ class ScaleWorld:
             "instances": {i["InstanceId"]: i["LifecycleState"] for i in group["Instances"]},
         }
 
+    def enter_standby(self, instance_id: str, *, decrement: bool = True) -> None:
+        """An operator sets a host aside (EnterStandby, through the API as AWS checks it: ``standby_gaps``).
+        Its ECS container instance stays as it is: ACTIVE, its tasks running, unless drained as well."""
+        self.session.client("autoscaling").enter_standby(
+            AutoScalingGroupName=self.cluster.group, InstanceIds=[instance_id], ShouldDecrementDesiredCapacity=decrement
+        )
+
     def set_group_bounds(self, *, minimum: int, maximum: int) -> None:
         self.session.client("autoscaling").update_auto_scaling_group(
             AutoScalingGroupName=self.cluster.group, MinSize=minimum, MaxSize=maximum
