@@ -245,6 +245,13 @@ class Resources:
 
 NOTHING = Resources(0, 0)
 
+# An instance an operator set aside with EnterStandby ("Temporarily remove instances from your Auto
+# Scaling group", Auto Scaling User Guide): still in its group, but out of its desired capacity (decremented
+# on the way in, or a replacement is launched) and never terminated by the group's scale-ins, for as long
+# as the operator likes, until ExitStandby. EnteringStandby is the way in (the load balancer deregisters
+# it). Neither is a change the scale job waits for, nor capacity it may remove or count as room.
+STANDBY_STATES = frozenset({"EnteringStandby", "Standby"})
+
 
 @dataclass(frozen=True, slots=True)
 class Host:
@@ -263,13 +270,22 @@ class Host:
 
     @property
     def takes_tasks(self) -> bool:
-        """An ACTIVE host with a connected agent gets new tasks, unless its group is removing it."""
+        """An ACTIVE host with a connected agent gets new tasks, unless its group is removing it.
+
+        A host in Standby is not counted either: ECS, which knows nothing of Auto Scaling, may still
+        place tasks on it while it is ACTIVE, but an operator set it aside to work on it and may drain,
+        stop or reboot it at any time, so its room is not room the scale job may rely on."""
         return self.ecs_status == "ACTIVE" and self.lifecycle_state in ("InService", None)
 
     @property
     def leaving(self) -> bool:
-        """Draining, or on its way out of the group: its tasks are moving or about to."""
+        """Draining, or not in service in its group (launching, leaving or in Standby)."""
         return self.ecs_status != "ACTIVE" or self.lifecycle_state not in ("InService", None)
+
+    @property
+    def in_standby(self) -> bool:
+        """Set aside by an operator (EnterStandby) until ExitStandby: see ``STANDBY_STATES``."""
+        return self.lifecycle_state in STANDBY_STATES
 
     @property
     def reserved(self) -> Resources:

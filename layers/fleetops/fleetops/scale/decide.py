@@ -280,7 +280,9 @@ def decide_cluster_in(
             f"no host is removed while service(s) {', '.join(view.deployments_in_progress)} are being deployed "
             "(a rolling deployment needs room for old and new tasks at once)",
         )
-    busy = [host for host in view.hosts if host.leaving]
+    # A host in Standby is an operator's, for as long as they like: not a change in progress (its tasks
+    # keep a place in the plan instead, see packing.py).
+    busy = [host for host in view.hosts if host.leaving and not host.in_standby]
     if busy:
         host = busy[0]
         return ScalingDecision(
@@ -301,6 +303,8 @@ def decide_cluster_in(
         )
     chosen = plan.chosen
     moved = len(plan.placements)
+    remaining = sum(1 for host in view.hosts if host.takes_tasks) - len(chosen)
+    standby = [host.ec2_instance_id for host in view.hosts if host.in_standby]
     names = ", ".join(f"{host.ec2_instance_id} ({host.tasks} task(s))" for host in chosen)
     return ScalingDecision(
         ScaleOutcome.CLUSTER_SCALED_IN,
@@ -310,11 +314,19 @@ def decide_cluster_in(
         hosts_to_terminate=tuple(host.ec2_instance_id for host in chosen),
         placements=plan.placements,
         capacity_note=(
-            f"its {moved} service task(s) fit on the {len(view.hosts) - len(chosen)} remaining host(s) "
+            f"its {moved} service task(s) fit on the {remaining} remaining host(s) that take tasks "
             f"with {headroom_percent}% headroom"
+            + (f"; {_standby_kept(standby)}" if standby else "")
             + (f"; {_zones_kept(group)}" if group.instances_by_zone else "")
             + (f"; passed over: {'; '.join(plan.refusals)}" if plan.refusals else "")
         ),
+    )
+
+
+def _standby_kept(standby: list[str]) -> str:
+    return (
+        f"in Standby, left to the operator and not counted as room: {', '.join(standby)} "
+        "(its service tasks keep a place on the remaining hosts)"
     )
 
 

@@ -12,6 +12,12 @@ and Auto Scaling then rebalances: it launches in the smaller zone and terminates
 larger one, which no packing check approved (TerminateInstanceInAutoScalingGroup, API Reference;
 "Rebalancing activities", Auto Scaling User Guide). The group's own termination policy starts from the
 same zone ("Configure termination policies").
+
+A host in Standby (EnterStandby) is set aside by an operator: it is never removed here (Auto Scaling's own
+scale-ins never take one either), its room is not counted, and its replica-service tasks keep a place on
+the hosts that take tasks, because the operator may drain, stop or reboot it at any time and ECS then
+starts them elsewhere ("Temporarily remove instances from your Auto Scaling group", Auto Scaling User
+Guide; "Draining Amazon ECS container instances", ECS Developer Guide).
 """
 
 from __future__ import annotations
@@ -147,6 +153,19 @@ def plan_scale_in(
     """
     free = {host.container_instance_arn: usable(host, headroom_percent) for host in view.hosts if host.takes_tasks}
     ports = {host.container_instance_arn: host.used_ports for host in view.hosts if host.takes_tasks}
+    standby, unknown = standby_tasks(view)
+    if unknown is not None:
+        return ScaleInPlan((), refusals=(unknown,))
+    # task ARN -> host holding a place for it; re-placed whenever that host is removed in a trial.
+    kept = first_fit_decreasing(standby, free, ports)
+    if kept is None:
+        return ScaleInPlan(
+            (),
+            refusals=(
+                f"the {len(standby)} service task(s) on host(s) in Standby would not all have a place on the "
+                f"hosts that take tasks with {headroom_percent}% headroom, should the operator drain or stop them",
+            ),
+        )
     zones = dict(instances_by_zone)
     chosen: list[Host] = []
     placements: dict[str, str] = {}
@@ -164,12 +183,17 @@ def plan_scale_in(
             if not _in_zones(host, largest):
                 elsewhere[arn] = _unbalancing(host, zones, largest)
                 continue
-            why, placed, trial, trial_ports = _try_removing(host, view, free, ports, headroom_percent)
+            held = [task for task in standby if kept[task.arn] == arn]
+            why, placed, trial, trial_ports = _try_removing(host, view, free, ports, headroom_percent, held)
             if why is not None:
                 refused[arn] = why
                 continue
             free, ports = trial, trial_ports
-            placements.update(placed)
+            for task_arn, place in placed.items():
+                if task_arn in kept:
+                    kept[task_arn] = place
+                else:
+                    placements[task_arn] = place
             picked = host
             break
         if picked is None:
@@ -183,14 +207,32 @@ def plan_scale_in(
     return ScaleInPlan(tuple(chosen), placements, tuple(refusals))
 
 
+def standby_tasks(view: ClusterView) -> tuple[list[PlacedTask], str | None]:
+    """The replica-service tasks on hosts in Standby, which need a place on the hosts that take tasks;
+    or why they cannot be known (a Standby host with tasks whose tasks were not looked at).
+
+    Daemon tasks need no place (every host runs its own) and standalone tasks are never moved by ECS."""
+    tasks: list[PlacedTask] = []
+    for host in view.hosts:
+        if not host.in_standby or host.tasks == 0:
+            continue
+        found = view.tasks_by_host.get(host.container_instance_arn)
+        if found is None:
+            return [], f"the {host.tasks} task(s) of {host.ec2_instance_id}, in Standby, were not looked at"
+        tasks.extend(task for task in found if task.service_name not in (None, *view.daemon_services))
+    return tasks, None
+
+
 def _try_removing(
     host: Host,
     view: ClusterView,
     free: dict[str, Resources],
     ports: dict[str, frozenset[int]],
     headroom_percent: int,
+    held: Sequence[PlacedTask] = (),
 ) -> tuple[str | None, dict[str, str], dict[str, Resources], dict[str, frozenset[int]]]:
-    """Whether the host's tasks fit on the others: (why not, or None; placements; free; ports after)."""
+    """Whether the host's tasks, and the Standby hosts' tasks it ``held`` a place for, fit on the others:
+    (why not, or None; placements; free; ports after)."""
     tasks = view.tasks_by_host[host.container_instance_arn]
     standalone = [task for task in tasks if task.service_name is None]
     if standalone:
@@ -200,14 +242,16 @@ def _try_removing(
             free,
             ports,
         )
-    movable = [task for task in tasks if task.service_name not in view.daemon_services]
+    own = [task for task in tasks if task.service_name not in view.daemon_services]
+    movable = [*own, *held]
     trial = {arn: room for arn, room in free.items() if arn != host.container_instance_arn}
     trial_ports = {arn: used for arn, used in ports.items() if arn != host.container_instance_arn}
     placed = first_fit_decreasing(movable, trial, trial_ports) if _may_fit(movable, trial) else None
     if placed is None:
         why = (
-            f"the {len(movable)} task(s) of {host.ec2_instance_id} would not all fit on the other hosts "
-            f"with {headroom_percent}% headroom"
+            f"the {len(own)} task(s) of {host.ec2_instance_id}"
+            + (f" and the {len(held)} of host(s) in Standby it keeps a place for" if held else "")
+            + f" would not all fit on the other hosts with {headroom_percent}% headroom"
         )
         return why, {}, free, ports
     return None, placed, trial, trial_ports

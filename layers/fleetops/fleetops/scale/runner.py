@@ -195,6 +195,8 @@ class ScaleRunner:
         count = max(0, group.desired - max(rule.step.target(group.desired), low))
         # The hosts of the zone(s) with the most instances come first: only they may go.
         looked_at = scale_in_candidates(hosts, group.instances_by_zone)[: count + EXTRA_CANDIDATES] if count else []
+        # The tasks of hosts in Standby keep a place on the others (packing.py): look at them too.
+        looked_at += [host for host in hosts if count and host.in_standby and host.tasks]
         view = ClusterView(
             cluster=rule.cluster,
             hosts=tuple(hosts),
