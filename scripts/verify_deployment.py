@@ -5,6 +5,9 @@
         --expected-image 123456789012.dkr.ecr.us-east-1.amazonaws.com/web@sha256:... \
         --checks-file deploy/verify-web.json
 
+``--expected-image`` takes a tag (``…/web:2``, which matches the ``…/web:2@sha256:…`` ECS reports once
+it resolved the tag) or a digest (for a multi-arch image, the image index digest).
+
 Exits 0 when the release passed, 1 when it failed, 2 on a usage or configuration error. Uses the
 job's own AWS credentials (the default boto3 chain). Same as ``python -m fleetops.verify.cli``.
 """

@@ -22,6 +22,7 @@ from moto.autoscaling.models import autoscaling_backends
 from moto.ecs.models import EC2ContainerServiceBackend, Task, ecs_backends
 
 from tests.support.clock import SimulatedClock
+from tests.support.image_resolution import resolve_images
 from tests.support.lifecycle import SimulatedLifecycleHooks
 from tests.support.service_scheduler import (
     DeploymentConfiguration,
@@ -54,6 +55,7 @@ def run_healthy_task(
     for container in task.containers:
         container.last_status = "RUNNING"
         container.health_status = "HEALTHY"
+    resolve_images(backend, task)  # the image as ECS reports it: repo:tag@sha256:..., with imageDigest
     return task
 
 

@@ -16,6 +16,7 @@ from moto.ecs.models import Service, Task
 
 from tests.support.clock import SimulatedClock
 from tests.support.cluster import ACCOUNT, REGION, SimulatedCluster, run_healthy_task
+from tests.support.image_resolution import resolve_images
 from tests.support.verify_gaps import (
     HOOK_TIMEOUT_DEFAULT_MINUTES,
     HookExecutionRecord,
@@ -266,9 +267,10 @@ class SimulatedDeployments:
             task.health_status = status
 
     def set_image_digest(self, name: str, digest: str) -> None:
+        """The service's tasks run ``digest`` for their tag: a tag pushed again before the deployment
+        resolved it, or a multi-arch image (ECS reports the image index digest)."""
         for task in self.services[name].tasks:
-            for container in task.containers:
-                container.image_digest = digest
+            resolve_images(self.cluster.ecs_backend, task, digest)
 
     def set_target_state(self, name: str, state: str, count: int, *, group: int = 0, reason: str = "") -> None:
         service = self.services[name]

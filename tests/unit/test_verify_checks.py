@@ -114,6 +114,27 @@ def test_an_expected_image_digest_must_match_every_task() -> None:
     assert "4 running task(s) do not run image" in result.summary
 
 
+def test_an_expected_tag_passes_tasks_that_ecs_reports_with_the_digest_it_resolved() -> None:
+    digest = "sha256:" + "a" * 64
+    resolved = [
+        ServiceTask(
+            t.arn,
+            t.task_definition,
+            t.last_status,
+            t.desired_status,
+            t.health_status,
+            (TaskContainer("web", f"registry.example.com/web:2@{digest}", digest, "HEALTHY", "RUNNING"),),
+        )
+        for t in four_tasks()
+    ]
+    result = checks.check_tasks(service(), resolved, None, "registry.example.com/web:2")
+    assert result.status is CheckStatus.PASSED, result.summary
+    assert result.summary == "4/4 task(s) running web:2 with registry.example.com/web:2"
+    wrong = checks.check_tasks(service(), resolved, None, "registry.example.com/web:3")
+    assert wrong.summary == "4 running task(s) do not run image registry.example.com/web:3"
+    assert f"t0 runs web: registry.example.com/web:2@{digest} (imageDigest {digest})" in wrong.evidence
+
+
 def test_pending_tasks_fail() -> None:
     result = checks.check_tasks(service(pending=1), [*four_tasks(), task(5, status="PENDING")], None, None)
     assert result.status is CheckStatus.FAILED

@@ -18,6 +18,7 @@ from fleetops.models.verify import (
     TargetHealth,
     Verdict,
 )
+from fleetops.verify.image_match import describe_container_image, mismatch_hint, parse_expected_image
 
 # Evidence lists are cut here: a 500-task service must still make a message a human reads.
 MAX_EVIDENCE = 10
@@ -123,12 +124,17 @@ def check_tasks(
     if wrong_revision:
         problems.append(f"{len(wrong_revision)} running task(s) are not on {_short(expected)}")
         evidence.extend(f"{_short(t.arn)} runs {_short(t.task_definition)}" for t in wrong_revision[:MAX_EVIDENCE])
-    if expected_image:
-        wrong_image = [task for task in running if not _runs_image(task, expected_image)]
+    image = parse_expected_image(expected_image) if expected_image else None  # malformed: BadInputError
+    if image is not None:
+        # A task runs the image when one of its containers does (the others are its sidecars).
+        wrong_image = [task for task in running if not any(image.runs_in(c) for c in task.containers)]
         if wrong_image:
-            problems.append(f"{len(wrong_image)} running task(s) do not run image {expected_image}")
+            hint = mismatch_hint(image, [c for t in wrong_image for c in t.containers])
+            problems.append(
+                f"{len(wrong_image)} running task(s) do not run image {image}" + (f" ({hint})" if hint else "")
+            )
             evidence.extend(
-                f"{_short(t.arn)} runs {', '.join(_image(c.image, c.image_digest) for c in t.containers)}"
+                f"{_short(t.arn)} runs {', '.join(describe_container_image(c) for c in t.containers)}"
                 for t in wrong_image[:MAX_EVIDENCE]
             )
     if problems:
@@ -137,7 +143,7 @@ def check_tasks(
     return CheckResult(
         CheckName.TASKS,
         CheckStatus.PASSED,
-        what + (f" with {expected_image}" if expected_image else ""),
+        what + (f" with {image}" if image is not None else ""),
         tuple(evidence),
     )
 
@@ -272,18 +278,6 @@ def _same_task_definition(actual: str, expected: str) -> bool:
     if expected.startswith("arn:"):
         return actual == expected
     return ":" in expected and actual.rsplit("/", 1)[-1] == expected
-
-
-def _runs_image(task: ServiceTask, expected_image: str) -> bool:
-    """``repo@sha256:...`` or a bare ``sha256:...`` must match a container's digest; a tag matches the image."""
-    if "sha256:" in expected_image:
-        digest = expected_image[expected_image.index("sha256:") :]
-        return any(c.image_digest == digest for c in task.containers)
-    return any(c.image == expected_image for c in task.containers)
-
-
-def _image(image: str, digest: str) -> str:
-    return f"{image}@{digest}" if digest else image
 
 
 def _counts(values: Iterable[str]) -> str:

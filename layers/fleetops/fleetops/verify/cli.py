@@ -26,7 +26,7 @@ from fleetops.aws.elbv2 import TargetHealthReader
 from fleetops.errors import BadInputError
 from fleetops.models.verify import BakeState, ServiceRef, SmokeOutcome, Verdict, VerificationReport, VerifyTrigger
 from fleetops.verify.config import SMOKE_BUDGET_SECONDS, ServiceChecks, parse_service_checks
-from fleetops.verify.parse import expected_task_definition
+from fleetops.verify.parse import expected_image_reference, expected_task_definition
 from fleetops.verify.report import verification_message
 from fleetops.verify.runner import VerificationRunner
 
@@ -50,7 +50,11 @@ def main(
     parser.add_argument("--cluster", required=True, help="cluster name or ARN")
     parser.add_argument("--service", required=True, help="service name or ARN")
     parser.add_argument("--expected-task-definition", help="family:revision or ARN every running task must run")
-    parser.add_argument("--expected-image", help="image (repo:tag) or digest (repo@sha256:...) every task must run")
+    parser.add_argument(
+        "--expected-image",
+        help="image every task must run: repo:tag (matches repo:tag@sha256:..., as ECS reports a tag it resolved) "
+        "or a digest (repo@sha256:..., or sha256:...; for a multi-arch image, the image index digest)",
+    )
     parser.add_argument("--checks", help="checks as JSON (same shape as VERIFY_SERVICES values)")
     parser.add_argument("--checks-file", help="file holding the checks as JSON")
     parser.add_argument(
@@ -74,6 +78,7 @@ def main(
         if not args.expected_task_definition and not args.expected_image:
             raise BadInputError(MISSING_EXPECTED_RELEASE_CLI)
         expected_task_definition(args.expected_task_definition)
+        expected_image_reference(args.expected_image)
         checks = _checks(args.checks, args.checks_file, allowed)
     except BadInputError as error:
         print(f"error: {error}", file=sys.stderr)

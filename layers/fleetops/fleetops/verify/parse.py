@@ -26,6 +26,7 @@ from fleetops.models.verify import (
     VerifyTrigger,
 )
 from fleetops.verify.checks import is_circuit_breaker_rollback, is_rollback_reason
+from fleetops.verify.image_match import parse_expected_image
 
 VerifyTriggerEvent = VerifyRequest | ReleaseFailure | IgnoredVerifyEvent
 
@@ -187,7 +188,7 @@ def _from_direct(event: Mapping[str, Any]) -> VerifyRequest:
     if not isinstance(cluster, str) or not (_NAME.match(cluster) or _CLUSTER_ARN.match(cluster)):
         raise BadInputError(f"cluster must be a cluster name or ARN, got {cluster!r}")
     expected_td = expected_task_definition(_optional_text(event, "expected_task_definition"))
-    expected_image = _optional_text(event, "expected_image")
+    expected_image = expected_image_reference(_optional_text(event, "expected_image"))
     if expected_td is None and expected_image is None:
         raise BadInputError(MISSING_EXPECTED_RELEASE)
     checks = event.get("checks")
@@ -206,6 +207,14 @@ def expected_task_definition(value: str | None) -> str | None:
     """``family:revision`` or a task definition ARN (shared with the console command)."""
     if value is not None and not _TASK_DEFINITION.match(value):
         raise BadInputError(f"expected_task_definition must be family:revision or a task definition ARN, got {value!r}")
+    return value
+
+
+def expected_image_reference(value: str | None) -> str | None:
+    """An image reference or a digest (shared with the console command): refused here when malformed,
+    so that it never reaches the checks as an image no task could run."""
+    if value is not None:
+        parse_expected_image(value)
     return value
 
 
