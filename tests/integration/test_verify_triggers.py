@@ -322,4 +322,6 @@ def test_a_codedeploy_hook_whose_smoke_endpoint_hangs_is_answered_failed_before_
     assert result["verdict"] == "FAILED"
     smoke = next(c for c in result["checks"] if c["name"] == "smoke")
     assert "smoke budget spent after 1 attempt(s)" in smoke["evidence"][0]
-    assert elapsed < 8
+    # Never the request's own 10 s timeout (nor the endpoint's 20 s): the budget cut it. The rest of the
+    # invocation is moto calls, which a loaded machine (CI, helpers) can slow by a few seconds.
+    assert elapsed < 10
