@@ -16,6 +16,7 @@ from moto.ecs.models import Service, Task
 
 from tests.support.clock import SimulatedClock
 from tests.support.cluster import ACCOUNT, REGION, SimulatedCluster, run_healthy_task
+from tests.support.task_containers import set_health
 from tests.support.verify_gaps import (
     HOOK_TIMEOUT_DEFAULT_MINUTES,
     HookExecutionRecord,
@@ -32,6 +33,8 @@ HOOK_STATUSES = ("SUCCEEDED", "FAILED", "IN_PROGRESS")
 # Tiny tasks, so hundreds fit on two simulated hosts.
 TASK_CPU = 1
 TASK_MEMORY = 4
+# A non-essential sidecar with a health check of its own (a FireLens log router, say).
+SIDECAR = "log-router"
 
 
 @dataclass
@@ -52,7 +55,10 @@ class SimulatedDeployments:
     _ips: int = 0
 
     # -- task definitions and services -------------------------------------------------------------
-    def task_definition(self, image: str, *, health_check: bool = True, family: str = "web") -> str:
+    def task_definition(
+        self, image: str, *, health_check: bool = True, family: str = "web", sidecar: bool = False
+    ) -> str:
+        """``sidecar``: a second container, ``essential: false``, with its own health check."""
         container: dict[str, Any] = {
             "name": "web",
             "image": image,
@@ -62,8 +68,20 @@ class SimulatedDeployments:
         }
         if health_check:
             container["healthCheck"] = {"command": ["CMD-SHELL", "curl -f http://localhost/ || exit 1"]}
+        containers = [container]
+        if sidecar:
+            containers.append(
+                {
+                    "name": SIDECAR,
+                    "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable",
+                    "essential": False,
+                    "cpu": TASK_CPU,
+                    "memory": TASK_MEMORY,
+                    "healthCheck": {"command": ["CMD-SHELL", "curl -f http://127.0.0.1:2020/api/v1/health || exit 1"]},
+                }
+            )
         ecs = self.cluster.session.client("ecs")
-        return ecs.register_task_definition(family=family, containerDefinitions=[container])["taskDefinition"][
+        return ecs.register_task_definition(family=family, containerDefinitions=containers)["taskDefinition"][
             "taskDefinitionArn"
         ]
 
@@ -75,8 +93,16 @@ class SimulatedDeployments:
         desired: int = 4,
         target_groups: int = 1,
         circuit_breaker_rollback: bool = False,
+        reset_on_healthy_task: bool = True,
     ) -> SimulatedService:
-        """A service already running ``desired`` tasks of ``task_definition`` behind its target groups."""
+        """A service already running ``desired`` tasks of ``task_definition`` behind its target groups.
+
+        ``reset_on_healthy_task``: the circuit breaker's ``resetOnHealthyTask`` (ECS's default: true)."""
+        circuit_breaker = {
+            "enable": True,
+            "rollback": circuit_breaker_rollback,
+            "resetOnHealthyTask": reset_on_healthy_task,
+        }
         ec2 = self.cluster.session.client("ec2")
         vpc = ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.0.0.0/16"]}])["Vpcs"][0]["VpcId"]
         elbv2 = self.cluster.session.client("elbv2")
@@ -93,14 +119,14 @@ class SimulatedDeployments:
             desiredCount=desired,
             loadBalancers=[{"targetGroupArn": g, "containerName": "web", "containerPort": 80} for g in groups],
             deploymentConfiguration={
-                "deploymentCircuitBreaker": {"enable": True, "rollback": circuit_breaker_rollback},
+                "deploymentCircuitBreaker": circuit_breaker,  # type: ignore[typeddict-item]
                 "maximumPercent": 200,
                 "minimumHealthyPercent": 100,
             },
         )["service"]["serviceArn"]
         # moto drops deploymentConfiguration; keep it on the service so DescribeServices returns it.
         self.backend_service(name).deployment_configuration = {
-            "deploymentCircuitBreaker": {"enable": True, "rollback": circuit_breaker_rollback},
+            "deploymentCircuitBreaker": circuit_breaker,
             "maximumPercent": 200,
             "minimumHealthyPercent": 100,
         }
@@ -259,11 +285,11 @@ class SimulatedDeployments:
         backend = self.backend_service(name)
         backend.running_count = len(service.tasks)
 
-    def set_container_health(self, name: str, status: str, count: int) -> None:
+    def set_container_health(self, name: str, status: str, count: int, *, container: str | None = None) -> None:
+        """The first ``count`` tasks' ``container`` (every health-checked one if None) reports ``status``;
+        each task's health follows from its essential containers only."""
         for task in self.services[name].tasks[:count]:
-            for container in task.containers:
-                container.health_status = status
-            task.health_status = status
+            set_health(self.cluster.ecs_backend, task, status, container)
 
     def set_image_digest(self, name: str, digest: str) -> None:
         for task in self.services[name].tasks:
