@@ -90,6 +90,39 @@ def test_the_expected_task_definition_and_image_digest_from_ci_are_enforced(veri
     assert "4 running task(s) do not run image" in check(wrong_image, "tasks")["summary"]
 
 
+@pytest.mark.parametrize("sidecar_health", ["UNHEALTHY", "UNKNOWN"])
+def test_a_good_release_whose_non_essential_sidecar_is_not_healthy_passes_and_says_so(
+    verify: VerifyWorld, sidecar_health: str
+) -> None:
+    release = verify.given_a_release(sidecar=True)
+    verify.deployments.set_container_health("web", sidecar_health, 2, container="log-router")
+    described = verify.session.client("ecs").describe_tasks(
+        cluster="prod", tasks=[t.task_arn for t in verify.deployments.services["web"].tasks]
+    )["tasks"]
+    assert {t["healthStatus"] for t in described} == {"HEALTHY"}  # ECS: a sidecar's health is not the task's
+    report = verify.invoke(verify.completed_event(release))
+    assert report["verdict"] == "PASSED"
+    health = check(report, "container-health")
+    assert health["summary"] == (
+        "4 health-checked container(s) HEALTHY; "
+        f"2 non-essential container(s) not HEALTHY, not judged (2 {sidecar_health})"
+    )
+    evidence: list[str] = health["evidence"]  # type: ignore[assignment]
+    assert sum(line.endswith(f"log-router: {sidecar_health} (non-essential, not judged)") for line in evidence) == 2
+    assert verify.known_good(release.service_arn) == release.task_definition
+
+
+def test_an_unhealthy_essential_container_beside_a_sidecar_still_fails(verify: VerifyWorld) -> None:
+    release = verify.given_a_release(sidecar=True)
+    verify.deployments.set_container_health("web", "UNHEALTHY", 1, container="web")
+    report = verify.invoke(verify.completed_event(release))
+    assert report["verdict"] == "FAILED"
+    assert (
+        check(report, "container-health")["summary"]
+        == "1 of 4 health-checked container(s) are not HEALTHY (1 UNHEALTHY)"
+    )
+
+
 def test_an_unhealthy_container_fails_the_health_check(verify: VerifyWorld) -> None:
     release = verify.given_a_release()
     verify.deployments.set_container_health("web", "UNHEALTHY", 2)

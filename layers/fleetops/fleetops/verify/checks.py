@@ -142,28 +142,40 @@ def check_tasks(
     )
 
 
-def check_container_health(tasks: Sequence[ServiceTask], health_checked: frozenset[str]) -> CheckResult:
-    """Every container that defines a health check (``health_checked``, by container name) is HEALTHY."""
+def check_container_health(
+    tasks: Sequence[ServiceTask], health_checked: frozenset[str], non_essential: frozenset[str] = frozenset()
+) -> CheckResult:
+    """Every essential container that defines a health check (``health_checked``, by name) is HEALTHY.
+
+    ``non_essential`` containers are reported, never judged: "The container health check status of
+    nonessential containers [does] not have an effect on the health status of a task" (HealthCheck, ECS
+    API Reference), so ECS neither marks the task UNHEALTHY nor replaces it for a sidecar's health check,
+    and a release is not failed for one either."""
     running = [task for task in tasks if task.last_status == "RUNNING"]
-    if not health_checked:
-        return CheckResult(CheckName.CONTAINER_HEALTH, CheckStatus.SKIPPED, "no container defines a health check")
-    bad = [
-        (task, container)
-        for task in running
-        for container in task.containers
-        if container.name in health_checked and container.health_status != "HEALTHY"
-    ]
-    checked = sum(1 for task in running for c in task.containers if c.name in health_checked)
+    judged = health_checked - non_essential
+    seen = [(task, c) for task in running for c in task.containers if c.name in health_checked]
+    bad = [(t, c) for t, c in seen if c.name in judged and c.health_status != "HEALTHY"]
+    # A sidecar (a log router, a proxy with its own health check) that is not HEALTHY: evidence only.
+    aside = [(t, c) for t, c in seen if c.name not in judged and c.health_status != "HEALTHY"]
+    checked = sum(1 for _, c in seen if c.name in judged)
+    evidence = tuple(f"{_short(t.arn)} {c.name}: {c.health_status}" for t, c in bad[:MAX_EVIDENCE]) + tuple(
+        f"{_short(t.arn)} {c.name}: {c.health_status} (non-essential, not judged)" for t, c in aside[:MAX_EVIDENCE]
+    )
+    states = _counts(c.health_status for _, c in aside)
+    noted = f"; {len(aside)} non-essential container(s) not HEALTHY, not judged ({states})" if aside else ""
+    if not judged:
+        what = f"no {'essential ' if health_checked else ''}container defines a health check"
+        return CheckResult(CheckName.CONTAINER_HEALTH, CheckStatus.SKIPPED, what + noted, evidence)
     if bad:
-        evidence = tuple(f"{_short(t.arn)} {c.name}: {c.health_status}" for t, c in bad[:MAX_EVIDENCE])
+        what = f"{len(bad)} of {checked} health-checked container(s) are not HEALTHY"
         return CheckResult(
             CheckName.CONTAINER_HEALTH,
             CheckStatus.FAILED,
-            f"{len(bad)} of {checked} health-checked container(s) are not HEALTHY "
-            f"({_counts(c.health_status for _, c in bad)})",
+            f"{what} ({_counts(c.health_status for _, c in bad)}){noted}",
             evidence,
         )
-    return CheckResult(CheckName.CONTAINER_HEALTH, CheckStatus.PASSED, f"{checked} health-checked container(s) HEALTHY")
+    what = f"{checked} health-checked container(s) HEALTHY"
+    return CheckResult(CheckName.CONTAINER_HEALTH, CheckStatus.PASSED, what + noted, evidence)
 
 
 def check_targets(
