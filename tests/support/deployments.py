@@ -5,6 +5,7 @@ fire, CodeDeploy deployments; and the events each trigger of the verify job rece
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from collections.abc import Callable
@@ -272,9 +273,23 @@ class SimulatedDeployments:
         self._register(service, service.tasks)
 
     def fail_tasks(self, name: str, count: int) -> None:
-        """The PRIMARY deployment saw ``count`` tasks fail (crash-loop) before it settled."""
+        """``count`` tasks of the PRIMARY deployment failed (not launched, never RUNNING, or stopped for a
+        failed health check) on its way to COMPLETED, and DescribeServices shows what ECS leaves of them.
+
+        "Once a service deployment has one or more successfully running tasks, the failed task count
+        resets to zero and stops being evaluated" (Deployment, ECS API Reference): with the circuit
+        breaker's ``resetOnHealthyTask`` on (the default) ``failedTasks`` is 0 again. Off, "Amazon ECS
+        does not reset the failure count" (DeploymentCircuitBreaker): it stays ``count``. (Whether the
+        Deployment's ``failedTasks`` is the breaker's count, the documents do not say; the verify job
+        judges neither.) ``count`` at the breaker's threshold would have FAILED the deployment instead."""
         backend = self.backend_service(name)
-        backend.deployments[0]["failedTasks"] = count
+        primary = backend.deployments[0]
+        assert primary["rolloutState"] == "COMPLETED", "fail_tasks models failures a completed rollout got over"
+        threshold = min(max(3, math.ceil(int(primary["desiredCount"]) / 2)), 200)  # DeploymentCircuitBreaker
+        if count >= threshold:
+            raise AssertionError(f"{count} failed task(s) reach the circuit breaker's threshold ({threshold})")
+        breaker = backend.deployment_configuration.get("deploymentCircuitBreaker", {})
+        primary["failedTasks"] = 0 if breaker.get("resetOnHealthyTask", True) else count
 
     def stop_running(self, name: str, count: int) -> None:
         """``count`` tasks crashed and were not replaced yet: fewer running than desired."""

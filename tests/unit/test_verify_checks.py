@@ -61,10 +61,12 @@ def test_a_rollout_still_in_progress_fails_and_says_so() -> None:
     assert "2 deployments are active" in result.summary
 
 
-def test_failed_tasks_fail_a_completed_deployment_a_crash_loop_the_circuit_breaker_missed() -> None:
-    result = checks.check_deployment(service(deployment(failed=3)), "ecs-svc/1")
-    assert result.status is CheckStatus.FAILED
-    assert "3 task(s) of the deployment failed" in result.summary
+def test_failed_tasks_of_a_completed_deployment_are_shown_but_do_not_fail_it() -> None:
+    # With resetOnHealthyTask off, ECS keeps counting failures the deployment got over on its way to
+    # COMPLETED; with it on (the default), the count is back to 0 once a task runs. Neither is a bad release.
+    result = checks.check_deployment(service(deployment(failed=2)), "ecs-svc/1")
+    assert result.status is CheckStatus.PASSED
+    assert "ecs-svc/1 PRIMARY rollout=COMPLETED running=4/4 failed=2 (web:2)" in result.evidence
 
 
 def test_a_superseded_deployment_fails() -> None:

@@ -62,7 +62,7 @@ def failing_deployment(service: EcsService, event_deployment: str, rolled_back_t
 
 
 def check_deployment(service: EcsService, deployment_id: str | None) -> CheckResult:
-    """The deployment is PRIMARY, its rollout COMPLETED, the only one left, with no failed task."""
+    """The deployment is PRIMARY, its rollout COMPLETED, the only one left."""
     evidence = tuple(
         f"{d.id} {d.status} rollout={d.rollout_state or '-'} running={d.running_count}/{d.desired_count} "
         f"failed={d.failed_tasks} ({_short(d.task_definition)})"
@@ -82,9 +82,13 @@ def check_deployment(service: EcsService, deployment_id: str | None) -> CheckRes
             lasting = True
             reason = f" ({primary.rollout_state_reason})" if primary.rollout_state_reason else ""
             problems.append(f"rollout state is {primary.rollout_state or 'unknown'}, not COMPLETED{reason}")
-        if primary.failed_tasks:
-            lasting = True
-            problems.append(f"{primary.failed_tasks} task(s) of the deployment failed to start or stopped")
+        # ``failedTasks`` is not judged: "Once a service deployment has one or more successfully running
+        # tasks, the failed task count resets to zero and stops being evaluated" (Deployment, ECS API
+        # Reference), so on a COMPLETED deployment it is 0 whatever its tasks do after they started; with
+        # the circuit breaker's ``resetOnHealthyTask`` false ("Amazon ECS does not reset the failure
+        # count", DeploymentCircuitBreaker) it counts failures the deployment got over, below the
+        # breaker's threshold. Neither says the release is bad: tasks that crash after they started show
+        # in the tasks and health checks. It stays in the evidence.
     if len(service.deployments) != 1:
         # At SERVICE_DEPLOYMENT_COMPLETED an old deployment may still be listed a moment, with no task
         # left (the documents do not say it is gone by then): that settles. One with tasks does not.
