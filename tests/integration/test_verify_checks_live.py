@@ -53,12 +53,27 @@ def test_a_rollout_stuck_in_progress_fails_the_deployment_check(verify: VerifyWo
     assert verify.known_good(release.service_arn) == release.known_good
 
 
-def test_a_crash_loop_the_circuit_breaker_missed_fails_on_failed_tasks(verify: VerifyWorld) -> None:
-    release = verify.given_a_release()
-    verify.deployments.fail_tasks("web", 5)
+def test_a_good_release_with_task_failures_its_circuit_breaker_did_not_reset_passes(verify: VerifyWorld) -> None:
+    # resetOnHealthyTask off: ECS keeps the count of failures the rollout got over (below the breaker's
+    # threshold, 3 for 4 tasks) after the deployment COMPLETED. One transient failure is not a bad release.
+    release = verify.given_a_release(reset_on_healthy_task=False)
+    verify.deployments.fail_tasks("web", 1)
     report = verify.invoke(verify.completed_event(release))
-    assert report["verdict"] == "FAILED"
-    assert "5 task(s) of the deployment failed" in check(report, "deployment")["summary"]
+    assert report["verdict"] == "PASSED"
+    assert "failed=1" in check(report, "deployment")["evidence"][0]  # type: ignore[index]
+    assert verify.known_good(release.service_arn) == release.task_definition
+
+
+def test_tasks_that_crash_after_they_started_fail_the_task_check_not_failed_tasks(verify: VerifyWorld) -> None:
+    # With resetOnHealthyTask on (the default), failedTasks is 0 again once a task runs: a task that
+    # crashes later is seen as a task missing, never as a failed-task count.
+    release = verify.given_a_release()
+    verify.deployments.fail_tasks("web", 2)
+    verify.deployments.stop_running("web", 1)
+    report = verify.invoke(verify.completed_event(release))
+    assert "failed=0" in check(report, "deployment")["evidence"][0]  # type: ignore[index]
+    assert check(report, "deployment")["status"] == "PASSED"
+    assert check(report, "tasks")["status"] == "FAILED"
 
 
 def test_fewer_tasks_running_than_desired_fails_the_task_check(verify: VerifyWorld) -> None:
@@ -88,6 +103,39 @@ def test_the_expected_task_definition_and_image_digest_from_ci_are_enforced(veri
     assert "4 running task(s) are not on web:99" in check(stale, "tasks")["summary"]
     wrong_image = verify.invoke({"cluster": "prod", "service": "web", "expected_image": "repo/web@sha256:" + "d" * 64})
     assert "4 running task(s) do not run image" in check(wrong_image, "tasks")["summary"]
+
+
+@pytest.mark.parametrize("sidecar_health", ["UNHEALTHY", "UNKNOWN"])
+def test_a_good_release_whose_non_essential_sidecar_is_not_healthy_passes_and_says_so(
+    verify: VerifyWorld, sidecar_health: str
+) -> None:
+    release = verify.given_a_release(sidecar=True)
+    verify.deployments.set_container_health("web", sidecar_health, 2, container="log-router")
+    described = verify.session.client("ecs").describe_tasks(
+        cluster="prod", tasks=[t.task_arn for t in verify.deployments.services["web"].tasks]
+    )["tasks"]
+    assert {t["healthStatus"] for t in described} == {"HEALTHY"}  # ECS: a sidecar's health is not the task's
+    report = verify.invoke(verify.completed_event(release))
+    assert report["verdict"] == "PASSED"
+    health = check(report, "container-health")
+    assert health["summary"] == (
+        "4 health-checked container(s) HEALTHY; "
+        f"2 non-essential container(s) not HEALTHY, not judged (2 {sidecar_health})"
+    )
+    evidence: list[str] = health["evidence"]  # type: ignore[assignment]
+    assert sum(line.endswith(f"log-router: {sidecar_health} (non-essential, not judged)") for line in evidence) == 2
+    assert verify.known_good(release.service_arn) == release.task_definition
+
+
+def test_an_unhealthy_essential_container_beside_a_sidecar_still_fails(verify: VerifyWorld) -> None:
+    release = verify.given_a_release(sidecar=True)
+    verify.deployments.set_container_health("web", "UNHEALTHY", 1, container="web")
+    report = verify.invoke(verify.completed_event(release))
+    assert report["verdict"] == "FAILED"
+    assert (
+        check(report, "container-health")["summary"]
+        == "1 of 4 health-checked container(s) are not HEALTHY (1 UNHEALTHY)"
+    )
 
 
 def test_an_unhealthy_container_fails_the_health_check(verify: VerifyWorld) -> None:

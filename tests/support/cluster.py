@@ -32,6 +32,7 @@ from tests.support.service_scheduler import (
     schedule_replicas,
     unable_to_place_message,
 )
+from tests.support.task_containers import start_containers
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -48,13 +49,11 @@ def run_healthy_task(
     started_by: str,
     group: str,
 ) -> Task:
-    """A task placed on one host, RUNNING with its containers HEALTHY: where a service's task stands
-    once ECS has started it (moto's services start none)."""
+    """A task placed on one host, RUNNING with its health-checked containers HEALTHY: where a service's
+    task stands once ECS has started it (moto's services start none)."""
     task = backend.start_task(cluster, task_definition, [container_instance_arn], {}, started_by, group=group)[0]
     task.status = "RUNNING"
-    for container in task.containers:
-        container.last_status = "RUNNING"
-        container.health_status = "HEALTHY"
+    start_containers(backend, task)  # every container of the definition, as ECS reports them
     resolve_images(backend, task)  # the image as ECS reports it: repo:tag@sha256:..., with imageDigest
     return task
 

@@ -5,6 +5,7 @@ fire, CodeDeploy deployments; and the events each trigger of the verify job rece
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from moto.ecs.models import Service, Task
 from tests.support.clock import SimulatedClock
 from tests.support.cluster import ACCOUNT, REGION, SimulatedCluster, run_healthy_task
 from tests.support.image_resolution import resolve_images
+from tests.support.task_containers import set_health
 from tests.support.verify_gaps import (
     HOOK_TIMEOUT_DEFAULT_MINUTES,
     HookExecutionRecord,
@@ -33,6 +35,8 @@ HOOK_STATUSES = ("SUCCEEDED", "FAILED", "IN_PROGRESS")
 # Tiny tasks, so hundreds fit on two simulated hosts.
 TASK_CPU = 1
 TASK_MEMORY = 4
+# A non-essential sidecar with a health check of its own (a FireLens log router, say).
+SIDECAR = "log-router"
 
 
 @dataclass
@@ -53,7 +57,10 @@ class SimulatedDeployments:
     _ips: int = 0
 
     # -- task definitions and services -------------------------------------------------------------
-    def task_definition(self, image: str, *, health_check: bool = True, family: str = "web") -> str:
+    def task_definition(
+        self, image: str, *, health_check: bool = True, family: str = "web", sidecar: bool = False
+    ) -> str:
+        """``sidecar``: a second container, ``essential: false``, with its own health check."""
         container: dict[str, Any] = {
             "name": "web",
             "image": image,
@@ -63,8 +70,20 @@ class SimulatedDeployments:
         }
         if health_check:
             container["healthCheck"] = {"command": ["CMD-SHELL", "curl -f http://localhost/ || exit 1"]}
+        containers = [container]
+        if sidecar:
+            containers.append(
+                {
+                    "name": SIDECAR,
+                    "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable",
+                    "essential": False,
+                    "cpu": TASK_CPU,
+                    "memory": TASK_MEMORY,
+                    "healthCheck": {"command": ["CMD-SHELL", "curl -f http://127.0.0.1:2020/api/v1/health || exit 1"]},
+                }
+            )
         ecs = self.cluster.session.client("ecs")
-        return ecs.register_task_definition(family=family, containerDefinitions=[container])["taskDefinition"][
+        return ecs.register_task_definition(family=family, containerDefinitions=containers)["taskDefinition"][
             "taskDefinitionArn"
         ]
 
@@ -76,8 +95,16 @@ class SimulatedDeployments:
         desired: int = 4,
         target_groups: int = 1,
         circuit_breaker_rollback: bool = False,
+        reset_on_healthy_task: bool = True,
     ) -> SimulatedService:
-        """A service already running ``desired`` tasks of ``task_definition`` behind its target groups."""
+        """A service already running ``desired`` tasks of ``task_definition`` behind its target groups.
+
+        ``reset_on_healthy_task``: the circuit breaker's ``resetOnHealthyTask`` (ECS's default: true)."""
+        circuit_breaker = {
+            "enable": True,
+            "rollback": circuit_breaker_rollback,
+            "resetOnHealthyTask": reset_on_healthy_task,
+        }
         ec2 = self.cluster.session.client("ec2")
         vpc = ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.0.0.0/16"]}])["Vpcs"][0]["VpcId"]
         elbv2 = self.cluster.session.client("elbv2")
@@ -94,14 +121,14 @@ class SimulatedDeployments:
             desiredCount=desired,
             loadBalancers=[{"targetGroupArn": g, "containerName": "web", "containerPort": 80} for g in groups],
             deploymentConfiguration={
-                "deploymentCircuitBreaker": {"enable": True, "rollback": circuit_breaker_rollback},
+                "deploymentCircuitBreaker": circuit_breaker,  # type: ignore[typeddict-item]
                 "maximumPercent": 200,
                 "minimumHealthyPercent": 100,
             },
         )["service"]["serviceArn"]
         # moto drops deploymentConfiguration; keep it on the service so DescribeServices returns it.
         self.backend_service(name).deployment_configuration = {
-            "deploymentCircuitBreaker": {"enable": True, "rollback": circuit_breaker_rollback},
+            "deploymentCircuitBreaker": circuit_breaker,
             "maximumPercent": 200,
             "minimumHealthyPercent": 100,
         }
@@ -247,9 +274,23 @@ class SimulatedDeployments:
         self._register(service, service.tasks)
 
     def fail_tasks(self, name: str, count: int) -> None:
-        """The PRIMARY deployment saw ``count`` tasks fail (crash-loop) before it settled."""
+        """``count`` tasks of the PRIMARY deployment failed (not launched, never RUNNING, or stopped for a
+        failed health check) on its way to COMPLETED, and DescribeServices shows what ECS leaves of them.
+
+        "Once a service deployment has one or more successfully running tasks, the failed task count
+        resets to zero and stops being evaluated" (Deployment, ECS API Reference): with the circuit
+        breaker's ``resetOnHealthyTask`` on (the default) ``failedTasks`` is 0 again. Off, "Amazon ECS
+        does not reset the failure count" (DeploymentCircuitBreaker): it stays ``count``. (Whether the
+        Deployment's ``failedTasks`` is the breaker's count, the documents do not say; the verify job
+        judges neither.) ``count`` at the breaker's threshold would have FAILED the deployment instead."""
         backend = self.backend_service(name)
-        backend.deployments[0]["failedTasks"] = count
+        primary = backend.deployments[0]
+        assert primary["rolloutState"] == "COMPLETED", "fail_tasks models failures a completed rollout got over"
+        threshold = min(max(3, math.ceil(int(primary["desiredCount"]) / 2)), 200)  # DeploymentCircuitBreaker
+        if count >= threshold:
+            raise AssertionError(f"{count} failed task(s) reach the circuit breaker's threshold ({threshold})")
+        breaker = backend.deployment_configuration.get("deploymentCircuitBreaker", {})
+        primary["failedTasks"] = 0 if breaker.get("resetOnHealthyTask", True) else count
 
     def stop_running(self, name: str, count: int) -> None:
         """``count`` tasks crashed and were not replaced yet: fewer running than desired."""
@@ -260,11 +301,11 @@ class SimulatedDeployments:
         backend = self.backend_service(name)
         backend.running_count = len(service.tasks)
 
-    def set_container_health(self, name: str, status: str, count: int) -> None:
+    def set_container_health(self, name: str, status: str, count: int, *, container: str | None = None) -> None:
+        """The first ``count`` tasks' ``container`` (every health-checked one if None) reports ``status``;
+        each task's health follows from its essential containers only."""
         for task in self.services[name].tasks[:count]:
-            for container in task.containers:
-                container.health_status = status
-            task.health_status = status
+            set_health(self.cluster.ecs_backend, task, status, container)
 
     def set_image_digest(self, name: str, digest: str) -> None:
         """The service's tasks run ``digest`` for their tag: a tag pushed again before the deployment

@@ -146,19 +146,32 @@ class VerifyWorld:
 
     # -- a release, ready to verify -----------------------------------------------------------------
     def given_a_release(
-        self, name: str = "web", *, desired: int = 4, target_groups: int = 1, circuit_breaker_rollback: bool = False
+        self,
+        name: str = "web",
+        *,
+        desired: int = 4,
+        target_groups: int = 1,
+        circuit_breaker_rollback: bool = False,
+        reset_on_healthy_task: bool = True,
+        sidecar: bool = False,
     ) -> Release:
-        """web:1 running and verified good (so it is the known-good), then web:2 rolled out completely."""
-        v1 = self.deployments.task_definition(f"registry.example.com/{name}:1", family=name)
+        """web:1 running and verified good (so it is the known-good), then web:2 rolled out completely.
+        ``sidecar``: both revisions run a non-essential, health-checked sidecar beside ``web``."""
+        v1 = self.deployments.task_definition(f"registry.example.com/{name}:1", family=name, sidecar=sidecar)
         service = self.deployments.create_service(
-            name, v1, desired=desired, target_groups=target_groups, circuit_breaker_rollback=circuit_breaker_rollback
+            name,
+            v1,
+            desired=desired,
+            target_groups=target_groups,
+            circuit_breaker_rollback=circuit_breaker_rollback,
+            reset_on_healthy_task=reset_on_healthy_task,
         )
         # web:1 passed a full verification long ago: recorded the way the verify job records one (a CI
         # call with overridden checks would not make it known-good, by design).
         VerifyStateStore(self.session.client("dynamodb"), "verify-state").remember_known_good(
             service.arn, v1, service.deployment_id, self.clock()
         )
-        v2 = self.deployments.task_definition(f"registry.example.com/{name}:2", family=name)
+        v2 = self.deployments.task_definition(f"registry.example.com/{name}:2", family=name, sidecar=sidecar)
         deployment_id = self.deployments.complete_rollout(name, v2)
         self.notifications()  # a clean slate: only what the release causes is seen by the test
         return Release(name, service.arn, v1, v2, deployment_id)

@@ -61,10 +61,12 @@ def test_a_rollout_still_in_progress_fails_and_says_so() -> None:
     assert "2 deployments are active" in result.summary
 
 
-def test_failed_tasks_fail_a_completed_deployment_a_crash_loop_the_circuit_breaker_missed() -> None:
-    result = checks.check_deployment(service(deployment(failed=3)), "ecs-svc/1")
-    assert result.status is CheckStatus.FAILED
-    assert "3 task(s) of the deployment failed" in result.summary
+def test_failed_tasks_of_a_completed_deployment_are_shown_but_do_not_fail_it() -> None:
+    # With resetOnHealthyTask off, ECS keeps counting failures the deployment got over on its way to
+    # COMPLETED; with it on (the default), the count is back to 0 once a task runs. Neither is a bad release.
+    result = checks.check_deployment(service(deployment(failed=2)), "ecs-svc/1")
+    assert result.status is CheckStatus.PASSED
+    assert "ecs-svc/1 PRIMARY rollout=COMPLETED running=4/4 failed=2 (web:2)" in result.evidence
 
 
 def test_a_superseded_deployment_fails() -> None:
@@ -154,6 +156,44 @@ def test_health_is_checked_only_where_a_health_check_is_defined() -> None:
 
 def test_all_healthy_containers_pass() -> None:
     assert checks.check_container_health(four_tasks(), frozenset({"web"})).status is CheckStatus.PASSED
+
+
+def with_sidecar(n: int, *, web: str = "HEALTHY", sidecar: str = "HEALTHY") -> ServiceTask:
+    plain = task(n, health=web)
+    proxy = TaskContainer("envoy", "public.ecr.aws/appmesh/aws-appmesh-envoy:v1", "", sidecar, "RUNNING")
+    return ServiceTask(plain.arn, plain.task_definition, "RUNNING", "RUNNING", web, (*plain.containers, proxy))
+
+
+def test_a_non_essential_sidecar_that_is_not_healthy_is_reported_and_not_judged() -> None:
+    tasks = [with_sidecar(0, sidecar="UNHEALTHY"), with_sidecar(1, sidecar="UNKNOWN"), with_sidecar(2)]
+    result = checks.check_container_health(tasks, frozenset({"web", "envoy"}), frozenset({"envoy"}))
+    assert result.status is CheckStatus.PASSED
+    assert result.summary == (
+        "3 health-checked container(s) HEALTHY; 2 non-essential container(s) not HEALTHY, not judged "
+        "(1 UNHEALTHY, 1 UNKNOWN)"
+    )
+    assert result.evidence == (
+        "t0 envoy: UNHEALTHY (non-essential, not judged)",
+        "t1 envoy: UNKNOWN (non-essential, not judged)",
+    )
+
+
+def test_an_unhealthy_essential_container_fails_beside_a_healthy_sidecar() -> None:
+    tasks = [with_sidecar(0, web="UNHEALTHY"), with_sidecar(1, sidecar="UNHEALTHY")]
+    result = checks.check_container_health(tasks, frozenset({"web", "envoy"}), frozenset({"envoy"}))
+    assert result.status is CheckStatus.FAILED
+    assert result.summary.startswith(
+        "1 of 2 health-checked container(s) are not HEALTHY (1 UNHEALTHY); 1 non-essential"
+    )
+    assert result.evidence[0] == "t0 web: UNHEALTHY"
+
+
+def test_only_a_sidecar_with_a_health_check_leaves_nothing_to_judge() -> None:
+    result = checks.check_container_health(
+        [with_sidecar(0, sidecar="UNHEALTHY")], frozenset({"envoy"}), frozenset({"envoy"})
+    )
+    assert result.status is CheckStatus.SKIPPED
+    assert result.summary.startswith("no essential container defines a health check; 1 non-essential")
 
 
 # -- targets -------------------------------------------------------------------------------------

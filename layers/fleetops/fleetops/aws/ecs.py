@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from fleetops.aws.clients import batched, error_code
 from fleetops.models.ecs import (
     SERVICE_GROUP_PREFIX,
+    ContainerHealthChecks,
     ContainerInstance,
     EcsService,
     LifecycleHookExecution,
@@ -209,11 +210,14 @@ class EcsAdapter:
             )
         return tasks
 
-    def health_checked_containers(self, task_definition: str) -> frozenset[str]:
-        """Names of the containers whose definition has a health check (only those report HEALTHY)."""
+    def container_health_checks(self, task_definition: str) -> ContainerHealthChecks:
+        """Which containers have a health check (only those report HEALTHY) and which are not essential."""
         definition = self._client.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
-        return frozenset(
-            c["name"] for c in definition.get("containerDefinitions", []) if c.get("healthCheck", {}).get("command")
+        containers = definition.get("containerDefinitions", [])
+        return ContainerHealthChecks(
+            health_checked=frozenset(c["name"] for c in containers if c.get("healthCheck", {}).get("command")),
+            # Omitted, ``essential`` is true (ContainerDefinition, ECS API Reference).
+            non_essential=frozenset(c["name"] for c in containers if c.get("essential", True) is False),
         )
 
     def roll_service_to(self, cluster: str, service: str, task_definition: str) -> str | None:

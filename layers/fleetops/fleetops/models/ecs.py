@@ -98,6 +98,18 @@ class TaskContainer:
 
 
 @dataclass(frozen=True, slots=True)
+class ContainerHealthChecks:
+    """What a task definition says of its containers' health (DescribeTaskDefinition), by container name.
+
+    DescribeTasks does not say which container is essential: only the task definition does."""
+
+    health_checked: frozenset[str]  # the definition has a health check: only these ever report HEALTHY
+    # ``essential: false``. ECS's HealthCheck reference: a task's health is its essential containers'
+    # ("If this parameter is omitted, a container is assumed to be essential": ContainerDefinition).
+    non_essential: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceTask:
     arn: str
     task_definition: str

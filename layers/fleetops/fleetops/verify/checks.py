@@ -63,7 +63,7 @@ def failing_deployment(service: EcsService, event_deployment: str, rolled_back_t
 
 
 def check_deployment(service: EcsService, deployment_id: str | None) -> CheckResult:
-    """The deployment is PRIMARY, its rollout COMPLETED, the only one left, with no failed task."""
+    """The deployment is PRIMARY, its rollout COMPLETED, the only one left."""
     evidence = tuple(
         f"{d.id} {d.status} rollout={d.rollout_state or '-'} running={d.running_count}/{d.desired_count} "
         f"failed={d.failed_tasks} ({_short(d.task_definition)})"
@@ -83,9 +83,13 @@ def check_deployment(service: EcsService, deployment_id: str | None) -> CheckRes
             lasting = True
             reason = f" ({primary.rollout_state_reason})" if primary.rollout_state_reason else ""
             problems.append(f"rollout state is {primary.rollout_state or 'unknown'}, not COMPLETED{reason}")
-        if primary.failed_tasks:
-            lasting = True
-            problems.append(f"{primary.failed_tasks} task(s) of the deployment failed to start or stopped")
+        # ``failedTasks`` is not judged: "Once a service deployment has one or more successfully running
+        # tasks, the failed task count resets to zero and stops being evaluated" (Deployment, ECS API
+        # Reference), so on a COMPLETED deployment it is 0 whatever its tasks do after they started; with
+        # the circuit breaker's ``resetOnHealthyTask`` false ("Amazon ECS does not reset the failure
+        # count", DeploymentCircuitBreaker) it counts failures the deployment got over, below the
+        # breaker's threshold. Neither says the release is bad: tasks that crash after they started show
+        # in the tasks and health checks. It stays in the evidence.
     if len(service.deployments) != 1:
         # At SERVICE_DEPLOYMENT_COMPLETED an old deployment may still be listed a moment, with no task
         # left (the documents do not say it is gone by then): that settles. One with tasks does not.
@@ -148,28 +152,40 @@ def check_tasks(
     )
 
 
-def check_container_health(tasks: Sequence[ServiceTask], health_checked: frozenset[str]) -> CheckResult:
-    """Every container that defines a health check (``health_checked``, by container name) is HEALTHY."""
+def check_container_health(
+    tasks: Sequence[ServiceTask], health_checked: frozenset[str], non_essential: frozenset[str] = frozenset()
+) -> CheckResult:
+    """Every essential container that defines a health check (``health_checked``, by name) is HEALTHY.
+
+    ``non_essential`` containers are reported, never judged: "The container health check status of
+    nonessential containers [does] not have an effect on the health status of a task" (HealthCheck, ECS
+    API Reference), so ECS neither marks the task UNHEALTHY nor replaces it for a sidecar's health check,
+    and a release is not failed for one either."""
     running = [task for task in tasks if task.last_status == "RUNNING"]
-    if not health_checked:
-        return CheckResult(CheckName.CONTAINER_HEALTH, CheckStatus.SKIPPED, "no container defines a health check")
-    bad = [
-        (task, container)
-        for task in running
-        for container in task.containers
-        if container.name in health_checked and container.health_status != "HEALTHY"
-    ]
-    checked = sum(1 for task in running for c in task.containers if c.name in health_checked)
+    judged = health_checked - non_essential
+    seen = [(task, c) for task in running for c in task.containers if c.name in health_checked]
+    bad = [(t, c) for t, c in seen if c.name in judged and c.health_status != "HEALTHY"]
+    # A sidecar (a log router, a proxy with its own health check) that is not HEALTHY: evidence only.
+    aside = [(t, c) for t, c in seen if c.name not in judged and c.health_status != "HEALTHY"]
+    checked = sum(1 for _, c in seen if c.name in judged)
+    evidence = tuple(f"{_short(t.arn)} {c.name}: {c.health_status}" for t, c in bad[:MAX_EVIDENCE]) + tuple(
+        f"{_short(t.arn)} {c.name}: {c.health_status} (non-essential, not judged)" for t, c in aside[:MAX_EVIDENCE]
+    )
+    states = _counts(c.health_status for _, c in aside)
+    noted = f"; {len(aside)} non-essential container(s) not HEALTHY, not judged ({states})" if aside else ""
+    if not judged:
+        what = f"no {'essential ' if health_checked else ''}container defines a health check"
+        return CheckResult(CheckName.CONTAINER_HEALTH, CheckStatus.SKIPPED, what + noted, evidence)
     if bad:
-        evidence = tuple(f"{_short(t.arn)} {c.name}: {c.health_status}" for t, c in bad[:MAX_EVIDENCE])
+        what = f"{len(bad)} of {checked} health-checked container(s) are not HEALTHY"
         return CheckResult(
             CheckName.CONTAINER_HEALTH,
             CheckStatus.FAILED,
-            f"{len(bad)} of {checked} health-checked container(s) are not HEALTHY "
-            f"({_counts(c.health_status for _, c in bad)})",
+            f"{what} ({_counts(c.health_status for _, c in bad)}){noted}",
             evidence,
         )
-    return CheckResult(CheckName.CONTAINER_HEALTH, CheckStatus.PASSED, f"{checked} health-checked container(s) HEALTHY")
+    what = f"{checked} health-checked container(s) HEALTHY"
+    return CheckResult(CheckName.CONTAINER_HEALTH, CheckStatus.PASSED, what + noted, evidence)
 
 
 def check_targets(

@@ -122,7 +122,10 @@ class VerificationRunner:
         if deployment_checks and checks.container_health:
             # The health checks that count are those of the revision that runs, not of the one expected.
             definition = primary.task_definition if primary else service.task_definition
-            results.append(check.check_container_health(tasks, self._ecs.health_checked_containers(definition)))
+            health_checks = self._ecs.container_health_checks(definition)
+            results.append(
+                check.check_container_health(tasks, health_checks.health_checked, health_checks.non_essential)
+            )
         if deployment_checks and checks.targets:
             running = sum(1 for task in tasks if task.last_status == "RUNNING")
             alternates = dict(service.alternate_target_groups)
