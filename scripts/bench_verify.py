@@ -66,6 +66,7 @@ def run() -> dict[str, Any]:
             "ecs:ListTasks": pages,
             "ecs:DescribeTasks": pages,
             "elbv2:DescribeTargetHealth": TARGET_GROUPS,
+            "ecs:DescribeContainerInstances": 1,  # the hosts of bridge mode tasks, 100 a call: 2 hosts here
         },
     }
 

@@ -37,6 +37,13 @@ TASK_CPU = 1
 TASK_MEMORY = 4
 # A non-essential sidecar with a health check of its own (a FireLens log router, say).
 SIDECAR = "log-router"
+# Bridge mode with hostPort 0: Docker publishes the container port on an ephemeral host port (32768 to
+# 61000 on the ECS-optimized AMI), and ECS registers the task as that instance and port.
+FIRST_HOST_PORT = 32768
+CONTAINER_PORT = 80
+# ELB's target type for each network mode: awsvpc tasks have their own network interface ("you must
+# choose ip as the target type, not instance"); bridge and host tasks are reached through their host.
+TARGET_TYPE = {"awsvpc": "ip", "bridge": "instance", "host": "instance"}
 
 
 @dataclass
@@ -45,7 +52,9 @@ class SimulatedService:
     arn: str
     target_groups: list[str]
     tasks: list[Task] = field(default_factory=list)
-    target_ips: dict[str, str] = field(default_factory=dict)  # task ARN -> IP registered in the groups
+    # task ARN -> the target ECS registered for it in each group: {"Id": instance id, "Port": host
+    # port} (bridge) or {"Id": the task's ENI address, "Port": container port} (awsvpc)
+    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
     deployment_id: str = ""
 
 
@@ -54,11 +63,17 @@ class SimulatedDeployments:
     cluster: SimulatedCluster
     gaps: VerifyGaps
     services: dict[str, SimulatedService] = field(default_factory=dict)
-    _ips: int = 0
+    _host_ports: dict[str, int] = field(default_factory=dict)  # container instance ARN -> next free port
 
     # -- task definitions and services -------------------------------------------------------------
     def task_definition(
-        self, image: str, *, health_check: bool = True, family: str = "web", sidecar: bool = False
+        self,
+        image: str,
+        *,
+        health_check: bool = True,
+        family: str = "web",
+        sidecar: bool = False,
+        network_mode: str = "bridge",
     ) -> str:
         """``sidecar``: a second container, ``essential: false``, with its own health check."""
         container: dict[str, Any] = {
@@ -66,7 +81,7 @@ class SimulatedDeployments:
             "image": image,
             "cpu": TASK_CPU,
             "memory": TASK_MEMORY,
-            "portMappings": [{"containerPort": 80}],
+            "portMappings": [{"containerPort": CONTAINER_PORT}],
         }
         if health_check:
             container["healthCheck"] = {"command": ["CMD-SHELL", "curl -f http://localhost/ || exit 1"]}
@@ -83,9 +98,9 @@ class SimulatedDeployments:
                 }
             )
         ecs = self.cluster.session.client("ecs")
-        return ecs.register_task_definition(family=family, containerDefinitions=containers)["taskDefinition"][
-            "taskDefinitionArn"
-        ]
+        return ecs.register_task_definition(family=family, networkMode=network_mode, containerDefinitions=containers)[
+            "taskDefinition"
+        ]["taskDefinitionArn"]
 
     def create_service(
         self,
@@ -96,8 +111,11 @@ class SimulatedDeployments:
         target_groups: int = 1,
         circuit_breaker_rollback: bool = False,
         reset_on_healthy_task: bool = True,
+        sharing_target_groups_of: str | None = None,
     ) -> SimulatedService:
-        """A service already running ``desired`` tasks of ``task_definition`` behind its target groups.
+        """A service already running ``desired`` tasks of ``task_definition`` behind its target groups:
+        its own, or those of the service ``sharing_target_groups_of`` names (a target group may serve
+        more than one service: ECS registers each service's tasks in it).
 
         ``reset_on_healthy_task``: the circuit breaker's ``resetOnHealthyTask`` (ECS's default: true)."""
         circuit_breaker = {
@@ -108,18 +126,30 @@ class SimulatedDeployments:
         ec2 = self.cluster.session.client("ec2")
         vpc = ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.0.0.0/16"]}])["Vpcs"][0]["VpcId"]
         elbv2 = self.cluster.session.client("elbv2")
-        groups = [
-            elbv2.create_target_group(
-                Name=f"{name}-{i}", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip", HealthCheckPath="/health"
-            )["TargetGroups"][0]["TargetGroupArn"]
-            for i in range(target_groups)
-        ]
+        target_type = TARGET_TYPE[self._network_mode(task_definition)]
+        groups = (
+            list(self.services[sharing_target_groups_of].target_groups)
+            if sharing_target_groups_of
+            else [
+                elbv2.create_target_group(
+                    Name=f"{name}-{i}",
+                    Protocol="HTTP",
+                    Port=CONTAINER_PORT,
+                    VpcId=vpc,
+                    TargetType=target_type,
+                    HealthCheckPath="/health",
+                )["TargetGroups"][0]["TargetGroupArn"]
+                for i in range(target_groups)
+            ]
+        )
         arn = self.cluster.session.client("ecs").create_service(
             cluster=self.cluster.name,
             serviceName=name,
             taskDefinition=task_definition,
             desiredCount=desired,
-            loadBalancers=[{"targetGroupArn": g, "containerName": "web", "containerPort": 80} for g in groups],
+            loadBalancers=[
+                {"targetGroupArn": g, "containerName": "web", "containerPort": CONTAINER_PORT} for g in groups
+            ],
             deploymentConfiguration={
                 "deploymentCircuitBreaker": circuit_breaker,  # type: ignore[typeddict-item]
                 "maximumPercent": 200,
@@ -174,7 +204,9 @@ class SimulatedDeployments:
         now = self.cluster.clock()
         if targets_initial_for:
             initial = [
-                (group, service.target_ips[t.task_arn]) for group in service.target_groups for t in service.tasks
+                _target_key(group, service.targets[t.task_arn])
+                for group in service.target_groups
+                for t in service.tasks
             ]
             for target in initial:
                 self.gaps.target_states[target] = ("initial", "Elb.InitialHealthChecking")
@@ -246,12 +278,17 @@ class SimulatedDeployments:
         in the alternate one, the production group after the swap. The original groups are empty."""
         service = self.services[name]
         elbv2 = self.cluster.session.client("elbv2")
-        vpc = elbv2.describe_target_groups(TargetGroupArns=[service.target_groups[0]])["TargetGroups"][0]["VpcId"]
+        [blue] = elbv2.describe_target_groups(TargetGroupArns=[service.target_groups[0]])["TargetGroups"]
+        registered = {arn: dict(target) for arn, target in service.targets.items()}
         self._deregister(service, service.tasks)
         alternates = [
-            elbv2.create_target_group(Name=f"{name}-{i}-green", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")[
-                "TargetGroups"
-            ][0]["TargetGroupArn"]
+            elbv2.create_target_group(
+                Name=f"{name}-{i}-green",
+                Protocol="HTTP",
+                Port=CONTAINER_PORT,
+                VpcId=blue["VpcId"],
+                TargetType=blue["TargetType"],
+            )["TargetGroups"][0]["TargetGroupArn"]
             for i in range(len(service.target_groups))
         ]
         self.backend_service(name).load_balancers = [
@@ -268,9 +305,7 @@ class SimulatedDeployments:
             for group, alternate in zip(service.target_groups, alternates, strict=True)
         ]
         service.target_groups = alternates
-        for task in service.tasks:
-            self._ips += 1
-            service.target_ips[task.task_arn] = f"10.0.{8 + self._ips // 250}.{1 + self._ips % 250}"
+        service.targets = registered  # the same tasks, registered in the alternate groups
         self._register(service, service.tasks)
 
     def fail_tasks(self, name: str, count: int) -> None:
@@ -316,8 +351,17 @@ class SimulatedDeployments:
     def set_target_state(self, name: str, state: str, count: int, *, group: int = 0, reason: str = "") -> None:
         service = self.services[name]
         for task in service.tasks[:count]:
-            ip = service.target_ips[task.task_arn]
-            self.gaps.target_states[(service.target_groups[group], ip)] = (state, reason or f"Target.{state.title()}")
+            key = _target_key(service.target_groups[group], service.targets[task.task_arn])
+            self.gaps.target_states[key] = (state, reason or f"Target.{state.title()}")
+
+    def register_by_hand(self, name: str, target_id: str, port: int, state: str, *, group: int = 0) -> None:
+        """A target that is no ECS task's, registered in the service's group by someone else (an EC2
+        instance running something outside ECS, an IP address), in ``state``."""
+        arn = self.services[name].target_groups[group]
+        self.cluster.session.client("elbv2").register_targets(
+            TargetGroupArn=arn, Targets=[{"Id": target_id, "Port": port}]
+        )
+        self.gaps.target_states[(arn, target_id, port)] = (state, f"Target.{state.title()}")
 
     # -- alarms --------------------------------------------------------------------------------------
     def alarm(self, name: str, state: str = "OK") -> None:
@@ -406,16 +450,14 @@ class SimulatedDeployments:
     # -- internals -----------------------------------------------------------------------------------
     def _register(self, service: SimulatedService, tasks: list[Task]) -> None:
         """One RegisterTargets call per group for many tasks, as ECS batches them."""
-        targets = [{"Id": service.target_ips[t.task_arn], "Port": 80} for t in tasks]
+        targets = [service.targets[t.task_arn] for t in tasks]
         elbv2 = self.cluster.session.client("elbv2")
         for group in service.target_groups:
             for start in range(0, len(targets), 500):
                 elbv2.register_targets(TargetGroupArn=group, Targets=targets[start : start + 500])  # type: ignore[arg-type]
 
     def _deregister(self, service: SimulatedService, tasks: list[Task]) -> None:
-        targets = [
-            {"Id": service.target_ips.pop(t.task_arn), "Port": 80} for t in tasks if t.task_arn in service.target_ips
-        ]
+        targets = [service.targets.pop(t.task_arn) for t in tasks if t.task_arn in service.targets]
         elbv2 = self.cluster.session.client("elbv2")
         for group in service.target_groups:
             for start in range(0, len(targets), 500):
@@ -424,27 +466,71 @@ class SimulatedDeployments:
     def _start(self, service: SimulatedService, task_definition: str, *, register: bool = True) -> Task:
         hosts = list(self.cluster.container_instances.values())
         host = hosts[len(service.tasks) % len(hosts)] if service.tasks else random.choice(hosts)
-        task = run_healthy_task(
-            self.cluster.ecs_backend,
-            self.cluster.name,
-            task_definition,
-            host,
-            started_by=service.deployment_id or "ecs-svc/0",
-            group=f"service:{service.name}",
-        )
-        self._ips += 1
-        ip = f"10.0.{8 + self._ips // 250}.{1 + self._ips % 250}"
-        service.target_ips[task.task_arn] = ip
+        started_by, group = service.deployment_id or "ecs-svc/0", f"service:{service.name}"
+        if self._network_mode(task_definition) == "awsvpc":
+            task = self._start_with_own_interface(task_definition, host, started_by=started_by, group=group)
+            # DescribeTasks: the ENI attachment's privateIPv4Address; ECS registers it on the container port.
+            address = next(d["value"] for d in task.attachments[0]["details"] if d["name"] == "privateIPv4Address")
+            service.targets[task.task_arn] = {"Id": address, "Port": CONTAINER_PORT}
+        else:
+            task = run_healthy_task(
+                self.cluster.ecs_backend, self.cluster.name, task_definition, host, started_by=started_by, group=group
+            )
+            port = self._host_ports.get(host, FIRST_HOST_PORT)
+            self._host_ports[host] = port + 1
+            # Visible in DescribeTasks once RUNNING (NetworkBinding); the target is the host and that port.
+            task.containers[0].network_bindings = [
+                {"bindIP": "0.0.0.0", "containerPort": CONTAINER_PORT, "hostPort": port, "protocol": "tcp"}
+            ]
+            instance = next(i for i, arn in self.cluster.container_instances.items() if arn == host)
+            service.targets[task.task_arn] = {"Id": instance, "Port": port}
         if register:
             self._register(service, [task])
         return task
 
+    def _start_with_own_interface(self, task_definition: str, host: str, *, started_by: str, group: str) -> Task:
+        """An awsvpc task on ``host``: moto's StartTask cannot give one a network configuration, so the
+        task is built as RunTask builds it (an ENI in the cluster's first subnet, its address in the
+        task's ElasticNetworkInterface attachment) and placed on the host."""
+        backend = self.cluster.ecs_backend
+        ec2 = self.cluster.session.client("ec2")
+        vpc = ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.0.0.0/16"]}])["Vpcs"][0]["VpcId"]
+        subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]["SubnetId"]
+        groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["SecurityGroups"]
+        # moto's task reads its ENI's private DNS name, which moto gives only in a VPC with DNS hostnames.
+        ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+        definition = backend.describe_task_definition(task_definition)
+        requirements = backend._calculate_task_resource_requirements(definition)
+        task = Task(
+            backend.clusters[self.cluster.name],
+            definition,
+            host,
+            requirements,
+            backend=backend,
+            group=group,
+            started_by=started_by,
+            networking_configuration={
+                "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [groups[0]["GroupId"]]}
+            },
+        )
+        backend.update_container_instance_resources(
+            backend.container_instances[self.cluster.name][host.rsplit("/", 1)[-1]], requirements
+        )
+        backend.tasks.setdefault(self.cluster.name, {})[task.task_arn] = task
+        task.status = "RUNNING"
+        for container in task.containers:
+            container.last_status, container.health_status = "RUNNING", "HEALTHY"
+        return task
+
+    def _network_mode(self, task_definition: str) -> str:
+        return self.cluster.ecs_backend.describe_task_definition(task_definition).network_mode or "bridge"
+
     def _stop(self, service: SimulatedService, task: Task) -> None:
-        ip = service.target_ips.pop(task.task_arn, None)
-        if ip is not None:
+        target = service.targets.pop(task.task_arn, None)
+        if target is not None:
             elbv2 = self.cluster.session.client("elbv2")
             for group in service.target_groups:
-                elbv2.deregister_targets(TargetGroupArn=group, Targets=[{"Id": ip, "Port": 80}])
+                elbv2.deregister_targets(TargetGroupArn=group, Targets=[target])
         self.cluster.ecs_backend.stop_task(self.cluster.name, task.task_arn, "Scaled in by the simulated rollout")
 
 
@@ -521,7 +607,12 @@ class SimulatedLifecycleHook:
         self.deployments.complete_rollout(self.service, self.previous_task_definition)
 
 
-def _healthy(gaps: VerifyGaps, targets: list[tuple[str, str]]) -> None:
+def _target_key(group: str, target: dict[str, Any]) -> tuple[str, str, int]:
+    """How the simulated load balancer tells targets apart: the group, the target's Id and Port."""
+    return (group, str(target["Id"]), int(target["Port"]))
+
+
+def _healthy(gaps: VerifyGaps, targets: list[tuple[str, str, int]]) -> None:
     """The targets passed their initial health checks."""
     for target in targets:
         gaps.target_states.pop(target, None)

@@ -555,6 +555,10 @@ class SimulatedFleet:
         task.health_status = "HEALTHY"
         port = FIRST_HOST_PORT + self._ports[instance_id]
         self._ports[instance_id] += 1
+        # DescribeTasks shows the published port once RUNNING (NetworkBinding); ECS registers the same.
+        task.containers[0].network_bindings = [
+            {"bindIP": "0.0.0.0", "containerPort": d.container_port, "hostPort": port, "protocol": "tcp"}
+        ]
         target = {"Id": instance_id, "Port": port}
         self.clients("elbv2").register_targets(TargetGroupArn=self.target_group, Targets=[target])  # type: ignore[list-item]
         self._targets[task.task_arn] = target

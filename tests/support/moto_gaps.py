@@ -29,10 +29,14 @@
 - Auto Scaling EnterStandby and a lower desired capacity: see ``standby_gaps``.
 - ELBv2 target groups hold one target per instance ID; AWS tells targets apart by ID and port, as
   tasks in bridge mode on one host (dynamic host ports) need. Targets here are kept by ID and port.
+  And it registers any Id in any group; AWS takes an instance ID in a group of target type
+  ``instance`` and an IP address in one of type ``ip`` (TargetDescription, Elastic Load Balancing API
+  Reference), and refuses other targets (``InvalidTarget``): so does this.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections import Counter
 from typing import Any, Protocol
@@ -43,6 +47,7 @@ from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.responses import ActionResult, EmptyResult
 from moto.ecs.exceptions import ClusterNotFoundException, InvalidParameterException
 from moto.ecs.responses import EC2ContainerServiceResponse
+from moto.elbv2.exceptions import InvalidTargetError
 from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup
 from moto.moto_api import state_manager
 
@@ -238,9 +243,23 @@ def _target_key(group: FakeTargetGroup, target: dict[str, Any]) -> str:
 
 def _register_targets(self: FakeTargetGroup, targets: list[dict[str, Any]]) -> None:
     for target in targets:
+        if not _fits_target_type(self.target_type, str(target["Id"])):
+            raise InvalidTargetError()
+    for target in targets:
         key = _target_key(self, target)
         self.targets[key] = {"Id": target["Id"], "Port": target.get("Port", self.port)}
         self.deregistered_targets.pop(key, None)
+
+
+def _fits_target_type(target_type: str, target_id: str) -> bool:
+    if target_type == "instance":
+        return target_id.startswith("i-")
+    if target_type == "ip":
+        try:
+            ipaddress.ip_address(target_id)
+        except ValueError:
+            return False
+    return True
 
 
 def _deregister_targets(self: FakeTargetGroup, targets: list[dict[str, Any]]) -> None:

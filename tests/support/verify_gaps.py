@@ -1,7 +1,8 @@
 """What moto 5.2 lacks for the verify job, closed here and only here (each patch names the gap it closes).
 
 - ELBv2 DescribeTargetHealth reports every registered target ``healthy``: ``target_states`` overrides
-  the state (and reason) of chosen targets, the way a failing health check would.
+  the state (and reason) of chosen targets (by group, Id and Port: an instance carries one target per
+  host port), the way a failing health check would.
 - CodeDeploy PutLifecycleEventHookExecutionStatus raises NotImplementedError: answers are recorded
   in ``hook_answers`` (and a second answer to one hook execution is refused, like AWS).
 - ECS ListServiceDeployments / DescribeServiceRevisions / StopServiceDeployment raise
@@ -95,7 +96,8 @@ class ServiceDeploymentRecord:
 
 @dataclass
 class VerifyGaps:
-    target_states: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # (tg, id) -> state
+    # (target group, Id, Port) -> (state, reason)
+    target_states: dict[tuple[str, str, int], tuple[str, str]] = field(default_factory=dict)
     hook_answers: dict[str, str] = field(default_factory=dict)  # execution id -> Succeeded | Failed
     service_deployments: list[ServiceDeploymentRecord] = field(default_factory=list)
     updates: list[dict[str, str]] = field(default_factory=list)  # UpdateService calls that changed a revision
@@ -136,7 +138,7 @@ def _describe_target_health(self: ELBV2Response) -> ActionResult:
     group = self._get_param("TargetGroupArn")
     described: list[FakeHealthStatus] = result.result["TargetHealthDescriptions"]  # type: ignore[index]
     for index, health in enumerate(described):
-        override = _gaps.target_states.get((group, health.instance_id))
+        override = _gaps.target_states.get((group, health.instance_id, int(health.port)))
         if override is not None:
             state, reason = override
             described[index] = FakeHealthStatus(

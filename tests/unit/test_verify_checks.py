@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fleetops.models.ecs import EcsService, ServiceDeployment, ServiceTask, TaskContainer
-from fleetops.models.verify import AlarmState, CheckStatus, SmokeOutcome, TargetHealth, Verdict
+from fleetops.models.verify import AlarmState, CheckStatus, SmokeOutcome, Verdict
 from fleetops.verify import checks
 
 TD_V1 = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1"
@@ -196,36 +196,6 @@ def test_only_a_sidecar_with_a_health_check_leaves_nothing_to_judge() -> None:
     assert result.summary.startswith("no essential container defines a health check; 1 non-essential")
 
 
-# -- targets -------------------------------------------------------------------------------------
-
-
-def targets(*states: str, group: str = TG) -> list[TargetHealth]:
-    return [TargetHealth(group, f"10.0.8.{i}", 80, state) for i, state in enumerate(states)]
-
-
-def test_every_target_healthy_and_one_per_task_passes_draining_ones_ignored() -> None:
-    observed = {TG: targets("healthy", "healthy", "healthy", "healthy", "draining")}
-    result = checks.check_targets([TG], observed, 4)
-    assert result.status is CheckStatus.PASSED
-
-
-def test_an_unhealthy_target_fails_with_its_address() -> None:
-    result = checks.check_targets([TG], {TG: targets("healthy", "healthy", "healthy", "unhealthy")}, 4)
-    assert result.status is CheckStatus.FAILED
-    assert "1 target(s) of web-0/2b3f28daf7467c80 are not healthy" in result.summary
-    assert any("10.0.8.3:80 unhealthy" in line for line in result.evidence)
-
-
-def test_fewer_targets_than_tasks_fails() -> None:
-    result = checks.check_targets([TG], {TG: targets("healthy", "healthy")}, 4)
-    assert result.status is CheckStatus.FAILED
-    assert "has 2 target(s) for 4 running task(s)" in result.summary
-
-
-def test_a_service_without_a_load_balancer_skips_the_target_check() -> None:
-    assert checks.check_targets([], {}, 4).status is CheckStatus.SKIPPED
-
-
 # -- smoke and alarms ----------------------------------------------------------------------------
 
 
@@ -263,12 +233,3 @@ def test_circuit_breaker_reasons_are_recognised() -> None:
     assert checks.is_circuit_breaker_rollback("ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.")
     assert not checks.is_circuit_breaker_rollback("ECS deployment ecs-svc/1 in progress.")
     assert checks.is_rollback_reason("Rolling back to deploymentId ecs-svc/1")
-
-
-def test_a_blue_green_pair_counts_its_live_targets_wherever_they_are_registered() -> None:
-    green = TG.replace("web-0", "web-0-green")
-    targets = {TG: [], green: [TargetHealth(green, f"10.0.0.{n}", 80, "healthy") for n in range(4)]}
-    assert checks.check_targets([TG], targets, 4).status is CheckStatus.FAILED  # the blue group alone is empty
-    result = checks.check_targets([TG], targets, 4, {TG: green})
-    assert result.status is CheckStatus.PASSED
-    assert result.evidence == ("web-0/2b3f28daf7467c80 + web-0-green/2b3f28daf7467c80: 4 target(s) (4 healthy)",)

@@ -14,6 +14,8 @@ from fleetops.models.ecs import (
     ContainerInstance,
     EcsService,
     LifecycleHookExecution,
+    LoadBalancerBinding,
+    PortBinding,
     ServiceDeployment,
     ServiceTask,
     TaskContainer,
@@ -206,9 +208,28 @@ class EcsAdapter:
                         )
                         for c in task.get("containers", [])
                     ),
+                    container_instance_arn=task.get("containerInstanceArn", ""),
+                    port_bindings=tuple(
+                        PortBinding(c.get("name", ""), int(b["containerPort"]), int(b["hostPort"]))
+                        for c in task.get("containers", [])
+                        for b in c.get("networkBindings", [])
+                        if b.get("containerPort") is not None and b.get("hostPort") is not None
+                    ),
+                    private_ipv4=_eni_private_ipv4(task),
                 )
             )
         return tasks
+
+    def ec2_instance_ids(self, cluster: str, container_instance_arns: list[str]) -> dict[str, str]:
+        """The EC2 instance behind each container instance: the target id ECS registers a bridge or
+        host mode task under. DescribeContainerInstances, 100 at a time (its limit)."""
+        found: dict[str, str] = {}
+        for batch in batched(list(dict.fromkeys(container_instance_arns)), DESCRIBE_TASKS_BATCH):
+            described = self._client.describe_container_instances(cluster=cluster, containerInstances=batch)
+            for item in described["containerInstances"]:
+                if item.get("ec2InstanceId"):
+                    found[item["containerInstanceArn"]] = item["ec2InstanceId"]
+        return found
 
     def container_health_checks(self, task_definition: str) -> ContainerHealthChecks:
         """Which containers have a health check (only those report HEALTHY) and which are not essential."""
@@ -468,6 +489,11 @@ def _service(item: Any) -> EcsService:
         target_group_arns=tuple(
             dict.fromkeys(lb["targetGroupArn"] for lb in item.get("loadBalancers", []) if lb.get("targetGroupArn"))
         ),
+        load_balancers=tuple(
+            LoadBalancerBinding(lb["targetGroupArn"], lb.get("containerName", ""), int(lb.get("containerPort", 0)))
+            for lb in item.get("loadBalancers", [])
+            if lb.get("targetGroupArn")
+        ),
         alternate_target_groups=tuple(
             (lb["targetGroupArn"], lb["advancedConfiguration"]["alternateTargetGroupArn"])
             for lb in item.get("loadBalancers", [])
@@ -479,6 +505,23 @@ def _service(item: Any) -> EcsService:
         ),
         task_set_statuses=tuple(task_set.get("status", "") for task_set in item.get("taskSets", [])),
     )
+
+
+def _eni_private_ipv4(task: TaskTypeDef) -> str:
+    """The private IPv4 address of an awsvpc task's own network interface: its ElasticNetworkInterface
+    attachment's ``privateIPv4Address`` (Attachment, ECS API Reference), else the container's
+    ``networkInterfaces`` (NetworkInterface: "for tasks that use the awsvpc network mode"). ""
+    for bridge and host mode tasks, which have neither."""
+    for attachment in task.get("attachments", []):
+        if attachment.get("type") == "ElasticNetworkInterface":
+            for detail in attachment.get("details", []):
+                if detail.get("name") == "privateIPv4Address" and detail.get("value"):
+                    return detail["value"]
+    for container in task.get("containers", []):
+        for interface in container.get("networkInterfaces", []):
+            if interface.get("privateIpv4Address"):
+                return interface["privateIpv4Address"]
+    return ""
 
 
 def _ports(items: Any) -> frozenset[int]:

@@ -65,6 +65,16 @@ class ServiceDeployment:
 
 
 @dataclass(frozen=True, slots=True)
+class LoadBalancerBinding:
+    """One entry of a service's ``loadBalancers`` with a target group: where ECS registers each task,
+    the container and port of the task that the group's targets lead to."""
+
+    target_group_arn: str
+    container_name: str
+    container_port: int
+
+
+@dataclass(frozen=True, slots=True)
 class EcsService:
     arn: str
     cluster_arn: str
@@ -82,6 +92,7 @@ class EcsService:
     # ECS native blue/green: (target group, alternate target group) per load balancer. The two swap
     # roles at each deployment, so the service's tasks may be registered in either one.
     alternate_target_groups: tuple[tuple[str, str], ...] = ()
+    load_balancers: tuple[LoadBalancerBinding, ...] = ()
 
     @property
     def primary(self) -> ServiceDeployment | None:
@@ -110,6 +121,16 @@ class ContainerHealthChecks:
 
 
 @dataclass(frozen=True, slots=True)
+class PortBinding:
+    """One of a container's ``networkBindings`` (DescribeTasks): the host port a container port is
+    published on (bridge and host network modes)."""
+
+    container_name: str
+    container_port: int
+    host_port: int
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceTask:
     arn: str
     task_definition: str
@@ -117,6 +138,11 @@ class ServiceTask:
     desired_status: str
     health_status: str
     containers: tuple[TaskContainer, ...]
+    # Where the load balancer reaches the task: its host and published ports (bridge, host), or the
+    # private IPv4 address of its own network interface (awsvpc, "" otherwise).
+    container_instance_arn: str = ""
+    port_bindings: tuple[PortBinding, ...] = ()
+    private_ipv4: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from fleetops.models.ecs import EcsService, ServiceTask
+from fleetops.models.ecs import EcsService, LoadBalancerBinding, ServiceTask
 from fleetops.models.verify import (
     AlarmState,
     CheckName,
@@ -19,6 +19,7 @@ from fleetops.models.verify import (
     Verdict,
 )
 from fleetops.verify.image_match import describe_container_image, mismatch_hint, parse_expected_image
+from fleetops.verify.targets import task_target
 
 # Evidence lists are cut here: a 500-task service must still make a message a human reads.
 MAX_EVIDENCE = 10
@@ -189,44 +190,81 @@ def check_container_health(
 
 
 def check_targets(
-    target_group_arns: Sequence[str],
+    load_balancers: Sequence[LoadBalancerBinding],
     targets: Mapping[str, Sequence[TargetHealth]],
-    running_tasks: int,
+    tasks: Sequence[ServiceTask],
+    ec2_instance_ids: Mapping[str, str],
     alternates: Mapping[str, str] | None = None,
 ) -> CheckResult:
-    """Each target group: every target healthy (draining/unused ignored), and as many as running tasks.
+    """Each target group: every running task of the service has a healthy target (draining/unused
+    ignored). Targets that are not this service's tasks' (another service's, or registered by hand,
+    in a shared group) are counted in the evidence and never judged.
 
     ``alternates`` (ECS native blue/green): a load balancer's target group and its alternate swap roles
-    at each deployment, so the pair is counted as one: its live targets, wherever registered."""
-    if not target_group_arns:
+    at each deployment, so the pair is one: a task's target counts wherever it is registered."""
+    if not load_balancers:
         return CheckResult(CheckName.TARGETS, CheckStatus.SKIPPED, "the service has no load balancer target group")
+    running = [task for task in tasks if task.last_status == "RUNNING"]
     problems: list[str] = []
     evidence: list[str] = []
     lasting = False  # a problem that no wait will settle: a target that failed its health checks
-    for arn in target_group_arns:
+    others_seen = 0
+    for balancer in load_balancers:
+        arn = balancer.target_group_arn
         pair = (arn, alternates[arn]) if alternates and arn in alternates else (arn,)
         name = " + ".join(_group(group) for group in pair)
-        live = [t for group in pair for t in targets.get(group, ()) if t.state not in _IGNORED_TARGET_STATES]
-        unhealthy = [t for t in live if t.state != "healthy"]
-        evidence.append(f"{name}: {len(live)} target(s) ({_counts(t.state for t in live) or 'none'})")
+        live: dict[tuple[str, int | None], list[TargetHealth]] = {}
+        for group in pair:
+            for target in targets.get(group, ()):
+                if target.state not in _IGNORED_TARGET_STATES:
+                    live.setdefault((target.target_id, target.port), []).append(target)
+        own: list[TargetHealth] = []
+        missing: list[str] = []
+        unknown: list[str] = []
+        for task in running:
+            expected = task_target(task, balancer, ec2_instance_ids)
+            if isinstance(expected, str):
+                unknown.append(f"  {_short(task.arn)}: {expected}")
+                continue
+            found = live.pop(expected.key, [])
+            if not found:
+                missing.append(f"  {_short(task.arn)}: no live target {expected.target_id}:{expected.port}")
+                continue
+            # Registered in both groups of a blue/green pair, the healthy registration is the one in use.
+            own.append(next((t for t in found if t.state == "healthy"), found[0]))
+        others = [t for found in live.values() for t in found]
+        others_seen += len(others)
+        unhealthy = [t for t in own if t.state != "healthy"]
+        states = _counts(t.state for t in own) or "none"
+        line = f"{name}: {len(own)} target(s) of {len(running)} running task(s) ({states})"
+        if others:
+            line += f"; {len(others)} other target(s), not judged ({_counts(t.state for t in others)})"
+        evidence.append(line)
         if unhealthy:
             # "initial": registering, or still in the initial health checks (ELB's TargetHealth reason
             # Elb.RegistrationInProgress or Elb.InitialHealthChecking): that settles by itself.
             lasting = lasting or any(t.state != "initial" for t in unhealthy)
             problems.append(f"{len(unhealthy)} target(s) of {name} are not healthy")
             evidence.extend(f"  {t.target_id}:{t.port} {t.state} {t.reason}".rstrip() for t in unhealthy[:MAX_EVIDENCE])
-        if len(live) != running_tasks:
-            # ECS registers a task's target as it starts and deregisters it as it stops: a count that
-            # lags the running tasks settles within the health checks and the deregistration delay.
-            problems.append(f"{name} has {len(live)} target(s) for {running_tasks} running task(s)")
+        if missing:
+            # ECS registers a task's target as it starts: a task not yet registered settles within the
+            # health checks, and one that never is fails at the bound.
+            problems.append(f"{len(missing)} running task(s) have no live target in {name}")
+            evidence.extend(missing[:MAX_EVIDENCE])
+        if unknown:
+            # A RUNNING task shows its bindings and address (NetworkBinding); until it does, wait.
+            problems.append(f"{len(unknown)} running task(s) cannot be matched to a target of {name}")
+            evidence.extend(unknown[:MAX_EVIDENCE])
     if problems:
         return CheckResult(
             CheckName.TARGETS, CheckStatus.FAILED, "; ".join(problems), tuple(evidence), settling=not lasting
         )
+    groups = len(dict.fromkeys(balancer.target_group_arn for balancer in load_balancers))
     return CheckResult(
         CheckName.TARGETS,
         CheckStatus.PASSED,
-        f"{len(target_group_arns)} target group(s), {running_tasks} healthy target(s) each",
+        f"{groups} target group(s), {len(running)} healthy target(s) each"
+        + (f" ({others_seen} other target(s) in shared groups not judged)" if others_seen else ""),
         tuple(evidence),
     )
 

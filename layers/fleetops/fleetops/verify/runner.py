@@ -127,11 +127,17 @@ class VerificationRunner:
                 check.check_container_health(tasks, health_checks.health_checked, health_checks.non_essential)
             )
         if deployment_checks and checks.targets:
-            running = sum(1 for task in tasks if task.last_status == "RUNNING")
             alternates = dict(service.alternate_target_groups)
             groups = dict.fromkeys([*service.target_group_arns, *alternates.values()])
             observed = {arn: self._targets.targets(arn) for arn in groups}
-            results.append(check.check_targets(service.target_group_arns, observed, running, alternates))
+            # Bridge and host mode tasks are registered under their host's EC2 instance id.
+            hosts = [
+                task.container_instance_arn
+                for task in tasks
+                if task.last_status == "RUNNING" and not task.private_ipv4 and task.container_instance_arn
+            ]
+            instance_ids = self._ecs.ec2_instance_ids(cluster, hosts) if hosts and groups else {}
+            results.append(check.check_targets(service.load_balancers, observed, tasks, instance_ids, alternates))
         if checks.smoke:
             results.append(check.check_smoke(self._smoke(checks)))
         if checks.alarms:
