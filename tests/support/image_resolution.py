@@ -36,13 +36,17 @@ def resolved(image: str, digest: str) -> str:
 
 
 def resolve_images(backend: EC2ContainerServiceBackend, task: Task, digest: str | None = None) -> None:
-    """Report the task's container as ECS does once it resolved its tag (``digest``: the registry's digest
-    for the tag, where it is not the simulated registry's own). Moto models one container per task, the
-    task definition's first."""
-    written = str(backend.describe_task_definition(task.task_definition_arn).container_definitions[0]["image"])
-    pinned = written.partition("@")[2]
-    reported_digest = pinned or digest or registry_digest(written)
+    """Report each of the task's containers as ECS does once it resolved its own image's tag: DescribeTasks
+    gives every container its own ``image`` and ``imageDigest``. ``digest``: the registry's digest for the
+    first container's tag (the release's image), where it is not the simulated registry's own."""
+    definitions = backend.describe_task_definition(task.task_definition_arn).container_definitions
+    by_name = {definition.get("name"): definition for definition in definitions}
     for container in task.containers:
+        definition = by_name.get(container.name, definitions[0])
+        written = str(definition["image"])
+        pinned = written.partition("@")[2]
+        release = definition is definitions[0]
+        reported_digest = pinned or (digest if release else None) or registry_digest(written)
         # moto's Container has no imageDigest; its responses serialise the attribute when it is set.
         container.image_digest = reported_digest  # type: ignore[attr-defined]
         container.image = resolved(written, reported_digest)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -216,6 +216,7 @@ class EcsAdapter:
                         if b.get("containerPort") is not None and b.get("hostPort") is not None
                     ),
                     private_ipv4=_eni_private_ipv4(task),
+                    ipv6_address=_eni_ipv6(task),
                 )
             )
         return tasks
@@ -235,10 +236,15 @@ class EcsAdapter:
         """Which containers have a health check (only those report HEALTHY) and which are not essential."""
         definition = self._client.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
         containers = definition.get("containerDefinitions", [])
+        checked = [c for c in containers if c.get("healthCheck", {}).get("command")]
+        # Omitted, ``essential`` is true (ContainerDefinition, ECS API Reference).
+        non_essential = frozenset(c["name"] for c in containers if c.get("essential", True) is False)
         return ContainerHealthChecks(
-            health_checked=frozenset(c["name"] for c in containers if c.get("healthCheck", {}).get("command")),
-            # Omitted, ``essential`` is true (ContainerDefinition, ECS API Reference).
-            non_essential=frozenset(c["name"] for c in containers if c.get("essential", True) is False),
+            health_checked=frozenset(c["name"] for c in checked),
+            non_essential=non_essential,
+            settle_seconds=max(
+                (_health_check_seconds(c["healthCheck"]) for c in checked if c["name"] not in non_essential), default=0
+            ),
         )
 
     def roll_service_to(self, cluster: str, service: str, task_definition: str) -> str | None:
@@ -565,3 +571,32 @@ def _hook_execution(detail: DeploymentLifecycleHookDetailTypeDef) -> LifecycleHo
         expires_at=expires.timestamp() if expires is not None else None,
         timeout_action=detail.get("timeoutAction", ""),
     )
+
+
+def _eni_ipv6(task: TaskTypeDef) -> str:
+    """The IPv6 address of an awsvpc task's own network interface (NetworkInterface ``ipv6Address``;
+    the attachment's ``ipv6Address`` detail where given): "The task is allocated its own elastic network
+    interface (ENI) and a primary private IPv4 or IPv6 address" (Amazon ECS task networking options for
+    EC2). An IPv6-only task has no IPv4 address, and an IPv6 target group registers it by this one."""
+    for attachment in task.get("attachments", []):
+        if attachment.get("type") == "ElasticNetworkInterface":
+            for detail in attachment.get("details", []):
+                if detail.get("name") == "ipv6Address" and detail.get("value"):
+                    return detail["value"]
+    for container in task.get("containers", []):
+        for interface in container.get("networkInterfaces", []):
+            if interface.get("ipv6Address"):
+                return interface["ipv6Address"]
+    return ""
+
+
+def _health_check_seconds(health_check: Mapping[str, Any]) -> int:
+    """The longest a container's health check takes to decide: its start period (failures within it do
+    not count), then ``retries`` checks ``interval`` apart, the last one up to ``timeout``. HealthCheck
+    (ECS API Reference): interval 5-300 s, default 30; timeout 2-60 s, default 5; retries 1-10, default 3;
+    startPeriod 0-300 s, off by default."""
+    interval = int(health_check.get("interval") or 30)
+    timeout = int(health_check.get("timeout") or 5)
+    retries = int(health_check.get("retries") or 3)
+    start_period = int(health_check.get("startPeriod") or 0)
+    return start_period + interval * retries + timeout

@@ -118,6 +118,10 @@ class ContainerHealthChecks:
     # ``essential: false``. ECS's HealthCheck reference: a task's health is its essential containers'
     # ("If this parameter is omitted, a container is assumed to be essential": ContainerDefinition).
     non_essential: frozenset[str] = frozenset()
+    # How long an essential container may stay UNKNOWN ("The container health check is being evaluated")
+    # before its health check has had its say: the longest startPeriod + interval x retries + timeout of
+    # the essential health-checked containers (HealthCheck, ECS API Reference; defaults 0, 30 s, 3, 5 s).
+    settle_seconds: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +143,17 @@ class ServiceTask:
     health_status: str
     containers: tuple[TaskContainer, ...]
     # Where the load balancer reaches the task: its host and published ports (bridge, host), or the
-    # private IPv4 address of its own network interface (awsvpc, "" otherwise).
+    # addresses of its own network interface (awsvpc: a private IPv4 address, an IPv6 address, or both
+    # in a dual-stack subnet; "" otherwise).
     container_instance_arn: str = ""
     port_bindings: tuple[PortBinding, ...] = ()
     private_ipv4: str = ""
+    ipv6_address: str = ""
+
+    @property
+    def has_own_interface(self) -> bool:
+        """awsvpc: the task is reached at its own addresses, not through its host."""
+        return bool(self.private_ipv4 or self.ipv6_address)
 
 
 @dataclass(frozen=True, slots=True)

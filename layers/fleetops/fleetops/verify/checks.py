@@ -184,6 +184,10 @@ def check_container_health(
             CheckStatus.FAILED,
             f"{what} ({_counts(c.health_status for _, c in bad)}){noted}",
             evidence,
+            # UNKNOWN: "The container health check is being evaluated" (HealthCheck, ECS API Reference): a
+            # task just started (a replacement, a scale-out, a task moved off a draining host) is UNKNOWN
+            # until its checks have run. That settles by itself; UNHEALTHY does not.
+            settling=all(c.health_status == "UNKNOWN" for _, c in bad),
         )
     what = f"{checked} health-checked container(s) HEALTHY"
     return CheckResult(CheckName.CONTAINER_HEALTH, CheckStatus.PASSED, what + noted, evidence)
@@ -226,7 +230,7 @@ def check_targets(
             if isinstance(expected, str):
                 unknown.append(f"  {_short(task.arn)}: {expected}")
                 continue
-            found = live.pop(expected.key, [])
+            found = next((live.pop(key) for key in expected.keys if key in live), [])
             if not found:
                 missing.append(f"  {_short(task.arn)}: no live target {expected.target_id}:{expected.port}")
                 continue

@@ -105,16 +105,18 @@ class VerificationRunner:
         when more than one deployment (or task set) is live by design.
 
         At SERVICE_DEPLOYMENT_COMPLETED the checks that fall short only for what settles by itself
-        (targets still in their initial health checks, fewer targets than tasks, an old deployment with
-        no task left still listed) make the verdict SETTLING, not FAILED: re-checked (``settle_until``,
-        ``settling_since`` and ``settled_from`` carry the first look's deadline, start and checks)
-        until the bound the service's target groups give, then failed."""
+        (targets still in their initial health checks, a task not registered yet, an essential container
+        whose health is still UNKNOWN, an old deployment with no task left still listed) make the verdict
+        SETTLING, not FAILED: re-checked (``settle_until``, ``settling_since`` and ``settled_from`` carry
+        the first look's deadline, start and checks) until the bound the service's target groups and
+        container health checks give, then failed."""
         started = self._clock()
         ref, service = self.resolve(ref)
         cluster = service.cluster_arn
         results: list[CheckResult] = []
         tasks = self._ecs.service_tasks(cluster, service.name) if deployment_checks else []
         primary = service.primary
+        health_settle_seconds = 0
         if deployment_checks and checks.deployment:
             results.append(check.check_deployment(service, deployment_id))
         if deployment_checks and checks.tasks:
@@ -123,6 +125,7 @@ class VerificationRunner:
             # The health checks that count are those of the revision that runs, not of the one expected.
             definition = primary.task_definition if primary else service.task_definition
             health_checks = self._ecs.container_health_checks(definition)
+            health_settle_seconds = health_checks.settle_seconds
             results.append(
                 check.check_container_health(tasks, health_checks.health_checked, health_checks.non_essential)
             )
@@ -134,7 +137,7 @@ class VerificationRunner:
             hosts = [
                 task.container_instance_arn
                 for task in tasks
-                if task.last_status == "RUNNING" and not task.private_ipv4 and task.container_instance_arn
+                if task.last_status == "RUNNING" and not task.has_own_interface and task.container_instance_arn
             ]
             instance_ids = self._ecs.ec2_instance_ids(cluster, hosts) if hosts and groups else {}
             results.append(check.check_targets(service.load_balancers, observed, tasks, instance_ids, alternates))
@@ -152,7 +155,11 @@ class VerificationRunner:
         failing = [r for r in results if r.status is CheckStatus.FAILED]
         deadline: float | None = None
         if verdict is Verdict.FAILED and trigger is VerifyTrigger.ECS_EVENT and all(r.settling for r in failing):
-            deadline = settle_until if settle_until is not None else started + self._settle_seconds(service)
+            deadline = (
+                settle_until
+                if settle_until is not None
+                else started + max(self._settle_seconds(service), health_settle_seconds)
+            )
             if now < deadline:
                 verdict = Verdict.SETTLING
                 reason = f"waiting up to {round(deadline - now)} s more for what settles by itself: {reason}"

@@ -1,14 +1,13 @@
-"""Review 3 of issue 14: findings a pure check (or the ECS adapter over a stubbed DescribeTasks) shows.
-Each test fails on main today (xfail strict) and passes once fixed."""
+"""awsvpc tasks reached by IPv6: the ECS adapter over a stubbed DescribeTasks, and the targets check (the
+third adversarial review, issue 14)."""
 
 from __future__ import annotations
 
 import boto3
-import pytest
 from botocore.stub import Stubber
 
 from fleetops.aws.ecs import EcsAdapter
-from fleetops.models.ecs import LoadBalancerBinding
+from fleetops.models.ecs import LoadBalancerBinding, ServiceTask, TaskContainer
 from fleetops.models.verify import CheckStatus, TargetHealth
 from fleetops.verify import checks
 
@@ -56,14 +55,12 @@ def _ipv6_only_awsvpc_task() -> dict[str, object]:
     }
 
 
-@pytest.mark.xfail(strict=True, reason="review3 finding 2")
 def test_an_ipv6_only_awsvpc_task_registered_by_its_ipv6_address_has_its_target() -> None:
     # "awsvpc: The task is allocated its own elastic network interface (ENI) and a primary private IPv4
     # or IPv6 address" (Amazon ECS task networking options for EC2); "IPv6-only Amazon ECS services must
     # use dualstack load balancers with IPv6 target groups" (task networking, IPv6-only VPC). ECS registers
-    # such a task by its IPv6 address; aws/ecs.py:_eni_private_ipv4 reads only IPv4, so verify/targets.py:
-    # task_target takes the task for a bridge/host one (its host's instance id and the container port),
-    # finds no such target, and the good release fails at the settle bound (and is rolled back).
+    # such a task by its IPv6 address. (Read as IPv4 only, the task was taken for a bridge/host one, its
+    # host's instance id and the container port, and the good release failed at the settle bound.)
     client = boto3.client("ecs", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(client) as stub:
         stub.add_response("list_tasks", {"taskArns": [TASK]})
@@ -78,3 +75,22 @@ def test_an_ipv6_only_awsvpc_task_registered_by_its_ipv6_address_has_its_target(
     )
 
     assert result.status is CheckStatus.PASSED, result.summary
+
+
+def test_a_dual_stack_task_in_an_ipv6_target_group_is_matched_by_its_ipv6_address() -> None:
+    task = ServiceTask(TASK, TD, "RUNNING", "RUNNING", "HEALTHY", (), HOST, (), "10.0.8.7", IPV6)
+    result = checks.check_targets(
+        [LoadBalancerBinding(TG, "web", 80)], {TG: [TargetHealth(TG, IPV6, 80, "healthy")]}, [task], {}
+    )
+    assert result.status is CheckStatus.PASSED, result.summary
+
+
+def test_an_essential_container_still_unknown_is_settling_and_an_unhealthy_one_is_not() -> None:
+    def one(health: str) -> ServiceTask:
+        web = TaskContainer("web", "registry.example.com/web:2", "", health, "RUNNING")
+        return ServiceTask(TASK, TD, "RUNNING", "RUNNING", health, (web,))
+
+    unknown = checks.check_container_health([one("UNKNOWN")], frozenset({"web"}))
+    unhealthy = checks.check_container_health([one("UNHEALTHY")], frozenset({"web"}))
+    assert (unknown.status, unknown.settling) == (CheckStatus.FAILED, True)
+    assert (unhealthy.status, unhealthy.settling) == (CheckStatus.FAILED, False)
