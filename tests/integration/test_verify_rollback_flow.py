@@ -87,6 +87,48 @@ def test_a_circuit_breaker_rollback_under_way_is_not_fought(verify: VerifyWorld)
     assert verify.gaps.updates == [] and verify.gaps.service_deployments == []
 
 
+def test_a_failed_verification_of_a_deployment_ecs_failed_on_its_deployment_alarms_is_left_to_ecs_s_rollback(
+    verify: VerifyWorld,
+) -> None:
+    release = verify.given_a_release(alarms_rollback=True)
+    failed = verify.deployments.deployment_alarm_failed("web")
+    report = verify.invoke(
+        {"cluster": "prod", "service": "web", "expected_task_definition": revision_of(release.task_definition)}
+    )
+    assert report["verdict"] == "FAILED"
+    assert report["rollback"]["action"] == "none"
+    assert report["rollback"]["reason"] == (
+        f"ECS failed deployment {failed} and rolls it back itself (deployment alarms): not fighting it"
+    )
+    assert verify.gaps.updates == [] and verify.gaps.service_deployments == []
+    assert verify.service_task_definition("web") == release.task_definition
+
+
+def test_a_failed_deployment_on_a_service_whose_deployment_alarms_roll_back_is_left_to_ecs(verify: VerifyWorld) -> None:
+    release = verify.given_a_release(alarms_rollback=True)
+    event = deployment_event(
+        release.service_arn, "SERVICE_DEPLOYMENT_FAILED", release.deployment_id, event_type="ERROR"
+    )
+    report = verify.invoke(event)
+    assert report["rollback"]["action"] == "none"
+    assert "ECS rolls this failed deployment back itself (deployment alarms)" in report["rollback"]["reason"]
+    assert verify.gaps.updates == []
+
+
+def test_a_service_deployment_ecs_is_rolling_back_is_seen_and_not_fought(verify: VerifyWorld) -> None:
+    verify.given_a_release()
+    v3 = verify.deployments.task_definition("registry.example.com/web:3")
+    verify.deployments.stuck_rollout("web", v3)
+    rolling_back = verify.deployments.ecs_rolling_back_service_deployment("web")
+    report = verify.invoke({"cluster": "prod", "service": "web", "expected_task_definition": revision_of(v3)})
+    assert report["verdict"] == "FAILED"
+    assert report["rollback"]["action"] == "none"
+    assert report["rollback"]["reason"].startswith(
+        f"ECS is already rolling back service deployment {rolling_back.arn} (ROLLBACK_IN_PROGRESS): not fighting it"
+    )
+    assert verify.gaps.updates == [] and rolling_back.stop_type is None
+
+
 def test_a_failed_deployment_on_a_service_whose_circuit_breaker_rolls_back_is_left_to_ecs(verify: VerifyWorld) -> None:
     release = verify.given_a_release(circuit_breaker_rollback=True)
     event = deployment_event(

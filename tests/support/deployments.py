@@ -112,12 +112,15 @@ class SimulatedDeployments:
         circuit_breaker_rollback: bool = False,
         reset_on_healthy_task: bool = True,
         sharing_target_groups_of: str | None = None,
+        alarms_rollback: bool = False,
     ) -> SimulatedService:
         """A service already running ``desired`` tasks of ``task_definition`` behind its target groups:
         its own, or those of the service ``sharing_target_groups_of`` names (a target group may serve
         more than one service: ECS registers each service's tasks in it).
 
-        ``reset_on_healthy_task``: the circuit breaker's ``resetOnHealthyTask`` (ECS's default: true)."""
+        ``reset_on_healthy_task``: the circuit breaker's ``resetOnHealthyTask`` (ECS's default: true).
+        ``alarms_rollback``: deployment alarms (DeploymentAlarms: ``alarmNames``, ``enable``, ``rollback``)
+        on, with rollback: ECS fails a deployment whose alarm goes to ALARM and rolls it back itself."""
         circuit_breaker = {
             "enable": True,
             "rollback": circuit_breaker_rollback,
@@ -161,6 +164,11 @@ class SimulatedDeployments:
             "deploymentCircuitBreaker": circuit_breaker,
             "maximumPercent": 200,
             "minimumHealthyPercent": 100,
+            **(
+                {"alarms": {"alarmNames": [f"{name}-deployment-errors"], "enable": True, "rollback": True}}
+                if alarms_rollback
+                else {}
+            ),
         }
         service = SimulatedService(name=name, arn=arn, target_groups=groups)
         self.services[name] = service
@@ -271,6 +279,31 @@ class SimulatedDeployments:
             {**previous, "id": failed_deployment, "status": "ACTIVE", "rolloutState": "FAILED", "failedTasks": 3},
         ]
         return rollback_id
+
+    def deployment_alarm_failed(self, name: str) -> str:
+        """A deployment alarm went to ALARM: ECS marks the PRIMARY deployment FAILED ("When the alarms are
+        generated, Amazon ECS sets the service deployment to failed", DeploymentAlarms) and, with rollback
+        on, rolls back; played here at the moment before its rollback deployment appears. Returns its id."""
+        backend = self.backend_service(name)
+        failed = backend.deployments[0]
+        backend.deployments = [
+            {
+                **failed,
+                "rolloutState": "FAILED",
+                "rolloutStateReason": f"ECS deployment {failed['id']} failed: alarm {name}-deployment-errors in ALARM.",
+            },
+            *backend.deployments[1:],
+        ]
+        return str(failed["id"])
+
+    def ecs_rolling_back_service_deployment(self, name: str) -> ServiceDeploymentRecord:
+        """ECS is rolling back the service's newest service deployment (a native blue/green deployment's
+        hook or bake failed, or an alarm): ListServiceDeployments lists it ROLLBACK_IN_PROGRESS, while
+        DescribeServices' ``deployments`` still show the new revision PRIMARY, IN_PROGRESS."""
+        service = self.services[name]
+        [record, *_] = [d for d in reversed(self.gaps.service_deployments) if d.service_arn == service.arn]
+        record.status = "ROLLBACK_IN_PROGRESS"
+        return record
 
     def blue_green_swap(self, name: str) -> None:
         """An ECS native blue/green deployment finished: each load balancer has an alternate target group

@@ -154,6 +154,7 @@ class VerifyWorld:
         circuit_breaker_rollback: bool = False,
         reset_on_healthy_task: bool = True,
         sidecar: bool = False,
+        alarms_rollback: bool = False,
     ) -> Release:
         """web:1 running and verified good (so it is the known-good), then web:2 rolled out completely.
         ``sidecar``: both revisions run a non-essential, health-checked sidecar beside ``web``."""
@@ -165,6 +166,7 @@ class VerifyWorld:
             target_groups=target_groups,
             circuit_breaker_rollback=circuit_breaker_rollback,
             reset_on_healthy_task=reset_on_healthy_task,
+            alarms_rollback=alarms_rollback,
         )
         # web:1 passed a full verification long ago: recorded the way the verify job records one (a CI
         # call with overridden checks would not make it known-good, by design).

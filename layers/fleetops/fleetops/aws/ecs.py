@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     # The scale job's models are imported where they are built, not here: the drain and verify
     # handlers import this module too, and would pay for them at every cold start (about 15 ms).
     from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_ecs.literals import ServiceDeploymentStatusType
     from mypy_boto3_ecs.type_defs import DeploymentLifecycleHookDetailTypeDef, TaskTypeDef
 
     from fleetops.models.scale import Host, PlacedTask, Resources, ServicesOverview
@@ -37,6 +38,9 @@ DESCRIBE_SERVICES_BATCH = 10
 # ListServices returns 10 services a page unless maxResults (1 to 100) asks for more: a cluster of 100
 # services would cost 10 calls instead of 1 (ListServices, Amazon ECS API Reference).
 LIST_SERVICES_PAGE = 100
+# ServiceDeployment statuses in which ECS is rolling the service back itself (ServiceDeploymentStatus,
+# ECS API Reference; "View service history using Amazon ECS service deployments").
+ECS_ROLLBACK_UNDER_WAY: tuple[ServiceDeploymentStatusType, ...] = ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS")
 # Where the service-deployment APIs are missing or not allowed, the verify job falls back to UpdateService.
 _NO_SERVICE_DEPLOYMENT_API = ("InvalidParameterException", "UnsupportedFeatureException", "AccessDeniedException")
 
@@ -284,6 +288,29 @@ class EcsAdapter:
         ]
         return matching[0] if len(matching) == 1 else None
 
+    def ecs_rollback_under_way(self, cluster: str, service: str) -> str | None:
+        """The ARN and status of a service deployment ECS is rolling back (circuit breaker, deployment
+        alarms, a native blue/green deployment's lifecycle hook or bake, anyone's StopServiceDeployment
+        ROLLBACK), if there is one.
+
+        ServiceDeployment ``status`` (ECS Developer Guide, "View service history using Amazon ECS service
+        deployments"): the ongoing stage is IN_PROGRESS, STOP_REQUESTED, ROLLBACK_REQUESTED and
+        ROLLBACK_IN_PROGRESS; the last two mean ECS is already returning the service to its previous
+        revision. ListServiceDeployments' ``status`` filter takes these values (without it, all are listed).
+        """
+        try:
+            found = self._client.list_service_deployments(
+                cluster=cluster, service=service, status=list(ECS_ROLLBACK_UNDER_WAY)
+            )
+        except ClientError as error:
+            if error_code(error) in _NO_SERVICE_DEPLOYMENT_API:
+                return None  # no service deployments to read: the DescribeServices guards still hold
+            raise
+        for deployment in found.get("serviceDeployments", []):
+            if deployment.get("status") in ECS_ROLLBACK_UNDER_WAY:
+                return f"{deployment.get('serviceDeploymentArn', '')} ({deployment['status']})"
+        return None
+
     def lifecycle_hook_executions(self, service_deployment_arn: str) -> tuple[LifecycleHookExecution, ...] | None:
         """The lifecycle hooks active in a service deployment, with their deadlines (``expiresAt``);
         None when ECS does not know the deployment (DescribeServiceDeployments lists it as a failure).
@@ -509,8 +536,15 @@ def _service(item: Any) -> EcsService:
         circuit_breaker_rollback=bool(
             item.get("deploymentConfiguration", {}).get("deploymentCircuitBreaker", {}).get("rollback", False)
         ),
+        alarms_rollback=_alarms_rollback(item.get("deploymentConfiguration", {}).get("alarms", {})),
         task_set_statuses=tuple(task_set.get("status", "") for task_set in item.get("taskSets", [])),
     )
+
+
+def _alarms_rollback(alarms: Any) -> bool:
+    """DeploymentAlarms (ECS API Reference): ECS watches ``alarmNames`` only when ``enable`` is true, and
+    rolls back by itself only when ``rollback`` is true too (with it false, ECS only fails the deployment)."""
+    return bool(alarms.get("enable", False) and alarms.get("rollback", False) and alarms.get("alarmNames"))
 
 
 def _eni_private_ipv4(task: TaskTypeDef) -> str:

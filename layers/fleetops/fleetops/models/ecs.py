@@ -88,6 +88,10 @@ class EcsService:
     target_group_arns: tuple[str, ...]
     deployment_controller: str = "ECS"
     circuit_breaker_rollback: bool = False  # ECS rolls a failed deployment back by itself
+    # deploymentConfiguration.alarms with ``enable`` and ``rollback`` (DeploymentAlarms, ECS API Reference):
+    # when one of these CloudWatch alarms goes to ALARM, ECS fails the deployment and rolls the service
+    # back to the last deployment that completed, by itself.
+    alarms_rollback: bool = False
     task_set_statuses: tuple[str, ...] = ()  # CODE_DEPLOY / EXTERNAL controllers: PRIMARY | ACTIVE | DRAINING
     # ECS native blue/green: (target group, alternate target group) per load balancer. The two swap
     # roles at each deployment, so the service's tasks may be registered in either one.
@@ -97,6 +101,18 @@ class EcsService:
     @property
     def primary(self) -> ServiceDeployment | None:
         return next((d for d in self.deployments if d.status == "PRIMARY"), None)
+
+    @property
+    def ecs_rollback_mechanisms(self) -> tuple[str, ...]:
+        """What makes ECS roll a failed deployment back by itself on this service, if anything."""
+        return tuple(
+            name
+            for name, on in (
+                ("circuit breaker", self.circuit_breaker_rollback),
+                ("deployment alarms", self.alarms_rollback),
+            )
+            if on
+        )
 
 
 @dataclass(frozen=True, slots=True)

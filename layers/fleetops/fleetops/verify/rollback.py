@@ -28,19 +28,35 @@ def decide_rollback(
     max_per_window: int,
     window_seconds: int,
     failed_by_ecs: bool = False,
+    ecs_rollback_under_way: str | None = None,
 ) -> RollbackDecision:
     """Every reason not to roll back, checked in order; only a release with none left is rolled back.
 
     ``failed_by_ecs``: ECS itself failed the deployment (SERVICE_DEPLOYMENT_FAILED), as opposed to a
-    deployment that completed and then failed verification.
+    deployment that completed and then failed verification. ``ecs_rollback_under_way``: a service
+    deployment ECS lists as ROLLBACK_REQUESTED or ROLLBACK_IN_PROGRESS (ListServiceDeployments).
     """
     if not wanted:
         return RollbackDecision(False, "rollback is not configured for this service (reported only)")
+    if ecs_rollback_under_way:
+        return RollbackDecision(
+            False, f"ECS is already rolling back service deployment {ecs_rollback_under_way}: not fighting it"
+        )
+    mechanisms = " and ".join(service.ecs_rollback_mechanisms)
     if failed_by_ecs and service.circuit_breaker_rollback:
         return RollbackDecision(
             False, "ECS's circuit breaker rolls this failed deployment back itself: not fighting it"
         )
+    if failed_by_ecs and mechanisms:
+        return RollbackDecision(False, f"ECS rolls this failed deployment back itself ({mechanisms}): not fighting it")
     deployment = next((d for d in service.deployments if d.id == deployment_id), service.primary)
+    if deployment is not None and deployment.rollout_state == "FAILED" and mechanisms:
+        # ECS failed it itself (a deployment alarm in ALARM, or the circuit breaker), and with rollback on
+        # "the service is rolled back to the last deployment that completed successfully" (DeploymentAlarms,
+        # DeploymentCircuitBreaker): ECS rolls it back, even if its rollback has not started yet.
+        return RollbackDecision(
+            False, f"ECS failed deployment {deployment.id} and rolls it back itself ({mechanisms}): not fighting it"
+        )
     if deployment_is_our_rollback or (deployment is not None and is_rollback_reason(deployment.rollout_state_reason)):
         return RollbackDecision(False, "the failing deployment is itself a rollback: never roll back a rollback")
     if any(
@@ -48,6 +64,11 @@ def decide_rollback(
         for d in service.deployments
     ):
         return RollbackDecision(False, "ECS's circuit breaker is already rolling back: not fighting it")
+    if any(
+        d.rollout_state == "IN_PROGRESS" and d.id != deployment_id and is_rollback_reason(d.rollout_state_reason)
+        for d in service.deployments
+    ):
+        return RollbackDecision(False, "ECS is already rolling back (deployment alarms): not fighting it")
     primary = service.primary
     if deployment_id and (primary is None or primary.id != deployment_id):
         newer = primary.id if primary else "nothing"
@@ -89,7 +110,7 @@ class RollbackExecutor:
         is_ours = bool(deployment_id) and self._store.is_rollback_deployment(str(deployment_id))
         known_good = self._store.known_good(service.arn) if wanted else None
 
-        def decide(observed: EcsService) -> RollbackDecision:
+        def decide(observed: EcsService, ecs_rollback_under_way: str | None = None) -> RollbackDecision:
             return decide_rollback(
                 wanted=wanted,
                 service=observed,
@@ -100,6 +121,7 @@ class RollbackExecutor:
                 max_per_window=max_per_window,
                 window_seconds=window_seconds,
                 failed_by_ecs=failed_by_ecs,
+                ecs_rollback_under_way=ecs_rollback_under_way,
             )
 
         decision = decide(service)
@@ -122,7 +144,10 @@ class RollbackExecutor:
         return outcome
 
     def _act(
-        self, service: EcsService, deployment_id: str | None, decide: Callable[[EcsService], RollbackDecision]
+        self,
+        service: EcsService,
+        deployment_id: str | None,
+        decide: Callable[[EcsService, str | None], RollbackDecision],
     ) -> RollbackOutcome:
         """Look again, then roll back: only AWS calls, so a ClientError here means nothing changed."""
         # The verification's look may be minutes old (a bake, slow smoke checks): the guards are asked
@@ -130,7 +155,9 @@ class RollbackExecutor:
         fresh = self._ecs.describe_service(service.cluster_arn, service.arn)
         if fresh is None:
             return RollbackOutcome(RollbackAction.NONE, "the service is no longer ACTIVE: nothing to roll back")
-        decision = decide(fresh)
+        # A native blue/green deployment that ECS is rolling back (or any service deployment in
+        # ROLLBACK_REQUESTED / ROLLBACK_IN_PROGRESS) may show nothing of it in DescribeServices' deployments.
+        decision = decide(fresh, self._ecs.ecs_rollback_under_way(fresh.cluster_arn, fresh.arn))
         if not decision.roll_back or decision.target_task_definition is None:
             return RollbackOutcome(RollbackAction.NONE, f"{decision.reason} (on a fresh look before rolling back)")
         failing = next((d for d in fresh.deployments if d.id == deployment_id), fresh.primary)
