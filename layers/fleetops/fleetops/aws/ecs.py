@@ -552,16 +552,7 @@ def _eni_private_ipv4(task: TaskTypeDef) -> str:
     attachment's ``privateIPv4Address`` (Attachment, ECS API Reference), else the container's
     ``networkInterfaces`` (NetworkInterface: "for tasks that use the awsvpc network mode"). ""
     for bridge and host mode tasks, which have neither."""
-    for attachment in task.get("attachments", []):
-        if attachment.get("type") == "ElasticNetworkInterface":
-            for detail in attachment.get("details", []):
-                if detail.get("name") == "privateIPv4Address" and detail.get("value"):
-                    return detail["value"]
-    for container in task.get("containers", []):
-        for interface in container.get("networkInterfaces", []):
-            if interface.get("privateIpv4Address"):
-                return interface["privateIpv4Address"]
-    return ""
+    return _eni_address(task, detail="privateIPv4Address", interface_field="privateIpv4Address")
 
 
 def _ports(items: Any) -> frozenset[int]:
@@ -612,15 +603,22 @@ def _eni_ipv6(task: TaskTypeDef) -> str:
     the attachment's ``ipv6Address`` detail where given): "The task is allocated its own elastic network
     interface (ENI) and a primary private IPv4 or IPv6 address" (Amazon ECS task networking options for
     EC2). An IPv6-only task has no IPv4 address, and an IPv6 target group registers it by this one."""
+    return _eni_address(task, detail="ipv6Address", interface_field="ipv6Address")
+
+
+def _eni_address(task: TaskTypeDef, *, detail: str, interface_field: str) -> str:
+    """One address of the task's own network interface: from its ElasticNetworkInterface attachment's
+    ``details`` (named ``detail``), else from its containers' ``networkInterfaces``; "" when neither has it."""
     for attachment in task.get("attachments", []):
         if attachment.get("type") == "ElasticNetworkInterface":
-            for detail in attachment.get("details", []):
-                if detail.get("name") == "ipv6Address" and detail.get("value"):
-                    return detail["value"]
+            for item in attachment.get("details", []):
+                if item.get("name") == detail and item.get("value"):
+                    return item["value"]
     for container in task.get("containers", []):
         for interface in container.get("networkInterfaces", []):
-            if interface.get("ipv6Address"):
-                return interface["ipv6Address"]
+            value = interface.get(interface_field)
+            if value:
+                return str(value)
     return ""
 
 
