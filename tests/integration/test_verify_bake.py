@@ -9,18 +9,13 @@ from typing import Any
 import pytest
 
 from tests.support.deployments import codedeploy_hook_event
-from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
+from tests.support.verify_world import VerifyWorld, revision_of
 
 BAKE = {
     "VERIFY_SERVICES": '{"web": {"alarms": ["web-5xx", "web-latency"], "bake_seconds": 600, "rollback": true}}',
     "RECHECK_INTERVAL_SECONDS": "120",
     "NOTIFY_ON_SUCCESS": "true",
 }
-
-
-@pytest.fixture
-def moto(monkeypatch: pytest.MonkeyPatch, aws: None) -> None:
-    without_default_amis(monkeypatch)
 
 
 @pytest.fixture

@@ -11,17 +11,7 @@ import json
 import pytest
 
 from tests.support.http_server import Route, local_http_server
-from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
-
-
-@pytest.fixture
-def moto(monkeypatch: pytest.MonkeyPatch, aws: None) -> None:
-    without_default_amis(monkeypatch)
-
-
-@pytest.fixture
-def verify(moto: None) -> VerifyWorld:
-    return VerifyWorld()
+from tests.support.verify_world import VerifyWorld, revision_of
 
 
 def check(report: dict[str, object], name: str) -> dict[str, object]:

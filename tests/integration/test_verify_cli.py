@@ -9,17 +9,7 @@ import pytest
 
 from fleetops.verify.cli import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE, main
 from tests.support.http_server import Route, local_http_server
-from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
-
-
-@pytest.fixture
-def moto(monkeypatch: pytest.MonkeyPatch, aws: None) -> None:
-    without_default_amis(monkeypatch)
-
-
-@pytest.fixture
-def verify(moto: None) -> VerifyWorld:
-    return VerifyWorld()
+from tests.support.verify_world import VerifyWorld, revision_of
 
 
 def run(verify: VerifyWorld, *argv: str) -> tuple[int, str]:

@@ -12,16 +12,11 @@ import io
 import pytest
 
 from fleetops.verify.cli import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE, main
-from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
+from tests.support.verify_world import VerifyWorld, revision_of
 
 ROLLBACK_ON = {"ROLLBACK_ENABLED": "true", "ROLLBACK_MAX_PER_WINDOW": "1", "ROLLBACK_WINDOW_SECONDS": "3600"}
 INDEX_DIGEST = "sha256:" + "1" * 64  # a multi-arch image's index (manifest list): what ECS reports
 AMD64_DIGEST = "sha256:" + "2" * 64  # one platform's manifest in that index: what a registry UI may show
-
-
-@pytest.fixture
-def moto(monkeypatch: pytest.MonkeyPatch, aws: None) -> None:
-    without_default_amis(monkeypatch)
 
 
 @pytest.fixture

@@ -8,14 +8,9 @@ from botocore.exceptions import ClientError
 
 from tests.support.deployments import deployment_event
 from tests.support.http_server import Route, local_http_server
-from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
+from tests.support.verify_world import VerifyWorld, revision_of
 
 ROLLBACK_ON = {"ROLLBACK_ENABLED": "true", "ROLLBACK_MAX_PER_WINDOW": "1", "ROLLBACK_WINDOW_SECONDS": "3600"}
-
-
-@pytest.fixture
-def moto(monkeypatch: pytest.MonkeyPatch, aws: None) -> None:
-    without_default_amis(monkeypatch)
 
 
 @pytest.fixture

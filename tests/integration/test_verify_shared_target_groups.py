@@ -4,19 +4,7 @@ mode, the task's address in awsvpc), and the others are reported, never judged."
 
 from __future__ import annotations
 
-import pytest
-
-from tests.support.verify_world import Release, VerifyWorld, revision_of, without_default_amis
-
-
-@pytest.fixture
-def moto(monkeypatch: pytest.MonkeyPatch, aws: None) -> None:
-    without_default_amis(monkeypatch)
-
-
-@pytest.fixture
-def verify(moto: None) -> VerifyWorld:
-    return VerifyWorld()
+from tests.support.verify_world import Release, VerifyWorld, revision_of
 
 
 def targets_check(report: dict[str, object]) -> dict[str, object]:

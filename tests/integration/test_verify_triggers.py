@@ -11,18 +11,7 @@ import pytest
 from fleetops.errors import RetryLaterError
 from tests.support.deployments import codedeploy_hook_event, deployment_event, ecs_hook_event, short_service_arn
 from tests.support.http_server import Route, local_http_server
-from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
-
-
-@pytest.fixture
-def moto(monkeypatch: pytest.MonkeyPatch, aws: None) -> None:
-    without_default_amis(monkeypatch)
-
-
-@pytest.fixture
-def verify(moto: None) -> VerifyWorld:
-    return VerifyWorld()
-
+from tests.support.verify_world import VerifyWorld, revision_of
 
 # -- EventBridge: ECS Deployment State Change -----------------------------------------------------
 
