@@ -41,6 +41,8 @@ from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.elbv2.models import FakeHealthStatus
 from moto.elbv2.responses import ELBV2Response
 
+from tests.support.classic_load_balancers import without_rollout_state
+
 _ORIGINAL_UPDATE_SERVICE = EC2ContainerServiceResponse.update_service
 _ORIGINAL_DESCRIBE_SERVICES = EC2ContainerServiceResponse.describe_services
 _ORIGINAL_DESCRIBE_TARGET_HEALTH = ELBV2Response.describe_target_health
@@ -129,7 +131,7 @@ def current() -> VerifyGaps:
 
 def _describe_services(self: EC2ContainerServiceResponse) -> ActionResult:
     _gaps.run_due()
-    return _ORIGINAL_DESCRIBE_SERVICES(self)  # type: ignore[no-any-return]
+    return without_rollout_state(_ORIGINAL_DESCRIBE_SERVICES(self))
 
 
 def _describe_target_health(self: ELBV2Response) -> ActionResult:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fleetops.models.ecs import EcsService, ServiceDeployment, ServiceTask, TaskContainer
 from fleetops.models.verify import AlarmState, CheckStatus, SmokeOutcome, Verdict
 from fleetops.verify import checks
@@ -73,6 +75,41 @@ def test_a_superseded_deployment_fails() -> None:
     result = checks.check_deployment(service(deployment("ecs-svc/2")), "ecs-svc/1")
     assert result.status is CheckStatus.FAILED
     assert "no longer PRIMARY" in result.summary
+
+
+def behind_a_classic_load_balancer(*deployments: ServiceDeployment) -> EcsService:
+    """ECS gives no rolloutState for a rolling service behind a Classic Load Balancer (Deployment)."""
+    return replace(service(*deployments), classic_load_balancers=("web-classic",), target_group_arns=())
+
+
+def without_rollout_state(id: str = "ecs-svc/1", *, status: str = "PRIMARY", running: int = 4) -> ServiceDeployment:
+    return ServiceDeployment(id, status, TD_V2, "", "", 4, running, 4 - running, 0)
+
+
+def test_a_steady_deployment_without_a_rollout_state_behind_a_classic_load_balancer_passes() -> None:
+    result = checks.check_deployment(behind_a_classic_load_balancer(without_rollout_state()), "ecs-svc/1")
+    assert result.status is CheckStatus.PASSED
+    assert "all 4 of its task(s) running" in result.summary
+    assert "Classic Load Balancer (web-classic)" in result.summary
+
+
+def test_a_rolling_update_without_a_rollout_state_settles_rather_than_fails_for_good() -> None:
+    result = checks.check_deployment(
+        behind_a_classic_load_balancer(
+            without_rollout_state(running=2), without_rollout_state("ecs-svc/0", status="ACTIVE", running=2)
+        ),
+        "ecs-svc/1",
+    )
+    assert result.status is CheckStatus.FAILED
+    assert result.settling
+    assert "runs 2 of 4 task(s) (2 pending)" in result.summary
+    assert "2 deployments are active" in result.summary
+
+
+def test_a_superseded_deployment_without_a_rollout_state_still_fails_for_good() -> None:
+    result = checks.check_deployment(behind_a_classic_load_balancer(without_rollout_state("ecs-svc/2")), "ecs-svc/1")
+    assert result.status is CheckStatus.FAILED
+    assert not result.settling
 
 
 # -- tasks ---------------------------------------------------------------------------------------

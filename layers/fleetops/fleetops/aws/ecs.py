@@ -532,6 +532,13 @@ def _service(item: Any) -> EcsService:
             for lb in item.get("loadBalancers", [])
             if lb.get("targetGroupArn") and lb.get("advancedConfiguration", {}).get("alternateTargetGroupArn")
         ),
+        classic_load_balancers=tuple(
+            dict.fromkeys(
+                lb["loadBalancerName"]
+                for lb in item.get("loadBalancers", [])
+                if lb.get("loadBalancerName") and not lb.get("targetGroupArn")
+            )
+        ),
         deployment_controller=item.get("deploymentController", {}).get("type", "ECS"),
         circuit_breaker_rollback=bool(
             item.get("deploymentConfiguration", {}).get("deploymentCircuitBreaker", {}).get("rollback", False)

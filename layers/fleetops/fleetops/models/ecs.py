@@ -97,6 +97,10 @@ class EcsService:
     # roles at each deployment, so the service's tasks may be registered in either one.
     alternate_target_groups: tuple[tuple[str, str], ...] = ()
     load_balancers: tuple[LoadBalancerBinding, ...] = ()
+    # ``loadBalancerName`` entries: Classic Load Balancers, which register the service's hosts, not
+    # target groups. ECS gives no ``rolloutState`` for a rolling service behind one (Deployment, ECS
+    # API Reference).
+    classic_load_balancers: tuple[str, ...] = ()
 
     @property
     def primary(self) -> ServiceDeployment | None:

@@ -80,7 +80,18 @@ def check_deployment(service: EcsService, deployment_id: str | None) -> CheckRes
         if deployment_id and primary.id != deployment_id:
             lasting = True
             problems.append(f"deployment {deployment_id} is no longer PRIMARY ({primary.id} is): it was superseded")
-        if primary.rollout_state != "COMPLETED":
+        if not primary.rollout_state and service.deployment_controller == "ECS":
+            # "The rolloutState of a service is only returned for services that use the rolling update
+            # (ECS) deployment type that aren't behind a Classic Load Balancer" (Deployment, ECS API
+            # Reference). Without it, the rollout is judged as ECS's own services-stable waiter judges
+            # it: one deployment left, its tasks all running. Short of that, the rollout is still going
+            # (or scaling): it settles, and one that never gets there fails at the bound.
+            if primary.running_count != primary.desired_count or primary.pending_count:
+                problems.append(
+                    f"{without_rollout_state(service)}, and its PRIMARY deployment runs "
+                    f"{primary.running_count} of {primary.desired_count} task(s) ({primary.pending_count} pending)"
+                )
+        elif primary.rollout_state != "COMPLETED":
             lasting = True
             reason = f" ({primary.rollout_state_reason})" if primary.rollout_state_reason else ""
             problems.append(f"rollout state is {primary.rollout_state or 'unknown'}, not COMPLETED{reason}")
@@ -95,13 +106,27 @@ def check_deployment(service: EcsService, deployment_id: str | None) -> CheckRes
         # At SERVICE_DEPLOYMENT_COMPLETED an old deployment may still be listed a moment, with no task
         # left (the documents do not say it is gone by then): that settles. One with tasks does not.
         old = [d for d in service.deployments if d is not primary]
-        lasting = lasting or any(d.running_count or d.pending_count for d in old)
+        # Without a rollout state, an old deployment with tasks is the rolling update still under way.
+        rollout_unknown = primary is not None and not primary.rollout_state and service.deployment_controller == "ECS"
+        lasting = lasting or (not rollout_unknown and any(d.running_count or d.pending_count for d in old))
         problems.append(f"{len(service.deployments)} deployments are active, not exactly one")
     if problems:
         return CheckResult(
             CheckName.DEPLOYMENT, CheckStatus.FAILED, "; ".join(problems), evidence, settling=not lasting
         )
+    if primary is not None and not primary.rollout_state:
+        what = f"one PRIMARY deployment, all {primary.desired_count} of its task(s) running"
+        what += f" ({without_rollout_state(service)})"
+        return CheckResult(CheckName.DEPLOYMENT, CheckStatus.PASSED, what, evidence)
     return CheckResult(CheckName.DEPLOYMENT, CheckStatus.PASSED, "one PRIMARY deployment, rollout COMPLETED", evidence)
+
+
+def without_rollout_state(service: EcsService) -> str:
+    """Why a deployment has no rollout state, in words."""
+    if service.classic_load_balancers:
+        names = ", ".join(service.classic_load_balancers)
+        return f"ECS gives no rollout state for a service behind a Classic Load Balancer ({names})"
+    return "ECS gave no rollout state for the deployment"
 
 
 def check_tasks(
