@@ -49,7 +49,7 @@ class DesiredCountChanges:
                 task.status = "RUNNING"
                 start_containers(self._deployments.cluster.ecs_backend, task)
                 resolve_images(self._deployments.cluster.ecs_backend, task)
-                task.containers[0].network_bindings = bindings[task.task_arn]
+                task.containers[0].network_bindings = bindings[task.task_arn]  # type: ignore[attr-defined]  # moto serialises it when set
             service.tasks.extend(new)
             self._deployments._register(service, new)
             self._counts(name, running=len(service.tasks), pending=0)
@@ -107,7 +107,7 @@ def _pending(task: Task) -> list[dict[str, Any]]:
     task.status = "PENDING"
     bindings: list[dict[str, Any]] = list(getattr(task.containers[0], "network_bindings", None) or [])
     for container in task.containers:
-        container.network_bindings = []
+        container.network_bindings = []  # type: ignore[attr-defined]
         container.last_status = "PENDING"
         container.health_status = "UNKNOWN"
     task.health_status = "UNKNOWN"  # type: ignore[attr-defined]
