@@ -27,6 +27,10 @@ MAX_EVIDENCE = 10
 _IGNORED_TARGET_STATES = frozenset({"draining", "unused"})
 # Phrases ECS puts in rolloutStateReason / the event reason when a deployment is a rollback.
 ROLLBACK_MARKERS = ("rolling back", "rollback", "rolled back")
+# A task on its way to RUNNING (the task lifecycle, ECS Developer Guide): placed or waiting for capacity
+# (PROVISIONING: a capacity provider's instance, or an awsvpc interface), pulling and starting (PENDING),
+# registering with its load balancer (ACTIVATING).
+_STARTING_TASK_STATES = frozenset({"PROVISIONING", "PENDING", "ACTIVATING"})
 
 
 def is_rollback_reason(reason: str) -> bool:
@@ -135,23 +139,61 @@ def check_tasks(
     expected_task_definition: str | None,
     expected_image: str | None,
 ) -> CheckResult:
-    """running == desired, nothing pending, every running task on the expected revision (and image)."""
-    expected = expected_task_definition or (
-        service.primary.task_definition if service.primary else service.task_definition
-    )
-    running = [task for task in tasks if task.last_status == "RUNNING"]
-    not_yet = [task for task in tasks if task.last_status != "RUNNING" and task.desired_status == "RUNNING"]
+    """Every task the service keeps running is on the expected revision (and image), and as many run as
+    are desired, or the difference is a change of the desired count under way (settling).
+
+    A release is judged on its own tasks: Application Auto Scaling, a person or the scale job may change
+    ``desiredCount`` at any time (UpdateService changes it without a new deployment). A shortfall covered
+    by tasks still starting (PROVISIONING, PENDING, ACTIVATING, of the PRIMARY deployment's revision) is
+    a scale-out under way and settles by itself; tasks beyond the desired count (a scale-in, the leaving
+    tasks not stopped yet) are the release's too and are judged like the others; tasks ECS is stopping
+    (``desiredStatus`` STOPPED) are leaving and not judged. A shortfall with no task starting in its place
+    is what a task that stopped and was not replaced leaves: it fails at once."""
+    primary_revision = service.primary.task_definition if service.primary else service.task_definition
+    expected = expected_task_definition or primary_revision
+    kept = [task for task in tasks if task.desired_status == "RUNNING"]
+    leaving = [task for task in tasks if task.desired_status != "RUNNING"]
+    running = [task for task in kept if task.last_status == "RUNNING"]
+    starting = [task for task in kept if task.last_status in _STARTING_TASK_STATES]
     problems: list[str] = []
+    lasting = False  # a problem that no wait will settle
     evidence: list[str] = [
         f"service: desired={service.desired_count} running={service.running_count} pending={service.pending_count}",
         f"tasks seen: {len(tasks)} ({_counts(task.last_status for task in tasks)})",
     ]
-    if service.running_count != service.desired_count or len(running) != service.desired_count:
-        problems.append(f"{len(running)} task(s) running, {service.desired_count} desired")
-    if service.pending_count or not_yet:
-        problems.append(f"{max(service.pending_count, len(not_yet))} task(s) not yet running")
+    if leaving:
+        evidence.append(
+            f"{len(leaving)} task(s) being stopped by ECS, not judged ({_counts(t.last_status for t in leaving)})"
+        )
+    wrong_start = [task for task in starting if task.task_definition != primary_revision]
+    shortfall = service.desired_count - len(running)
+    if wrong_start:
+        lasting = True
+        problems.append(
+            f"{len(wrong_start)} starting task(s) are not on the PRIMARY deployment's {_short(primary_revision)}"
+        )
+        evidence.extend(f"{_short(t.arn)} starts {_short(t.task_definition)}" for t in wrong_start[:MAX_EVIDENCE])
+    elif shortfall > 0:
+        # ``pendingCount`` is counted too: ListTasks may not list a task the service already counts.
+        on_the_way = max(len(starting), service.primary.pending_count if service.primary else 0)
+        if on_the_way >= shortfall:
+            problems.append(
+                f"{len(running)} task(s) running, {service.desired_count} desired: {shortfall} more still starting "
+                f"({_counts(t.last_status for t in starting) or f'{on_the_way} pending'}), a scale-out under way"
+            )
+        else:
+            lasting = True
+            problems.append(
+                f"{len(running)} task(s) running, {service.desired_count} desired"
+                + (f" (only {len(starting)} starting)" if starting else "")
+            )
+    elif starting:
+        # As many run as are desired, and more start: a replacement, or a scale-out the service's counts
+        # do not show yet. It is watched until it runs (then judged like the others) or is stopped.
+        problems.append(f"{len(starting)} task(s) not yet running ({_counts(t.last_status for t in starting)})")
     wrong_revision = [task for task in running if not _same_task_definition(task.task_definition, expected)]
     if wrong_revision:
+        lasting = True
         problems.append(f"{len(wrong_revision)} running task(s) are not on {_short(expected)}")
         evidence.extend(f"{_short(t.arn)} runs {_short(t.task_definition)}" for t in wrong_revision[:MAX_EVIDENCE])
     image = parse_expected_image(expected_image) if expected_image else None  # malformed: BadInputError
@@ -159,6 +201,7 @@ def check_tasks(
         # A task runs the image when one of its containers does (the others are its sidecars).
         wrong_image = [task for task in running if not any(image.runs_in(c) for c in task.containers)]
         if wrong_image:
+            lasting = True
             hint = mismatch_hint(image, [c for t in wrong_image for c in t.containers])
             problems.append(
                 f"{len(wrong_image)} running task(s) do not run image {image}" + (f" ({hint})" if hint else "")
@@ -168,8 +211,12 @@ def check_tasks(
                 for t in wrong_image[:MAX_EVIDENCE]
             )
     if problems:
-        return CheckResult(CheckName.TASKS, CheckStatus.FAILED, "; ".join(problems), tuple(evidence))
+        return CheckResult(
+            CheckName.TASKS, CheckStatus.FAILED, "; ".join(problems), tuple(evidence), settling=not lasting
+        )
     what = f"{len(running)}/{service.desired_count} task(s) running {_short(expected)}"
+    if shortfall < 0:
+        what += f" ({-shortfall} more than desired: a scale-in under way)"
     return CheckResult(
         CheckName.TASKS,
         CheckStatus.PASSED,
@@ -233,7 +280,9 @@ def check_targets(
     at each deployment, so the pair is one: a task's target counts wherever it is registered."""
     if not load_balancers:
         return CheckResult(CheckName.TARGETS, CheckStatus.SKIPPED, "the service has no load balancer target group")
-    running = [task for task in tasks if task.last_status == "RUNNING"]
+    # A task ECS is stopping (``desiredStatus`` STOPPED: a scale-in, a replacement) is deregistered first,
+    # its target draining: it is leaving, and is not expected to have a live target.
+    running = [task for task in tasks if task.last_status == "RUNNING" and task.desired_status == "RUNNING"]
     problems: list[str] = []
     evidence: list[str] = []
     lasting = False  # a problem that no wait will settle: a target that failed its health checks

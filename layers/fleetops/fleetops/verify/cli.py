@@ -101,15 +101,17 @@ def main(
     cluster = args.cluster
     service = args.service.rsplit("/", 1)[-1]
     deadline = clock() + max(0.0, args.wait_seconds)
+    ref = ServiceRef(service=service, cluster=cluster)
     try:
         while True:
             report = runner.verify(
-                ServiceRef(service=service, cluster=cluster),
+                ref,
                 checks,
                 trigger=VerifyTrigger.DIRECT,
                 expected_task_definition=args.expected_task_definition,
                 expected_image=args.expected_image,
             ).report
+            report = _settle(runner, report, ref, checks, args, clock, sleep)
             if report.verdict is not Verdict.FAILED or clock() + POLL_SECONDS > deadline:
                 break
             sleep(POLL_SECONDS)
@@ -119,6 +121,34 @@ def main(
         return EXIT_USAGE
     out.write((json.dumps(report.to_dict(), indent=2) if args.json else verification_message(report)) + "\n")
     return EXIT_PASSED if report.verdict is Verdict.PASSED else EXIT_FAILED
+
+
+def _settle(
+    runner: VerificationRunner,
+    report: VerificationReport,
+    ref: ServiceRef,
+    checks: ServiceChecks,
+    args: argparse.Namespace,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> VerificationReport:
+    """Re-check a SETTLING verification (a scale-out's tasks still starting, targets in their initial
+    health checks) until it settles or its bound passes, whatever ``--wait-seconds`` says: the bound
+    is the one the function waits for after a deployment event, and the report says what was waited for."""
+    first = report
+    while report.verdict is Verdict.SETTLING and report.settle_until is not None:
+        sleep(max(1.0, min(POLL_SECONDS, report.settle_until - clock())))
+        report = runner.verify(
+            ref,
+            checks,
+            trigger=VerifyTrigger.DIRECT,
+            expected_task_definition=args.expected_task_definition,
+            expected_image=args.expected_image,
+            settling_since=first.started_at,
+            settle_until=first.settle_until,
+            settled_from=first.checks,
+        ).report
+    return report
 
 
 def _bake(

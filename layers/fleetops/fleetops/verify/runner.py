@@ -33,6 +33,16 @@ from fleetops.verify.config import ServiceChecks
 SETTLE_FLOOR_SECONDS = 60
 
 
+# Where a shortfall that settles by itself (a scale-out's tasks still starting, targets in their initial
+# health checks) is waited out: the deployment event re-checks through the delayed queue, and a CI call
+# answers SETTLING (the CLI polls it out; the function is re-invoked). A CodeDeploy or ECS lifecycle hook
+# is answered within its own bake, never left waiting on a re-check that cannot answer it.
+_SETTLING_TRIGGERS = frozenset({VerifyTrigger.ECS_EVENT, VerifyTrigger.DIRECT})
+SETTLING_DIRECT_ADVICE = (
+    "nothing was rolled back for it; invoke again to re-check (the CLI polls until it settles or the bound passes)"
+)
+
+
 class ServiceNotFoundError(BadInputError):
     """The service named by an event or a CI job does not exist (or is INACTIVE)."""
 
@@ -154,7 +164,7 @@ class VerificationRunner:
         reason = _reason(verdict, results, hook=not deployment_checks)
         failing = [r for r in results if r.status is CheckStatus.FAILED]
         deadline: float | None = None
-        if verdict is Verdict.FAILED and trigger is VerifyTrigger.ECS_EVENT and all(r.settling for r in failing):
+        if verdict is Verdict.FAILED and trigger in _SETTLING_TRIGGERS and all(r.settling for r in failing):
             deadline = (
                 settle_until
                 if settle_until is not None
@@ -163,6 +173,8 @@ class VerificationRunner:
             if now < deadline:
                 verdict = Verdict.SETTLING
                 reason = f"waiting up to {round(deadline - now)} s more for what settles by itself: {reason}"
+                if trigger is VerifyTrigger.DIRECT:
+                    reason += f"; {SETTLING_DIRECT_ADVICE}"
             else:
                 reason += f" (still so after {round(now - (settling_since or started))} s, the bound to settle)"
         waited = _waited(settled_from, settling_since, now) if verdict is not Verdict.SETTLING else ""

@@ -260,7 +260,9 @@ class VerifyService:
         smoke checks or alarms), so its pass says nothing about the release and is never remembered as
         known-good: a later real failure would otherwise be refused its rollback."""
         report = verification.report
-        if report.verdict is Verdict.SETTLING:
+        if report.verdict is Verdict.SETTLING and report.trigger is VerifyTrigger.DIRECT:
+            pass  # a CI call: the caller re-checks (answered SETTLING), nothing is scheduled or rolled back
+        elif report.verdict is Verdict.SETTLING:
             self._schedule_settle(report, verification.checks)
         elif report.verdict is Verdict.BAKING:
             self._schedule_bake(report, verification.checks, codedeploy_hook, checks_overridden=checks_overridden)
