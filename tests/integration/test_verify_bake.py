@@ -137,3 +137,21 @@ def test_an_ecs_event_and_a_ci_call_on_one_deployment_each_finish_their_own_bake
     assert len(results) == 10  # 5 looks each: neither bake read the other's stored result
     verdicts = [n["subject"] for n in verify.notifications()]
     assert verdicts == ["release of prod/web verified: PASSED"] * 2
+
+
+def test_a_release_that_settled_before_its_bake_says_what_it_waited_for_when_the_bake_ends(
+    verify: VerifyWorld,
+) -> None:
+    release = verify.given_a_release()
+    v3 = verify.deployments.task_definition("registry.example.com/web:3")
+    deployment = verify.deployments.complete_rollout("web", v3, targets_initial_for=120)
+
+    first = verify.invoke(verify.completed_event_for(release, deployment))
+    verify.run_bake()
+
+    assert first["verdict"] == "SETTLING"
+    assert verify.known_good(release.service_arn) == v3
+    [note] = verify.notifications()
+    assert note["subject"] == "release of prod/web verified: PASSED"
+    assert "[PASSED] alarms: 2 alarm(s) stayed out of ALARM" in note["message"]
+    assert "Waited: waited 120 s for what settles by itself (targets: 4 target(s)" in note["message"]

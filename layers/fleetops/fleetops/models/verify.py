@@ -278,6 +278,8 @@ class BakeState:
     bake_id: str = ""  # one per bake, drawn when it starts: two bakes of one deployment never share a key
     checks_overridden: bool = False  # a CI call chose the checks: its pass never makes a known-good
     settle_until: float | None = None  # a SETTLING verification: the whole verification is re-run until then
+    # What the verification waited for before its bake began: the bake's final report says it too.
+    waited: str = ""
 
     @classmethod
     def after(
@@ -307,6 +309,7 @@ class BakeState:
             rollback=rollback,
             bake_id=bake_id,
             checks_overridden=checks_overridden,
+            waited=report.waited,
         )
 
     @property
@@ -350,6 +353,7 @@ class BakeState:
                 "bake_id": self.bake_id,
                 "checks_overridden": self.checks_overridden,
                 "settle_until": self.settle_until,
+                "waited": self.waited,
             },
             separators=(",", ":"),
         )
@@ -397,6 +401,7 @@ class BakeState:
                 bake_id=str(raw.get("bake_id") or ""),
                 checks_overridden=raw.get("checks_overridden") is True,
                 settle_until=float(raw["settle_until"]) if raw.get("settle_until") is not None else None,
+                waited=str(raw.get("waited") or ""),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise BadInputError(f"bake state is incomplete or malformed: {error!r}") from error

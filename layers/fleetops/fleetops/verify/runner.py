@@ -224,6 +224,9 @@ class VerificationRunner:
             check.check_alarms(state.alarms, self._alarms.states(list(state.alarms)), baking=now < state.bake_until)
         )
         verdict = check.verdict_of(results)
+        reason = _reason(verdict, results)
+        if state.waited and verdict is not Verdict.FAILED:
+            reason += f"; {state.waited}"
         report = VerificationReport(
             service=ref,
             service_arn=service.arn,
@@ -235,7 +238,8 @@ class VerificationRunner:
             started_at=state.started_at,
             finished_at=now,
             bake_until=state.bake_until if verdict is Verdict.BAKING else None,
-            reason=_reason(verdict, results),
+            reason=reason,
+            waited=state.waited,
         )
         return Verification(report, service, ServiceChecks(alarms=state.alarms))
 
