@@ -27,6 +27,8 @@ from tests.support.functions import load_handler
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.moto_gaps import close_moto_gaps
 from tests.support.queues import DelayedDeliveries, dead_letters, notifications
+from tests.support.task_set_gaps import close_task_set_gaps
+from tests.support.task_sets import SimulatedTaskSets
 from tests.support.verify_gaps import close_verify_gaps
 
 RECHECK_QUEUE = "verify-rechecks"
@@ -62,6 +64,7 @@ class VerifyWorld:
     def __init__(self, *, environment: dict[str, str] | None = None, hosts: int = 2) -> None:
         close_moto_gaps()
         self.gaps = close_verify_gaps()
+        close_task_set_gaps()  # over the verify gaps' own UpdateService and DescribeServices
         self.clock = SimulatedClock()
         self.session = simulated_session()
         self.api = ApiCallCounter(self.session)
@@ -86,6 +89,7 @@ class VerifyWorld:
         with mock.patch.dict(os.environ, {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}):
             self.cluster.build(hosts=hosts)
         self.deployments = SimulatedDeployments(self.cluster, self.gaps)
+        self.task_sets = SimulatedTaskSets(self.deployments)  # CODE_DEPLOY / EXTERNAL controller services
         self.gaps.clock = self.clock
         self.environment = {
             "RECHECK_QUEUE_URL": self.recheck_queue_url,

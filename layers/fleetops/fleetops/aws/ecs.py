@@ -20,6 +20,7 @@ from fleetops.models.ecs import (
     ServiceTask,
     TaskContainer,
     TaskOnHost,
+    TaskSet,
 )
 
 if TYPE_CHECKING:
@@ -191,39 +192,42 @@ class EcsAdapter:
             cluster=cluster, serviceName=name, desiredStatus="RUNNING"
         )
         arns = list(dict.fromkeys(arn for page in pages for arn in page["taskArns"]))
-        tasks: list[ServiceTask] = []
-        for task in self._described_tasks(cluster, arns):
-            if task.get("group") != f"{SERVICE_GROUP_PREFIX}{name}":
-                continue
-            tasks.append(
-                ServiceTask(
-                    arn=task["taskArn"],
-                    task_definition=task.get("taskDefinitionArn", ""),
-                    last_status=task.get("lastStatus", "UNKNOWN"),
-                    desired_status=task.get("desiredStatus", "UNKNOWN"),
-                    health_status=task.get("healthStatus", "UNKNOWN"),
-                    containers=tuple(
-                        TaskContainer(
-                            name=c.get("name", ""),
-                            image=c.get("image", ""),
-                            image_digest=c.get("imageDigest", ""),
-                            health_status=c.get("healthStatus", "UNKNOWN"),
-                            last_status=c.get("lastStatus", "UNKNOWN"),
-                        )
-                        for c in task.get("containers", [])
-                    ),
-                    container_instance_arn=task.get("containerInstanceArn", ""),
-                    port_bindings=tuple(
-                        PortBinding(c.get("name", ""), int(b["containerPort"]), int(b["hostPort"]))
-                        for c in task.get("containers", [])
-                        for b in c.get("networkBindings", [])
-                        if b.get("containerPort") is not None and b.get("hostPort") is not None
-                    ),
-                    private_ipv4=_eni_private_ipv4(task),
-                    ipv6_address=_eni_ipv6(task),
-                )
+        return [
+            _service_task(task)
+            for task in self._described_tasks(cluster, arns)
+            if task.get("group") == f"{SERVICE_GROUP_PREFIX}{name}"
+        ]
+
+    def task_set_tasks(self, cluster: str, service: EcsService) -> list[ServiceTask]:
+        """The tasks of a CODE_DEPLOY or EXTERNAL service's PRIMARY task set.
+
+        Listed by ``serviceName`` and by ``startedBy`` = the task set's id, both: the documents say that a
+        service's tasks carry "the deployment ID of the service that starts it" in ``startedBy`` (Task) but
+        not whether a task set's id is that ID, nor whether ListTasks' ``serviceName`` lists a task set's
+        tasks (containers-roadmap #1436 asks for a way to list them). The tasks of the service's *other*
+        task sets (by their ids) are left out; a task that names no task set is the service's, as before.
+        ``startedBy`` "must be the only filter that you use" (ListTasks), so that listing has no other.
+        """
+        primary = service.primary_task_set
+        name = service.name.rsplit("/", 1)[-1]
+        pages = self._client.get_paginator("list_tasks").paginate(
+            cluster=cluster, serviceName=name, desiredStatus="RUNNING"
+        )
+        arns = [arn for page in pages for arn in page["taskArns"]]
+        if primary is not None and primary.id:
+            by_task_set = self._client.get_paginator("list_tasks").paginate(cluster=cluster, startedBy=primary.id)
+            arns.extend(arn for page in by_task_set for arn in page["taskArns"])
+        others = {t.id for t in service.task_sets if t is not primary and t.id}
+        return [
+            _service_task(task)
+            for task in self._described_tasks(cluster, arns)
+            if task.get("desiredStatus") == "RUNNING"
+            and task.get("startedBy", "") not in others
+            and (
+                task.get("group") == f"{SERVICE_GROUP_PREFIX}{name}"
+                or (primary is not None and task.get("startedBy") == primary.id)
             )
-        return tasks
+        ]
 
     def ec2_instance_ids(self, cluster: str, container_instance_arns: list[str]) -> dict[str, str]:
         """The EC2 instance behind each container instance: the target id ECS registers a bridge or
@@ -522,11 +526,7 @@ def _service(item: Any) -> EcsService:
         target_group_arns=tuple(
             dict.fromkeys(lb["targetGroupArn"] for lb in item.get("loadBalancers", []) if lb.get("targetGroupArn"))
         ),
-        load_balancers=tuple(
-            LoadBalancerBinding(lb["targetGroupArn"], lb.get("containerName", ""), int(lb.get("containerPort", 0)))
-            for lb in item.get("loadBalancers", [])
-            if lb.get("targetGroupArn")
-        ),
+        load_balancers=_load_balancers(item.get("loadBalancers", [])),
         alternate_target_groups=tuple(
             (lb["targetGroupArn"], lb["advancedConfiguration"]["alternateTargetGroupArn"])
             for lb in item.get("loadBalancers", [])
@@ -544,7 +544,60 @@ def _service(item: Any) -> EcsService:
             item.get("deploymentConfiguration", {}).get("deploymentCircuitBreaker", {}).get("rollback", False)
         ),
         alarms_rollback=_alarms_rollback(item.get("deploymentConfiguration", {}).get("alarms", {})),
-        task_set_statuses=tuple(task_set.get("status", "") for task_set in item.get("taskSets", [])),
+        task_sets=tuple(_task_set(task_set) for task_set in item.get("taskSets", [])),
+    )
+
+
+def _service_task(task: TaskTypeDef) -> ServiceTask:
+    return ServiceTask(
+        arn=task["taskArn"],
+        task_definition=task.get("taskDefinitionArn", ""),
+        last_status=task.get("lastStatus", "UNKNOWN"),
+        desired_status=task.get("desiredStatus", "UNKNOWN"),
+        health_status=task.get("healthStatus", "UNKNOWN"),
+        containers=tuple(
+            TaskContainer(
+                name=c.get("name", ""),
+                image=c.get("image", ""),
+                image_digest=c.get("imageDigest", ""),
+                health_status=c.get("healthStatus", "UNKNOWN"),
+                last_status=c.get("lastStatus", "UNKNOWN"),
+            )
+            for c in task.get("containers", [])
+        ),
+        container_instance_arn=task.get("containerInstanceArn", ""),
+        port_bindings=tuple(
+            PortBinding(c.get("name", ""), int(b["containerPort"]), int(b["hostPort"]))
+            for c in task.get("containers", [])
+            for b in c.get("networkBindings", [])
+            if b.get("containerPort") is not None and b.get("hostPort") is not None
+        ),
+        private_ipv4=_eni_private_ipv4(task),
+        ipv6_address=_eni_ipv6(task),
+        started_by=task.get("startedBy", ""),
+    )
+
+
+def _load_balancers(items: Any) -> tuple[LoadBalancerBinding, ...]:
+    return tuple(
+        LoadBalancerBinding(lb["targetGroupArn"], lb.get("containerName", ""), int(lb.get("containerPort", 0)))
+        for lb in items
+        if lb.get("targetGroupArn")
+    )
+
+
+def _task_set(item: Any) -> TaskSet:
+    return TaskSet(
+        id=item.get("id", ""),
+        arn=item.get("taskSetArn", ""),
+        status=item.get("status", ""),
+        stability_status=item.get("stabilityStatus", ""),
+        task_definition=item.get("taskDefinition", ""),
+        computed_desired_count=int(item.get("computedDesiredCount", 0)),
+        running_count=int(item.get("runningCount", 0)),
+        pending_count=int(item.get("pendingCount", 0)),
+        external_id=item.get("externalId", ""),
+        load_balancers=_load_balancers(item.get("loadBalancers", [])),
     )
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 # deregistration delay.
 TASK_STOPPED = "STOPPED"
 SERVICE_GROUP_PREFIX = "service:"
+# Deployment controllers whose services run task sets instead of deployments (DeploymentController).
+TASK_SET_CONTROLLERS = ("CODE_DEPLOY", "EXTERNAL")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,27 @@ class LoadBalancerBinding:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskSet:
+    """One entry of DescribeServices' ``taskSets``: how a service on the CODE_DEPLOY or EXTERNAL deployment
+    controller runs its tasks (``deployments`` is empty for those: "Deployment", ECS API Reference, is used
+    only with the ECS controller). The PRIMARY task set serves production traffic; an ACTIVE one does not;
+    a DRAINING one is being stopped (TaskSet, ECS API Reference)."""
+
+    id: str  # ecs-svc/..., also the startedBy of its tasks where ECS sets it (the documents do not say)
+    arn: str
+    status: str  # PRIMARY | ACTIVE | DRAINING
+    # STEADY_STATE when running == computedDesiredCount, nothing pending, no task on a DRAINING host and
+    # every task healthy (load balancers, service discovery, container health checks); else STABILIZING.
+    stability_status: str
+    task_definition: str
+    computed_desired_count: int  # the service's desiredCount x the task set's scale, rounded up
+    running_count: int
+    pending_count: int
+    external_id: str = ""  # CODE_DEPLOY: the CodeDeploy deployment that created the task set
+    load_balancers: tuple[LoadBalancerBinding, ...] = ()  # the task set's own target groups
+
+
+@dataclass(frozen=True, slots=True)
 class EcsService:
     arn: str
     cluster_arn: str
@@ -92,7 +115,7 @@ class EcsService:
     # when one of these CloudWatch alarms goes to ALARM, ECS fails the deployment and rolls the service
     # back to the last deployment that completed, by itself.
     alarms_rollback: bool = False
-    task_set_statuses: tuple[str, ...] = ()  # CODE_DEPLOY / EXTERNAL controllers: PRIMARY | ACTIVE | DRAINING
+    task_sets: tuple[TaskSet, ...] = ()  # CODE_DEPLOY / EXTERNAL controllers only
     # ECS native blue/green: (target group, alternate target group) per load balancer. The two swap
     # roles at each deployment, so the service's tasks may be registered in either one.
     alternate_target_groups: tuple[tuple[str, str], ...] = ()
@@ -105,6 +128,20 @@ class EcsService:
     @property
     def primary(self) -> ServiceDeployment | None:
         return next((d for d in self.deployments if d.status == "PRIMARY"), None)
+
+    @property
+    def uses_task_sets(self) -> bool:
+        """CODE_DEPLOY or EXTERNAL controller: the service runs task sets, and ECS refuses UpdateService
+        with a task definition ("create a new CodeDeploy deployment" / "create a new task set": UpdateService)."""
+        return self.deployment_controller in TASK_SET_CONTROLLERS
+
+    @property
+    def task_set_statuses(self) -> tuple[str, ...]:
+        return tuple(task_set.status for task_set in self.task_sets)
+
+    @property
+    def primary_task_set(self) -> TaskSet | None:
+        return next((t for t in self.task_sets if t.status == "PRIMARY"), None)
 
     @property
     def ecs_rollback_mechanisms(self) -> tuple[str, ...]:
@@ -169,6 +206,7 @@ class ServiceTask:
     port_bindings: tuple[PortBinding, ...] = ()
     private_ipv4: str = ""
     ipv6_address: str = ""
+    started_by: str = ""  # a service's task: the id of the deployment (or task set) that started it
 
     @property
     def has_own_interface(self) -> bool:

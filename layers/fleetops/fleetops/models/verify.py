@@ -40,6 +40,7 @@ class Verdict(StrEnum):
     BAKING = "BAKING"  # every check passed so far; alarms are watched until the bake period ends
     SETTLING = "SETTLING"  # only what settles by itself fell short (targets in initial health checks): re-checked
     RELEASE_FAILED = "RELEASE_FAILED"  # ECS itself failed the deployment (circuit breaker)
+    ERROR = "ERROR"  # the verification could not run (AWS refused a call): nothing is known of the release
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +230,7 @@ class VerificationReport:
 
     @property
     def failed(self) -> bool:
-        return self.verdict in (Verdict.FAILED, Verdict.RELEASE_FAILED)
+        return self.verdict in (Verdict.FAILED, Verdict.RELEASE_FAILED, Verdict.ERROR)
 
     @property
     def nothing_checked(self) -> bool:

@@ -1,7 +1,9 @@
 """The verification from a CI job, with the job's own credentials: ``python -m fleetops.verify.cli``.
 
 Runs the same checks as the Lambda function, prints the report, and exits 0 when the release passed,
-1 when it failed, 2 when the command or its configuration is wrong. A CI job may sleep, so the alarm
+1 when it failed, 2 when the command or its configuration is wrong, 3 when AWS refused a call the
+verification needs (AccessDenied, throttling past the retries, a resource gone): the report, verdict
+ERROR, says which, and that nothing is known of the release. A CI job may sleep, so the alarm
 bake is watched here by polling (the function uses delayed SQS messages instead). It never rolls
 back: that is the function's job, where the per-service cap and the known-good record live.
 """
@@ -18,6 +20,7 @@ from dataclasses import replace
 from typing import TextIO
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from fleetops.aws.clients import AwsClients
 from fleetops.aws.cloudwatch import AlarmReader
@@ -28,9 +31,9 @@ from fleetops.models.verify import BakeState, ServiceRef, SmokeOutcome, Verdict,
 from fleetops.verify.config import SMOKE_BUDGET_SECONDS, ServiceChecks, parse_service_checks
 from fleetops.verify.parse import expected_image_reference, expected_task_definition
 from fleetops.verify.report import verification_message
-from fleetops.verify.runner import VerificationRunner
+from fleetops.verify.runner import VerificationRunner, aws_error_report
 
-EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_AWS_ERROR = 0, 1, 2, 3
 POLL_SECONDS = 15.0
 MISSING_EXPECTED_RELEASE_CLI = (
     "name the release to verify: --expected-task-definition (family:revision or ARN) or --expected-image; "
@@ -119,7 +122,13 @@ def main(
     except BadInputError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except (ClientError, BotoCoreError) as error:
+        report = aws_error_report(
+            ServiceRef(service=service, cluster=cluster), error, trigger=VerifyTrigger.DIRECT, at=clock()
+        )
     out.write((json.dumps(report.to_dict(), indent=2) if args.json else verification_message(report)) + "\n")
+    if report.verdict is Verdict.ERROR:
+        return EXIT_AWS_ERROR
     return EXIT_PASSED if report.verdict is Verdict.PASSED else EXIT_FAILED
 
 

@@ -14,6 +14,7 @@ VERDICT_METRICS = {
     Verdict.BAKING: "VerificationsBaking",
     Verdict.SETTLING: "VerificationsSettling",
     Verdict.RELEASE_FAILED: "ReleasesFailed",
+    Verdict.ERROR: "VerificationErrors",
 }
 
 
@@ -54,6 +55,8 @@ def report_verification(report: VerificationReport, notifier: Notifier, *, notif
 def verification_subject(report: VerificationReport) -> str:
     if report.verdict is Verdict.RELEASE_FAILED:
         return f"ATTENTION release of {report.service.label} FAILED in ECS (not a success)"
+    if report.verdict is Verdict.ERROR:
+        return f"ATTENTION release of {report.service.label} NOT verified: the verification could not run"
     if report.verdict is Verdict.FAILED:
         done = " - rolled back" if report.rollback and report.rollback.action is not RollbackAction.NONE else ""
         return f"ATTENTION release of {report.service.label} FAILED verification{done}"

@@ -89,6 +89,36 @@ def decide_rollback(
     )
 
 
+def rollback_owned_by_controller(service: EcsService) -> str | None:
+    """Why this suite does not roll a CODE_DEPLOY or EXTERNAL service back, in words; None on the ECS controller.
+
+    UpdateService on such a service changes only the desired count and a few settings: "If the network
+    configuration, platform version, task definition, or load balancer need to be updated, create a new
+    CodeDeploy deployment" (CODE_DEPLOY) / "create a new task set" (EXTERNAL) (UpdateService, ECS API
+    Reference); ECS refuses a task definition with InvalidParameterException ("Unable to update task
+    definition on services with a CODE_DEPLOY deployment controller"). So the failure is reported and a
+    human (or the controller) rolls back: for CODE_DEPLOY, a deployment that has finished has nothing
+    left to stop, and a new deployment of the old revision needs its AppSpec, which this suite does not
+    have; the CodeDeploy deployment that made the task set is named, to redeploy or stop."""
+    if not service.uses_task_sets:
+        return None
+    primary = service.primary_task_set
+    if service.deployment_controller == "CODE_DEPLOY":
+        made_by = (
+            f" (task set {primary.id}, CodeDeploy deployment {primary.external_id or 'unknown'})" if primary else ""
+        )
+        return (
+            f"the service uses the CODE_DEPLOY deployment controller{made_by}: ECS refuses UpdateService with a "
+            "task definition, so the rollback is CodeDeploy's (redeploy the previous revision, or stop the "
+            "deployment with rollback while it runs)"
+        )
+    made_by = f" (task set {primary.id})" if primary else ""
+    return (
+        f"the service uses the EXTERNAL deployment controller{made_by}: the external controller owns rollbacks "
+        "(ECS refuses UpdateService with a task definition; make the previous task set PRIMARY)"
+    )
+
+
 class RollbackExecutor:
     def __init__(self, ecs: EcsAdapter, store: VerifyStateStore, clock: Callable[[], float]) -> None:
         self._ecs = ecs
@@ -105,6 +135,9 @@ class RollbackExecutor:
         window_seconds: int,
         failed_by_ecs: bool = False,
     ) -> RollbackOutcome:
+        owner = rollback_owned_by_controller(service) if wanted else None
+        if owner is not None:
+            return RollbackOutcome(RollbackAction.NONE, owner)  # reported; never UpdateService'd
         now = self._clock()
         times, version = self._store.rollback_times(service.arn)
         is_ours = bool(deployment_id) and self._store.is_rollback_deployment(str(deployment_id))
@@ -155,6 +188,8 @@ class RollbackExecutor:
         fresh = self._ecs.describe_service(service.cluster_arn, service.arn)
         if fresh is None:
             return RollbackOutcome(RollbackAction.NONE, "the service is no longer ACTIVE: nothing to roll back")
+        if (owner := rollback_owned_by_controller(fresh)) is not None:
+            return RollbackOutcome(RollbackAction.NONE, f"{owner} (on a fresh look before rolling back)")
         # A native blue/green deployment that ECS is rolling back (or any service deployment in
         # ROLLBACK_REQUESTED / ROLLBACK_IN_PROGRESS) may show nothing of it in DescribeServices' deployments.
         decision = decide(fresh, self._ecs.ecs_rollback_under_way(fresh.cluster_arn, fresh.arn))

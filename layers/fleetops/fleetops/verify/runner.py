@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from fleetops.aws.clients import error_code, error_message
 from fleetops.aws.cloudwatch import AlarmReader
 from fleetops.aws.ecs import ClusterNotFoundError, EcsAdapter
 from fleetops.aws.elbv2 import TargetHealthReader
 from fleetops.errors import BadInputError
-from fleetops.models.ecs import EcsService
+from fleetops.models.ecs import EcsService, ServiceTask
 from fleetops.models.verify import (
     NOTHING_VERIFIED,
     BakeState,
@@ -26,6 +29,7 @@ from fleetops.models.verify import (
 )
 from fleetops.verify import checks as check
 from fleetops.verify.config import ServiceChecks
+from fleetops.verify.task_sets import as_primary_task_set, check_task_sets
 
 # The deployment list alone (an old deployment with no task left, still listed at COMPLETED) is given
 # this long to settle when the service has no target group to take a bound from. No document says how
@@ -122,13 +126,20 @@ class VerificationRunner:
         container health checks give, then failed."""
         started = self._clock()
         ref, service = self.resolve(ref)
+        # CODE_DEPLOY / EXTERNAL controller: the release is the PRIMARY task set, with its own counts,
+        # revision, target groups and tasks (task_sets.py).
+        service = as_primary_task_set(service)
         cluster = service.cluster_arn
         results: list[CheckResult] = []
-        tasks = self._ecs.service_tasks(cluster, service.name) if deployment_checks else []
+        tasks = self._service_tasks(service) if deployment_checks else []
         primary = service.primary
         health_settle_seconds = 0
         if deployment_checks and checks.deployment:
-            results.append(check.check_deployment(service, deployment_id))
+            results.append(
+                check_task_sets(service, deployment_id)
+                if service.uses_task_sets
+                else check.check_deployment(service, deployment_id)
+            )
         if deployment_checks and checks.tasks:
             results.append(check.check_tasks(service, tasks, expected_task_definition, expected_image))
         if deployment_checks and checks.container_health:
@@ -183,7 +194,7 @@ class VerificationRunner:
         report = VerificationReport(
             service=ref,
             service_arn=service.arn,
-            deployment_id=deployment_id or (primary.id if primary else None),
+            deployment_id=deployment_id or _deployment_of(service),
             task_definition=primary.task_definition if primary else service.task_definition,
             trigger=trigger,
             verdict=verdict,
@@ -196,6 +207,11 @@ class VerificationRunner:
             waited=waited,
         )
         return Verification(report, service, checks)
+
+    def _service_tasks(self, service: EcsService) -> list[ServiceTask]:
+        if service.uses_task_sets:
+            return self._ecs.task_set_tasks(service.cluster_arn, service)
+        return self._ecs.service_tasks(service.cluster_arn, service.name)
 
     def _settle_seconds(self, service: EcsService) -> int:
         groups = [*service.target_group_arns, *dict(service.alternate_target_groups).values()]
@@ -242,6 +258,36 @@ class VerificationRunner:
             waited=state.waited,
         )
         return Verification(report, service, ServiceChecks(alarms=state.alarms))
+
+
+def aws_error_report(
+    ref: ServiceRef, error: ClientError | BotoCoreError, *, trigger: VerifyTrigger, at: float
+) -> VerificationReport:
+    """The report of a verification an AWS error stopped (AccessDenied, a throttle past the retries, a
+    missing resource): verdict ERROR, the error in words. Nothing is known of the release, so nothing
+    is rolled back and nothing is remembered."""
+    if isinstance(error, ClientError):
+        what = f"AWS refused {error.operation_name}: {error_code(error)} ({error_message(error)})"
+    else:
+        what = f"an AWS call failed: {error}"
+    return VerificationReport(
+        service=ref,
+        service_arn="",
+        deployment_id=None,
+        task_definition=None,
+        trigger=trigger,
+        verdict=Verdict.ERROR,
+        checks=(),
+        started_at=at,
+        finished_at=at,
+        reason=f"verification could not run: {what}",
+    )
+
+
+def _deployment_of(service: EcsService) -> str | None:
+    """The PRIMARY deployment's id, or the PRIMARY task set's (CODE_DEPLOY / EXTERNAL controller)."""
+    primary = service.primary or service.primary_task_set
+    return primary.id if primary else None
 
 
 def _waited(settled_from: tuple[CheckResult, ...], since: float | None, now: float) -> str:

@@ -60,7 +60,7 @@ from fleetops.verify.parse import (
 )
 from fleetops.verify.report import report_verification
 from fleetops.verify.rollback import RollbackExecutor
-from fleetops.verify.runner import Verification, VerificationRunner
+from fleetops.verify.runner import Verification, VerificationRunner, aws_error_report
 from fleetops.verify.settings import VerifySettings
 from fleetops.verify.state import VerifyStateStore
 
@@ -226,6 +226,10 @@ class VerifyService:
             report = self._verify_and_act(request, checks, checks_overridden=request.checks_override is not None)
         except BadInputError as error:
             return dead_letter(self._dead_letters, event, error, FUNCTION)
+        except (ClientError, BotoCoreError) as error:
+            # The CI job is answered with a report, not a Lambda error: it says what AWS refused.
+            logger.exception("direct verification stopped by an AWS error")
+            report = aws_error_report(request.service, error, trigger=request.trigger, at=self._clock())
         self._report(report)
         return report.to_dict()
 
