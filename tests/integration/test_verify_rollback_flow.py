@@ -256,3 +256,32 @@ def test_a_rollback_aws_refused_does_not_use_up_the_cap_so_the_retry_rolls_back(
 
     assert retried["rollback"]["action"] == "update-service", retried["rollback"]
     assert verify.service_task_definition("web") == release.known_good
+
+
+def test_a_failed_release_whose_rollback_aws_refuses_is_reported_failed_from_ci_with_the_refusal(
+    verify: VerifyWorld,
+) -> None:
+    verify.given_a_release()  # an ECS-controller service: rolled back with UpdateService
+    bad = verify.deployments.task_definition("registry.example.com/web:3")
+    verify.deployments.complete_rollout("web", bad)
+    verify.deployments.set_container_health("web", "UNHEALTHY", 1)
+
+    def refuse(**_: object) -> None:
+        raise ClientError(
+            {"Error": {"Code": "AccessDeniedException", "Message": "not authorized to perform ecs:UpdateService"}},
+            "UpdateService",
+        )
+
+    verify.session.events.register("before-call.ecs.UpdateService", refuse)
+    report = verify.invoke({"cluster": "prod", "service": "web", "expected_task_definition": bad})
+
+    assert report["verdict"] == "FAILED"
+    assert "container-health" in report["reason"]
+    assert report["rollback"]["action"] == "none"
+    assert report["rollback"]["reason"] == (
+        "the rollback was refused by AWS (UpdateService: AccessDeniedException, "
+        "not authorized to perform ecs:UpdateService); nothing was rolled back"
+    )
+    assert verify.service_task_definition("web") == bad
+    [note] = verify.notifications()
+    assert "NOT rolled back: the rollback was refused by AWS" in note["message"]

@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fleetops.aws.clients import AwsClients
+from fleetops.aws.clients import AwsClients, error_code, error_message
 from fleetops.aws.cloudwatch import AlarmReader
 from fleetops.aws.codedeploy import CodeDeployAdapter, HookAnswer
 from fleetops.aws.ecs import EcsAdapter
@@ -284,16 +284,25 @@ class VerifyService:
             VerifyTrigger.DIRECT,
             VerifyTrigger.RECHECK,
         ):
-            report = replace(
-                report,
-                rollback=self.rollbacks.roll_back(
+            try:
+                outcome = self.rollbacks.roll_back(
                     verification.service,
                     report.deployment_id,
                     wanted=self.settings.rollback_wanted(verification.checks),
                     max_per_window=self.settings.rollback_max_per_window,
                     window_seconds=self.settings.rollback_window_seconds,
-                ),
-            )
+                )
+            except ClientError as error:
+                if report.trigger is not VerifyTrigger.DIRECT:
+                    raise  # an event: Lambda retries it, and the rollback is tried again
+                # A CI call is answered once: the release failed, and the rollback AWS refused (nothing
+                # changed: the executor gave its reservation back) is said in the report, not lost.
+                outcome = RollbackOutcome(
+                    RollbackAction.NONE,
+                    f"the rollback was refused by AWS ({error.operation_name}: {error_code(error)}, "
+                    f"{error_message(error)}); nothing was rolled back",
+                )
+            report = replace(report, rollback=outcome)
         return report, True
 
     def _release_failed(self, failure: ReleaseFailure) -> VerificationReport:
