@@ -6,13 +6,19 @@
 - CodeDeploy PutLifecycleEventHookExecutionStatus raises NotImplementedError: answers are recorded
   in ``hook_answers`` (and a second answer to one hook execution is refused, like AWS).
 - ECS ListServiceDeployments / DescribeServiceRevisions / StopServiceDeployment raise
-  NotImplementedError: they are served from ``service_deployments`` (what the simulated ECS has in
-  progress, each with the task definition its target revision deploys) and record the stop.
+  NotImplementedError: they are served from ``service_deployments`` (the simulated ECS's service
+  deployments, each with the task definition its target revision deploys, its ``createdAt`` and source
+  revision) and ``service_revisions`` (revisions no record targets: those a rollback returns to), and
+  record the stop. ListServiceDeployments filters on ``status`` and ``createdAt`` and pages by
+  ``maxResults`` (1 to 100, 20 by default) and ``nextToken``.
 - ECS DescribeServiceDeployments raises NotImplementedError: served from ``service_deployments`` too,
   with ``lifecycleHookDetails`` for the lifecycle hook executions a record holds (``hooks``): each with
   its ``expiresAt`` (its start on the simulated clock plus ``timeoutInMinutes``, default 1440) and
   ``timeoutAction`` (default ROLLBACK), as DeploymentLifecycleHookTimeoutConfiguration and
-  DeploymentLifecycleHookDetail (ECS API Reference) say. An ARN it does not hold is a ``failures``
+  DeploymentLifecycleHookDetail (ECS API Reference) say; ``rollback`` once ECS rolled the deployment
+  back (Rollback: the revision it returned to, no new one), ``alarms`` and ``deploymentCircuitBreaker``
+  with their ``status`` (MONITORING, TRIGGERED with ``triggeredAlarmNames``, DISABLED) and the
+  ``deploymentConfiguration`` the deployment started with. An ARN it does not hold is a ``failures``
   entry (reason MISSING), as DescribeServices reports an unknown service. ``deployments.py`` plays the
   hook executions themselves (invocations, answers, the timeout action).
 - ECS UpdateService with a new task definition starts no new deployment (moto only renames one on
