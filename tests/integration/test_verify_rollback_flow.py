@@ -285,3 +285,90 @@ def test_a_failed_release_whose_rollback_aws_refuses_is_reported_failed_from_ci_
     assert verify.service_task_definition("web") == bad
     [note] = verify.notifications()
     assert "NOT rolled back: the rollback was refused by AWS" in note["message"]
+
+
+# -- ECS's own rollbacks, after they finished, and the ones it is about to start ------------------------
+
+
+def test_ecs_s_finished_rollback_to_a_revision_other_than_the_known_good_is_reported_not_rolled_back(
+    verify: VerifyWorld,
+) -> None:
+    # web:1 is the known-good; web:2 completed but was never verified good; web:3's rollout fails and
+    # ECS's circuit breaker returns the service to web:2. Once that rollback completed, its reason no
+    # longer says it was one; the service deployment it belongs to does (ROLLBACK_SUCCESSFUL, rollback).
+    release = verify.given_a_release(circuit_breaker_rollback=True)
+    v3 = verify.deployments.task_definition("registry.example.com/web:3")
+    verify.deployments.stuck_rollout("web", v3)
+    rollback_deployment = verify.deployments.ecs_rolled_back("web")
+    [rolled_back] = verify.gaps.service_deployments
+    verify.deployments.set_container_health("web", "UNHEALTHY", 4)
+
+    report = verify.invoke(verify.completed_event_for(release, rollback_deployment))
+
+    assert report["verdict"] == "FAILED"
+    assert report["rollback"]["action"] == "none"
+    assert report["rollback"]["reason"] == (
+        f"ECS rolled back service deployment {rolled_back.arn} to {revision_of(release.task_definition)}; "
+        "that revision fails verification: "
+        "a person must look (never roll back a rollback) (on a fresh look before rolling back)"
+    )
+    assert verify.gaps.updates == []
+    assert verify.service_task_definition("web") == release.task_definition
+    assert "a person must look" in verify.notifications()[-1]["message"]
+
+
+def test_a_release_deployed_after_ecs_s_rollback_is_rolled_back_as_any_other(verify: VerifyWorld) -> None:
+    release = verify.given_a_release(circuit_breaker_rollback=True)
+    verify.deployments.stuck_rollout("web", verify.deployments.task_definition("registry.example.com/web:3"))
+    verify.deployments.ecs_rolled_back("web")
+    v4 = verify.deployments.task_definition("registry.example.com/web:4")
+    fourth = verify.deployments.complete_rollout("web", v4)
+    verify.deployments.set_container_health("web", "UNHEALTHY", 4)
+
+    report = verify.invoke(verify.completed_event_for(release, fourth))
+
+    assert report["rollback"]["action"] == "update-service"
+    assert verify.service_task_definition("web") == release.known_good
+
+
+def test_ecs_s_circuit_breaker_rollback_seen_starting_is_never_rolled_back_once_it_completed(
+    verify: VerifyWorld,
+) -> None:
+    # No service deployments to read (a service whose history predates them, or a role without the
+    # APIs): the verify job remembers the rollback deployment it saw ECS start.
+    release = verify.given_a_release(circuit_breaker_rollback=True)
+    failing = "ecs-svc/3333333333333333333"
+    rollback_deployment = verify.deployments.circuit_breaker_rolling_back("web", failing)
+    failed = verify.invoke(
+        deployment_event(release.service_arn, "SERVICE_DEPLOYMENT_FAILED", failing, event_type="ERROR")
+    )
+    assert failed["rollback"]["action"] == "none"
+    verify.deployments.complete_rollout("web", release.task_definition, deployment_id=rollback_deployment)
+    verify.deployments.set_container_health("web", "UNHEALTHY", 4)
+
+    report = verify.invoke(verify.completed_event_for(release, rollback_deployment))
+
+    assert report["rollback"]["action"] == "none"
+    assert report["rollback"]["reason"].startswith(
+        f"deployment {rollback_deployment} is ECS's rollback to {revision_of(release.task_definition)}; "
+        "that revision fails verification"
+    )
+    assert verify.gaps.updates == []
+
+
+def test_a_rollout_whose_deployment_alarm_triggered_is_left_to_ecs_not_stopped_by_us(verify: VerifyWorld) -> None:
+    verify.given_a_release(alarms_rollback=True)
+    v3 = verify.deployments.task_definition("registry.example.com/web:3")
+    verify.deployments.stuck_rollout("web", v3)
+    triggered = verify.deployments.deployment_alarm_triggered("web")
+
+    report = verify.invoke({"cluster": "prod", "service": "web", "expected_task_definition": revision_of(v3)})
+
+    assert report["verdict"] == "FAILED"
+    assert report["rollback"]["action"] == "none"
+    assert report["rollback"]["reason"] == (
+        f"deployment alarm(s) web-deployment-errors in ALARM in service deployment {triggered.arn}: "
+        "ECS rolls it back itself; not fighting it (on a fresh look before rolling back)"
+    )
+    assert (triggered.stop_type, triggered.status) == (None, "IN_PROGRESS")
+    assert verify.gaps.updates == []

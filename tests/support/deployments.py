@@ -22,6 +22,7 @@ from tests.support.task_containers import set_health
 from tests.support.verify_gaps import (
     HOOK_TIMEOUT_DEFAULT_MINUTES,
     HookExecutionRecord,
+    RollbackRecord,
     ServiceDeploymentRecord,
     VerifyGaps,
 )
@@ -239,29 +240,43 @@ class SimulatedDeployments:
             _deployment(new_id, "PRIMARY", task_definition, desired, half, "IN_PROGRESS", "in progress"),
             {**backend.deployments[0], "status": "ACTIVE", "runningCount": desired - half},
         ]
-        self.gaps.service_deployments.append(
-            ServiceDeploymentRecord(
-                arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/{self.cluster.name}/{name}/{uuid.uuid4().hex[:20]}",
-                service_arn=service.arn,
-                cluster_arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{self.cluster.name}",
-                task_definition=task_definition,
-            )
-        )
+        self.gaps.service_deployments.append(self._service_deployment_record(name, task_definition))
         return new_id
 
     def another_service_deployment_listed_first(self, name: str, task_definition: str) -> None:
         """ListServiceDeployments also lists an in-progress deployment of ``task_definition``, first:
         the API promises no order, so position says nothing about which deployment is which."""
-        service = self.services[name]
-        self.gaps.service_deployments.insert(
-            0,
-            ServiceDeploymentRecord(
-                arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/{self.cluster.name}/{name}/{uuid.uuid4().hex[:20]}",
-                service_arn=service.arn,
-                cluster_arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{self.cluster.name}",
-                task_definition=task_definition,
-            ),
+        self.gaps.service_deployments.insert(0, self._service_deployment_record(name, task_definition))
+
+    def _service_deployment_record(self, name: str, task_definition: str) -> ServiceDeploymentRecord:
+        """The service deployment ECS starts for a new revision: created now, from the revision the service
+        runs (``sourceServiceRevisions``), watched by the alarms and circuit breaker its configuration names
+        (their ``status`` MONITORING, or DISABLED when off)."""
+        backend = self.backend_service(name)
+        configuration = dict(getattr(backend, "deployment_configuration", None) or {})
+        alarms = configuration.get("alarms", {})
+        breaker = configuration.get("deploymentCircuitBreaker", {})
+        return ServiceDeploymentRecord(
+            arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/{self.cluster.name}/{name}/{uuid.uuid4().hex[:20]}",
+            service_arn=self.services[name].arn,
+            cluster_arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{self.cluster.name}",
+            task_definition=task_definition,
+            created_at=self.cluster.clock(),
+            source_revision_arns=[self.revision_of(name, str(backend.task_definition))],
+            configuration=configuration,
+            alarms_status="MONITORING" if alarms.get("enable") else "DISABLED",
+            circuit_breaker_status="MONITORING" if breaker.get("enable") else "DISABLED",
         )
+
+    def revision_of(self, name: str, task_definition: str) -> str:
+        """The service revision ECS recorded when it deployed ``task_definition`` to the service (made up
+        here once, the first time it is asked: ``complete_rollout`` keeps no deployment record)."""
+        for arn, known in self.gaps.service_revisions.items():
+            if known == task_definition and f"/{self.cluster.name}/{name}/" in arn:
+                return arn
+        arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-revision/{self.cluster.name}/{name}/{uuid.uuid4().int % 10**14}"
+        self.gaps.service_revisions[arn] = task_definition
+        return arn
 
     def circuit_breaker_rolling_back(self, name: str, failed_deployment: str) -> str:
         """ECS's circuit breaker has failed ``failed_deployment`` and is rolling back to the previous one."""
@@ -295,6 +310,35 @@ class SimulatedDeployments:
             *backend.deployments[1:],
         ]
         return str(failed["id"])
+
+    def ecs_rolled_back(self, name: str, reason: str = "ECS deployment circuit breaker: task failed to start.") -> str:
+        """ECS rolled the service's newest service deployment back, and the rollback finished: the
+        deployment is ROLLBACK_SUCCESSFUL, its ``rollback`` names the revision it returned to (its source
+        revision: "Amazon ECS doesn't create a new service revision for a rollback operation"), and
+        DescribeServices lists the rollback deployment alone, PRIMARY, COMPLETED, its reason no longer
+        saying it was a rollback. Returns that deployment's id (the one SERVICE_DEPLOYMENT_COMPLETED names)."""
+        service = self.services[name]
+        [record, *_] = [d for d in reversed(self.gaps.service_deployments) if d.service_arn == service.arn]
+        [returned_to] = record.source_revision_arns
+        record.status = "ROLLBACK_SUCCESSFUL"
+        record.rollback = RollbackRecord(reason, self.cluster.clock(), returned_to)
+        return self.complete_rollout(name, self.gaps.service_revisions[returned_to])
+
+    def deployment_alarm_triggered(self, name: str) -> ServiceDeploymentRecord:
+        """A deployment alarm of the service's in-progress service deployment went to ALARM: its
+        ServiceDeploymentAlarms ``status`` is TRIGGERED with the alarm in ``triggeredAlarmNames``, played at
+        the moment before ECS marks the deployment failed, so DescribeServices still says IN_PROGRESS."""
+        service = self.services[name]
+        [record, *_] = [
+            d
+            for d in reversed(self.gaps.service_deployments)
+            if d.service_arn == service.arn and d.status == "IN_PROGRESS"
+        ]
+        names = record.configuration.get("alarms", {}).get("alarmNames", [])
+        if record.alarms_status != "MONITORING" or not names:
+            raise AssertionError(f"service deployment {record.arn} watches no deployment alarm")
+        record.alarms_status, record.triggered_alarms = "TRIGGERED", [names[0]]
+        return record
 
     def ecs_rolling_back_service_deployment(self, name: str) -> ServiceDeploymentRecord:
         """ECS is rolling back the service's newest service deployment (a native blue/green deployment's
@@ -438,6 +482,7 @@ class SimulatedDeployments:
             service_arn=service.arn,
             cluster_arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{cluster}",
             task_definition=self.backend_service(name).task_definition,
+            created_at=self.cluster.clock(),
         )
         hook = HookExecutionRecord(
             hook_id=uuid.uuid4().hex[:22],
@@ -637,6 +682,11 @@ class SimulatedLifecycleHook:
 
     def _roll_back(self) -> None:
         self.record.status = "ROLLBACK_SUCCESSFUL"
+        self.record.rollback = RollbackRecord(
+            f"lifecycle hook {self.hook.hook_id} {self.hook.status}",
+            self.deployments.cluster.clock(),
+            self.deployments.revision_of(self.service, self.previous_task_definition),
+        )
         self.deployments.complete_rollout(self.service, self.previous_task_definition)
 
 

@@ -6,13 +6,19 @@
 - CodeDeploy PutLifecycleEventHookExecutionStatus raises NotImplementedError: answers are recorded
   in ``hook_answers`` (and a second answer to one hook execution is refused, like AWS).
 - ECS ListServiceDeployments / DescribeServiceRevisions / StopServiceDeployment raise
-  NotImplementedError: they are served from ``service_deployments`` (what the simulated ECS has in
-  progress, each with the task definition its target revision deploys) and record the stop.
+  NotImplementedError: they are served from ``service_deployments`` (the simulated ECS's service
+  deployments, each with the task definition its target revision deploys, its ``createdAt`` and source
+  revision) and ``service_revisions`` (revisions no record targets: those a rollback returns to), and
+  record the stop. ListServiceDeployments filters on ``status`` and ``createdAt`` and pages by
+  ``maxResults`` (1 to 100, 20 by default) and ``nextToken``.
 - ECS DescribeServiceDeployments raises NotImplementedError: served from ``service_deployments`` too,
   with ``lifecycleHookDetails`` for the lifecycle hook executions a record holds (``hooks``): each with
   its ``expiresAt`` (its start on the simulated clock plus ``timeoutInMinutes``, default 1440) and
   ``timeoutAction`` (default ROLLBACK), as DeploymentLifecycleHookTimeoutConfiguration and
-  DeploymentLifecycleHookDetail (ECS API Reference) say. An ARN it does not hold is a ``failures``
+  DeploymentLifecycleHookDetail (ECS API Reference) say; ``rollback`` once ECS rolled the deployment
+  back (Rollback: the revision it returned to, no new one), ``alarms`` and ``deploymentCircuitBreaker``
+  with their ``status`` (MONITORING, TRIGGERED with ``triggeredAlarmNames``, DISABLED) and the
+  ``deploymentConfiguration`` the deployment started with. An ARN it does not hold is a ``failures``
   entry (reason MISSING), as DescribeServices reports an unknown service. ``deployments.py`` plays the
   hook executions themselves (invocations, answers, the timeout action).
 - ECS UpdateService with a new task definition starts no new deployment (moto only renames one on
@@ -32,6 +38,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from moto.codedeploy.exceptions import CodeDeployException
 from moto.codedeploy.responses import CodeDeployResponse
@@ -55,6 +63,10 @@ HOOK_TIMEOUT_RANGE_MINUTES = range(1, 20160 + 1)
 HOOK_TIMEOUT_ACTIONS = ("ROLLBACK", "CONTINUE")
 # DescribeServiceDeployments: "You can specify a maximum of 20 ARNs."
 DESCRIBE_SERVICE_DEPLOYMENTS_MAX = 20
+# ListServiceDeployments: maxResults "can be between 1 and 100"; without it, "up to 20 results and a
+# nextToken value if applicable".
+LIST_SERVICE_DEPLOYMENTS_MAX = 100
+LIST_SERVICE_DEPLOYMENTS_DEFAULT = 20
 
 
 @dataclass
@@ -82,6 +94,16 @@ class HookExecutionRecord:
 
 
 @dataclass
+class RollbackRecord:
+    """A service deployment's ``rollback`` (Rollback, ECS API Reference): why, when, and "the service
+    revision deployed as part of the rollback" (no new revision: the last successful one)."""
+
+    reason: str
+    started_at: float
+    service_revision_arn: str
+
+
+@dataclass
 class ServiceDeploymentRecord:
     arn: str
     service_arn: str
@@ -90,6 +112,16 @@ class ServiceDeploymentRecord:
     status: str = "IN_PROGRESS"
     stop_type: str | None = None
     hooks: list[HookExecutionRecord] = field(default_factory=list)
+    created_at: float = 0.0  # on the simulated clock
+    source_revision_arns: list[str] = field(default_factory=list)  # sourceServiceRevisions
+    rollback: RollbackRecord | None = None  # set when ECS rolls it back (status ROLLBACK_*)
+    # The service's deploymentConfiguration when the deployment started (circuit breaker, alarms).
+    configuration: dict[str, Any] = field(default_factory=dict)
+    # ServiceDeploymentAlarms / ServiceDeploymentCircuitBreaker ``status``: MONITORING while watched,
+    # TRIGGERED once an alarm went to ALARM / the threshold was reached; DISABLED when not configured.
+    alarms_status: str = "DISABLED"
+    triggered_alarms: list[str] = field(default_factory=list)
+    circuit_breaker_status: str = "DISABLED"
 
     @property
     def revision_arn(self) -> str:
@@ -102,6 +134,8 @@ class VerifyGaps:
     target_states: dict[tuple[str, str, int], tuple[str, str]] = field(default_factory=dict)
     hook_answers: dict[str, str] = field(default_factory=dict)  # execution id -> Succeeded | Failed
     service_deployments: list[ServiceDeploymentRecord] = field(default_factory=list)
+    # Service revisions no deployment record targets (the one a rollback returns to): ARN -> task definition.
+    service_revisions: dict[str, str] = field(default_factory=dict)
     updates: list[dict[str, str]] = field(default_factory=list)  # UpdateService calls that changed a revision
     # A fault: DescribeServiceDeployments refused, as for a role without ecs:DescribeServiceDeployments.
     describe_service_deployments_denied: bool = False
@@ -163,20 +197,46 @@ def _put_lifecycle_event_hook_execution_status(self: CodeDeployResponse) -> Acti
 
 
 def _list_service_deployments(self: EC2ContainerServiceResponse) -> ActionResult:
+    """ServiceDeploymentBrief per deployment, filtered on ``status`` and ``createdAt`` (``after`` taken as
+    strictly after: the reference does not say, and the code must not depend on it), in pages of
+    ``maxResults``. The API promises no order: records are listed in the order they were added."""
     service = self._get_param("service").rsplit("/", 1)[-1]
     statuses = self._get_param("status") or []
+    created = self._get_param("createdAt") or {}
+    page_size = self._get_param("maxResults") or LIST_SERVICE_DEPLOYMENTS_DEFAULT
+    if not 1 <= int(page_size) <= LIST_SERVICE_DEPLOYMENTS_MAX:
+        raise InvalidParameterException(f"maxResults must be between 1 and {LIST_SERVICE_DEPLOYMENTS_MAX}")
+    matching = [
+        d
+        for d in _gaps.service_deployments
+        if d.service_arn.rsplit("/", 1)[-1] == service
+        and (not statuses or d.status in statuses)
+        and ("after" not in created or d.created_at > _epoch(created["after"]))
+        and ("before" not in created or d.created_at < _epoch(created["before"]))
+    ]
+    start = int(self._get_param("nextToken") or 0)
+    page = matching[start : start + int(page_size)]
     found = [
         {
             "serviceDeploymentArn": d.arn,
             "serviceArn": d.service_arn,
             "clusterArn": d.cluster_arn,
+            "createdAt": d.created_at,  # the JSON protocol's timestamps are epoch seconds
+            "startedAt": d.created_at,
             "status": d.status,
             "targetServiceRevisionArn": d.revision_arn,
         }
-        for d in _gaps.service_deployments
-        if d.service_arn.rsplit("/", 1)[-1] == service and (not statuses or d.status in statuses)
+        for d in page
     ]
-    return ActionResult({"serviceDeployments": found})
+    result: dict[str, object] = {"serviceDeployments": found}
+    if start + int(page_size) < len(matching):
+        result["nextToken"] = str(start + int(page_size))
+    return ActionResult(result)
+
+
+def _epoch(timestamp: object) -> float:
+    """A request's timestamp as moto parses it (a datetime), or as the JSON protocol sends it (epoch seconds)."""
+    return timestamp.timestamp() if isinstance(timestamp, datetime) else float(timestamp)  # type: ignore[arg-type]
 
 
 def _describe_service_deployments(self: EC2ContainerServiceResponse) -> ActionResult:
@@ -199,9 +259,26 @@ def _service_deployment(record: ServiceDeploymentRecord) -> dict[str, object]:
         "serviceDeploymentArn": record.arn,
         "serviceArn": record.service_arn,
         "clusterArn": record.cluster_arn,
+        "createdAt": record.created_at,
+        "startedAt": record.created_at,
         "status": record.status,
+        "sourceServiceRevisions": [{"arn": arn} for arn in record.source_revision_arns],
         "targetServiceRevision": {"arn": record.revision_arn},
+        "deploymentCircuitBreaker": {"status": record.circuit_breaker_status},
+        "alarms": {
+            "status": record.alarms_status,
+            "alarmNames": list(record.configuration.get("alarms", {}).get("alarmNames", [])),
+            "triggeredAlarmNames": list(record.triggered_alarms),
+        },
     }
+    if record.configuration:
+        described["deploymentConfiguration"] = record.configuration
+    if record.rollback is not None:
+        described["rollback"] = {
+            "reason": record.rollback.reason,
+            "startedAt": record.rollback.started_at,
+            "serviceRevisionArn": record.rollback.service_revision_arn,
+        }
     if record.hooks:
         described["lifecycleStage"] = record.hooks[-1].lifecycle_stage
         described["lifecycleHookDetails"] = [
@@ -224,6 +301,10 @@ def _describe_service_revisions(self: EC2ContainerServiceResponse) -> ActionResu
         {"serviceRevisionArn": d.revision_arn, "serviceArn": d.service_arn, "taskDefinition": d.task_definition}
         for d in _gaps.service_deployments
         if d.revision_arn in wanted
+    ] + [
+        {"serviceRevisionArn": arn, "taskDefinition": task_definition}
+        for arn, task_definition in _gaps.service_revisions.items()
+        if arn in wanted
     ]
     return ActionResult({"serviceRevisions": found, "failures": []})
 

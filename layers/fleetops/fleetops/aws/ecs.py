@@ -12,7 +12,9 @@ from fleetops.models.ecs import (
     SERVICE_GROUP_PREFIX,
     ContainerHealthChecks,
     ContainerInstance,
+    EcsRollbackEvidence,
     EcsService,
+    EcsServiceDeployment,
     LifecycleHookExecution,
     LoadBalancerBinding,
     PortBinding,
@@ -28,7 +30,12 @@ if TYPE_CHECKING:
     # handlers import this module too, and would pay for them at every cold start (about 15 ms).
     from mypy_boto3_ecs import ECSClient
     from mypy_boto3_ecs.literals import ServiceDeploymentStatusType
-    from mypy_boto3_ecs.type_defs import DeploymentLifecycleHookDetailTypeDef, TaskTypeDef
+    from mypy_boto3_ecs.type_defs import (
+        DeploymentLifecycleHookDetailTypeDef,
+        ServiceDeploymentBriefTypeDef,
+        ServiceDeploymentTypeDef,
+        TaskTypeDef,
+    )
 
     from fleetops.models.scale import Host, PlacedTask, Resources, ServicesOverview
 
@@ -42,6 +49,19 @@ LIST_SERVICES_PAGE = 100
 # ServiceDeployment statuses in which ECS is rolling the service back itself (ServiceDeploymentStatus,
 # ECS API Reference; "View service history using Amazon ECS service deployments").
 ECS_ROLLBACK_UNDER_WAY: tuple[ServiceDeploymentStatusType, ...] = ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS")
+# ...and the completed statuses of a deployment ECS rolled back (the same document).
+ECS_ROLLED_BACK: tuple[ServiceDeploymentStatusType, ...] = ("ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
+_ROLLBACK_EVIDENCE_STATUSES: tuple[ServiceDeploymentStatusType, ...] = (
+    "IN_PROGRESS",
+    *ECS_ROLLBACK_UNDER_WAY,
+    *ECS_ROLLED_BACK,
+)
+# ListServiceDeployments: maxResults 1 to 100, 20 when not given. Rollbacks are rare; ten pages of them
+# (1,000) bound the calls should a service's history be long.
+LIST_SERVICE_DEPLOYMENTS_PAGE = 100
+MAX_SERVICE_DEPLOYMENT_PAGES = 10
+# DescribeServiceDeployments: "You can specify a maximum of 20 ARNs."
+DESCRIBE_SERVICE_DEPLOYMENTS_BATCH = 20
 # Where the service-deployment APIs are missing or not allowed, the verify job falls back to UpdateService.
 _NO_SERVICE_DEPLOYMENT_API = ("InvalidParameterException", "UnsupportedFeatureException", "AccessDeniedException")
 
@@ -292,28 +312,108 @@ class EcsAdapter:
         ]
         return matching[0] if len(matching) == 1 else None
 
-    def ecs_rollback_under_way(self, cluster: str, service: str) -> str | None:
-        """The ARN and status of a service deployment ECS is rolling back (circuit breaker, deployment
-        alarms, a native blue/green deployment's lifecycle hook or bake, anyone's StopServiceDeployment
-        ROLLBACK), if there is one.
+    def ecs_rollback_evidence(self, cluster: str, service: str) -> EcsRollbackEvidence:
+        """What the service deployments say of ECS's own rollbacks (circuit breaker, deployment alarms,
+        a native blue/green deployment's hook or bake, anyone's StopServiceDeployment ROLLBACK): one
+        that is under way, in-progress deployments whose alarms or circuit breaker have triggered, and
+        whether the service still runs what ECS's last rollback left.
 
         ServiceDeployment ``status`` (ECS Developer Guide, "View service history using Amazon ECS service
-        deployments"): the ongoing stage is IN_PROGRESS, STOP_REQUESTED, ROLLBACK_REQUESTED and
-        ROLLBACK_IN_PROGRESS; the last two mean ECS is already returning the service to its previous
-        revision. ListServiceDeployments' ``status`` filter takes these values (without it, all are listed).
+        deployments"): ROLLBACK_REQUESTED and ROLLBACK_IN_PROGRESS are ongoing rollbacks, ROLLBACK_SUCCESSFUL
+        and ROLLBACK_FAILED completed ones. A rollback is no new service deployment ("Amazon ECS doesn't
+        create a new service revision for a rollback operation"): the deployment rolled back carries it in
+        ``rollback`` (Rollback: ``serviceRevisionArn``, "the service revision deployed as part of the
+        rollback"), so it is told apart there long after DescribeServices' reason stopped saying so.
+        Where the service-deployment APIs are missing or not allowed, nothing is known from them (the
+        DescribeServices guards and the verify job's own record still hold).
         """
         try:
-            found = self._client.list_service_deployments(
-                cluster=cluster, service=service, status=list(ECS_ROLLBACK_UNDER_WAY)
+            briefs = self._service_deployment_briefs(cluster, service, status=list(_ROLLBACK_EVIDENCE_STATUSES))
+            under_way = next((b for b in briefs if b.get("status") in ECS_ROLLBACK_UNDER_WAY), None)
+            if under_way is not None:
+                return EcsRollbackEvidence(
+                    under_way=f"{under_way.get('serviceDeploymentArn', '')} ({under_way.get('status')})"
+                )
+            rolled_back = [b for b in briefs if b.get("status") in ECS_ROLLED_BACK]
+            latest = max(rolled_back, key=_created_at, default=None)
+            if latest is not None and self._deployed_since(cluster, service, latest):
+                latest = None  # the service was deployed again since: it no longer runs what ECS left
+            in_progress = [b["serviceDeploymentArn"] for b in briefs if b.get("status") == "IN_PROGRESS"]
+            wanted = in_progress[: DESCRIBE_SERVICE_DEPLOYMENTS_BATCH - 1]
+            if latest is not None:
+                wanted.append(latest["serviceDeploymentArn"])
+            if not wanted:
+                return EcsRollbackEvidence()
+            described = self._client.describe_service_deployments(serviceDeploymentArns=wanted)
+            deployments = described.get("serviceDeployments", [])
+            revisions = self._task_definitions_of(
+                [
+                    d["rollback"]["serviceRevisionArn"]
+                    for d in deployments
+                    if d.get("rollback", {}).get("serviceRevisionArn")
+                ]
             )
         except ClientError as error:
             if error_code(error) in _NO_SERVICE_DEPLOYMENT_API:
-                return None  # no service deployments to read: the DescribeServices guards still hold
+                return EcsRollbackEvidence()
             raise
-        for deployment in found.get("serviceDeployments", []):
-            if deployment.get("status") in ECS_ROLLBACK_UNDER_WAY:
-                return f"{deployment.get('serviceDeploymentArn', '')} ({deployment['status']})"
-        return None
+        seen = {d.get("serviceDeploymentArn", ""): _ecs_service_deployment(d, revisions) for d in deployments}
+        return EcsRollbackEvidence(
+            in_progress=tuple(seen[arn] for arn in in_progress if arn in seen),
+            latest_rollback=seen.get(latest["serviceDeploymentArn"]) if latest is not None else None,
+        )
+
+    def _service_deployment_briefs(
+        self, cluster: str, service: str, *, status: list[ServiceDeploymentStatusType]
+    ) -> list[ServiceDeploymentBriefTypeDef]:
+        """Every page of ListServiceDeployments for these statuses (rollbacks are few; the pages are bounded)."""
+        briefs: list[ServiceDeploymentBriefTypeDef] = []
+        token = ""
+        for _ in range(MAX_SERVICE_DEPLOYMENT_PAGES):
+            if token:
+                page = self._client.list_service_deployments(
+                    cluster=cluster,
+                    service=service,
+                    status=status,
+                    maxResults=LIST_SERVICE_DEPLOYMENTS_PAGE,
+                    nextToken=token,
+                )
+            else:
+                page = self._client.list_service_deployments(
+                    cluster=cluster, service=service, status=status, maxResults=LIST_SERVICE_DEPLOYMENTS_PAGE
+                )
+            briefs.extend(page.get("serviceDeployments", []))
+            token = page.get("nextToken", "")
+            if not token:
+                break
+        return briefs
+
+    def _deployed_since(self, cluster: str, service: str, rolled_back: ServiceDeploymentBriefTypeDef) -> bool:
+        """Whether any service deployment was created after ``rolled_back`` (whatever its status).
+        ListServiceDeployments' ``createdAt.after`` narrows the list to those; whether the bound is
+        inclusive the reference does not say, so the rolled-back deployment itself is left out by ARN."""
+        created = rolled_back.get("createdAt")
+        if created is None:
+            return False  # no time to compare with: ECS's rollback is not discounted
+        page = self._client.list_service_deployments(
+            cluster=cluster, service=service, createdAt={"after": created}, maxResults=LIST_SERVICE_DEPLOYMENTS_PAGE
+        )
+        return any(
+            b.get("serviceDeploymentArn") != rolled_back.get("serviceDeploymentArn")
+            and _created_at(b) >= _created_at(rolled_back)
+            for b in page.get("serviceDeployments", [])
+        )
+
+    def _task_definitions_of(self, revision_arns: list[str]) -> dict[str, str]:
+        """Service revision ARN -> its task definition (DescribeServiceRevisions: at most 20 ARNs)."""
+        if not revision_arns:
+            return {}
+        found = self._client.describe_service_revisions(serviceRevisionArns=revision_arns[:20])
+        return {
+            r["serviceRevisionArn"]: r.get("taskDefinition", "")
+            for r in found.get("serviceRevisions", [])
+            if r.get("serviceRevisionArn")
+        }
 
     def lifecycle_hook_executions(self, service_deployment_arn: str) -> tuple[LifecycleHookExecution, ...] | None:
         """The lifecycle hooks active in a service deployment, with their deadlines (``expiresAt``);
@@ -598,6 +698,38 @@ def _task_set(item: Any) -> TaskSet:
         pending_count=int(item.get("pendingCount", 0)),
         external_id=item.get("externalId", ""),
         load_balancers=_load_balancers(item.get("loadBalancers", [])),
+    )
+
+
+def _created_at(brief: ServiceDeploymentBriefTypeDef) -> float:
+    created = brief.get("createdAt")
+    return created.timestamp() if created is not None else 0.0
+
+
+def _ecs_service_deployment(
+    item: ServiceDeploymentTypeDef, task_definitions: Mapping[str, str]
+) -> EcsServiceDeployment:
+    """ServiceDeploymentAlarms and ServiceDeploymentCircuitBreaker ``status`` TRIGGERED: the alarm went to
+    ALARM / the breaker's threshold was reached; whether ECS then rolls back is the deployment's own
+    ``deploymentConfiguration`` (``alarms.rollback``, ``deploymentCircuitBreaker.rollback``)."""
+    alarms = item.get("alarms", {})
+    configuration: Any = item.get("deploymentConfiguration", {})
+    configured_alarms = configuration.get("alarms")
+    configured_breaker = configuration.get("deploymentCircuitBreaker")
+    created = item.get("createdAt")
+    return EcsServiceDeployment(
+        arn=item.get("serviceDeploymentArn", ""),
+        status=item.get("status", ""),
+        created_at=created.timestamp() if created is not None else 0.0,
+        rolled_back_to=task_definitions.get(item.get("rollback", {}).get("serviceRevisionArn", ""), ""),
+        triggered_alarms=tuple(alarms.get("triggeredAlarmNames", ())) if alarms.get("status") == "TRIGGERED" else (),
+        circuit_breaker_triggered=item.get("deploymentCircuitBreaker", {}).get("status") == "TRIGGERED",
+        alarms_rollback=_alarms_rollback(configured_alarms) if configured_alarms is not None else None,
+        circuit_breaker_rollback=(
+            bool(configured_breaker.get("enable", False) and configured_breaker.get("rollback", False))
+            if configured_breaker is not None
+            else None
+        ),
     )
 
 

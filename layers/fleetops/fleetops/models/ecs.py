@@ -157,6 +157,43 @@ class EcsService:
 
 
 @dataclass(frozen=True, slots=True)
+class EcsServiceDeployment:
+    """One service deployment (DescribeServiceDeployments' ServiceDeployment), as far as ECS's own
+    rollback goes. A rollback is no deployment of its own there: "Amazon ECS doesn't create a new service
+    revision for a rollback operation" (Amazon ECS service revisions); the deployment that failed carries
+    it, its ``rollback`` naming the revision deployed back, its status ROLLBACK_* ."""
+
+    arn: str
+    status: str  # ServiceDeploymentStatus: PENDING, IN_PROGRESS, ..., ROLLBACK_SUCCESSFUL, ROLLBACK_FAILED
+    created_at: float
+    # The task definition of the revision its rollback deployed (``rollback.serviceRevisionArn``), "" when
+    # it has no rollback or the revision could not be read.
+    rolled_back_to: str = ""
+    # ServiceDeploymentAlarms: ``triggeredAlarmNames`` once ``status`` is TRIGGERED (an alarm went to ALARM).
+    triggered_alarms: tuple[str, ...] = ()
+    circuit_breaker_triggered: bool = False  # ServiceDeploymentCircuitBreaker ``status`` TRIGGERED
+    # Its own deploymentConfiguration: whether ECS rolls it back when alarms / the circuit breaker trigger;
+    # None when the deployment does not say (the service's configuration is then asked).
+    alarms_rollback: bool | None = None
+    circuit_breaker_rollback: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EcsRollbackEvidence:
+    """What ListServiceDeployments and DescribeServiceDeployments say of ECS's own rollbacks of a service.
+
+    ``under_way``: a deployment ECS is rolling back now (ROLLBACK_REQUESTED, ROLLBACK_IN_PROGRESS).
+    ``in_progress``: deployments still IN_PROGRESS, whose alarms or circuit breaker may have triggered.
+    ``latest_rollback``: the service's newest service deployment, when it is one ECS rolled back
+    (ROLLBACK_SUCCESSFUL, ROLLBACK_FAILED) and nothing has been deployed since: the service runs what
+    ECS's rollback left, whatever its DescribeServices deployment's reason says once it completed."""
+
+    under_way: str = ""
+    in_progress: tuple[EcsServiceDeployment, ...] = ()
+    latest_rollback: EcsServiceDeployment | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TaskContainer:
     name: str
     image: str

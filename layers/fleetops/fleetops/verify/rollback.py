@@ -7,10 +7,10 @@ from collections.abc import Callable, Sequence
 from botocore.exceptions import ClientError
 
 from fleetops.aws.ecs import EcsAdapter
-from fleetops.models.ecs import EcsService
+from fleetops.models.ecs import EcsRollbackEvidence, EcsService
 from fleetops.models.verify import RollbackAction, RollbackDecision, RollbackOutcome
 from fleetops.verify.checks import is_circuit_breaker_rollback, is_rollback_reason
-from fleetops.verify.state import KnownGood, VerifyStateStore
+from fleetops.verify.state import ROLLED_BACK_BY_ECS, ROLLED_BACK_BY_VERIFY, KnownGood, VerifyStateStore
 
 
 def rollbacks_in_window(times: Sequence[float], now: float, window_seconds: int) -> int:
@@ -28,20 +28,26 @@ def decide_rollback(
     max_per_window: int,
     window_seconds: int,
     failed_by_ecs: bool = False,
-    ecs_rollback_under_way: str | None = None,
+    deployment_is_ecs_rollback: bool = False,
+    ecs: EcsRollbackEvidence | None = None,
 ) -> RollbackDecision:
     """Every reason not to roll back, checked in order; only a release with none left is rolled back.
 
     ``failed_by_ecs``: ECS itself failed the deployment (SERVICE_DEPLOYMENT_FAILED), as opposed to a
-    deployment that completed and then failed verification. ``ecs_rollback_under_way``: a service
-    deployment ECS lists as ROLLBACK_REQUESTED or ROLLBACK_IN_PROGRESS (ListServiceDeployments).
+    deployment that completed and then failed verification. ``deployment_is_ecs_rollback``: the verify
+    job saw ECS start this deployment as a rollback ("rolling back to deploymentId ..."), and remembers it
+    after its reason stopped saying so. ``ecs``: what the service deployments say (ListServiceDeployments,
+    DescribeServiceDeployments): a rollback under way, one ECS is about to start, or one it finished.
     """
     if not wanted:
         return RollbackDecision(False, "rollback is not configured for this service (reported only)")
-    if ecs_rollback_under_way:
+    if ecs is not None and ecs.under_way:
         return RollbackDecision(
-            False, f"ECS is already rolling back service deployment {ecs_rollback_under_way}: not fighting it"
+            False, f"ECS is already rolling back service deployment {ecs.under_way}: not fighting it"
         )
+    coming = _ecs_rollback_coming(service, ecs)
+    if coming:
+        return RollbackDecision(False, f"{coming}: ECS rolls it back itself; not fighting it")
     mechanisms = " and ".join(service.ecs_rollback_mechanisms)
     if failed_by_ecs and service.circuit_breaker_rollback:
         return RollbackDecision(
@@ -59,6 +65,27 @@ def decide_rollback(
         )
     if deployment_is_our_rollback or (deployment is not None and is_rollback_reason(deployment.rollout_state_reason)):
         return RollbackDecision(False, "the failing deployment is itself a rollback: never roll back a rollback")
+    current = deployment.task_definition if deployment is not None else service.task_definition
+    if deployment_is_ecs_rollback:
+        rollback = deployment.id if deployment is not None else deployment_id
+        return RollbackDecision(
+            False,
+            f"deployment {rollback} is ECS's rollback to {_short(current)}; that revision fails verification: "
+            "a person must look (never roll back a rollback)",
+        )
+    latest = ecs.latest_rollback if ecs is not None else None
+    if latest is not None and latest.status == "ROLLBACK_FAILED":
+        return RollbackDecision(
+            False, f"ECS's rollback of service deployment {latest.arn} failed (ROLLBACK_FAILED): a person must look"
+        )
+    if latest is not None and latest.rolled_back_to in ("", current):
+        # The newest service deployment is one ECS rolled back, to what the service runs now: the release
+        # judged here is ECS's rollback, whichever revision it returned to.
+        return RollbackDecision(
+            False,
+            f"ECS rolled back service deployment {latest.arn} to {_short(current)}; that revision fails "
+            "verification: a person must look (never roll back a rollback)",
+        )
     if any(
         d.rollout_state == "IN_PROGRESS" and is_circuit_breaker_rollback(d.rollout_state_reason)
         for d in service.deployments
@@ -75,7 +102,6 @@ def decide_rollback(
         return RollbackDecision(False, f"deployment {deployment_id} was superseded by {newer}: not rolling that back")
     if known_good is None:
         return RollbackDecision(False, "no known-good task definition is recorded for this service yet")
-    current = deployment.task_definition if deployment is not None else service.task_definition
     if known_good.task_definition == current:
         return RollbackDecision(False, f"the failing release runs the known-good {known_good.task_definition} already")
     if recent_rollbacks >= max_per_window:
@@ -119,6 +145,30 @@ def rollback_owned_by_controller(service: EcsService) -> str | None:
     )
 
 
+def _ecs_rollback_coming(service: EcsService, ecs: EcsRollbackEvidence | None) -> str:
+    """An in-progress service deployment whose deployment alarms (ServiceDeploymentAlarms ``status``
+    TRIGGERED) or circuit breaker (ServiceDeploymentCircuitBreaker) have triggered, on a configuration
+    that rolls back: ECS fails it and rolls it back itself, though DescribeServices may still say
+    IN_PROGRESS. The deployment's own configuration decides; the service's where it does not say."""
+    for deployment in ecs.in_progress if ecs is not None else ():
+        alarms_rollback = service.alarms_rollback if deployment.alarms_rollback is None else deployment.alarms_rollback
+        if deployment.triggered_alarms and alarms_rollback:
+            names = ", ".join(deployment.triggered_alarms)
+            return f"deployment alarm(s) {names} in ALARM in service deployment {deployment.arn}"
+        breaker_rollback = (
+            service.circuit_breaker_rollback
+            if deployment.circuit_breaker_rollback is None
+            else deployment.circuit_breaker_rollback
+        )
+        if deployment.circuit_breaker_triggered and breaker_rollback:
+            return f"the circuit breaker triggered in service deployment {deployment.arn}"
+    return ""
+
+
+def _short(task_definition: str) -> str:
+    return task_definition.rsplit("/", 1)[-1]
+
+
 class RollbackExecutor:
     def __init__(self, ecs: EcsAdapter, store: VerifyStateStore, clock: Callable[[], float]) -> None:
         self._ecs = ecs
@@ -139,22 +189,25 @@ class RollbackExecutor:
         if owner is not None:
             return RollbackOutcome(RollbackAction.NONE, owner)  # reported; never UpdateService'd
         now = self._clock()
+        self._remember_ecs_rollbacks(service, now)
         times, version = self._store.rollback_times(service.arn)
-        is_ours = bool(deployment_id) and self._store.is_rollback_deployment(str(deployment_id))
+        judged = deployment_id or (service.primary.id if service.primary else None)
+        started_by = self._store.rollback_started_by(judged) if judged else None
         known_good = self._store.known_good(service.arn) if wanted else None
 
-        def decide(observed: EcsService, ecs_rollback_under_way: str | None = None) -> RollbackDecision:
+        def decide(observed: EcsService, ecs: EcsRollbackEvidence | None = None) -> RollbackDecision:
             return decide_rollback(
                 wanted=wanted,
                 service=observed,
                 deployment_id=deployment_id,
-                deployment_is_our_rollback=is_ours,
+                deployment_is_our_rollback=started_by == ROLLED_BACK_BY_VERIFY,
                 known_good=known_good,
                 recent_rollbacks=rollbacks_in_window(times, now, window_seconds),
                 max_per_window=max_per_window,
                 window_seconds=window_seconds,
                 failed_by_ecs=failed_by_ecs,
-                ecs_rollback_under_way=ecs_rollback_under_way,
+                deployment_is_ecs_rollback=started_by == ROLLED_BACK_BY_ECS,
+                ecs=ecs,
             )
 
         decision = decide(service)
@@ -176,11 +229,24 @@ class RollbackExecutor:
             self._store.mark_rollback_deployment(outcome.new_deployment_id, now)
         return outcome
 
+    def _remember_ecs_rollbacks(self, service: EcsService, now: float) -> None:
+        """ECS's rollback deployment says so in its reason ("rolling back to deploymentId X") only while
+        it is in progress; once it completes, its reason is that of any deployment. Seen now, it is
+        remembered, so that a later failed verification of it is never rolled back again."""
+        for deployment in service.deployments:
+            if (
+                deployment.status == "PRIMARY"
+                and deployment.rollout_state == "IN_PROGRESS"
+                and is_rollback_reason(deployment.rollout_state_reason)
+                and self._store.rollback_started_by(deployment.id) is None
+            ):
+                self._store.mark_rollback_deployment(deployment.id, now, started_by=ROLLED_BACK_BY_ECS)
+
     def _act(
         self,
         service: EcsService,
         deployment_id: str | None,
-        decide: Callable[[EcsService, str | None], RollbackDecision],
+        decide: Callable[[EcsService, EcsRollbackEvidence | None], RollbackDecision],
     ) -> RollbackOutcome:
         """Look again, then roll back: only AWS calls, so a ClientError here means nothing changed."""
         # The verification's look may be minutes old (a bake, slow smoke checks): the guards are asked
@@ -191,8 +257,9 @@ class RollbackExecutor:
         if (owner := rollback_owned_by_controller(fresh)) is not None:
             return RollbackOutcome(RollbackAction.NONE, f"{owner} (on a fresh look before rolling back)")
         # A native blue/green deployment that ECS is rolling back (or any service deployment in
-        # ROLLBACK_REQUESTED / ROLLBACK_IN_PROGRESS) may show nothing of it in DescribeServices' deployments.
-        decision = decide(fresh, self._ecs.ecs_rollback_under_way(fresh.cluster_arn, fresh.arn))
+        # ROLLBACK_REQUESTED / ROLLBACK_IN_PROGRESS), one whose deployment alarms have triggered, and ECS's
+        # finished rollback may show nothing of it in DescribeServices' deployments.
+        decision = decide(fresh, self._ecs.ecs_rollback_evidence(fresh.cluster_arn, fresh.arn))
         if not decision.roll_back or decision.target_task_definition is None:
             return RollbackOutcome(RollbackAction.NONE, f"{decision.reason} (on a fresh look before rolling back)")
         failing = next((d for d in fresh.deployments if d.id == deployment_id), fresh.primary)

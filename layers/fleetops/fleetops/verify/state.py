@@ -2,8 +2,8 @@
 
 - ``known-good#<service ARN>``: the task definition of the last deployment that passed verification;
 - ``rollbacks#<service ARN>``: when this job rolled the service back, for the per-window cap;
-- ``rollback-deployment#<deployment id>``: deployments this job started as rollbacks (never verified
-  into another rollback).
+- ``rollback-deployment#<deployment id>``: deployments started as rollbacks, by this job or by ECS
+  (``started_by``), never verified into another rollback.
 Items carry ``expires_at`` (a TTL attribute), so the table never grows without bound.
 """
 
@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 
 KNOWN_GOOD_LIFETIME_SECONDS = 400 * 86400  # a service deployed once a year still has one
 MARKER_LIFETIME_SECONDS = 7 * 86400
+# Who started a rollback deployment: this job (UpdateService), or ECS (its circuit breaker or deployment
+# alarms, seen while the deployment's reason still said "rolling back to deploymentId ...").
+ROLLED_BACK_BY_VERIFY = "verify"
+ROLLED_BACK_BY_ECS = "ECS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,17 +112,27 @@ class VerifyStateStore:
             if error_code(error) != "ConditionalCheckFailedException":
                 raise
 
-    def mark_rollback_deployment(self, deployment_id: str, now: float) -> None:
+    def mark_rollback_deployment(
+        self, deployment_id: str, now: float, *, started_by: str = ROLLED_BACK_BY_VERIFY
+    ) -> None:
         self._client.put_item(
             TableName=self._table,
             Item={
                 "id": {"S": f"rollback-deployment#{deployment_id}"},
+                "started_by": {"S": started_by},
                 "expires_at": {"N": str(int(now) + MARKER_LIFETIME_SECONDS)},
             },
         )
 
-    def is_rollback_deployment(self, deployment_id: str) -> bool:
+    def rollback_started_by(self, deployment_id: str) -> str | None:
+        """Who started ``deployment_id`` as a rollback (``ROLLED_BACK_BY_*``), None if it is no rollback
+        on record. A marker written before ``started_by`` was kept is this job's own."""
         item = self._client.get_item(
             TableName=self._table, Key={"id": {"S": f"rollback-deployment#{deployment_id}"}}, ConsistentRead=True
         ).get("Item")
-        return item is not None
+        if item is None:
+            return None
+        return item.get("started_by", {}).get("S", ROLLED_BACK_BY_VERIFY)
+
+    def is_rollback_deployment(self, deployment_id: str) -> bool:
+        return self.rollback_started_by(deployment_id) is not None
