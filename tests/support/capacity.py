@@ -4,7 +4,8 @@ moto 5.2 gaps closed here (only while a world routes them, see ``route_scaling_t
 - TerminateInstanceInAutoScalingGroup terminates at once and ignores termination lifecycle hooks:
   with hooks on the group it now puts the instance in ``Terminating:Wait`` through
   ``SimulatedLifecycleHooks.start_termination``, one lifecycle action per hook (decrementing the
-  desired capacity first, as AWS does), so the drain job moves the tasks before the instance goes.
+  desired capacity first, as AWS does, by the instance's weight in a weighted group: ``weighted_groups``),
+  so the drain job moves the tasks before the instance goes.
 - SetDesiredCapacity and TerminateInstanceInAutoScalingGroup accept a desired capacity outside
   MinSize..MaxSize; AWS rejects it with a ValidationError, and so does this.
 - Services start no tasks and UpdateService reports ``runningCount == desiredCount`` at once:
@@ -27,6 +28,7 @@ from moto.moto_api._internal import mock_random
 
 from tests.support.cluster import SimulatedCluster
 from tests.support.lifecycle import LifecycleActionRecord, SimulatedLifecycleHooks
+from tests.support.weighted_groups import decrement_of
 
 _ORIGINAL_TERMINATE = AutoScalingResponse.terminate_instance_in_auto_scaling_group
 _ORIGINAL_SET_DESIRED = AutoScalingResponse.set_desired_capacity
@@ -79,8 +81,10 @@ def _terminate_instance(self: AutoScalingResponse) -> ActionResult:
     if not has_hook:
         return _ORIGINAL_TERMINATE(self)
     if decrement:
-        _check_bounds(group, group.desired_capacity - 1)
-        group.desired_capacity -= 1
+        state = next(s for s in group.instance_states if s.instance.id == instance_id)
+        by = decrement_of(state)
+        _check_bounds(group, group.desired_capacity - by)
+        group.desired_capacity -= by
     _route.on_termination(_route.hooks.start_termination(group.name, instance_id))
     return ActionResult(
         {

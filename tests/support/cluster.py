@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 from moto.autoscaling.models import autoscaling_backends
+from moto.ec2.models import ec2_backends
 from moto.ecs.models import EC2ContainerServiceBackend, Task, ecs_backends
 
 from tests.support.clock import SimulatedClock
@@ -33,6 +34,7 @@ from tests.support.service_scheduler import (
     unable_to_place_message,
 )
 from tests.support.task_containers import start_containers
+from tests.support.weighted_groups import registered_resources
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -140,7 +142,21 @@ class SimulatedCluster:
         )["containerInstance"]["containerInstanceArn"]
         self.instance_ids.append(instance_id)
         self.container_instances[instance_id] = arn
+        self._size_by_instance_type(instance_id)
         return arn
+
+    def _size_by_instance_type(self, instance_id: str) -> None:
+        """A host of a type ``weighted_groups`` knows registers its own CPU and memory (moto registers
+        every host alike); any other keeps moto's."""
+        instance_type = ec2_backends[ACCOUNT][REGION].get_instance(instance_id).instance_type
+        sized = registered_resources(instance_type)
+        if sized is None:
+            return
+        ci = self.container_instance(instance_id)
+        for resources in (ci.registered_resources, ci.remaining_resources):
+            for resource in resources:
+                if resource["name"] in ("CPU", "MEMORY"):
+                    resource["integerValue"] = sized[0] if resource["name"] == "CPU" else sized[1]
 
     def add_idle_hosts(self, count: int) -> list[str]:
         """EC2 instances outside the group, registered with ECS and running nothing: a big cluster."""

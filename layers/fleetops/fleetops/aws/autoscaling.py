@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -95,11 +95,13 @@ class AutoScalingAdapter:
         if not found:
             return None
         group = found[0]
+        capacity_type = group.get("DesiredCapacityType") or "units"
         instances = {
             item["InstanceId"]: GroupInstance(
                 lifecycle_state=item.get("LifecycleState", ""),
                 protected_from_scale_in=bool(item.get("ProtectedFromScaleIn", False)),
                 zone=item.get("AvailabilityZone"),
+                weight=_weight(item.get("WeightedCapacity"), capacity_type),
             )
             for item in group.get("Instances", [])
         }
@@ -114,6 +116,9 @@ class AutoScalingAdapter:
             maximum=int(group["MaxSize"]),
             desired=int(group["DesiredCapacity"]),
             instances_by_zone=tuple(sorted(per_zone.items())),
+            capacity_type=capacity_type,
+            weighted=capacity_type != "units" or any(i.weight != 1 for i in instances.values()),
+            units_per_host=_units_per_host(group, instances.values()),
         )
         return status, instances
 
@@ -137,12 +142,37 @@ class AutoScalingAdapter:
             AutoScalingGroupName=group_name, DesiredCapacity=capacity, HonorCooldown=False
         )
 
+    def desired_capacity(self, name: str) -> int | None:
+        found = self._client.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"]
+        return int(found[0]["DesiredCapacity"]) if found else None
+
     def terminate_through_group(self, ec2_instance_id: str) -> None:
         """Terminate one instance and lower the desired capacity with it, so the group does not
         replace it; the group's termination lifecycle hook runs first (and with it the drain)."""
         self._client.terminate_instance_in_auto_scaling_group(
             InstanceId=ec2_instance_id, ShouldDecrementDesiredCapacity=True
         )
+
+
+def _weight(weighted_capacity: str | None, capacity_type: str) -> int | None:
+    """The units an instance counts for. DescribeAutoScalingGroups gives each instance's WeightedCapacity
+    ("the number of capacity units contributed by the instance based on its instance type") when the
+    group has weights; none given is 1 in a group counted in instances, and unknown (None) in one counted
+    in vCPUs or MiB, where the documents do not say whether Auto Scaling gives it (docs/aws-behaviour.md)."""
+    if weighted_capacity is not None and str(weighted_capacity).isdigit() and int(weighted_capacity) > 0:
+        return int(weighted_capacity)
+    return 1 if capacity_type == "units" else None
+
+
+def _units_per_host(group: Any, instances: Iterable[GroupInstance]) -> int:
+    """The units one more host adds, for a step given in hosts: the smallest WeightedCapacity of the mixed
+    instances policy's overrides (Auto Scaling's allocation strategy picks the type, not the weights), else
+    the smallest weight of the group's instances, else 1. The smallest, so that a step of N hosts never
+    asks for more than N hosts' worth (and the bounds still cap it at MaxSize)."""
+    overrides = (group.get("MixedInstancesPolicy") or {}).get("LaunchTemplate", {}).get("Overrides", [])
+    weights = [int(o["WeightedCapacity"]) for o in overrides if str(o.get("WeightedCapacity", "")).isdigit()]
+    weights = [w for w in weights if w > 0] or [i.weight for i in instances if i.weight is not None]
+    return min(weights, default=1)
 
 
 @contextmanager

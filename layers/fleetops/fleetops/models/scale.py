@@ -267,6 +267,9 @@ class Host:
     lifecycle_state: str | None = "InService"  # None: in no Auto Scaling group (never terminated here)
     used_ports: frozenset[int] = frozenset()  # TCP host ports reserved (the agent's and the tasks')
     zone: str | None = None  # its Availability Zone, as its Auto Scaling group reports it
+    # The capacity units it counts for in its group's desired capacity (``GroupInstance.weight``): 1 in a
+    # group without weights.
+    weight: int = 1
 
     @property
     def takes_tasks(self) -> bool:
@@ -353,6 +356,10 @@ class GroupInstance:
     lifecycle_state: str
     protected_from_scale_in: bool = False
     zone: str | None = None
+    # The capacity units it counts for in the group's desired capacity: its ``WeightedCapacity`` in a
+    # group with weights ("Configure an Auto Scaling group to use instance weights"), else 1; None when
+    # the group counts in vCPUs or MiB and Auto Scaling did not say (see ``aws/autoscaling.py``).
+    weight: int | None = 1
 
 
 # Instances that count towards a zone's share of the group: those in service or on their way in, not
@@ -371,6 +378,27 @@ class GroupStatus:
     # zones balanced: a scale-in that leaves them unbalanced is followed by a rebalancing that
     # terminates an instance of the largest zone, one the scale-in never looked at.
     instances_by_zone: tuple[tuple[str, int], ...] = ()
+    # MinSize, MaxSize and DesiredCapacity are in the group's own units: instances ("units", weight 1), or
+    # the instances' weights (a mixed instances policy with WeightedCapacity), or vCPUs / MiB of memory
+    # (DesiredCapacityType "vcpu" / "memory-mib", attribute-based instance type selection).
+    capacity_type: str = "units"
+    weighted: bool = False  # the units are not instances: some weight is not 1, or the type is vcpu / memory-mib
+    # Units one more host adds (the smallest weight the group may launch with): a step of N hosts is
+    # N of these. 1 in a group without weights.
+    units_per_host: int = 1
+    # Instances whose weight cannot be known (a vcpu / memory-mib group whose answer has no
+    # WeightedCapacity): the group's capacity cannot be reasoned about in its units.
+    unknown_weights: tuple[str, ...] = ()
+
+    def amount(self, hosts: int, units: int) -> str:
+        """``"2 host(s)"``, or ``"2 host(s), 8 capacity units"`` in a group whose units are not hosts."""
+        if not self.weighted:
+            return f"{hosts} host(s)"
+        return f"{hosts} host(s), {units} {self.unit_name}"
+
+    @property
+    def unit_name(self) -> str:
+        return {"vcpu": "vCPU(s)", "memory-mib": "MiB"}.get(self.capacity_type, "capacity units")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -100,7 +100,10 @@ def _service_out(
         )
     missing = needed - room
     per_host = tasks_per_new_host(size, hosts, daemon_overhead, service.host_ports)
-    coming = _hosts_launching(hosts, group)
+    if group is not None and group.unknown_weights and not group.managed_by:
+        return _limited(service, room, _unknown_weights(group))
+    coming_units = _units_launching(hosts, group)
+    coming = _hosts_in(coming_units, group)
     if coming and coming * per_host >= missing:
         # A scale-out already under way brings the room: another host would be one too many.
         return ScalingDecision(
@@ -108,7 +111,8 @@ def _service_out(
             f"scaled service {service.name} from {current} to {target}",
             service_count=(current, target),
             capacity_note=(
-                f"the cluster has room for {room} of {needed} task(s) now; the {coming} host(s) group "
+                f"the cluster has room for {room} of {needed} task(s) now; the "
+                f"{group.amount(coming, coming_units) if group else f'{coming} host(s)'} group "
                 f"{group.name if group else '?'} is launching take the rest"
             ),
         )
@@ -130,21 +134,25 @@ def _service_out(
             f"no single Auto Scaling group holds the cluster's hosts to add {hosts_needed} host(s) to "
             "(name it in a cluster rule's 'group')",
         )
-    new_capacity = min(group.maximum, group.desired + hosts_needed)
-    if new_capacity == group.desired:
+    new_capacity = min(group.maximum, group.desired + hosts_needed * group.units_per_host)
+    if new_capacity <= group.desired:
         return _limited(
             service,
             room,
-            f"group {group.name} is at its maximum of {group.maximum} host(s) (needs {hosts_needed} more)",
+            f"group {group.name} is at its maximum of {group.maximum} {_unit(group)} "
+            f"(needs {group.amount(hosts_needed, hosts_needed * group.units_per_host)} more)",
         )
-    added = new_capacity - group.desired
+    # Units short of a whole host still launch one: Auto Scaling launches until the desired capacity is
+    # met, even past it ("Configure an Auto Scaling group to use instance weights").
+    added = _hosts_in(new_capacity - group.desired, group)
     places = room + (added + coming) * per_host
     final = max(current, min(target, current + places - service.unplaced))
     short = "" if final == target else f"; the group's maximum ({group.maximum}) holds only {final} of {target}"
     return ScalingDecision(
         ScaleOutcome.SERVICE_SCALED_OUT,
-        f"scaled group {group.name} from {group.desired} to {new_capacity} host(s) first, then service "
-        f"{service.name} from {current} to {final}",
+        f"scaled group {group.name} from {group.desired} to {new_capacity} {_unit(group)}"
+        + (f" ({group.amount(added, new_capacity - group.desired)} more)" if group.weighted else "")
+        + f" first, then service {service.name} from {current} to {final}",
         service_count=(current, final),
         group_capacity=(group.desired, new_capacity),
         capacity_note=(
@@ -154,12 +162,33 @@ def _service_out(
     )
 
 
-def _hosts_launching(hosts: tuple[Host, ...], group: GroupStatus | None) -> int:
-    """Hosts the group wants that have not registered with the cluster yet (launching, booting)."""
+def _units_launching(hosts: tuple[Host, ...], group: GroupStatus | None) -> int:
+    """Capacity the group wants that has not registered with the cluster yet (launching, booting), in the
+    group's units: its desired capacity less the weights of the hosts in service in it and in the cluster.
+    Not a count of hosts: 4 hosts of weight 4 fulfil a desired capacity of 16, with nothing launching."""
     if group is None or group.managed_by:
         return 0
-    in_service = sum(1 for host in hosts if host.lifecycle_state is not None and not host.leaving)
+    in_service = sum(host.weight for host in hosts if host.lifecycle_state is not None and not host.leaving)
     return max(0, group.desired - in_service)
+
+
+def _hosts_in(units: int, group: GroupStatus | None) -> int:
+    """Hosts that many units bring: Auto Scaling launches until they are met, so a part of one host's
+    weight is one more host (the smallest weight the group launches with, ``units_per_host``)."""
+    per_host = group.units_per_host if group is not None else 1
+    return math.ceil(units / per_host) if units > 0 else 0
+
+
+def _unit(group: GroupStatus) -> str:
+    return group.unit_name if group.weighted else "host(s)"
+
+
+def _unknown_weights(group: GroupStatus) -> str:
+    return (
+        f"group {group.name} counts its capacity in {group.capacity_type} and does not say how many its host(s) "
+        f"{', '.join(group.unknown_weights)} count for (no WeightedCapacity), so its capacity cannot be changed "
+        "safely here"
+    )
 
 
 def _limited(service: ServiceStatus, room: int, why: str) -> ScalingDecision:
@@ -198,17 +227,18 @@ def decide_cluster_out(
     if held is not None:
         return held
     low, high = _group_bounds(rule, group)
-    target = _towards(Direction.OUT, group.desired, _clamp(rule.step.target(group.desired), low, high))
-    coming = _hosts_launching(hosts, group)
-    if coming and target > group.desired:
-        step = rule.step.delta(group.desired)
-        target = _towards(Direction.OUT, group.desired, min(target, group.desired + step - coming))
+    step = step_units(rule, group)
+    target = _towards(Direction.OUT, group.desired, _clamp(group.desired + step, low, high))
+    coming_units = _units_launching(hosts, group)
+    coming = _hosts_in(coming_units, group)
+    if coming_units and target > group.desired:
+        target = _towards(Direction.OUT, group.desired, min(target, group.desired + step - coming_units))
         if target == group.desired:
             wait = max(rule.cooldown_seconds, MIN_FOLLOW_UP_SECONDS)
             return ScalingDecision(
                 ScaleOutcome.COOLDOWN,
-                f"group {group.name} is still launching {coming} host(s), as many as the step of {rule.step} "
-                "would add: no more until they have joined the cluster and the alarm has judged them",
+                f"group {group.name} is still launching {group.amount(coming, coming_units)}, as many as the step "
+                f"of {rule.step} would add: no more until they have joined the cluster and the alarm has judged them",
                 group_capacity=(group.desired, group.desired),
                 retry_after_seconds=wait,
             )
@@ -220,12 +250,38 @@ def decide_cluster_out(
             + f" its maximum of {high}",
             group_capacity=(group.desired, group.desired),
         )
+    added = target - group.desired
     return ScalingDecision(
         ScaleOutcome.CLUSTER_SCALED_OUT,
-        f"scaled group {group.name} from {group.desired} to {target} host(s)",
+        f"scaled group {group.name} from {group.desired} to {target} {_unit(group)}"
+        + (f" ({group.amount(_hosts_in(added, group), added)} more)" if group.weighted else ""),
         group_capacity=(group.desired, target),
-        capacity_note=f"{coming} host(s) already launching counted in the step" if coming else "",
+        capacity_note=f"{group.amount(coming, coming_units)} already launching counted in the step" if coming else "",
     )
+
+
+def step_units(rule: ScalingRule, group: GroupStatus) -> int:
+    """The rule's step in the group's units. A step of N hosts is N x ``units_per_host`` (the smallest weight
+    the group launches with: never more than N hosts' worth); a percentage is of the desired capacity, as
+    Auto Scaling's PercentChangeInCapacity is, and at least one host's worth. Weight 1: the step itself."""
+    if rule.step.percent:
+        return max(group.units_per_host, rule.step.delta(group.desired))
+    return rule.step.amount * group.units_per_host
+
+
+def hosts_to_remove(rule: ScalingRule, group: GroupStatus, hosts: tuple[Host, ...] | list[Host]) -> int:
+    """How many hosts a scale-in step removes (0 at the group's minimum). Without weights: the step, less
+    what would go below the minimum. With weights the hosts chosen lower the desired capacity by their own
+    weights, each within what the minimum leaves (``plan_scale_in``'s ``unit_budget``)."""
+    low = max(group.minimum, rule.minimum if rule.minimum is not None else group.minimum)
+    if not group.weighted:
+        return max(0, group.desired - max(rule.step.target(group.desired), low))
+    if group.desired <= low:
+        return 0
+    if not rule.step.percent:
+        return rule.step.amount
+    in_service = sum(1 for host in hosts if host.takes_tasks and host.lifecycle_state is not None)
+    return max(1, math.floor(in_service * rule.step.amount / 100))
 
 
 def decide_cluster_in(
@@ -250,8 +306,7 @@ def decide_cluster_in(
     if held is not None:
         return held
     low, _ = _group_bounds(rule, group)
-    target = max(rule.step.target(group.desired), low)
-    count = group.desired - target  # never negative: a scale-in never raises the capacity
+    count = hosts_to_remove(rule, group, view.hosts)  # never negative: a scale-in never raises the capacity
     if count <= 0:
         return ScalingDecision(
             ScaleOutcome.AT_BOUND,
@@ -290,7 +345,8 @@ def decide_cluster_in(
             f"host {host.ec2_instance_id} is {host.ecs_status} in ECS and {host.lifecycle_state or 'in no group'} "
             "in Auto Scaling: the cluster is still changing, and no host is removed until it has settled",
         )
-    plan = plan_scale_in(view, count, headroom_percent, group.instances_by_zone)
+    budget = group.desired - low if group.weighted else None
+    plan = plan_scale_in(view, count, headroom_percent, group.instances_by_zone, unit_budget=budget)
     if not plan.chosen:
         protected = sum(1 for host in view.hosts if host.protected_from_scale_in)
         why = "; ".join(plan.refusals) or (
@@ -306,11 +362,17 @@ def decide_cluster_in(
     remaining = sum(1 for host in view.hosts if host.takes_tasks) - len(chosen)
     standby = [host.ec2_instance_id for host in view.hosts if host.in_standby]
     names = ", ".join(f"{host.ec2_instance_id} ({host.tasks} task(s))" for host in chosen)
+    # Each host lowers the desired capacity by its own weight (1 without weights).
+    removed = sum(host.weight for host in chosen)
+    change = (
+        f"{group.desired} to {group.desired - removed} {group.unit_name}: {group.amount(len(chosen), removed)} fewer"
+        if group.weighted
+        else f"{group.desired} to {group.desired - removed} host(s)"
+    )
     return ScalingDecision(
         ScaleOutcome.CLUSTER_SCALED_IN,
-        f"terminating {names} through group {group.name} ({group.desired} to {group.desired - len(chosen)} "
-        "host(s)); the drain moves its tasks",
-        group_capacity=(group.desired, group.desired - len(chosen)),
+        f"terminating {names} through group {group.name} ({change}); the drain moves its tasks",
+        group_capacity=(group.desired, group.desired - removed),
         hosts_to_terminate=tuple(host.ec2_instance_id for host in chosen),
         placements=plan.placements,
         capacity_note=(
@@ -382,6 +444,8 @@ def _deferred(group: GroupStatus) -> ScalingDecision | None:
             ScaleOutcome.DEFERRED,
             f"group {group.name} is scaled by {group.managed_by}; changing its capacity here would fight it",
         )
+    if group.unknown_weights:
+        return ScalingDecision(ScaleOutcome.DEFERRED, _unknown_weights(group))
     return None
 
 

@@ -142,10 +142,19 @@ class ScaleInPlan:
 
 
 def plan_scale_in(
-    view: ClusterView, count: int, headroom_percent: int, instances_by_zone: ZoneCounts = ()
+    view: ClusterView,
+    count: int,
+    headroom_percent: int,
+    instances_by_zone: ZoneCounts = (),
+    *,
+    unit_budget: int | None = None,
 ) -> ScaleInPlan:
     """Choose up to ``count`` hosts whose tasks all fit on the hosts that remain, each from the zone with
     the most instances at that point (``instances_by_zone``, the group's; empty: zones not considered).
+
+    ``unit_budget`` (a group with weights): the capacity units the group may lose before its minimum; a
+    host whose weight is more than what is left of it is passed over (None: hosts are the units, and
+    ``count`` already keeps to the minimum).
 
     Replica-service tasks are moved by ECS when the drain sets the host DRAINING, so each must find a
     place on another host that keeps its headroom. Daemon tasks need no place (every host runs its
@@ -182,6 +191,13 @@ def plan_scale_in(
                 continue  # it takes tasks of a host chosen before it: removing it too would strand them
             if not _in_zones(host, largest):
                 elsewhere[arn] = _unbalancing(host, zones, largest)
+                continue
+            left = None if unit_budget is None else unit_budget - sum(h.weight for h in chosen)
+            if left is not None and host.weight > left:
+                refused[arn] = (
+                    f"{host.ec2_instance_id} counts for {host.weight} capacity unit(s), more than the {left} the "
+                    "group's minimum leaves"
+                )
                 continue
             held = [task for task in standby if kept[task.arn] == arn]
             why, placed, trial, trial_ports = _try_removing(host, view, free, ports, headroom_percent, held)

@@ -34,6 +34,7 @@ from fleetops.scale.decide import (
     decide_cluster_out,
     decide_service,
     held_back,
+    hosts_to_remove,
     judging_the_last_change,
 )
 from fleetops.scale.packing import scale_in_candidates
@@ -191,8 +192,7 @@ class ScaleRunner:
         if rule.direction is Direction.OUT:
             return decide_cluster_out(rule, alarm, group, tuple(hosts), last_scaled_at=last, now=now), group
         overview = self._ecs.services_overview(rule.cluster)
-        low = max(group.minimum, rule.minimum or 0)
-        count = max(0, group.desired - max(rule.step.target(group.desired), low))
+        count = hosts_to_remove(rule, group, hosts)
         # The hosts of the zone(s) with the most instances come first: only they may go.
         looked_at = scale_in_candidates(hosts, group.instances_by_zone)[: count + EXTRA_CANDIDATES] if count else []
         # The tasks of hosts in Standby keep a place on the others (packing.py): look at them too.
@@ -240,17 +240,30 @@ class ScaleRunner:
             raise TargetNotFoundError(f"Auto Scaling group {name!r} does not exist (rule for {rule.alarm_name!r})")
         group, instances = found
         group = replace(group, managed_by=self._ecs.managed_capacity_provider(rule.cluster, name))
-        annotated = [
-            replace(
-                host,
-                lifecycle_state=instance.lifecycle_state,
-                protected_from_scale_in=instance.protected_from_scale_in,
-                zone=instance.zone,
+        annotated: list[Host] = []
+        unknown: list[str] = []  # hosts whose units in the group neither Auto Scaling nor ECS tell
+        for host in hosts:
+            instance = instances.get(host.ec2_instance_id)
+            if instance is None:
+                annotated.append(replace(host, lifecycle_state=None))
+                continue
+            weight = _weight_of(host, instance.weight, group.capacity_type)
+            if weight is None:
+                unknown.append(host.ec2_instance_id)
+            annotated.append(
+                replace(
+                    host,
+                    lifecycle_state=instance.lifecycle_state,
+                    protected_from_scale_in=instance.protected_from_scale_in,
+                    zone=instance.zone,
+                    weight=weight or 1,
+                )
             )
-            if (instance := instances.get(host.ec2_instance_id)) is not None
-            else replace(host, lifecycle_state=None)
-            for host in hosts
-        ]
+        group = replace(group, unknown_weights=tuple(sorted(unknown)))
+        if group.capacity_type == "vcpu" and group.units_per_host == 1:
+            # No weights in the policy or the answer: a host adds what the smallest one counts for.
+            known = [host.weight for host in annotated if host.lifecycle_state and host.ec2_instance_id not in unknown]
+            group = replace(group, units_per_host=min(known, default=1))
         return annotated, group
 
     def _group_name(self, rule: ScalingRule, hosts: list[Host], *, required: bool) -> str | None:
@@ -267,6 +280,17 @@ class ScaleRunner:
         )
 
     # -- acting -----------------------------------------------------------------------------------
+    def _lower_by_weights(self, group_name: str, intended: int, done: list[str]) -> None:
+        """The documents do not say whether ShouldDecrementDesiredCapacity lowers a weighted group's desired
+        capacity by the instance's weight or by 1 (docs/aws-behaviour.md). By 1, the group would launch a
+        replacement for the rest: so the desired capacity is read back and, if above the intended one, set
+        to it. Lowering it to what the remaining hosts count for makes Auto Scaling terminate none of them."""
+        now = self._autoscaling.desired_capacity(group_name)
+        if now is not None and now > intended:
+            logger.info("lowering the desired capacity by the terminated hosts' weights", extra={"to": intended})
+            self._autoscaling.set_desired_capacity(group_name, intended)
+            done.append(DESIRED_CAPACITY_SET)
+
     def _act(self, rule: ScalingRule, decision: ScalingDecision, group: GroupStatus | None, done: list[str]) -> None:
         """Make the decided changes, noting in ``done`` each one AWS accepted."""
         if decision.hosts_to_terminate:
@@ -274,6 +298,8 @@ class ScaleRunner:
                 logger.info("terminating host through its group", extra={"ec2_instance_id": instance_id})
                 self._autoscaling.terminate_through_group(instance_id)
                 done.append(f"terminated {instance_id}")
+            if group is not None and group.weighted and decision.group_capacity is not None:
+                self._lower_by_weights(group.name, decision.group_capacity[1], done)
             return
         if decision.group_capacity is not None and decision.group_capacity[0] != decision.group_capacity[1]:
             assert group is not None
@@ -283,6 +309,20 @@ class ScaleRunner:
             assert rule.service is not None
             self._ecs.set_desired_count(rule.cluster, rule.service, decision.service_count[1])
             done.append("service count set")
+
+
+def _weight_of(host: Host, reported: int | None, capacity_type: str) -> int | None:
+    """The units a host counts for: what Auto Scaling reports; in a group counted in vCPUs without it, the
+    vCPUs ECS registered (ECS registers 1,024 CPU units per vCPU); else unknown. ECS registers less memory
+    than the instance has (the agent reserves some), so it cannot stand in for a memory-mib weight."""
+    if reported is not None:
+        return reported
+    if capacity_type == "vcpu" and host.registered.cpu >= CPU_UNITS_PER_VCPU:
+        return host.registered.cpu // CPU_UNITS_PER_VCPU
+    return None
+
+
+CPU_UNITS_PER_VCPU = 1024
 
 
 def _already_acted(
