@@ -94,6 +94,29 @@ def test_a_ci_invocation_during_a_scale_out_answers_settling_and_rolls_nothing_b
     assert verify.gaps.updates == []
     assert verify.pending_rechecks() == []  # the caller re-checks, not a queued message
     verify.clock.advance(60)
+    second = verify.invoke(request)
+    assert second["verdict"] == "PASSED"
+    assert "waited 60 s for what settles by itself (tasks: 4 task(s) running, 5 desired" in second["reason"]
+    assert verify.gaps.updates == []
+
+
+def test_a_later_scale_out_of_the_same_release_from_ci_gets_a_bound_of_its_own(verify: VerifyWorld) -> None:
+    # The first episode settled and passed; ten minutes later the service scales out again and CI verifies
+    # the same release: the first episode's bound, long past, must not fail it.
+    release = verify.given_a_release()
+    scaling = DesiredCountChanges(verify.deployments)
+    request = {"cluster": "prod", "service": "web", "expected_task_definition": revision_of(release.task_definition)}
+    scaling.scale_out("web", 5, starting_for=40)
+    assert verify.invoke(request)["verdict"] == "SETTLING"
+    verify.clock.advance(60)
+    assert verify.invoke(request)["verdict"] == "PASSED"
+
+    verify.clock.advance(600)  # past the first bound, within a pipeline's polling gap
+    scaling.scale_out("web", 6, starting_for=40)
+    again = verify.invoke(request)
+
+    assert again["verdict"] == "SETTLING", again["reason"]
+    verify.clock.advance(60)
     assert verify.invoke(request)["verdict"] == "PASSED"
     assert verify.gaps.updates == []
 

@@ -40,7 +40,6 @@ def test_a_release_whose_tasks_crash_loop_is_never_passed_as_a_scale_out_under_w
     assert "scale-out under way" not in first["reason"]  # today: the crash is waited out as a scale-out
 
 
-@pytest.mark.xfail(strict=True, reason="review finding 2")
 def test_a_ci_rollback_that_happened_is_never_reported_as_nothing_rolled_back(verify: VerifyWorld) -> None:
     # The rollback's UpdateService succeeds; writing its marker (rollback-deployment#...) to the state
     # table then fails past botocore's retries (a DynamoDB throttle). The service IS rolled back: the CI
@@ -67,7 +66,6 @@ def test_a_ci_rollback_that_happened_is_never_reported_as_nothing_rolled_back(ve
     assert report["rollback"]["action"] == "update-service"
 
 
-@pytest.mark.xfail(strict=True, reason="review finding 3")
 def test_a_ci_invocation_s_settle_bound_does_not_move_with_each_retry(verify: VerifyWorld) -> None:
     # A scale-out whose task never starts (no room, an image that cannot be pulled): the README tells a
     # pipeline to invoke again on SETTLING, with `settle_until` in the answer. Each direct invocation takes
@@ -86,7 +84,6 @@ def test_a_ci_invocation_s_settle_bound_does_not_move_with_each_retry(verify: Ve
     assert verify.clock.elapsed() <= BOUND + 60
 
 
-@pytest.mark.xfail(strict=True, reason="review finding 4")
 def test_a_ci_verification_that_ran_and_passed_is_not_reported_as_one_that_could_not_run(verify: VerifyWorld) -> None:
     # Every check passes; only the known-good record's write fails past the retries. service.py's
     # ClientError catch around the whole verify-and-act answers "verification could not run" (ERROR)

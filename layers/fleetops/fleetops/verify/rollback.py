@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from botocore.exceptions import ClientError
 
+from fleetops.aws.clients import error_code
 from fleetops.aws.ecs import EcsAdapter
 from fleetops.models.ecs import EcsRollbackEvidence, EcsService
 from fleetops.models.verify import RollbackAction, RollbackDecision, RollbackOutcome
+from fleetops.observability import logger
 from fleetops.verify.checks import is_circuit_breaker_rollback, is_rollback_reason
 from fleetops.verify.state import ROLLED_BACK_BY_ECS, ROLLED_BACK_BY_VERIFY, KnownGood, VerifyStateStore
 
@@ -169,6 +172,14 @@ def _short(task_definition: str) -> str:
     return task_definition.rsplit("/", 1)[-1]
 
 
+class RollbackRefusedError(ClientError):
+    """AWS answered the rollback's own call (DescribeServices, StopServiceDeployment, UpdateService) and
+    refused it: nothing was rolled back. Still a ClientError, so the event path retries as before."""
+
+    def __init__(self, error: ClientError) -> None:
+        super().__init__(error.response, error.operation_name)
+
+
 class RollbackExecutor:
     def __init__(self, ecs: EcsAdapter, store: VerifyStateStore, clock: Callable[[], float]) -> None:
         self._ecs = ecs
@@ -217,16 +228,27 @@ class RollbackExecutor:
             return RollbackOutcome(RollbackAction.NONE, "another invocation rolled this service back just now")
         try:
             outcome = self._act(service, deployment_id, decide)
-        except ClientError:
+        except ClientError as error:
             # AWS answered and refused (AccessDenied, throttling past the retries, a bad parameter):
             # nothing was rolled back, so the reservation is given back and a retry may roll back.
             # (An error without an answer, a timeout, keeps it: the change may have happened.)
             self._store.release_rollback(service.arn, now, version + 1)
-            raise
+            raise RollbackRefusedError(error) from error
         if outcome.action is RollbackAction.NONE:
             self._store.release_rollback(service.arn, now, version + 1)
         elif outcome.new_deployment_id:
-            self._store.mark_rollback_deployment(outcome.new_deployment_id, now)
+            try:
+                self._store.mark_rollback_deployment(outcome.new_deployment_id, now)
+            except ClientError as error:
+                # The rollback happened: it is reported as done, never as refused. Unmarked, a later
+                # failed verification of the rollback deployment is still not rolled back: it runs the
+                # known-good already (decide_rollback), so the marker's loss costs no second rollback.
+                logger.warning(f"rolled back, but the rollback deployment could not be recorded: {error}")
+                outcome = replace(
+                    outcome,
+                    reason=f"{outcome.reason} (its record as this suite's rollback could not be written: "
+                    f"{error_code(error)})",
+                )
         return outcome
 
     def _remember_ecs_rollbacks(self, service: EcsService, now: float) -> None:

@@ -284,6 +284,23 @@ def aws_error_report(
     )
 
 
+def acting_error_report(report: VerificationReport, error: ClientError | BotoCoreError) -> VerificationReport:
+    """The report of a verification whose checks ran, stopped by an AWS error while acting on its verdict
+    (a bake's first message not sent, a rollback call with no answer): verdict ERROR, the checks and the
+    verdict they gave kept, and what did not (or may not have) happened."""
+    if isinstance(error, ClientError):
+        what = f"AWS refused {error.operation_name}: {error_code(error)} ({error_message(error)})"
+    else:
+        what = f"an AWS call got no answer, so what it asked may or may not have happened: {error}"
+    return replace(
+        report,
+        verdict=Verdict.ERROR,
+        reason=f"the checks ran ({report.verdict.value}: {report.reason}), then acting on them stopped: {what}",
+        bake_until=None,
+        settle_until=None,
+    )
+
+
 def _deployment_of(service: EcsService) -> str | None:
     """The PRIMARY deployment's id, or the PRIMARY task set's (CODE_DEPLOY / EXTERNAL controller)."""
     primary = service.primary or service.primary_task_set

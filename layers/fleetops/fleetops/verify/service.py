@@ -59,10 +59,10 @@ from fleetops.verify.parse import (
     parse_trigger,
 )
 from fleetops.verify.report import report_verification
-from fleetops.verify.rollback import RollbackExecutor
-from fleetops.verify.runner import Verification, VerificationRunner, aws_error_report
+from fleetops.verify.rollback import RollbackExecutor, RollbackRefusedError
+from fleetops.verify.runner import Verification, VerificationRunner, acting_error_report, aws_error_report
 from fleetops.verify.settings import VerifySettings
-from fleetops.verify.state import VerifyStateStore
+from fleetops.verify.state import CiSettling, VerifyStateStore
 
 FUNCTION = "verify"
 # hookDetails keys under which the ECS lifecycle hook carries its bake between invocations: the deadline,
@@ -222,21 +222,39 @@ class VerifyService:
             if errors:
                 error = BadInputError("invalid checks: " + "; ".join(errors))
                 return dead_letter(self._dead_letters, event, error, FUNCTION)
+        # The CI job is answered with a report, never a Lambda error: what AWS refused, and when.
         try:
-            report = self._verify_and_act(request, checks, checks_overridden=request.checks_override is not None)
+            verification = self._verify(request, checks)
         except BadInputError as error:
             return dead_letter(self._dead_letters, event, error, FUNCTION)
         except (ClientError, BotoCoreError) as error:
-            # The CI job is answered with a report, not a Lambda error: it says what AWS refused.
             logger.exception("direct verification stopped by an AWS error")
             report = aws_error_report(request.service, error, trigger=request.trigger, at=self._clock())
+        else:
+            try:
+                report, _ = self._conclude(verification, checks_overridden=request.checks_override is not None)
+            except (ClientError, BotoCoreError) as error:
+                # The checks ran; what was to follow them (a bake's first message, a rollback whose call
+                # got no answer) did not, or may not have: said with the checks, not as "could not run".
+                logger.exception("direct verification: acting on the verdict stopped by an AWS error")
+                report = acting_error_report(verification.report, error)
         self._report(report)
         return report.to_dict()
 
     def _verify_and_act(
         self, request: VerifyRequest, checks: ServiceChecks, *, checks_overridden: bool = False
     ) -> VerificationReport:
+        verification = self._verify(request, checks)
+        report, _ = self._conclude(verification, checks_overridden=checks_overridden)  # no CodeDeploy hook here
+        return report
+
+    def _verify(self, request: VerifyRequest, checks: ServiceChecks) -> Verification:
         assert request.service is not None
+        # A CI call answered SETTLING is called again: the bound runs from its first look, kept in the
+        # state table, or each call would start a bound of its own and a stuck release never fail.
+        ci_key = _ci_settling_key(request) if request.trigger is VerifyTrigger.DIRECT else None
+        found = self.store.ci_settling(ci_key) if ci_key else None
+        settling = found if found is not None and found.goes_on(self._clock()) else None
         verification = self.runner.verify(
             request.service,
             checks,
@@ -244,10 +262,31 @@ class VerifyService:
             deployment_id=request.deployment_id,
             expected_task_definition=request.expected_task_definition,
             expected_image=request.expected_image,
+            settling_since=settling.since if settling else None,
+            settle_until=settling.until if settling else None,
+            settled_from=settling.first_look if settling else (),
         )
         logger.set_correlation_id(verification.report.deployment_id)
-        report, _ = self._conclude(verification, checks_overridden=checks_overridden)  # no CodeDeploy hook here
-        return report
+        if ci_key:
+            self._keep_ci_settling(ci_key, verification.report, settling, open_before=found is not None)
+        return verification
+
+    def _keep_ci_settling(
+        self, key: str, report: VerificationReport, settling: CiSettling | None, *, open_before: bool
+    ) -> None:
+        now = self._clock()
+        if report.verdict is Verdict.SETTLING and report.settle_until is not None:
+            self.store.remember_ci_settling(
+                key,
+                CiSettling(
+                    since=settling.since if settling else report.started_at,
+                    until=report.settle_until,
+                    first_look=settling.first_look if settling else report.checks,
+                    last_seen=now,
+                ),
+            )
+        elif open_before:
+            self.store.close_ci_settling(key, now)
 
     def _conclude(
         self,
@@ -272,7 +311,7 @@ class VerifyService:
             self._schedule_bake(report, verification.checks, codedeploy_hook, checks_overridden=checks_overridden)
         elif report.verdict is Verdict.PASSED:
             if not checks_overridden:
-                self._remember_known_good(report)
+                report = self._remember_known_good(report)
             if codedeploy_hook is not None and not self._answer(codedeploy_hook, "Succeeded"):
                 return report, False  # an earlier attempt answered and announced it
         elif codedeploy_hook is not None:
@@ -292,7 +331,7 @@ class VerifyService:
                     max_per_window=self.settings.rollback_max_per_window,
                     window_seconds=self.settings.rollback_window_seconds,
                 )
-            except ClientError as error:
+            except RollbackRefusedError as error:
                 if report.trigger is not VerifyTrigger.DIRECT:
                     raise  # an event: Lambda retries it, and the rollback is tried again
                 # A CI call is answered once: the release failed, and the rollback AWS refused (nothing
@@ -639,15 +678,31 @@ class VerifyService:
         turn a verdict already reached (or a hook's answer) around."""
         report_safely(self._reporting(report), "the verification")
 
-    def _remember_known_good(self, report: VerificationReport) -> None:
-        """Only a full verification (the deployment check ran and passed) makes a release known-good."""
+    def _remember_known_good(self, report: VerificationReport) -> VerificationReport:
+        """Only a full verification (the deployment check ran and passed) makes a release known-good.
+
+        From CI, a record that cannot be written leaves the pass a pass, with the loss said: the job is
+        answered once. From an event, the error stands, and Lambda's retry verifies and records again."""
         deployment_passed = any(
             c.name is CheckName.DEPLOYMENT and c.status is CheckStatus.PASSED for c in report.checks
         )
-        if deployment_passed and report.task_definition and report.service_arn:
+        if not (deployment_passed and report.task_definition and report.service_arn):
+            return report
+        try:
             self.store.remember_known_good(
                 report.service_arn, report.task_definition, report.deployment_id or "", self._clock()
             )
+        except (ClientError, BotoCoreError) as error:
+            if report.trigger is not VerifyTrigger.DIRECT:
+                raise
+            logger.warning(f"passed, but the known-good record could not be written: {error}")
+            why = error_code(error) if isinstance(error, ClientError) else type(error).__name__
+            return replace(
+                report,
+                reason=f"{report.reason}; the known-good record could not be written ({why}): "
+                "a later rollback of this service goes back to the release remembered before this one",
+            )
+        return report
 
     # -- smoke checks (urllib is imported only here) -------------------------------------------------
     def _run_smoke(self, checks: ServiceChecks) -> list[SmokeOutcome]:
@@ -741,3 +796,16 @@ def _still_in_progress(key: str) -> RetryLaterError:
     the record of a dead invocation blocks past Lambda's first retry: the release would go unverified."""
     duplicate_delivery(key)  # logged and counted as one
     return RetryLaterError(f"{key} is still being verified by another invocation; retry later")
+
+
+def _ci_settling_key(request: VerifyRequest) -> str:
+    """One settling episode per service and release a CI job names (a new release starts its own)."""
+    assert request.service is not None
+    return "#".join(
+        (
+            request.service.cluster or "-",
+            request.service.service,
+            request.expected_task_definition or "-",
+            request.expected_image or "-",
+        )
+    )

@@ -3,18 +3,22 @@
 - ``known-good#<service ARN>``: the task definition of the last deployment that passed verification;
 - ``rollbacks#<service ARN>``: when this job rolled the service back, for the per-window cap;
 - ``rollback-deployment#<deployment id>``: deployments started as rollbacks, by this job or by ECS
-  (``started_by``), never verified into another rollback.
+  (``started_by``), never verified into another rollback;
+- ``ci-settling#<cluster>#<service>#<expected release>``: when a CI call's verification began to settle,
+  so that calling again waits out one bound, not a new one each time.
 Items carry ``expires_at`` (a TTL attribute), so the table never grows without bound.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from fleetops.aws.clients import error_code
+from fleetops.models.verify import CheckName, CheckResult, CheckStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -25,6 +29,10 @@ MARKER_LIFETIME_SECONDS = 7 * 86400
 # alarms, seen while the deployment's reason still said "rolling back to deploymentId ...").
 ROLLED_BACK_BY_VERIFY = "verify"
 ROLLED_BACK_BY_ECS = "ECS"
+# A CI pipeline re-invokes the function on SETTLING (every 15 s for the console command). A settling
+# episode whose last look is older than this is over (the pipeline gave up, or moved on): the next call
+# starts a new one, and a later scale-out of the same release is not failed on an old bound.
+CI_SETTLING_GAP_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +40,19 @@ class KnownGood:
     task_definition: str
     deployment_id: str
     verified_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CiSettling:
+    """A CI call's verification that is settling: since when, until when, and what the first look saw."""
+
+    since: float
+    until: float
+    first_look: tuple[CheckResult, ...]  # the failing checks, name and summary: what is waited for
+    last_seen: float
+
+    def goes_on(self, now: float) -> bool:
+        return now - self.last_seen <= CI_SETTLING_GAP_SECONDS
 
 
 class VerifyStateStore:
@@ -136,3 +157,52 @@ class VerifyStateStore:
 
     def is_rollback_deployment(self, deployment_id: str) -> bool:
         return self.rollback_started_by(deployment_id) is not None
+
+    def ci_settling(self, key: str) -> CiSettling | None:
+        item = self._client.get_item(
+            TableName=self._table, Key={"id": {"S": f"ci-settling#{key}"}}, ConsistentRead=True
+        ).get("Item")
+        if item is None or item.get("closed", {}).get("BOOL", False):
+            return None
+        return CiSettling(
+            since=float(item["since"]["N"]),
+            until=float(item["until"]["N"]),
+            first_look=tuple(
+                CheckResult(CheckName(c["name"]), CheckStatus.FAILED, str(c["summary"]))
+                for c in json.loads(item["first_look"]["S"])
+            ),
+            last_seen=float(item["last_seen"]["N"]),
+        )
+
+    def remember_ci_settling(self, key: str, settling: CiSettling) -> None:
+        self._client.put_item(
+            TableName=self._table,
+            Item={
+                "id": {"S": f"ci-settling#{key}"},
+                "since": {"N": repr(settling.since)},
+                "until": {"N": repr(settling.until)},
+                "first_look": {
+                    "S": json.dumps(
+                        [
+                            {"name": c.name.value, "summary": c.summary}
+                            for c in settling.first_look
+                            if c.status is CheckStatus.FAILED
+                        ]
+                    )
+                },
+                "last_seen": {"N": repr(settling.last_seen)},
+                "closed": {"BOOL": False},
+                "expires_at": {"N": str(int(settling.last_seen) + MARKER_LIFETIME_SECONDS)},
+            },
+        )
+
+    def close_ci_settling(self, key: str, now: float) -> None:
+        """The episode ended with a verdict: the next settling of this release starts its own bound."""
+        self._client.put_item(
+            TableName=self._table,
+            Item={
+                "id": {"S": f"ci-settling#{key}"},
+                "closed": {"BOOL": True},
+                "expires_at": {"N": str(int(now) + MARKER_LIFETIME_SECONDS)},
+            },
+        )
