@@ -20,7 +20,6 @@ def verify(monkeypatch: pytest.MonkeyPatch, aws: None) -> VerifyWorld:
     return VerifyWorld(environment={"ROLLBACK_ENABLED": "true", "NOTIFY_ON_SUCCESS": "true"})
 
 
-@pytest.mark.xfail(strict=True, reason="review finding 1")
 def test_a_release_whose_tasks_crash_loop_is_never_passed_as_a_scale_out_under_way(verify: VerifyWorld) -> None:
     # The rollout completed; then one task's essential container exits every two minutes and ECS replaces
     # it at once (PENDING 20 s). The desired count never changed: nothing scaled. A crashed task's

@@ -6,7 +6,9 @@ essential container exits, the task stops (``stopCode`` EssentialContainerExited
 replacement at once: it is PENDING (image pulling) for a while, then RUNNING and registered. The
 desired count does not change. A crash-looping release therefore shows, most of the time, either all its
 tasks RUNNING or one of them PENDING as a replacement, never "a task missing with nothing starting":
-``SimulatedDeployments.stop_running`` (crashed, not replaced yet) is gentler than ECS here.
+``SimulatedDeployments.stop_running`` (crashed, not replaced yet) is gentler than ECS here. The crashed
+task stays listed, stopped, with its stopCode, stoppedReason, stoppedAt and exit code
+(``stopped_tasks.py``).
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ from __future__ import annotations
 from tests.support.deployments import SimulatedDeployments
 from tests.support.desired_count import _pending
 from tests.support.image_resolution import resolve_images
+from tests.support.stopped_tasks import crash
 from tests.support.task_containers import start_containers
-
-CRASH_REASON = "Essential container in task exited"
 
 
 class CrashLoop:
@@ -34,8 +35,8 @@ class CrashLoop:
         service = deployments.services[name]
         backend = deployments.backend_service(name)
         crashed = service.tasks[0]
-        deployments._stop(service, crashed)
-        deployments.cluster.ecs_backend.tasks[deployments.cluster.name][crashed.task_arn].stopped_reason = CRASH_REASON
+        deployments._deregister(service, [crashed])
+        crash(deployments.cluster.ecs_backend, deployments.cluster.name, crashed)
         service.tasks = service.tasks[1:]
         self.crashes += 1
         replacement = deployments._start(service, str(backend.task_definition), register=False)

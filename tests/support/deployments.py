@@ -18,6 +18,7 @@ from moto.ecs.models import Service, Task
 from tests.support.clock import SimulatedClock
 from tests.support.cluster import ACCOUNT, REGION, SimulatedCluster, run_healthy_task
 from tests.support.image_resolution import resolve_images
+from tests.support.stopped_tasks import crash
 from tests.support.task_containers import set_health
 from tests.support.verify_gaps import (
     HOOK_TIMEOUT_DEFAULT_MINUTES,
@@ -405,10 +406,12 @@ class SimulatedDeployments:
         primary["failedTasks"] = 0 if breaker.get("resetOnHealthyTask", True) else count
 
     def stop_running(self, name: str, count: int) -> None:
-        """``count`` tasks crashed and were not replaced yet: fewer running than desired."""
+        """``count`` tasks crashed (an essential container exited) and were not replaced yet: fewer running
+        than desired. (ECS starts a replacement at once: ``crash_loops.py`` plays that.)"""
         service = self.services[name]
         for task in service.tasks[:count]:
-            self._stop(service, task)
+            self._deregister(service, [task])
+            crash(self.cluster.ecs_backend, self.cluster.name, task)
         service.tasks = service.tasks[count:]
         backend = self.backend_service(name)
         backend.running_count = len(service.tasks)

@@ -27,6 +27,7 @@ from tests.support.functions import load_handler
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.moto_gaps import close_moto_gaps
 from tests.support.queues import DelayedDeliveries, dead_letters, notifications
+from tests.support.stopped_tasks import close_stopped_task_gaps
 from tests.support.task_set_gaps import close_task_set_gaps
 from tests.support.task_sets import SimulatedTaskSets
 from tests.support.verify_gaps import close_verify_gaps
@@ -66,6 +67,7 @@ class VerifyWorld:
         self.gaps = close_verify_gaps()
         close_task_set_gaps()  # over the verify gaps' own UpdateService and DescribeServices
         self.clock = SimulatedClock()
+        close_stopped_task_gaps(self.clock)  # stopCode, stoppedAt, container exits
         self.session = simulated_session()
         self.api = ApiCallCounter(self.session)
         sqs = self.session.client("sqs")

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from fleetops.aws.clients import batched, error_code
 from fleetops.models.ecs import (
     SERVICE_GROUP_PREFIX,
+    ContainerExit,
     ContainerHealthChecks,
     ContainerInstance,
     EcsRollbackEvidence,
@@ -20,6 +21,7 @@ from fleetops.models.ecs import (
     PortBinding,
     ServiceDeployment,
     ServiceTask,
+    StoppedTask,
     TaskContainer,
     TaskOnHost,
     TaskSet,
@@ -42,6 +44,10 @@ if TYPE_CHECKING:
 # API limits: DescribeTasks takes at most 100 tasks, DescribeServices 10 services,
 # ListTasks and ListContainerInstances return at most 100 per page (and 100 by default).
 DESCRIBE_TASKS_BATCH = 100
+# Stopped tasks read for one look at a service at most (five DescribeTasks calls): ECS lists stopped tasks
+# "for at least one hour" (ListTasks), so a crash-looping 500-task service may list thousands; the crashes
+# that matter are many and recent, and a few hundred of them are enough evidence.
+MAX_STOPPED_TASKS_READ = 500
 DESCRIBE_SERVICES_BATCH = 10
 # ListServices returns 10 services a page unless maxResults (1 to 100) asks for more: a cluster of 100
 # services would cost 10 calls instead of 1 (ListServices, Amazon ECS API Reference).
@@ -215,6 +221,28 @@ class EcsAdapter:
         return [
             _service_task(task)
             for task in self._described_tasks(cluster, arns)
+            if task.get("group") == f"{SERVICE_GROUP_PREFIX}{name}"
+        ]
+
+    def stopped_service_tasks(self, cluster: str, service: str) -> list[StoppedTask]:
+        """The service's tasks that ECS has stopped or is stopping, as far back as ECS keeps them.
+
+        ListTasks with ``desiredStatus`` STOPPED "limits the results to tasks that Amazon ECS has set the
+        desired status to STOPPED"; "Currently, stopped tasks appear in the returned results for at least
+        one hour" (ListTasks, ECS API Reference). At most ``MAX_STOPPED_TASKS_READ`` are described; the
+        ``group`` filter guards against a ListTasks that ignored ``serviceName``, as ``service_tasks``."""
+        name = service.rsplit("/", 1)[-1]
+        pages = self._client.get_paginator("list_tasks").paginate(
+            cluster=cluster, serviceName=name, desiredStatus="STOPPED"
+        )
+        arns: list[str] = []
+        for page in pages:
+            arns.extend(page["taskArns"])
+            if len(arns) >= MAX_STOPPED_TASKS_READ:
+                break
+        return [
+            _stopped_task(task)
+            for task in self._described_tasks(cluster, list(dict.fromkeys(arns))[:MAX_STOPPED_TASKS_READ])
             if task.get("group") == f"{SERVICE_GROUP_PREFIX}{name}"
         ]
 
@@ -675,6 +703,20 @@ def _service_task(task: TaskTypeDef) -> ServiceTask:
         private_ipv4=_eni_private_ipv4(task),
         ipv6_address=_eni_ipv6(task),
         started_by=task.get("startedBy", ""),
+    )
+
+
+def _stopped_task(task: TaskTypeDef) -> StoppedTask:
+    when = task.get("stoppedAt") or task.get("stoppingAt")
+    return StoppedTask(
+        arn=task["taskArn"],
+        task_definition=task.get("taskDefinitionArn", ""),
+        stop_code=task.get("stopCode", ""),
+        stopped_reason=task.get("stoppedReason", ""),
+        stopped_at=when.timestamp() if when is not None else None,
+        containers=tuple(
+            ContainerExit(c.get("name", ""), c.get("exitCode"), c.get("reason", "")) for c in task.get("containers", [])
+        ),
     )
 
 

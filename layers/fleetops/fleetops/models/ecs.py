@@ -203,6 +203,31 @@ class TaskContainer:
 
 
 @dataclass(frozen=True, slots=True)
+class ContainerExit:
+    """How one container of a stopped task ended (DescribeTasks' Container: ``exitCode``, ``reason``)."""
+
+    name: str
+    exit_code: int | None  # None: the container never ran, or the agent did not report one
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoppedTask:
+    """A service's task that ECS has stopped or is stopping (``desiredStatus`` STOPPED): why, and when.
+
+    ``stop_code`` (Task, ECS API Reference): TaskFailedToStart, EssentialContainerExited, UserInitiated,
+    ServiceSchedulerInitiated, SpotInterruption, TerminationNotice, InfrastructureHealth; ``stopped_reason``
+    says more ("Essential container in task exited", "Task failed ELB health checks in (target-group ...)")."""
+
+    arn: str
+    task_definition: str
+    stop_code: str
+    stopped_reason: str
+    stopped_at: float | None  # epoch seconds (``stoppedAt``, else ``stoppingAt``); None: not yet reported
+    containers: tuple[ContainerExit, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ContainerHealthChecks:
     """What a task definition says of its containers' health (DescribeTaskDefinition), by container name.
 

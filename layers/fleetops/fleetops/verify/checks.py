@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from fleetops.models.ecs import EcsService, LoadBalancerBinding, ServiceTask
+from fleetops.models.ecs import EcsService, LoadBalancerBinding, ServiceTask, StoppedTask
 from fleetops.models.verify import (
     AlarmState,
     CheckName,
@@ -18,6 +18,7 @@ from fleetops.models.verify import (
     TargetHealth,
     Verdict,
 )
+from fleetops.verify.crashes import crash_counts, describe_crash
 from fleetops.verify.image_match import describe_container_image, mismatch_hint, parse_expected_image
 from fleetops.verify.targets import task_target
 
@@ -138,6 +139,7 @@ def check_tasks(
     tasks: Sequence[ServiceTask],
     expected_task_definition: str | None,
     expected_image: str | None,
+    crashes: Sequence[StoppedTask] = (),
 ) -> CheckResult:
     """Every task the service keeps running is on the expected revision (and image), and as many run as
     are desired, or the difference is a change of the desired count under way (settling).
@@ -148,7 +150,13 @@ def check_tasks(
     a scale-out under way and settles by itself; tasks beyond the desired count (a scale-in, the leaving
     tasks not stopped yet) are the release's too and are judged like the others; tasks ECS is stopping
     (``desiredStatus`` STOPPED) are leaving and not judged. A shortfall with no task starting in its place
-    is what a task that stopped and was not replaced leaves: it fails at once."""
+    is what a task that stopped and was not replaced leaves: it fails at once.
+
+    ``crashes``: tasks of the release's revision that crashed during the verification (``crashes.py``).
+    ECS replaces a crashed task at once without changing ``desiredCount``, so its replacement starting
+    looks like a scale-out: with a crash seen, nothing starting is waited out, and the release fails
+    whatever the running tasks look like now (a look between two crashes of a crash loop sees them all
+    RUNNING)."""
     primary_revision = service.primary.task_definition if service.primary else service.task_definition
     expected = expected_task_definition or primary_revision
     kept = [task for task in tasks if task.desired_status == "RUNNING"]
@@ -167,6 +175,13 @@ def check_tasks(
         )
     wrong_start = [task for task in starting if task.task_definition != primary_revision]
     shortfall = service.desired_count - len(running)
+    if crashes:
+        lasting = True
+        problems.append(
+            f"{len(crashes)} task(s) of {_short(primary_revision)} crashed during the verification "
+            f"({crash_counts(crashes)})"
+        )
+        evidence.extend(f"crashed: {describe_crash(t)}" for t in crashes[:MAX_EVIDENCE])
     if wrong_start:
         lasting = True
         problems.append(
@@ -176,7 +191,12 @@ def check_tasks(
     elif shortfall > 0:
         # ``pendingCount`` is counted too: ListTasks may not list a task the service already counts.
         on_the_way = max(len(starting), service.primary.pending_count if service.primary else 0)
-        if on_the_way >= shortfall:
+        if on_the_way >= shortfall and crashes:
+            problems.append(
+                f"{len(running)} task(s) running, {service.desired_count} desired: {shortfall} more starting "
+                "in place of crashed task(s), not a scale-out"
+            )
+        elif on_the_way >= shortfall:
             problems.append(
                 f"{len(running)} task(s) running, {service.desired_count} desired: {shortfall} more still starting "
                 f"({_counts(t.last_status for t in starting) or f'{on_the_way} pending'}), a scale-out under way"
@@ -187,6 +207,8 @@ def check_tasks(
                 f"{len(running)} task(s) running, {service.desired_count} desired"
                 + (f" (only {len(starting)} starting)" if starting else "")
             )
+    elif starting and crashes:
+        problems.append(f"{len(starting)} task(s) starting in place of crashed task(s)")
     elif starting:
         # As many run as are desired, and more start: a replacement, or a scale-out the service's counts
         # do not show yet. It is watched until it runs (then judged like the others) or is stopped.
@@ -223,6 +245,16 @@ def check_tasks(
         what + (f" with {image}" if image is not None else ""),
         tuple(evidence),
     )
+
+
+def wants_stopped_tasks(service: EcsService, tasks: Sequence[ServiceTask]) -> bool:
+    """Whether the look must read the service's stopped tasks to judge its tasks: fewer run than are
+    desired, or one is starting. Either is a scale-out under way, or ECS replacing a task that crashed,
+    and only the stopped tasks tell which. A look with neither reads nothing more (a healthy
+    verification's calls stay as they were)."""
+    kept = [task for task in tasks if task.desired_status == "RUNNING"]
+    running = sum(1 for task in kept if task.last_status == "RUNNING")
+    return running < service.desired_count or any(task.last_status in _STARTING_TASK_STATES for task in kept)
 
 
 def check_container_health(

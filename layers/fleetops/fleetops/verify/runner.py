@@ -13,7 +13,7 @@ from fleetops.aws.cloudwatch import AlarmReader
 from fleetops.aws.ecs import ClusterNotFoundError, EcsAdapter
 from fleetops.aws.elbv2 import TargetHealthReader
 from fleetops.errors import BadInputError
-from fleetops.models.ecs import EcsService, ServiceTask
+from fleetops.models.ecs import EcsService, ServiceTask, StoppedTask
 from fleetops.models.verify import (
     NOTHING_VERIFIED,
     BakeState,
@@ -29,6 +29,7 @@ from fleetops.models.verify import (
 )
 from fleetops.verify import checks as check
 from fleetops.verify.config import ServiceChecks
+from fleetops.verify.crashes import crashes_of
 from fleetops.verify.task_sets import as_primary_task_set, check_task_sets
 
 # The deployment list alone (an old deployment with no task left, still listed at COMPLETED) is given
@@ -141,7 +142,8 @@ class VerificationRunner:
                 else check.check_deployment(service, deployment_id)
             )
         if deployment_checks and checks.tasks:
-            results.append(check.check_tasks(service, tasks, expected_task_definition, expected_image))
+            crashes = self._crashes(service, tasks, since=settling_since, started=started)
+            results.append(check.check_tasks(service, tasks, expected_task_definition, expected_image, crashes))
         if deployment_checks and checks.container_health:
             # The health checks that count are those of the revision that runs, not of the one expected.
             definition = primary.task_definition if primary else service.task_definition
@@ -212,6 +214,21 @@ class VerificationRunner:
         if service.uses_task_sets:
             return self._ecs.task_set_tasks(service.cluster_arn, service)
         return self._ecs.service_tasks(service.cluster_arn, service.name)
+
+    def _crashes(
+        self, service: EcsService, tasks: list[ServiceTask], *, since: float | None, started: float
+    ) -> list[StoppedTask]:
+        """The release's tasks that crashed since the verification began (its first look: ``since`` on a
+        settle re-check), read from the service's stopped tasks only when needed: when a task is missing
+        or starting (a scale-out, or ECS replacing a crash: only the stopped tasks tell), and at every
+        settle re-check (a crash loop seen between two crashes has every task RUNNING). Crashes before
+        the verification began are left out: the circuit breaker tolerates a few failed tasks in a
+        rollout that completes ("resetOnHealthyTask"), and a good release must not fail for them."""
+        if since is None and not check.wants_stopped_tasks(service, tasks):
+            return []
+        revision = service.primary.task_definition if service.primary else service.task_definition
+        stopped = self._ecs.stopped_service_tasks(service.cluster_arn, service.name)
+        return crashes_of(stopped, revision, since if since is not None else started)
 
     def _settle_seconds(self, service: EcsService) -> int:
         groups = [*service.target_group_arns, *dict(service.alternate_target_groups).values()]
