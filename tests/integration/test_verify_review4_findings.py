@@ -1,5 +1,5 @@
 """Findings of the fourth adversarial review of issue 14's change (ws/review4), each a test that fails on
-main today. Marked xfail(strict=True) so the suite stays green; the lead removes the mark with the fix."""
+main before its fix; each passes now that its finding is fixed."""
 
 from __future__ import annotations
 
