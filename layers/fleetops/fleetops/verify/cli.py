@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import TextIO
 
 import boto3
@@ -31,7 +32,7 @@ from fleetops.models.verify import BakeState, ServiceRef, SmokeOutcome, Verdict,
 from fleetops.verify.config import SMOKE_BUDGET_SECONDS, ServiceChecks, parse_service_checks
 from fleetops.verify.parse import expected_image_reference, expected_task_definition
 from fleetops.verify.report import verification_message
-from fleetops.verify.runner import VerificationRunner, aws_error_report
+from fleetops.verify.runner import Verification, VerificationRunner, aws_error_report
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_AWS_ERROR = 0, 1, 2, 3
 POLL_SECONDS = 15.0
@@ -105,16 +106,17 @@ def main(
     service = args.service.rsplit("/", 1)[-1]
     deadline = clock() + max(0.0, args.wait_seconds)
     ref = ServiceRef(service=service, cluster=cluster)
+    look = partial(
+        runner.verify,
+        ref,
+        checks,
+        trigger=VerifyTrigger.DIRECT,
+        expected_task_definition=args.expected_task_definition,
+        expected_image=args.expected_image,
+    )
     try:
         while True:
-            report = runner.verify(
-                ref,
-                checks,
-                trigger=VerifyTrigger.DIRECT,
-                expected_task_definition=args.expected_task_definition,
-                expected_image=args.expected_image,
-            ).report
-            report = _settle(runner, report, ref, checks, args, clock, sleep)
+            report = _settle(look, look().report, clock, sleep)
             if report.verdict is not Verdict.FAILED or clock() + POLL_SECONDS > deadline:
                 break
             sleep(POLL_SECONDS)
@@ -133,11 +135,8 @@ def main(
 
 
 def _settle(
-    runner: VerificationRunner,
+    look: Callable[..., Verification],
     report: VerificationReport,
-    ref: ServiceRef,
-    checks: ServiceChecks,
-    args: argparse.Namespace,
     clock: Callable[[], float],
     sleep: Callable[[float], None],
 ) -> VerificationReport:
@@ -147,15 +146,8 @@ def _settle(
     first = report
     while report.verdict is Verdict.SETTLING and report.settle_until is not None:
         sleep(max(1.0, min(POLL_SECONDS, report.settle_until - clock())))
-        report = runner.verify(
-            ref,
-            checks,
-            trigger=VerifyTrigger.DIRECT,
-            expected_task_definition=args.expected_task_definition,
-            expected_image=args.expected_image,
-            settling_since=first.started_at,
-            settle_until=first.settle_until,
-            settled_from=first.checks,
+        report = look(
+            settling_since=first.started_at, settle_until=first.settle_until, settled_from=first.checks
         ).report
     return report
 
