@@ -1,20 +1,36 @@
-"""One botocore loader per process, for every session the simulation makes.
+"""One botocore loader per process, for every session the simulation makes, and the other read-only
+work botocore and moto would otherwise repeat for every client and every request.
 
 botocore parses a service's JSON model once per *session* (EC2's is several megabytes), and lists its
 data directories on disk each time; the simulated account makes hundreds of sessions (the account's,
 each function's role at cold start, Powertools' persistence layer, each test's). Measured on the suite:
 28 of 111 CPU seconds went to loading the same models again. The models are read-only, so sharing the
 parsed copies changes nothing but the time. Installed by the tests (``conftest.py``) and the demo.
+
+The same holds, measured on the suite, for three smaller costs:
+- each new client builds a Python function for every operation of its service (about 4 ms a client;
+  the simulation makes hundreds of clients per test): built once per service model, each client still
+  gets its own class, made by botocore as before (its ``creating-client-class`` event still fires);
+- each new client starts with an empty cache of botocore's event-name aliases, so every event it emits
+  walks the alias table again: one process-wide cache of that fixed table's answers;
+- moto lists every method of a response class with ``inspect.getmembers`` at every request (half a
+  millisecond) only to ask whether the action is one of them: it asks about that one name instead.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
+from typing import Any
 
 import boto3
 import boto3.session
+import botocore.client
+import botocore.hooks
 import botocore.loaders
 import botocore.session
+import moto.core.responses
+import moto.core.utils
 
 _LOADERS: dict[str | None, botocore.loaders.Loader] = {}
 _ORIGINAL_CREATE_LOADER = botocore.session.create_loader
@@ -35,7 +51,55 @@ def _setup_loader(self: boto3.session.Session) -> None:
         self._loader.search_paths.append(_BOTO3_DATA)
 
 
+# (service name, API version, id of the shared loader's parsed model) -> the operations' methods. The model
+# is kept alive beside them, so that its id is never reused for another model.
+_METHODS: dict[tuple[str, str, int], tuple[object, dict[str, Any]]] = {}
+_ORIGINAL_CREATE_METHODS = getattr(botocore.client.ClientCreator, "_create_methods")  # noqa: B009 (private: untyped)
+
+
+def _shared_methods(self: Any, service_model: Any) -> dict[str, Any]:
+    """The operations' methods of a service model, built once; a fresh dict each time, since the
+    ``creating-client-class`` handlers add to it."""
+    description = service_model._service_description
+    key = (service_model.service_name, service_model.api_version, id(description))
+    if key not in _METHODS:
+        _METHODS[key] = (description, _ORIGINAL_CREATE_METHODS(self, service_model))
+    return dict(_METHODS[key][1])
+
+
+_ALIASES: dict[str, str] = {}
+_ORIGINAL_ALIAS_EVENT_NAME = getattr(botocore.hooks.EventAliaser, "_alias_event_name")  # noqa: B009 (private: untyped)
+
+
+def _shared_alias_event_name(self: Any, event_name: str) -> str:
+    """botocore's own answer, remembered for the whole process where the table is botocore's fixed one."""
+    if event_name in self._alias_name_cache:
+        return str(self._alias_name_cache[event_name])
+    if self._event_aliases != botocore.hooks.EVENT_ALIASES:
+        return str(_ORIGINAL_ALIAS_EVENT_NAME(self, event_name))
+    if event_name not in _ALIASES:
+        _ALIASES[event_name] = _ORIGINAL_ALIAS_EVENT_NAME(self, event_name)
+    self._alias_name_cache[event_name] = _ALIASES[event_name]
+    return _ALIASES[event_name]
+
+
+class _FunctionsOf:
+    """The names of a class's functions, as ``method_names_from_class`` lists them (``inspect.getmembers``
+    with ``isfunction``), asked one name at a time and always of the class as it is now: the gap modules
+    add methods to moto's response classes while the suite runs."""
+
+    def __init__(self, clazz: type) -> None:
+        self._clazz = clazz
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and inspect.isfunction(getattr(self._clazz, name, None))
+
+
 def share_service_models() -> None:
-    """Install the shared loader (idempotent)."""
+    """Install the shared loader and caches (idempotent)."""
     botocore.session.create_loader = _shared_loader  # type: ignore[assignment]
     boto3.session.Session._setup_loader = _setup_loader  # type: ignore[method-assign]
+    setattr(botocore.client.ClientCreator, "_create_methods", _shared_methods)  # noqa: B010 (private: untyped)
+    setattr(botocore.hooks.EventAliaser, "_alias_event_name", _shared_alias_event_name)  # noqa: B010
+    # moto's responses module calls the name it imported: patch that name (``in`` is all it asks of it).
+    setattr(moto.core.responses, "method_names_from_class", _FunctionsOf)  # noqa: B010
