@@ -4,7 +4,7 @@ scale-in, a rollout, a draining host) and what a person stopped are no crash."""
 
 from __future__ import annotations
 
-from fleetops.models.ecs import ContainerExit, StoppedTask
+from fleetops.models.ecs_deployments import ContainerExit, StoppedTask
 from fleetops.models.verify import CheckStatus
 from fleetops.verify import checks
 from fleetops.verify.crashes import crashes_of, describe_crash, is_crash

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fleetops.models.ecs import EcsRollbackEvidence, EcsService, EcsServiceDeployment, ServiceDeployment
+from fleetops.models.ecs import EcsService, ServiceDeployment
+from fleetops.models.ecs_deployments import EcsRollbackEvidence, EcsServiceDeployment
 from fleetops.verify.rollback import decide_rollback, rollbacks_in_window
 from fleetops.verify.state import KnownGood
 

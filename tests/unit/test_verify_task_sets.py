@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fleetops.models.ecs import EcsService, LoadBalancerBinding, TaskSet
+from fleetops.models.ecs import EcsService, LoadBalancerBinding
+from fleetops.models.ecs_deployments import TaskSet
 from fleetops.models.verify import CheckStatus
 from fleetops.verify.rollback import rollback_owned_by_controller
 from fleetops.verify.task_sets import as_primary_task_set, check_task_sets

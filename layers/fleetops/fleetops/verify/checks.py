@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from fleetops.models.ecs import EcsService, LoadBalancerBinding, ServiceTask, StoppedTask
+from fleetops.models.ecs import EcsService, LoadBalancerBinding, ServiceTask
+from fleetops.models.ecs_deployments import StoppedTask
 from fleetops.models.verify import (
     AlarmState,
     CheckName,

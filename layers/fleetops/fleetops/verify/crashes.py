@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from fleetops.models.ecs import StoppedTask
+from fleetops.models.ecs_deployments import StoppedTask
 
 # Stop codes (Task.stopCode, ECS API Reference) that say the task itself failed: it could not start
 # (TaskFailedToStart: an image that cannot be pulled, a container that cannot be created) or an essential

@@ -9,7 +9,8 @@ from botocore.exceptions import ClientError
 
 from fleetops.aws.clients import error_code
 from fleetops.aws.ecs import EcsAdapter
-from fleetops.models.ecs import EcsRollbackEvidence, EcsService
+from fleetops.models.ecs import EcsService
+from fleetops.models.ecs_deployments import EcsRollbackEvidence
 from fleetops.models.verify import RollbackAction, RollbackDecision, RollbackOutcome
 from fleetops.observability import logger
 from fleetops.verify.checks import is_circuit_breaker_rollback, is_rollback_reason

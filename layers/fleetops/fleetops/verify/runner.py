@@ -13,7 +13,8 @@ from fleetops.aws.cloudwatch import AlarmReader
 from fleetops.aws.ecs import ClusterNotFoundError, EcsAdapter
 from fleetops.aws.elbv2 import TargetHealthReader
 from fleetops.errors import BadInputError
-from fleetops.models.ecs import EcsService, ServiceTask, StoppedTask
+from fleetops.models.ecs import EcsService, ServiceTask
+from fleetops.models.ecs_deployments import StoppedTask
 from fleetops.models.verify import (
     NOTHING_VERIFIED,
     BakeState,

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fleetops.models.ecs import EcsService, TaskSet
+from fleetops.models.ecs import EcsService
+from fleetops.models.ecs_deployments import TaskSet
 from fleetops.models.verify import CheckName, CheckResult, CheckStatus
 
 
