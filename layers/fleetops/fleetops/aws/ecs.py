@@ -226,27 +226,26 @@ class EcsAdapter:
             if task.get("group") == f"{SERVICE_GROUP_PREFIX}{name}"
         ]
 
-    def stopped_service_tasks(self, cluster: str, service: str) -> list[StoppedTask]:
+    def stopped_service_tasks(self, cluster: str, service: str) -> tuple[list[StoppedTask], int]:
         """The service's tasks that ECS has stopped or is stopping, as far back as ECS keeps them.
 
         ListTasks with ``desiredStatus`` STOPPED "limits the results to tasks that Amazon ECS has set the
         desired status to STOPPED"; "Currently, stopped tasks appear in the returned results for at least
-        one hour" (ListTasks, ECS API Reference). At most ``MAX_STOPPED_TASKS_READ`` are described; the
-        ``group`` filter guards against a ListTasks that ignored ``serviceName``, as ``service_tasks``."""
+        one hour" (ListTasks, ECS API Reference). At most ``MAX_STOPPED_TASKS_READ`` are described, and how
+        many were listed beyond them is returned too: ListTasks documents no order, so those left unread
+        may be the newest, and the caller must not take their absence for "no crash". The ``group`` filter
+        guards against a ListTasks that ignored ``serviceName``, as ``service_tasks``."""
         name = service.rsplit("/", 1)[-1]
         pages = self._client.get_paginator("list_tasks").paginate(
             cluster=cluster, serviceName=name, desiredStatus="STOPPED"
         )
-        arns: list[str] = []
-        for page in pages:
-            arns.extend(page["taskArns"])
-            if len(arns) >= MAX_STOPPED_TASKS_READ:
-                break
-        return [
+        arns = list(dict.fromkeys(arn for page in pages for arn in page["taskArns"]))  # 100 a page, ARNs only
+        read = [
             _stopped_task(task)
-            for task in self._described_tasks(cluster, list(dict.fromkeys(arns))[:MAX_STOPPED_TASKS_READ])
+            for task in self._described_tasks(cluster, arns[:MAX_STOPPED_TASKS_READ])
             if task.get("group") == f"{SERVICE_GROUP_PREFIX}{name}"
         ]
+        return read, max(0, len(arns) - MAX_STOPPED_TASKS_READ)
 
     def task_set_tasks(self, cluster: str, service: EcsService) -> list[ServiceTask]:
         """The tasks of a CODE_DEPLOY or EXTERNAL service's PRIMARY task set.

@@ -141,6 +141,7 @@ def check_tasks(
     expected_task_definition: str | None,
     expected_image: str | None,
     crashes: Sequence[StoppedTask] = (),
+    stopped_unread: int = 0,
 ) -> CheckResult:
     """Every task the service keeps running is on the expected revision (and image), and as many run as
     are desired, or the difference is a change of the desired count under way (settling).
@@ -196,6 +197,13 @@ def check_tasks(
             problems.append(
                 f"{len(running)} task(s) running, {service.desired_count} desired: {shortfall} more starting "
                 "in place of crashed task(s), not a scale-out"
+            )
+        elif on_the_way >= shortfall and stopped_unread:
+            # The stopped tasks not read may hold the crash this start replaces: not proven a scale-out.
+            lasting = True
+            problems.append(
+                f"{len(running)} task(s) running, {service.desired_count} desired: {shortfall} more starting, "
+                f"not proven a scale-out ({stopped_unread} stopped task(s) beyond those read may be crashes)"
             )
         elif on_the_way >= shortfall:
             problems.append(
@@ -256,6 +264,16 @@ def wants_stopped_tasks(service: EcsService, tasks: Sequence[ServiceTask]) -> bo
     kept = [task for task in tasks if task.desired_status == "RUNNING"]
     running = sum(1 for task in kept if task.last_status == "RUNNING")
     return running < service.desired_count or any(task.last_status in _STARTING_TASK_STATES for task in kept)
+
+
+def crashed_during_bake(crashes: Sequence[StoppedTask], revision: str) -> CheckResult:
+    """Tasks of the release that crashed while its alarms baked: the release fails, whatever the alarms say."""
+    return CheckResult(
+        CheckName.TASKS,
+        CheckStatus.FAILED,
+        f"{len(crashes)} task(s) of {_short(revision)} crashed during the bake ({crash_counts(crashes)})",
+        tuple(f"crashed: {describe_crash(t)}" for t in crashes[:MAX_EVIDENCE]),
+    )
 
 
 def check_container_health(

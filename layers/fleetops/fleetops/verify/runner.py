@@ -37,6 +37,11 @@ from fleetops.verify.task_sets import as_primary_task_set, check_task_sets
 # this long to settle when the service has no target group to take a bound from. No document says how
 # long ECS lists it: a fixed minute, as long as one recheck at the default interval.
 SETTLE_FLOOR_SECONDS = 60
+# How far before a verification's first look a crash still counts. ECS replaces a crashed task at once,
+# and the replacement may take minutes to start (image pull, placement): a task starting at the first
+# look may replace a crash from just before it, as when a CI call comes seconds after the rollout. A
+# crash longer ago than this has a replacement that already runs.
+CRASH_LOOKBACK_SECONDS = 300
 
 
 # Where a shortfall that settles by itself (a scale-out's tasks still starting, targets in their initial
@@ -143,8 +148,8 @@ class VerificationRunner:
                 else check.check_deployment(service, deployment_id)
             )
         if deployment_checks and checks.tasks:
-            crashes = self._crashes(service, tasks, since=settling_since, started=started)
-            results.append(check.check_tasks(service, tasks, expected_task_definition, expected_image, crashes))
+            crashes, unread = self._crashes(service, tasks, since=settling_since, started=started)
+            results.append(check.check_tasks(service, tasks, expected_task_definition, expected_image, crashes, unread))
         if deployment_checks and checks.container_health:
             # The health checks that count are those of the revision that runs, not of the one expected.
             definition = primary.task_definition if primary else service.task_definition
@@ -218,18 +223,21 @@ class VerificationRunner:
 
     def _crashes(
         self, service: EcsService, tasks: list[ServiceTask], *, since: float | None, started: float
-    ) -> list[StoppedTask]:
+    ) -> tuple[list[StoppedTask], int]:
         """The release's tasks that crashed since the verification began (its first look: ``since`` on a
         settle re-check), read from the service's stopped tasks only when needed: when a task is missing
         or starting (a scale-out, or ECS replacing a crash: only the stopped tasks tell), and at every
         settle re-check (a crash loop seen between two crashes has every task RUNNING). Crashes before
         the verification began are left out: the circuit breaker tolerates a few failed tasks in a
-        rollout that completes ("resetOnHealthyTask"), and a good release must not fail for them."""
+        rollout that completes ("resetOnHealthyTask"), and a good release must not fail for them; only
+        ``CRASH_LOOKBACK_SECONDS`` before the first look count, whose replacement may still be starting.
+        Also returns how many stopped tasks were listed but not read (``stopped_service_tasks``)."""
         if since is None and not check.wants_stopped_tasks(service, tasks):
-            return []
+            return [], 0
         revision = service.primary.task_definition if service.primary else service.task_definition
-        stopped = self._ecs.stopped_service_tasks(service.cluster_arn, service.name)
-        return crashes_of(stopped, revision, since if since is not None else started)
+        stopped, unread = self._ecs.stopped_service_tasks(service.cluster_arn, service.name)
+        window = (since if since is not None else started) - CRASH_LOOKBACK_SECONDS
+        return crashes_of(stopped, revision, window), unread
 
     def _settle_seconds(self, service: EcsService) -> int:
         groups = [*service.target_group_arns, *dict(service.alternate_target_groups).values()]
@@ -254,6 +262,13 @@ class VerificationRunner:
                     f"by {primary.id if primary else 'nothing'}",
                 )
             )
+        if state.task_definition and any(c.name is CheckName.TASKS for c in state.checks):
+            # A crash loop is invisible to a look between two crashes, and alarms may not see it: the
+            # release's crashes since the first look are read at every look of the bake too.
+            stopped, _ = self._ecs.stopped_service_tasks(service.cluster_arn, service.name)
+            crashed = crashes_of(stopped, state.task_definition, state.started_at - CRASH_LOOKBACK_SECONDS)
+            if crashed:
+                results.append(check.crashed_during_bake(crashed, state.task_definition))
         results.append(
             check.check_alarms(state.alarms, self._alarms.states(list(state.alarms)), baking=now < state.bake_until)
         )
