@@ -1,7 +1,14 @@
 # Two commands for a fresh machine: `make demo` and `make test`. Everything installs from the
 # lock files under requirements/ (uv; SAM CLI in a virtualenv of its own).
 SHELL := /bin/bash
-PYTHON313 ?= $(shell (pyenv prefix 3.13.0 2>/dev/null || dirname $$(dirname $$(command -v python3.13))) | head -1)/bin/python3.13
+# Any Python 3.13: pyenv's newest 3.13.x, else python3.13 on PATH (scripts/find_python313.sh), found once
+# per make run; `make PYTHON313=/path/to/python3.13 ...` overrides it.
+ifeq ($(origin PYTHON313),undefined)
+PYTHON313 := $(shell scripts/find_python313.sh)
+endif
+# Expanded only in the recipes that need the interpreter, so `make clean` works without one.
+require_python313 = $(if $(PYTHON313),,$(error No Python 3.13 found: install one (pyenv install 3.13, or your \
+  system's python3.13 package) or run make PYTHON313=/path/to/python3.13 ...))
 # uv, pinned, in a small virtualenv of its own (no global install needed).
 UV := .tools/bin/uv
 export AWS_DEFAULT_REGION ?= us-east-1
@@ -16,6 +23,7 @@ $(UV): requirements/bootstrap.txt
 	.tools/bin/python -m pip install -q --disable-pip-version-check -r requirements/bootstrap.txt
 
 .venv/.installed: requirements/dev.lock | $(UV)
+	$(require_python313)
 	$(UV) venv -q --allow-existing --python "$(PYTHON313)" .venv
 	# --compile-bytecode: where PYTHONDONTWRITEBYTECODE is set (as on these machines), every process would
 	# otherwise compile boto3, botocore and moto from source (about 9 s each: a test worker, the demo).
@@ -23,6 +31,7 @@ $(UV): requirements/bootstrap.txt
 	touch $@
 
 .venv-sam/.installed: requirements/sam.lock | $(UV)
+	$(require_python313)
 	$(UV) venv -q --allow-existing --python "$(PYTHON313)" .venv-sam
 	$(UV) pip install -q --python .venv-sam/bin/python -r requirements/sam.lock
 	touch $@
@@ -48,8 +57,9 @@ unit: .venv/.installed
 	# One worker per core (pytest-xdist): the suite's simulated days are independent processes' work.
 	.venv/bin/python -m pytest -n auto
 
-# sam build needs python3.13 on PATH (pyenv has it).
+# sam build needs python3.13 on PATH: the one found above, first.
 build: .venv-sam/.installed
+	$(require_python313)
 	PATH="$(dir $(PYTHON313)):$$PATH" .venv-sam/bin/sam build --template template.yaml
 
 benchmark: .venv/.installed build

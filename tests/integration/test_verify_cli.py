@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from fleetops.verify.cli import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE, main
+from fleetops.verify.cli import EXIT_FAILED, EXIT_NOT_VERIFIED, EXIT_PASSED, main
 from tests.support.http_server import Route, local_http_server
 from tests.support.verify_world import VerifyWorld, revision_of
 
@@ -66,13 +66,13 @@ def test_a_smoke_host_off_the_allow_list_is_a_usage_error(
 ) -> None:
     checks = json.dumps({"smoke": [{"url": "https://example.org/"}]})
     expected = ("--expected-task-definition", "web:2")
-    assert run(verify, "--cluster", "prod", "--service", "web", *expected, "--checks", checks)[0] == EXIT_USAGE
+    assert run(verify, "--cluster", "prod", "--service", "web", *expected, "--checks", checks)[0] == EXIT_NOT_VERIFIED
     assert "not on the allow-list" in capsys.readouterr().err
 
 
 def test_a_service_that_does_not_exist_is_a_usage_error(verify: VerifyWorld) -> None:
     expected = ("--expected-task-definition", "ghost:1")
-    assert run(verify, "--cluster", "prod", "--service", "ghost", *expected)[0] == EXIT_USAGE
+    assert run(verify, "--cluster", "prod", "--service", "ghost", *expected)[0] == EXIT_NOT_VERIFIED
 
 
 def test_a_rollout_that_never_settles_is_retried_for_wait_seconds_then_fails(verify: VerifyWorld) -> None:
@@ -92,11 +92,12 @@ def test_without_an_expected_release_the_console_command_refuses_to_run(
     # After a circuit-breaker rollback the service is healthy on the OLD revision: only the expected
     # release tells the two apart, so a CI job must name it.
     verify.given_a_release()
-    assert run(verify, "--cluster", "prod", "--service", "web")[0] == EXIT_USAGE
+    assert run(verify, "--cluster", "prod", "--service", "web")[0] == EXIT_NOT_VERIFIED
     assert "--expected-task-definition (family:revision or ARN) or --expected-image" in capsys.readouterr().err
 
 
 def test_a_bare_family_is_not_an_expected_release(verify: VerifyWorld, capsys: pytest.CaptureFixture[str]) -> None:
     verify.given_a_release()
-    assert run(verify, "--cluster", "prod", "--service", "web", "--expected-task-definition", "web")[0] == EXIT_USAGE
+    code, _ = run(verify, "--cluster", "prod", "--service", "web", "--expected-task-definition", "web")
+    assert code == EXIT_NOT_VERIFIED
     assert "family:revision or a task definition ARN, got 'web'" in capsys.readouterr().err

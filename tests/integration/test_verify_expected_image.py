@@ -11,7 +11,7 @@ import io
 
 import pytest
 
-from fleetops.verify.cli import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE, main
+from fleetops.verify.cli import EXIT_FAILED, EXIT_NOT_VERIFIED, EXIT_PASSED, main
 from tests.support.verify_world import VerifyWorld, revision_of
 
 ROLLBACK_ON = {"ROLLBACK_ENABLED": "true", "ROLLBACK_MAX_PER_WINDOW": "1", "ROLLBACK_WINDOW_SECONDS": "3600"}
@@ -105,5 +105,5 @@ def test_the_console_command_passes_a_release_given_by_tag_and_refuses_a_malform
     assert code == EXIT_FAILED
     assert "do not run image registry.example.com/web:3" in output
     code, _ = run_cli(verify, *cli, "sha256:abc")
-    assert code == EXIT_USAGE
+    assert code == EXIT_NOT_VERIFIED
     assert "is not an image digest" in capsys.readouterr().err

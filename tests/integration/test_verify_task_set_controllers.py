@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from fleetops.verify.cli import EXIT_AWS_ERROR, EXIT_FAILED, EXIT_PASSED, main
+from fleetops.verify.cli import EXIT_FAILED, EXIT_NOT_VERIFIED, EXIT_PASSED, main
 from tests.support.task_sets import TaskSetRelease
 from tests.support.verify_world import VerifyWorld, revision_of
 
@@ -140,7 +140,7 @@ def test_an_aws_error_in_the_ci_path_returns_a_report_not_a_lambda_error(verify:
     assert note["subject"] == "ATTENTION release of prod/web NOT verified: the verification could not run"
 
 
-def test_an_aws_error_in_the_console_command_prints_the_report_and_exits_three(verify: VerifyWorld) -> None:
+def test_an_aws_error_in_the_console_command_prints_the_report_and_exits_two(verify: VerifyWorld) -> None:
     _, release = a_task_set_release(verify, "EXTERNAL")
 
     def refuse(**_: object) -> None:
@@ -148,7 +148,7 @@ def test_an_aws_error_in_the_console_command_prints_the_report_and_exits_three(v
 
     verify.session.events.register("before-call.ecs.DescribeTaskDefinition", refuse)
     code, report = cli(verify, release)
-    assert code == EXIT_AWS_ERROR != EXIT_FAILED
+    assert code == EXIT_NOT_VERIFIED != EXIT_FAILED
     assert report["verdict"] == "ERROR"
     assert "AWS refused DescribeTaskDefinition: ServiceNotFoundException (gone)" in report["reason"]
 

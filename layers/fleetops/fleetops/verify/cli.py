@@ -1,27 +1,30 @@
 """The verification from a CI job, with the job's own credentials: ``python -m fleetops.verify.cli``.
 
 Runs the same checks as the Lambda function, prints the report, and exits 0 when the release passed,
-1 when it failed, 2 when the command or its configuration is wrong, 3 when AWS refused a call the
-verification needs (AccessDenied, throttling past the retries, a resource gone): the report, verdict
-ERROR, says which, and that nothing is known of the release. A CI job may sleep, so the alarm
-bake is watched here by polling (the function uses delayed SQS messages instead). It never rolls
-back: that is the function's job, where the per-service cap and the known-good record live.
+1 when it failed, 2 when it could not be verified: the command or its configuration is wrong, or AWS
+could not be asked (no region, no credentials, AccessDenied, throttling past the retries, a resource
+gone). Exit 2 prints one line on stderr saying why and, with ``--json``, a document with verdict ERROR
+on stdout: nothing is known of the release. Credentials are boto3's own chain; the command never looks
+for them itself. A CI job may sleep, so the alarm bake is watched here by polling (the function uses
+delayed SQS messages instead). It never rolls back: that is the function's job, where the per-service
+cap and the known-good record live.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from fleetops.aws.clients import AwsClients
 from fleetops.aws.cloudwatch import AlarmReader
@@ -34,12 +37,27 @@ from fleetops.verify.parse import expected_image_reference, expected_task_defini
 from fleetops.verify.report import verification_message
 from fleetops.verify.runner import Verification, VerificationRunner, aws_error_report
 
-EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_AWS_ERROR = 0, 1, 2, 3
+# One code for every "could not verify", whatever the cause: a CI step branches on passed, failed or
+# neither; the line on stderr (and the JSON's reason) says which cause.
+EXIT_PASSED, EXIT_FAILED, EXIT_NOT_VERIFIED = 0, 1, 2
 POLL_SECONDS = 15.0
 MISSING_EXPECTED_RELEASE_CLI = (
     "name the release to verify: --expected-task-definition (family:revision or ARN) or --expected-image; "
     "without one, a service rolled back to its old revision by ECS's circuit breaker would pass"
 )
+NO_REGION = "no AWS region: give --region or set AWS_REGION (or AWS_DEFAULT_REGION)"
+NO_CREDENTIALS = (
+    "no AWS credentials: boto3's default chain found none (environment, AWS_PROFILE and the shared files, "
+    "a container or instance role)"
+)
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse's own errors print the usage and exit 2 with nothing on stdout; here they are bad input
+    like any other, so ``--json`` still prints its document."""
+
+    def error(self, message: str) -> NoReturn:
+        raise BadInputError(f"{message} (see --help)")
 
 
 def main(
@@ -50,9 +68,85 @@ def main(
     sleep: Callable[[float], None] = time.sleep,
     out: TextIO = sys.stdout,
 ) -> int:
-    parser = argparse.ArgumentParser(prog="verify_deployment", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cluster", required=True, help="cluster name or ARN")
-    parser.add_argument("--service", required=True, help="service name or ARN")
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in arguments
+    try:
+        args = _parser().parse_args(arguments)
+        if not args.expected_task_definition and not args.expected_image:
+            raise BadInputError(MISSING_EXPECTED_RELEASE_CLI)
+        expected_task_definition(args.expected_task_definition)
+        expected_image_reference(args.expected_image)
+        allowed = frozenset(
+            host.strip().lower()
+            for host in [*args.allowed_host, *os.environ.get("SMOKE_ALLOWED_HOSTS", "").split(",")]
+            if host.strip()
+        )
+        checks = _checks(args.checks, args.checks_file, allowed)
+    except BadInputError as error:
+        return _not_verified(str(error), as_json=as_json, out=out)
+
+    from fleetops.verify.smoke import run_smoke_check
+
+    def smoke(c: ServiceChecks) -> list[SmokeOutcome]:
+        deadline = time.monotonic() + SMOKE_BUDGET_SECONDS  # one budget per smoke run, as in the function
+        return [run_smoke_check(s, allowed, sleep=sleep, deadline=deadline) for s in c.smoke]
+
+    cluster = args.cluster
+    service = args.service.rsplit("/", 1)[-1]
+    ref = ServiceRef(service=service, cluster=cluster)
+    try:
+        # Clients are built at the first call, so a missing region (NoRegionError) is raised below.
+        clients = AwsClients(session or boto3.Session(region_name=args.region))
+        runner = VerificationRunner(
+            ecs=EcsAdapter(clients.ecs),
+            targets=TargetHealthReader(clients.elbv2),
+            alarms=AlarmReader(clients.cloudwatch),
+            smoke=smoke,
+            clock=clock,
+        )
+        deadline = clock() + args.wait_seconds
+        look = partial(
+            runner.verify,
+            ref,
+            checks,
+            trigger=VerifyTrigger.DIRECT,
+            expected_task_definition=args.expected_task_definition,
+            expected_image=args.expected_image,
+        )
+        while True:
+            report = _settle(look, look().report, clock, sleep)
+            if report.verdict is not Verdict.FAILED or clock() + POLL_SECONDS > deadline:
+                break
+            sleep(POLL_SECONDS)
+        report = _bake(runner, report, checks, clock, sleep)
+    except BadInputError as error:
+        return _not_verified(str(error), as_json=as_json, out=out)
+    except (ClientError, BotoCoreError) as error:
+        report = aws_error_report(ref, error, trigger=VerifyTrigger.DIRECT, at=clock())
+        if isinstance(error, NoRegionError | NoCredentialsError):
+            reason = NO_REGION if isinstance(error, NoRegionError) else NO_CREDENTIALS
+            report = replace(report, reason=f"verification could not run: {reason}")
+    if report.verdict is Verdict.ERROR:
+        print(f"error: {report.service.label}: {report.reason}", file=sys.stderr)
+        if as_json:
+            out.write(json.dumps(report.to_dict(), indent=2) + "\n")
+        return EXIT_NOT_VERIFIED
+    out.write((json.dumps(report.to_dict(), indent=2) if args.json else verification_message(report)) + "\n")
+    return EXIT_PASSED if report.verdict is Verdict.PASSED else EXIT_FAILED
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(
+        prog="verify_deployment",
+        description=__doc__.split("\n\n")[0],
+        epilog="Exit status: 0 passed, 1 the release failed, 2 could not verify (bad input, or AWS not reached "
+        "or refusing: the reason is one line on stderr).",
+    )
+    parser.add_argument("--cluster", required=True, type=_named("cluster"), help="cluster name or ARN")
+    parser.add_argument("--service", required=True, type=_named("service"), help="service name or ARN")
+    parser.add_argument(
+        "--region", type=_named("region"), help="AWS Region (default: boto3's, from AWS_REGION or the profile)"
+    )
     parser.add_argument("--expected-task-definition", help="family:revision or ARN every running task must run")
     parser.add_argument(
         "--expected-image",
@@ -68,70 +162,42 @@ def main(
         help="host a smoke check may call (repeatable; SMOKE_ALLOWED_HOSTS is read too)",
     )
     parser.add_argument(
-        "--wait-seconds", type=float, default=0.0, help="retry a failing verification this long (rollout settling)"
+        "--wait-seconds",
+        type=_seconds,
+        default=0.0,
+        help="retry a failing verification this long (rollout settling; 0 or more)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of text")
-    args = parser.parse_args(argv)
+    return parser
 
-    allowed = frozenset(
-        host.strip().lower()
-        for host in [*args.allowed_host, *os.environ.get("SMOKE_ALLOWED_HOSTS", "").split(",")]
-        if host.strip()
-    )
+
+def _named(noun: str) -> Callable[[str], str]:
+    """A non-empty name (an ARN's last part too): an empty one would make every call fail unclearly."""
+
+    def name(text: str) -> str:
+        if not text.strip() or not text.rstrip("/").rsplit("/", 1)[-1].strip():
+            raise argparse.ArgumentTypeError(f"must name a {noun}, got {text!r}")
+        return text.strip()
+
+    return name
+
+
+def _seconds(text: str) -> float:
     try:
-        if not args.expected_task_definition and not args.expected_image:
-            raise BadInputError(MISSING_EXPECTED_RELEASE_CLI)
-        expected_task_definition(args.expected_task_definition)
-        expected_image_reference(args.expected_image)
-        checks = _checks(args.checks, args.checks_file, allowed)
-    except BadInputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    # A negative wait, NaN or infinity would wait never or forever: a CI job wants a bound it can read.
+    if not math.isfinite(seconds) or seconds < 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more, got {text!r}")
+    return seconds
 
-    from fleetops.verify.smoke import run_smoke_check
 
-    def smoke(c: ServiceChecks) -> list[SmokeOutcome]:
-        deadline = time.monotonic() + SMOKE_BUDGET_SECONDS  # one budget per smoke run, as in the function
-        return [run_smoke_check(s, allowed, sleep=sleep, deadline=deadline) for s in c.smoke]
-
-    clients = AwsClients(session)
-    runner = VerificationRunner(
-        ecs=EcsAdapter(clients.ecs),
-        targets=TargetHealthReader(clients.elbv2),
-        alarms=AlarmReader(clients.cloudwatch),
-        smoke=smoke,
-        clock=clock,
-    )
-    cluster = args.cluster
-    service = args.service.rsplit("/", 1)[-1]
-    deadline = clock() + max(0.0, args.wait_seconds)
-    ref = ServiceRef(service=service, cluster=cluster)
-    look = partial(
-        runner.verify,
-        ref,
-        checks,
-        trigger=VerifyTrigger.DIRECT,
-        expected_task_definition=args.expected_task_definition,
-        expected_image=args.expected_image,
-    )
-    try:
-        while True:
-            report = _settle(look, look().report, clock, sleep)
-            if report.verdict is not Verdict.FAILED or clock() + POLL_SECONDS > deadline:
-                break
-            sleep(POLL_SECONDS)
-        report = _bake(runner, report, checks, clock, sleep)
-    except BadInputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except (ClientError, BotoCoreError) as error:
-        report = aws_error_report(
-            ServiceRef(service=service, cluster=cluster), error, trigger=VerifyTrigger.DIRECT, at=clock()
-        )
-    out.write((json.dumps(report.to_dict(), indent=2) if args.json else verification_message(report)) + "\n")
-    if report.verdict is Verdict.ERROR:
-        return EXIT_AWS_ERROR
-    return EXIT_PASSED if report.verdict is Verdict.PASSED else EXIT_FAILED
+def _not_verified(reason: str, *, as_json: bool, out: TextIO) -> int:
+    print(f"error: {reason}", file=sys.stderr)
+    if as_json:
+        out.write(json.dumps({"verdict": Verdict.ERROR.value, "reason": reason}, indent=2) + "\n")
+    return EXIT_NOT_VERIFIED
 
 
 def _settle(
