@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     # built, not here: every handler imports this module, and would pay for them at every cold start
     # (about 15 ms for the scale job's, 10 ms for verify's).
     from mypy_boto3_ecs import ECSClient
-    from mypy_boto3_ecs.literals import ServiceDeploymentStatusType
+    from mypy_boto3_ecs.literals import DesiredStatusType, ServiceDeploymentStatusType
     from mypy_boto3_ecs.type_defs import (
         DeploymentLifecycleHookDetailTypeDef,
         ServiceDeploymentBriefTypeDef,
@@ -46,9 +46,10 @@ if TYPE_CHECKING:
 # API limits: DescribeTasks takes at most 100 tasks, DescribeServices 10 services,
 # ListTasks and ListContainerInstances return at most 100 per page (and 100 by default).
 DESCRIBE_TASKS_BATCH = 100
-# Stopped tasks read for one look at a service at most (five DescribeTasks calls): ECS lists stopped tasks
-# "for at least one hour" (ListTasks), so a crash-looping 500-task service may list thousands; the crashes
-# that matter are many and recent, and a few hundred of them are enough evidence.
+# Stopped tasks described for one look at a service at most (five DescribeTasks calls): ECS lists stopped
+# tasks "for at least one hour" (ListTasks), so a busy service may list thousands. Every page of ARNs is
+# still listed, and how many were left undescribed is returned: ListTasks states no order, so the unread
+# may be the newest (``stopped_service_tasks``).
 MAX_STOPPED_TASKS_READ = 500
 DESCRIBE_SERVICES_BATCH = 10
 # ListServices returns 10 services a page unless maxResults (1 to 100) asks for more: a cluster of 100
@@ -216,15 +217,8 @@ class EcsAdapter:
         tasks are always in group ``service:<name>``.
         """
         name = service.rsplit("/", 1)[-1]
-        pages = self._client.get_paginator("list_tasks").paginate(
-            cluster=cluster, serviceName=name, desiredStatus="RUNNING"
-        )
-        arns = list(dict.fromkeys(arn for page in pages for arn in page["taskArns"]))
-        return [
-            _service_task(task)
-            for task in self._described_tasks(cluster, arns)
-            if task.get("group") == f"{SERVICE_GROUP_PREFIX}{name}"
-        ]
+        arns = self._service_task_arns(cluster, name, "RUNNING")
+        return [_service_task(task) for task in self._described_service_tasks(cluster, name, arns)]
 
     def stopped_service_tasks(self, cluster: str, service: str) -> tuple[list[StoppedTask], int]:
         """The service's tasks that ECS has stopped or is stopping, as far back as ECS keeps them.
@@ -236,16 +230,24 @@ class EcsAdapter:
         may be the newest, and the caller must not take their absence for "no crash". The ``group`` filter
         guards against a ListTasks that ignored ``serviceName``, as ``service_tasks``."""
         name = service.rsplit("/", 1)[-1]
+        arns = self._service_task_arns(cluster, name, "STOPPED")  # 100 a page, ARNs only
+        read = self._described_service_tasks(cluster, name, arns[:MAX_STOPPED_TASKS_READ])
+        return [_stopped_task(task) for task in read], max(0, len(arns) - MAX_STOPPED_TASKS_READ)
+
+    def _service_task_arns(self, cluster: str, name: str, desired_status: DesiredStatusType) -> list[str]:
+        """Every ListTasks page of the service's tasks with that desired status, each ARN once."""
         pages = self._client.get_paginator("list_tasks").paginate(
-            cluster=cluster, serviceName=name, desiredStatus="STOPPED"
+            cluster=cluster, serviceName=name, desiredStatus=desired_status
         )
-        arns = list(dict.fromkeys(arn for page in pages for arn in page["taskArns"]))  # 100 a page, ARNs only
-        read = [
-            _stopped_task(task)
-            for task in self._described_tasks(cluster, arns[:MAX_STOPPED_TASKS_READ])
+        return list(dict.fromkeys(arn for page in pages for arn in page["taskArns"]))
+
+    def _described_service_tasks(self, cluster: str, name: str, arns: list[str]) -> list[TaskTypeDef]:
+        """DescribeTasks of those ARNs, keeping the service's own (group ``service:<name>``)."""
+        return [
+            task
+            for task in self._described_tasks(cluster, arns)
             if task.get("group") == f"{SERVICE_GROUP_PREFIX}{name}"
         ]
-        return read, max(0, len(arns) - MAX_STOPPED_TASKS_READ)
 
     def task_set_tasks(self, cluster: str, service: EcsService) -> list[ServiceTask]:
         """The tasks of a CODE_DEPLOY or EXTERNAL service's PRIMARY task set.
