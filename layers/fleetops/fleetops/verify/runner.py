@@ -299,10 +299,7 @@ def aws_error_report(
     """The report of a verification an AWS error stopped (AccessDenied, a throttle past the retries, a
     missing resource): verdict ERROR, the error in words. Nothing is known of the release, so nothing
     is rolled back and nothing is remembered."""
-    if isinstance(error, ClientError):
-        what = f"AWS refused {error.operation_name}: {error_code(error)} ({error_message(error)})"
-    else:
-        what = f"an AWS call failed: {error}"
+    what = _refused(error) if isinstance(error, ClientError) else f"an AWS call failed: {error}"
     return VerificationReport(
         service=ref,
         service_arn="",
@@ -317,12 +314,16 @@ def aws_error_report(
     )
 
 
+def _refused(error: ClientError) -> str:
+    return f"AWS refused {error.operation_name}: {error_code(error)} ({error_message(error)})"
+
+
 def acting_error_report(report: VerificationReport, error: ClientError | BotoCoreError) -> VerificationReport:
     """The report of a verification whose checks ran, stopped by an AWS error while acting on its verdict
     (a bake's first message not sent, a rollback call with no answer): verdict ERROR, the checks and the
     verdict they gave kept, and what did not (or may not have) happened."""
     if isinstance(error, ClientError):
-        what = f"AWS refused {error.operation_name}: {error_code(error)} ({error_message(error)})"
+        what = _refused(error)
     else:
         what = f"an AWS call got no answer, so what it asked may or may not have happened: {error}"
     return replace(
