@@ -156,9 +156,6 @@ class VerifyStateStore:
             return None
         return item.get("started_by", {}).get("S", ROLLED_BACK_BY_VERIFY)
 
-    def is_rollback_deployment(self, deployment_id: str) -> bool:
-        return self.rollback_started_by(deployment_id) is not None
-
     def ci_settling(self, key: str) -> CiSettling | None:
         item = self._client.get_item(
             TableName=self._table, Key={"id": {"S": f"ci-settling#{key}"}}, ConsistentRead=True
