@@ -73,7 +73,7 @@ def check_deployment(service: EcsService, deployment_id: str | None) -> CheckRes
     """The deployment is PRIMARY, its rollout COMPLETED, the only one left."""
     evidence = tuple(
         f"{d.id} {d.status} rollout={d.rollout_state or '-'} running={d.running_count}/{d.desired_count} "
-        f"failed={d.failed_tasks} ({_short(d.task_definition)})"
+        f"failed={d.failed_tasks} ({short_arn(d.task_definition)})"
         for d in service.deployments
     )
     primary = service.primary
@@ -180,16 +180,16 @@ def check_tasks(
     if crashes:
         lasting = True
         problems.append(
-            f"{len(crashes)} task(s) of {_short(primary_revision)} crashed during the verification "
+            f"{len(crashes)} task(s) of {short_arn(primary_revision)} crashed during the verification "
             f"({crash_counts(crashes)})"
         )
         evidence.extend(f"crashed: {describe_crash(t)}" for t in crashes[:MAX_EVIDENCE])
     if wrong_start:
         lasting = True
         problems.append(
-            f"{len(wrong_start)} starting task(s) are not on the PRIMARY deployment's {_short(primary_revision)}"
+            f"{len(wrong_start)} starting task(s) are not on the PRIMARY deployment's {short_arn(primary_revision)}"
         )
-        evidence.extend(f"{_short(t.arn)} starts {_short(t.task_definition)}" for t in wrong_start[:MAX_EVIDENCE])
+        evidence.extend(f"{short_arn(t.arn)} starts {short_arn(t.task_definition)}" for t in wrong_start[:MAX_EVIDENCE])
     elif shortfall > 0:
         # ``pendingCount`` is counted too: ListTasks may not list a task the service already counts.
         on_the_way = max(len(starting), service.primary.pending_count if service.primary else 0)
@@ -225,8 +225,10 @@ def check_tasks(
     wrong_revision = [task for task in running if not _same_task_definition(task.task_definition, expected)]
     if wrong_revision:
         lasting = True
-        problems.append(f"{len(wrong_revision)} running task(s) are not on {_short(expected)}")
-        evidence.extend(f"{_short(t.arn)} runs {_short(t.task_definition)}" for t in wrong_revision[:MAX_EVIDENCE])
+        problems.append(f"{len(wrong_revision)} running task(s) are not on {short_arn(expected)}")
+        evidence.extend(
+            f"{short_arn(t.arn)} runs {short_arn(t.task_definition)}" for t in wrong_revision[:MAX_EVIDENCE]
+        )
     image = parse_expected_image(expected_image) if expected_image else None  # malformed: BadInputError
     if image is not None:
         # A task runs the image when one of its containers does (the others are its sidecars).
@@ -238,14 +240,14 @@ def check_tasks(
                 f"{len(wrong_image)} running task(s) do not run image {image}" + (f" ({hint})" if hint else "")
             )
             evidence.extend(
-                f"{_short(t.arn)} runs {', '.join(describe_container_image(c) for c in t.containers)}"
+                f"{short_arn(t.arn)} runs {', '.join(describe_container_image(c) for c in t.containers)}"
                 for t in wrong_image[:MAX_EVIDENCE]
             )
     if problems:
         return CheckResult(
             CheckName.TASKS, CheckStatus.FAILED, "; ".join(problems), tuple(evidence), settling=not lasting
         )
-    what = f"{len(running)}/{service.desired_count} task(s) running {_short(expected)}"
+    what = f"{len(running)}/{service.desired_count} task(s) running {short_arn(expected)}"
     if shortfall < 0:
         what += f" ({-shortfall} more than desired: a scale-in under way)"
     return CheckResult(
@@ -271,7 +273,7 @@ def crashed_during_bake(crashes: Sequence[StoppedTask], revision: str) -> CheckR
     return CheckResult(
         CheckName.TASKS,
         CheckStatus.FAILED,
-        f"{len(crashes)} task(s) of {_short(revision)} crashed during the bake ({crash_counts(crashes)})",
+        f"{len(crashes)} task(s) of {short_arn(revision)} crashed during the bake ({crash_counts(crashes)})",
         tuple(f"crashed: {describe_crash(t)}" for t in crashes[:MAX_EVIDENCE]),
     )
 
@@ -292,8 +294,8 @@ def check_container_health(
     # A sidecar (a log router, a proxy with its own health check) that is not HEALTHY: evidence only.
     aside = [(t, c) for t, c in seen if c.name not in judged and c.health_status != "HEALTHY"]
     checked = sum(1 for _, c in seen if c.name in judged)
-    evidence = tuple(f"{_short(t.arn)} {c.name}: {c.health_status}" for t, c in bad[:MAX_EVIDENCE]) + tuple(
-        f"{_short(t.arn)} {c.name}: {c.health_status} (non-essential, not judged)" for t, c in aside[:MAX_EVIDENCE]
+    evidence = tuple(f"{short_arn(t.arn)} {c.name}: {c.health_status}" for t, c in bad[:MAX_EVIDENCE]) + tuple(
+        f"{short_arn(t.arn)} {c.name}: {c.health_status} (non-essential, not judged)" for t, c in aside[:MAX_EVIDENCE]
     )
     states = _counts(c.health_status for _, c in aside)
     noted = f"; {len(aside)} non-essential container(s) not HEALTHY, not judged ({states})" if aside else ""
@@ -353,11 +355,11 @@ def check_targets(
         for task in running:
             expected = task_target(task, balancer, ec2_instance_ids)
             if isinstance(expected, str):
-                unknown.append(f"  {_short(task.arn)}: {expected}")
+                unknown.append(f"  {short_arn(task.arn)}: {expected}")
                 continue
             found = next((live.pop(key) for key in expected.keys if key in live), [])
             if not found:
-                missing.append(f"  {_short(task.arn)}: no live target {expected.target_id}:{expected.port}")
+                missing.append(f"  {short_arn(task.arn)}: no live target {expected.target_id}:{expected.port}")
                 continue
             # Registered in both groups of a blue/green pair, the healthy registration is the one in use.
             own.append(next((t for t in found if t.state == "healthy"), found[0]))
@@ -472,5 +474,5 @@ def _group(arn: str) -> str:
     return arn.split(":targetgroup/", 1)[-1]
 
 
-def _short(arn: str) -> str:
+def short_arn(arn: str) -> str:
     return arn.rsplit("/", 1)[-1] if arn.startswith("arn:") else arn

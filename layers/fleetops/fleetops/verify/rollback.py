@@ -13,7 +13,7 @@ from fleetops.models.ecs import EcsService
 from fleetops.models.ecs_deployments import EcsRollbackEvidence
 from fleetops.models.verify import RollbackAction, RollbackDecision, RollbackOutcome
 from fleetops.observability import logger
-from fleetops.verify.checks import is_circuit_breaker_rollback, is_rollback_reason
+from fleetops.verify.checks import is_circuit_breaker_rollback, is_rollback_reason, short_arn
 from fleetops.verify.state import ROLLED_BACK_BY_ECS, ROLLED_BACK_BY_VERIFY, KnownGood, VerifyStateStore
 
 
@@ -74,7 +74,7 @@ def decide_rollback(
         rollback = deployment.id if deployment is not None else deployment_id
         return RollbackDecision(
             False,
-            f"deployment {rollback} is ECS's rollback to {_short(current)}; that revision fails verification: "
+            f"deployment {rollback} is ECS's rollback to {short_arn(current)}; that revision fails verification: "
             "a person must look (never roll back a rollback)",
         )
     latest = ecs.latest_rollback if ecs is not None else None
@@ -87,7 +87,7 @@ def decide_rollback(
         # judged here is ECS's rollback, whichever revision it returned to.
         return RollbackDecision(
             False,
-            f"ECS rolled back service deployment {latest.arn} to {_short(current)}; that revision fails "
+            f"ECS rolled back service deployment {latest.arn} to {short_arn(current)}; that revision fails "
             "verification: a person must look (never roll back a rollback)",
         )
     if any(
@@ -167,10 +167,6 @@ def _ecs_rollback_coming(service: EcsService, ecs: EcsRollbackEvidence | None) -
         if deployment.circuit_breaker_triggered and breaker_rollback:
             return f"the circuit breaker triggered in service deployment {deployment.arn}"
     return ""
-
-
-def _short(task_definition: str) -> str:
-    return task_definition.rsplit("/", 1)[-1]
 
 
 class RollbackRefusedError(ClientError):
