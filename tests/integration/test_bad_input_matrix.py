@@ -22,6 +22,7 @@ from fleetops.aws.messaging import SQS_BODY_LIMIT
 from tests.support.account import SimulatedAccount
 from tests.support.cfn import ACCOUNT, REGION
 from tests.support.queues import take_all
+from tests.support.template import EVERY_CLUSTER_AND_GROUP
 
 JOBS = ("drain", "scale", "verify")
 # What each job's EventBridge rule delivers: an event of that kind, save for what the shape breaks.
@@ -107,7 +108,7 @@ DEFAULT_REASONS = {
 def account() -> Iterator[SimulatedAccount]:
     """The stack, deployed once for the module; each test reads (and empties) the dead-letter queue."""
     with mock_aws():
-        yield SimulatedAccount()
+        yield SimulatedAccount(parameters=EVERY_CLUSTER_AND_GROUP)
 
 
 @pytest.mark.parametrize("job", JOBS)

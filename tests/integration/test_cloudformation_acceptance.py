@@ -59,32 +59,64 @@ def test_a_rule_condition_using_fn_join_is_refused_naming_the_rule_and_the_funct
     assert created == [], "refused before anything was created"
 
 
-# hook group, AutoScalingGroupNames -> accepted (the rule's meaning: a hook's group must be listened to)
-RULE_MATRIX = {
-    "no-hook-every-group": ("", "", True),
-    "no-hook-named-groups": ("", "batch-hosts", True),
-    "hook-every-group": ("prod-hosts", "", True),
-    "hook-among-named-groups": ("prod-hosts", "batch-hosts,prod-hosts", True),
-    "hook-among-named-groups-with-spaces": ("prod-hosts", " batch-hosts , prod-hosts ", True),
-    "hook-not-among-named-groups": ("prod-hosts", "batch-hosts", False),
-    "hook-not-among-named-groups-with-an-empty-member": ("prod-hosts", "batch-hosts,", False),
+# The scope is explicit, and a hook is only made where the drain hears it. Each case: ClusterNames,
+# AutoScalingGroupNames, HookAutoScalingGroupName, EnableDrain -> None (accepted) or CloudFormation's refusal.
+SCOPE_MATRIX: dict[str, tuple[str, str, str, str, str | None]] = {
+    "named-clusters-and-groups": ("prod,batch", "prod-hosts", "", "true", None),
+    "every-cluster-and-group": ("*", "*", "", "true", None),
+    "no-cluster-named": ("", "prod-hosts", "", "true", "ClusterNames must name the ECS clusters"),
+    "a-blank-among-the-clusters": ("prod,", "prod-hosts", "", "true", "ClusterNames must name the ECS clusters"),
+    "every-cluster-and-a-name": ("prod,*", "prod-hosts", "", "true", r"ClusterNames is either \*"),
+    "the-drain-without-a-group": ("prod", "", "", "true", "The drain job needs AutoScalingGroupNames"),
+    "scale-and-verify-without-a-group": ("prod", "", "", "false", None),
+    "a-blank-among-the-groups": ("prod", "batch-hosts,", "", "false", r"AutoScalingGroupNames has an empty name"),
+    "every-group-and-a-name": ("prod", "batch-hosts,*", "", "true", r"AutoScalingGroupNames is either \*"),
+    "hook-every-group": ("prod", "*", "prod-hosts", "true", None),
+    "hook-among-named-groups": ("prod", "batch-hosts,prod-hosts", "prod-hosts", "true", None),
+    "hook-among-named-groups-with-spaces": ("prod", " batch-hosts , prod-hosts ", "prod-hosts", "true", None),
+    "hook-not-among-named-groups": (
+        "prod",
+        "batch-hosts",
+        "prod-hosts",
+        "true",
+        "must include HookAutoScalingGroupName",
+    ),
+    "hook-with-the-drain-off": ("prod", "prod-hosts", "prod-hosts", "false", "set EnableDrain to true"),
 }
 
 
-@pytest.mark.parametrize(("hook_group", "group_names", "accepted"), RULE_MATRIX.values(), ids=RULE_MATRIX.keys())
-def test_the_hook_group_rule_refuses_only_a_hook_whose_group_the_drain_does_not_listen_to(
-    hook_group: str, group_names: str, accepted: bool
+@pytest.mark.parametrize(
+    ("clusters", "groups", "hook_group", "drain", "refusal"), SCOPE_MATRIX.values(), ids=SCOPE_MATRIX.keys()
+)
+def test_a_stack_acts_only_on_the_clusters_and_groups_it_names_or_on_every_one_when_asked_with_a_star(
+    clusters: str, groups: str, hook_group: str, drain: str, refusal: str | None
 ) -> None:
-    parameters = {"HookAutoScalingGroupName": hook_group, "AutoScalingGroupNames": group_names}
+    parameters = {
+        "ClusterNames": clusters,
+        "AutoScalingGroupNames": groups,
+        "HookAutoScalingGroupName": hook_group,
+        "EnableDrain": drain,
+    }
     with mock_aws():
         session = boto3.Session(region_name=REGION)
-        if not accepted:
-            with pytest.raises(TemplateError, match="AutoScalingGroupNames must include HookAutoScalingGroupName"):
+        if refusal:
+            with pytest.raises(TemplateError, match=refusal):
                 deploy_stack(session, parameters=parameters)
-            assert session.client("sns").list_topics()["Topics"] == []
+            assert session.client("sns").list_topics()["Topics"] == [], "refused before anything was created"
             return
         stack = deploy_stack(session, parameters=parameters)
     assert ("TerminationLifecycleHook" in stack.resources) == bool(hook_group)
+
+
+def test_a_deploy_that_names_no_cluster_at_all_is_refused_by_cloudformation_itself() -> None:
+    with mock_aws(), pytest.raises(TemplateError, match="parameter ClusterNames has no Default and no value"):
+        deploy_stack(boto3.Session(region_name=REGION), parameters={})
+
+
+def test_a_stack_with_no_job_switched_on_is_refused() -> None:
+    off = {"EnableDrain": "false", "EnableScale": "false", "EnableVerify": "false"}
+    with mock_aws(), pytest.raises(TemplateError, match="Switch on at least one job"):
+        deploy_stack(boto3.Session(region_name=REGION), parameters={"ClusterNames": "prod", **off})
 
 
 def test_the_template_is_checked_as_cloudformation_processes_it_after_the_sam_transform() -> None:
@@ -130,5 +162,9 @@ def test_every_samconfig_environment_s_parameters_are_accepted_by_the_template(e
     assert isinstance(overrides, list)
     parameters = dict(str(item).split("=", 1) for item in overrides)
     with mock_aws():
+        if "ClusterNames" not in parameters:  # the default environment: tool settings only
+            with pytest.raises(TemplateError, match="ClusterNames"):
+                deploy_stack(boto3.Session(region_name=REGION), parameters=parameters)
+            return
         stack = deploy_stack(boto3.Session(region_name=REGION), parameters=parameters)
     assert stack.parameters == parameters

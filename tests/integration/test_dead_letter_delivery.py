@@ -26,6 +26,7 @@ from typing import Any
 from tests.support.account import SimulatedAccount
 from tests.support.functions import ROOT
 from tests.support.stack import TEMPLATE
+from tests.support.template import EVERY_CLUSTER_AND_GROUP
 
 EVENTS = ROOT / "events"
 
@@ -42,7 +43,8 @@ def alarm_notification() -> dict[str, Any]:
 
 
 def without_statement(sid: str, directory: Path) -> Path:
-    """template.yaml with the policy statement ``sid`` left out (and nothing else changed)."""
+    """template.yaml with the policy statement ``sid`` left out (and nothing else changed). It becomes
+    ``AWS::NoValue``, which also stands for it where it is a branch of ``Fn::If``."""
     lines = TEMPLATE.read_text().splitlines(keepends=True)
     [start] = [i for i, line in enumerate(lines) if line.strip() == f"- Sid: {sid}"]
     indent = len(lines[start]) - len(lines[start].lstrip())
@@ -50,7 +52,7 @@ def without_statement(sid: str, directory: Path) -> Path:
     while end < len(lines) and lines[end].strip() and len(lines[end]) - len(lines[end].lstrip()) > indent:
         end += 1
     path = directory / "template.yaml"
-    path.write_text("".join(lines[:start] + lines[end:]))
+    path.write_text("".join([*lines[:start], " " * indent + "- !Ref AWS::NoValue\n", *lines[end:]]))
     return path
 
 
@@ -74,7 +76,7 @@ def dropped_notes(account: SimulatedAccount) -> list[str]:
 
 # -- EventBridge -------------------------------------------------------------------------------------------
 def test_an_event_the_rule_may_no_longer_deliver_is_kept_in_the_dead_letter_queue(aws: None) -> None:
-    account = SimulatedAccount()
+    account = SimulatedAccount(parameters=EVERY_CLUSTER_AND_GROUP)
     account.stack.remove_permission(scale_arn(account), "events.amazonaws.com")
     event = sample("scale/eventbridge-service-cpu-high.json")
 
@@ -90,7 +92,9 @@ def test_an_event_the_rule_may_no_longer_deliver_is_kept_in_the_dead_letter_queu
 def test_without_the_queue_policy_statement_for_eventbridge_the_undeliverable_event_is_lost(
     aws: None, tmp_path: Path
 ) -> None:
-    account = SimulatedAccount(template=without_statement("EventBridgeDeadLetters", tmp_path))
+    account = SimulatedAccount(
+        parameters=EVERY_CLUSTER_AND_GROUP, template=without_statement("EventBridgeDeadLetters", tmp_path)
+    )
     account.stack.remove_permission(scale_arn(account), "events.amazonaws.com")
 
     assert account.put_event(sample("scale/eventbridge-service-cpu-high.json")) != []
@@ -105,7 +109,7 @@ def test_without_the_queue_policy_statement_for_eventbridge_the_undeliverable_ev
 def test_a_notification_the_topic_may_no_longer_deliver_goes_to_the_subscriptions_dead_letter_queue(
     aws: None,
 ) -> None:
-    account = SimulatedAccount()
+    account = SimulatedAccount(parameters=EVERY_CLUSTER_AND_GROUP)
     account.stack.remove_permission(scale_arn(account), "sns.amazonaws.com")
     notification, topic = alarm_notification(), account.stack.outputs["ScalingAlarmTopicArn"]
 
@@ -125,7 +129,9 @@ def test_a_notification_the_topic_may_no_longer_deliver_goes_to_the_subscription
 def test_without_the_queue_policy_statement_for_sns_the_undeliverable_notification_is_lost(
     aws: None, tmp_path: Path
 ) -> None:
-    account = SimulatedAccount(template=without_statement("SnsDeadLetters", tmp_path))
+    account = SimulatedAccount(
+        parameters=EVERY_CLUSTER_AND_GROUP, template=without_statement("SnsDeadLetters", tmp_path)
+    )
     account.stack.remove_permission(scale_arn(account), "sns.amazonaws.com")
     notification, topic = alarm_notification(), account.stack.outputs["ScalingAlarmTopicArn"]
 
@@ -138,7 +144,9 @@ def test_without_the_queue_policy_statement_for_sns_the_undeliverable_notificati
 
 
 def test_without_a_redrive_policy_sns_discards_what_it_cannot_deliver(aws: None, tmp_path: Path) -> None:
-    account = SimulatedAccount(template=without_subscription_redrive_policies(tmp_path))
+    account = SimulatedAccount(
+        parameters=EVERY_CLUSTER_AND_GROUP, template=without_subscription_redrive_policies(tmp_path)
+    )
     account.stack.remove_permission(scale_arn(account), "sns.amazonaws.com")
     notification, topic = alarm_notification(), account.stack.outputs["ScalingAlarmTopicArn"]
 
@@ -173,14 +181,16 @@ def publish_as_cloudwatch(account: SimulatedAccount) -> int:
 
 
 def test_an_alarm_of_the_account_may_publish_to_the_scaling_topic(aws: None) -> None:
-    account = SimulatedAccount()
+    account = SimulatedAccount(parameters=EVERY_CLUSTER_AND_GROUP)
     assert publish_as_cloudwatch(account) == 1
     account.run_until_quiet()
     assert [e.via for e in account.timeline if e.function == "scale"] == ["SNS"]
 
 
 def test_a_topic_policy_that_does_not_name_cloudwatch_keeps_its_alarms_out(aws: None, tmp_path: Path) -> None:
-    account = SimulatedAccount(template=with_topic_policy_for("events.amazonaws.com", tmp_path))
+    account = SimulatedAccount(
+        parameters=EVERY_CLUSTER_AND_GROUP, template=with_topic_policy_for("events.amazonaws.com", tmp_path)
+    )
     assert publish_as_cloudwatch(account) == 0
     account.run_until_quiet()
     assert not any(e.function for e in account.timeline)

@@ -27,7 +27,7 @@ TASKS = 8
 def shared_group() -> Iterator[SimulatedFleet]:
     """The example cluster, eight tasks on two hosts, and three termination hooks on its group."""
     with mock_aws():
-        fleet = SimulatedFleet(parameters={"NotifyEveryDrain": "true"})
+        fleet = SimulatedFleet(parameters={"Announce": "everything"})
         try:
             fleet.add_termination_hook(
                 LogShipper(fleet.hooks, seconds=300), heartbeat_timeout=900, default_result="CONTINUE"

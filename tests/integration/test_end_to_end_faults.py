@@ -62,7 +62,7 @@ def in_a_recheck(operation: str) -> Callable[[str], bool]:
 def busy_fleet(definition: ClusterDefinition | None = None) -> Iterator[SimulatedFleet]:
     """The example cluster (two hosts, one per zone) running eight tasks of its service at half their
     CPU, so no scaling alarm fires; every drain is announced. Needs moto active."""
-    fleet = SimulatedFleet(parameters={"NotifyEveryDrain": "true"}, definition=definition)
+    fleet = SimulatedFleet(parameters={"Announce": "everything"}, definition=definition)
     try:
         d = fleet.definition
         fleet.clients("ecs").update_service(cluster=d.cluster_name, service=d.service_name, desiredCount=TASKS)

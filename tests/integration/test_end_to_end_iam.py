@@ -88,8 +88,11 @@ def _assert_only_removed(variant: Path, function: str, sid: str, action: str) ->
 
     expected = statements(original)
     for statement in expected:
-        if isinstance(statement, dict) and statement.get("Sid") == sid:
-            statement["Action"] = [a for a in _as_list(statement["Action"]) if a != action]
+        # A statement granted only under a condition is a branch of Fn::If.
+        branches = statement["Fn::If"][1:] if isinstance(statement, dict) and "Fn::If" in statement else [statement]
+        for branch in branches:
+            if isinstance(branch, dict) and branch.get("Sid") == sid:
+                branch["Action"] = [a for a in _as_list(branch["Action"]) if a != action]
     assert statements(changed) == expected
     del original["Resources"][role], changed["Resources"][role]
     assert changed == original
@@ -189,7 +192,7 @@ REMOVALS = [
     ),
     Removal(
         "VerifyFunction",
-        "ReadAndRollBackServices",
+        "RollBackServices",
         "ecs:UpdateService",
         "release a bad image",
         "the bad release was rolled back to the good one",
@@ -318,7 +321,11 @@ def _role_name(stack: DeployedStack, function: str) -> str:
     return stack.function(function).role_arn.rsplit("/", 1)[-1]
 
 
-PARAMETER_SETS = {"named-clusters-and-groups": tuple(SCOPED.items()), "every-cluster": ()}
+# Rollback on: the verify function's widest grants are examined too.
+PARAMETER_SETS = {
+    "named-clusters-and-groups": (*SCOPED.items(), ("VerifyRollbackEnabled", "true")),
+    "every-cluster": (("ClusterNames", "*"), ("AutoScalingGroupNames", "*"), ("VerifyRollbackEnabled", "true")),
+}
 
 
 @pytest.mark.parametrize("parameters", PARAMETER_SETS.values(), ids=PARAMETER_SETS.keys())
@@ -349,7 +356,7 @@ def test_only_actions_without_resource_level_permissions_are_granted_on_every_re
             keys = {key for block in grant.statement.get("Condition", {}).values() for key in block}
             assert keys == {"ecs:cluster"}, grant
     assert {g.policy for g in grants if g.policy.startswith("arn:")} == set(MANAGED_POLICIES)
-    if parameters:
+    if dict(parameters)["ClusterNames"] != "*":
         assert "ecs:ListClusters" not in {a for g in grants for a in g.actions}
 
 

@@ -36,6 +36,7 @@ from fleetops.verify.parse import parse_trigger as parse_verify_trigger
 from fleetops.verify.service import ECS_HOOK_BAKE_KEY
 from tests.support.cfn import ACCOUNT, REGION, TemplateError
 from tests.support.stack import DeployedStack, FunctionSpec, deploy_stack
+from tests.support.template import EVERY_CLUSTER_AND_GROUP
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -155,13 +156,16 @@ ROLE_PRINCIPAL = {"VerifyHookInvokeRoleArn": "ecs.amazonaws.com"}
 GROUP = "prod-hosts"  # the Auto Scaling group every drain sample names
 # Optional wiring on: the Spot rule, the group filter on the lifecycle rule (set to the samples' group),
 # and the template's own scaling alarms for cluster prod and service web (the scale samples' alarms).
+# Every cluster: the verify samples include a service ARN of the old short form, which names no cluster
+# (a rule scoped to named clusters cannot match it: see test_the_verify_rule_of_named_clusters_...).
 WIRED = {
     "DrainOnSpotInterruption": "true",
+    "ClusterNames": "*",
     "AutoScalingGroupNames": GROUP,
     "AlarmClusterName": "prod",
     "AlarmServiceName": "web",
 }
-OTHER_GROUPS = {"AutoScalingGroupNames": "batch-hosts,gpu-hosts"}
+OTHER_GROUPS = {"ClusterNames": "batch", "AutoScalingGroupNames": "batch-hosts,gpu-hosts"}
 
 
 def load(name: str) -> dict[str, Any]:
@@ -177,7 +181,7 @@ def of_shape(shape: Shape) -> list[str]:
 class Account:
     session: boto3.Session
     wired: DeployedStack  # WIRED parameters
-    defaults: DeployedStack  # every parameter at its default
+    every: DeployedStack  # every cluster and group (*), every other parameter at its default
     other_groups: DeployedStack  # OTHER_GROUPS: the lifecycle rule names groups the samples are not in
 
 
@@ -190,7 +194,7 @@ def account() -> Iterator[Account]:
         yield Account(
             session,
             wired=deploy_stack(session, name="ecs-fleet-ops", parameters=WIRED),
-            defaults=deploy_stack(session, name="defaults", parameters={}),
+            every=deploy_stack(session, name="every", parameters=EVERY_CLUSTER_AND_GROUP),
             other_groups=deploy_stack(session, name="other-groups", parameters=OTHER_GROUPS),
         )
 
@@ -240,7 +244,7 @@ def test_an_eventbridge_sample_matches_only_its_own_rule_which_may_invoke_only_i
     # Rules on the default bus see only their own account's and region's events.
     assert (event["account"], event["region"]) == (ACCOUNT, REGION)
     if not sample.reaches:
-        assert matching_rules(stack, event) == matching_rules(account.defaults, event) == []
+        assert matching_rules(stack, event) == matching_rules(account.every, event) == []
         return
     assert matching_rules(stack, event) == [stack.physical[sample.via]], f"{name} matches other rules, or none"
     [rule] = [r for r in stack.rules if r.name == stack.physical[sample.via]]
@@ -339,13 +343,13 @@ LIFECYCLE_SAMPLES = [
 
 
 @pytest.mark.parametrize("name", LIFECYCLE_SAMPLES)
-def test_a_lifecycle_action_reaches_the_drain_only_from_a_named_group_or_when_none_is_named(
+def test_a_lifecycle_action_reaches_the_drain_only_from_a_named_group_or_when_every_group_is_asked_for(
     account: Account, name: str
 ) -> None:
     event = load(name)
     assert event["detail"]["AutoScalingGroupName"] == GROUP
     assert matching_rules(account.other_groups, event) == []
-    assert matching_rules(account.defaults, event) == [account.defaults.physical[SAMPLES[name].via]]
+    assert matching_rules(account.every, event) == [account.every.physical[SAMPLES[name].via]]
 
 
 LIFECYCLE_SNS_SAMPLES = [name for name in of_shape(Shape.SNS) if SAMPLES[name].job == "drain" and SAMPLES[name].reaches]
@@ -356,12 +360,12 @@ def hook_topic_passes(stack: DeployedStack, message: str) -> bool:
 
 
 @pytest.mark.parametrize("name", LIFECYCLE_SNS_SAMPLES)
-def test_a_hook_notification_by_sns_reaches_the_drain_only_from_a_named_group_or_when_none_is_named(
+def test_a_hook_notification_by_sns_reaches_the_drain_only_from_a_named_group_or_when_every_group_is_asked_for(
     account: Account, name: str
 ) -> None:
     message = load(name)["Records"][0]["Sns"]["Message"]
     assert json.loads(message)["AutoScalingGroupName"] == GROUP
-    assert hook_topic_passes(account.wired, message) and hook_topic_passes(account.defaults, message)
+    assert hook_topic_passes(account.wired, message) and hook_topic_passes(account.every, message)
     assert not hook_topic_passes(account.other_groups, message)
 
 
@@ -369,21 +373,26 @@ def test_a_foreign_hooks_lifecycle_action_reaches_the_drain_by_neither_path_in_a
     event = load("drain/eventbridge-terminate-foreign-hook.json")
     message = json.loads(load("drain/sns-terminate-lifecycle-notification.json")["Records"][0]["Sns"]["Message"])
     message["LifecycleHookName"] = event["detail"]["LifecycleHookName"]
-    for stack in (account.wired, account.defaults, account.other_groups):
+    for stack in (account.wired, account.every, account.other_groups):
         assert matching_rules(stack, event) == [], stack.name
         assert not hook_topic_passes(stack, json.dumps(message)), stack.name
     # ECS managed instance draining's own hook, and a name that only contains the prefix, likewise.
     for hook in ("ecs-managed-draining-termination-hook", "k8s-ecs-fleet-ops-drain"):
         event["detail"]["LifecycleHookName"] = message["LifecycleHookName"] = hook
-        assert matching_rules(account.defaults, event) == []
-        assert not hook_topic_passes(account.defaults, json.dumps(message))
+        assert matching_rules(account.every, event) == []
+        assert not hook_topic_passes(account.every, json.dumps(message))
 
 
 def test_the_stacks_own_hook_is_named_with_the_prefix_and_reaches_the_drain(account: Account) -> None:
     stack = deploy_stack(
         account.session,
         name="own-hook",
-        parameters={"HookAutoScalingGroupName": GROUP, "DrainHookNamePrefix": "team-a-drain"},
+        parameters={
+            "ClusterNames": "*",
+            "AutoScalingGroupNames": GROUP,
+            "HookAutoScalingGroupName": GROUP,
+            "DrainHookNamePrefix": "team-a-drain",
+        },
     )
     [hook] = account.session.client("autoscaling").describe_lifecycle_hooks(AutoScalingGroupName=GROUP)[
         "LifecycleHooks"
@@ -393,7 +402,7 @@ def test_the_stacks_own_hook_is_named_with_the_prefix_and_reaches_the_drain(acco
     event = load("drain/eventbridge-terminate-lifecycle-action.json")
     event["detail"]["LifecycleHookName"] = hook["LifecycleHookName"]
     assert matching_rules(stack, event) == [stack.physical["DrainFunctionTerminateLifecycleAction"]]
-    assert matching_rules(account.defaults, event) == []  # another stack's prefix: not its hook
+    assert matching_rules(account.every, event) == []  # another stack's prefix: not its hook
 
 
 def test_a_stack_whose_own_hook_group_is_not_listened_to_is_refused_before_anything_is_created(
@@ -403,12 +412,12 @@ def test_a_stack_whose_own_hook_group_is_not_listened_to_is_refused_before_anyth
         deploy_stack(
             account.session,
             name="deaf",
-            parameters={"AutoScalingGroupNames": "batch-hosts", "HookAutoScalingGroupName": GROUP},
+            parameters={"ClusterNames": "*", "AutoScalingGroupNames": "batch-hosts", "HookAutoScalingGroupName": GROUP},
         )
 
 
 def test_a_spot_interruption_warning_reaches_no_function_unless_enabled(account: Account) -> None:
-    assert matching_rules(account.defaults, load("drain/eventbridge-spot-interruption-warning.json")) == []
+    assert matching_rules(account.every, load("drain/eventbridge-spot-interruption-warning.json")) == []
 
 
 Metric = tuple[str, str, frozenset[tuple[str, str]]]  # namespace, name, dimensions

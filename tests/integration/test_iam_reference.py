@@ -34,20 +34,39 @@ from tests.support.iam_reference import Finding, statement_findings
 from tests.support.stack import DeployedStack, deploy_stack
 
 PARAMETER_MATRIX: dict[str, dict[str, str]] = {
-    "every-cluster-every-group-nothing-optional": {},
-    "named-clusters-and-groups-hook-alarms-tracing-spot": {
+    "every-cluster-every-group-nothing-optional": {"ClusterNames": "*", "AutoScalingGroupNames": "*"},
+    "named-clusters-and-groups-hook-alarms-tracing-spot-rollback": {
         "ClusterNames": "prod,batch",
         "AutoScalingGroupNames": "prod-hosts,batch-hosts",
         "HookAutoScalingGroupName": "prod-hosts",
-        "HookClusterName": "prod",
         "AlarmClusterName": "prod",
         "AlarmServiceName": "web",
         "EnableTracing": "true",
         "DrainOnSpotInterruption": "true",
         "NotificationEmail": "oncall@example.com",
+        "VerifyRollbackEnabled": "true",
     },
-    "named-clusters-every-group-hook": {"ClusterNames": "prod", "HookAutoScalingGroupName": "prod-hosts"},
-    "every-cluster-named-groups-cluster-alarms": {"AutoScalingGroupNames": "prod-hosts", "AlarmClusterName": "prod"},
+    "one-named-cluster-every-group-hook": {
+        "ClusterNames": "prod",
+        "AutoScalingGroupNames": "*",
+        "HookAutoScalingGroupName": "prod-hosts",
+    },
+    "every-cluster-named-groups-cluster-alarms-rollback": {
+        "ClusterNames": "*",
+        "AutoScalingGroupNames": "prod-hosts",
+        "AlarmClusterName": "prod",
+        "VerifyRollbackEnabled": "true",
+    },
+    "named-cluster-no-group-scale-and-verify-only": {
+        "ClusterNames": "prod",
+        "EnableDrain": "false",
+    },
+    "drain-only": {
+        "ClusterNames": "prod",
+        "AutoScalingGroupNames": "prod-hosts",
+        "EnableScale": "false",
+        "EnableVerify": "false",
+    },
 }
 POLICY_RESOURCES = ("AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy")
 
@@ -128,7 +147,8 @@ def test_every_statement_of_the_deployed_template_is_borne_out_by_the_service_au
 ) -> None:
     statements = deployed_statements(tuple(sorted(parameters.items())))
     inline = [s for s in statements if not s.policy.startswith("arn:")]
-    assert len(inline) > 40, "the template's own statements were examined"
+    # A stack of one job has about 17 statements of its own, the whole suite more than 40.
+    assert len(inline) > 15, "the template's own statements were examined"
     assert unexplained(statements, AWS_MANAGED_POLICIES) == []
 
 

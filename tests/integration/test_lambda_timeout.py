@@ -37,7 +37,7 @@ DRAIN_TIMEOUT = 60  # template.yaml's Globals: Function: Timeout
 @contextmanager
 def busy_fleet() -> Iterator[SimulatedFleet]:
     """The example cluster (two hosts, one per zone) running eight tasks of its service. Needs moto."""
-    fleet = SimulatedFleet(parameters={"NotifyEveryDrain": "true"})
+    fleet = SimulatedFleet(parameters={"Announce": "everything"})
     try:
         d = fleet.definition
         fleet.clients("ecs").update_service(cluster=d.cluster_name, service=d.service_name, desiredCount=TASKS)

@@ -66,7 +66,7 @@ def test_a_termination_without_origin_or_destination_reads_as_the_same_drain_req
 
 
 def test_a_host_of_a_group_without_a_warm_pool_is_drained_from_either_path(aws: None) -> None:
-    fleet = SimulatedFleet(parameters={"NotifyEveryDrain": "true"})
+    fleet = SimulatedFleet(parameters={"Announce": "everything"})
     try:
         d = fleet.definition
         fleet.clients("ecs").update_service(cluster=d.cluster_name, service=d.service_name, desiredCount=TASKS)

@@ -130,8 +130,8 @@ def test_the_walkthrough_s_suite_drains_scales_and_verifies_the_example_as_the_d
 def test_the_walkthrough_s_suite_announces_every_drain_and_every_passing_release(sandbox_day: Day) -> None:
     subjects = [n["subject"] for n in sandbox_day.fleet.account.notifications()]
     drains = sandbox_day.summary()["drains"]
-    assert sum(1 for s in subjects if "drain" in s.lower()) >= drains  # NotifyEveryDrain
-    assert any("PASSED" in s for s in subjects)  # VerifyNotifyOnSuccess
+    assert sum(1 for s in subjects if "drain" in s.lower()) >= drains  # Announce=everything: every drain
+    assert any("PASSED" in s for s in subjects)  # Announce=everything: passing releases
 
 
 def samconfig_examples() -> dict[str, Any]:

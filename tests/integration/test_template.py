@@ -138,7 +138,7 @@ def test_every_aws_call_of_a_verification_and_rollback_is_allowed_by_the_verify_
     report = world.invoke(world.completed_event(release))
     assert report["verdict"] == "FAILED" and report["rollback"]["action"] == "update-service"
     called = as_iam_actions(set(world.api.calls))
-    missing = called - Template().policy_actions("VerifyFunction")
+    missing = called - Template(parameters={"VerifyRollbackEnabled": "true"}).policy_actions("VerifyFunction")
     assert not missing, f"the verify function's policy lacks {sorted(missing)}"
     assert {"ecs:UpdateService", "elasticloadbalancing:DescribeTargetHealth"} <= called
 
@@ -157,7 +157,7 @@ def test_every_aws_call_of_ecs_s_own_rollback_is_allowed_by_the_verify_policy(
     report = world.invoke({"cluster": "prod", "service": "web", "expected_task_definition": revision_of(v3)})
     assert report["rollback"]["action"] == "stop-service-deployment"
     called = as_iam_actions(set(world.api.calls))
-    missing = called - Template().policy_actions("VerifyFunction")
+    missing = called - Template(parameters={"VerifyRollbackEnabled": "true"}).policy_actions("VerifyFunction")
     assert not missing, f"the verify function's policy lacks {sorted(missing)}"
     assert {"ecs:ListServiceDeployments", "ecs:DescribeServiceRevisions", "ecs:StopServiceDeployment"} <= called
 

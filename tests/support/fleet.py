@@ -115,6 +115,8 @@ class SimulatedFleet:
             parameters={
                 "ClusterNames": d.cluster_name,
                 "AutoScalingGroupNames": d.group_name,
+                # The fleet's stories are about scaling that acts; the template's default is a dry run.
+                "ScaleDryRun": "false",
                 **(parameters or {}),
             },
             clock=self.clock,

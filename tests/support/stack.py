@@ -27,6 +27,7 @@ from tests.support.functions import ROOT
 from tests.support.iam_gaps import add_aws_managed_policies
 
 TEMPLATE = ROOT / "template.yaml"
+EVENT_PATTERN_MAX_CHARACTERS = 2_048
 
 
 @dataclass(frozen=True)
@@ -375,9 +376,18 @@ class _Deployer:
             )
             for target in properties.get("Targets", [])
         )
-        self.stack.rules.append(
-            Rule(name, arn, properties["EventPattern"], targets, properties.get("State", "ENABLED") == "ENABLED")
-        )
+        pattern = properties["EventPattern"]
+        # EventPattern is "string or object" (the AWS::Events::Rule resource schema): a JSON text is
+        # the pattern it spells. Either way it must fit the "Event pattern size" quota: 2,048 characters
+        # by default (Amazon EventBridge quotas, eb-quota.html; adjustable, but not by this stack).
+        text = pattern if isinstance(pattern, str) else json.dumps(pattern)
+        if len(text) > EVENT_PATTERN_MAX_CHARACTERS:
+            raise TemplateError(
+                f"{logical_id}: the event pattern is {len(text)} characters, over EventBridge's quota of "
+                f"{EVENT_PATTERN_MAX_CHARACTERS}"
+            )
+        parsed = json.loads(pattern) if isinstance(pattern, str) else pattern
+        self.stack.rules.append(Rule(name, arn, parsed, targets, properties.get("State", "ENABLED") == "ENABLED"))
         self._set(logical_id, name, Arn=arn)
 
     def _aws_sns_subscription(self, logical_id: str, properties: dict[str, Any]) -> None:

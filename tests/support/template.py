@@ -17,12 +17,20 @@ from tests.support.cfn import Intrinsics, read_template
 from tests.support.functions import ROOT
 
 TEMPLATE = ROOT / "template.yaml"
+EVERY_CLUSTER_AND_GROUP = {"ClusterNames": "*", "AutoScalingGroupNames": "*"}
+
+
+def as_object(pattern: Any) -> Any:
+    """An event pattern as EventBridge reads it: AWS::Events::Rule takes a JSON text or an object."""
+    return json.loads(pattern) if isinstance(pattern, str) else pattern
 
 
 class Template:
     def __init__(self, path: Path = TEMPLATE, parameters: dict[str, Any] | None = None) -> None:
         self.document = read_template(path)
         given = {k: ",".join(v) if isinstance(v, list) else str(v) for k, v in (parameters or {}).items()}
+        # ClusterNames has no default: a reading that names no scope reads the explicit opt-in to all.
+        given = {**EVERY_CLUSTER_AND_GROUP, **given}
         # References to resources stay as written: nothing is deployed here.
         self._intrinsics = Intrinsics(
             self.document,
@@ -51,7 +59,7 @@ class Template:
 
     def event_patterns(self, function: str) -> list[dict[str, Any]]:
         """Every EventBridge pattern that invokes the function: SAM events and plain rules targeting it."""
-        patterns = [props["Pattern"] for props in self.function_events(function, "EventBridgeRule").values()]
+        patterns = [as_object(props["Pattern"]) for props in self.function_events(function, "EventBridgeRule").values()]
         for resource in self.resources.values():
             if resource["Type"] != "AWS::Events::Rule":
                 continue
@@ -59,7 +67,7 @@ class Template:
                 continue
             targets = resource["Properties"].get("Targets", [])
             if any(t["Arn"] == {"Fn::GetAtt": [function, "Arn"]} for t in targets):
-                patterns.append(self.resolve(resource["Properties"]["EventPattern"]))
+                patterns.append(as_object(self.resolve(resource["Properties"]["EventPattern"])))
         return patterns
 
     def matches(self, function: str, event: dict[str, Any]) -> bool:
