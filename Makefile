@@ -14,7 +14,7 @@ UV := .tools/bin/uv
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install demo test lint typecheck template unit build benchmark clean
+.PHONY: install demo test lint typecheck template unit build benchmark clean check-config
 
 install: .venv/.installed .venv-sam/.installed
 
@@ -39,7 +39,7 @@ $(UV): requirements/bootstrap.txt
 demo: .venv/.installed
 	.venv/bin/python -m demo $(ARGS)
 
-test: lint typecheck template unit
+test: lint typecheck template check-config unit
 
 lint: .venv/.installed
 	.venv/bin/ruff check .
@@ -52,6 +52,12 @@ template: .venv/.installed .venv-sam/.installed
 	.venv/bin/cfn-lint template.yaml
 	.venv/bin/cfn-lint examples/ecs-on-ec2/template.yaml
 	.venv-sam/bin/sam validate --lint --template template.yaml
+
+# Configuration files for Parameter Store (or the inline parameters), checked by the functions' own parse
+# code: make check-config CONFIG="config/scaling-rules.json config/verify-services.json" (default: the examples).
+CONFIG ?= config/examples/scaling-rules.json config/examples/verify-services.json
+check-config: .venv/.installed
+	.venv/bin/python scripts/check_config.py $(CONFIG)
 
 unit: .venv/.installed
 	# One worker per core (pytest-xdist): the suite's simulated days are independent processes' work.

@@ -7,13 +7,16 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fleetops.aws.clients import AwsClients
+from fleetops.aws.parameter_store import ParameterStore
 from fleetops.observability import capture_lambda_handler, logger, metrics
 from fleetops.scale.service import ScaleService
 from fleetops.scale.settings import ScaleSettings
 
 # Validated once: a wrong deployment (a bad rule included) fails its first invocation loudly,
 # before it touches a service or a host.
-service = ScaleService(ScaleSettings.from_environment(os.environ))
+clients = AwsClients()  # one session for the configuration read and the service
+service = ScaleService(ScaleSettings.from_environment(os.environ, ParameterStore(clients)), session=clients.session)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -11,12 +11,15 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fleetops.aws.clients import AwsClients
+from fleetops.aws.parameter_store import ParameterStore
 from fleetops.observability import capture_lambda_handler, logger, metrics
 from fleetops.verify.service import VerifyService
 from fleetops.verify.settings import VerifySettings
 
 # Validated once: a wrong deployment fails its first invocation loudly, before it verifies anything.
-service = VerifyService(VerifySettings.from_environment(os.environ))
+clients = AwsClients()  # one session for the configuration read and the service
+service = VerifyService(VerifySettings.from_environment(os.environ, ParameterStore(clients)), session=clients.session)
 
 
 @logger.inject_lambda_context(clear_state=True)

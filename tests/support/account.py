@@ -59,6 +59,7 @@ from tests.support.queues import take_all, take_sent
 from tests.support.resource_policies import queue_policy, service_may
 from tests.support.sns_gaps import close_sns_gaps
 from tests.support.sqs_gaps import close_sqs_gaps
+from tests.support.ssm_gaps import close_ssm_gaps
 from tests.support.stack import TEMPLATE, DeployedStack, FunctionSpec, deploy_stack
 
 TICK_SECONDS = 5
@@ -166,14 +167,29 @@ class SimulatedFunction:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
         }
-        self.module: ModuleType = load_handler(self.job, self.environment)  # validates the environment
+        # The cold start (configuration validated, SSM parameters read) runs under the role, as Lambda runs
+        # it: the runtime gives the role's credentials as AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+        # AWS_SESSION_TOKEN ("Defined runtime environment variables"), and IAM is enforced.
+        with enforced_iam():
+            self.module: ModuleType = load_handler(self.job, self.environment | self._role_credentials())
         self.module.service = self._service_on_simulated_time(self.module.service)
         self.last_output = FunctionOutput()
 
+    def _role_credentials(self) -> dict[str, str]:
+        credentials = self.session.get_credentials().get_frozen_credentials()
+        return {
+            "AWS_ACCESS_KEY_ID": credentials.access_key,
+            "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
+            "AWS_SESSION_TOKEN": credentials.token or "",
+            # botocore reads this older name before AWS_SESSION_TOKEN; the tests' conftest sets it.
+            "AWS_SECURITY_TOKEN": credentials.token or "",
+        }
+
     def _service_on_simulated_time(self, service: Any) -> Any:
         """The handler's own service, rebuilt with the role's session and the simulated clock (and a
-        sleep that advances it): the only difference from the deployed function."""
-        settings = type(service.settings).from_environment(self.environment)
+        sleep that advances it): the only difference from the deployed function. The settings are the
+        cold start's own (with what it read from SSM Parameter Store), not read again."""
+        settings = service.settings
         options: dict[str, Any] = {"session": self.session, "clock": self.clock}
         if "sleep" in inspect.signature(type(service)).parameters:
             options["sleep"] = self.clock.advance
@@ -304,6 +320,7 @@ class SimulatedAccount:
         close_sqs_gaps()
         sqs_receipts.route_simulated_receipts()
         close_sns_gaps()
+        close_ssm_gaps()
         self.clock = clock or SimulatedClock()
         self.start = self.clock()
         self.session = session or boto3.Session(region_name=REGION)

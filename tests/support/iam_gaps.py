@@ -2,8 +2,8 @@
 
 moto can check every request against the policies of the role whose credentials signed it
 (``enforced_iam``: its ``enable_iam_authentication``). For the services the functions call (ECS, Auto
-Scaling, SNS, DynamoDB, CloudWatch, ELB, CodeDeploy, Application Auto Scaling, SQS; CloudWatch Logs for
-the error only) ``close_iam_gaps`` replaces the check moto makes before it dispatches a request
+Scaling, SNS, DynamoDB, CloudWatch, ELB, CodeDeploy, Application Auto Scaling, SQS, SSM Parameter Store;
+CloudWatch Logs for the error only) ``close_iam_gaps`` replaces the check moto makes before it dispatches a request
 (``_authenticate_and_authorize_normal_action``, called by ``BaseResponse.call_action``), so it also
 covers the actions moto_gaps, verify_gaps and capacity patch or add. The gaps:
 
@@ -11,7 +11,7 @@ covers the actions moto_gaps, verify_gaps and capacity patch or add. The gaps:
   ``"*"``, so a statement scoped to ARNs never matches and an over-scoped policy cannot be told from a
   right one. Here each action the functions call names its resources as the Service Authorization
   Reference defines its resource types (``_ecs``, ``_auto_scaling``, ``_sns``, ``_dynamodb``,
-  ``_cloudwatch``, ``_codedeploy``). An action with no resource-level permissions, and any action not
+  ``_cloudwatch``, ``_codedeploy``, ``_ssm``). An action with no resource-level permissions, and any action not
   listed there, acts on ``"*"``. A request naming several resources (DescribeTasks on 100 tasks,
   UpdateContainerInstancesState, DescribeServiceRevisions' service and revision) is allowed only if
   every one is. A request that names none of a type it could name acts on all of them (DescribeAlarms
@@ -77,6 +77,7 @@ from moto.iam.models import AWSManagedPolicy, iam_backends
 from moto.logs.responses import LogsResponse
 from moto.sns.responses import SNSResponse
 from moto.sqs.responses import SQSResponse
+from moto.ssm.responses import SimpleSystemManagerResponse
 from werkzeug.exceptions import HTTPException
 
 # The codes a caller may see for a denied request, whatever the service.
@@ -268,6 +269,22 @@ def _codedeploy(call: _Call, action: str) -> NamedResources:
     return _named([])
 
 
+def _ssm(call: _Call, action: str) -> NamedResources:
+    # GetParameter and GetParameters: parameter, arn:...:ssm:REGION:ACCOUNT:parameter/NAME-WITHOUT-LEADING-SLASH
+    # (Service Authorization Reference, AWS Systems Manager). A name may be given as its ARN, and with a
+    # ":version" or ":label" selector, which is not part of the resource.
+    if action in ("GetParameter", "GetParameters"):
+        names = call.names("Name") if action == "GetParameter" else call.names("Names")
+        return _named(_parameter_arn(call, name) for name in names)
+    return _named([])
+
+
+def _parameter_arn(call: _Call, name: str) -> str:
+    if name.startswith("arn:"):  # arn:aws:ssm:REGION:ACCOUNT:parameter/NAME[:selector]
+        return ":".join(name.split(":")[:6])
+    return call.arn("ssm", f"parameter/{name.split(':')[0].lstrip('/')}")
+
+
 def _no_resource_level_permissions(call: _Call, action: str) -> NamedResources:
     # ELB DescribeTargetHealth, Application Auto Scaling DescribeScalableTargets.
     return _named([])
@@ -293,6 +310,7 @@ _SERVICES: dict[type[BaseResponse], _Service] = {
         "application-autoscaling", _no_resource_level_permissions, "AccessDeniedException", 400
     ),
     SQSResponse: _Service("sqs", None, "AccessDenied", 403),
+    SimpleSystemManagerResponse: _Service("ssm", _ssm, "AccessDeniedException", 400),
     # CloudWatch Logs (what AWSLambdaBasicExecutionRole grants): the error only; its resources stay "*".
     LogsResponse: _Service("logs", None, "AccessDeniedException", 400),
 }

@@ -90,6 +90,11 @@ class AwsClients:
         return self._client("dynamodb")  # type: ignore[no-any-return]
 
     @cached_property
+    def ssm(self) -> Any:
+        # Read once per cold start, only when ConfigParameterPrefix is set (no type stubs installed).
+        return self._client("ssm")
+
+    @cached_property
     def application_autoscaling(self) -> ApplicationAutoScalingClient:
         return self._client("application-autoscaling")  # type: ignore[no-any-return]
 

@@ -1,6 +1,7 @@
 """The scale job's configuration: settings and scaling rules, read once from the environment.
 
-Rules are JSON in ``SCALING_RULES``, a list of objects::
+Rules are JSON in ``SCALING_RULES`` (or in the SSM parameter ``<CONFIG_PARAMETER_PREFIX>/scaling-rules``,
+or a file checked by ``scripts/check_config.py``), a list of objects::
 
     [{"alarm": "ecs-scale-web-cpu-high", "cluster": "prod", "service": "web", "step": "+50%", "min": 2, "max": 20},
      {"alarm": "ecs-scale-web-cpu-low", "cluster": "prod", "service": "web", "step": -1, "min": 2, "max": 20},
@@ -22,6 +23,7 @@ from typing import Any
 
 from fleetops.models.scale import Direction, ScalingRule, Step, TargetKind
 from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX, EnvironmentReader
+from fleetops.stored_configuration import SCALING_RULES_PARAMETER, ParameterReader, configuration_text
 
 # ECS allows at most 5,000 tasks per service; Auto Scaling groups are far below 10,000 instances.
 MAX_SERVICE_TASKS = 5000
@@ -85,7 +87,11 @@ class ScaleSettings:
         return self.scale_out_cooldown_seconds if direction is Direction.OUT else self.scale_in_cooldown_seconds
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str]) -> ScaleSettings:
+    def from_environment(
+        cls, environ: Mapping[str, str], parameter_store: ParameterReader | None = None
+    ) -> ScaleSettings:
+        """Every setting from ``environ``; the rules from ``SCALING_RULES``, or from the SSM parameter
+        ``<CONFIG_PARAMETER_PREFIX>/scaling-rules`` read through ``parameter_store`` when the prefix is set."""
         env = EnvironmentReader(environ)
         out_cooldown = env.integer("SCALE_OUT_COOLDOWN_SECONDS", 60, minimum=0, maximum=MAX_COOLDOWN_SECONDS)
         in_cooldown = env.integer("SCALE_IN_COOLDOWN_SECONDS", 300, minimum=0, maximum=MAX_COOLDOWN_SECONDS)
@@ -94,8 +100,9 @@ class ScaleSettings:
                 f"SCALE_IN_COOLDOWN_SECONDS ({in_cooldown}) must be at least SCALE_OUT_COOLDOWN_SECONDS "
                 f"({out_cooldown}): a target that just grew must not shrink sooner than it may grow again"
             )
+        document = configuration_text(environ, "SCALING_RULES", SCALING_RULES_PARAMETER, parameter_store, env.errors)
         rules = parse_rules(
-            environ.get("SCALING_RULES", ""), env.errors, out_cooldown=out_cooldown, in_cooldown=in_cooldown
+            document.text, env.errors, out_cooldown=out_cooldown, in_cooldown=in_cooldown, source=document.source
         )
         settings = cls(
             dead_letter_queue_url=env.text("DEAD_LETTER_QUEUE_URL"),
@@ -123,21 +130,24 @@ class ScaleSettings:
         return settings
 
 
-def parse_rules(raw: str, errors: list[str], *, out_cooldown: int, in_cooldown: int) -> tuple[ScalingRule, ...]:
-    """Parse ``SCALING_RULES``; every problem is appended to ``errors`` (nothing is raised here)."""
+def parse_rules(
+    raw: str, errors: list[str], *, out_cooldown: int, in_cooldown: int, source: str = "SCALING_RULES"
+) -> tuple[ScalingRule, ...]:
+    """Parse the rules' JSON text (``SCALING_RULES``, the SSM parameter, a file: ``source`` names it in
+    every error); every problem is appended to ``errors`` (nothing is raised here)."""
     if not raw.strip():
         return ()
     try:
         items = json.loads(raw)
     except ValueError as error:
-        errors.append(f"SCALING_RULES is not JSON: {error}")
+        errors.append(f"{source} is not JSON: {error}")
         return ()
     if not isinstance(items, list):
-        errors.append("SCALING_RULES must be a JSON list of rules")
+        errors.append(f"{source} must be a JSON list of rules")
         return ()
     rules: list[ScalingRule] = []
     for index, item in enumerate(items):
-        rule = _parse_rule(item, f"SCALING_RULES[{index}]", errors, out_cooldown=out_cooldown, in_cooldown=in_cooldown)
+        rule = _parse_rule(item, f"{source}[{index}]", errors, out_cooldown=out_cooldown, in_cooldown=in_cooldown)
         if rule is not None:
             rules.append(rule)
     _check_across_rules(rules, errors)

@@ -9,6 +9,7 @@ The same shape is read from the ``VERIFY_SERVICES`` environment variable (a JSON
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -96,8 +97,12 @@ def smoke_run_seconds(remaining_millis: int | None) -> float:
     return max(0.0, min(SMOKE_BUDGET_SECONDS, remaining_millis / 1000 - SMOKE_SAFETY_MARGIN_SECONDS))
 
 
-def parse_service_checks(raw: Any, allowed_hosts: frozenset[str], where: str, errors: list[str]) -> ServiceChecks:
-    """Parse one service's checks; each problem is appended to ``errors`` prefixed with ``where``."""
+def parse_service_checks(
+    raw: Any, allowed_hosts: frozenset[str] | None, where: str, errors: list[str]
+) -> ServiceChecks:
+    """Parse one service's checks; each problem is appended to ``errors`` prefixed with ``where``.
+    ``allowed_hosts`` None: smoke hosts are not held to an allow-list here (a file checked before the
+    stack's SmokeAllowedHosts is known); the function always passes its own."""
     if not isinstance(raw, Mapping):
         errors.append(f"{where} must be a JSON object, got {type(raw).__name__}")
         return ServiceChecks()
@@ -149,14 +154,30 @@ def parse_service_checks(raw: Any, allowed_hosts: frozenset[str], where: str, er
     )
 
 
-def parse_services_map(raw: Any, allowed_hosts: frozenset[str], errors: list[str]) -> dict[str, ServiceChecks]:
+def parse_services_text(
+    text: str, allowed_hosts: frozenset[str] | None, errors: list[str], *, source: str = "VERIFY_SERVICES"
+) -> dict[str, ServiceChecks]:
+    """The services' JSON text (``VERIFY_SERVICES``, the SSM parameter, a file: ``source`` names it in
+    every error); empty = no service configured."""
+    if not text.strip():
+        return {}
+    try:
+        parsed = json.loads(text)
+    except ValueError as error:
+        errors.append(f"{source} is not JSON: {error}")
+        return {}
+    return parse_services_map(parsed, allowed_hosts, errors, source=source)
+
+
+def parse_services_map(
+    raw: Any, allowed_hosts: frozenset[str] | None, errors: list[str], *, source: str = "VERIFY_SERVICES"
+) -> dict[str, ServiceChecks]:
     """``{"prod/web": {...}, "worker": {...}, "*": {...}}``: most specific key wins."""
     if not isinstance(raw, Mapping):
-        errors.append("VERIFY_SERVICES must be a JSON object keyed by 'cluster/service', 'service' or '*'")
+        errors.append(f"{source} must be a JSON object keyed by 'cluster/service', 'service' or '*'")
         return {}
     return {
-        str(key): parse_service_checks(value, allowed_hosts, f"VERIFY_SERVICES[{key!r}]", errors)
-        for key, value in raw.items()
+        str(key): parse_service_checks(value, allowed_hosts, f"{source}[{key!r}]", errors) for key, value in raw.items()
     }
 
 
@@ -176,7 +197,7 @@ def _flag(raw: Mapping[str, Any], name: str, default: bool, where: str, errors: 
     return value
 
 
-def _smoke(raw: Any, allowed_hosts: frozenset[str], where: str, errors: list[str]) -> SmokeCheck:
+def _smoke(raw: Any, allowed_hosts: frozenset[str] | None, where: str, errors: list[str]) -> SmokeCheck:
     if not isinstance(raw, Mapping):
         errors.append(f"{where} must be an object with at least a 'url'")
         return SmokeCheck(url="")
@@ -193,7 +214,7 @@ def _smoke(raw: Any, allowed_hosts: frozenset[str], where: str, errors: list[str
         # a parser other than urlsplit see another host than the one the allow-list approved.
         errors.append(f"{where}.url must name its host plainly: no user name, password or '%' in {url!r}")
         url = ""
-    elif parts.hostname.lower() not in allowed_hosts:
+    elif allowed_hosts is not None and parts.hostname.lower() not in allowed_hosts:
         errors.append(
             f"{where}.url host {parts.hostname!r} is not on the allow-list SMOKE_ALLOWED_HOSTS "
             f"({', '.join(sorted(allowed_hosts)) or 'empty'})"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from fleetops.settings import SQS_MAX_DELAY_SECONDS, EnvironmentReader
-from fleetops.verify.config import ServiceChecks, checks_for, parse_services_map
+from fleetops.stored_configuration import VERIFY_SERVICES_PARAMETER, ParameterReader, configuration_text
+from fleetops.verify.config import ServiceChecks, checks_for, parse_services_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +23,8 @@ class VerifySettings:
     notification_topic_arn: str = ""
     """SNS topic for messages a human reads; empty = no messages."""
     services: dict[str, ServiceChecks] = field(default_factory=dict)
-    """Per-service checks (VERIFY_SERVICES, JSON). A service named nowhere gets the defaults."""
+    """Per-service checks (VERIFY_SERVICES, JSON, or the SSM parameter <CONFIG_PARAMETER_PREFIX>/verify-services).
+    A service named nowhere gets the defaults."""
     smoke_allowed_hosts: frozenset[str] = frozenset()
     """The only hosts a smoke check may call (SMOKE_ALLOWED_HOSTS, comma-separated)."""
     cluster_names: tuple[str, ...] = ()
@@ -45,18 +46,17 @@ class VerifySettings:
         return self.rollback_enabled if checks.rollback is None else checks.rollback
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str]) -> VerifySettings:
+    def from_environment(
+        cls, environ: Mapping[str, str], parameter_store: ParameterReader | None = None
+    ) -> VerifySettings:
+        """Every setting from ``environ``; the services from ``VERIFY_SERVICES``, or from the SSM
+        parameter ``<CONFIG_PARAMETER_PREFIX>/verify-services`` read through ``parameter_store``."""
         env = EnvironmentReader(environ)
         allowed = frozenset(host.lower() for host in env.names("SMOKE_ALLOWED_HOSTS"))
-        services: dict[str, ServiceChecks] = {}
-        raw_services = env.text("VERIFY_SERVICES", required=False)
-        if raw_services:
-            try:
-                parsed = json.loads(raw_services)
-            except ValueError as error:
-                env.errors.append(f"VERIFY_SERVICES is not JSON: {error}")
-            else:
-                services = parse_services_map(parsed, allowed, env.errors)
+        document = configuration_text(
+            environ, "VERIFY_SERVICES", VERIFY_SERVICES_PARAMETER, parameter_store, env.errors
+        )
+        services = parse_services_text(document.text, allowed, env.errors, source=document.source)
         settings = cls(
             recheck_queue_url=env.text("RECHECK_QUEUE_URL"),
             dead_letter_queue_url=env.text("DEAD_LETTER_QUEUE_URL"),
