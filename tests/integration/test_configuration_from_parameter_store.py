@@ -26,6 +26,7 @@ from tests.support.iam_gaps import close_iam_gaps
 from tests.support.sam_cli import overrides_of_command, parse_parameter_overrides
 from tests.support.ssm_gaps import close_ssm_gaps
 from tests.support.stack import DeployedStack, deploy_stack
+from tests.support.template import EVERY_CLUSTER_AND_GROUP
 
 PREFIX = "/ecs-fleet-ops/sandbox"
 EXAMPLES = ROOT / "config" / "examples"
@@ -43,7 +44,8 @@ def ssm() -> Iterator[boto3.client]:  # type: ignore[valid-type]
 
 
 def deployed(parameters: dict[str, str]) -> DeployedStack:
-    return deploy_stack(boto3.Session(region_name=REGION), parameters=parameters)
+    """The stack with the given parameters, its scope every cluster and group unless they name one."""
+    return deploy_stack(boto3.Session(region_name=REGION), parameters={**EVERY_CLUSTER_AND_GROUP, **parameters})
 
 
 def cold_start(stack: DeployedStack, function: str) -> SimulatedFunction:

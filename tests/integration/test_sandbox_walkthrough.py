@@ -35,8 +35,8 @@ STORY_PARAMETERS = {
     "VerifyServices",
     "SmokeAllowedHosts",
     "VerifyRollbackEnabled",
-    "VerifyNotifyOnSuccess",
-    "NotifyEveryDrain",
+    "ScaleDryRun",
+    "Announce",
 }
 PLACEHOLDER = re.compile(r"<[A-Za-z-]+>")
 

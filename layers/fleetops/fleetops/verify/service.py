@@ -219,6 +219,7 @@ class VerifyService:
         if request.checks_override is not None:
             errors: list[str] = []
             checks = parse_service_checks(request.checks_override, self.settings.smoke_allowed_hosts, "checks", errors)
+            self.settings.refuse_rollback_it_may_not_make(checks, "checks", errors)
             if errors:
                 error = BadInputError("invalid checks: " + "; ".join(errors))
                 return dead_letter(self._dead_letters, event, error, FUNCTION)

@@ -30,7 +30,9 @@ class VerifySettings:
     cluster_names: tuple[str, ...] = ()
     """Clusters to look in when an old short service ARN names none; empty = all clusters."""
     rollback_enabled: bool = False
-    """Roll back a failed release when the service's configuration does not say (ROLLBACK_ENABLED)."""
+    """Whether the stack may roll back at all (ROLLBACK_ENABLED, the template's VerifyRollbackEnabled):
+    only then does the function's role hold ecs:UpdateService and ecs:StopServiceDeployment. A failed
+    release of a service whose configuration does not say is then rolled back."""
     rollback_max_per_window: int = 1
     """At most this many rollbacks per service per window: a bad known-good must not flap forever."""
     rollback_window_seconds: int = 3600
@@ -43,7 +45,17 @@ class VerifySettings:
         return checks_for(self.services, cluster, service)
 
     def rollback_wanted(self, checks: ServiceChecks) -> bool:
-        return self.rollback_enabled if checks.rollback is None else checks.rollback
+        """Never without the permission to: a configuration asking for it is refused (``refuse_...``)."""
+        return self.rollback_enabled and checks.rollback is not False
+
+    def refuse_rollback_it_may_not_make(self, checks: ServiceChecks, where: str, errors: list[str]) -> None:
+        """A request for a rollback this stack holds no permission to make is an error, said where it is
+        made (configuration at cold start, a pipeline's checks at its call), not a surprise at the end."""
+        if checks.rollback and not self.rollback_enabled:
+            errors.append(
+                f"{where} asks for a rollback, but this stack may not roll back (VerifyRollbackEnabled is "
+                "false: its role holds no ecs:UpdateService); deploy it with VerifyRollbackEnabled=true"
+            )
 
     @classmethod
     def from_environment(
@@ -74,5 +86,7 @@ class VerifySettings:
             ),
             notify_on_success=env.flag("NOTIFY_ON_SUCCESS", False),
         )
+        for key, checks in services.items():
+            settings.refuse_rollback_it_may_not_make(checks, f"{document.source}[{key!r}]", env.errors)
         env.raise_if_invalid("verify")
         return settings

@@ -1,0 +1,170 @@
+"""A first deploy creates only the jobs it switches on, acts only where it names, and says what it does.
+
+Runbook of issue 15: a team that wants only the drainer gets only the drainer's resources (and a
+termination is drained by it alone); a verifier deployed for named clusters hears only their services'
+deployments; a verifier that may not roll back holds no write permission and refuses a configuration
+that asks it to; scaling starts as a dry run; an empty NotificationEmail is said in capitals.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.events.models import EventPattern
+
+from fleetops.errors import ConfigurationError
+from fleetops.verify.settings import VerifySettings
+from tests.integration.test_end_to_end_iam import terminate_a_host
+from tests.support.cfn import ACCOUNT, REGION, TemplateError
+from tests.support.fleet import SimulatedFleet
+from tests.support.stack import DeployedStack, deploy_stack
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+# What each job alone brings (the layer, the notification topic, the idempotency table and the
+# dead-letter queue with its alarms and policy are every stack's).
+OWN_RESOURCES = {
+    "drain": {"DrainFunction", "RecheckQueue", "LifecycleHookTopic", "LifecycleHookPublishRole"},
+    "scale": {"ScaleFunction", "ScaleFollowUpQueue", "ScalingAlarmTopic", "ScalingAlarmTopicPolicy"},
+    "verify": {"VerifyFunction", "VerifyRecheckQueue", "VerifyStateTable", "VerifyHookInvokeRole"},
+}
+SHARED = {"FleetOpsLayer", "NotificationTopic", "IdempotencyTable", "DeadLetterQueue", "DeadLetterQueuePolicy"}
+
+
+def only(job: str) -> dict[str, str]:
+    return {f"Enable{other.title()}": str(other == job).lower() for other in OWN_RESOURCES}
+
+
+def deployed(parameters: dict[str, str], name: str = "ecs-fleet-ops") -> DeployedStack:
+    return deploy_stack(boto3.Session(region_name=REGION), name=name, parameters=parameters)
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+@pytest.mark.parametrize("job", sorted(OWN_RESOURCES))
+def test_a_stack_of_one_job_creates_that_job_s_resources_and_none_of_the_others(aws: None, job: str) -> None:
+    stack = deployed({"ClusterNames": "prod", "AutoScalingGroupNames": "prod-hosts", **only(job)})
+    created = set(stack.resources)
+    assert OWN_RESOURCES[job] | SHARED <= created
+    for other, resources in OWN_RESOURCES.items():
+        if other != job:
+            assert not resources & created, f"a {job}-only stack created {sorted(resources & created)}"
+    assert {spec.code.name for spec in stack.functions.values()} == {job}
+    # The outputs of the jobs left out are not there to be imported by mistake.
+    assert not {"DrainFunctionArn", "ScaleFunctionArn", "VerifyFunctionArn"} - {f"{job.title()}FunctionArn"} & set(
+        stack.outputs
+    )
+
+
+def test_a_drain_only_stack_drains_a_terminating_host_as_the_whole_suite_does(aws: None) -> None:
+    fleet = SimulatedFleet(parameters={"EnableScale": "false", "EnableVerify": "false"})
+    try:
+        assert {spec.code.name for spec in fleet.account.stack.functions.values()} == {"drain"}
+        assert terminate_a_host(fleet) == {
+            "the drain completed the lifecycle action with CONTINUE": True,
+            "no task was lost": True,
+        }
+    finally:
+        fleet.close()
+
+
+def deployment_event(service_arn: str) -> dict[str, object]:
+    event = json.loads((EVENTS / "verify" / "ecs-deployment-completed.json").read_text())
+    event["resources"] = [service_arn]
+    return event
+
+
+def verify_rule_matches(stack: DeployedStack, event: dict[str, object]) -> bool:
+    [rule] = [r for r in stack.rules if r.name == stack.physical["VerifyFunctionDeploymentStateChange"]]
+    return bool(EventPattern.load(json.dumps(rule.pattern)).matches_event(event))
+
+
+def test_the_verify_rule_of_named_clusters_hears_only_their_services_deployments(aws: None) -> None:
+    stack = deployed({"ClusterNames": "prod,batch", "EnableDrain": "false"})
+    arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service"
+    assert verify_rule_matches(stack, deployment_event(f"{arn}/prod/web"))
+    assert verify_rule_matches(stack, deployment_event(f"{arn}/batch/nightly"))
+    assert not verify_rule_matches(stack, deployment_event(f"{arn}/someone-elses/web"))
+    # A cluster whose name starts like a named one is another cluster.
+    assert not verify_rule_matches(stack, deployment_event(f"{arn}/prod-eu/web"))
+    # A service ARN of the old short form names no cluster: only hooks and pipelines verify it then.
+    assert not verify_rule_matches(stack, deployment_event(f"{arn}/web"))
+    every = deployed({"ClusterNames": "*", "EnableDrain": "false"}, name="every")
+    assert verify_rule_matches(every, deployment_event(f"{arn}/someone-elses/web"))
+    assert verify_rule_matches(every, deployment_event(f"{arn}/web"))
+
+
+def test_more_named_clusters_than_an_event_pattern_holds_are_refused_before_anything_is_created(aws: None) -> None:
+    # EventBridge's "Event pattern size" quota is 2,048 characters by default (eb-quota.html).
+    clusters = ",".join(f"team-{i:02d}-production-cluster" for i in range(30))
+    with pytest.raises(TemplateError, match="over EventBridge's quota of 2048"):
+        deployed({"ClusterNames": clusters, "EnableDrain": "false"})
+
+
+def test_an_empty_notification_email_is_said_in_capitals_in_the_outputs(aws: None) -> None:
+    quiet = deployed({"ClusterNames": "prod", "AutoScalingGroupNames": "prod-hosts"})
+    assert quiet.outputs["Notifications"].startswith("NOBODY IS TOLD")
+    assert quiet.outputs["ScalingMode"].startswith("DRY RUN")
+    assert quiet.outputs["RollbackMode"].startswith("REPORT ONLY")
+    assert quiet.outputs["Scope"] == "Clusters: prod. Auto Scaling groups: prod-hosts."
+    told = deployed(
+        {
+            "ClusterNames": "*",
+            "AutoScalingGroupNames": "*",
+            "NotificationEmail": "oncall@example.com",
+            "ScaleDryRun": "false",
+            "VerifyRollbackEnabled": "true",
+        },
+        name="told",
+    )
+    assert "oncall@example.com" in told.outputs["Notifications"]
+    assert told.outputs["ScalingMode"].startswith("Live")
+    assert told.outputs["Scope"] == (
+        "Clusters: every cluster of the region. Auto Scaling groups: every group of the region."
+    )
+
+
+def test_a_scale_only_stack_without_groups_holds_no_permission_on_any_group(aws: None) -> None:
+    stack = deployed({"ClusterNames": "prod", **only("scale")})
+    statements = [
+        statement
+        for policy in stack.properties["ScaleFunctionRole"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    actions = {action for s in statements if s["Effect"] == "Allow" for action in s["Action"]}
+    assert not {"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"} & actions
+    assert stack.outputs["Scope"].endswith("Auto Scaling groups: none (services are scaled, no group is).")
+
+
+VERIFY_ENVIRONMENT = {
+    "RECHECK_QUEUE_URL": "q",
+    "DEAD_LETTER_QUEUE_URL": "d",
+    "IDEMPOTENCY_TABLE": "t",
+    "VERIFY_STATE_TABLE": "s",
+    "CLUSTER_NAMES": "prod",
+}
+
+
+def test_a_verifier_that_may_not_roll_back_refuses_a_configuration_asking_it_to_at_cold_start() -> None:
+    asking = {**VERIFY_ENVIRONMENT, "VERIFY_SERVICES": '{"prod/web": {"rollback": true}}'}
+    with pytest.raises(ConfigurationError, match=r"'prod/web'\] asks for a rollback, but this stack may not"):
+        VerifySettings.from_environment({**asking, "ROLLBACK_ENABLED": "false"})
+    assert VerifySettings.from_environment({**asking, "ROLLBACK_ENABLED": "true"}).services["prod/web"].rollback
+
+
+def test_a_verifier_that_may_roll_back_still_leaves_a_service_that_opts_out_alone() -> None:
+    settings = VerifySettings.from_environment(
+        {**VERIFY_ENVIRONMENT, "ROLLBACK_ENABLED": "true", "VERIFY_SERVICES": '{"prod/web": {"rollback": false}}'}
+    )
+    assert settings.rollback_wanted(settings.checks_for("prod", "web")) is False
+    assert settings.rollback_wanted(settings.checks_for("prod", "api")) is True
+    report_only = VerifySettings.from_environment(VERIFY_ENVIRONMENT)
+    assert report_only.rollback_wanted(report_only.checks_for("prod", "api")) is False
