@@ -89,6 +89,7 @@ DRAIN_FUNCTION_ENVIRONMENT = {
     "IDEMPOTENCY_TABLE": "idempotency",
     "NOTIFICATION_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:fleet-ops-notifications",
     "CLUSTER_NAMES": "prod",
+    "AUTO_SCALING_GROUP_NAMES": "prod-hosts",
     "POWERTOOLS_SERVICE_NAME": "ecs-fleet-ops-drain",
     "POWERTOOLS_METRICS_NAMESPACE": "EcsFleetOps",
     "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -350,7 +351,7 @@ def measure_lookup(container_instances: int) -> LookupCost:
     from fleetops.aws.ecs import EcsAdapter
     from fleetops.aws.messaging import DelayedQueue
     from fleetops.drain.runner import DrainRunner
-    from fleetops.settings import DrainSettings
+    from fleetops.settings import DrainSettings, Scope
     from tests.support.api_calls import ApiCallCounter
     from tests.support.moto_gaps import close_moto_gaps
 
@@ -367,7 +368,7 @@ def measure_lookup(container_instances: int) -> LookupCost:
             recheck_queue_url="unused",
             dead_letter_queue_url="unused",
             idempotency_table="unused",
-            cluster_names=("prod",),
+            clusters=Scope.of("prod"),
         )
         runner = DrainRunner(
             ecs=EcsAdapter(session.client("ecs")),

@@ -5,6 +5,7 @@ Each test reads like a runbook entry: what happens to a host, what the suite doe
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -323,8 +324,8 @@ def test_the_hooks_cluster_is_searched_first_and_a_missing_one_falls_back_to_con
     assert result["results"][0]["status"] == "wait"  # found in the configured cluster all the same
 
 
-def test_with_no_cluster_configured_every_cluster_is_searched(aws: None) -> None:
-    world = DrainWorld(environment={"CLUSTER_NAMES": ""})
+def test_with_cluster_names_star_every_cluster_is_searched(aws: None) -> None:
+    world = DrainWorld(environment={"CLUSTER_NAMES": "*"})
     ecs = world.session.client("ecs")
     for n in range(3):
         ecs.create_cluster(clusterName=f"other-{n}")
@@ -532,6 +533,53 @@ def test_a_foreign_hooks_event_is_ignored_through_both_paths_and_its_action_left
     world.advance_to(shipper.started_at + 610)
     assert (shipper.result, shipper.actor) == ("CONTINUE", "ship-logs")
     assert world.cluster.lost_tasks == {host: 0}
+
+
+def test_a_termination_in_a_group_outside_auto_scaling_group_names_changes_nothing_and_is_counted(
+    aws: None, capfd: pytest.CaptureFixture[str], request: pytest.FixtureRequest
+) -> None:
+    # The stack was given group batch-hosts only; the suite's own hook on prod-hosts (a rule or a
+    # subscription someone widened, or a hook left from an earlier scope) is not the suite's to drain.
+    world = DrainWorld(environment={"AUTO_SCALING_GROUP_NAMES": "batch-hosts"})
+    host = busy_host(world, 2)
+    action = world.hooks.begin_termination(world.cluster.group, host)
+    capfd.readouterr()
+    world.api.reset()
+    log = io.StringIO()  # the function's log lines (its handler's stream was bound at first import)
+    handler, level = world.handler.logger.registered_handler, world.handler.logger.log_level
+    previous = handler.setStream(log)
+    world.handler.logger.setLevel("INFO")  # the tests' level is WARNING; the line that says why is an INFO one
+    request.addfinalizer(lambda: (handler.setStream(previous), world.handler.logger.setLevel(level)))
+    for event in (world.hooks.eventbridge_event(action), world.hooks.sns_event(action, "arn:aws:sns:us-east-1:1:t")):
+        [result] = world.invoke(event)["results"]
+        assert result["status"] == "ignored"
+        assert "Auto Scaling group 'prod-hosts' is not in AutoScalingGroupNames (batch-hosts)" in result["reason"]
+        assert FunctionOutput.read(capfd.readouterr().out).metrics == ["OutOfScopeGroupEventsIgnored"]
+    logged = FunctionOutput.read(log.getvalue()).logs
+    assert [line["message"] for line in logged] == [f"event ignored: {result['reason']}"] * 2
+    assert world.api.total() == 0  # no heartbeat, no DRAINING, no completion: not one AWS call
+    assert world.pending_rechecks() == [] and world.dead_letters() == []
+    assert action.active and action.heartbeats == 0
+    assert world.cluster.container_instance(host).status == "ACTIVE"
+
+
+@pytest.mark.parametrize("groups", ["*", "batch-hosts,prod-hosts"])
+def test_with_auto_scaling_group_names_star_or_naming_the_group_its_termination_is_drained(
+    aws: None, groups: str
+) -> None:
+    world = DrainWorld(environment={"AUTO_SCALING_GROUP_NAMES": groups})
+    host = busy_host(world, 2)
+    action = world.hooks.begin_termination(world.cluster.group, host)
+    [result] = world.invoke(world.hooks.eventbridge_event(action))["results"]
+    assert result["status"] == "wait"
+    world.run_until_quiet()
+    assert (action.result, action.actor) == ("CONTINUE", "function:drain")
+    assert world.cluster.lost_tasks == {host: 0}
+
+
+def test_a_drain_deployed_with_an_empty_cluster_names_fails_at_cold_start_naming_the_variable(aws: None) -> None:
+    with pytest.raises(ConfigurationError, match=r"CLUSTER_NAMES is required: the ECS clusters the suite may act on"):
+        DrainWorld(environment={"CLUSTER_NAMES": ""})
 
 
 def test_a_replayed_terminate_event_for_an_in_service_host_changes_nothing(

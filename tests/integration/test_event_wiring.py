@@ -30,7 +30,7 @@ from fleetops.models.drain import DrainRequest, DrainState, IgnoredEvent
 from fleetops.models.scale import AlarmTransition
 from fleetops.models.verify import BakeState, IgnoredVerifyEvent, ReleaseFailure, VerifyRequest
 from fleetops.scale.parse import parse_trigger as parse_scale_trigger
-from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX
+from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX, Scope
 from fleetops.verify.parse import codedeploy_hook_of, is_ecs_lifecycle_hook
 from fleetops.verify.parse import parse_trigger as parse_verify_trigger
 from fleetops.verify.service import ECS_HOOK_BAKE_KEY
@@ -496,7 +496,11 @@ def read(sample: Sample, event: dict[str, Any]) -> list[object]:
         assert [json.loads(body) for body in bodies] == [json.loads(c.to_json()) for c in commands]
         return list(commands)
     if sample.job == "drain":
-        return list(parse_drain_trigger(event, hook_name_prefix=DEFAULT_DRAIN_HOOK_NAME_PREFIX))
+        return list(
+            parse_drain_trigger(
+                event, hook_name_prefix=DEFAULT_DRAIN_HOOK_NAME_PREFIX, auto_scaling_groups=Scope.every()
+            )
+        )
     if sample.job == "scale":
         return list(parse_scale_trigger(event))
     # The verify handler tells hooks apart before parsing: ECS's first, then CodeDeploy's.

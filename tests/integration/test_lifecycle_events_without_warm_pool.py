@@ -18,7 +18,7 @@ import pytest
 
 from fleetops.drain.parse import parse_trigger
 from fleetops.models.drain import DrainRequest
-from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX
+from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX, Scope
 from tests.support.fleet import SimulatedFleet
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "drain"
@@ -60,9 +60,14 @@ def test_a_termination_without_origin_or_destination_reads_as_the_same_drain_req
     stripped = without_warm_pool_fields(event)
     assert not carries_warm_pool_fields(stripped)
 
-    [request] = parse_trigger(stripped, hook_name_prefix=DEFAULT_DRAIN_HOOK_NAME_PREFIX)
+    [request] = parse_trigger(
+        stripped, hook_name_prefix=DEFAULT_DRAIN_HOOK_NAME_PREFIX, auto_scaling_groups=Scope.every()
+    )
     assert isinstance(request, DrainRequest)
-    assert request == parse_trigger(event, hook_name_prefix=DEFAULT_DRAIN_HOOK_NAME_PREFIX)[0]
+    assert (
+        request
+        == parse_trigger(event, hook_name_prefix=DEFAULT_DRAIN_HOOK_NAME_PREFIX, auto_scaling_groups=Scope.every())[0]
+    )
 
 
 def test_a_host_of_a_group_without_a_warm_pool_is_drained_from_either_path(aws: None) -> None:

@@ -59,6 +59,7 @@ class ScaleWorld:
             "IDEMPOTENCY_TABLE": "idempotency",
             "NOTIFICATION_TOPIC_ARN": self.drain.topic_arn,
             "CLUSTER_NAMES": self.cluster.name,
+            "AUTO_SCALING_GROUP_NAMES": self.cluster.group,
             "SCALING_RULES": json.dumps(rules or []),
             "FOLLOW_UP_QUEUE_URL": self.follow_up_queue_url,
             "POWERTOOLS_SERVICE_NAME": "ecs-fleet-ops-scale",

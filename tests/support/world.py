@@ -76,6 +76,7 @@ class DrainWorld:
             "IDEMPOTENCY_TABLE": "idempotency",
             "NOTIFICATION_TOPIC_ARN": self.topic_arn,
             "CLUSTER_NAMES": self.cluster.name,
+            "AUTO_SCALING_GROUP_NAMES": self.cluster.group,
             "POWERTOOLS_SERVICE_NAME": "ecs-fleet-ops-drain",
             "POWERTOOLS_METRICS_NAMESPACE": "EcsFleetOps",
             "AWS_DEFAULT_REGION": REGION,

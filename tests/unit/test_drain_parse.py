@@ -15,13 +15,16 @@ from fleetops.errors import BadInputError
 from fleetops.intake import is_sqs_batch
 from fleetops.models.drain import DrainRequest, DrainState, IgnoredEvent, TriggerSource
 from fleetops.models.lifecycle import Destination
-from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX
+from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX, Scope
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "drain"
 
 
-def parse(event: Any) -> list[DrainRequest | IgnoredEvent]:
-    return parse_trigger(event, hook_name_prefix=DEFAULT_DRAIN_HOOK_NAME_PREFIX)
+EVERY_GROUP = Scope.every()
+
+
+def parse(event: Any, groups: Scope = EVERY_GROUP) -> list[DrainRequest | IgnoredEvent]:
+    return parse_trigger(event, hook_name_prefix=DEFAULT_DRAIN_HOOK_NAME_PREFIX, auto_scaling_groups=groups)
 
 
 def sample(name: str) -> dict[str, Any]:
@@ -82,8 +85,25 @@ def test_a_lifecycle_action_of_another_handlers_hook_is_ignored_and_counted_as_f
         foreign["detail"]["LifecycleHookName"] = hook
         [trigger] = parse(foreign)
         assert isinstance(trigger, IgnoredEvent), hook
-    [custom] = parse_trigger(foreign, hook_name_prefix="ECS-FLEET-OPS-DRAIN")
+    [custom] = parse_trigger(foreign, hook_name_prefix="ECS-FLEET-OPS-DRAIN", auto_scaling_groups=Scope.every())
     assert isinstance(custom, DrainRequest)
+
+
+def test_a_termination_of_a_group_outside_auto_scaling_group_names_is_ignored_and_counted_by_both_shapes() -> None:
+    by_eventbridge = sample("eventbridge-terminate-lifecycle-action.json")  # group prod-hosts
+    by_sns = sample("sns-terminate-lifecycle-notification.json")
+    for event in (by_eventbridge, by_sns):
+        for groups in (Scope.of("staging-hosts"), Scope()):
+            [trigger] = parse(event, groups)
+            assert isinstance(trigger, IgnoredEvent)
+            assert trigger.metric == "OutOfScopeGroupEventsIgnored"
+            assert "'prod-hosts' is not in AutoScalingGroupNames" in trigger.reason
+            assert trigger.ec2_instance_id is not None
+        # Named, or every group with *: drained.
+        for groups in (Scope.of("staging-hosts", "prod-hosts"), Scope.every()):
+            [trigger] = parse(event, groups)
+            assert isinstance(trigger, DrainRequest)
+            assert trigger.lifecycle_action is not None and trigger.lifecycle_action.auto_scaling_group == "prod-hosts"
 
 
 def test_the_time_auto_scaling_announced_the_action_is_read_from_both_shapes() -> None:

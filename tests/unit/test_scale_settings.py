@@ -12,7 +12,12 @@ from fleetops.models.scale import AlarmDetails, AlarmSource, AlarmState, AlarmTr
 from fleetops.scale.rules import resolve_rule
 from fleetops.scale.settings import ScaleSettings
 
-REQUIRED = {"DEAD_LETTER_QUEUE_URL": "https://sqs/dlq", "IDEMPOTENCY_TABLE": "idempotency"}
+REQUIRED = {
+    "DEAD_LETTER_QUEUE_URL": "https://sqs/dlq",
+    "IDEMPOTENCY_TABLE": "idempotency",
+    "CLUSTER_NAMES": "*",
+    "AUTO_SCALING_GROUP_NAMES": "*",
+}
 
 
 def settings(rules: Any = None, **env: str) -> ScaleSettings:
@@ -95,6 +100,25 @@ def test_rules_that_are_not_json_or_name_a_cluster_outside_cluster_names_are_ref
         settings("[{")
     with pytest.raises(ConfigurationError, match="not in CLUSTER_NAMES"):
         settings([{"alarm": "a", "cluster": "staging", "step": 1}], CLUSTER_NAMES="prod")
+
+
+def test_a_cluster_rule_naming_a_group_outside_auto_scaling_group_names_fails_at_cold_start() -> None:
+    rule = {"alarm": "prod-high", "cluster": "prod", "step": 1, "group": "batch-hosts"}
+    for groups in ("prod-hosts", ""):
+        with pytest.raises(ConfigurationError, match="names group 'batch-hosts', not in AUTO_SCALING_GROUP_NAMES"):
+            settings([rule], AUTO_SCALING_GROUP_NAMES=groups)
+    assert settings([rule], AUTO_SCALING_GROUP_NAMES="batch-hosts").allows_group("batch-hosts")
+    assert settings([rule]).allows_group("batch-hosts")  # *
+
+
+def test_the_scale_job_needs_cluster_names_and_reads_no_group_as_none() -> None:
+    with pytest.raises(ConfigurationError, match=r"CLUSTER_NAMES is required: .* or \* for every cluster"):
+        settings(CLUSTER_NAMES="")
+    only_services = settings(AUTO_SCALING_GROUP_NAMES="")
+    assert not only_services.allows_group("prod-hosts") and only_services.allows_cluster("prod")
+    named = settings(CLUSTER_NAMES="prod", AUTO_SCALING_GROUP_NAMES="prod-hosts")
+    assert named.allows_cluster("arn:aws:ecs:us-east-1:123456789012:cluster/prod") and not named.allows_cluster("dev")
+    assert named.allows_group("prod-hosts") and not named.allows_group("prod-hosts-2")
 
 
 def test_missing_resources_and_bad_numbers_are_reported_together() -> None:

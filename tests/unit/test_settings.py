@@ -6,9 +6,9 @@ import pytest
 
 from fleetops.errors import ConfigurationError
 from fleetops.models.lifecycle import LifecycleResult
-from fleetops.settings import DrainSettings
+from fleetops.settings import DrainSettings, Scope
 
-REQUIRED = {"RECHECK_QUEUE_URL": "q", "DEAD_LETTER_QUEUE_URL": "d", "IDEMPOTENCY_TABLE": "t"}
+REQUIRED = {"RECHECK_QUEUE_URL": "q", "DEAD_LETTER_QUEUE_URL": "d", "IDEMPOTENCY_TABLE": "t", "CLUSTER_NAMES": "*"}
 
 
 def test_defaults_are_safe() -> None:
@@ -17,15 +17,41 @@ def test_defaults_are_safe() -> None:
     assert settings.recheck_interval_seconds == 60
     assert settings.budget_exceeded_result is LifecycleResult.CONTINUE
     assert settings.stop_leftover_tasks and not settings.notify_every_drain
-    assert settings.cluster_names == () and settings.notification_topic_arn == ""
+    assert settings.notification_topic_arn == ""
+    # No group named: no group's lifecycle action is drained.
+    assert settings.auto_scaling_groups == Scope() and not settings.auto_scaling_groups.includes("prod-hosts")
 
 
-def test_cluster_names_are_a_comma_separated_list_and_blank_means_none() -> None:
-    assert DrainSettings.from_environment({**REQUIRED, "CLUSTER_NAMES": " prod, ,staging "}).cluster_names == (
-        "prod",
-        "staging",
+def test_cluster_names_are_a_comma_separated_list_or_star_for_every_cluster() -> None:
+    named = DrainSettings.from_environment({**REQUIRED, "CLUSTER_NAMES": " prod, ,staging "}).clusters
+    assert named == Scope.of("prod", "staging")
+    assert named.includes("prod") and not named.includes("dev") and not named.everything
+    every = DrainSettings.from_environment({**REQUIRED, "CLUSTER_NAMES": "*"}).clusters
+    assert every.everything and every.includes("dev") and every.names == ()
+
+
+@pytest.mark.parametrize("environment", [{}, {"CLUSTER_NAMES": ""}, {"CLUSTER_NAMES": " , "}])
+def test_an_empty_or_missing_cluster_names_fails_at_cold_start_naming_the_variable(environment: dict[str, str]) -> None:
+    without = {key: value for key, value in REQUIRED.items() if key != "CLUSTER_NAMES"}
+    with pytest.raises(ConfigurationError) as error:
+        DrainSettings.from_environment({**without, **environment})
+    assert "CLUSTER_NAMES is required: the ECS clusters the suite may act on, or * for every cluster" in str(
+        error.value
     )
-    assert DrainSettings.from_environment({**REQUIRED, "CLUSTER_NAMES": ""}).cluster_names == ()
+
+
+def test_star_beside_names_is_refused_rather_than_guessed() -> None:
+    with pytest.raises(ConfigurationError, match=r"CLUSTER_NAMES is either \* \(every one\) or names, not both"):
+        DrainSettings.from_environment({**REQUIRED, "CLUSTER_NAMES": "prod,*"})
+
+
+def test_auto_scaling_group_names_are_names_star_or_empty_for_none() -> None:
+    def groups(value: str) -> Scope:
+        return DrainSettings.from_environment({**REQUIRED, "AUTO_SCALING_GROUP_NAMES": value}).auto_scaling_groups
+
+    assert groups("prod-hosts, batch-hosts") == Scope.of("prod-hosts", "batch-hosts")
+    assert groups("*").everything
+    assert groups("") == Scope() and not groups("").includes("prod-hosts")
 
 
 def test_every_problem_is_reported_at_once() -> None:

@@ -16,6 +16,7 @@ REQUIRED = {
     "DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/dead-letters",
     "IDEMPOTENCY_TABLE": "idempotency",
     "VERIFY_STATE_TABLE": "verify-state",
+    "CLUSTER_NAMES": "*",
 }
 
 
@@ -102,3 +103,12 @@ def test_the_smoke_run_s_deadline_is_the_budget_or_what_the_invocation_has_left_
     assert smoke_run_seconds(120_000) == 90.0
     assert smoke_run_seconds(60_000) == 45.0  # 15 s kept for the alarms, the answer and the message
     assert smoke_run_seconds(10_000) == 0.0
+
+
+def test_the_verify_job_needs_cluster_names_star_or_names_never_empty_for_all() -> None:
+    for empty in ("", " , "):
+        with pytest.raises(ConfigurationError, match=r"CLUSTER_NAMES is required: .* or \* for every cluster"):
+            VerifySettings.from_environment({**REQUIRED, "CLUSTER_NAMES": empty})
+    assert VerifySettings.from_environment(REQUIRED).clusters.everything
+    named = VerifySettings.from_environment({**REQUIRED, "CLUSTER_NAMES": "prod"}).clusters
+    assert named.includes("prod") and not named.includes("staging")

@@ -24,6 +24,41 @@ SQS_MAX_DELAY_SECONDS = 900
 LIFECYCLE_GLOBAL_TIMEOUT_SECONDS = 48 * 3600
 # The drain acts only on termination hooks whose name starts with this (template: DrainHookNamePrefix).
 DEFAULT_DRAIN_HOOK_NAME_PREFIX = "ecs-fleet-ops-drain"
+# In CLUSTER_NAMES or AUTO_SCALING_GROUP_NAMES: every cluster (group) of the account and region.
+EVERYTHING = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What the stack may act on, as it names it: every resource of a kind in the account and region
+    (``*``), or these names only; no name at all is no resource at all (never "all")."""
+
+    names: tuple[str, ...] = ()
+    everything: bool = False
+
+    @classmethod
+    def every(cls) -> Scope:
+        return cls(everything=True)
+
+    @classmethod
+    def of(cls, *names: str) -> Scope:
+        return cls(names=names)
+
+    def includes(self, name: str) -> bool:
+        """Whether the stack may act on ``name`` (an exact name: a cluster's, not its ARN)."""
+        return self.everything or name in self.names
+
+    def __str__(self) -> str:
+        return EVERYTHING if self.everything else ", ".join(self.names) or "none"
+
+
+# The safe default of a settings object built in code: nothing named, nothing touched.
+NOTHING_NAMED = Scope()
+
+
+def cluster_name(cluster: str) -> str:
+    """A cluster's name from its name or ARN (``arn:aws:ecs:…:cluster/prod``); a name has no '/'."""
+    return cluster.rsplit("/", 1)[-1]
 
 
 class EnvironmentReader:
@@ -43,6 +78,20 @@ class EnvironmentReader:
         """A comma-separated list; blanks are dropped (CloudFormation joins an empty list as "")."""
         raw = self._environ.get(name, "")
         return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+    def scope(self, name: str, *, required: str | None = None) -> Scope:
+        """A Scope: ``*`` (every one), or comma-separated names. Empty or missing is no name at all, or,
+        with ``required`` (the sentence that says what to give), an error: the stack must say what it
+        may touch. Missing counts as empty: the documents do not say whether Lambda keeps a variable
+        whose value is empty (docs/ledger-rows/scope.md)."""
+        names = self.names(name)
+        if EVERYTHING in names:
+            if len(names) > 1:
+                self.errors.append(f"{name} is either {EVERYTHING} (every one) or names, not both: got {names}")
+            return Scope.every()
+        if not names and required:
+            self.errors.append(f"{name} is required: {required}")
+        return Scope.of(*names)
 
     def integer(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
         raw = self._environ.get(name, "").strip()
@@ -99,6 +148,17 @@ class EnvironmentReader:
         if self.errors:
             raise ConfigurationError(f"invalid {what} configuration: " + "; ".join(self.errors))
 
+    def cluster_scope(self) -> Scope:
+        """``CLUSTER_NAMES``, which every job requires: an empty list once meant every cluster, so a stack
+        deployed without a name reached the whole region; every cluster is now asked for with ``*``."""
+        return self.scope(
+            "CLUSTER_NAMES", required=f"the ECS clusters the suite may act on, or {EVERYTHING} for every cluster"
+        )
+
+    def group_scope(self) -> Scope:
+        """``AUTO_SCALING_GROUP_NAMES`` (drain and scale): ``*``, names, or empty (or missing) = no group."""
+        return self.scope("AUTO_SCALING_GROUP_NAMES")
+
 
 @dataclass(frozen=True, slots=True)
 class DrainSettings:
@@ -110,8 +170,12 @@ class DrainSettings:
     """SQS queue where events that cannot be understood are kept, with their reason; never retried."""
     idempotency_table: str
     """DynamoDB table for Powertools Idempotency (duplicate deliveries start no second drain)."""
-    cluster_names: tuple[str, ...] = ()
-    """Clusters to look for the host in when the hook's metadata names none; empty = search all."""
+    clusters: Scope = NOTHING_NAMED
+    """Clusters the drain may act on (``CLUSTER_NAMES``, required): the host is looked for in the hook's
+    cluster if it is one of them, then in these (every cluster with ``*``). Never "all" by omission."""
+    auto_scaling_groups: Scope = NOTHING_NAMED
+    """Groups whose termination lifecycle actions the drain handles (``AUTO_SCALING_GROUP_NAMES``): any
+    other group's action is ignored and counted, never drained nor completed. Empty = no group."""
     notification_topic_arn: str = ""
     """SNS topic for messages a human reads; empty = no messages."""
     recheck_interval_seconds: int = 60
@@ -157,7 +221,8 @@ class DrainSettings:
             recheck_queue_url=env.text("RECHECK_QUEUE_URL"),
             dead_letter_queue_url=env.text("DEAD_LETTER_QUEUE_URL"),
             idempotency_table=env.text("IDEMPOTENCY_TABLE"),
-            cluster_names=env.names("CLUSTER_NAMES"),
+            clusters=env.cluster_scope(),
+            auto_scaling_groups=env.group_scope(),
             notification_topic_arn=env.text("NOTIFICATION_TOPIC_ARN", required=False),
             recheck_interval_seconds=env.integer(
                 "RECHECK_INTERVAL_SECONDS", 60, minimum=10, maximum=SQS_MAX_DELAY_SECONDS

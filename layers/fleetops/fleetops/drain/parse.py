@@ -8,7 +8,8 @@ SQS re-check records carry a DrainState and are parsed by ``DrainState.from_json
 
 Only the suite's own hooks are drained: a lifecycle action of a hook whose name does not start with
 the configured prefix belongs to another handler, and is ignored (the template's rule and subscription
-filter them out already; this is the last line, for a rule or filter someone widened).
+filter them out already; this is the last line, for a rule or filter someone widened). So is a lifecycle
+action of a group outside AUTO_SCALING_GROUP_NAMES: the stack was not given that group to touch.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import datetime
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
@@ -25,6 +27,7 @@ from fleetops.errors import BadInputError
 from fleetops.intake import parse_envelope
 from fleetops.models.drain import DrainRequest, IgnoredEvent, TriggerSource
 from fleetops.models.lifecycle import TERMINATING_TRANSITION, Destination, LifecycleAction
+from fleetops.settings import Scope
 
 DrainTrigger = DrainRequest | IgnoredEvent
 
@@ -35,26 +38,37 @@ SPOT_INTERRUPTION = "EC2 Spot Instance Interruption Warning"
 
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
 FOREIGN_HOOK_METRIC = "ForeignHookEventsIgnored"
+OUT_OF_SCOPE_GROUP_METRIC = "OutOfScopeGroupEventsIgnored"
 
 
-def parse_trigger(event: Any, *, hook_name_prefix: str) -> list[DrainTrigger]:
+@dataclass(frozen=True, slots=True)
+class _Ours:
+    """Which lifecycle actions are the suite's: its hooks' (by name prefix), in the groups it was given."""
+
+    hook_name_prefix: str
+    auto_scaling_groups: Scope
+
+
+def parse_trigger(event: Any, *, hook_name_prefix: str, auto_scaling_groups: Scope) -> list[DrainTrigger]:
     """Parse an EventBridge event or an SNS delivery into commands (one per SNS record). Lifecycle
-    actions of hooks whose name does not start with ``hook_name_prefix`` are not the suite's."""
+    actions of hooks whose name does not start with ``hook_name_prefix``, or of groups outside
+    ``auto_scaling_groups``, are not the suite's."""
+    ours = _Ours(hook_name_prefix, auto_scaling_groups)
     return parse_envelope(
         event,
-        eventbridge=lambda raw: _from_eventbridge(raw, hook_name_prefix),
-        sns_message=lambda message: _from_sns_message(message, hook_name_prefix),
+        eventbridge=lambda raw: _from_eventbridge(raw, ours),
+        sns_message=lambda message: _from_sns_message(message, ours),
     )
 
 
-def _from_eventbridge(raw: Mapping[str, Any], prefix: str) -> DrainTrigger:
+def _from_eventbridge(raw: Mapping[str, Any], ours: _Ours) -> DrainTrigger:
     event = EventBridgeEvent(dict(raw))
     detail = event.detail
     if not isinstance(detail, Mapping):
         raise BadInputError(f"the EventBridge event's detail is not an object: {detail!r}")
     match (event.source, event.detail_type):
         case ("aws.autoscaling", detail_type) if detail_type == LIFECYCLE_TERMINATE:
-            return _lifecycle(detail, TriggerSource.EVENTBRIDGE, prefix, announced_at=_moment(raw.get("time")))
+            return _lifecycle(detail, TriggerSource.EVENTBRIDGE, ours, announced_at=_moment(raw.get("time")))
         case ("aws.autoscaling", detail_type) if detail_type == LIFECYCLE_LAUNCH:
             return IgnoredEvent("a launch lifecycle action is not a termination", _optional_id(detail))
         case ("aws.ec2", detail_type) if detail_type == SPOT_INTERRUPTION:
@@ -64,7 +78,7 @@ def _from_eventbridge(raw: Mapping[str, Any], prefix: str) -> DrainTrigger:
             raise BadInputError(f"unknown EventBridge event: source {source!r}, detail-type {detail_type!r}")
 
 
-def _from_sns_message(message: str, prefix: str) -> DrainTrigger:
+def _from_sns_message(message: str, ours: _Ours) -> DrainTrigger:
     try:
         body = json.loads(message)
     except (TypeError, ValueError) as error:
@@ -73,17 +87,18 @@ def _from_sns_message(message: str, prefix: str) -> DrainTrigger:
         raise BadInputError("the SNS message is not a JSON object")
     if body.get("Event") == TEST_NOTIFICATION:
         return IgnoredEvent("Auto Scaling test notification")
-    return _lifecycle(body, TriggerSource.SNS, prefix, announced_at=_moment(body.get("Time")))
+    return _lifecycle(body, TriggerSource.SNS, ours, announced_at=_moment(body.get("Time")))
 
 
 def _lifecycle(
-    fields: Mapping[str, Any], source: TriggerSource, prefix: str, *, announced_at: float | None
+    fields: Mapping[str, Any], source: TriggerSource, ours: _Ours, *, announced_at: float | None
 ) -> DrainTrigger:
     transition = _required_text(fields, "LifecycleTransition")
     instance_id = _optional_id(fields)
     if transition != TERMINATING_TRANSITION:
         return IgnoredEvent(f"lifecycle transition {transition!r} is not a termination", instance_id)
     hook_name = _required_text(fields, "LifecycleHookName")
+    prefix = ours.hook_name_prefix
     if not hook_name.startswith(prefix):
         return IgnoredEvent(
             f"lifecycle hook {hook_name!r} is not the suite's (its name does not start with {prefix!r}, "
@@ -91,8 +106,18 @@ def _lifecycle(
             instance_id,
             metric=FOREIGN_HOOK_METRIC,
         )
+    group = _required_text(fields, "AutoScalingGroupName")
+    if not ours.auto_scaling_groups.includes(group):
+        # Neither drained nor completed: the action ends with its hook's default result at the hook's
+        # timeout, as if the suite were not deployed, which is what the stack's scope says.
+        return IgnoredEvent(
+            f"Auto Scaling group {group!r} is not in AutoScalingGroupNames ({ours.auto_scaling_groups}): the suite "
+            f"may not drain its hosts nor complete its lifecycle action {hook_name!r}",
+            instance_id,
+            metric=OUT_OF_SCOPE_GROUP_METRIC,
+        )
     action = LifecycleAction(
-        auto_scaling_group=_required_text(fields, "AutoScalingGroupName"),
+        auto_scaling_group=group,
         hook_name=hook_name,
         token=_required_text(fields, "LifecycleActionToken"),
         ec2_instance_id=_instance_id(fields, "EC2InstanceId"),

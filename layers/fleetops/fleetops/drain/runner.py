@@ -34,7 +34,7 @@ from fleetops.models.drain import (
 from fleetops.models.ecs import ContainerInstance, TaskOnHost
 from fleetops.models.lifecycle import ECS_MANAGED_DRAINING_HOOK, LifecycleAction, LifecycleResult
 from fleetops.observability import logger
-from fleetops.settings import DrainSettings
+from fleetops.settings import DrainSettings, cluster_name
 
 STOP_REASON = "ecs-fleet-ops: host is draining for termination"
 
@@ -230,18 +230,18 @@ class DrainRunner:
         )
 
     def locate(self, ec2_instance_id: str, cluster_hint: str | None) -> ContainerInstance | None:
-        """The hook's cluster, then the configured ones, then (only if none is configured) all. None (not in
-        ECS) only when that search could have found it: every cluster was searched, or the hook named one
-        of the stack's clusters."""
-        allowed = self._settings.cluster_names
-        outside = bool(cluster_hint and allowed and _name(cluster_hint) not in {_name(c) for c in allowed})
+        """The hook's cluster, then the named ones, then (only with ``*``) every cluster. None (not in ECS)
+        only when that search could have found it: every cluster was searched, or the hook named one of
+        the stack's clusters."""
+        allowed = self._settings.clusters
+        outside = bool(cluster_hint and not allowed.includes(cluster_name(cluster_hint)))
         # A cluster outside ClusterNames is never asked (IAM would refuse): the host may still be in
         # one of the stack's own clusters (a wrong or stale hint).
-        candidates = list(dict.fromkeys([c for c in (None if outside else cluster_hint, *allowed) if c]))
-        if not allowed:
+        candidates = list(dict.fromkeys([c for c in (None if outside else cluster_hint, *allowed.names) if c]))
+        if allowed.everything:
             # Searching every cluster needs account-wide ECS read access, which the template grants
-            # only when no cluster is named.
-            candidates.extend(arn for arn in self._ecs.cluster_arns() if _name(arn) not in candidates)
+            # only when ClusterNames is *.
+            candidates.extend(arn for arn in self._ecs.cluster_arns() if cluster_name(arn) not in candidates)
         for cluster in candidates:
             try:
                 found = self._ecs.find_container_instance(cluster, ec2_instance_id)
@@ -257,16 +257,16 @@ class DrainRunner:
             # Not in the stack's clusters, so most likely in the one the hook names, which the stack
             # may not touch: releasing it as "not in ECS" would terminate it undrained.
             raise ClusterNotAllowedError(
-                f"{ec2_instance_id} is not in the stack's clusters {list(allowed)}, and the hook names cluster "
-                f"{_name(str(cluster_hint))!r}, outside ClusterNames: add it there to have its hosts drained"
+                f"{ec2_instance_id} is not in the stack's clusters {list(allowed.names)}, and the hook names cluster "
+                f"{cluster_name(str(cluster_hint))!r}, outside ClusterNames: add it there to have its hosts drained"
             )
-        if allowed and not cluster_hint:
+        if not allowed.everything and not cluster_hint:
             # Only the stack's clusters were searched, and nothing says the host belongs to one of them: it
             # may run tasks in a cluster this stack may not see (another stack of the suite, with the
             # default hook name prefix and no AutoScalingGroupNames, hears the same hooks). "Not in ECS"
             # is said only after every cluster was searched, or the hook named the cluster.
             raise ClusterNotAllowedError(
-                f"{ec2_instance_id} is in none of the stack's clusters {list(allowed)} and its hook names no "
+                f"{ec2_instance_id} is in none of the stack's clusters {list(allowed.names)} and its hook names no "
                 "cluster: it may be in a cluster outside ClusterNames, so it is not released as 'not in ECS'. "
                 'Name its cluster in the hook\'s NotificationMetadata ({"cluster": "<name>"}) or add the cluster '
                 "to ClusterNames; keep another stack's hooks out with AutoScalingGroupNames or a "
@@ -362,7 +362,3 @@ def _expired(decision: DrainDecision) -> DrainDecision:
         outcome=DrainOutcome.ACTION_EXPIRED,
         reason=f"the lifecycle action is no longer active (timed out or completed elsewhere); was: {decision.reason}",
     )
-
-
-def _name(cluster: str) -> str:
-    return cluster.rsplit("/", 1)[-1]

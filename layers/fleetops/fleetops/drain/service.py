@@ -93,7 +93,11 @@ class DrainService:
             )
             return dict(response)
         try:
-            triggers = parse_trigger(event, hook_name_prefix=self.settings.drain_hook_name_prefix)
+            triggers = parse_trigger(
+                event,
+                hook_name_prefix=self.settings.drain_hook_name_prefix,
+                auto_scaling_groups=self.settings.auto_scaling_groups,
+            )
         except BadInputError as error:
             return dead_letter(self._dead_letters, event, error, FUNCTION)
         return {"results": [self._handle_trigger(trigger, event) for trigger in triggers]}

@@ -418,6 +418,7 @@ class ScaleOutcome(StrEnum):
     UNSAFE_SCALE_IN = "unsafe-scale-in"  # the tasks would not fit on the hosts that remain
     NO_CAPACITY = "no-capacity"  # the new tasks fit nowhere and the group cannot grow
     ALREADY_ACTED = "already-acted"  # this very transition already changed the target (delivered twice)
+    OUT_OF_SCOPE = "out-of-scope"  # the change needs a group outside AUTO_SCALING_GROUP_NAMES
 
     @property
     def acted(self) -> bool:

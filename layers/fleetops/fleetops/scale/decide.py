@@ -33,10 +33,13 @@ def decide_service(
     last_scaled_at: float | None,
     now: float,
     daemon_overhead: Resources = NOTHING,
+    group_may_change: bool = True,
 ) -> ScalingDecision:
     """Change a service's desired count; before growing it, make sure the new tasks have a place.
 
     ``daemon_overhead``: what the daemon tasks of a new host reserve (one task per daemon service).
+    ``group_may_change``: whether the group is in the stack's AutoScalingGroupNames; if not, the service
+    grows only by what the cluster holds, and the group is never raised.
     """
     held = held_back(rule, alarm, last_scaled_at, now)
     if held is not None:
@@ -76,7 +79,7 @@ def decide_service(
             f"scaled service {service.name} from {current} to {target}",
             service_count=(current, target),
         )
-    return _service_out(service, target, hosts, group, daemon_overhead)
+    return _service_out(service, target, hosts, group, daemon_overhead, group_may_change=group_may_change)
 
 
 def _service_out(
@@ -85,6 +88,8 @@ def _service_out(
     hosts: tuple[Host, ...],
     group: GroupStatus | None,
     daemon_overhead: Resources,
+    *,
+    group_may_change: bool,
 ) -> ScalingDecision:
     current = service.desired
     size = service.task_size
@@ -127,6 +132,8 @@ def _service_out(
             ),
         )
     hosts_needed = math.ceil(missing / per_host) - coming
+    if group is not None and not group_may_change:
+        return _limited(service, room, f"{group_out_of_scope(group.name)} (it needs {hosts_needed} more host(s))")
     if group is None:
         return _limited(
             service,
@@ -435,6 +442,21 @@ def judging_the_last_change(
         f"{window} s of data ({alarm.evaluation_periods} x {alarm.period_seconds} s), so its ALARM state does not "
         f"show that change yet: {left} s left",
         retry_after_seconds=left,
+    )
+
+
+def group_out_of_scope(group_name: str) -> str:
+    return f"group {group_name} is not in AutoScalingGroupNames: the suite may not change it"
+
+
+def refuse_group_out_of_scope(rule: ScalingRule, group: GroupStatus) -> ScalingDecision:
+    """A cluster rule whose group the stack was not given: refused before any write, in a sentence, rather
+    than left to IAM's AccessDenied (which would come after the cooldown was taken)."""
+    return ScalingDecision(
+        ScaleOutcome.OUT_OF_SCOPE,
+        f"{group_out_of_scope(group.name)} (scale-{rule.direction.value} of cluster {rule.cluster}, "
+        f"alarm {rule.alarm_name})",
+        group_capacity=(group.desired, group.desired),
     )
 
 

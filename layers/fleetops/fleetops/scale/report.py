@@ -22,10 +22,13 @@ OUTCOME_METRICS = {
     ScaleOutcome.UNSAFE_SCALE_IN: "ScaleInRefusedUnsafe",
     ScaleOutcome.NO_CAPACITY: "ScaleOutNoCapacity",
     ScaleOutcome.ALREADY_ACTED: "ScaleSkippedAlreadyActed",
+    ScaleOutcome.OUT_OF_SCOPE: "ScaleRefusedOutOfScope",
 }
 
 # Outcomes a human should look at even when only changes are announced.
-ATTENTION = frozenset({ScaleOutcome.AT_BOUND, ScaleOutcome.UNSAFE_SCALE_IN, ScaleOutcome.NO_CAPACITY})
+ATTENTION = frozenset(
+    {ScaleOutcome.AT_BOUND, ScaleOutcome.UNSAFE_SCALE_IN, ScaleOutcome.NO_CAPACITY, ScaleOutcome.OUT_OF_SCOPE}
+)
 
 _OPERATORS = {
     "GreaterThanThreshold": ">",
@@ -151,6 +154,10 @@ def _meaning(outcome: ScaleOutcome) -> str:
             "until there is room for its tasks."
         ),
         ScaleOutcome.ALREADY_ACTED: "Nothing changed: this alarm transition was already acted on (delivered twice).",
+        ScaleOutcome.OUT_OF_SCOPE: (
+            "Nothing changed. What to check: the stack's AutoScalingGroupNames, if the suite should change this "
+            "group (its IAM permissions are scoped to the same names), or the rule, if it names the wrong target."
+        ),
     }[outcome]
 
 

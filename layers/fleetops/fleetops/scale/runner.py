@@ -36,6 +36,7 @@ from fleetops.scale.decide import (
     held_back,
     hosts_to_remove,
     judging_the_last_change,
+    refuse_group_out_of_scope,
 )
 from fleetops.scale.packing import scale_in_candidates
 from fleetops.scale.rules import UnknownAlarmError, resolve_rule
@@ -171,7 +172,10 @@ class ScaleRunner:
         if rule.direction is Direction.OUT and service.managed_by is None:
             hosts_list, group = self._hosts_and_group(rule, required=False)
             hosts = tuple(hosts_list)
-        decision = decide_service(rule, alarm, service, hosts, group, last_scaled_at=last, now=now)
+        may_change = group is not None and self._settings.allows_group(group.name)
+        decision = decide_service(
+            rule, alarm, service, hosts, group, last_scaled_at=last, now=now, group_may_change=may_change
+        )
         if decision.group_capacity is not None:
             # The group must grow: each new host also runs one task of every daemon service, so
             # look at those (only now: it costs a ListServices and a DescribeServices per 10).
@@ -180,7 +184,15 @@ class ScaleRunner:
             overhead = Resources(sum(s.cpu for s in sizes), sum(s.memory for s in sizes))
             if overhead.cpu or overhead.memory:
                 decision = decide_service(
-                    rule, alarm, service, hosts, group, last_scaled_at=last, now=now, daemon_overhead=overhead
+                    rule,
+                    alarm,
+                    service,
+                    hosts,
+                    group,
+                    last_scaled_at=last,
+                    now=now,
+                    daemon_overhead=overhead,
+                    group_may_change=may_change,
                 )
         return decision, group
 
@@ -189,6 +201,8 @@ class ScaleRunner:
     ) -> tuple[ScalingDecision, GroupStatus | None]:
         hosts, group = self._hosts_and_group(rule, required=True)
         assert group is not None
+        if not self._settings.allows_group(group.name):
+            return refuse_group_out_of_scope(rule, group), group
         if rule.direction is Direction.OUT:
             return decide_cluster_out(rule, alarm, group, tuple(hosts), last_scaled_at=last, now=now), group
         overview = self._ecs.services_overview(rule.cluster)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fleetops.models.scale import Direction, ScalingRule, Step, TargetKind
-from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX, EnvironmentReader
+from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX, NOTHING_NAMED, EnvironmentReader, Scope, cluster_name
 from fleetops.stored_configuration import SCALING_RULES_PARAMETER, ParameterReader, configuration_text
 
 # ECS allows at most 5,000 tasks per service; Auto Scaling groups are far below 10,000 instances.
@@ -50,8 +50,12 @@ class ScaleSettings:
     """An alarm with no declared rule is derived from its dimensions: ``ClusterName`` +
     ``ServiceName`` scales the service, ``ClusterName`` alone the cluster's group; the direction
     comes from the alarm's comparison (greater → out, less → in), the step is one task or host."""
-    cluster_names: tuple[str, ...] = ()
-    """Clusters this function may scale; empty = any (the template then grants account-wide access)."""
+    clusters: Scope = NOTHING_NAMED
+    """Clusters this function may scale (``CLUSTER_NAMES``, required; ``*`` = every cluster)."""
+    auto_scaling_groups: Scope = NOTHING_NAMED
+    """Groups this function may change (``AUTO_SCALING_GROUP_NAMES``; ``*`` = every group; empty = none,
+    and then it scales services only). A decision that would change another group is refused before
+    any write, in a sentence, rather than left to IAM's AccessDenied halfway through."""
     notification_topic_arn: str = ""
     """SNS topic for messages a human reads; empty = no messages."""
     dry_run: bool = False
@@ -81,7 +85,10 @@ class ScaleSettings:
         return next((rule for rule in self.rules if rule.alarm_name == alarm_name), None)
 
     def allows_cluster(self, cluster: str) -> bool:
-        return not self.cluster_names or cluster.rsplit("/", 1)[-1] in self.cluster_names
+        return self.clusters.includes(cluster_name(cluster))
+
+    def allows_group(self, group: str) -> bool:
+        return self.auto_scaling_groups.includes(group)
 
     def cooldown_for(self, direction: Direction) -> int:
         return self.scale_out_cooldown_seconds if direction is Direction.OUT else self.scale_in_cooldown_seconds
@@ -109,7 +116,8 @@ class ScaleSettings:
             idempotency_table=env.text("IDEMPOTENCY_TABLE"),
             rules=rules,
             derive_rules=env.flag("DERIVE_RULES_FROM_DIMENSIONS", True),
-            cluster_names=env.names("CLUSTER_NAMES"),
+            clusters=env.cluster_scope(),
+            auto_scaling_groups=env.group_scope(),
             notification_topic_arn=env.text("NOTIFICATION_TOPIC_ARN", required=False),
             dry_run=env.flag("DRY_RUN", False),
             scale_out_cooldown_seconds=out_cooldown,
@@ -122,9 +130,14 @@ class ScaleSettings:
             drain_hook_name_prefix=env.hook_name_prefix("DRAIN_HOOK_NAME_PREFIX", DEFAULT_DRAIN_HOOK_NAME_PREFIX),
         )
         for rule in rules:
-            if settings.cluster_names and not settings.allows_cluster(rule.cluster):
+            if not settings.allows_cluster(rule.cluster):
                 env.errors.append(
                     f"rule for alarm {rule.alarm_name!r} names cluster {rule.cluster!r}, not in CLUSTER_NAMES"
+                )
+            if rule.auto_scaling_group and not settings.allows_group(rule.auto_scaling_group):
+                env.errors.append(
+                    f"rule for alarm {rule.alarm_name!r} names group {rule.auto_scaling_group!r}, not in "
+                    "AUTO_SCALING_GROUP_NAMES: the suite may not change it"
                 )
         env.raise_if_invalid("scale")
         return settings

@@ -28,6 +28,7 @@ from fleetops.models.verify import (
     VerificationReport,
     VerifyTrigger,
 )
+from fleetops.settings import NOTHING_NAMED, Scope
 from fleetops.verify import checks as check
 from fleetops.verify.config import ServiceChecks
 from fleetops.verify.crashes import crashes_of
@@ -77,18 +78,24 @@ class VerificationRunner:
         alarms: AlarmReader,
         smoke: SmokeRunner,
         clock: Callable[[], float],
-        cluster_names: tuple[str, ...] = (),
+        clusters: Scope = NOTHING_NAMED,
     ) -> None:
         self._ecs = ecs
         self._targets = targets
         self._alarms = alarms
         self._smoke = smoke
         self._clock = clock
-        self._cluster_names = cluster_names
+        self._clusters = clusters
 
     def resolve(self, ref: ServiceRef) -> tuple[ServiceRef, EcsService]:
-        """Find the service; an old short ARN names no cluster, so the configured (or all) clusters are asked."""
-        clusters = [ref.cluster] if ref.cluster else list(self._cluster_names) or self._ecs.cluster_arns()
+        """Find the service; an old short ARN names no cluster, so the named clusters (every one with ``*``)
+        are asked."""
+        if ref.cluster:
+            clusters = [ref.cluster]
+        elif self._clusters.everything:
+            clusters = self._ecs.cluster_arns()
+        else:
+            clusters = list(self._clusters.names)
         for cluster in clusters:
             try:
                 found = self._ecs.describe_service(cluster, ref.service)

@@ -50,6 +50,7 @@ from fleetops.models.verify import (
 )
 from fleetops.observability import logger, metrics
 from fleetops.reporting import Report, report_safely
+from fleetops.settings import cluster_name
 from fleetops.verify.config import ServiceChecks, parse_service_checks, smoke_run_seconds
 from fleetops.verify.hook_deadline import HookDeadline, hook_deadline
 from fleetops.verify.parse import (
@@ -133,7 +134,7 @@ class VerifyService:
             alarms=AlarmReader(self.clients.cloudwatch),
             smoke=self._run_smoke,
             clock=self._clock,
-            cluster_names=self.settings.cluster_names,
+            clusters=self.settings.clusters,
         )
 
     @cached_property
@@ -193,16 +194,16 @@ class VerifyService:
             return dead_letter(self._dead_letters, event, error, FUNCTION)
 
     def _outside_named_clusters(self, trigger: VerifyTriggerEvent) -> VerifyTriggerEvent:
-        """The EventBridge rule sees every service of the account; with ClusterNames set, IAM lets the
-        function read only those clusters, so an event from another cluster is acknowledged, not failed."""
-        names = {name.rsplit("/", 1)[-1] for name in self.settings.cluster_names}
-        if not names or isinstance(trigger, IgnoredVerifyEvent) or trigger.service is None:
+        """An event from a cluster outside CLUSTER_NAMES is acknowledged, not failed: IAM lets the function
+        read only the named clusters (the EventBridge rule may hear more than them)."""
+        clusters = self.settings.clusters
+        if clusters.everything or isinstance(trigger, IgnoredVerifyEvent) or trigger.service is None:
             return trigger
         if isinstance(trigger, VerifyRequest) and trigger.trigger is VerifyTrigger.DIRECT:
             return trigger
         cluster = trigger.service.cluster
-        if cluster is not None and cluster.rsplit("/", 1)[-1] not in names:
-            return IgnoredVerifyEvent(f"cluster {cluster!r} is not one of CLUSTER_NAMES ({', '.join(sorted(names))})")
+        if cluster is not None and not clusters.includes(cluster_name(cluster)):
+            return IgnoredVerifyEvent(f"cluster {cluster!r} is not one of CLUSTER_NAMES ({clusters})")
         return trigger
 
     # -- ECS deployment events and direct invocations ------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from fleetops.settings import SQS_MAX_DELAY_SECONDS, EnvironmentReader
+from fleetops.settings import NOTHING_NAMED, SQS_MAX_DELAY_SECONDS, EnvironmentReader, Scope
 from fleetops.stored_configuration import VERIFY_SERVICES_PARAMETER, ParameterReader, configuration_text
 from fleetops.verify.config import ServiceChecks, checks_for, parse_services_text
 
@@ -27,8 +27,10 @@ class VerifySettings:
     A service named nowhere gets the defaults."""
     smoke_allowed_hosts: frozenset[str] = frozenset()
     """The only hosts a smoke check may call (SMOKE_ALLOWED_HOSTS, comma-separated)."""
-    cluster_names: tuple[str, ...] = ()
-    """Clusters to look in when an old short service ARN names none; empty = all clusters."""
+    clusters: Scope = NOTHING_NAMED
+    """Clusters the job may verify (``CLUSTER_NAMES``, required; ``*`` = every cluster): an event of another
+    cluster is acknowledged and ignored, and an old short service ARN, which names none, is looked for in
+    these (in every cluster with ``*``)."""
     rollback_enabled: bool = False
     """Whether the stack may roll back at all (ROLLBACK_ENABLED, the template's VerifyRollbackEnabled):
     only then does the function's role hold ecs:UpdateService and ecs:StopServiceDeployment. A failed
@@ -77,7 +79,7 @@ class VerifySettings:
             notification_topic_arn=env.text("NOTIFICATION_TOPIC_ARN", required=False),
             services=services,
             smoke_allowed_hosts=allowed,
-            cluster_names=env.names("CLUSTER_NAMES"),
+            clusters=env.cluster_scope(),
             rollback_enabled=env.flag("ROLLBACK_ENABLED", False),
             rollback_max_per_window=env.integer("ROLLBACK_MAX_PER_WINDOW", 1, minimum=0, maximum=20),
             rollback_window_seconds=env.integer("ROLLBACK_WINDOW_SECONDS", 3600, minimum=60, maximum=7 * 86400),
