@@ -179,3 +179,29 @@ def test_every_aws_call_of_a_bake_behind_an_ecs_lifecycle_hook_is_allowed_by_the
     missing = called - Template().policy_actions("VerifyFunction")
     assert not missing, f"the verify function's policy lacks {sorted(missing)}"
     assert "ecs:DescribeServiceDeployments" in called
+
+
+def test_the_guided_deploy_asks_for_the_scope_and_the_safety_switches_first() -> None:
+    # sam deploy --guided prompts for the parameters in the template's order (SAM CLI 1.170.0,
+    # guided_context.prompt_parameters iterates them); the console reads AWS::CloudFormation::Interface.
+    document = Template().document
+    order = list(document["Parameters"])
+    assert order[:9] == [
+        "EnableDrain",
+        "EnableScale",
+        "EnableVerify",
+        "ClusterNames",
+        "AutoScalingGroupNames",
+        "ScaleDryRun",
+        "VerifyRollbackEnabled",
+        "NotificationEmail",
+        "Announce",
+    ]
+    grouped = [
+        name
+        for group in document["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+        for name in group["Parameters"]
+    ]
+    assert grouped == order, "the console's groups list every parameter once, in the guided deploy's order"
+    assert len(order) <= 34, f"{len(order)} questions about parameters (37 before issue 15)"
+    assert "Default" not in document["Parameters"]["ClusterNames"], "the scope is always chosen, never pre-filled"

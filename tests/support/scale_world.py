@@ -61,6 +61,7 @@ class ScaleWorld:
             "CLUSTER_NAMES": self.cluster.name,
             "AUTO_SCALING_GROUP_NAMES": self.cluster.group,
             "SCALING_RULES": json.dumps(rules or []),
+            "DRY_RUN": "false",  # a world where scaling acts (the template's and the code's default is a dry run)
             "FOLLOW_UP_QUEUE_URL": self.follow_up_queue_url,
             "POWERTOOLS_SERVICE_NAME": "ecs-fleet-ops-scale",
             "AWS_DEFAULT_REGION": REGION,

@@ -58,8 +58,8 @@ class ScaleSettings:
     any write, in a sentence, rather than left to IAM's AccessDenied halfway through."""
     notification_topic_arn: str = ""
     """SNS topic for messages a human reads; empty = no messages."""
-    dry_run: bool = False
-    """Decide and report, change nothing."""
+    dry_run: bool = True
+    """Decide and report, change nothing: the default until a deployer says otherwise (DRY_RUN=false)."""
     scale_out_cooldown_seconds: int = 60
     """After any change to a target, how long before it may grow again."""
     scale_in_cooldown_seconds: int = 300
@@ -119,7 +119,8 @@ class ScaleSettings:
             clusters=env.cluster_scope(),
             auto_scaling_groups=env.group_scope(),
             notification_topic_arn=env.text("NOTIFICATION_TOPIC_ARN", required=False),
-            dry_run=env.flag("DRY_RUN", False),
+            # A function deployed without the variable decides and reports, and changes nothing.
+            dry_run=env.flag("DRY_RUN", True),
             scale_out_cooldown_seconds=out_cooldown,
             scale_in_cooldown_seconds=in_cooldown,
             scale_in_headroom_percent=env.integer("SCALE_IN_HEADROOM_PERCENT", 10, minimum=0, maximum=90),
