@@ -32,7 +32,8 @@ PREFIX = "/ecs-fleet-ops/sandbox"
 EXAMPLES = ROOT / "config" / "examples"
 SCALE, VERIFY = "ScaleFunction", "VerifyFunction"
 # Verify's example names smoke hosts: the stack must allow them (the function checks at cold start).
-ALLOWED = {"SmokeAllowedHosts": "web.example.com,api.example.com"}
+# The example services ask for rollbacks: the stack must be one that may make them.
+ALLOWED = {"SmokeAllowedHosts": "web.example.com,api.example.com", "VerifyRollbackEnabled": "true"}
 
 
 @pytest.fixture
@@ -199,7 +200,7 @@ def test_the_quoted_form_the_readme_shows_reaches_the_functions_whole(ssm: boto3
         """"ScalingRules='[{\\"alarm\\": \\"ecs-scale-web-cpu-high\\", \\"cluster\\": \\"prod\\", """
         """\\"service\\": \\"web\\", \\"step\\": 1, \\"max\\": 4}]'" --resolve-s3"""
     )
-    stack = deployed(given)
+    stack = deployed({**given, "VerifyRollbackEnabled": "true"})
     assert cold_start(stack, VERIFY).module.service.settings.services["prod/web"].rollback is True
     assert cold_start(stack, SCALE).module.service.settings.rules[0].maximum == 4
 

@@ -354,22 +354,35 @@ def test_only_actions_without_resource_level_permissions_are_granted_on_every_re
     for grant, action in on_everything:
         if action in ("ecs:ListTasks", "ecs:ListServices"):  # on "*", but only in the clusters it may act on
             keys = {key for block in grant.statement.get("Condition", {}).values() for key in block}
-            assert keys == {"ecs:cluster"}, grant
+            assert keys - {"aws:RequestedRegion"} == {"ecs:cluster"}, grant
     assert {g.policy for g in grants if g.policy.startswith("arn:")} == set(MANAGED_POLICIES)
     if dict(parameters)["ClusterNames"] != "*":
         assert "ecs:ListClusters" not in {a for g in grants for a in g.actions}
 
 
+# A named resource's ARN: precise, or with partition, region and account as wildcards (Fn::Join takes only
+# a literal delimiter, so a list of names can only be prefixed by a literal) in a statement whose
+# condition pins the region (aws:RequestedRegion). The account needs no pin: ECS and Auto Scaling have
+# no resource-based policies, so another account's cluster or group cannot be reached through them.
+_NAMED_ARN = rf"arn:(aws:{{service}}:{REGION}:{ACCOUNT}|\*:{{service}}:\*:\*):"
 _ECS_IN_DEMO = re.compile(
-    rf"arn:aws:ecs:{REGION}:{ACCOUNT}:"
-    r"(cluster/demo|(container-instance|task|service|service-deployment|service-revision)/demo/\*)"
+    _NAMED_ARN.format(service="ecs")
+    + r"(cluster/demo|(container-instance|task|service|service-deployment|service-revision)/demo/\*)"
 )
 # ECS grants that cannot name a cluster, each with the reason.
 _ECS_IN_NO_CLUSTER = {
     f"arn:aws:ecs:{REGION}:{ACCOUNT}:capacity-provider/*": "DescribeCapacityProviders: they belong to no cluster",
 }
 _ECS_ANY_CLUSTER = {"ecs:DescribeTaskDefinition": "on *, no resource types: task definitions belong to no cluster"}
-_DEMO_GROUP = f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/demo-hosts"
+_DEMO_GROUP = re.compile(
+    _NAMED_ARN.format(service="autoscaling") + r"autoScalingGroup:\*:autoScalingGroupName/demo-hosts"
+)
+
+
+def _pins_the_region(grant: Grant, resource: str) -> bool:
+    if not resource.startswith("arn:*:"):
+        return True
+    return grant.statement.get("Condition", {}).get("StringEquals", {}).get("aws:RequestedRegion") == REGION
 
 
 def _outside_the_named(grant: Grant, action: str, resource: str) -> bool:
@@ -378,12 +391,16 @@ def _outside_the_named(grant: Grant, action: str, resource: str) -> bool:
     if service == "ecs" and resource == "*":
         if action in _ECS_ANY_CLUSTER:
             return False
-        clusters = grant.statement.get("Condition", {}).get("ArnEquals", {}).get("ecs:cluster")
-        return _as_list(clusters or []) != [f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/demo"]
+        condition = grant.statement.get("Condition", {})
+        clusters = _as_list(condition.get("ArnLike", {}).get("ecs:cluster") or [])
+        pinned = condition.get("StringEquals", {}).get("aws:RequestedRegion") == REGION
+        return clusters != ["arn:*:ecs:*:*:cluster/demo"] or not pinned
     if service == "ecs":
-        return not (_ECS_IN_DEMO.fullmatch(resource) or resource in _ECS_IN_NO_CLUSTER)
+        named = bool(_ECS_IN_DEMO.fullmatch(resource)) and _pins_the_region(grant, resource)
+        return not (named or resource in _ECS_IN_NO_CLUSTER)
     if service == "autoscaling":
-        return resource not in ("*", _DEMO_GROUP)  # "*": Describe actions with no resource type
+        named = bool(_DEMO_GROUP.fullmatch(resource)) and _pins_the_region(grant, resource)
+        return not (resource == "*" or named)  # "*": Describe actions with no resource type
     return False
 
 

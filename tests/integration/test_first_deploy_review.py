@@ -49,7 +49,6 @@ def joins_with_a_computed_delimiter(value: Any, where: str) -> Iterator[str]:
             yield from joins_with_a_computed_delimiter(inner, f"{where}[{index}]")
 
 
-@pytest.mark.xfail(strict=True, reason="review finding 1")
 def test_no_fn_join_takes_a_function_for_its_delimiter_which_cloudformation_refuses() -> None:
     # Fn::Join, "Supported functions": "For the Fn::Join delimiter, you can't use any functions. You must
     # specify a string value." (CloudFormation's refusal: "every Fn::Join object requires two parameters,
@@ -65,7 +64,6 @@ def test_no_fn_join_takes_a_function_for_its_delimiter_which_cloudformation_refu
 # hyphens are allowed." Anything else named in ClusterNames is no cluster, and in an IAM Resource ARN "*"
 # and "?" are wildcards (IAM JSON policy elements: Resource): "prod*" grants every cluster whose name starts
 # with prod, while the functions' Scope and the verify rule's prefix read it literally.
-@pytest.mark.xfail(strict=True, reason="review finding 2")
 @pytest.mark.parametrize(
     "clusters",
     ["prod*", "prod,team-?", "prod/web", 'prod"'],
@@ -83,7 +81,6 @@ def inline_policy_characters(stack: DeployedStack, role: str) -> int:
     return sum(len(re.sub(r"\s", "", json.dumps(document))) for document in documents)
 
 
-@pytest.mark.xfail(strict=True, reason="review finding 3")
 def test_named_clusters_that_fit_the_event_pattern_quota_fit_each_role_s_inline_policy_quota_too(aws: None) -> None:
     # template.yaml says the verify rule holds "about 20 clusters of 20-character names"; each of those
     # names is repeated in every scoped statement of three roles. Thirteen such names, with rollback on:

@@ -32,7 +32,7 @@ OWN_RESOURCES = {
     "scale": {"ScaleFunction", "ScaleFollowUpQueue", "ScalingAlarmTopic", "ScalingAlarmTopicPolicy"},
     "verify": {"VerifyFunction", "VerifyRecheckQueue", "VerifyStateTable", "VerifyHookInvokeRole"},
 }
-SHARED = {"FleetOpsLayer", "NotificationTopic", "IdempotencyTable", "DeadLetterQueue", "DeadLetterQueuePolicy"}
+SHARED = {"NotificationTopic", "IdempotencyTable", "DeadLetterQueue", "DeadLetterQueuePolicy"}
 
 
 def only(job: str) -> dict[str, str]:
@@ -102,11 +102,22 @@ def test_the_verify_rule_of_named_clusters_hears_only_their_services_deployments
     assert verify_rule_matches(every, deployment_event(f"{arn}/web"))
 
 
-def test_more_named_clusters_than_an_event_pattern_holds_are_refused_before_anything_is_created(aws: None) -> None:
-    # EventBridge's "Event pattern size" quota is 2,048 characters by default (eb-quota.html).
-    clusters = ",".join(f"team-{i:02d}-production-cluster" for i in range(30))
-    with pytest.raises(TemplateError, match="over EventBridge's quota of 2048"):
-        deployed({"ClusterNames": clusters, "EnableDrain": "false"})
+def test_sixteen_named_clusters_fit_and_more_than_the_stack_holds_fail_the_deploy(
+    aws: None,
+) -> None:
+    # Each name is repeated in every scoped statement of each role: IAM's 10,240 characters of inline
+    # policy per role (the verify role's, with rollback on) bind before EventBridge's 2,048-character
+    # event pattern (eb-quota.html). The README gives the figure.
+    def named(count: int) -> dict[str, str]:
+        clusters = ",".join(f"team-{i:02d}-prod-cluster"[:20] for i in range(count))
+        groups = ",".join(f"team-{i:02d}-prod-hosts-x"[:20] for i in range(count))
+        return {"ClusterNames": clusters, "AutoScalingGroupNames": groups, "VerifyRollbackEnabled": "true"}
+
+    assert len(deployed(named(16)).functions) == 3
+    # IAM refuses the role: CloudFormation fails the stack and rolls it back.
+    for count in (17, 40):
+        with pytest.raises(TemplateError, match=r"over IAM's 10240 for a role|over EventBridge's quota of 2048"):
+            deployed(named(count), name=f"too-many-{count}")
 
 
 def test_an_empty_notification_email_is_said_in_capitals_in_the_outputs(aws: None) -> None:

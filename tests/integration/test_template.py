@@ -68,10 +68,10 @@ def test_the_drain_knows_its_recheck_queues_visibility_timeout() -> None:
     assert int(environment["RECHECK_VISIBILITY_TIMEOUT_SECONDS"]) == int(queue["VisibilityTimeout"])
 
 
-@pytest.mark.parametrize("cluster_names", [[], ["prod"]])
+@pytest.mark.parametrize("cluster_names", [["*"], ["prod"]])
 def test_every_aws_call_of_a_drain_is_allowed_by_the_functions_policy(aws: None, cluster_names: list[str]) -> None:
     # What the template gives the function: the names, or * when ClusterNames is empty.
-    world = DrainWorld(environment={"CLUSTER_NAMES": ",".join(cluster_names) or "*", "NOTIFY_EVERY_DRAIN": "true"})
+    world = DrainWorld(environment={"CLUSTER_NAMES": ",".join(cluster_names), "NOTIFY_EVERY_DRAIN": "true"})
     host = world.cluster.instance_ids[0]
     world.cluster.add_service("web")
     world.cluster.start_tasks(host, 2, group="service:web")

@@ -15,6 +15,7 @@ BAKE = {
     "VERIFY_SERVICES": '{"web": {"alarms": ["web-5xx", "web-latency"], "bake_seconds": 600, "rollback": true}}',
     "RECHECK_INTERVAL_SECONDS": "120",
     "NOTIFY_ON_SUCCESS": "true",
+    "ROLLBACK_ENABLED": "true",  # the stack may roll back (VerifyRollbackEnabled): "rollback": true asks it to
 }
 
 
@@ -93,8 +94,18 @@ def test_a_deployment_superseded_during_the_bake_fails_without_touching_the_newe
     assert verify.gaps.updates == []
 
 
+def test_a_ci_override_that_asks_for_rollback_is_refused_by_a_stack_that_may_not_roll_back(moto: None) -> None:
+    verify = VerifyWorld()  # VerifyRollbackEnabled=false: the role holds no ecs:UpdateService
+    release = verify.given_a_release()
+    checks = {"alarms": ["web-5xx"], "bake_seconds": 120, "rollback": True}
+    ci_call = {"cluster": "prod", "service": "web", "expected_task_definition": revision_of(release.task_definition)}
+    answer = verify.invoke({**ci_call, "checks": checks})
+    assert "checks asks for a rollback, but this stack may not roll back" in json.dumps(answer)
+    assert verify.gaps.updates == []
+
+
 def test_a_ci_override_that_asks_for_rollback_is_honoured_when_the_bake_fails(moto: None) -> None:
-    verify = VerifyWorld()  # no rollback configured for the function
+    verify = VerifyWorld(environment={"ROLLBACK_ENABLED": "true"})  # no service configured to roll back
     verify.deployments.alarm("web-5xx", "OK")
     release = verify.given_a_release()
     checks = {"alarms": ["web-5xx"], "bake_seconds": 120, "rollback": True}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
+from fleetops.errors import ConfigurationError
 from tests.support.deployments import deployment_event
 from tests.support.http_server import Route, local_http_server
 from tests.support.verify_world import VerifyWorld, revision_of
@@ -180,10 +181,18 @@ def test_without_rollback_configured_a_failure_is_reported_and_nothing_is_touche
 
 
 def test_rollback_can_be_switched_on_for_one_service(moto: None) -> None:
-    verify = VerifyWorld(environment={"VERIFY_SERVICES": '{"prod/web": {"rollback": true}}'})
+    # The stack may roll back (VerifyRollbackEnabled=true); every other service opts out.
+    services = '{"*": {"rollback": false}, "prod/web": {"rollback": true}}'
+    verify = VerifyWorld(environment={"ROLLBACK_ENABLED": "true", "VERIFY_SERVICES": services})
     release = verify.given_a_release()
     verify.deployments.stop_running("web", 1)
     assert verify.invoke(verify.completed_event(release))["rollback"]["action"] == "update-service"
+    assert verify.settings.rollback_wanted(verify.settings.checks_for("prod", "api")) is False
+
+
+def test_a_stack_that_may_not_roll_back_refuses_a_service_configured_to(moto: None) -> None:
+    with pytest.raises(ConfigurationError, match=r"VERIFY_SERVICES\['prod/web'\] asks for a rollback"):
+        VerifyWorld(environment={"VERIFY_SERVICES": '{"prod/web": {"rollback": true}}'})
 
 
 def test_a_ci_call_that_skips_the_checks_never_makes_its_release_the_known_good(verify: VerifyWorld) -> None:

@@ -153,6 +153,7 @@ class Intrinsics:
 
     def sub(self, argument: Any) -> str:
         template, variables = (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
+        _literal("Fn::Sub", "String", template)
         values = {k: self._resolve(v) for k, v in variables.items()}
 
         def replace(match: re.Match[str]) -> str:
@@ -178,14 +179,25 @@ def _get_att(self: Intrinsics, argument: Any) -> Any:
     return self._attribute(logical_id, self.resolve(name))
 
 
+def _literal(function: str, what: str, value: Any) -> None:
+    """Fn::Join's and Fn::Split's delimiter and Fn::Sub's String take no function ("Supported functions":
+    "For the Fn::Join delimiter, you can't use any functions. You must specify a string value.", and the
+    same words for Fn::Split's delimiter and Fn::Sub's String parameter). CloudFormation refuses the
+    template; cfn-lint does not notice (issue 15's review)."""
+    if not isinstance(value, str):
+        raise TemplateError(f"Template error: {function}'s {what} must be a string value, not a function: {value!r}")
+
+
 def _join(self: Intrinsics, argument: Any) -> str:
     delimiter, items = argument
-    return str(self._resolve(delimiter)).join(str(v) for v in self._resolve(items))
+    _literal("Fn::Join", "delimiter", delimiter)
+    return delimiter.join(str(v) for v in self._resolve(items))
 
 
 def _split(self: Intrinsics, argument: Any) -> list[str]:
     delimiter, text = argument
-    return str(self._resolve(text)).split(str(self._resolve(delimiter)))
+    _literal("Fn::Split", "delimiter", delimiter)
+    return str(self._resolve(text)).split(delimiter)
 
 
 def _select(self: Intrinsics, argument: Any) -> Any:

@@ -107,9 +107,29 @@ def validate_template(document: Mapping[str, Any], *, body: str, via: Literal["s
         *_rules(document),
         *_references(document),
         *_outputs(document),
+        *_literal_arguments(document, "template"),
     ]
     if problems:
         raise TemplateError("CloudFormation would refuse this template: " + "; ".join(problems))
+
+
+# -- literal arguments ---------------------------------------------------------------------------------------
+# "Supported functions" of Fn::Join, Fn::Split and Fn::Sub: "For the Fn::Join delimiter, you can't use any
+# functions. You must specify a string value." (and the same for Fn::Split's delimiter and Fn::Sub's String).
+# Checked everywhere, in branches a condition leaves out too: CloudFormation refuses the template itself.
+_LITERAL_FIRST_ARGUMENT = {"Fn::Join": "delimiter", "Fn::Split": "delimiter", "Fn::Sub": "String"}
+
+
+def _literal_arguments(value: Any, where: str) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            what = _LITERAL_FIRST_ARGUMENT.get(key)
+            if what and isinstance(inner, list) and inner and not isinstance(inner[0], str):
+                yield f"{where}: {key}'s {what} must be a string value, not a function"
+            yield from _literal_arguments(inner, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _literal_arguments(inner, f"{where}[{index}]")
 
 
 # -- size and quotas ---------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from tests.support.iam_gaps import add_aws_managed_policies
 
 TEMPLATE = ROOT / "template.yaml"
 EVENT_PATTERN_MAX_CHARACTERS = 2_048
+ROLE_INLINE_POLICY_CHARACTERS = 10_240
 
 
 @dataclass(frozen=True)
@@ -289,10 +290,19 @@ class _Deployer:
             Path=properties.get("Path", "/"),
             AssumeRolePolicyDocument=json.dumps(properties["AssumeRolePolicyDocument"]),
         )["Role"]
+        inline_characters = 0
         for policy in properties.get("Policies", []):
             # IAM takes a document without Version as 2008-10-17 (SAM writes one for the OnFailure
             # destination); moto rejects it. The two versions differ only in policy variables.
             document = {"Version": "2012-10-17", **policy["PolicyDocument"]}
+            # "Role policy size cannot exceed 10,240 characters" (IAM and AWS STS quotas): all of a role's
+            # inline policies together, white space not counted. moto does not count.
+            inline_characters += len("".join(json.dumps(document).split()))
+            if inline_characters > ROLE_INLINE_POLICY_CHARACTERS:
+                raise TemplateError(
+                    f"{logical_id}: its inline policies come to {inline_characters} characters, over IAM's "
+                    f"{ROLE_INLINE_POLICY_CHARACTERS} for a role (LimitExceeded: Maximum policy size exceeded)"
+                )
             iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(document))
         for policy_arn in properties.get("ManagedPolicyArns", []):
             _load_aws_managed_policy(policy_arn)

@@ -17,12 +17,19 @@ from scripts.check_config import main
 from tests.support.functions import ROOT
 
 EXAMPLES = ROOT / "config" / "examples"
-SCALE_ENV = {"DEAD_LETTER_QUEUE_URL": "https://sqs/dlq", "IDEMPOTENCY_TABLE": "idempotency"}
+SCALE_ENV = {
+    "DEAD_LETTER_QUEUE_URL": "https://sqs/dlq",
+    "IDEMPOTENCY_TABLE": "idempotency",
+    "CLUSTER_NAMES": "*",
+    "AUTO_SCALING_GROUP_NAMES": "*",
+}
 VERIFY_ENV = {
     "RECHECK_QUEUE_URL": "https://sqs/recheck",
     "DEAD_LETTER_QUEUE_URL": "https://sqs/dlq",
     "IDEMPOTENCY_TABLE": "idempotency",
     "VERIFY_STATE_TABLE": "state",
+    "CLUSTER_NAMES": "*",
+    "ROLLBACK_ENABLED": "true",  # the example services ask for rollbacks
 }
 
 

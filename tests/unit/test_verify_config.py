@@ -30,7 +30,8 @@ def test_with_no_configuration_every_built_in_check_runs_and_nothing_is_rolled_b
 
 def test_the_most_specific_service_key_wins() -> None:
     services = {"*": {"targets": False}, "web": {"alarms": ["a"]}, "prod/web": {"rollback": True}}
-    settings = VerifySettings.from_environment({**REQUIRED, "VERIFY_SERVICES": json.dumps(services)})
+    environ = {**REQUIRED, "ROLLBACK_ENABLED": "true", "VERIFY_SERVICES": json.dumps(services)}
+    settings = VerifySettings.from_environment(environ)
     assert settings.checks_for("arn:aws:ecs:us-east-1:123456789012:cluster/prod", "web").rollback is True
     assert settings.checks_for("staging", "web").alarms == ("a",)
     assert settings.checks_for("staging", "worker").targets is False
