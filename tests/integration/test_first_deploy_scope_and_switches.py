@@ -153,6 +153,14 @@ def test_a_scale_only_stack_without_groups_holds_no_permission_on_any_group(aws:
     actions = {action for s in statements if s["Effect"] == "Allow" for action in s["Action"]}
     assert not {"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"} & actions
     assert stack.outputs["Scope"].endswith("Auto Scaling groups: none (services are scaled, no group is).")
+    # Nothing in this stack answers the drain's hooks: a scale-in counts only on ECS managed draining.
+    assert stack.function("ScaleFunction").environment["DRAIN_DEPLOYED"] == "false"
+    assert (
+        deployed({"ClusterNames": "prod", "AutoScalingGroupNames": "prod-hosts"}, name="whole")
+        .function("ScaleFunction")
+        .environment["DRAIN_DEPLOYED"]
+        == "true"
+    )
 
 
 VERIFY_ENVIRONMENT = {

@@ -63,6 +63,7 @@ def filled_in(parameters: dict[str, str], values: dict[str, str]) -> dict[str, s
         for placeholder, replacement in values.items():
             value = value.replace(placeholder, replacement)
         assert not PLACEHOLDER.search(value), f"{name}: a placeholder the test does not know: {value}"
+        assert "$" not in value, f"{name}: a shell variable the test does not know: {value}"
         filled[name] = value
     return filled
 
@@ -97,8 +98,9 @@ def sandbox_day() -> Iterator[Day]:
         given = filled_in(
             parameters,
             {
-                "<LoadBalancerUrl>": app.url("/"),
-                "<load-balancer-dns>": "127.0.0.1",
+                # What step 2's shell variables hold; the one placeholder a reader types.
+                "$LB_URL": app.url("/"),
+                "$LB_HOST": "127.0.0.1",
                 "<your-email>": "sandbox-owner@example.com",
             },
         )

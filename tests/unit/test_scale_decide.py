@@ -370,6 +370,7 @@ def scale_in(
     *,
     rule: ScalingRule | None = None,
     hooks: tuple[str, ...] = ("ecs-fleet-ops-drain-before-terminate",),
+    drain_hook_name_prefix: str | None = "ecs-fleet-ops-drain",
     **extra: object,
 ) -> ScalingDecision:
     return decide_cluster_in(
@@ -379,7 +380,7 @@ def scale_in(
         view(hosts, tasks, **extra),
         headroom_percent=0,
         termination_hooks=hooks,
-        drain_hook_name_prefix="ecs-fleet-ops-drain",
+        drain_hook_name_prefix=drain_hook_name_prefix,
         last_scaled_at=None,
         now=NOW,
     )
@@ -488,6 +489,21 @@ def test_no_host_is_removed_from_a_group_whose_only_termination_hooks_are_someon
     assert decision.outcome is ScaleOutcome.UNSAFE_SCALE_IN
     assert decision.hosts_to_terminate == ()
     assert "ship-logs are not the drain's (named ecs-fleet-ops-drain..." in decision.reason
+
+
+def test_a_stack_without_the_drain_job_does_not_count_on_the_suite_s_hooks_which_nobody_there_answers() -> None:
+    # EnableDrain=false: a hook named with the prefix (left from an earlier deploy) would hold the host for
+    # its heartbeat timeout, then let it go with its tasks. Only ECS managed draining is trusted then.
+    hosts = [host("a", [TASK]), host("b", [TASK] * 2)]
+    tasks = {"a": placed("a", 1), "b": placed("b", 2)}
+
+    decision = scale_in(hosts, tasks, drain_hook_name_prefix=None)
+
+    assert decision.outcome is ScaleOutcome.UNSAFE_SCALE_IN
+    assert decision.hosts_to_terminate == ()
+    assert "this stack has no drain job (EnableDrain is false)" in decision.reason
+    managed = ("ecs-managed-draining-termination-hook",)
+    assert scale_in(hosts, tasks, hooks=managed, drain_hook_name_prefix=None).outcome is ScaleOutcome.CLUSTER_SCALED_IN
 
 
 def test_ecs_managed_draining_s_hook_holds_a_host_for_its_tasks_as_the_drain_s_does() -> None:

@@ -26,7 +26,16 @@ PARAMETER_PREFIX_PATTERN = re.compile(r"(?!/(?i:aws|ssm))(/[A-Za-z0-9_.\-]+){1,1
 
 
 class ParameterStoreError(Exception):
-    """A parameter that exists could not be used (refused by IAM, a SecureString, an AWS error)."""
+    """A parameter that exists could not be used (refused by IAM, a SecureString): the configuration is
+    wrong, and says so with every other error at cold start."""
+
+
+class ParameterStoreUnavailable(Exception):
+    """Parameter Store did not answer (throttled past the retries, a server error, no connection): nothing
+    is wrong with the configuration. Raised as it is, so the cold start fails and is tried again (Lambda
+    retries an asynchronous event, SQS redelivers), never reported as a configuration error.
+    GetParameter shares the account's Parameter Store throughput with every other reader in the Region
+    (GetParameter, API reference; "Parameter Store throughput" in Systems Manager's quotas)."""
 
 
 class ParameterReader(Protocol):

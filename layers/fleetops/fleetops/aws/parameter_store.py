@@ -7,7 +7,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from fleetops.aws.clients import AwsClients, error_code, error_message
 from fleetops.observability import logger
-from fleetops.stored_configuration import ParameterStoreError
+from fleetops.stored_configuration import ParameterStoreError, ParameterStoreUnavailable
+
+# Answers that say nothing about the parameter: try the cold start again later.
+_TRANSIENT_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "TooManyRequestsException", "InternalServerError", "ServiceUnavailable"}
+)
 
 
 class ParameterStore:
@@ -29,6 +34,12 @@ class ParameterStore:
                 # the same.
                 logger.warning("configuration parameter absent: none configured", extra={"parameter": name})
                 return None
+            status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+            if error_code(error) in _TRANSIENT_CODES or status >= 500:
+                raise ParameterStoreUnavailable(
+                    f"Parameter Store did not answer for {name} ({error_code(error)}) after its retries: "
+                    "the configuration was not read; the invocation fails and is tried again"
+                ) from error
             raise ParameterStoreError(
                 f"could not read SSM parameter {name}: {error_code(error)}: {error_message(error)}"
                 + (
@@ -37,8 +48,10 @@ class ParameterStore:
                     else ""
                 )
             ) from error
-        except BotoCoreError as error:
-            raise ParameterStoreError(f"could not read SSM parameter {name}: {error}") from error
+        except BotoCoreError as error:  # no connection, a timeout: nothing known about the parameter
+            raise ParameterStoreUnavailable(
+                f"Parameter Store could not be reached for {name} ({error}): the invocation fails and is tried again"
+            ) from error
         parameter = answer.get("Parameter", {})
         kind = str(parameter.get("Type", ""))
         if kind != "String":

@@ -29,11 +29,13 @@ GLOBAL_TIMEOUT_CAP_SECONDS = 172_800
 GLOBAL_TIMEOUT_HEARTBEATS = 100
 
 
-def holds_host_for_drain(hook_name: str, drain_hook_name_prefix: str) -> bool:
+def holds_host_for_drain(hook_name: str, drain_hook_name_prefix: str | None) -> bool:
     """Whether a termination hook holds a host until its ECS tasks have moved: the suite's own hooks (its
-    drain waits for the tasks) and ECS managed instance draining's (ECS does). Any other termination hook
-    (a log shipper's, a node handler's) may let the host go with its tasks still on it."""
-    return hook_name.startswith(drain_hook_name_prefix) or hook_name == ECS_MANAGED_DRAINING_HOOK
+    drain waits for the tasks; None when no drain answers them) and ECS managed instance draining's (ECS
+    does). Any other termination hook (a log shipper's, a node handler's) may let the host go with its
+    tasks still on it."""
+    suites = drain_hook_name_prefix is not None and hook_name.startswith(drain_hook_name_prefix)
+    return suites or hook_name == ECS_MANAGED_DRAINING_HOOK
 
 
 class LifecycleResult(StrEnum):

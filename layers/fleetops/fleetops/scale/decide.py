@@ -299,7 +299,7 @@ def decide_cluster_in(
     *,
     headroom_percent: int,
     termination_hooks: tuple[str, ...],
-    drain_hook_name_prefix: str,
+    drain_hook_name_prefix: str | None,
     last_scaled_at: float | None,
     now: float,
 ) -> ScalingDecision:
@@ -307,7 +307,8 @@ def decide_cluster_in(
 
     ``termination_hooks``: the group's ``EC2_INSTANCE_TERMINATING`` hooks. Only one that drains (the
     suite's own, named with ``drain_hook_name_prefix``, or ECS managed draining's) holds a terminating host
-    while its tasks move; with none, or only foreign ones, the tasks may die with the host.
+    while its tasks move; with none, or only foreign ones, the tasks may die with the host. A prefix of None:
+    no drain of this stack answers the suite's hooks, and only ECS managed draining's counts.
     """
     held = held_back(rule, alarm, last_scaled_at, now) or _deferred(group)
     if held is not None:
@@ -539,7 +540,14 @@ def decide_follow_up(
     return max(1, min(SQS_MAX_DELAY_SECONDS, delay))
 
 
-def _no_draining_hook(group_name: str, termination_hooks: tuple[str, ...], prefix: str) -> str:
+def _no_draining_hook(group_name: str, termination_hooks: tuple[str, ...], prefix: str | None) -> str:
+    if prefix is None:
+        return (
+            f"group {group_name} has no ECS managed draining hook, and this stack has no drain job (EnableDrain "
+            f"is false) to answer its own{': ' + ', '.join(termination_hooks) if termination_hooks else ''}; a "
+            "host terminated through the group could go with its tasks on it. Deploy the drain job with the "
+            "scale job, or turn on ECS managed instance draining, and scale-in resumes"
+        )
     add = (
         "Add the hook (the stack's HookAutoScalingGroupName parameter creates it, or add your own named "
         f"{prefix}-...) and scale-in resumes"

@@ -232,7 +232,7 @@ class ScaleRunner:
             headroom_percent=self._settings.scale_in_headroom_percent,
             # Only asked when a host would go: one DescribeLifecycleHooks call.
             termination_hooks=self._autoscaling.termination_hooks(group.name) if count else (),
-            drain_hook_name_prefix=self._settings.drain_hook_name_prefix,
+            drain_hook_name_prefix=self._settings.trusted_drain_hook_prefix,
             last_scaled_at=last,
             now=now,
         )

@@ -80,6 +80,15 @@ class ScaleSettings:
     drain_hook_name_prefix: str = DEFAULT_DRAIN_HOOK_NAME_PREFIX
     """The drain's hooks (``DrainHookNamePrefix``): a cluster scale-in needs one of them, or ECS managed
     draining's, on the group; any other termination hook may let a host go with its tasks on it."""
+    drain_deployed: bool = True
+    """Whether the drain job is deployed beside this one (``DRAIN_DEPLOYED``, the template's EnableDrain).
+    Without it, a hook named with the prefix has nobody to answer it here (a hook left from an earlier
+    deploy, another stack's): only ECS managed draining is trusted to hold a host while its tasks move."""
+
+    @property
+    def trusted_drain_hook_prefix(self) -> str | None:
+        """The prefix of the hooks a scale-in may count on, or None when no drain of this stack answers them."""
+        return self.drain_hook_name_prefix if self.drain_deployed else None
 
     def rule_for(self, alarm_name: str) -> ScalingRule | None:
         return next((rule for rule in self.rules if rule.alarm_name == alarm_name), None)
@@ -129,6 +138,7 @@ class ScaleSettings:
             follow_up_queue_url=env.text("FOLLOW_UP_QUEUE_URL", required=False),
             max_follow_ups=env.integer("MAX_FOLLOW_UPS", 10, minimum=0, maximum=50),
             drain_hook_name_prefix=env.hook_name_prefix("DRAIN_HOOK_NAME_PREFIX", DEFAULT_DRAIN_HOOK_NAME_PREFIX),
+            drain_deployed=env.flag("DRAIN_DEPLOYED", True),
         )
         for rule in rules:
             if not settings.allows_cluster(rule.cluster):
