@@ -187,3 +187,19 @@ def test_a_verifier_that_may_roll_back_still_leaves_a_service_that_opts_out_alon
     assert settings.rollback_wanted(settings.checks_for("prod", "api")) is True
     report_only = VerifySettings.from_environment(VERIFY_ENVIRONMENT)
     assert report_only.rollback_wanted(report_only.checks_for("prod", "api")) is False
+
+
+def test_sixteen_clusters_each_have_their_slot_in_the_verify_rule_and_a_seventeenth_leaves_it_to_the_function(
+    aws: None,
+) -> None:
+    arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service"
+    sixteen = deployed({"ClusterNames": ",".join(f"c{i}" for i in range(16)), "EnableDrain": "false"})
+    assert verify_rule_matches(sixteen, deployment_event(f"{arn}/c0/web"))
+    assert verify_rule_matches(sixteen, deployment_event(f"{arn}/c15/web"))
+    assert not verify_rule_matches(sixteen, deployment_event(f"{arn}/someone-elses/web"))
+    # A 17th name has no slot: the rule hears every cluster, and the function's own scope check (CLUSTER_NAMES)
+    # ignores the others, as it does for any event of a cluster it may not act on.
+    seventeen = deployed({"ClusterNames": ",".join(f"c{i}" for i in range(17)), "EnableDrain": "false"}, name="more")
+    assert verify_rule_matches(seventeen, deployment_event(f"{arn}/c16/web"))
+    assert verify_rule_matches(seventeen, deployment_event(f"{arn}/someone-elses/web"))
+    assert seventeen.function("VerifyFunction").environment["CLUSTER_NAMES"] == ",".join(f"c{i}" for i in range(17))

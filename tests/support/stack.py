@@ -178,6 +178,34 @@ def deploy_stack(
 _EXPORTS: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
+# "If a rule is too complex, EventBridge returns an InvalidEventPatternException when attempting to create
+# the rule" (EventBridge, wildcard matching complexity); the limit is not published. A real deploy saw 3
+# values {"wildcard": "*:stack/<name>/*"} (6 wildcards) accepted and 4 (8) refused (vals-ai/Valkyrie#278):
+# the simulation refuses more than the 6 seen to pass.
+WILDCARDS_EVENTBRIDGE_WAS_SEEN_TO_ACCEPT = 6
+
+
+def refuse_complex_wildcards(logical_id: str, pattern: Any) -> None:
+    count = sum(value.count("*") for value in _wildcard_values(pattern))
+    if count > WILDCARDS_EVENTBRIDGE_WAS_SEEN_TO_ACCEPT:
+        raise TemplateError(
+            f"{logical_id}: InvalidEventPatternException: Rule is too complex ({count} wildcards; EventBridge "
+            f"was seen to accept {WILDCARDS_EVENTBRIDGE_WAS_SEEN_TO_ACCEPT})"
+        )
+
+
+def _wildcard_values(pattern: Any) -> list[str]:
+    if isinstance(pattern, dict):
+        return [
+            found
+            for key, value in pattern.items()
+            for found in ([value] if key == "wildcard" and isinstance(value, str) else _wildcard_values(value))
+        ]
+    if isinstance(pattern, list):
+        return [found for item in pattern for found in _wildcard_values(item)]
+    return []
+
+
 def account_exports() -> dict[str, Any]:
     """Export name -> value, for every stack deployed in the simulated account so far."""
     return _EXPORTS.setdefault(iam_backends[ACCOUNT][PARTITION], {})
@@ -397,6 +425,7 @@ class _Deployer:
                 f"{EVENT_PATTERN_MAX_CHARACTERS}"
             )
         parsed = json.loads(pattern) if isinstance(pattern, str) else pattern
+        refuse_complex_wildcards(logical_id, parsed)
         self.stack.rules.append(Rule(name, arn, parsed, targets, properties.get("State", "ENABLED") == "ENABLED"))
         self._set(logical_id, name, Arn=arn)
 
