@@ -17,9 +17,10 @@ import pytest
 from moto import mock_aws
 from moto.events.models import EventPattern
 
+from demo.stories import simulated_day
 from fleetops.errors import ConfigurationError
 from fleetops.verify.settings import VerifySettings
-from tests.integration.test_end_to_end_iam import terminate_a_host
+from tests.integration.test_end_to_end_iam import release_a_bad_image, terminate_a_host
 from tests.support.cfn import ACCOUNT, REGION, TemplateError
 from tests.support.fleet import SimulatedFleet
 from tests.support.stack import DeployedStack, deploy_stack
@@ -74,6 +75,13 @@ def test_a_drain_only_stack_drains_a_terminating_host_as_the_whole_suite_does(aw
         }
     finally:
         fleet.close()
+
+
+def test_a_verify_only_stack_rolls_a_bad_release_back_as_the_whole_suite_does(aws: None) -> None:
+    only_verify = {"EnableDrain": "false", "EnableScale": "false"}
+    with simulated_day(parameters=only_verify) as fleet:
+        assert {spec.code.name for spec in fleet.account.stack.functions.values()} == {"verify"}
+        assert release_a_bad_image(fleet) == {"the bad release was rolled back to the good one": True}
 
 
 def deployment_event(service_arn: str) -> dict[str, object]:

@@ -186,16 +186,26 @@ class SimulatedFleet:
             DesiredCapacity=d.desired_capacity,
             VPCZoneIdentifier=",".join(subnets),
         )
-        # As the example declares it: EventBridge always, and the suite's topic through its role.
+        # As the example declares it: EventBridge always, and the suite's topic through its role. A suite
+        # without the drain exports no topic (the example, which imports it, is for the whole suite): the
+        # hook then notifies through EventBridge alone, as a team's own cluster stack would declare it.
+        outputs = self.account.stack.outputs
+        through_sns = (
+            {
+                "NotificationTargetARN": outputs["LifecycleHookTopicArn"],
+                "RoleARN": outputs["LifecycleHookPublishRoleArn"],
+            }
+            if "LifecycleHookTopicArn" in outputs
+            else {}
+        )
         autoscaling.put_lifecycle_hook(
             AutoScalingGroupName=d.group_name,
             LifecycleHookName=d.hook_name,
             LifecycleTransition=d.hook_transition,
             HeartbeatTimeout=d.hook_heartbeat_timeout,
             DefaultResult=d.hook_default_result,
-            NotificationTargetARN=self.account.stack.outputs["LifecycleHookTopicArn"],
-            RoleARN=self.account.stack.outputs["LifecycleHookPublishRoleArn"],
             NotificationMetadata=json.dumps({"cluster": d.cluster_name}),
+            **through_sns,
         )
         ecs = self.session.client("ecs")
         ecs.create_cluster(clusterName=d.cluster_name)
