@@ -1,4 +1,4 @@
-"""The README's sandbox walk-through, kept true: its ``sam deploy`` commands are read from the README,
+"""The sandbox walk-through (docs/deploy.md), kept true: its ``sam deploy`` commands are read from that page,
 split as a shell splits them and parsed as ``sam deploy --parameter-overrides`` parses them
 (``tests.support.sam_cli``); the simulated account is deployed with exactly the last command's
 parameters (every other parameter at the template's default, not at the demo's values) and the demo's
@@ -26,6 +26,7 @@ from tests.support.http_server import local_http_server
 from tests.support.sam_cli import overrides_of_command, parse_parameter_overrides
 from tests.support.stack import TEMPLATE, deploy_stack
 
+WALKTHROUGH_PAGE = ROOT / "docs" / "deploy.md"
 MARKER = "<!-- sandbox walk-through:"
 JSON_PARAMETERS = ("VerifyServices", "ScalingRules")
 # What the demo's stories need the suite to be told, and the walk-through must name (issue 15, item 1).
@@ -43,7 +44,7 @@ PLACEHOLDER = re.compile(r"<[A-Za-z-]+>")
 
 def walkthrough_deploys() -> list[str]:
     """The ``sam deploy`` command lines of the walk-through's block, continuation lines joined."""
-    text = (ROOT / "README.md").read_text()
+    text = WALKTHROUGH_PAGE.read_text()
     block = text[text.index(MARKER) :]
     block = block[block.index("```sh\n") + 6 :]
     block = block[: block.index("```")]
