@@ -1,4 +1,5 @@
-"""The verification from a CI job, with the job's own credentials: ``python -m fleetops.verify.cli``.
+"""The verification from a CI job, with the job's own credentials: ``scripts/verify_deployment.py``, or
+``python -m fleetops_cli.verify`` with the repository's root and ``layers/fleetops`` on ``PYTHONPATH``.
 
 Runs the same checks as the Lambda function, prints the report, and exits 0 when the release passed,
 1 when it failed, 2 when it could not be verified: the command or its configuration is wrong, or AWS
