@@ -7,8 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fleetops.drain.service import DrainService
-from fleetops.drain.settings import DrainSettings
+from fleetops.drain import DrainService, DrainSettings
 from fleetops.observability import capture_lambda_handler, logger, metrics
 
 # Validated once: a wrong deployment fails its first invocation loudly, before it touches a host.
