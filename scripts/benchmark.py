@@ -351,7 +351,8 @@ def measure_lookup(container_instances: int) -> LookupCost:
     from fleetops.aws.ecs import EcsAdapter
     from fleetops.aws.messaging import DelayedQueue
     from fleetops.drain.runner import DrainRunner
-    from fleetops.settings import DrainSettings, Scope
+    from fleetops.drain.settings import DrainSettings
+    from fleetops.settings import Scope
     from tests.support.api_calls import ApiCallCounter
     from tests.support.moto_gaps import close_moto_gaps
 

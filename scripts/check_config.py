@@ -27,9 +27,9 @@ from pathlib import Path
 # The layer, as the functions import it (ruff and mypy see it through their own path settings).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "fleetops"))
 
-from fleetops.scale.settings import ScaleSettings, parse_rules
+from fleetops.scale import ScaleSettings, parse_rules
 from fleetops.stored_configuration import SCALING_RULES_PARAMETER, VERIFY_SERVICES_PARAMETER
-from fleetops.verify.config import parse_services_text
+from fleetops.verify import parse_services_text
 
 KINDS = (SCALING_RULES_PARAMETER, VERIFY_SERVICES_PARAMETER)
 # SSM Parameter Store: a Standard parameter's value holds at most 4,096 characters, an Advanced one's

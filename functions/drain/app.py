@@ -7,9 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fleetops.drain.service import DrainService
+from fleetops.drain import DrainService, DrainSettings
 from fleetops.observability import capture_lambda_handler, logger, metrics
-from fleetops.settings import DrainSettings
 
 # Validated once: a wrong deployment fails its first invocation loudly, before it touches a host.
 service = DrainService(DrainSettings.from_environment(os.environ))

@@ -10,8 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from fleetops.aws.clients import AwsClients
 from fleetops.aws.parameter_store import ParameterStore
 from fleetops.observability import capture_lambda_handler, logger, metrics
-from fleetops.scale.service import ScaleService
-from fleetops.scale.settings import ScaleSettings
+from fleetops.scale import ScaleService, ScaleSettings
 
 # Validated once: a wrong deployment (a bad rule included) fails its first invocation loudly,
 # before it touches a service or a host.

@@ -14,8 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from fleetops.aws.clients import AwsClients
 from fleetops.aws.parameter_store import ParameterStore
 from fleetops.observability import capture_lambda_handler, logger, metrics
-from fleetops.verify.service import VerifyService
-from fleetops.verify.settings import VerifySettings
+from fleetops.verify import VerifyService, VerifySettings
 
 # Validated once: a wrong deployment fails its first invocation loudly, before it verifies anything.
 clients = AwsClients()  # one session for the configuration read and the service

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fleetops.settings import DrainSettings
+from fleetops.drain.settings import DrainSettings
 from tests.support.template import Template
 from tests.support.world import DrainWorld
 

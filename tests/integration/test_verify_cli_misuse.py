@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from fleetops.verify.cli import EXIT_FAILED, EXIT_NOT_VERIFIED, main
+from fleetops_cli.verify import EXIT_FAILED, EXIT_NOT_VERIFIED, main
 from tests.support.verify_world import VerifyWorld, revision_of
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "verify_deployment.py"

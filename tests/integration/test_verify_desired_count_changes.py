@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from fleetops.verify.cli import EXIT_PASSED, main
+from fleetops_cli.verify import EXIT_PASSED, main
 from tests.support.desired_count import DesiredCountChanges
 from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
 

@@ -11,7 +11,7 @@ import io
 
 import pytest
 
-from fleetops.verify.cli import EXIT_FAILED, EXIT_NOT_VERIFIED, EXIT_PASSED, main
+from fleetops_cli.verify import EXIT_FAILED, EXIT_NOT_VERIFIED, EXIT_PASSED, main
 from tests.support.verify_world import VerifyWorld, revision_of
 
 ROLLBACK_ON = {"ROLLBACK_ENABLED": "true", "ROLLBACK_MAX_PER_WINDOW": "1", "ROLLBACK_WINDOW_SECONDS": "3600"}

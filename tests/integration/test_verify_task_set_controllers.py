@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from fleetops.verify.cli import EXIT_FAILED, EXIT_NOT_VERIFIED, EXIT_PASSED, main
+from fleetops_cli.verify import EXIT_FAILED, EXIT_NOT_VERIFIED, EXIT_PASSED, main
 from tests.support.task_sets import TaskSetRelease
 from tests.support.verify_world import VerifyWorld, revision_of
 

@@ -17,7 +17,7 @@ import boto3
 from botocore.config import Config
 
 from fleetops.drain.service import DrainService
-from fleetops.settings import DrainSettings
+from fleetops.drain.settings import DrainSettings
 from tests.support.api_calls import ApiCallCounter
 from tests.support.clock import SimulatedClock
 from tests.support.cluster import ACCOUNT, REGION, SimulatedCluster

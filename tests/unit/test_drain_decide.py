@@ -14,10 +14,10 @@ from fleetops.drain.decide import (
     refuse_stale_action,
     refuse_unless_waiting,
 )
+from fleetops.drain.settings import DrainSettings
 from fleetops.models.drain import DrainAction, DrainOutcome, DrainState, HostObservation
 from fleetops.models.ecs import ContainerInstance, TaskOnHost
 from fleetops.models.lifecycle import Destination, InstanceLifecycle, LifecycleAction, LifecycleResult
-from fleetops.settings import DrainSettings
 
 NOW = 1_000_000.0
 SETTINGS = DrainSettings(recheck_queue_url="q", dead_letter_queue_url="d", idempotency_table="t")

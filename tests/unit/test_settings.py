@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from fleetops.drain.settings import DrainSettings
 from fleetops.errors import ConfigurationError
 from fleetops.models.lifecycle import LifecycleResult
-from fleetops.settings import DrainSettings, Scope
+from fleetops.settings import Scope
 
 REQUIRED = {"RECHECK_QUEUE_URL": "q", "DEAD_LETTER_QUEUE_URL": "d", "IDEMPOTENCY_TABLE": "t", "CLUSTER_NAMES": "*"}
 

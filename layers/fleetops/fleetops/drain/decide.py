@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+from fleetops.drain.settings import DrainSettings
 from fleetops.models.drain import (
     DrainAction,
     DrainDecision,
@@ -21,7 +22,6 @@ from fleetops.models.lifecycle import (
     LifecycleHook,
     LifecycleResult,
 )
-from fleetops.settings import DrainSettings
 
 # Statuses in which a container instance cannot run tasks: there is nothing to wait for.
 _GONE_STATUSES = frozenset({"INACTIVE", "DEREGISTERING", "REGISTRATION_FAILED"})

@@ -21,6 +21,7 @@ from fleetops.drain.decide import (
     refuse_unless_waiting,
     spare_other_hooks,
 )
+from fleetops.drain.settings import DrainSettings
 from fleetops.errors import BadInputError, LifecycleActionGoneError
 from fleetops.models.drain import (
     DrainAction,
@@ -34,7 +35,7 @@ from fleetops.models.drain import (
 from fleetops.models.ecs import ContainerInstance, TaskOnHost
 from fleetops.models.lifecycle import ECS_MANAGED_DRAINING_HOOK, LifecycleAction, LifecycleResult
 from fleetops.observability import logger
-from fleetops.settings import DrainSettings, cluster_name
+from fleetops.settings import cluster_name
 
 STOP_REASON = "ecs-fleet-ops: host is draining for termination"
 

@@ -22,13 +22,13 @@ from fleetops.aws.messaging import DeadLetters, DelayedQueue, Notifier
 from fleetops.drain.parse import parse_trigger
 from fleetops.drain.report import report_drain_step
 from fleetops.drain.runner import DrainRunner
+from fleetops.drain.settings import DrainSettings
 from fleetops.errors import BadInputError
 from fleetops.idempotency import Handled, Idempotency, IdempotencyAlreadyInProgressError, StoreOutagePolicy
 from fleetops.intake import dead_letter, duplicate_delivery, is_sqs_batch, refused_by_iam
 from fleetops.models.drain import DrainOutcome, DrainRequest, DrainState, DrainStepReport, IgnoredEvent
 from fleetops.observability import logger, metrics
 from fleetops.reporting import report_safely
-from fleetops.settings import DrainSettings
 
 FUNCTION = "drain"
 # The drain function's Timeout (template.yaml Globals).

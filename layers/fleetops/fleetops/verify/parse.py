@@ -12,7 +12,7 @@ SQS re-check records carry a BakeState and are parsed by ``BakeState.from_json``
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fleetops.errors import BadInputError
@@ -27,6 +27,7 @@ from fleetops.models.verify import (
 )
 from fleetops.verify.checks import is_circuit_breaker_rollback, is_rollback_reason
 from fleetops.verify.image_match import parse_expected_image
+from fleetops.verify.trigger_shape import TriggerShape, trigger_shape
 
 VerifyTriggerEvent = VerifyRequest | ReleaseFailure | IgnoredVerifyEvent
 
@@ -71,24 +72,19 @@ def codedeploy_hook_of(event: Any) -> CodeDeployHook | None:
 
 
 def is_ecs_lifecycle_hook(event: Any) -> bool:
-    return isinstance(event, Mapping) and ("lifecycleStage" in event or "executionDetails" in event)
+    return trigger_shape(event, (TriggerShape.ECS_LIFECYCLE_HOOK,)) is TriggerShape.ECS_LIFECYCLE_HOOK
 
 
 def parse_trigger(event: Any) -> VerifyTriggerEvent:
     if not isinstance(event, Mapping):
         raise BadInputError(f"the event is a {type(event).__name__}, not a JSON object")
-    if "detail-type" in event:
-        return _from_eventbridge(event)
-    if "DeploymentId" in event or "LifecycleEventHookExecutionId" in event:
-        return _from_codedeploy(event)
-    if is_ecs_lifecycle_hook(event):
-        return _from_ecs_hook(event)
-    if "service" in event:
-        return _from_direct(event)
-    raise BadInputError(
-        "unknown event shape: not an ECS Deployment State Change, a CodeDeploy or ECS lifecycle hook, "
-        "nor a direct {cluster, service} invocation"
-    )
+    shape = trigger_shape(event)
+    if shape is None:
+        raise BadInputError(
+            "unknown event shape: not an ECS Deployment State Change, a CodeDeploy or ECS lifecycle hook, "
+            "nor a direct {cluster, service} invocation"
+        )
+    return _PARSERS[shape](event)
 
 
 def parse_service_arn(arn: Any) -> ServiceRef:
@@ -229,3 +225,11 @@ def _optional_text(event: Mapping[str, Any], key: str) -> str | None:
 
 def _last(arn: Any) -> str | None:
     return arn.rsplit("/", 1)[-1] if isinstance(arn, str) and "/" in arn else None
+
+
+_PARSERS: dict[TriggerShape, Callable[[Mapping[str, Any]], VerifyTriggerEvent]] = {
+    TriggerShape.ECS_DEPLOYMENT_EVENT: _from_eventbridge,
+    TriggerShape.CODEDEPLOY_HOOK: _from_codedeploy,
+    TriggerShape.ECS_LIFECYCLE_HOOK: _from_ecs_hook,
+    TriggerShape.DIRECT: _from_direct,
+}

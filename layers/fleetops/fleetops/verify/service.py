@@ -53,17 +53,13 @@ from fleetops.reporting import Report, report_safely
 from fleetops.settings import cluster_name
 from fleetops.verify.config import ServiceChecks, parse_service_checks, smoke_run_seconds
 from fleetops.verify.hook_deadline import HookDeadline, hook_deadline
-from fleetops.verify.parse import (
-    VerifyTriggerEvent,
-    codedeploy_hook_of,
-    is_ecs_lifecycle_hook,
-    parse_trigger,
-)
+from fleetops.verify.parse import VerifyTriggerEvent, codedeploy_hook_of, parse_trigger
 from fleetops.verify.report import report_verification
 from fleetops.verify.rollback import RollbackExecutor, RollbackRefusedError
 from fleetops.verify.runner import Verification, VerificationRunner, acting_error_report, aws_error_report
 from fleetops.verify.settings import VerifySettings
 from fleetops.verify.state import CiSettling, VerifyStateStore
+from fleetops.verify.trigger_shape import HOOKS, TriggerShape, trigger_shape
 
 FUNCTION = "verify"
 # hookDetails keys under which the ECS lifecycle hook carries its bake between invocations: the deadline,
@@ -167,9 +163,10 @@ class VerifyService:
                 event=dict(event), record_handler=self._bake_record, processor=self._batch, context=context
             )
             return dict(response)
-        if is_ecs_lifecycle_hook(event):
+        hook = trigger_shape(event, HOOKS)
+        if hook is TriggerShape.ECS_LIFECYCLE_HOOK:
             return self._ecs_hook(event)
-        if isinstance(event, Mapping) and ("DeploymentId" in event or "LifecycleEventHookExecutionId" in event):
+        if hook is TriggerShape.CODEDEPLOY_HOOK:
             return self._codedeploy_hook(event)
         try:
             trigger = parse_trigger(event)

@@ -1,4 +1,5 @@
-"""The verification from a CI job, with the job's own credentials: ``python -m fleetops.verify.cli``.
+"""The verification from a CI job, with the job's own credentials: ``scripts/verify_deployment.py``, or
+``python -m fleetops_cli.verify`` with the repository's root and ``layers/fleetops`` on ``PYTHONPATH``.
 
 Runs the same checks as the Lambda function, prints the report, and exits 0 when the release passed,
 1 when it failed, 2 when it could not be verified: the command or its configuration is wrong, or AWS
@@ -32,10 +33,17 @@ from fleetops.aws.ecs import EcsAdapter
 from fleetops.aws.elbv2 import TargetHealthReader
 from fleetops.errors import BadInputError
 from fleetops.models.verify import BakeState, ServiceRef, SmokeOutcome, Verdict, VerificationReport, VerifyTrigger
-from fleetops.verify.config import SMOKE_BUDGET_SECONDS, ServiceChecks, parse_service_checks
-from fleetops.verify.parse import expected_image_reference, expected_task_definition
-from fleetops.verify.report import verification_message
-from fleetops.verify.runner import Verification, VerificationRunner, aws_error_report
+from fleetops.verify import (
+    SMOKE_BUDGET_SECONDS,
+    ServiceChecks,
+    Verification,
+    VerificationRunner,
+    aws_error_report,
+    expected_image_reference,
+    expected_task_definition,
+    parse_service_checks,
+    verification_message,
+)
 
 # One code for every "could not verify", whatever the cause: a CI step branches on passed, failed or
 # neither; the line on stderr (and the JSON's reason) says which cause.
@@ -85,7 +93,7 @@ def main(
     except BadInputError as error:
         return _not_verified(str(error), as_json=as_json, out=out)
 
-    from fleetops.verify.smoke import run_smoke_check
+    from fleetops.verify import run_smoke_check
 
     def smoke(c: ServiceChecks) -> list[SmokeOutcome]:
         deadline = time.monotonic() + SMOKE_BUDGET_SECONDS  # one budget per smoke run, as in the function
