@@ -75,7 +75,7 @@ build: .venv-sam/.installed
 	PATH="$(dir $(PYTHON313)):$$PATH" .venv-sam/bin/sam build --template template.yaml
 
 benchmark: .venv/.installed build
-	.venv/bin/python scripts/benchmark.py
+	.venv/bin/python -m benchmarks
 
 clean:
 	rm -rf .tools .venv .venv-sam .aws-sam site

@@ -98,7 +98,7 @@ def test_the_readme_demo_command_writes_the_timeline_as_json_with_its_summary() 
         capture_output=True,
         text=True,
         # A guard against a hang, not a performance target: the demo's time is measured by `make benchmark`
-        # (scripts/bench_day.py), where a loaded machine cannot fail the suite.
+        # (benchmarks/day.py), where a loaded machine cannot fail the suite.
         timeout=600,
         check=False,
     )

@@ -1,47 +1,67 @@
-"""Benchmark of the verify job (issue 5, "Done when"): the verification time and the AWS API calls of
-one verification of a service of 500 tasks behind 2 target groups.
+"""Figure: one verification of a service of 500 tasks behind 2 target groups, its time and AWS calls.
 
 The real handler verifies an ``ECS Deployment State Change`` (COMPLETED) on moto, with the simulated
 deployment of tests/support/deployments.py, counted by operation with ``ApiCallCounter``. The time is
 moto's, not AWS's: what transfers is the number of calls (each a round trip of ~20-80 ms in AWS) and
 that it grows with pages of 100 tasks, not with tasks.
 
-Usage, from the repository root:  .venv/bin/python scripts/bench_verify.py [--json]
-``scripts/benchmark.py`` can import this file and call ``run()``. Nothing reaches AWS.
+On its own:  .venv/bin/python -m benchmarks.verify_calls [--json]
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from simulated_aws import use_simulated_aws
+from benchmarks.environment import use_simulated_aws
 
-use_simulated_aws(
-    POWERTOOLS_TRACE_DISABLED="true",
-    POWERTOOLS_LOG_LEVEL="ERROR",
-    POWERTOOLS_METRICS_NAMESPACE="EcsFleetOps",
-    MOTO_EC2_LOAD_DEFAULT_AMIS="false",
-)
+if TYPE_CHECKING:
+    from tests.support.api_calls import ApiCallCounter
 
+# What the verify figure sets before it runs (each kept where the report already set it).
+VERIFY_ENVIRONMENT = {
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "ERROR",
+    "POWERTOOLS_METRICS_NAMESPACE": "EcsFleetOps",
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+}
 TASKS = 500
 TARGET_GROUPS = 2
 PAGE = 100  # ListTasks returns, DescribeTasks takes, at most 100
 
 
-def run() -> dict[str, Any]:
+class VerifyWorldLike(Protocol):
+    """What this figure uses of tests.support.verify_world.VerifyWorld, which is outside the project's
+    mypy `files` and does not pass strict mode: it is imported by name at run time, not followed."""
+
+    api: ApiCallCounter
+
+    def given_a_release(self, *, desired: int, target_groups: int) -> Any: ...
+
+    def completed_event(self, release: Any) -> dict[str, Any]: ...
+
+    def invoke(self, event: Any) -> dict[str, Any]: ...
+
+
+def new_verify_world() -> VerifyWorldLike:
+    """A fresh simulated account for the verify job (call inside moto's mock_aws)."""
+    world: VerifyWorldLike = importlib.import_module("tests.support.verify_world").VerifyWorld()
+    return world
+
+
+def measure() -> dict[str, Any]:
     """One verification of a 500-task service behind 2 target groups: time, calls, verdict."""
     import contextlib
     import io
 
     from moto import mock_aws
 
-    from tests.support.verify_world import VerifyWorld
-
+    use_simulated_aws(**VERIFY_ENVIRONMENT)
     with mock_aws(), contextlib.redirect_stdout(io.StringIO()):  # Powertools prints its metrics
-        world = VerifyWorld()
+        world = new_verify_world()
         release = world.given_a_release(desired=TASKS, target_groups=TARGET_GROUPS)
         event = world.completed_event(release)
         world.api.reset()
@@ -72,7 +92,7 @@ def run() -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    result = run()
+    result = measure()
     if "--json" in argv:
         print(json.dumps(result, indent=2))
         return 0

@@ -1,14 +1,9 @@
-"""Benchmark of the scale job (issue 4, "Done when"): decision time and the AWS API calls of one decision.
+"""Figure: the scale job's decision time on plain data for a cluster of 1,000 hosts and 10,000 tasks
+(target: under 2 s wall): a service scale-out (room counted host by host), an approved cluster scale-in,
+and a refused one in which every one of the 1,000 hosts is examined as a candidate (the worst case; in
+Lambda the runner looks at the tasks of at most the hosts to remove + 4).
 
-1. Decision time on plain data for a cluster of 1,000 hosts and 10,000 tasks (target: under 2 s wall):
-   a service scale-out (room counted host by host), an approved cluster scale-in, and a refused one in
-   which every one of the 1,000 hosts is examined as a candidate (the worst case; in Lambda the runner
-   looks at the tasks of at most the hosts to remove + 4).
-2. AWS API calls of one decision, with the real handler against moto (small clusters: moto's EC2 is
-   slow to start instances), counted by operation with ``tests.support.api_calls.ApiCallCounter``.
-
-Usage, from the repository root:  .venv/bin/python scripts/bench_scale.py [--json]
-``scripts/benchmark.py`` imports this file and calls ``run()``. Nothing reaches AWS.
+On its own:  .venv/bin/python -m benchmarks.scale_decision [--json]
 """
 
 from __future__ import annotations
@@ -16,20 +11,11 @@ from __future__ import annotations
 import json
 import random
 import sys
-import time
-from collections.abc import Callable
 from typing import Any
 
-from simulated_aws import use_simulated_aws
-
-use_simulated_aws(
-    POWERTOOLS_TRACE_DISABLED="true",
-    POWERTOOLS_LOG_LEVEL="ERROR",
-    POWERTOOLS_METRICS_DISABLED="true",  # no EMF lines among the figures
-    POWERTOOLS_METRICS_NAMESPACE="EcsFleetOps",
-)
-
-from fleetops.models.scale import (  # noqa: E402  (the layer goes on sys.path first)
+from benchmarks.environment import use_simulated_aws
+from benchmarks.runner import best_of
+from fleetops.models.scale import (
     AlarmDetails,
     AlarmState,
     ClusterView,
@@ -43,16 +29,22 @@ from fleetops.models.scale import (  # noqa: E402  (the layer goes on sys.path f
     Step,
     TargetKind,
 )
-from fleetops.scale.decide import decide_cluster_in, decide_service  # noqa: E402
-from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX  # noqa: E402
+from fleetops.scale.decide import decide_cluster_in, decide_service
+from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX
 
+# What the scale job's figures set before they run (each kept where the report already set it).
+SCALE_ENVIRONMENT = {
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "ERROR",
+    "POWERTOOLS_METRICS_DISABLED": "true",  # no EMF lines among the figures
+    "POWERTOOLS_METRICS_NAMESPACE": "EcsFleetOps",
+}
 HOSTS = 1_000
 TASKS = 10_000
 TARGET_SECONDS = 2.0
 REGISTERED = Resources(4096, 15_000)  # an m5.xlarge-sized host as ECS registers it
 SIZES = (Resources(128, 256), Resources(256, 512), Resources(256, 1024), Resources(384, 768))
 IN_ALARM = AlarmDetails("bench", AlarmState.ALARM, "GreaterThanThreshold", 75.0, "CPUUtilization", 60, 3)
-API_CLUSTER_HOSTS = (4, 12)
 # A cluster scale-in is decided only for a group whose termination hook drains (the suite's prefix):
 # without one the decision stops at that check and the timing would measure nothing.
 DRAIN_HOOK = f"{DEFAULT_DRAIN_HOOK_NAME_PREFIX}-before-terminate"
@@ -95,17 +87,8 @@ def fragmented_cluster() -> tuple[list[Host], dict[str, tuple[PlacedTask, ...]]]
     return hosts, tasks
 
 
-def timed(function: Callable[[], Any], runs: int = 3) -> tuple[float, Any]:
-    best = float("inf")
-    result: Any = None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
-def decision_times() -> dict[str, Any]:
+def measure() -> dict[str, Any]:
+    use_simulated_aws(**SCALE_ENVIRONMENT)
     group = GroupStatus("prod-hosts", minimum=1, maximum=1_200, desired=HOSTS)
     cluster_in = ScalingRule("bench", TargetKind.CLUSTER, "prod", Step(1, False, Direction.IN), 300)
     service_out = ScalingRule(
@@ -115,10 +98,10 @@ def decision_times() -> dict[str, Any]:
     full_hosts, full_tasks = synthetic_cluster(2, full=True)
     service = ServiceStatus("svc-1", 250, 250, 0, Resources(1024, 2048))
 
-    out_seconds, out = timed(
+    out_seconds, out = best_of(
         lambda: decide_service(service_out, IN_ALARM, service, tuple(roomy_hosts), group, last_scaled_at=None, now=0.0)
     )
-    in_seconds, approved = timed(
+    in_seconds, approved = best_of(
         lambda: decide_cluster_in(
             cluster_in,
             IN_ALARM,
@@ -131,7 +114,7 @@ def decision_times() -> dict[str, Any]:
             now=0.0,
         )
     )
-    refused_seconds, refused = timed(
+    refused_seconds, refused = best_of(
         lambda: decide_cluster_in(
             cluster_in,
             IN_ALARM,
@@ -145,7 +128,7 @@ def decision_times() -> dict[str, Any]:
         )
     )
     fragmented_hosts, fragmented_tasks = fragmented_cluster()
-    fragmented_seconds, fragmented = timed(
+    fragmented_seconds, fragmented = best_of(
         lambda: decide_cluster_in(
             cluster_in,
             IN_ALARM,
@@ -179,57 +162,11 @@ def decision_times() -> dict[str, Any]:
     }
 
 
-def api_calls() -> dict[str, Any]:
-    """Calls of one decision made by the real handler (its Powertools idempotency calls included)."""
-    from moto import mock_aws
-
-    from tests.support.scale_world import ScaleWorld
-
-    rules = [
-        {"alarm": "ecs-scale-web-cpu-high", "cluster": "prod", "service": "web", "step": "+50%", "min": 1, "max": 100},
-        {"alarm": "ecs-scale-prod-reservation-low", "cluster": "prod", "step": -1, "min": 1},
-    ]
-    figures: dict[str, Any] = {}
-    for hosts in API_CLUSTER_HOSTS:
-        with mock_aws():
-            world = ScaleWorld(hosts=hosts, rules=rules)
-            try:
-                world.services.add_service("web", cpu=1024, memory=2048)
-                world.services.add_service("api", cpu=512, memory=1024)
-                for instance_id in world.cluster.instance_ids:
-                    world.services.run_on(instance_id, "web", 1)
-                    world.services.run_on(instance_id, "api", 1)
-                world.service_cpu_alarm("ecs-scale-web-cpu-high", comparison="GreaterThanThreshold", threshold=75)
-                world.cluster_reservation_alarm(
-                    "ecs-scale-prod-reservation-low", comparison="LessThanThreshold", threshold=30
-                )
-                for name, label in (
-                    ("ecs-scale-web-cpu-high", "service_scale_out"),
-                    ("ecs-scale-prod-reservation-low", "cluster_scale_in"),
-                ):
-                    event = world.fire(name, 90.0 if "high" in name else 10.0)
-                    world.api.reset()
-                    result = world.decide(event)
-                    figures[f"{label}_{hosts}_hosts"] = {
-                        "outcome": result.get("outcome", result.get("status")),
-                        "calls": world.api.total(),
-                        "by_operation": dict(sorted(world.api.calls.items())),
-                    }
-            finally:
-                world.close()
-    return figures
-
-
-def run() -> dict[str, Any]:
-    return {"decision_time": decision_times(), "api_calls_per_decision": api_calls()}
-
-
-def main() -> None:
-    figures = run()
-    if "--json" in sys.argv:
-        print(json.dumps(figures, indent=2))
-        return
-    timing = figures["decision_time"]
+def main(argv: list[str]) -> int:
+    timing = measure()
+    if "--json" in argv:
+        print(json.dumps(timing, indent=2))
+        return 0
     print(f"Scale decision on plain data, {timing['hosts']:,} hosts and {timing['tasks']:,} tasks (best of 3):")
     print(f"  service scale-out, room counted per host:       {timing['service_scale_out_seconds']:.3f} s")
     print(f"  cluster scale-in, approved:                     {timing['cluster_scale_in_approved_seconds']:.3f} s")
@@ -242,11 +179,8 @@ def main() -> None:
         f"{timing['cluster_scale_in_fragmented_worst_case_seconds']:.3f} s"
     )
     print(f"  target: {timing['target']} -> {'met' if timing['target_met'] else 'MISSED'}")
-    print("AWS API calls of one decision (real handler, moto):")
-    for label, cost in figures["api_calls_per_decision"].items():
-        operations = ", ".join(f"{op} x{n}" for op, n in cost["by_operation"].items())
-        print(f"  {label}: {cost['calls']} calls ({cost['outcome']}): {operations}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

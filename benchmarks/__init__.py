@@ -1,0 +1,16 @@
+"""The figures `make benchmark` prints (the README's Benchmark section): one module per figure, the list
+of them in ``benchmarks.suite``, the shared runner in ``benchmarks.runner``.
+
+Everything runs on moto with fake credentials; nothing reaches AWS. Usage, from the repository root
+(after `make build`, which `make benchmark` runs first):
+
+    .venv/bin/python -m benchmarks [--json] [--runs N] [--build-dir .aws-sam/build]
+
+One job's figures alone: ``python -m benchmarks.scale_decision`` (or ``scale_calls``, ``verify_calls``,
+``day``), each with ``--json``.
+"""
+
+from benchmarks.environment import put_project_on_path
+
+# The layer's source is not an installed package yet: it goes on sys.path before any figure imports it.
+put_project_on_path()

@@ -1,0 +1,110 @@
+"""Figure: the AWS API calls of one scale decision, made by the real handler against moto (small
+clusters: moto's EC2 is slow to start instances), counted by operation with
+``tests.support.api_calls.ApiCallCounter``; Powertools' idempotency calls included.
+
+On its own:  .venv/bin/python -m benchmarks.scale_calls [--json]
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from benchmarks.environment import use_simulated_aws
+from benchmarks.scale_decision import SCALE_ENVIRONMENT
+
+if TYPE_CHECKING:
+    from tests.support.api_calls import ApiCallCounter
+    from tests.support.cluster import SimulatedCluster
+
+API_CLUSTER_HOSTS = (4, 12)
+
+
+class ServicesLike(Protocol):
+    def add_service(self, name: str, *, cpu: int, memory: int) -> Any: ...
+
+    def run_on(self, instance_id: str, service: str, count: int) -> Any: ...
+
+
+class ScaleWorldLike(Protocol):
+    """What this figure uses of tests.support.scale_world.ScaleWorld, which is outside the project's
+    mypy `files` and does not pass strict mode: it is imported by name at run time, not followed."""
+
+    cluster: SimulatedCluster
+    services: ServicesLike
+    api: ApiCallCounter
+
+    def service_cpu_alarm(self, name: str, *, comparison: str, threshold: float) -> None: ...
+
+    def cluster_reservation_alarm(self, name: str, *, comparison: str, threshold: float) -> None: ...
+
+    def fire(self, name: str, value: float) -> dict[str, Any]: ...
+
+    def decide(self, event: Any) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
+
+
+def new_scale_world(hosts: int, rules: Sequence[dict[str, Any]]) -> ScaleWorldLike:
+    """A fresh simulated account for the scale job (call inside moto's mock_aws)."""
+    world: ScaleWorldLike = importlib.import_module("tests.support.scale_world").ScaleWorld(hosts=hosts, rules=rules)
+    return world
+
+
+def measure() -> dict[str, Any]:
+    """Calls of one decision made by the real handler (its Powertools idempotency calls included)."""
+    from moto import mock_aws
+
+    use_simulated_aws(**SCALE_ENVIRONMENT)
+    rules = [
+        {"alarm": "ecs-scale-web-cpu-high", "cluster": "prod", "service": "web", "step": "+50%", "min": 1, "max": 100},
+        {"alarm": "ecs-scale-prod-reservation-low", "cluster": "prod", "step": -1, "min": 1},
+    ]
+    figures: dict[str, Any] = {}
+    for hosts in API_CLUSTER_HOSTS:
+        with mock_aws():
+            world = new_scale_world(hosts, rules)
+            try:
+                world.services.add_service("web", cpu=1024, memory=2048)
+                world.services.add_service("api", cpu=512, memory=1024)
+                for instance_id in world.cluster.instance_ids:
+                    world.services.run_on(instance_id, "web", 1)
+                    world.services.run_on(instance_id, "api", 1)
+                world.service_cpu_alarm("ecs-scale-web-cpu-high", comparison="GreaterThanThreshold", threshold=75)
+                world.cluster_reservation_alarm(
+                    "ecs-scale-prod-reservation-low", comparison="LessThanThreshold", threshold=30
+                )
+                for name, label in (
+                    ("ecs-scale-web-cpu-high", "service_scale_out"),
+                    ("ecs-scale-prod-reservation-low", "cluster_scale_in"),
+                ):
+                    event = world.fire(name, 90.0 if "high" in name else 10.0)
+                    world.api.reset()
+                    result = world.decide(event)
+                    figures[f"{label}_{hosts}_hosts"] = {
+                        "outcome": result.get("outcome", result.get("status")),
+                        "calls": world.api.total(),
+                        "by_operation": dict(sorted(world.api.calls.items())),
+                    }
+            finally:
+                world.close()
+    return figures
+
+
+def main(argv: list[str]) -> int:
+    calls = measure()
+    if "--json" in argv:
+        print(json.dumps(calls, indent=2))
+        return 0
+    print("AWS API calls of one decision (real handler, moto):")
+    for label, cost in calls.items():
+        operations = ", ".join(f"{op} x{n}" for op, n in cost["by_operation"].items())
+        print(f"  {label}: {cost['calls']} calls ({cost['outcome']}): {operations}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
