@@ -1,9 +1,16 @@
-"""ECS: find a host, drain it, and see what is still running on it."""
+"""ECS: find a host, drain it, and see what is still running on it; a service's tasks and deployments (the
+verify job); a cluster's hosts, task sizes and services (the scale job).
+
+One adapter for every job, so every handler imports this module; what only the verify and scale jobs use
+is imported where it is used, not here, so the drain handler does not pay for it at each cold start:
+``ecs_responses`` (the responses turned into models), ``ecs_service_deployments`` (the service-deployment
+APIs), and the verify and scale models (about 15 ms for the scale job's, 10 ms for verify's).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -14,33 +21,17 @@ from fleetops.models.ecs import (
     ContainerInstance,
     EcsService,
     LifecycleHookExecution,
-    LoadBalancerBinding,
-    PortBinding,
-    ServiceDeployment,
     ServiceTask,
-    TaskContainer,
     TaskOnHost,
 )
 
 if TYPE_CHECKING:
-    # The scale job's models, and the verify job's deployment models, are imported where they are
-    # built, not here: every handler imports this module, and would pay for them at every cold start
-    # (about 15 ms for the scale job's, 10 ms for verify's).
     from mypy_boto3_ecs import ECSClient
-    from mypy_boto3_ecs.literals import DesiredStatusType, ServiceDeploymentStatusType
-    from mypy_boto3_ecs.type_defs import (
-        DeploymentLifecycleHookDetailTypeDef,
-        ServiceDeploymentBriefTypeDef,
-        ServiceDeploymentTypeDef,
-        TaskTypeDef,
-    )
+    from mypy_boto3_ecs.literals import DesiredStatusType
+    from mypy_boto3_ecs.type_defs import TaskTypeDef
 
-    from fleetops.models.ecs_deployments import (
-        EcsRollbackEvidence,
-        EcsServiceDeployment,
-        StoppedTask,
-        TaskSet,
-    )
+    from fleetops.aws.ecs_service_deployments import ServiceDeploymentsAdapter
+    from fleetops.models.ecs_deployments import EcsRollbackEvidence, StoppedTask
     from fleetops.models.scale import Host, PlacedTask, Resources, ServicesOverview
 
 # API limits: DescribeTasks takes at most 100 tasks, DescribeServices 10 services,
@@ -55,24 +46,6 @@ DESCRIBE_SERVICES_BATCH = 10
 # ListServices returns 10 services a page unless maxResults (1 to 100) asks for more: a cluster of 100
 # services would cost 10 calls instead of 1 (ListServices, Amazon ECS API Reference).
 LIST_SERVICES_PAGE = 100
-# ServiceDeployment statuses in which ECS is rolling the service back itself (ServiceDeploymentStatus,
-# ECS API Reference; "View service history using Amazon ECS service deployments").
-ECS_ROLLBACK_UNDER_WAY: tuple[ServiceDeploymentStatusType, ...] = ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS")
-# ...and the completed statuses of a deployment ECS rolled back (the same document).
-ECS_ROLLED_BACK: tuple[ServiceDeploymentStatusType, ...] = ("ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
-_ROLLBACK_EVIDENCE_STATUSES: tuple[ServiceDeploymentStatusType, ...] = (
-    "IN_PROGRESS",
-    *ECS_ROLLBACK_UNDER_WAY,
-    *ECS_ROLLED_BACK,
-)
-# ListServiceDeployments: maxResults 1 to 100, 20 when not given. Rollbacks are rare; ten pages of them
-# (1,000) bound the calls should a service's history be long.
-LIST_SERVICE_DEPLOYMENTS_PAGE = 100
-MAX_SERVICE_DEPLOYMENT_PAGES = 10
-# DescribeServiceDeployments: "You can specify a maximum of 20 ARNs."
-DESCRIBE_SERVICE_DEPLOYMENTS_BATCH = 20
-# Where the service-deployment APIs are missing or not allowed, the verify job falls back to UpdateService.
-_NO_SERVICE_DEPLOYMENT_API = ("InvalidParameterException", "UnsupportedFeatureException", "AccessDeniedException")
 
 
 class ClusterNotFoundError(Exception):
@@ -199,6 +172,8 @@ class EcsAdapter:
     # -- services and deployments (the verify job) -----------------------------------------------
     def describe_service(self, cluster: str, service: str) -> EcsService | None:
         """The service as DescribeServices sees it; None when it does not exist or is INACTIVE."""
+        from fleetops.aws.ecs_responses import ecs_service
+
         try:
             found = self._client.describe_services(cluster=cluster, services=[service])["services"]
         except ClientError as error:
@@ -207,7 +182,7 @@ class EcsAdapter:
             raise
         for item in found:
             if item.get("status") == "ACTIVE":
-                return _service(item)
+                return ecs_service(item)
         return None
 
     def service_tasks(self, cluster: str, service: str) -> list[ServiceTask]:
@@ -216,9 +191,11 @@ class EcsAdapter:
         The ``group`` filter guards against a ListTasks that ignored ``serviceName``: a service's
         tasks are always in group ``service:<name>``.
         """
+        from fleetops.aws.ecs_responses import service_task
+
         name = service.rsplit("/", 1)[-1]
         arns = self._service_task_arns(cluster, name, "RUNNING")
-        return [_service_task(task) for task in self._described_service_tasks(cluster, name, arns)]
+        return [service_task(task) for task in self._described_service_tasks(cluster, name, arns)]
 
     def stopped_service_tasks(self, cluster: str, service: str) -> tuple[list[StoppedTask], int]:
         """The service's tasks that ECS has stopped or is stopping, as far back as ECS keeps them.
@@ -229,10 +206,12 @@ class EcsAdapter:
         many were listed beyond them is returned too: ListTasks documents no order, so those left unread
         may be the newest, and the caller must not take their absence for "no crash". The ``group`` filter
         guards against a ListTasks that ignored ``serviceName``, as ``service_tasks``."""
+        from fleetops.aws.ecs_responses import stopped_task
+
         name = service.rsplit("/", 1)[-1]
         arns = self._service_task_arns(cluster, name, "STOPPED")  # 100 a page, ARNs only
         read = self._described_service_tasks(cluster, name, arns[:MAX_STOPPED_TASKS_READ])
-        return [_stopped_task(task) for task in read], max(0, len(arns) - MAX_STOPPED_TASKS_READ)
+        return [stopped_task(task) for task in read], max(0, len(arns) - MAX_STOPPED_TASKS_READ)
 
     def _service_task_arns(self, cluster: str, name: str, desired_status: DesiredStatusType) -> list[str]:
         """Every ListTasks page of the service's tasks with that desired status, each ARN once."""
@@ -259,6 +238,8 @@ class EcsAdapter:
         task sets (by their ids) are left out; a task that names no task set is the service's, as before.
         ``startedBy`` "must be the only filter that you use" (ListTasks), so that listing has no other.
         """
+        from fleetops.aws.ecs_responses import service_task
+
         primary = service.primary_task_set
         name = service.name.rsplit("/", 1)[-1]
         pages = self._client.get_paginator("list_tasks").paginate(
@@ -270,7 +251,7 @@ class EcsAdapter:
             arns.extend(arn for page in by_task_set for arn in page["taskArns"])
         others = {t.id for t in service.task_sets if t is not primary and t.id}
         return [
-            _service_task(task)
+            service_task(task)
             for task in self._described_tasks(cluster, arns)
             if task.get("desiredStatus") == "RUNNING"
             and task.get("startedBy", "") not in others
@@ -293,6 +274,8 @@ class EcsAdapter:
 
     def container_health_checks(self, task_definition: str) -> ContainerHealthChecks:
         """Which containers have a health check (only those report HEALTHY) and which are not essential."""
+        from fleetops.aws.ecs_responses import health_check_seconds
+
         definition = self._client.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
         containers = definition.get("containerDefinitions", [])
         checked = [c for c in containers if c.get("healthCheck", {}).get("command")]
@@ -302,7 +285,7 @@ class EcsAdapter:
             health_checked=frozenset(c["name"] for c in checked),
             non_essential=non_essential,
             settle_seconds=max(
-                (_health_check_seconds(c["healthCheck"]) for c in checked if c["name"] not in non_essential), default=0
+                (health_check_seconds(c["healthCheck"]) for c in checked if c["name"] not in non_essential), default=0
             ),
         )
 
@@ -312,155 +295,30 @@ class EcsAdapter:
         primary = next((d for d in updated["service"].get("deployments", []) if d.get("status") == "PRIMARY"), None)
         return primary["id"] if primary else None
 
+    # -- service deployments (the verify job), in fleetops/aws/ecs_service_deployments.py ---------------
     def in_progress_service_deployment(self, cluster: str, service: str, task_definition: str) -> str | None:
         """The ARN of the in-progress service deployment that rolls out ``task_definition``, if the API
-        knows exactly one.
-
-        Matched by what it deploys (its target service revision's task definition), never by position in
-        the list: another deployment may have started since the service was looked at, and ECS's
-        rollback must stop the failing one only. ListServiceDeployments and DescribeServiceRevisions are
-        recent; where they are not available, or nothing matches, the caller falls back to UpdateService.
-        """
-        try:
-            found = self._client.list_service_deployments(cluster=cluster, service=service, status=["IN_PROGRESS"])
-            by_revision = {
-                d["targetServiceRevisionArn"]: d["serviceDeploymentArn"]
-                for d in found.get("serviceDeployments", [])
-                if d.get("targetServiceRevisionArn")
-            }
-            if not by_revision:
-                return None
-            # DescribeServiceRevisions takes at most 20 ARNs; a service has one deployment in progress.
-            revisions = self._client.describe_service_revisions(serviceRevisionArns=list(by_revision)[:20])
-        except ClientError as error:
-            if error_code(error) in _NO_SERVICE_DEPLOYMENT_API:
-                return None
-            raise
-        matching = [
-            by_revision[r["serviceRevisionArn"]]
-            for r in revisions.get("serviceRevisions", [])
-            if r.get("serviceRevisionArn") in by_revision and r.get("taskDefinition") == task_definition
-        ]
-        return matching[0] if len(matching) == 1 else None
+        knows exactly one (``ServiceDeploymentsAdapter.in_progress_service_deployment``)."""
+        return self._service_deployments().in_progress_service_deployment(cluster, service, task_definition)
 
     def ecs_rollback_evidence(self, cluster: str, service: str) -> EcsRollbackEvidence:
-        """What the service deployments say of ECS's own rollbacks (circuit breaker, deployment alarms,
-        a native blue/green deployment's hook or bake, anyone's StopServiceDeployment ROLLBACK): one
-        that is under way, in-progress deployments whose alarms or circuit breaker have triggered, and
-        whether the service still runs what ECS's last rollback left.
-
-        ServiceDeployment ``status`` (ECS Developer Guide, "View service history using Amazon ECS service
-        deployments"): ROLLBACK_REQUESTED and ROLLBACK_IN_PROGRESS are ongoing rollbacks, ROLLBACK_SUCCESSFUL
-        and ROLLBACK_FAILED completed ones. A rollback is no new service deployment ("Amazon ECS doesn't
-        create a new service revision for a rollback operation"): the deployment rolled back carries it in
-        ``rollback`` (Rollback: ``serviceRevisionArn``, "the service revision deployed as part of the
-        rollback"), so it is told apart there long after DescribeServices' reason stopped saying so.
-        Where the service-deployment APIs are missing or not allowed, nothing is known from them (the
-        DescribeServices guards and the verify job's own record still hold).
-        """
-        from fleetops.models.ecs_deployments import EcsRollbackEvidence
-
-        try:
-            briefs = self._service_deployment_briefs(cluster, service, status=list(_ROLLBACK_EVIDENCE_STATUSES))
-            under_way = next((b for b in briefs if b.get("status") in ECS_ROLLBACK_UNDER_WAY), None)
-            if under_way is not None:
-                return EcsRollbackEvidence(
-                    under_way=f"{under_way.get('serviceDeploymentArn', '')} ({under_way.get('status')})"
-                )
-            rolled_back = [b for b in briefs if b.get("status") in ECS_ROLLED_BACK]
-            latest = max(rolled_back, key=_created_at, default=None)
-            if latest is not None and self._deployed_since(cluster, service, latest):
-                latest = None  # the service was deployed again since: it no longer runs what ECS left
-            in_progress = [b["serviceDeploymentArn"] for b in briefs if b.get("status") == "IN_PROGRESS"]
-            wanted = in_progress[: DESCRIBE_SERVICE_DEPLOYMENTS_BATCH - 1]
-            if latest is not None:
-                wanted.append(latest["serviceDeploymentArn"])
-            if not wanted:
-                return EcsRollbackEvidence()
-            described = self._client.describe_service_deployments(serviceDeploymentArns=wanted)
-            deployments = described.get("serviceDeployments", [])
-            revisions = self._task_definitions_of(
-                [
-                    d["rollback"]["serviceRevisionArn"]
-                    for d in deployments
-                    if d.get("rollback", {}).get("serviceRevisionArn")
-                ]
-            )
-        except ClientError as error:
-            if error_code(error) in _NO_SERVICE_DEPLOYMENT_API:
-                return EcsRollbackEvidence()
-            raise
-        seen = {d.get("serviceDeploymentArn", ""): _ecs_service_deployment(d, revisions) for d in deployments}
-        return EcsRollbackEvidence(
-            in_progress=tuple(seen[arn] for arn in in_progress if arn in seen),
-            latest_rollback=seen.get(latest["serviceDeploymentArn"]) if latest is not None else None,
-        )
-
-    def _service_deployment_briefs(
-        self, cluster: str, service: str, *, status: list[ServiceDeploymentStatusType]
-    ) -> list[ServiceDeploymentBriefTypeDef]:
-        """Every page of ListServiceDeployments for these statuses (rollbacks are few; the pages are bounded)."""
-        briefs: list[ServiceDeploymentBriefTypeDef] = []
-        token = ""
-        for _ in range(MAX_SERVICE_DEPLOYMENT_PAGES):
-            if token:
-                page = self._client.list_service_deployments(
-                    cluster=cluster,
-                    service=service,
-                    status=status,
-                    maxResults=LIST_SERVICE_DEPLOYMENTS_PAGE,
-                    nextToken=token,
-                )
-            else:
-                page = self._client.list_service_deployments(
-                    cluster=cluster, service=service, status=status, maxResults=LIST_SERVICE_DEPLOYMENTS_PAGE
-                )
-            briefs.extend(page.get("serviceDeployments", []))
-            token = page.get("nextToken", "")
-            if not token:
-                break
-        return briefs
-
-    def _deployed_since(self, cluster: str, service: str, rolled_back: ServiceDeploymentBriefTypeDef) -> bool:
-        """Whether any service deployment was created after ``rolled_back`` (whatever its status).
-        ListServiceDeployments' ``createdAt.after`` narrows the list to those; whether the bound is
-        inclusive the reference does not say, so the rolled-back deployment itself is left out by ARN."""
-        created = rolled_back.get("createdAt")
-        if created is None:
-            return False  # no time to compare with: ECS's rollback is not discounted
-        page = self._client.list_service_deployments(
-            cluster=cluster, service=service, createdAt={"after": created}, maxResults=LIST_SERVICE_DEPLOYMENTS_PAGE
-        )
-        return any(
-            b.get("serviceDeploymentArn") != rolled_back.get("serviceDeploymentArn")
-            and _created_at(b) >= _created_at(rolled_back)
-            for b in page.get("serviceDeployments", [])
-        )
-
-    def _task_definitions_of(self, revision_arns: list[str]) -> dict[str, str]:
-        """Service revision ARN -> its task definition (DescribeServiceRevisions: at most 20 ARNs)."""
-        if not revision_arns:
-            return {}
-        found = self._client.describe_service_revisions(serviceRevisionArns=revision_arns[:20])
-        return {
-            r["serviceRevisionArn"]: r.get("taskDefinition", "")
-            for r in found.get("serviceRevisions", [])
-            if r.get("serviceRevisionArn")
-        }
+        """What the service deployments say of ECS's own rollbacks
+        (``ServiceDeploymentsAdapter.ecs_rollback_evidence``)."""
+        return self._service_deployments().ecs_rollback_evidence(cluster, service)
 
     def lifecycle_hook_executions(self, service_deployment_arn: str) -> tuple[LifecycleHookExecution, ...] | None:
-        """The lifecycle hooks active in a service deployment, with their deadlines (``expiresAt``);
-        None when ECS does not know the deployment (DescribeServiceDeployments lists it as a failure).
-        Errors are the caller's to judge: a hook's bake must go on without its deadline."""
-        found = self._client.describe_service_deployments(serviceDeploymentArns=[service_deployment_arn])
-        for deployment in found.get("serviceDeployments", []):
-            if deployment.get("serviceDeploymentArn") == service_deployment_arn:
-                return tuple(_hook_execution(d) for d in deployment.get("lifecycleHookDetails", []))
-        return None
+        """The lifecycle hooks active in a service deployment, with their deadlines
+        (``ServiceDeploymentsAdapter.lifecycle_hook_executions``)."""
+        return self._service_deployments().lifecycle_hook_executions(service_deployment_arn)
 
     def stop_service_deployment_with_rollback(self, service_deployment_arn: str) -> None:
         """ECS's own rollback: stop the deployment and return to the last completed service revision."""
-        self._client.stop_service_deployment(serviceDeploymentArn=service_deployment_arn, stopType="ROLLBACK")
+        self._service_deployments().stop_service_deployment_with_rollback(service_deployment_arn)
+
+    def _service_deployments(self) -> ServiceDeploymentsAdapter:
+        from fleetops.aws.ecs_service_deployments import ServiceDeploymentsAdapter
+
+        return ServiceDeploymentsAdapter(self._client)
 
     def find_service_cluster(self, service: str, clusters: list[str]) -> str | None:
         """The cluster holding ``service`` (an old short ARN names none): the first with it ACTIVE."""
@@ -479,6 +337,7 @@ class EcsAdapter:
 
         Auto Scaling's view (lifecycle state, scale-in protection) is added by the caller.
         """
+        from fleetops.aws.ecs_responses import resources, used_ports
         from fleetops.models.scale import Host
 
         try:
@@ -503,9 +362,9 @@ class EcsAdapter:
                             container_instance_arn=item["containerInstanceArn"],
                             # A host whose agent is gone cannot take tasks, whatever its status says.
                             ecs_status=item.get("status", "") if item.get("agentConnected", False) else "DISCONNECTED",
-                            registered=_resources(item.get("registeredResources", [])),
-                            remaining=_resources(item.get("remainingResources", [])),
-                            used_ports=_ports(item.get("remainingResources", [])),
+                            registered=resources(item.get("registeredResources", [])),
+                            remaining=resources(item.get("remainingResources", [])),
+                            used_ports=used_ports(item.get("remainingResources", [])),
                             tasks=int(item.get("runningTasksCount", 0)) + int(item.get("pendingTasksCount", 0)),
                         )
                     )
@@ -576,6 +435,7 @@ class EcsAdapter:
 
     def services_overview(self, cluster: str) -> ServicesOverview:
         """Daemon services (and their task definitions) and services being deployed, of the cluster."""
+        from fleetops.aws.ecs_responses import ecs_service
         from fleetops.models.scale import ServicesOverview
 
         pages = self._client.get_paginator("list_services").paginate(
@@ -592,7 +452,7 @@ class EcsAdapter:
                 if item.get("schedulingStrategy") == "DAEMON":
                     daemons[item["serviceName"]] = item.get("taskDefinition", "")
                     continue
-                service = _service(item)
+                service = ecs_service(item)
                 if deployment_in_progress(service):
                     deploying.append(service.name)
                 missing = service.desired_count - service.running_count - service.pending_count
@@ -632,189 +492,6 @@ def _cluster_arn(container_instance_arn: str, cluster: str) -> str:
     return f"{prefix}:cluster/{cluster}" if resource else cluster
 
 
-def _service(item: Any) -> EcsService:
-    return EcsService(
-        arn=item["serviceArn"],
-        cluster_arn=item.get("clusterArn", ""),
-        name=item["serviceName"],
-        status=item.get("status", ""),
-        desired_count=int(item.get("desiredCount", 0)),
-        running_count=int(item.get("runningCount", 0)),
-        pending_count=int(item.get("pendingCount", 0)),
-        task_definition=item.get("taskDefinition", ""),
-        deployments=tuple(
-            ServiceDeployment(
-                id=d.get("id", ""),
-                status=d.get("status", ""),
-                task_definition=d.get("taskDefinition", ""),
-                rollout_state=d.get("rolloutState", ""),
-                rollout_state_reason=d.get("rolloutStateReason", ""),
-                desired_count=int(d.get("desiredCount", 0)),
-                running_count=int(d.get("runningCount", 0)),
-                pending_count=int(d.get("pendingCount", 0)),
-                failed_tasks=int(d.get("failedTasks", 0)),
-            )
-            for d in item.get("deployments", [])
-        ),
-        target_group_arns=tuple(
-            dict.fromkeys(lb["targetGroupArn"] for lb in item.get("loadBalancers", []) if lb.get("targetGroupArn"))
-        ),
-        load_balancers=_load_balancers(item.get("loadBalancers", [])),
-        alternate_target_groups=tuple(
-            (lb["targetGroupArn"], lb["advancedConfiguration"]["alternateTargetGroupArn"])
-            for lb in item.get("loadBalancers", [])
-            if lb.get("targetGroupArn") and lb.get("advancedConfiguration", {}).get("alternateTargetGroupArn")
-        ),
-        classic_load_balancers=tuple(
-            dict.fromkeys(
-                lb["loadBalancerName"]
-                for lb in item.get("loadBalancers", [])
-                if lb.get("loadBalancerName") and not lb.get("targetGroupArn")
-            )
-        ),
-        deployment_controller=item.get("deploymentController", {}).get("type", "ECS"),
-        circuit_breaker_rollback=bool(
-            item.get("deploymentConfiguration", {}).get("deploymentCircuitBreaker", {}).get("rollback", False)
-        ),
-        alarms_rollback=_alarms_rollback(item.get("deploymentConfiguration", {}).get("alarms", {})),
-        task_sets=tuple(_task_set(task_set) for task_set in item.get("taskSets", [])),
-    )
-
-
-def _service_task(task: TaskTypeDef) -> ServiceTask:
-    return ServiceTask(
-        arn=task["taskArn"],
-        task_definition=task.get("taskDefinitionArn", ""),
-        last_status=task.get("lastStatus", "UNKNOWN"),
-        desired_status=task.get("desiredStatus", "UNKNOWN"),
-        health_status=task.get("healthStatus", "UNKNOWN"),
-        containers=tuple(
-            TaskContainer(
-                name=c.get("name", ""),
-                image=c.get("image", ""),
-                image_digest=c.get("imageDigest", ""),
-                health_status=c.get("healthStatus", "UNKNOWN"),
-                last_status=c.get("lastStatus", "UNKNOWN"),
-            )
-            for c in task.get("containers", [])
-        ),
-        container_instance_arn=task.get("containerInstanceArn", ""),
-        port_bindings=tuple(
-            PortBinding(c.get("name", ""), int(b["containerPort"]), int(b["hostPort"]))
-            for c in task.get("containers", [])
-            for b in c.get("networkBindings", [])
-            if b.get("containerPort") is not None and b.get("hostPort") is not None
-        ),
-        private_ipv4=_eni_private_ipv4(task),
-        ipv6_address=_eni_ipv6(task),
-        started_by=task.get("startedBy", ""),
-    )
-
-
-def _stopped_task(task: TaskTypeDef) -> StoppedTask:
-    from fleetops.models.ecs_deployments import ContainerExit, StoppedTask
-
-    when = task.get("stoppedAt") or task.get("stoppingAt")
-    return StoppedTask(
-        arn=task["taskArn"],
-        task_definition=task.get("taskDefinitionArn", ""),
-        stop_code=task.get("stopCode", ""),
-        stopped_reason=task.get("stoppedReason", ""),
-        stopped_at=when.timestamp() if when is not None else None,
-        containers=tuple(
-            ContainerExit(c.get("name", ""), c.get("exitCode"), c.get("reason", "")) for c in task.get("containers", [])
-        ),
-    )
-
-
-def _load_balancers(items: Any) -> tuple[LoadBalancerBinding, ...]:
-    return tuple(
-        LoadBalancerBinding(lb["targetGroupArn"], lb.get("containerName", ""), int(lb.get("containerPort", 0)))
-        for lb in items
-        if lb.get("targetGroupArn")
-    )
-
-
-def _task_set(item: Any) -> TaskSet:
-    from fleetops.models.ecs_deployments import TaskSet
-
-    return TaskSet(
-        id=item.get("id", ""),
-        arn=item.get("taskSetArn", ""),
-        status=item.get("status", ""),
-        stability_status=item.get("stabilityStatus", ""),
-        task_definition=item.get("taskDefinition", ""),
-        computed_desired_count=int(item.get("computedDesiredCount", 0)),
-        running_count=int(item.get("runningCount", 0)),
-        pending_count=int(item.get("pendingCount", 0)),
-        external_id=item.get("externalId", ""),
-        load_balancers=_load_balancers(item.get("loadBalancers", [])),
-    )
-
-
-def _created_at(brief: ServiceDeploymentBriefTypeDef) -> float:
-    created = brief.get("createdAt")
-    return created.timestamp() if created is not None else 0.0
-
-
-def _ecs_service_deployment(
-    item: ServiceDeploymentTypeDef, task_definitions: Mapping[str, str]
-) -> EcsServiceDeployment:
-    """ServiceDeploymentAlarms and ServiceDeploymentCircuitBreaker ``status`` TRIGGERED: the alarm went to
-    ALARM / the breaker's threshold was reached; whether ECS then rolls back is the deployment's own
-    ``deploymentConfiguration`` (``alarms.rollback``, ``deploymentCircuitBreaker.rollback``)."""
-    from fleetops.models.ecs_deployments import EcsServiceDeployment
-
-    alarms = item.get("alarms", {})
-    configuration: Any = item.get("deploymentConfiguration", {})
-    configured_alarms = configuration.get("alarms")
-    configured_breaker = configuration.get("deploymentCircuitBreaker")
-    created = item.get("createdAt")
-    return EcsServiceDeployment(
-        arn=item.get("serviceDeploymentArn", ""),
-        status=item.get("status", ""),
-        created_at=created.timestamp() if created is not None else 0.0,
-        rolled_back_to=task_definitions.get(item.get("rollback", {}).get("serviceRevisionArn", ""), ""),
-        triggered_alarms=tuple(alarms.get("triggeredAlarmNames", ())) if alarms.get("status") == "TRIGGERED" else (),
-        circuit_breaker_triggered=item.get("deploymentCircuitBreaker", {}).get("status") == "TRIGGERED",
-        alarms_rollback=_alarms_rollback(configured_alarms) if configured_alarms is not None else None,
-        circuit_breaker_rollback=(
-            bool(configured_breaker.get("enable", False) and configured_breaker.get("rollback", False))
-            if configured_breaker is not None
-            else None
-        ),
-    )
-
-
-def _alarms_rollback(alarms: Any) -> bool:
-    """DeploymentAlarms (ECS API Reference): ECS watches ``alarmNames`` only when ``enable`` is true, and
-    rolls back by itself only when ``rollback`` is true too (with it false, ECS only fails the deployment)."""
-    return bool(alarms.get("enable", False) and alarms.get("rollback", False) and alarms.get("alarmNames"))
-
-
-def _eni_private_ipv4(task: TaskTypeDef) -> str:
-    """The private IPv4 address of an awsvpc task's own network interface: its ElasticNetworkInterface
-    attachment's ``privateIPv4Address`` (Attachment, ECS API Reference), else the container's
-    ``networkInterfaces`` (NetworkInterface: "for tasks that use the awsvpc network mode"). ""
-    for bridge and host mode tasks, which have neither."""
-    return _eni_address(task, detail="privateIPv4Address", interface_field="privateIpv4Address")
-
-
-def _ports(items: Any) -> frozenset[int]:
-    """remainingResources' PORTS lists the TCP ports already taken on the host."""
-    for item in items:
-        if item.get("name") == "PORTS":
-            return frozenset(int(port) for port in item.get("stringSetValue", []) if str(port).isdigit())
-    return frozenset()
-
-
-def _resources(items: Any) -> Resources:
-    from fleetops.models.scale import Resources
-
-    values = {item.get("name"): int(item.get("integerValue", 0)) for item in items}
-    return Resources(cpu=values.get("CPU", 0), memory=values.get("MEMORY", 0))
-
-
 def deployment_in_progress(service: EcsService) -> bool:
     """A deployment is in progress while an older deployment still has tasks or the newest one has
     not reached steady state (rolloutState, ECS deployment controller only).
@@ -829,51 +506,3 @@ def deployment_in_progress(service: EcsService) -> bool:
     return len([d for d in service.deployments if d.status in ("PRIMARY", "ACTIVE")]) > 1 or any(
         d.status == "PRIMARY" and d.rollout_state == "IN_PROGRESS" for d in service.deployments
     )
-
-
-def _hook_execution(detail: DeploymentLifecycleHookDetailTypeDef) -> LifecycleHookExecution:
-    expires = detail.get("expiresAt")
-    return LifecycleHookExecution(
-        hook_id=detail.get("hookId", ""),
-        target_type=detail.get("targetType", ""),
-        target_arn=detail.get("targetArn", ""),
-        status=detail.get("status", ""),
-        expires_at=expires.timestamp() if expires is not None else None,
-        timeout_action=detail.get("timeoutAction", ""),
-    )
-
-
-def _eni_ipv6(task: TaskTypeDef) -> str:
-    """The IPv6 address of an awsvpc task's own network interface (NetworkInterface ``ipv6Address``;
-    the attachment's ``ipv6Address`` detail where given): "The task is allocated its own elastic network
-    interface (ENI) and a primary private IPv4 or IPv6 address" (Amazon ECS task networking options for
-    EC2). An IPv6-only task has no IPv4 address, and an IPv6 target group registers it by this one."""
-    return _eni_address(task, detail="ipv6Address", interface_field="ipv6Address")
-
-
-def _eni_address(task: TaskTypeDef, *, detail: str, interface_field: str) -> str:
-    """One address of the task's own network interface: from its ElasticNetworkInterface attachment's
-    ``details`` (named ``detail``), else from its containers' ``networkInterfaces``; "" when neither has it."""
-    for attachment in task.get("attachments", []):
-        if attachment.get("type") == "ElasticNetworkInterface":
-            for item in attachment.get("details", []):
-                if item.get("name") == detail and item.get("value"):
-                    return item["value"]
-    for container in task.get("containers", []):
-        for interface in container.get("networkInterfaces", []):
-            value = interface.get(interface_field)
-            if value:
-                return str(value)
-    return ""
-
-
-def _health_check_seconds(health_check: Mapping[str, Any]) -> int:
-    """The longest a container's health check takes to decide: its start period (failures within it do
-    not count), then ``retries`` checks ``interval`` apart, the last one up to ``timeout``. HealthCheck
-    (ECS API Reference): interval 5-300 s, default 30; timeout 2-60 s, default 5; retries 1-10, default 3;
-    startPeriod 0-300 s, off by default."""
-    interval = int(health_check.get("interval") or 30)
-    timeout = int(health_check.get("timeout") or 5)
-    retries = int(health_check.get("retries") or 3)
-    start_period = int(health_check.get("startPeriod") or 0)
-    return start_period + interval * retries + timeout
