@@ -33,7 +33,7 @@ from fleetops.scale.parse import parse_trigger as parse_scale_trigger
 from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX, Scope
 from fleetops.verify.parse import codedeploy_hook_of, is_ecs_lifecycle_hook
 from fleetops.verify.parse import parse_trigger as parse_verify_trigger
-from fleetops.verify.service import ECS_HOOK_BAKE_KEY
+from fleetops.verify.triggers.ecs_hook import ECS_HOOK_BAKE_KEY
 from tests.support.cfn import ACCOUNT, REGION, TemplateError
 from tests.support.stack import DeployedStack, FunctionSpec, deploy_stack
 from tests.support.template import EVERY_CLUSTER_AND_GROUP
