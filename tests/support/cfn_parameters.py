@@ -104,42 +104,80 @@ def _supported(parameter_type: str) -> bool:
 
 
 def _check_value(name: str, spec: Mapping[str, Any], text: str, *, what: str) -> None:
-    def refuse(reason: str) -> TemplateError:
-        return TemplateError(f"parameter {name}: {what} {_shown(text)} {reason}")
-
-    if len(text.encode()) > MAX_VALUE_BYTES:
-        raise refuse(f"is {len(text.encode()):,} bytes, more than the {MAX_VALUE_BYTES:,} a parameter value may be")
+    """Raise TemplateError naming the first constraint the value breaks, checked in this order: size,
+    number (with MinValue and MaxValue), length, AllowedValues, AllowedPattern."""
     parameter_type = str(spec["Type"])
     members = _members(text) if is_list_type(parameter_type) else [text]
-    if parameter_type in ("Number", "List<Number>"):
-        for member in members:
-            number = _number(member)
-            if number is None:
-                raise refuse(f"is not a number ({member!r})")
-            if "MinValue" in spec and number < float(spec["MinValue"]):
-                raise refuse(f"is less than MinValue {spec['MinValue']}")
-            if "MaxValue" in spec and number > float(spec["MaxValue"]):
-                raise refuse(f"is more than MaxValue {spec['MaxValue']}")
-    if parameter_type == "String":
-        if "MinLength" in spec and len(text) < int(spec["MinLength"]):
-            raise refuse(f"is shorter than MinLength {spec['MinLength']}")
-        if "MaxLength" in spec and len(text) > int(spec["MaxLength"]):
-            raise refuse(f"is longer than MaxLength {spec['MaxLength']}")
+    reason = (
+        _size_problem(text)
+        or _number_problem(spec, parameter_type, members)
+        or _length_problem(spec, parameter_type, text)
+        or _allowed_values_problem(spec, parameter_type, members)
+        or _pattern_problem(spec, parameter_type, members)
+    )
+    if reason is not None:
+        raise TemplateError(f"parameter {name}: {what} {_shown(text)} {reason}")
+
+
+def _size_problem(text: str) -> str | None:
+    size = len(text.encode())
+    if size > MAX_VALUE_BYTES:
+        return f"is {size:,} bytes, more than the {MAX_VALUE_BYTES:,} a parameter value may be"
+    return None
+
+
+def _number_problem(spec: Mapping[str, Any], parameter_type: str, members: list[str]) -> str | None:
+    """Number and List<Number>: each member a number within MinValue and MaxValue."""
+    if parameter_type not in ("Number", "List<Number>"):
+        return None
+    for member in members:
+        number = _number(member)
+        if number is None:
+            return f"is not a number ({member!r})"
+        if "MinValue" in spec and number < float(spec["MinValue"]):
+            return f"is less than MinValue {spec['MinValue']}"
+        if "MaxValue" in spec and number > float(spec["MaxValue"]):
+            return f"is more than MaxValue {spec['MaxValue']}"
+    return None
+
+
+def _length_problem(spec: Mapping[str, Any], parameter_type: str, text: str) -> str | None:
+    """MinLength and MaxLength apply to a String only."""
+    if parameter_type != "String":
+        return None
+    if "MinLength" in spec and len(text) < int(spec["MinLength"]):
+        return f"is shorter than MinLength {spec['MinLength']}"
+    if "MaxLength" in spec and len(text) > int(spec["MaxLength"]):
+        return f"is longer than MaxLength {spec['MaxLength']}"
+    return None
+
+
+def _allowed_values_problem(spec: Mapping[str, Any], parameter_type: str, members: list[str]) -> str | None:
+    """Each member one of AllowedValues; numbers compare as numbers ("1.0" is "1")."""
     allowed = spec.get("AllowedValues")
-    if allowed is not None:
-        choices = [as_text(a) for a in allowed]
-        numeric = parameter_type in ("Number", "List<Number>")
-        outside = [
-            m for m in members if (_number(m) not in [_number(c) for c in choices] if numeric else m not in choices)
-        ]
-        if outside:
-            raise refuse(f"is not one of AllowedValues {choices} ({outside[0]!r})")
+    if allowed is None:
+        return None
+    choices = [as_text(a) for a in allowed]
+    if parameter_type in ("Number", "List<Number>"):
+        numbers = [_number(c) for c in choices]
+        outside = [m for m in members if _number(m) not in numbers]
+    else:
+        outside = [m for m in members if m not in choices]
+    if outside:
+        return f"is not one of AllowedValues {choices} ({outside[0]!r})"
+    return None
+
+
+def _pattern_problem(spec: Mapping[str, Any], parameter_type: str, members: list[str]) -> str | None:
+    """AllowedPattern applies to a String and to each member of a CommaDelimitedList."""
     pattern = spec.get("AllowedPattern")
-    if pattern is not None and parameter_type in ("String", "CommaDelimitedList"):
-        unmatched = [m for m in members if not re.fullmatch(str(pattern), m)]
-        if unmatched:
-            reason = spec.get("ConstraintDescription") or f"must match pattern {pattern}"
-            raise refuse(f"is malformed: {reason} ({unmatched[0]!r})")
+    if pattern is None or parameter_type not in ("String", "CommaDelimitedList"):
+        return None
+    unmatched = [m for m in members if not re.fullmatch(str(pattern), m)]
+    if unmatched:
+        reason = spec.get("ConstraintDescription") or f"must match pattern {pattern}"
+        return f"is malformed: {reason} ({unmatched[0]!r})"
+    return None
 
 
 def _number(text: str) -> float | None:

@@ -148,12 +148,24 @@ def _body_size(body: str, via: Literal["s3", "inline"], what: str = "the templat
 
 
 def _sections(document: Mapping[str, Any]) -> Iterator[str]:
+    yield from _template_description(document)
+    yield from _section_quotas_and_logical_ids(document)
+    yield from _mapping_attributes(document)
+    yield from _logical_ids_declared_twice(document)
+    yield from _parameter_descriptions(document)
+
+
+def _template_description(document: Mapping[str, Any]) -> Iterator[str]:
     description = document.get("Description")
-    if description is not None:
-        if not isinstance(description, str):
-            yield "Description must be a literal string (no parameter or function)"
-        elif len(description.encode()) > MAX_TEMPLATE_DESCRIPTION_BYTES:
-            yield f"Description is {len(description.encode())} bytes, more than {MAX_TEMPLATE_DESCRIPTION_BYTES}"
+    if description is None:
+        return
+    if not isinstance(description, str):
+        yield "Description must be a literal string (no parameter or function)"
+    elif len(description.encode()) > MAX_TEMPLATE_DESCRIPTION_BYTES:
+        yield f"Description is {len(description.encode())} bytes, more than {MAX_TEMPLATE_DESCRIPTION_BYTES}"
+
+
+def _section_quotas_and_logical_ids(document: Mapping[str, Any]) -> Iterator[str]:
     for section, quota in (
         ("Parameters", MAX_PARAMETERS),
         ("Resources", MAX_RESOURCES),
@@ -168,6 +180,9 @@ def _sections(document: Mapping[str, Any]) -> Iterator[str]:
                 yield f"{section} logical ID {logical_id!r} is not alphanumeric (A-Za-z0-9)"
             if len(str(logical_id)) > MAX_NAME_LENGTH:
                 yield f"{section} logical ID {str(logical_id)[:40]}... is longer than {MAX_NAME_LENGTH} characters"
+
+
+def _mapping_attributes(document: Mapping[str, Any]) -> Iterator[str]:
     for name, mapping in (document.get("Mappings") or {}).items():
         if len(mapping) > MAX_MAPPING_ATTRIBUTES:
             yield f"mapping {name} has {len(mapping)} attributes, more than {MAX_MAPPING_ATTRIBUTES}"
@@ -176,12 +191,19 @@ def _sections(document: Mapping[str, Any]) -> Iterator[str]:
             for key in mapping
             if len(str(key)) > MAX_NAME_LENGTH
         )
+
+
+def _logical_ids_declared_twice(document: Mapping[str, Any]) -> Iterator[str]:
+    # Parameters, resources and conditions share one namespace of logical IDs.
     seen: dict[str, str] = {}
     for section in ("Parameters", "Resources", "Conditions"):
         for logical_id in document.get(section) or {}:
             if logical_id in seen:
                 yield f"logical ID {logical_id} is declared in both {seen[logical_id]} and {section}"
             seen[logical_id] = section
+
+
+def _parameter_descriptions(document: Mapping[str, Any]) -> Iterator[str]:
     for name, spec in (document.get("Parameters") or {}).items():
         text = spec.get("Description", "")
         if isinstance(text, str) and len(text) > MAX_PARAMETER_DESCRIPTION_CHARACTERS:
@@ -255,25 +277,35 @@ def _condition_value(value: Any, document: Mapping[str, Any], allowed: frozenset
         yield f"{function} is not accepted inside Fn::Equals in Conditions (only {', '.join(sorted(allowed))})"
         return
     if function == "Ref":
-        if argument in (document.get("Resources") or {}):
-            yield f"Ref {argument} names a resource: Conditions are evaluated before any resource exists"
-        elif argument not in (document.get("Parameters") or {}) and argument not in PSEUDO_PARAMETERS:
-            yield f"Ref {argument!r} names no declared parameter"
-        return
-    if function == "Fn::Sub":
-        template, variables = (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
-        for variable in _SUB_VARIABLE.findall(str(template)):
-            if variable in variables:
-                continue
-            name = variable.split(".", 1)[0] if not variable.startswith("AWS::") else variable
-            if name in (document.get("Resources") or {}):
-                yield f"Fn::Sub ${{{variable}}} names a resource: Conditions are evaluated before any resource exists"
-            elif name not in (document.get("Parameters") or {}) and name not in PSEUDO_PARAMETERS:
-                yield f"Fn::Sub ${{{variable}}} names no declared parameter"
-        for nested in variables.values():
-            yield from _condition_value(nested, document, CONDITION_VALUE_FUNCTIONS)
-        return
-    yield from _condition_value(argument, document, CONDITION_VALUE_FUNCTIONS | CONDITION_LIST_FUNCTIONS)
+        yield from _condition_ref(argument, document)
+    elif function == "Fn::Sub":
+        yield from _condition_sub(argument, document)
+    else:
+        yield from _condition_value(argument, document, CONDITION_VALUE_FUNCTIONS | CONDITION_LIST_FUNCTIONS)
+
+
+def _condition_ref(name: Any, document: Mapping[str, Any]) -> Iterator[str]:
+    """Ref inside a condition: a parameter or a pseudo parameter, never a resource."""
+    if name in (document.get("Resources") or {}):
+        yield f"Ref {name} names a resource: Conditions are evaluated before any resource exists"
+    elif name not in (document.get("Parameters") or {}) and name not in PSEUDO_PARAMETERS:
+        yield f"Ref {name!r} names no declared parameter"
+
+
+def _condition_sub(argument: Any, document: Mapping[str, Any]) -> Iterator[str]:
+    """Fn::Sub inside a condition: each ${Name} a parameter or a pseudo parameter (or one of its own
+    variables), and each variable's value a condition value in turn."""
+    template, variables = (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
+    for variable in _SUB_VARIABLE.findall(str(template)):
+        if variable in variables:
+            continue
+        name = variable.split(".", 1)[0] if not variable.startswith("AWS::") else variable
+        if name in (document.get("Resources") or {}):
+            yield f"Fn::Sub ${{{variable}}} names a resource: Conditions are evaluated before any resource exists"
+        elif name not in (document.get("Parameters") or {}) and name not in PSEUDO_PARAMETERS:
+            yield f"Fn::Sub ${{{variable}}} names no declared parameter"
+    for nested in variables.values():
+        yield from _condition_value(nested, document, CONDITION_VALUE_FUNCTIONS)
 
 
 def _named_conditions(value: Any) -> Iterator[str]:
@@ -353,17 +385,27 @@ def _rule_function_argument(value: Any, document: Mapping[str, Any]) -> Iterator
     if function == "Ref":
         if argument not in (document.get("Parameters") or {}):
             yield f"Ref {argument!r} names no declared parameter (a rule validates parameters only)"
-        return
-    if function in ("Fn::ValueOf", "Fn::ValueOfAll"):
-        if not (isinstance(argument, list) and len(argument) == 2 and all(isinstance(a, str) for a in argument)):
-            yield f"{function} takes two literal strings (no function may be used inside it)"
-        elif function == "Fn::ValueOf" and argument[0] not in (document.get("Parameters") or {}):
-            yield f"Fn::ValueOf names parameter {argument[0]!r}, which is not declared"
-        return
-    if function == "Fn::RefAll":
+    elif function in ("Fn::ValueOf", "Fn::ValueOfAll"):
+        yield from _rule_value_of(function, argument, document)
+    elif function == "Fn::RefAll":
         if not isinstance(argument, str):
             yield "Fn::RefAll takes a parameter type (a literal string)"
-        return
+    else:
+        yield from _rule_condition_function(function, argument, document)
+
+
+def _rule_value_of(function: str, argument: Any, document: Mapping[str, Any]) -> Iterator[str]:
+    """Fn::ValueOf and Fn::ValueOfAll: no function inside them, and Fn::ValueOf names a declared parameter."""
+    if not (isinstance(argument, list) and len(argument) == 2 and all(isinstance(a, str) for a in argument)):
+        yield f"{function} takes two literal strings (no function may be used inside it)"
+    elif function == "Fn::ValueOf" and argument[0] not in (document.get("Parameters") or {}):
+        yield f"Fn::ValueOf names parameter {argument[0]!r}, which is not declared"
+
+
+def _rule_condition_function(function: str, argument: Any, document: Mapping[str, Any]) -> Iterator[str]:
+    """The rule functions that take other functions or values (Fn::And, Fn::Contains, Fn::EachMemberEquals,
+    Fn::EachMemberIn, Fn::Equals, Fn::If, Fn::Not, Fn::Or): the number of arguments where it is fixed,
+    the condition Fn::If names, then each argument in turn."""
     yield from _arity(function, argument)
     if function == "Fn::If" and isinstance(argument, list) and argument:
         if argument[0] not in (document.get("Conditions") or {}):
@@ -411,21 +453,32 @@ def _values(value: Any, document: Mapping[str, Any]) -> Iterator[str]:
             yield f"Ref {argument!r} names no parameter, resource or pseudo parameter"
         return
     if function == "Fn::GetAtt":
-        target = argument.split(".", 1)[0] if isinstance(argument, str) else argument[0]
-        if target not in (document.get("Resources") or {}):
-            yield f"Fn::GetAtt {target!r} names no resource"
+        yield from _get_att_target(argument, document)
     elif function == "Fn::If" and isinstance(argument, list):
         yield from _arity(function, argument)
         if argument and argument[0] not in (document.get("Conditions") or {}):
             yield f"Fn::If names condition {argument[0]!r}, which is not declared"
     elif function == "Fn::Sub":
-        template, variables = (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
-        for variable in _SUB_VARIABLE.findall(str(template)):
-            name = variable if variable.startswith("AWS::") else variable.split(".", 1)[0]
-            if variable not in variables and not _declared_name(name, document):
-                yield f"Fn::Sub ${{{variable}}} names no parameter, resource or pseudo parameter"
+        yield from _sub_variables(argument, document)
     for nested in value.values():
         yield from _values(nested, document)
+
+
+def _get_att_target(argument: Any, document: Mapping[str, Any]) -> Iterator[str]:
+    # Fn::GetAtt is written "Resource.Attribute" or [Resource, Attribute].
+    target = argument.split(".", 1)[0] if isinstance(argument, str) else argument[0]
+    if target not in (document.get("Resources") or {}):
+        yield f"Fn::GetAtt {target!r} names no resource"
+
+
+def _sub_variables(argument: Any, document: Mapping[str, Any]) -> Iterator[str]:
+    """Each ${Name} of an Fn::Sub names one of its own variables, a parameter, a resource (${Resource.Attribute}
+    too) or a pseudo parameter."""
+    template, variables = (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
+    for variable in _SUB_VARIABLE.findall(str(template)):
+        name = variable if variable.startswith("AWS::") else variable.split(".", 1)[0]
+        if variable not in variables and not _declared_name(name, document):
+            yield f"Fn::Sub ${{{variable}}} names no parameter, resource or pseudo parameter"
 
 
 def _declared_name(name: str, document: Mapping[str, Any]) -> bool:

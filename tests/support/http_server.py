@@ -38,6 +38,21 @@ class LocalHttpServer:
         return sum(1 for _, p in self.requests if p == path)
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """What the server sends back for one request."""
+
+    status: int
+    body: str
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_seconds: float = 0.0
+    trickle_seconds: float = 0.0
+
+
+_NOT_FOUND = _Answer(404, "not found")
+_WARMING_UP = _Answer(503, "warming up")
+
+
 @contextmanager
 def local_http_server(routes: dict[str, Route] | None = None) -> Iterator[LocalHttpServer]:
     state = LocalHttpServer(routes=dict(routes or {}))
@@ -45,39 +60,7 @@ def local_http_server(routes: dict[str, Route] | None = None) -> Iterator[LocalH
 
     class Handler(BaseHTTPRequestHandler):
         def _answer(self) -> None:
-            with lock:
-                state.requests.append((self.command, self.path))
-                route = state.routes.get(self.path)
-                failing = route is not None and route.fail_first > 0
-                if failing and route is not None:
-                    route.fail_first -= 1
-                if route is not None and route.on_request is not None:
-                    route.on_request()
-            if route is None:
-                status, body, headers, delay, trickle = 404, "not found", {}, 0.0, 0.0
-            elif failing:
-                status, body, headers, delay, trickle = 503, "warming up", {}, 0.0, 0.0
-            else:
-                status, body, headers, delay = route.status, route.body, route.headers, route.delay_seconds
-                trickle = route.trickle_seconds
-            if delay:
-                threading.Event().wait(delay)
-            payload = body.encode()
-            try:
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                if self.command != "HEAD" and trickle:
-                    for byte in payload:
-                        threading.Event().wait(trickle)
-                        self.wfile.write(bytes([byte]))
-                        self.wfile.flush()
-                elif self.command != "HEAD":
-                    self.wfile.write(payload)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (a timeout test)
+            _send(self, _record_and_route(state, lock, self.command, self.path))
 
         do_GET = do_POST = do_HEAD = do_PUT = do_OPTIONS = _answer
 
@@ -95,3 +78,47 @@ def local_http_server(routes: dict[str, Route] | None = None) -> Iterator[LocalH
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def _record_and_route(state: LocalHttpServer, lock: threading.Lock, method: str, path: str) -> _Answer:
+    """Record the request and choose its answer. Under the lock: requests arrive on several threads, and a
+    route's remaining failures are counted down once per request."""
+    with lock:
+        state.requests.append((method, path))
+        route = state.routes.get(path)
+        failing = route is not None and route.fail_first > 0
+        if failing and route is not None:
+            route.fail_first -= 1
+        if route is not None and route.on_request is not None:
+            route.on_request()
+    if route is None:
+        return _NOT_FOUND
+    if failing:
+        return _WARMING_UP
+    return _Answer(route.status, route.body, route.headers, route.delay_seconds, route.trickle_seconds)
+
+
+def _send(handler: BaseHTTPRequestHandler, answer: _Answer) -> None:
+    if answer.delay_seconds:
+        threading.Event().wait(answer.delay_seconds)
+    payload = answer.body.encode()
+    try:
+        handler.send_response(answer.status)
+        for name, value in answer.headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        if handler.command != "HEAD":
+            _write_body(handler, payload, answer.trickle_seconds)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the client gave up (a timeout test)
+
+
+def _write_body(handler: BaseHTTPRequestHandler, payload: bytes, trickle_seconds: float) -> None:
+    if not trickle_seconds:
+        handler.wfile.write(payload)
+        return
+    for byte in payload:
+        threading.Event().wait(trickle_seconds)
+        handler.wfile.write(bytes([byte]))
+        handler.wfile.flush()

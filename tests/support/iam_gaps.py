@@ -133,49 +133,60 @@ def _named(resources: Iterable[str], context: Mapping[str, str] | None = None) -
 # ListContainerInstances, for example).
 
 
+# Actions whose resources one request parameter names, each in the request's cluster:
+# action -> (resource type, parameter).
+_ECS_RESOURCES_IN_CLUSTER = {
+    "DescribeContainerInstances": ("container-instance", "containerInstances"),
+    "UpdateContainerInstancesState": ("container-instance", "containerInstances"),
+    "DescribeTasks": ("task", "tasks"),
+    "StopTask": ("task", "task"),
+    "DescribeServices": ("service", "services"),
+    "UpdateService": ("service", "service"),
+    "ListServiceDeployments": ("service", "service"),
+}
+# Actions on a service's revisions or deployments: action -> (resource type, parameter). Each ARN
+# (arn:...:service-revision/CLUSTER/SERVICE/ID) names its service, authorized with it, and its cluster.
+_ECS_SERVICE_CHILDREN = {
+    "DescribeServiceRevisions": ("service-revision", "serviceRevisionArns"),
+    "StopServiceDeployment": ("service-deployment", "serviceDeploymentArn"),
+    "DescribeServiceDeployments": ("service-deployment", "serviceDeploymentArns"),
+}
+
+
 def _ecs(call: _Call, action: str) -> NamedResources:
     cluster = str(call.param("cluster") or "default").rsplit("/", 1)[-1]
     cluster_arn = call.arn("ecs", f"cluster/{cluster}")
+    if action in _ECS_SERVICE_CHILDREN:
+        kind, parameter = _ECS_SERVICE_CHILDREN[action]
+        children = call.names(parameter)
+        resources = [arn for child in children for arn in (*_service_of(child, kind), child)]
+        cluster_arn = _cluster_of(children[0], kind, cluster_arn) if children else cluster_arn
+    else:
+        resources = _ecs_resources(call, action, cluster, cluster_arn)
+    return _named(resources, {"ecs:cluster": cluster_arn})
 
-    def in_cluster(kind: str, ids: list[str]) -> list[str]:
-        # A full ARN is taken as given (it names its own cluster); an id is in the request's cluster.
-        return [i if i.startswith("arn:") else call.arn("ecs", f"{kind}/{cluster}/{i}") for i in ids]
 
-    resources: list[str]
+def _ecs_resources(call: _Call, action: str, cluster: str, cluster_arn: str) -> list[str]:
+    if action in _ECS_RESOURCES_IN_CLUSTER:
+        kind, parameter = _ECS_RESOURCES_IN_CLUSTER[action]
+        return _in_cluster(call, cluster, kind, call.names(parameter))
     if action == "ListContainerInstances":
-        resources = [cluster_arn]
-    elif action == "DescribeClusters":
-        resources = [call.arn("ecs", f"cluster/{c.rsplit('/', 1)[-1]}") for c in call.names("clusters") or ["default"]]
-    elif action in ("DescribeContainerInstances", "UpdateContainerInstancesState"):
-        resources = in_cluster("container-instance", call.names("containerInstances"))
-    elif action == "ListTasks":
+        return [cluster_arn]
+    if action == "DescribeClusters":
+        return [call.arn("ecs", f"cluster/{c.rsplit('/', 1)[-1]}") for c in call.names("clusters") or ["default"]]
+    if action == "ListTasks":
         # Its one resource type is container-instance; listed by service or family, the request
         # names none and is scoped only by the ecs:cluster condition key.
-        resources = in_cluster("container-instance", call.names("containerInstance")) or ["*"]
-    elif action == "DescribeTasks":
-        resources = in_cluster("task", call.names("tasks"))
-    elif action == "StopTask":
-        resources = in_cluster("task", call.names("task"))
-    elif action == "DescribeServices":
-        resources = in_cluster("service", call.names("services"))
-    elif action in ("UpdateService", "ListServiceDeployments"):
-        resources = in_cluster("service", call.names("service"))
-    elif action == "DescribeCapacityProviders":
+        return _in_cluster(call, cluster, "container-instance", call.names("containerInstance")) or ["*"]
+    if action == "DescribeCapacityProviders":
         names = call.names("capacityProviders") or ["*"]
-        resources = [n if n.startswith("arn:") else call.arn("ecs", f"capacity-provider/{n}") for n in names]
-    elif action == "DescribeServiceRevisions":
-        revisions = call.names("serviceRevisionArns")
-        resources = [arn for revision in revisions for arn in (*_service_of(revision, "service-revision"), revision)]
-        cluster_arn = _cluster_of(revisions[0], "service-revision", cluster_arn) if revisions else cluster_arn
-    elif action in ("StopServiceDeployment", "DescribeServiceDeployments"):
-        deployments = call.names(
-            "serviceDeploymentArn" if action == "StopServiceDeployment" else "serviceDeploymentArns"
-        )
-        resources = [arn for d in deployments for arn in (*_service_of(d, "service-deployment"), d)]
-        cluster_arn = _cluster_of(deployments[0], "service-deployment", cluster_arn) if deployments else cluster_arn
-    else:  # ListClusters, ListServices, DescribeTaskDefinition, and any action not listed here
-        resources = ["*"]
-    return _named(resources, {"ecs:cluster": cluster_arn})
+        return [n if n.startswith("arn:") else call.arn("ecs", f"capacity-provider/{n}") for n in names]
+    return ["*"]  # ListClusters, ListServices, DescribeTaskDefinition, and any action not listed here
+
+
+def _in_cluster(call: _Call, cluster: str, kind: str, ids: list[str]) -> list[str]:
+    # A full ARN is taken as given (it names its own cluster); an id is in the request's cluster.
+    return [i if i.startswith("arn:") else call.arn("ecs", f"{kind}/{cluster}/{i}") for i in ids]
 
 
 def _service_of(arn: str, kind: str) -> list[str]:
