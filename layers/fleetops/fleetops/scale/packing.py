@@ -162,19 +162,10 @@ def plan_scale_in(
     """
     free = {host.container_instance_arn: usable(host, headroom_percent) for host in view.hosts if host.takes_tasks}
     ports = {host.container_instance_arn: host.used_ports for host in view.hosts if host.takes_tasks}
-    standby, unknown = standby_tasks(view)
-    if unknown is not None:
-        return ScaleInPlan((), refusals=(unknown,))
-    # task ARN -> host holding a place for it; re-placed whenever that host is removed in a trial.
-    kept = first_fit_decreasing(standby, free, ports)
-    if kept is None:
-        return ScaleInPlan(
-            (),
-            refusals=(
-                f"the {len(standby)} service task(s) on host(s) in Standby would not all have a place on the "
-                f"hosts that take tasks with {headroom_percent}% headroom, should the operator drain or stop them",
-            ),
-        )
+    # kept: task ARN -> host holding a place for it; re-placed whenever that host is removed in a trial.
+    standby, kept, unplaceable = _place_standby_tasks(view, free, ports, headroom_percent)
+    if unplaceable is not None:
+        return ScaleInPlan((), refusals=(unplaceable,))
     zones = dict(instances_by_zone)
     chosen: list[Host] = []
     placements: dict[str, str] = {}
@@ -205,11 +196,7 @@ def plan_scale_in(
                 refused[arn] = why
                 continue
             free, ports = trial, trial_ports
-            for task_arn, place in placed.items():
-                if task_arn in kept:
-                    kept[task_arn] = place
-                else:
-                    placements[task_arn] = place
+            _record_places(placed, kept, placements)
             picked = host
             break
         if picked is None:
@@ -217,10 +204,46 @@ def plan_scale_in(
         chosen.append(picked)
         if picked.zone is not None and picked.zone in zones:
             zones[picked.zone] -= 1
-    for host in chosen:
-        elsewhere.pop(host.container_instance_arn, None)
-    refusals = [*refused.values(), *(why for arn, why in elsewhere.items() if arn not in refused)]
-    return ScaleInPlan(tuple(chosen), placements, tuple(refusals))
+    return ScaleInPlan(tuple(chosen), placements, _refusals(chosen, refused, elsewhere))
+
+
+def _place_standby_tasks(
+    view: ClusterView, free: dict[str, Resources], ports: dict[str, frozenset[int]], headroom_percent: int
+) -> tuple[list[PlacedTask], dict[str, str], str | None]:
+    """The Standby hosts' replica-service tasks, and a place for each on the hosts that take tasks
+    (task ARN -> host; ``free`` and ``ports`` updated in place); or why they have none."""
+    standby, unknown = standby_tasks(view)
+    if unknown is not None:
+        return [], {}, unknown
+    kept = first_fit_decreasing(standby, free, ports)
+    if kept is None:
+        return (
+            standby,
+            {},
+            f"the {len(standby)} service task(s) on host(s) in Standby would not all have a place on the "
+            f"hosts that take tasks with {headroom_percent}% headroom, should the operator drain or stop them",
+        )
+    return standby, kept, None
+
+
+def _record_places(placed: dict[str, str], kept: dict[str, str], placements: dict[str, str]) -> None:
+    """Where a removed host's tasks go: a Standby task's place moves with it (``kept``), the host's own
+    tasks are the plan's ``placements``."""
+    for task_arn, place in placed.items():
+        if task_arn in kept:
+            kept[task_arn] = place
+        else:
+            placements[task_arn] = place
+
+
+def _refusals(chosen: Sequence[Host], refused: dict[str, str], elsewhere: dict[str, str]) -> tuple[str, ...]:
+    """Why candidates were passed over: those that can never go, then those whose zone was not the
+    largest (unless chosen later, when removals elsewhere made it the largest)."""
+    chosen_arns = {host.container_instance_arn for host in chosen}
+    return (
+        *refused.values(),
+        *(why for arn, why in elsewhere.items() if arn not in refused and arn not in chosen_arns),
+    )
 
 
 def standby_tasks(view: ClusterView) -> tuple[list[PlacedTask], str | None]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from fleetops.models.ecs import EcsService, LoadBalancerBinding, ServiceTask
 from fleetops.models.ecs_deployments import StoppedTask
@@ -20,7 +22,7 @@ from fleetops.models.verify import (
     Verdict,
 )
 from fleetops.verify.crashes import crash_counts, describe_crash
-from fleetops.verify.image_match import describe_container_image, mismatch_hint, parse_expected_image
+from fleetops.verify.image_match import ExpectedImage, describe_container_image, mismatch_hint, parse_expected_image
 from fleetops.verify.targets import task_target
 
 # Evidence lists are cut here: a 500-task service must still make a message a human reads.
@@ -165,8 +167,6 @@ def check_tasks(
     leaving = [task for task in tasks if task.desired_status != "RUNNING"]
     running = [task for task in kept if task.last_status == "RUNNING"]
     starting = [task for task in kept if task.last_status in _STARTING_TASK_STATES]
-    problems: list[str] = []
-    lasting = False  # a problem that no wait will settle
     evidence: list[str] = [
         f"service: desired={service.desired_count} running={service.running_count} pending={service.pending_count}",
         f"tasks seen: {len(tasks)} ({_counts(task.last_status for task in tasks)})",
@@ -175,78 +175,20 @@ def check_tasks(
         evidence.append(
             f"{len(leaving)} task(s) being stopped by ECS, not judged ({_counts(t.last_status for t in leaving)})"
         )
-    wrong_start = [task for task in starting if task.task_definition != primary_revision]
-    shortfall = service.desired_count - len(running)
-    if crashes:
-        lasting = True
-        problems.append(
-            f"{len(crashes)} task(s) of {short_arn(primary_revision)} crashed during the verification "
-            f"({crash_counts(crashes)})"
-        )
-        evidence.extend(f"crashed: {describe_crash(t)}" for t in crashes[:MAX_EVIDENCE])
-    if wrong_start:
-        lasting = True
-        problems.append(
-            f"{len(wrong_start)} starting task(s) are not on the PRIMARY deployment's {short_arn(primary_revision)}"
-        )
-        evidence.extend(f"{short_arn(t.arn)} starts {short_arn(t.task_definition)}" for t in wrong_start[:MAX_EVIDENCE])
-    elif shortfall > 0:
-        # ``pendingCount`` is counted too: ListTasks may not list a task the service already counts.
-        on_the_way = max(len(starting), service.primary.pending_count if service.primary else 0)
-        if on_the_way >= shortfall and crashes:
-            problems.append(
-                f"{len(running)} task(s) running, {service.desired_count} desired: {shortfall} more starting "
-                "in place of crashed task(s), not a scale-out"
-            )
-        elif on_the_way >= shortfall and stopped_unread:
-            # The stopped tasks not read may hold the crash this start replaces: not proven a scale-out.
-            lasting = True
-            problems.append(
-                f"{len(running)} task(s) running, {service.desired_count} desired: {shortfall} more starting, "
-                f"not proven a scale-out ({stopped_unread} stopped task(s) beyond those read may be crashes)"
-            )
-        elif on_the_way >= shortfall:
-            problems.append(
-                f"{len(running)} task(s) running, {service.desired_count} desired: {shortfall} more still starting "
-                f"({_counts(t.last_status for t in starting) or f'{on_the_way} pending'}), a scale-out under way"
-            )
-        else:
-            lasting = True
-            problems.append(
-                f"{len(running)} task(s) running, {service.desired_count} desired"
-                + (f" (only {len(starting)} starting)" if starting else "")
-            )
-    elif starting and crashes:
-        problems.append(f"{len(starting)} task(s) starting in place of crashed task(s)")
-    elif starting:
-        # As many run as are desired, and more start: a replacement, or a scale-out the service's counts
-        # do not show yet. It is watched until it runs (then judged like the others) or is stopped.
-        problems.append(f"{len(starting)} task(s) not yet running ({_counts(t.last_status for t in starting)})")
-    wrong_revision = [task for task in running if not _same_task_definition(task.task_definition, expected)]
-    if wrong_revision:
-        lasting = True
-        problems.append(f"{len(wrong_revision)} running task(s) are not on {short_arn(expected)}")
-        evidence.extend(
-            f"{short_arn(t.arn)} runs {short_arn(t.task_definition)}" for t in wrong_revision[:MAX_EVIDENCE]
-        )
     image = parse_expected_image(expected_image) if expected_image else None  # malformed: BadInputError
-    if image is not None:
-        # A task runs the image when one of its containers does (the others are its sidecars).
-        wrong_image = [task for task in running if not any(image.runs_in(c) for c in task.containers)]
-        if wrong_image:
-            lasting = True
-            hint = mismatch_hint(image, [c for t in wrong_image for c in t.containers])
-            problems.append(
-                f"{len(wrong_image)} running task(s) do not run image {image}" + (f" ({hint})" if hint else "")
-            )
-            evidence.extend(
-                f"{short_arn(t.arn)} runs {', '.join(describe_container_image(c) for c in t.containers)}"
-                for t in wrong_image[:MAX_EVIDENCE]
-            )
+    # In the order they are reported.
+    found = (
+        _crashed(crashes, primary_revision),
+        _not_all_running(
+            service, running, starting, primary_revision, crashed=bool(crashes), stopped_unread=stopped_unread
+        ),
+        _not_on_revision(running, expected),
+        _not_on_image(running, image),
+    )
+    problems = [problem for problem in found if problem is not None]
     if problems:
-        return CheckResult(
-            CheckName.TASKS, CheckStatus.FAILED, "; ".join(problems), tuple(evidence), settling=not lasting
-        )
+        return _failed(CheckName.TASKS, problems, [*evidence, *(line for p in problems for line in p.evidence)])
+    shortfall = service.desired_count - len(running)
     what = f"{len(running)}/{service.desired_count} task(s) running {short_arn(expected)}"
     if shortfall < 0:
         what += f" ({-shortfall} more than desired: a scale-in under way)"
@@ -255,6 +197,137 @@ def check_tasks(
         CheckStatus.PASSED,
         what + (f" with {image}" if image is not None else ""),
         tuple(evidence),
+    )
+
+
+class _Problem(NamedTuple):
+    """One thing a check found wrong: its words, whether no wait will settle it, what shows it."""
+
+    text: str
+    lasting: bool
+    evidence: tuple[str, ...] = ()
+
+
+def _failed(name: CheckName, problems: Sequence[_Problem], evidence: Iterable[str]) -> CheckResult:
+    """A failed check: settling only when every problem settles by itself."""
+    return CheckResult(
+        name,
+        CheckStatus.FAILED,
+        "; ".join(problem.text for problem in problems),
+        tuple(evidence),
+        settling=not any(problem.lasting for problem in problems),
+    )
+
+
+def _crashed(crashes: Sequence[StoppedTask], revision: str) -> _Problem | None:
+    if not crashes:
+        return None
+    return _Problem(
+        f"{len(crashes)} task(s) of {short_arn(revision)} crashed during the verification ({crash_counts(crashes)})",
+        lasting=True,
+        evidence=tuple(f"crashed: {describe_crash(t)}" for t in crashes[:MAX_EVIDENCE]),
+    )
+
+
+def _not_all_running(
+    service: EcsService,
+    running: Sequence[ServiceTask],
+    starting: Sequence[ServiceTask],
+    primary_revision: str,
+    *,
+    crashed: bool,
+    stopped_unread: int,
+) -> _Problem | None:
+    """Tasks still starting, or fewer running than desired: a scale-out, a replacement, or a failure."""
+    wrong_start = [task for task in starting if task.task_definition != primary_revision]
+    shortfall = service.desired_count - len(running)
+    if wrong_start:
+        return _Problem(
+            f"{len(wrong_start)} starting task(s) are not on the PRIMARY deployment's {short_arn(primary_revision)}",
+            lasting=True,
+            evidence=tuple(
+                f"{short_arn(t.arn)} starts {short_arn(t.task_definition)}" for t in wrong_start[:MAX_EVIDENCE]
+            ),
+        )
+    if shortfall > 0:
+        return _shortfall(service, len(running), starting, shortfall, crashed=crashed, stopped_unread=stopped_unread)
+    if starting and crashed:
+        return _Problem(f"{len(starting)} task(s) starting in place of crashed task(s)", lasting=False)
+    if starting:
+        # As many run as are desired, and more start: a replacement, or a scale-out the service's counts
+        # do not show yet. It is watched until it runs (then judged like the others) or is stopped.
+        return _Problem(
+            f"{len(starting)} task(s) not yet running ({_counts(t.last_status for t in starting)})", lasting=False
+        )
+    return None
+
+
+def _shortfall(
+    service: EcsService,
+    running: int,
+    starting: Sequence[ServiceTask],
+    shortfall: int,
+    *,
+    crashed: bool,
+    stopped_unread: int,
+) -> _Problem:
+    """Fewer tasks run than are desired: a scale-out under way when tasks starting cover it, else a failure."""
+    # ``pendingCount`` is counted too: ListTasks may not list a task the service already counts.
+    on_the_way = max(len(starting), service.primary.pending_count if service.primary else 0)
+    if on_the_way < shortfall:
+        return _Problem(
+            f"{running} task(s) running, {service.desired_count} desired"
+            + (f" (only {len(starting)} starting)" if starting else ""),
+            lasting=True,
+        )
+    if crashed:
+        return _Problem(
+            f"{running} task(s) running, {service.desired_count} desired: {shortfall} more starting "
+            "in place of crashed task(s), not a scale-out",
+            lasting=False,
+        )
+    if stopped_unread:
+        # The stopped tasks not read may hold the crash this start replaces: not proven a scale-out.
+        return _Problem(
+            f"{running} task(s) running, {service.desired_count} desired: {shortfall} more starting, "
+            f"not proven a scale-out ({stopped_unread} stopped task(s) beyond those read may be crashes)",
+            lasting=True,
+        )
+    return _Problem(
+        f"{running} task(s) running, {service.desired_count} desired: {shortfall} more still starting "
+        f"({_counts(t.last_status for t in starting) or f'{on_the_way} pending'}), a scale-out under way",
+        lasting=False,
+    )
+
+
+def _not_on_revision(running: Sequence[ServiceTask], expected: str) -> _Problem | None:
+    wrong_revision = [task for task in running if not _same_task_definition(task.task_definition, expected)]
+    if not wrong_revision:
+        return None
+    return _Problem(
+        f"{len(wrong_revision)} running task(s) are not on {short_arn(expected)}",
+        lasting=True,
+        evidence=tuple(
+            f"{short_arn(t.arn)} runs {short_arn(t.task_definition)}" for t in wrong_revision[:MAX_EVIDENCE]
+        ),
+    )
+
+
+def _not_on_image(running: Sequence[ServiceTask], image: ExpectedImage | None) -> _Problem | None:
+    if image is None:
+        return None
+    # A task runs the image when one of its containers does (the others are its sidecars).
+    wrong_image = [task for task in running if not any(image.runs_in(c) for c in task.containers)]
+    if not wrong_image:
+        return None
+    hint = mismatch_hint(image, [c for t in wrong_image for c in t.containers])
+    return _Problem(
+        f"{len(wrong_image)} running task(s) do not run image {image}" + (f" ({hint})" if hint else ""),
+        lasting=True,
+        evidence=tuple(
+            f"{short_arn(t.arn)} runs {', '.join(describe_container_image(c) for c in t.containers)}"
+            for t in wrong_image[:MAX_EVIDENCE]
+        ),
     )
 
 
@@ -336,68 +409,122 @@ def check_targets(
     # A task ECS is stopping (``desiredStatus`` STOPPED: a scale-in, a replacement) is deregistered first,
     # its target draining: it is leaving, and is not expected to have a live target.
     running = [task for task in tasks if task.last_status == "RUNNING" and task.desired_status == "RUNNING"]
-    problems: list[str] = []
-    evidence: list[str] = []
-    lasting = False  # a problem that no wait will settle: a target that failed its health checks
-    others_seen = 0
-    for balancer in load_balancers:
-        arn = balancer.target_group_arn
-        pair = (arn, alternates[arn]) if alternates and arn in alternates else (arn,)
-        name = " + ".join(_group(group) for group in pair)
-        live: dict[tuple[str, int | None], list[TargetHealth]] = {}
-        for group in pair:
-            for target in targets.get(group, ()):
-                if target.state not in _IGNORED_TARGET_STATES:
-                    live.setdefault((target.target_id, target.port), []).append(target)
-        own: list[TargetHealth] = []
-        missing: list[str] = []
-        unknown: list[str] = []
-        for task in running:
-            expected = task_target(task, balancer, ec2_instance_ids)
-            if isinstance(expected, str):
-                unknown.append(f"  {short_arn(task.arn)}: {expected}")
-                continue
-            found = next((live.pop(key) for key in expected.keys if key in live), [])
-            if not found:
-                missing.append(f"  {short_arn(task.arn)}: no live target {expected.target_id}:{expected.port}")
-                continue
-            # Registered in both groups of a blue/green pair, the healthy registration is the one in use.
-            own.append(next((t for t in found if t.state == "healthy"), found[0]))
-        others = [t for found in live.values() for t in found]
-        others_seen += len(others)
-        unhealthy = [t for t in own if t.state != "healthy"]
-        states = _counts(t.state for t in own) or "none"
-        line = f"{name}: {len(own)} target(s) of {len(running)} running task(s) ({states})"
-        if others:
-            line += f"; {len(others)} other target(s), not judged ({_counts(t.state for t in others)})"
-        evidence.append(line)
-        if unhealthy:
-            # "initial": registering, or still in the initial health checks (ELB's TargetHealth reason
-            # Elb.RegistrationInProgress or Elb.InitialHealthChecking): that settles by itself.
-            lasting = lasting or any(t.state != "initial" for t in unhealthy)
-            problems.append(f"{len(unhealthy)} target(s) of {name} are not healthy")
-            evidence.extend(f"  {t.target_id}:{t.port} {t.state} {t.reason}".rstrip() for t in unhealthy[:MAX_EVIDENCE])
-        if missing:
-            # ECS registers a task's target as it starts: a task not yet registered settles within the
-            # health checks, and one that never is fails at the bound.
-            problems.append(f"{len(missing)} running task(s) have no live target in {name}")
-            evidence.extend(missing[:MAX_EVIDENCE])
-        if unknown:
-            # A RUNNING task shows its bindings and address (NetworkBinding); until it does, wait.
-            problems.append(f"{len(unknown)} running task(s) cannot be matched to a target of {name}")
-            evidence.extend(unknown[:MAX_EVIDENCE])
+    looks = [
+        _look_at_target_group(balancer, targets, running, ec2_instance_ids, alternates) for balancer in load_balancers
+    ]
+    problems = [problem for look in looks for problem in look.problems]
     if problems:
-        return CheckResult(
-            CheckName.TARGETS, CheckStatus.FAILED, "; ".join(problems), tuple(evidence), settling=not lasting
-        )
+        return _failed(CheckName.TARGETS, problems, (line for look in looks for line in look.evidence))
+    others_seen = sum(look.others for look in looks)
     groups = len(dict.fromkeys(balancer.target_group_arn for balancer in load_balancers))
     return CheckResult(
         CheckName.TARGETS,
         CheckStatus.PASSED,
         f"{groups} target group(s), {len(running)} healthy target(s) each"
         + (f" ({others_seen} other target(s) in shared groups not judged)" if others_seen else ""),
-        tuple(evidence),
+        tuple(look.summary for look in looks),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _TargetGroupLook:
+    """One load balancer's target group (or blue/green pair) as the running tasks find it."""
+
+    summary: str  # the group's line of evidence
+    problems: tuple[_Problem, ...]
+    others: int  # live targets that are not this service's tasks': counted, never judged
+
+    @property
+    def evidence(self) -> tuple[str, ...]:
+        return (self.summary, *(line for problem in self.problems for line in problem.evidence))
+
+
+def _look_at_target_group(
+    balancer: LoadBalancerBinding,
+    targets: Mapping[str, Sequence[TargetHealth]],
+    running: Sequence[ServiceTask],
+    ec2_instance_ids: Mapping[str, str],
+    alternates: Mapping[str, str] | None,
+) -> _TargetGroupLook:
+    arn = balancer.target_group_arn
+    pair = (arn, alternates[arn]) if alternates and arn in alternates else (arn,)
+    name = " + ".join(_group(group) for group in pair)
+    live = _live_targets(pair, targets)
+    own, missing, unknown = _match_running_tasks(running, balancer, live, ec2_instance_ids)
+    others = [t for found in live.values() for t in found]  # what no running task claimed
+    unhealthy = [t for t in own if t.state != "healthy"]
+    states = _counts(t.state for t in own) or "none"
+    summary = f"{name}: {len(own)} target(s) of {len(running)} running task(s) ({states})"
+    if others:
+        summary += f"; {len(others)} other target(s), not judged ({_counts(t.state for t in others)})"
+    problems: list[_Problem] = []
+    if unhealthy:
+        # "initial": registering, or still in the initial health checks (ELB's TargetHealth reason
+        # Elb.RegistrationInProgress or Elb.InitialHealthChecking): that settles by itself.
+        problems.append(
+            _Problem(
+                f"{len(unhealthy)} target(s) of {name} are not healthy",
+                lasting=any(t.state != "initial" for t in unhealthy),
+                evidence=tuple(
+                    f"  {t.target_id}:{t.port} {t.state} {t.reason}".rstrip() for t in unhealthy[:MAX_EVIDENCE]
+                ),
+            )
+        )
+    if missing:
+        # ECS registers a task's target as it starts: a task not yet registered settles within the
+        # health checks, and one that never is fails at the bound.
+        problems.append(
+            _Problem(
+                f"{len(missing)} running task(s) have no live target in {name}", False, tuple(missing[:MAX_EVIDENCE])
+            )
+        )
+    if unknown:
+        # A RUNNING task shows its bindings and address (NetworkBinding); until it does, wait.
+        problems.append(
+            _Problem(
+                f"{len(unknown)} running task(s) cannot be matched to a target of {name}",
+                False,
+                tuple(unknown[:MAX_EVIDENCE]),
+            )
+        )
+    return _TargetGroupLook(summary, tuple(problems), len(others))
+
+
+def _live_targets(
+    pair: Sequence[str], targets: Mapping[str, Sequence[TargetHealth]]
+) -> dict[tuple[str, int | None], list[TargetHealth]]:
+    """The targets of a group (or blue/green pair) not on their way out, by (target id, port)."""
+    live: dict[tuple[str, int | None], list[TargetHealth]] = {}
+    for group in pair:
+        for target in targets.get(group, ()):
+            if target.state not in _IGNORED_TARGET_STATES:
+                live.setdefault((target.target_id, target.port), []).append(target)
+    return live
+
+
+def _match_running_tasks(
+    running: Sequence[ServiceTask],
+    balancer: LoadBalancerBinding,
+    live: dict[tuple[str, int | None], list[TargetHealth]],
+    ec2_instance_ids: Mapping[str, str],
+) -> tuple[list[TargetHealth], list[str], list[str]]:
+    """Each running task's own target, taken out of ``live`` (what is left there is other targets);
+    and, as evidence lines, the tasks with no live target and those that cannot be matched yet."""
+    own: list[TargetHealth] = []
+    missing: list[str] = []
+    unknown: list[str] = []
+    for task in running:
+        expected = task_target(task, balancer, ec2_instance_ids)
+        if isinstance(expected, str):
+            unknown.append(f"  {short_arn(task.arn)}: {expected}")
+            continue
+        found = next((live.pop(key) for key in expected.keys if key in live), [])
+        if not found:
+            missing.append(f"  {short_arn(task.arn)}: no live target {expected.target_id}:{expected.port}")
+            continue
+        # Registered in both groups of a blue/green pair, the healthy registration is the one in use.
+        own.append(next((t for t in found if t.state == "healthy"), found[0]))
+    return own, missing, unknown
 
 
 def check_smoke(outcomes: Sequence[SmokeOutcome]) -> CheckResult:

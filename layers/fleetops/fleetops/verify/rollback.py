@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from fleetops.aws.clients import error_code
 from fleetops.aws.ecs import EcsAdapter
-from fleetops.models.ecs import EcsService
+from fleetops.models.ecs import EcsService, ServiceDeployment
 from fleetops.models.ecs_deployments import EcsRollbackEvidence
 from fleetops.models.verify import RollbackAction, RollbackDecision, RollbackOutcome
 from fleetops.observability import logger
@@ -45,65 +45,24 @@ def decide_rollback(
     """
     if not wanted:
         return RollbackDecision(False, "rollback is not configured for this service (reported only)")
-    if ecs is not None and ecs.under_way:
-        return RollbackDecision(
-            False, f"ECS is already rolling back service deployment {ecs.under_way}: not fighting it"
-        )
-    coming = _ecs_rollback_coming(service, ecs)
-    if coming:
-        return RollbackDecision(False, f"{coming}: ECS rolls it back itself; not fighting it")
-    mechanisms = " and ".join(service.ecs_rollback_mechanisms)
-    if failed_by_ecs and service.circuit_breaker_rollback:
-        return RollbackDecision(
-            False, "ECS's circuit breaker rolls this failed deployment back itself: not fighting it"
-        )
-    if failed_by_ecs and mechanisms:
-        return RollbackDecision(False, f"ECS rolls this failed deployment back itself ({mechanisms}): not fighting it")
     deployment = next((d for d in service.deployments if d.id == deployment_id), service.primary)
-    if deployment is not None and deployment.rollout_state == "FAILED" and mechanisms:
-        # ECS failed it itself (a deployment alarm in ALARM, or the circuit breaker), and with rollback on
-        # "the service is rolled back to the last deployment that completed successfully" (DeploymentAlarms,
-        # DeploymentCircuitBreaker): ECS rolls it back, even if its rollback has not started yet.
-        return RollbackDecision(
-            False, f"ECS failed deployment {deployment.id} and rolls it back itself ({mechanisms}): not fighting it"
-        )
-    if deployment_is_our_rollback or (deployment is not None and is_rollback_reason(deployment.rollout_state_reason)):
-        return RollbackDecision(False, "the failing deployment is itself a rollback: never roll back a rollback")
     current = deployment.task_definition if deployment is not None else service.task_definition
-    if deployment_is_ecs_rollback:
-        rollback = deployment.id if deployment is not None else deployment_id
-        return RollbackDecision(
-            False,
-            f"deployment {rollback} is ECS's rollback to {short_arn(current)}; that revision fails verification: "
-            "a person must look (never roll back a rollback)",
+    # The first reason found is the one reported, so the families are asked in this order.
+    refusal = (
+        _ecs_rolls_it_back(service, deployment, ecs, failed_by_ecs=failed_by_ecs)
+        or _release_is_a_rollback(
+            deployment,
+            deployment_id,
+            current,
+            ecs,
+            ours=deployment_is_our_rollback,
+            started_by_ecs=deployment_is_ecs_rollback,
         )
-    latest = ecs.latest_rollback if ecs is not None else None
-    if latest is not None and latest.status == "ROLLBACK_FAILED":
-        return RollbackDecision(
-            False, f"ECS's rollback of service deployment {latest.arn} failed (ROLLBACK_FAILED): a person must look"
-        )
-    if latest is not None and latest.rolled_back_to in ("", current):
-        # The newest service deployment is one ECS rolled back, to what the service runs now: the release
-        # judged here is ECS's rollback, whichever revision it returned to.
-        return RollbackDecision(
-            False,
-            f"ECS rolled back service deployment {latest.arn} to {short_arn(current)}; that revision fails "
-            "verification: a person must look (never roll back a rollback)",
-        )
-    if any(
-        d.rollout_state == "IN_PROGRESS" and is_circuit_breaker_rollback(d.rollout_state_reason)
-        for d in service.deployments
-    ):
-        return RollbackDecision(False, "ECS's circuit breaker is already rolling back: not fighting it")
-    if any(
-        d.rollout_state == "IN_PROGRESS" and d.id != deployment_id and is_rollback_reason(d.rollout_state_reason)
-        for d in service.deployments
-    ):
-        return RollbackDecision(False, "ECS is already rolling back (deployment alarms): not fighting it")
-    primary = service.primary
-    if deployment_id and (primary is None or primary.id != deployment_id):
-        newer = primary.id if primary else "nothing"
-        return RollbackDecision(False, f"deployment {deployment_id} was superseded by {newer}: not rolling that back")
+        or _ecs_already_rolling_back(service, deployment_id)
+        or _superseded(service, deployment_id)
+    )
+    if refusal:
+        return RollbackDecision(False, refusal)
     if known_good is None:
         return RollbackDecision(False, "no known-good task definition is recorded for this service yet")
     if known_good.task_definition == current:
@@ -117,6 +76,85 @@ def decide_rollback(
     return RollbackDecision(
         True, f"rolling back to the last known-good {known_good.task_definition}", known_good.task_definition
     )
+
+
+def _ecs_rolls_it_back(
+    service: EcsService, deployment: ServiceDeployment | None, ecs: EcsRollbackEvidence | None, *, failed_by_ecs: bool
+) -> str | None:
+    """Why ECS rolls this release back itself (under way, about to start, or bound to by the service's
+    configuration), in words; None when it does not. A rollback of ours on top would fight ECS's."""
+    if ecs is not None and ecs.under_way:
+        return f"ECS is already rolling back service deployment {ecs.under_way}: not fighting it"
+    coming = _ecs_rollback_coming(service, ecs)
+    if coming:
+        return f"{coming}: ECS rolls it back itself; not fighting it"
+    mechanisms = " and ".join(service.ecs_rollback_mechanisms)
+    if failed_by_ecs and service.circuit_breaker_rollback:
+        return "ECS's circuit breaker rolls this failed deployment back itself: not fighting it"
+    if failed_by_ecs and mechanisms:
+        return f"ECS rolls this failed deployment back itself ({mechanisms}): not fighting it"
+    if deployment is not None and deployment.rollout_state == "FAILED" and mechanisms:
+        # ECS failed it itself (a deployment alarm in ALARM, or the circuit breaker), and with rollback on
+        # "the service is rolled back to the last deployment that completed successfully" (DeploymentAlarms,
+        # DeploymentCircuitBreaker): ECS rolls it back, even if its rollback has not started yet.
+        return f"ECS failed deployment {deployment.id} and rolls it back itself ({mechanisms}): not fighting it"
+    return None
+
+
+def _release_is_a_rollback(
+    deployment: ServiceDeployment | None,
+    deployment_id: str | None,
+    current: str,
+    ecs: EcsRollbackEvidence | None,
+    *,
+    ours: bool,
+    started_by_ecs: bool,
+) -> str | None:
+    """Why the failing release is itself a rollback (this suite's or ECS's), or ECS's rollback of it
+    failed, in words; None when neither. A rollback is never rolled back: a person must look."""
+    if ours or (deployment is not None and is_rollback_reason(deployment.rollout_state_reason)):
+        return "the failing deployment is itself a rollback: never roll back a rollback"
+    if started_by_ecs:
+        rollback = deployment.id if deployment is not None else deployment_id
+        return (
+            f"deployment {rollback} is ECS's rollback to {short_arn(current)}; that revision fails verification: "
+            "a person must look (never roll back a rollback)"
+        )
+    latest = ecs.latest_rollback if ecs is not None else None
+    if latest is not None and latest.status == "ROLLBACK_FAILED":
+        return f"ECS's rollback of service deployment {latest.arn} failed (ROLLBACK_FAILED): a person must look"
+    if latest is not None and latest.rolled_back_to in ("", current):
+        # The newest service deployment is one ECS rolled back, to what the service runs now: the release
+        # judged here is ECS's rollback, whichever revision it returned to.
+        return (
+            f"ECS rolled back service deployment {latest.arn} to {short_arn(current)}; that revision fails "
+            "verification: a person must look (never roll back a rollback)"
+        )
+    return None
+
+
+def _ecs_already_rolling_back(service: EcsService, deployment_id: str | None) -> str | None:
+    """Why another deployment of the service is ECS's rollback in progress, in words; None when none is."""
+    if any(
+        d.rollout_state == "IN_PROGRESS" and is_circuit_breaker_rollback(d.rollout_state_reason)
+        for d in service.deployments
+    ):
+        return "ECS's circuit breaker is already rolling back: not fighting it"
+    if any(
+        d.rollout_state == "IN_PROGRESS" and d.id != deployment_id and is_rollback_reason(d.rollout_state_reason)
+        for d in service.deployments
+    ):
+        return "ECS is already rolling back (deployment alarms): not fighting it"
+    return None
+
+
+def _superseded(service: EcsService, deployment_id: str | None) -> str | None:
+    """Why the judged deployment is no longer the service's PRIMARY one, in words; None while it is."""
+    primary = service.primary
+    if deployment_id and (primary is None or primary.id != deployment_id):
+        newer = primary.id if primary else "nothing"
+        return f"deployment {deployment_id} was superseded by {newer}: not rolling that back"
+    return None
 
 
 def rollback_owned_by_controller(service: EcsService) -> str | None:
