@@ -89,6 +89,8 @@ CONDITION_CASES = {
         "condition C depends on itself",
     ),
     "and-of-one": ({"C": {"Fn::And": [{"Fn::Equals": ["a", "a"]}]}}, "Fn::And takes a list of 2 to 10 items"),
+    # Said as a refusal, not a crash of the check itself (it once read the missing condition's name).
+    "if-of-nothing": ({"C": {"Fn::If": []}}, "Fn::If takes a list of 3 items"),
     "split-as-an-operand": (
         {"C": {"Fn::Equals": [{"Fn::Split": [",", "a,b"]}, "a"]}},
         "Fn::Split is not accepted inside Fn::Equals",

@@ -252,6 +252,8 @@ def _condition(body: Any, document: Mapping[str, Any]) -> Iterator[str]:
         for operand in argument:
             yield from _condition_value(operand, document, CONDITION_VALUE_FUNCTIONS)
     elif function == "Fn::If":
+        if not argument:  # _arity has said what is missing
+            return
         if argument[0] not in (document.get("Conditions") or {}):
             yield f"Fn::If names condition {argument[0]!r}, which is not declared"
         for branch in argument[1:]:
