@@ -22,6 +22,9 @@ from fleetops.models.scale import (
 )
 from fleetops.scale.packing import plan_scale_in, room_for, tasks_per_new_host
 
+# SQS delays a message by at most 900 s; a longer cooldown is waited out in several follow-ups.
+from fleetops.settings import SQS_MAX_DELAY_SECONDS
+
 
 def decide_service(
     rule: ScalingRule,
@@ -494,8 +497,6 @@ def _size(size: Resources) -> str:
     return f"{size.cpu} CPU / {size.memory} MiB"
 
 
-# SQS delays a message by at most 900 s; a longer cooldown is waited out in several follow-ups.
-SQS_MAX_DELAY_SECONDS = 900
 # After a change, metrics need a few periods to show its effect before the alarm is judged again.
 MIN_FOLLOW_UP_SECONDS = 60
 # Whatever happens, an alarm is looked at no more often than this after one transition: a bound on
