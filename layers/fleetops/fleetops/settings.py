@@ -53,11 +53,6 @@ class Scope:
 NOTHING_NAMED = Scope()
 
 
-def cluster_name(cluster: str) -> str:
-    """A cluster's name from its name or ARN (``arn:aws:ecs:…:cluster/prod``); a name has no '/'."""
-    return cluster.rsplit("/", 1)[-1]
-
-
 class EnvironmentReader:
     """Reads typed values from an environment mapping and collects every error it finds."""
 

@@ -32,10 +32,9 @@ from fleetops.models.drain import (
     DrainStepReport,
     HostObservation,
 )
-from fleetops.models.ecs import ContainerInstance, TaskOnHost
+from fleetops.models.ecs import ContainerInstance, TaskOnHost, cluster_name
 from fleetops.models.lifecycle import ECS_MANAGED_DRAINING_HOOK, LifecycleAction, LifecycleResult
 from fleetops.observability import logger
-from fleetops.settings import cluster_name
 
 STOP_REASON = "ecs-fleet-ops: host is draining for termination"
 

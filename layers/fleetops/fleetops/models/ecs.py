@@ -18,6 +18,12 @@ SERVICE_GROUP_PREFIX = "service:"
 TASK_SET_CONTROLLERS = ("CODE_DEPLOY", "EXTERNAL")
 
 
+def cluster_name(cluster: str) -> str:
+    """A cluster's name from its name or ARN (``arn:aws:ecs:…:cluster/prod``): ECS cluster names have no
+    '/' (CreateCluster: letters, numbers, hyphens and underscores)."""
+    return cluster.rsplit("/", 1)[-1]
+
+
 @dataclass(frozen=True, slots=True)
 class ContainerInstance:
     cluster_arn: str
@@ -30,7 +36,7 @@ class ContainerInstance:
 
     @property
     def cluster_name(self) -> str:
-        return self.cluster_arn.rsplit("/", 1)[-1]
+        return cluster_name(self.cluster_arn)
 
 
 @dataclass(frozen=True, slots=True)

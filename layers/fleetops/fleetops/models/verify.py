@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from fleetops.errors import BadInputError
+from fleetops.models.ecs import cluster_name
 
 
 class VerifyTrigger(StrEnum):
@@ -54,7 +55,7 @@ class ServiceRef:
 
     @property
     def label(self) -> str:
-        return f"{_name(self.cluster) if self.cluster else '?'}/{self.service}"
+        return f"{cluster_name(self.cluster) if self.cluster else '?'}/{self.service}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,7 +407,3 @@ class BakeState:
             )
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise BadInputError(f"bake state is incomplete or malformed: {error!r}") from error
-
-
-def _name(arn_or_name: str) -> str:
-    return arn_or_name.rsplit("/", 1)[-1]

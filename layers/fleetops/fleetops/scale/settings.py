@@ -21,8 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fleetops.models.ecs import cluster_name
 from fleetops.models.scale import Direction, ScalingRule, Step, TargetKind
-from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX, NOTHING_NAMED, EnvironmentReader, Scope, cluster_name
+from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX, NOTHING_NAMED, EnvironmentReader, Scope
 from fleetops.stored_configuration import SCALING_RULES_PARAMETER, ParameterReader, configuration_text
 
 # ECS allows at most 5,000 tasks per service; Auto Scaling groups are far below 10,000 instances.

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from fleetops.models.ecs import cluster_name
+
 # A Lambda invocation must finish within its timeout (the template gives 120 s): the smoke checks'
 # worst case (every attempt timing out, every backoff slept) is held well under it.
 SMOKE_BUDGET_SECONDS = 90.0
@@ -182,8 +184,7 @@ def parse_services_map(
 
 
 def checks_for(services: Mapping[str, ServiceChecks], cluster: str | None, service: str) -> ServiceChecks:
-    cluster_name = (cluster or "").rsplit("/", 1)[-1]
-    for key in (f"{cluster_name}/{service}", service, "*"):
+    for key in (f"{cluster_name(cluster or '')}/{service}", service, "*"):
         if key in services:
             return services[key]
     return ServiceChecks()

@@ -30,6 +30,7 @@ from fleetops.aws.messaging import DeadLetters, Notifier
 from fleetops.errors import BadInputError, RetryLaterError
 from fleetops.idempotency import Handled, Idempotency, IdempotencyAlreadyInProgressError, StoreOutagePolicy
 from fleetops.intake import dead_letter, duplicate_delivery, is_sqs_batch
+from fleetops.models.ecs import cluster_name
 from fleetops.models.verify import (
     BakeState,
     CheckName,
@@ -46,7 +47,6 @@ from fleetops.models.verify import (
 )
 from fleetops.observability import logger, metrics
 from fleetops.reporting import Report, report_safely
-from fleetops.settings import cluster_name
 from fleetops.verify.config import ServiceChecks, smoke_run_seconds
 from fleetops.verify.decide import NextStep, delegated, next_step
 from fleetops.verify.parse import VerifyTriggerEvent, codedeploy_hook_of, parse_trigger
