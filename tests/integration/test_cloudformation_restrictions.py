@@ -128,6 +128,32 @@ REFERENCE_CASES = {
 }
 
 
+# "For the Fn::Join delimiter, you can't use any functions. You must specify a string value." (and the same
+# for Fn::Split's delimiter and Fn::Sub's String): refused even in a branch no condition takes.
+COMPUTED_LITERAL_CASES = {
+    "join-delimiter": ({"Fn::Join": [{"Fn::Sub": ","}, ["a", "b"]]}, "Fn::Join's delimiter must be a string value"),
+    "split-delimiter": ({"Fn::Select": [0, {"Fn::Split": [{"Ref": "AWS::Region"}, "a"]}]}, "Fn::Split's delimiter"),
+    "sub-string": ({"Fn::Sub": [{"Fn::Join": ["", ["${AWS::Region}"]]}, {}]}, "Fn::Sub's String must be a string"),
+    "in-an-untaken-branch": (
+        {"Fn::If": ["Never", {"Fn::Join": [{"Ref": "AWS::Region"}, ["a"]]}, "x"]},
+        "Fn::Join's delimiter must be a string value",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("display_name", "message"), COMPUTED_LITERAL_CASES.values(), ids=COMPUTED_LITERAL_CASES.keys()
+)
+def test_a_delimiter_or_sub_string_given_as_a_function_is_refused(
+    tmp_path: Path, display_name: dict[str, Any], message: str
+) -> None:
+    never = {"Never": {"Fn::Equals": ["a", "b"]}}
+    path = template(
+        tmp_path, Conditions=never, Resources={"Topic": {**TOPIC, "Properties": {"DisplayName": display_name}}}
+    )
+    assert message in refused(path)
+
+
 @pytest.mark.parametrize(("resources", "message"), REFERENCE_CASES.values(), ids=REFERENCE_CASES.keys())
 def test_a_reference_to_nothing_declared_is_refused(tmp_path: Path, resources: dict[str, Any], message: str) -> None:
     assert message in refused(template(tmp_path, Resources=resources))

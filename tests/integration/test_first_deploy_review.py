@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
 from tests.support.cfn import REGION, TemplateError, read_template
+from tests.support.cfn_validation import computed_literal_arguments
 from tests.support.cluster_definition import EXAMPLE_TEMPLATE
 from tests.support.stack import TEMPLATE, DeployedStack, deploy_stack
 
@@ -37,26 +37,15 @@ def deployed(parameters: dict[str, str], name: str = "ecs-fleet-ops") -> Deploye
     return deploy_stack(boto3.Session(region_name=REGION), name=name, parameters=parameters)
 
 
-def joins_with_a_computed_delimiter(value: Any, where: str) -> Iterator[str]:
-    """Every Fn::Join whose delimiter is not a literal string, by its path in the template."""
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "Fn::Join" and isinstance(inner, list) and inner and not isinstance(inner[0], str):
-                yield where
-            yield from joins_with_a_computed_delimiter(inner, f"{where}.{key}")
-    elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            yield from joins_with_a_computed_delimiter(inner, f"{where}[{index}]")
-
-
 def test_no_fn_join_takes_a_function_for_its_delimiter_which_cloudformation_refuses() -> None:
     # Fn::Join, "Supported functions": "For the Fn::Join delimiter, you can't use any functions. You must
     # specify a string value." (CloudFormation's refusal: "every Fn::Join object requires two parameters,
     # (1) a string delimiter and (2) a list of strings ...".) cfn-lint passes it, as it passed Fn::Join in
     # a RuleCondition (test_cloudformation_acceptance.py).
-    # The simulation resolves such a delimiter (tests/support/cfn.py, _join); the example template has none.
-    assert list(joins_with_a_computed_delimiter(read_template(EXAMPLE_TEMPLATE), "example")) == []
-    found = list(joins_with_a_computed_delimiter(read_template(TEMPLATE), "template"))
+    # The simulation now refuses such a delimiter before anything is resolved (cfn_validation); the
+    # example template has none.
+    assert list(computed_literal_arguments(read_template(EXAMPLE_TEMPLATE), "example")) == []
+    found = list(computed_literal_arguments(read_template(TEMPLATE), "template"))
     assert found == [], f"{len(found)} Fn::Join with a function as delimiter, first: {found[:3]}"
 
 

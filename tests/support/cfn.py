@@ -153,7 +153,6 @@ class Intrinsics:
 
     def sub(self, argument: Any) -> str:
         template, variables = (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
-        _literal("Fn::Sub", "String", template)
         values = {k: self._resolve(v) for k, v in variables.items()}
 
         def replace(match: re.Match[str]) -> str:
@@ -179,25 +178,15 @@ def _get_att(self: Intrinsics, argument: Any) -> Any:
     return self._attribute(logical_id, self.resolve(name))
 
 
-def _literal(function: str, what: str, value: Any) -> None:
-    """Fn::Join's and Fn::Split's delimiter and Fn::Sub's String take no function ("Supported functions":
-    "For the Fn::Join delimiter, you can't use any functions. You must specify a string value.", and the
-    same words for Fn::Split's delimiter and Fn::Sub's String parameter). CloudFormation refuses the
-    template; cfn-lint does not notice (issue 15's review)."""
-    if not isinstance(value, str):
-        raise TemplateError(f"Template error: {function}'s {what} must be a string value, not a function: {value!r}")
-
-
 def _join(self: Intrinsics, argument: Any) -> str:
+    # The delimiter is a literal string: cfn_validation refuses any other before anything is resolved.
     delimiter, items = argument
-    _literal("Fn::Join", "delimiter", delimiter)
-    return delimiter.join(str(v) for v in self._resolve(items))
+    return str(delimiter).join(str(v) for v in self._resolve(items))
 
 
 def _split(self: Intrinsics, argument: Any) -> list[str]:
     delimiter, text = argument
-    _literal("Fn::Split", "delimiter", delimiter)
-    return str(self._resolve(text)).split(delimiter)
+    return str(self._resolve(text)).split(str(delimiter))
 
 
 def _select(self: Intrinsics, argument: Any) -> Any:

@@ -107,7 +107,7 @@ def validate_template(document: Mapping[str, Any], *, body: str, via: Literal["s
         *_rules(document),
         *_references(document),
         *_outputs(document),
-        *_literal_arguments(document, "template"),
+        *computed_literal_arguments(document, "template"),
     ]
     if problems:
         raise TemplateError("CloudFormation would refuse this template: " + "; ".join(problems))
@@ -120,16 +120,17 @@ def validate_template(document: Mapping[str, Any], *, body: str, via: Literal["s
 _LITERAL_FIRST_ARGUMENT = {"Fn::Join": "delimiter", "Fn::Split": "delimiter", "Fn::Sub": "String"}
 
 
-def _literal_arguments(value: Any, where: str) -> Iterator[str]:
+def computed_literal_arguments(value: Any, where: str) -> Iterator[str]:
+    """Every Fn::Join or Fn::Split delimiter and Fn::Sub String given as a function, by its path."""
     if isinstance(value, dict):
         for key, inner in value.items():
             what = _LITERAL_FIRST_ARGUMENT.get(key)
             if what and isinstance(inner, list) and inner and not isinstance(inner[0], str):
                 yield f"{where}: {key}'s {what} must be a string value, not a function"
-            yield from _literal_arguments(inner, f"{where}.{key}")
+            yield from computed_literal_arguments(inner, f"{where}.{key}")
     elif isinstance(value, list):
         for index, inner in enumerate(value):
-            yield from _literal_arguments(inner, f"{where}[{index}]")
+            yield from computed_literal_arguments(inner, f"{where}[{index}]")
 
 
 # -- size and quotas ---------------------------------------------------------------------------------------
