@@ -8,14 +8,13 @@ with the fix.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
 from tests.support.cfn import REGION, TemplateError
-from tests.support.stack import DeployedStack, deploy_stack, refuse_complex_wildcards
+from tests.support.stack import DeployedStack, deploy_stack, refuse_complex_wildcards, wildcards_in
 
 # EventBridge measures a rule's wildcard "complexity" and refuses a rule over its limit: "If a rule is too
 # complex, EventBridge returns an InvalidEventPatternException when attempting to create the rule"
@@ -41,21 +40,9 @@ def deployed(parameters: dict[str, str], name: str = "ecs-fleet-ops") -> Deploye
     return deploy_stack(boto3.Session(region_name=REGION), name=name, parameters=parameters)
 
 
-def wildcard_values(pattern: Any) -> Iterator[str]:
-    if isinstance(pattern, dict):
-        for key, value in pattern.items():
-            if key == "wildcard" and isinstance(value, str):
-                yield value
-            else:
-                yield from wildcard_values(value)
-    elif isinstance(pattern, list):
-        for item in pattern:
-            yield from wildcard_values(item)
-
-
 def verify_rule_wildcards(stack: DeployedStack) -> int:
     [rule] = [r for r in stack.rules if r.name == stack.physical["VerifyFunctionDeploymentStateChange"]]
-    return sum(value.count("*") for value in wildcard_values(rule.pattern))
+    return wildcards_in(rule.pattern)
 
 
 def test_the_verify_rule_of_two_named_clusters_is_one_eventbridge_accepts(aws: None) -> None:

@@ -25,6 +25,7 @@ from tests.support.cfn_rules import AccountParameterValues, evaluate_rules
 from tests.support.cfn_validation import check_body_size, validate_template
 from tests.support.functions import ROOT
 from tests.support.iam_gaps import add_aws_managed_policies
+from tests.support.template import as_object
 
 TEMPLATE = ROOT / "template.yaml"
 EVENT_PATTERN_MAX_CHARACTERS = 2_048
@@ -186,7 +187,7 @@ WILDCARDS_EVENTBRIDGE_WAS_SEEN_TO_ACCEPT = 6
 
 
 def refuse_complex_wildcards(logical_id: str, pattern: Any) -> None:
-    count = sum(value.count("*") for value in _wildcard_values(pattern))
+    count = wildcards_in(pattern)
     if count > WILDCARDS_EVENTBRIDGE_WAS_SEEN_TO_ACCEPT:
         raise TemplateError(
             f"{logical_id}: InvalidEventPatternException: Rule is too complex ({count} wildcards; EventBridge "
@@ -194,16 +195,16 @@ def refuse_complex_wildcards(logical_id: str, pattern: Any) -> None:
         )
 
 
-def _wildcard_values(pattern: Any) -> list[str]:
+def wildcards_in(pattern: Any) -> int:
+    """How many "*" the pattern's wildcard values hold together."""
     if isinstance(pattern, dict):
-        return [
-            found
+        return sum(
+            value.count("*") if key == "wildcard" and isinstance(value, str) else wildcards_in(value)
             for key, value in pattern.items()
-            for found in ([value] if key == "wildcard" and isinstance(value, str) else _wildcard_values(value))
-        ]
+        )
     if isinstance(pattern, list):
-        return [found for item in pattern for found in _wildcard_values(item)]
-    return []
+        return sum(wildcards_in(item) for item in pattern)
+    return 0
 
 
 def account_exports() -> dict[str, Any]:
@@ -424,7 +425,7 @@ class _Deployer:
                 f"{logical_id}: the event pattern is {len(text)} characters, over EventBridge's quota of "
                 f"{EVENT_PATTERN_MAX_CHARACTERS}"
             )
-        parsed = json.loads(pattern) if isinstance(pattern, str) else pattern
+        parsed = as_object(pattern)
         refuse_complex_wildcards(logical_id, parsed)
         self.stack.rules.append(Rule(name, arn, parsed, targets, properties.get("State", "ENABLED") == "ENABLED"))
         self._set(logical_id, name, Arn=arn)
