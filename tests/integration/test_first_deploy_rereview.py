@@ -7,11 +7,8 @@ with the fix.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import boto3
 import pytest
-from moto import mock_aws
 
 from tests.support.cfn import REGION, TemplateError
 from tests.support.stack import DeployedStack, deploy_stack, refuse_complex_wildcards, wildcards_in
@@ -28,12 +25,6 @@ from tests.support.stack import DeployedStack, deploy_stack, refuse_complex_wild
 # them: complexity 8 for one cluster, 16 for two, 8 more for each further one (computed with Event Ruler at
 # its HEAD). The most a deploy was seen to keep is taken as the bound.
 WILDCARDS_EVENTBRIDGE_WAS_SEEN_TO_ACCEPT = 6
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws():
-        yield
 
 
 def deployed(parameters: dict[str, str], name: str = "ecs-fleet-ops") -> DeployedStack:

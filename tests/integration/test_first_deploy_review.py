@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from tests.support.cfn import REGION, TemplateError, read_template
 from tests.support.cfn_validation import computed_literal_arguments
@@ -25,12 +23,6 @@ from tests.support.stack import TEMPLATE, DeployedStack, deploy_stack
 # a function's Policies statements as inline policies of its role.
 ROLE_INLINE_POLICY_CHARACTERS = 10_240
 FUNCTION_ROLES = ("DrainFunctionRole", "ScaleFunctionRole", "VerifyFunctionRole")
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws():
-        yield
 
 
 def deployed(parameters: dict[str, str], name: str = "ecs-fleet-ops") -> DeployedStack:

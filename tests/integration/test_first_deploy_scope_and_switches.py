@@ -9,12 +9,10 @@ that asks it to; scaling starts as a dry run; an empty NotificationEmail is said
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.events.models import EventPattern
 
 from demo.stories import simulated_day
@@ -42,12 +40,6 @@ def only(job: str) -> dict[str, str]:
 
 def deployed(parameters: dict[str, str], name: str = "ecs-fleet-ops") -> DeployedStack:
     return deploy_stack(boto3.Session(region_name=REGION), name=name, parameters=parameters)
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws():
-        yield
 
 
 @pytest.mark.parametrize("job", sorted(OWN_RESOURCES))
