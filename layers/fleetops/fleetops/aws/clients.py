@@ -33,6 +33,20 @@ if TYPE_CHECKING:
 # 9 attempts: 1+2+4+8+16+20+20+20 = 91 s of sleeps plus 9 x 20 s of timeouts, far past 60 s.)
 # AWS's control-plane APIs answer in well under a second; a 5 s read that has not answered is better
 # retried than waited on (botocore's default is 60 s per attempt).
+# Error codes that say "not now" about any AWS API, not "no": a throttle or a server's own failure that
+# outlived botocore's retries. Each caller decides what "try again later" means for it.
+THROTTLED_OR_UNAVAILABLE = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "ServiceUnavailable",
+        "ServerException",
+        "InternalFailure",
+    }
+)
+
 RETRY_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 3},
     connect_timeout=2,

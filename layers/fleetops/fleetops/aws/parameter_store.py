@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fleetops.aws.clients import AwsClients, error_code, error_message
+from fleetops.aws.clients import THROTTLED_OR_UNAVAILABLE, AwsClients, error_code, error_message
 from fleetops.observability import logger
 from fleetops.stored_configuration import ParameterStoreError, ParameterStoreUnavailable
 
-# Answers that say nothing about the parameter: try the cold start again later.
-_TRANSIENT_CODES = frozenset(
-    {"ThrottlingException", "Throttling", "TooManyRequestsException", "InternalServerError", "ServiceUnavailable"}
-)
+# Answers that say nothing about the parameter: try the cold start again later (SSM names its own server
+# failure InternalServerError).
+_TRANSIENT_CODES = THROTTLED_OR_UNAVAILABLE | {"InternalServerError"}
 
 
 class ParameterStore:

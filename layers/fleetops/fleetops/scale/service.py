@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from fleetops.aws.application_autoscaling import ApplicationAutoScalingAdapter
 from fleetops.aws.autoscaling import AutoScalingAdapter
-from fleetops.aws.clients import AwsClients, error_code, error_message
+from fleetops.aws.clients import THROTTLED_OR_UNAVAILABLE, AwsClients, error_code, error_message
 from fleetops.aws.cloudwatch import AlarmReader
 from fleetops.aws.cooldowns import CooldownLedger
 from fleetops.aws.ecs import EcsAdapter
@@ -39,20 +39,11 @@ FUNCTION = "scale"
 # Errors that outlived botocore's own retries (standard mode, 8 attempts) and may pass: the
 # invocation fails, Lambda's asynchronous retries (at most 2, see the template) run it again, and
 # after them the event goes to the dead-letter queue. Anything else will not pass by waiting.
-TRANSIENT_ERRORS = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "ServiceUnavailable",
-        "ServerException",
-        "InternalFailure",
-        "ScalingActivityInProgress",
-        "ResourceContention",
-    }
-)
+TRANSIENT_ERRORS = THROTTLED_OR_UNAVAILABLE | {
+    "ProvisionedThroughputExceededException",
+    "ScalingActivityInProgress",
+    "ResourceContention",
+}
 
 
 class ScaleService:
