@@ -24,6 +24,7 @@ from fleetops.models.scale import (
     Host,
     PlacedTask,
     Resources,
+    ScalingDecision,
     ScalingRule,
     ServiceStatus,
     Step,
@@ -101,46 +102,25 @@ def measure() -> dict[str, Any]:
     out_seconds, out = best_of(
         lambda: decide_service(service_out, IN_ALARM, service, tuple(roomy_hosts), group, last_scaled_at=None, now=0.0)
     )
-    in_seconds, approved = best_of(
-        lambda: decide_cluster_in(
+
+    def scale_in(hosts: list[Host], tasks: dict[str, tuple[PlacedTask, ...]], headroom_percent: int) -> ScalingDecision:
+        view = ClusterView("prod", tuple(hosts), tasks)
+        return decide_cluster_in(
             cluster_in,
             IN_ALARM,
             group,
-            ClusterView("prod", tuple(roomy_hosts), roomy_tasks),
-            headroom_percent=10,
+            view,
+            headroom_percent=headroom_percent,
             termination_hooks=(DRAIN_HOOK,),
             drain_hook_name_prefix=DEFAULT_DRAIN_HOOK_NAME_PREFIX,
             last_scaled_at=None,
             now=0.0,
         )
-    )
-    refused_seconds, refused = best_of(
-        lambda: decide_cluster_in(
-            cluster_in,
-            IN_ALARM,
-            group,
-            ClusterView("prod", tuple(full_hosts), full_tasks),
-            headroom_percent=10,
-            termination_hooks=(DRAIN_HOOK,),
-            drain_hook_name_prefix=DEFAULT_DRAIN_HOOK_NAME_PREFIX,
-            last_scaled_at=None,
-            now=0.0,
-        )
-    )
+
+    in_seconds, approved = best_of(lambda: scale_in(roomy_hosts, roomy_tasks, 10))
+    refused_seconds, refused = best_of(lambda: scale_in(full_hosts, full_tasks, 10))
     fragmented_hosts, fragmented_tasks = fragmented_cluster()
-    fragmented_seconds, fragmented = best_of(
-        lambda: decide_cluster_in(
-            cluster_in,
-            IN_ALARM,
-            group,
-            ClusterView("prod", tuple(fragmented_hosts), fragmented_tasks),
-            headroom_percent=0,
-            termination_hooks=(DRAIN_HOOK,),
-            drain_hook_name_prefix=DEFAULT_DRAIN_HOOK_NAME_PREFIX,
-            last_scaled_at=None,
-            now=0.0,
-        )
-    )
+    fragmented_seconds, fragmented = best_of(lambda: scale_in(fragmented_hosts, fragmented_tasks, 0))
     worst = max(out_seconds, in_seconds, refused_seconds, fragmented_seconds)
     return {
         "hosts": HOSTS,
