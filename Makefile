@@ -22,12 +22,15 @@ $(UV): requirements/bootstrap.txt
 	python3 -m venv .tools
 	.tools/bin/python -m pip install -q --disable-pip-version-check -r requirements/bootstrap.txt
 
-.venv/.installed: requirements/dev.lock | $(UV)
+.venv/.installed: requirements/dev.lock pyproject.toml | $(UV)
 	$(require_python313)
 	$(UV) venv -q --allow-existing --python "$(PYTHON313)" .venv
 	# --compile-bytecode: where PYTHONDONTWRITEBYTECODE is set (as on these machines), every process would
 	# otherwise compile boto3, botocore and moto from source (about 9 s each: a test worker, the demo).
 	$(UV) pip install -q --compile-bytecode --python .venv/bin/python -r requirements/dev.lock
+	# The project itself, editable (pyproject.toml): fleetops, fleetops_cli, simulator, benchmarks and demo
+	# import each other by name. --no-deps: every version is the lock's.
+	$(UV) pip install -q --compile-bytecode --python .venv/bin/python --no-deps -e .
 	touch $@
 
 .venv-sam/.installed: requirements/sam.lock | $(UV)

@@ -9,8 +9,3 @@ Everything runs on moto with fake credentials; nothing reaches AWS. Usage, from 
 One job's figures alone: ``python -m benchmarks.scale_decision`` (or ``scale_calls``, ``verify_calls``,
 ``day``), each with ``--json``.
 """
-
-from benchmarks.environment import put_project_on_path
-
-# The layer's source is not an installed package yet: it goes on sys.path before any figure imports it.
-put_project_on_path()

@@ -32,7 +32,7 @@ def measure() -> dict[str, Any]:
     stories = importlib.import_module("demo.stories")
     problems, run_day, simulated_day = stories.problems, stories.run_day, stories.simulated_day
     # As the demo does: every simulated session parses botocore's models once.
-    importlib.import_module("tests.support.shared_models").share_service_models()
+    importlib.import_module("simulator.shared_models").share_service_models()
     started = time.perf_counter()
     with mock_aws(), contextlib.redirect_stdout(io.StringIO()), simulated_day() as fleet:
         built = time.perf_counter()

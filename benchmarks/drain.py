@@ -14,10 +14,10 @@ from benchmarks.environment import progress, silenced
 from benchmarks.runner import verdict
 
 if TYPE_CHECKING:
-    from tests.support.api_calls import ApiCallCounter
-    from tests.support.clock import SimulatedClock
-    from tests.support.cluster import SimulatedCluster
-    from tests.support.lifecycle import SimulatedLifecycleHooks
+    from simulator.api_calls import ApiCallCounter
+    from simulator.autoscaling.lifecycle import SimulatedLifecycleHooks
+    from simulator.clock import SimulatedClock
+    from simulator.fleet.cluster import SimulatedCluster
 
 DRAIN_TASKS = 10
 # The simulated scheduler stops a task this long after the host turns DRAINING (the load balancer's

@@ -47,13 +47,6 @@ DRAIN_FUNCTION_ENVIRONMENT = {
 }
 
 
-def put_project_on_path() -> None:
-    """The layer's source package and the test-support simulation, as pytest's pythonpath has them."""
-    for path in (str(LAYER_SOURCE), str(ROOT)):
-        if path not in sys.path:
-            sys.path.insert(0, path)
-
-
 def use_fake_aws() -> None:
     os.environ.update(FAKE_AWS_ENVIRONMENT)
     os.environ.pop("AWS_PROFILE", None)
@@ -64,7 +57,6 @@ def use_fake_aws() -> None:
 def use_simulated_aws(**settings: str) -> None:
     """A job's own environment (``settings``: Powertools' switches; kept if already set) on top of the
     fake credentials, set when its figure is measured."""
-    put_project_on_path()
     for name, value in {**FAKE_CREDENTIALS, **settings}.items():
         os.environ.setdefault(name, value)
     os.environ.pop("AWS_PROFILE", None)

@@ -72,8 +72,8 @@ def measure_lookup(container_instances: int) -> LookupCost:
     from fleetops.drain.runner import DrainRunner
     from fleetops.drain.settings import DrainSettings
     from fleetops.settings import Scope
-    from tests.support.api_calls import ApiCallCounter
-    from tests.support.moto_gaps import close_moto_gaps
+    from simulator.api_calls import ApiCallCounter
+    from simulator.moto_gaps import close_moto_gaps
 
     # moto ignores the ec2InstanceId filter and never pages: without this, every size would look cheap.
     close_moto_gaps()

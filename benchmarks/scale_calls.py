@@ -1,6 +1,6 @@
 """Figure: the AWS API calls of one scale decision, made by the real handler against moto (small
 clusters: moto's EC2 is slow to start instances), counted by operation with
-``tests.support.api_calls.ApiCallCounter``; Powertools' idempotency calls included.
+``simulator.api_calls.ApiCallCounter``; Powertools' idempotency calls included.
 
 On its own:  .venv/bin/python -m benchmarks.scale_calls [--json]
 """
@@ -17,8 +17,8 @@ from benchmarks.environment import use_simulated_aws
 from benchmarks.scale_decision import SCALE_ENVIRONMENT
 
 if TYPE_CHECKING:
-    from tests.support.api_calls import ApiCallCounter
-    from tests.support.cluster import SimulatedCluster
+    from simulator.api_calls import ApiCallCounter
+    from simulator.fleet.cluster import SimulatedCluster
 
 API_CLUSTER_HOSTS = (4, 12)
 

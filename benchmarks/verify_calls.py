@@ -1,7 +1,7 @@
 """Figure: one verification of a service of 500 tasks behind 2 target groups, its time and AWS calls.
 
 The real handler verifies an ``ECS Deployment State Change`` (COMPLETED) on moto, with the simulated
-deployment of tests/support/deployments.py, counted by operation with ``ApiCallCounter``. The time is
+deployment of simulator/ecs/deployments.py, counted by operation with ``ApiCallCounter``. The time is
 moto's, not AWS's: what transfers is the number of calls (each a round trip of ~20-80 ms in AWS) and
 that it grows with pages of 100 tasks, not with tasks.
 
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from benchmarks.environment import use_simulated_aws
 
 if TYPE_CHECKING:
-    from tests.support.api_calls import ApiCallCounter
+    from simulator.api_calls import ApiCallCounter
 
 # What the verify figure sets before it runs (each kept where the report already set it).
 VERIFY_ENVIRONMENT = {

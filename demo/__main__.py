@@ -15,14 +15,12 @@ import contextlib
 import io
 import json
 import os
-import sys
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "layers" / "fleetops"), str(ROOT)]
 
 # The demo never talks to AWS: moto intercepts every call, and these credentials are fake.
 os.environ.update(
@@ -53,7 +51,7 @@ def main() -> int:
 
     from moto import mock_aws
 
-    from tests.support.shared_models import share_service_models
+    from simulator.shared_models import share_service_models
 
     share_service_models()  # every simulated session parses botocore's models once, not once each
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support.account import TimelineEntry
-from tests.support.fleet import SimulatedFleet
-from tests.support.http_server import Route, local_http_server
-from tests.support.stack import TEMPLATE
+from simulator.account import TimelineEntry
+from simulator.fleet.fleet import SimulatedFleet
+from simulator.http_server import Route, local_http_server
+from simulator.paths import TEMPLATE
 
 GOOD_IMAGE = "registry.example.com/web:1.4.2"
 BAD_IMAGE = "registry.example.com/web:1.4.3"

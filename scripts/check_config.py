@@ -24,9 +24,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-# The layer, as the functions import it (ruff and mypy see it through their own path settings).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "fleetops"))
-
 from fleetops.scale import ScaleSettings, parse_rules
 from fleetops.stored_configuration import SCALING_RULES_PARAMETER, VERIFY_SERVICES_PARAMETER
 from fleetops.verify import parse_services_text

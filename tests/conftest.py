@@ -10,7 +10,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
 
-from tests.support.shared_models import share_service_models
+from simulator.shared_models import share_service_models
 
 # Never real AWS: moto intercepts every call, and these credentials would be refused anyway.
 os.environ.update(

@@ -1,7 +1,7 @@
 """The one allowlist of IAM grants broader than their resource types: what the templates grant on every
 resource ("*") although the Service Authorization Reference gives the action resource types, each with
 its reason. An action with no resource type can only be granted on "*" and needs no entry (the reference
-says so: ``tests/support/iam_reference.py``). Read by ``test_iam_reference.py`` and
+says so: ``simulator/iam/reference.py``). Read by ``test_iam_reference.py`` and
 ``test_end_to_end_iam.py``.
 """
 

@@ -19,10 +19,10 @@ import pytest
 from moto import mock_aws
 
 from fleetops.aws.messaging import SQS_BODY_LIMIT
-from tests.support.account import SimulatedAccount
-from tests.support.cfn import ACCOUNT, REGION
-from tests.support.queues import take_all
-from tests.support.template import EVERY_CLUSTER_AND_GROUP
+from simulator.account import SimulatedAccount
+from simulator.cloudformation.template import EVERY_CLUSTER_AND_GROUP
+from simulator.cloudformation.transform import ACCOUNT, REGION
+from simulator.sqs.queues import take_all
 
 JOBS = ("drain", "scale", "verify")
 # What each job's EventBridge rule delivers: an event of that kind, save for what the shape breaks.

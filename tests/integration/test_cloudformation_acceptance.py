@@ -17,11 +17,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.support.cfn import REGION, TemplateError, sam_transform
-from tests.support.cfn_validation import INLINE_BODY_BYTES
-from tests.support.cluster_definition import EXAMPLE_TEMPLATE, ClusterDefinition
-from tests.support.functions import ROOT
-from tests.support.stack import TEMPLATE, deploy_stack
+from simulator.cloudformation.stack import deploy_stack
+from simulator.cloudformation.transform import REGION, TemplateError, sam_transform
+from simulator.cloudformation.validation import INLINE_BODY_BYTES
+from simulator.fleet.cluster_definition import EXAMPLE_TEMPLATE, ClusterDefinition
+from simulator.paths import PROJECT_ROOT as ROOT
+from simulator.paths import TEMPLATE
 
 # The rule as it was written before issue 10: Fn::Join in its RuleCondition.
 RULE_WITH_JOIN = """Rules:

@@ -12,9 +12,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.support.cfn import REGION, TemplateError
-from tests.support.cfn_validation import S3_BODY_BYTES
-from tests.support.stack import account_exports, deploy_stack
+from simulator.cloudformation.stack import account_exports, deploy_stack
+from simulator.cloudformation.transform import REGION, TemplateError
+from simulator.cloudformation.validation import S3_BODY_BYTES
 
 TOPIC = {"Type": "AWS::SNS::Topic"}
 

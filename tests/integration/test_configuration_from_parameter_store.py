@@ -18,15 +18,15 @@ from moto import mock_aws
 
 from fleetops.errors import ConfigurationError
 from fleetops.observability import logger
-from tests.support.account import SimulatedFunction
-from tests.support.cfn import REGION, TemplateError
-from tests.support.clock import SimulatedClock
-from tests.support.functions import ROOT
-from tests.support.iam_gaps import close_iam_gaps
-from tests.support.sam_cli import overrides_of_command, parse_parameter_overrides
-from tests.support.ssm_gaps import close_ssm_gaps
-from tests.support.stack import DeployedStack, deploy_stack
-from tests.support.template import EVERY_CLUSTER_AND_GROUP
+from simulator.account import SimulatedFunction
+from simulator.clock import SimulatedClock
+from simulator.cloudformation.sam_cli import overrides_of_command, parse_parameter_overrides
+from simulator.cloudformation.stack import DeployedStack, deploy_stack
+from simulator.cloudformation.template import EVERY_CLUSTER_AND_GROUP
+from simulator.cloudformation.transform import REGION, TemplateError
+from simulator.iam.enforcement import close_iam_gaps
+from simulator.paths import PROJECT_ROOT as ROOT
+from simulator.ssm.gaps import close_ssm_gaps
 
 PREFIX = "/ecs-fleet-ops/sandbox"
 EXAMPLES = ROOT / "config" / "examples"
@@ -178,7 +178,7 @@ def test_a_prefix_that_is_not_an_ssm_hierarchy_is_refused_at_deploy_time(
 
 
 def test_json_that_sam_deploy_cut_is_refused_at_deploy_time_not_at_cold_start(ssm: boto3.client) -> None:  # type: ignore[valid-type]
-    # Written bare, as a newcomer would: SAM CLI sends "{" and "[{" (tests.support.sam_cli).
+    # Written bare, as a newcomer would: SAM CLI sends "{" and "[{" (simulator.cloudformation.sam_cli).
     cut = parse_parameter_overrides(
         [
             'VerifyServices={"prod/web": {"rollback": true}}',

@@ -23,10 +23,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.support.account import SimulatedAccount
-from tests.support.functions import ROOT
-from tests.support.stack import TEMPLATE
-from tests.support.template import EVERY_CLUSTER_AND_GROUP
+from simulator.account import SimulatedAccount
+from simulator.cloudformation.template import EVERY_CLUSTER_AND_GROUP
+from simulator.paths import PROJECT_ROOT as ROOT
+from simulator.paths import TEMPLATE
 
 EVENTS = ROOT / "events"
 

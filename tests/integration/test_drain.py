@@ -17,9 +17,9 @@ from moto.core.exceptions import JsonRESTError
 from moto.ecs.responses import EC2ContainerServiceResponse
 
 from fleetops.errors import ConfigurationError
-from tests.support.account import FunctionOutput
-from tests.support.functions import load_handler
-from tests.support.hook_handlers import LOG_SHIPPER_HOOK, LogShipper
+from simulator.account import FunctionOutput
+from simulator.autoscaling.hook_handlers import LOG_SHIPPER_HOOK, LogShipper
+from simulator.awslambda.functions import load_handler
 from tests.support.world import DrainWorld
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "drain"

@@ -11,14 +11,14 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from tests.support.fleet import SimulatedFleet
-from tests.support.hook_handlers import (
+from simulator.autoscaling.hook_handlers import (
     ECS_MANAGED_DRAINING_HEARTBEAT_TIMEOUT,
     ECS_MANAGED_DRAINING_HOOK,
     LOG_SHIPPER_HOOK,
     EcsManagedDraining,
     LogShipper,
 )
+from simulator.fleet.fleet import SimulatedFleet
 
 TASKS = 8
 

@@ -16,7 +16,7 @@ import pytest
 from moto import mock_aws
 
 from demo.stories import BAD_IMAGE, SPIKE_CPU_UNITS, Day, problems, run_day, simulated_day
-from tests.support.functions import ROOT
+from simulator.paths import PROJECT_ROOT as ROOT
 
 
 @pytest.fixture(scope="module")

@@ -23,11 +23,11 @@ import pytest
 from moto import mock_aws
 
 from demo.stories import Day, problems, run_day, simulated_day
-from tests.support.account import TimelineEntry
-from tests.support.cluster_definition import ClusterDefinition
-from tests.support.faults import crash_when, outage, throttled
-from tests.support.fleet import SimulatedFleet
-from tests.support.lifecycle import LifecycleActionRecord
+from simulator.account import TimelineEntry
+from simulator.autoscaling.lifecycle import LifecycleActionRecord
+from simulator.faults import crash_when, outage, throttled
+from simulator.fleet.cluster_definition import ClusterDefinition
+from simulator.fleet.fleet import SimulatedFleet
 
 # moto warns that ECS's and Auto Scaling's models have no ThrottlingException shape; the error still
 # reaches botocore as AWS sends it (HTTP 400, code ThrottlingException), and botocore retries it.

@@ -33,14 +33,15 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from demo.stories import BAD_IMAGE, GOOD_IMAGE, SPIKE_CPU_UNITS, simulated_day
+from simulator.cloudformation.stack import DeployedStack, deploy_stack
+from simulator.cloudformation.transform import ACCOUNT, REGION, sam_transform
+from simulator.fleet.cluster import AMI
+from simulator.fleet.fleet import SimulatedFleet
+from simulator.iam.enforcement import ACCESS_DENIED_CODES, assume_role_session, close_iam_gaps, enforced_iam
+from simulator.iam.reference import actions_named
+from simulator.paths import PROJECT_ROOT as ROOT
+from simulator.paths import TEMPLATE
 from tests.integration.iam_allowlist import AWS_MANAGED_POLICIES, TYPED_ACTIONS_ON_EVERY_RESOURCE
-from tests.support.cfn import ACCOUNT, REGION, sam_transform
-from tests.support.cluster import AMI
-from tests.support.fleet import SimulatedFleet
-from tests.support.functions import ROOT
-from tests.support.iam_gaps import ACCESS_DENIED_CODES, assume_role_session, close_iam_gaps, enforced_iam
-from tests.support.iam_reference import actions_named
-from tests.support.stack import TEMPLATE, DeployedStack, deploy_stack
 
 FUNCTIONS = ("DrainFunction", "ScaleFunction", "VerifyFunction")
 STEADY_CPU_UNITS = 200  # about 40 % of the two web tasks: neither of the service's CPU alarms fires

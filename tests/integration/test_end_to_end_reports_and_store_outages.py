@@ -22,6 +22,10 @@ import pytest
 from moto.codedeploy.models import codedeploy_backends
 
 from demo.stories import bad_release, simulated_day
+from simulator.account import TimelineEntry
+from simulator.cloudformation.transform import ACCOUNT, REGION
+from simulator.faults import outage
+from simulator.fleet.fleet import SimulatedFleet
 from tests.integration.test_end_to_end_faults import (
     TASKS,
     busy_fleet,
@@ -30,10 +34,6 @@ from tests.integration.test_end_to_end_faults import (
     subjects,
     terminate,
 )
-from tests.support.account import TimelineEntry
-from tests.support.cfn import ACCOUNT, REGION
-from tests.support.faults import outage
-from tests.support.fleet import SimulatedFleet
 
 pytestmark = pytest.mark.filterwarnings("ignore:Exception\\(ThrottlingException\\):UserWarning")
 

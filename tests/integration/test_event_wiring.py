@@ -34,9 +34,9 @@ from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX, Scope
 from fleetops.verify.parse import codedeploy_hook_of, is_ecs_lifecycle_hook
 from fleetops.verify.parse import parse_trigger as parse_verify_trigger
 from fleetops.verify.triggers.ecs_hook import ECS_HOOK_BAKE_KEY
-from tests.support.cfn import ACCOUNT, REGION, TemplateError
-from tests.support.stack import DeployedStack, FunctionSpec, deploy_stack
-from tests.support.template import EVERY_CLUSTER_AND_GROUP
+from simulator.cloudformation.stack import DeployedStack, FunctionSpec, deploy_stack
+from simulator.cloudformation.template import EVERY_CLUSTER_AND_GROUP
+from simulator.cloudformation.transform import ACCOUNT, REGION, TemplateError
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from tests.support.cfn import REGION, TemplateError
-from tests.support.stack import DeployedStack, deploy_stack, refuse_complex_wildcards, wildcards_in
+from simulator.cloudformation.stack import DeployedStack, deploy_stack, refuse_complex_wildcards, wildcards_in
+from simulator.cloudformation.transform import REGION, TemplateError
 
 # EventBridge measures a rule's wildcard "complexity" and refuses a rule over its limit: "If a rule is too
 # complex, EventBridge returns an InvalidEventPatternException when attempting to create the rule"

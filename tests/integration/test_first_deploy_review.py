@@ -13,10 +13,11 @@ import re
 import boto3
 import pytest
 
-from tests.support.cfn import REGION, TemplateError, read_template
-from tests.support.cfn_validation import computed_literal_arguments
-from tests.support.cluster_definition import EXAMPLE_TEMPLATE
-from tests.support.stack import TEMPLATE, DeployedStack, deploy_stack
+from simulator.cloudformation.stack import DeployedStack, deploy_stack
+from simulator.cloudformation.transform import REGION, TemplateError, read_template
+from simulator.cloudformation.validation import computed_literal_arguments
+from simulator.fleet.cluster_definition import EXAMPLE_TEMPLATE
+from simulator.paths import TEMPLATE
 
 # "IAM and AWS STS quotas" (reference_iam-quotas.html): "Role policy size cannot exceed 10,240
 # characters" (the aggregate of a role's inline policies; IAM does not count white space). SAM writes

@@ -18,10 +18,10 @@ from moto.events.models import EventPattern
 from demo.stories import simulated_day
 from fleetops.errors import ConfigurationError
 from fleetops.verify.settings import VerifySettings
+from simulator.cloudformation.stack import DeployedStack, deploy_stack
+from simulator.cloudformation.transform import ACCOUNT, REGION, TemplateError
+from simulator.fleet.fleet import SimulatedFleet
 from tests.integration.test_end_to_end_iam import release_a_bad_image, terminate_a_host
-from tests.support.cfn import ACCOUNT, REGION, TemplateError
-from tests.support.fleet import SimulatedFleet
-from tests.support.stack import DeployedStack, deploy_stack
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 # What each job alone brings (the layer, the notification topic, the idempotency table and the

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from tests.support.fleet import BOOT_SECONDS, SimulatedFleet
+from simulator.fleet.fleet import BOOT_SECONDS, SimulatedFleet
 
 
 @pytest.fixture

@@ -17,14 +17,14 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from tests.support.iam_gaps import (
+from simulator.ecs.service_deployment_gaps import close_verify_gaps
+from simulator.iam.enforcement import (
     ACCESS_DENIED_CODES,
     add_aws_managed_policies,
     assume_role_session,
     enforced_iam,
 )
-from tests.support.moto_gaps import close_moto_gaps, route_lifecycle_actions_to
-from tests.support.verify_gaps import close_verify_gaps
+from simulator.moto_gaps import close_moto_gaps, route_lifecycle_actions_to
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

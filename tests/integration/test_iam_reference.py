@@ -23,15 +23,15 @@ import pytest
 from moto import mock_aws
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 
+from simulator.cloudformation.stack import DeployedStack, deploy_stack
+from simulator.cloudformation.transform import ACCOUNT, PARTITION, REGION, Intrinsics, read_template
+from simulator.fleet.cluster_definition import EXAMPLE_TEMPLATE
+from simulator.iam.reference import Finding, statement_findings
 from tests.integration.iam_allowlist import (
     AWS_MANAGED_POLICIES,
     EXAMPLE_MANAGED_POLICIES,
     TYPED_ACTIONS_ON_EVERY_RESOURCE,
 )
-from tests.support.cfn import ACCOUNT, PARTITION, REGION, Intrinsics, read_template
-from tests.support.cluster_definition import EXAMPLE_TEMPLATE
-from tests.support.iam_reference import Finding, statement_findings
-from tests.support.stack import DeployedStack, deploy_stack
 
 PARAMETER_MATRIX: dict[str, dict[str, str]] = {
     "every-cluster-every-group-nothing-optional": {"ClusterNames": "*", "AutoScalingGroupNames": "*"},

@@ -25,7 +25,7 @@ from fleetops.idempotency import (
 )
 from fleetops.observability import metrics
 from fleetops.reporting import REPORTING_ERRORS
-from tests.support.lambda_context import FakeLambdaContext
+from simulator.awslambda.context import FakeLambdaContext
 
 TABLE = "idempotency"
 

@@ -23,12 +23,12 @@ from botocore.retries.standard import ExponentialBackoff
 
 from fleetops.aws.clients import RETRY_CONFIG
 from fleetops.idempotency import STORE_CLIENT_CONFIG
-from tests.support.account import TimelineEntry
-from tests.support.clock import SimulatedClock
-from tests.support.fleet import SimulatedFleet
-from tests.support.lifecycle import LifecycleActionRecord
-from tests.support.template import Template
-from tests.support.unanswered import UnansweredCalls
+from simulator.account import TimelineEntry
+from simulator.autoscaling.lifecycle import LifecycleActionRecord
+from simulator.clock import SimulatedClock
+from simulator.cloudformation.template import Template
+from simulator.fleet.fleet import SimulatedFleet
+from simulator.unanswered import UnansweredCalls
 
 TASKS = 8  # four per host: the terminated host has tasks to move, and no scaling alarm fires
 DRAIN_TIMEOUT = 60  # template.yaml's Globals: Function: Timeout

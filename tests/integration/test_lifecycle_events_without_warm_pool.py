@@ -19,7 +19,7 @@ import pytest
 from fleetops.drain.parse import parse_trigger
 from fleetops.models.drain import DrainRequest
 from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX, Scope
-from tests.support.fleet import SimulatedFleet
+from simulator.fleet.fleet import SimulatedFleet
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "drain"
 WARM_POOL_FIELDS = ("Origin", "Destination")

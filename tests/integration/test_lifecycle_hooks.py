@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support.hook_handlers import ECS_MANAGED_DRAINING_HOOK, EcsManagedDraining, LogShipper
-from tests.support.lifecycle import acting_as
+from simulator.autoscaling.hook_handlers import ECS_MANAGED_DRAINING_HOOK, EcsManagedDraining, LogShipper
+from simulator.autoscaling.lifecycle import acting_as
 from tests.support.world import DrainWorld
 
 

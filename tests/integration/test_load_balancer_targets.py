@@ -6,8 +6,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support.cfn import REGION
-from tests.support.moto_gaps import close_moto_gaps
+from simulator.cloudformation.transform import REGION
+from simulator.moto_gaps import close_moto_gaps
 
 
 def test_deregistering_a_target_that_is_not_registered_returns_successfully_and_changes_nothing(aws: None) -> None:

@@ -1,6 +1,6 @@
 """The sandbox walk-through (docs/deploy.md), kept true: its ``sam deploy`` commands are read from that page,
 split as a shell splits them and parsed as ``sam deploy --parameter-overrides`` parses them
-(``tests.support.sam_cli``); the simulated account is deployed with exactly the last command's
+(``simulator.cloudformation.sam_cli``); the simulated account is deployed with exactly the last command's
 parameters (every other parameter at the template's default, not at the demo's values) and the demo's
 three stories run against it. A parameter the walk-through forgets, or a JSON value the shell or SAM
 CLI would cut, fails here. samconfig.toml's commented examples are held to the same parsing.
@@ -19,12 +19,13 @@ import pytest
 from moto import mock_aws
 
 from demo.stories import IMAGES, Day, problems, run_day
-from tests.support.cfn import REGION, read_template
-from tests.support.fleet import SimulatedFleet
-from tests.support.functions import ROOT
-from tests.support.http_server import local_http_server
-from tests.support.sam_cli import overrides_of_command, parse_parameter_overrides
-from tests.support.stack import TEMPLATE, deploy_stack
+from simulator.cloudformation.sam_cli import overrides_of_command, parse_parameter_overrides
+from simulator.cloudformation.stack import deploy_stack
+from simulator.cloudformation.transform import REGION, read_template
+from simulator.fleet.fleet import SimulatedFleet
+from simulator.http_server import local_http_server
+from simulator.paths import PROJECT_ROOT as ROOT
+from simulator.paths import TEMPLATE
 
 WALKTHROUGH_PAGE = ROOT / "docs" / "deploy.md"
 MARKER = "<!-- sandbox walk-through:"

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from simulator.cloudformation.template import Template
 from tests.support.scale_world import ScaleWorld
-from tests.support.template import Template
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "scale"
 

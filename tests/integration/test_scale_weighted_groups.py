@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import weighted_groups
+from simulator.autoscaling import weighted_groups
+from simulator.autoscaling.weighted_groups import make_weighted
 from tests.support.scale_world import ScaleWorld
-from tests.support.weighted_groups import make_weighted
 
 RULES = [
     {"alarm": "ecs-scale-prod-reservation-high", "cluster": "prod", "step": "+1"},

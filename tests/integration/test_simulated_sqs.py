@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support.sqs_gaps import close_sqs_gaps
+from simulator.sqs.gaps import close_sqs_gaps
 
 
 @pytest.fixture

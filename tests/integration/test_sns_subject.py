@@ -12,9 +12,9 @@ from botocore.exceptions import ClientError
 
 from fleetops.aws.clients import AwsClients
 from fleetops.aws.messaging import Notifier
-from tests.support.cfn import ACCOUNT, REGION
-from tests.support.queues import take_all
-from tests.support.sns_gaps import close_sns_gaps
+from simulator.cloudformation.transform import ACCOUNT, REGION
+from simulator.sns.gaps import close_sns_gaps
+from simulator.sqs.queues import take_all
 
 
 def a_topic_read_by_a_queue(session: boto3.Session) -> tuple[str, str]:

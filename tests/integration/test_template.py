@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fleetops.drain.settings import DrainSettings
-from tests.support.template import Template
+from simulator.cloudformation.template import Template
 from tests.support.world import DrainWorld
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "drain"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.deployments import codedeploy_hook_event
+from simulator.ecs.deployments import codedeploy_hook_event
 from tests.support.verify_world import VerifyWorld, revision_of
 
 BAKE = {

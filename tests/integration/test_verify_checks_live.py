@@ -1,7 +1,7 @@
 """Every check, passing and failing, on a simulated service (moto) through the real handler.
 
 Moto never starts a service's tasks, never moves rolloutState and reports every target healthy; the
-simulation (tests/support/deployments.py, verify_gaps.py) does what ECS and the load balancer would.
+simulation (simulator/ecs/deployments.py, verify_gaps.py) does what ECS and the load balancer would.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from tests.support.http_server import Route, local_http_server
+from simulator.http_server import Route, local_http_server
 from tests.support.verify_world import VerifyWorld, revision_of
 
 

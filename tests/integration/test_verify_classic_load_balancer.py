@@ -2,7 +2,7 @@
 
 "The rolloutState of a service is only returned for services that use the rolling update (ECS)
 deployment type that aren't behind a Classic Load Balancer" (Deployment, ECS API Reference). The
-simulated ECS answers DescribeServices that way (tests/support/classic_load_balancers.py). A good
+simulated ECS answers DescribeServices that way (simulator/ecs/classic_load_balancers.py). A good
 release there is judged as ECS's services-stable waiter judges a rollout: one deployment left, all its
 tasks running; a rollout still under way is waited out, and one that never finishes still fails.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.classic_load_balancers import put_behind_a_classic_load_balancer
+from simulator.ecs.classic_load_balancers import put_behind_a_classic_load_balancer
 from tests.support.verify_world import Release, VerifyWorld
 
 ROLLBACK_ON = {"ROLLBACK_ENABLED": "true", "NOTIFY_ON_SUCCESS": "true"}

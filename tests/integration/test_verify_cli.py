@@ -8,7 +8,7 @@ import json
 import pytest
 
 from fleetops_cli.verify import EXIT_FAILED, EXIT_NOT_VERIFIED, EXIT_PASSED, main
-from tests.support.http_server import Route, local_http_server
+from simulator.http_server import Route, local_http_server
 from tests.support.verify_world import VerifyWorld, revision_of
 
 

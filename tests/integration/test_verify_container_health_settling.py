@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.deployments import SIDECAR
+from simulator.ecs.deployments import SIDECAR
 from tests.support.verify_world import VerifyWorld, without_default_amis
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.crash_loops import CrashLoop
-from tests.support.desired_count import DesiredCountChanges
+from simulator.ecs.crash_loops import CrashLoop
+from simulator.ecs.desired_count import DesiredCountChanges
 from tests.support.verify_world import VerifyWorld, without_default_amis
 
 

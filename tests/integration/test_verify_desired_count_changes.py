@@ -13,7 +13,7 @@ import re
 import pytest
 
 from fleetops_cli.verify import EXIT_PASSED, main
-from tests.support.desired_count import DesiredCountChanges
+from simulator.ecs.desired_count import DesiredCountChanges
 from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
 
 # moto's target groups have ELB's defaults: a check every 30 s, 5 to be healthy, 300 s deregistration.

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.deployments import ecs_hook_event
+from simulator.ecs.deployments import ecs_hook_event
 from tests.support.verify_world import VerifyWorld, without_default_amis
 
 CONFIGURED = {"team": "payments"}  # the service's own hookDetails, sent by ECS on every invocation

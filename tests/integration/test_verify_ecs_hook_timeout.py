@@ -14,7 +14,7 @@ import json
 import pytest
 
 from fleetops.verify.hook_deadline import ANSWER_MARGIN_SECONDS
-from tests.support.account import FunctionOutput
+from simulator.account import FunctionOutput
 from tests.support.verify_world import Release, VerifyWorld, without_default_amis
 
 HALF_AN_HOUR = 1800

@@ -13,8 +13,8 @@ from moto import mock_aws
 
 from demo.stories import GOOD_IMAGE, simulated_day
 from fleetops.verify.state import VerifyStateStore
-from tests.support.fleet import SimulatedFleet
-from tests.support.http_server import Route
+from simulator.fleet.fleet import SimulatedFleet
+from simulator.http_server import Route
 
 BROKEN_IMAGE = "registry.example.com/web:broken"
 

@@ -1,7 +1,7 @@
 """A CI job names the release by its image: a tag ECS resolved to a digest is still that release.
 
 The simulated ECS reports a running container the way ECS does once it resolved the tag
-(``image`` ``repo:tag@sha256:…``, ``imageDigest`` set: tests/support/image_resolution.py), so a
+(``image`` ``repo:tag@sha256:…``, ``imageDigest`` set: simulator/ecs/image_resolution.py), so a
 verifier that compares images as text fails a good release here as it did in production (issue 14).
 """
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.support.deployments import codedeploy_hook_event, ecs_hook_event
+from simulator.ecs.deployments import codedeploy_hook_event, ecs_hook_event
 from tests.support.verify_world import VerifyWorld, without_default_amis
 
 NOTHING = "nothing was verified: no smoke checks or alarms are configured for this service"

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from tests.support.deployments import deployment_event
-from tests.support.fleet import SimulatedFleet
+from simulator.ecs.deployments import deployment_event
+from simulator.fleet.fleet import SimulatedFleet
 from tests.support.verify_world import Release, VerifyWorld, without_default_amis
 
 FAILED_REASON = "ECS deployment circuit breaker: task failed to start."

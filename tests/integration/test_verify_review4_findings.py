@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support.crash_loops import CrashLoop
-from tests.support.desired_count import DesiredCountChanges
+from simulator.ecs.crash_loops import CrashLoop
+from simulator.ecs.desired_count import DesiredCountChanges
 from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
 
 # moto's target groups have ELB's defaults: a check every 30 s, 5 to be healthy, 300 s deregistration.

@@ -7,8 +7,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fleetops.errors import ConfigurationError
-from tests.support.deployments import deployment_event
-from tests.support.http_server import Route, local_http_server
+from simulator.ecs.deployments import deployment_event
+from simulator.http_server import Route, local_http_server
 from tests.support.verify_world import VerifyWorld, revision_of
 
 ROLLBACK_ON = {"ROLLBACK_ENABLED": "true", "ROLLBACK_MAX_PER_WINDOW": "1", "ROLLBACK_WINDOW_SECONDS": "3600"}

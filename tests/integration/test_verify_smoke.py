@@ -10,7 +10,7 @@ import pytest
 
 from fleetops.verify.config import SmokeCheck
 from fleetops.verify.smoke import HostNotAllowedError, run_smoke_check, tls_context
-from tests.support.http_server import Route, local_http_server
+from simulator.http_server import Route, local_http_server
 
 LOOPBACK = frozenset({"127.0.0.1"})
 

@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fleetops_cli.verify import EXIT_FAILED, EXIT_NOT_VERIFIED, EXIT_PASSED, main
-from tests.support.task_sets import TaskSetRelease
+from simulator.ecs.task_sets import TaskSetRelease
 from tests.support.verify_world import VerifyWorld, revision_of
 
 ROLLBACK_ON = {"ROLLBACK_ENABLED": "true", "ROLLBACK_MAX_PER_WINDOW": "1", "ROLLBACK_WINDOW_SECONDS": "3600"}

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from fleetops.errors import RetryLaterError
-from tests.support.deployments import codedeploy_hook_event, deployment_event, ecs_hook_event, short_service_arn
-from tests.support.http_server import Route, local_http_server
+from simulator.ecs.deployments import codedeploy_hook_event, deployment_event, ecs_hook_event, short_service_arn
+from simulator.http_server import Route, local_http_server
 from tests.support.verify_world import VerifyWorld, revision_of
 
 # -- EventBridge: ECS Deployment State Change -----------------------------------------------------

@@ -1,2 +1,1 @@
-"""The simulated AWS the tests, the demo and the benchmark run on: moto, plus the pieces of real AWS
-behaviour moto 5.2 lacks, each in a clearly named module (see ``moto_gaps``)."""
+"""What only the tests use on top of the simulated AWS (``simulator``): the per-job worlds."""

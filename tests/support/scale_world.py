@@ -16,14 +16,14 @@ from typing import Any
 
 from fleetops.scale.service import ScaleService
 from fleetops.scale.settings import ScaleSettings
-from tests.support.alarms import AlarmChange
-from tests.support.capacity import ScalingRoute, ServiceScheduler, route_scaling_to
-from tests.support.cluster import ACCOUNT, REGION
-from tests.support.functions import load_handler
-from tests.support.lambda_context import FakeLambdaContext
-from tests.support.lifecycle import LifecycleActionRecord, sns_delivery
-from tests.support.queues import DelayedDeliveries
-from tests.support.rebalancing import AzRebalancing
+from simulator.autoscaling.capacity import ScalingRoute, ServiceScheduler, route_scaling_to
+from simulator.autoscaling.lifecycle import LifecycleActionRecord, sns_delivery
+from simulator.autoscaling.rebalancing import AzRebalancing
+from simulator.awslambda.context import FakeLambdaContext
+from simulator.awslambda.functions import load_handler
+from simulator.cloudwatch.alarms import AlarmChange
+from simulator.fleet.cluster import ACCOUNT, REGION
+from simulator.sqs.queues import DelayedDeliveries
 from tests.support.world import DrainWorld
 
 FOLLOW_UP_QUEUE = "scale-follow-ups"

@@ -19,18 +19,18 @@ import boto3
 from fleetops.verify.service import VerifyService
 from fleetops.verify.settings import VerifySettings
 from fleetops.verify.state import VerifyStateStore
-from tests.support.api_calls import ApiCallCounter
-from tests.support.clock import SimulatedClock
-from tests.support.cluster import ACCOUNT, REGION, SimulatedCluster
-from tests.support.deployments import VERIFY_FUNCTION_ARN, SimulatedDeployments, deployment_event
-from tests.support.functions import load_handler
-from tests.support.lambda_context import FakeLambdaContext
-from tests.support.moto_gaps import close_moto_gaps
-from tests.support.queues import DelayedDeliveries, dead_letters, notifications
-from tests.support.stopped_tasks import close_stopped_task_gaps
-from tests.support.task_set_gaps import close_task_set_gaps
-from tests.support.task_sets import SimulatedTaskSets
-from tests.support.verify_gaps import close_verify_gaps
+from simulator.api_calls import ApiCallCounter
+from simulator.awslambda.context import FakeLambdaContext
+from simulator.awslambda.functions import load_handler
+from simulator.clock import SimulatedClock
+from simulator.ecs.deployments import VERIFY_FUNCTION_ARN, SimulatedDeployments, deployment_event
+from simulator.ecs.service_deployment_gaps import close_verify_gaps
+from simulator.ecs.stopped_tasks import close_stopped_task_gaps
+from simulator.ecs.task_set_gaps import close_task_set_gaps
+from simulator.ecs.task_sets import SimulatedTaskSets
+from simulator.fleet.cluster import ACCOUNT, REGION, SimulatedCluster
+from simulator.moto_gaps import close_moto_gaps
+from simulator.sqs.queues import DelayedDeliveries, dead_letters, notifications
 
 RECHECK_QUEUE = "verify-rechecks"
 

@@ -18,15 +18,15 @@ from botocore.config import Config
 
 from fleetops.drain.service import DrainService
 from fleetops.drain.settings import DrainSettings
-from tests.support.api_calls import ApiCallCounter
-from tests.support.clock import SimulatedClock
-from tests.support.cluster import ACCOUNT, REGION, SimulatedCluster
-from tests.support.functions import load_handler
-from tests.support.hook_handlers import HookHandler
-from tests.support.lambda_context import FakeLambdaContext
-from tests.support.lifecycle import SimulatedLifecycleHooks, acting_as
-from tests.support.moto_gaps import close_moto_gaps
-from tests.support.queues import DelayedDeliveries, dead_letters, notifications
+from simulator.api_calls import ApiCallCounter
+from simulator.autoscaling.hook_handlers import HookHandler
+from simulator.autoscaling.lifecycle import SimulatedLifecycleHooks, acting_as
+from simulator.awslambda.context import FakeLambdaContext
+from simulator.awslambda.functions import load_handler
+from simulator.clock import SimulatedClock
+from simulator.fleet.cluster import ACCOUNT, REGION, SimulatedCluster
+from simulator.moto_gaps import close_moto_gaps
+from simulator.sqs.queues import DelayedDeliveries, dead_letters, notifications
 
 TICK_SECONDS = 5
 

@@ -14,7 +14,7 @@ from fleetops.errors import ConfigurationError
 from fleetops.scale.settings import ScaleSettings
 from fleetops.verify.settings import VerifySettings
 from scripts.check_config import main
-from tests.support.functions import ROOT
+from simulator.paths import PROJECT_ROOT as ROOT
 
 EXAMPLES = ROOT / "config" / "examples"
 SCALE_ENV = {

@@ -13,13 +13,13 @@ from cfnlint.api import lint_file
 from cfnlint.config import ManualArgs
 from cfnlint.decode import decode_str
 
-from tests.support.cluster_definition import (
+from simulator.cloudformation.template import TEMPLATE
+from simulator.fleet.cluster_definition import (
     EXAMPLE_TEMPLATE,
     ClusterDefinition,
     UnknownInstanceTypeError,
     host_capacity,
 )
-from tests.support.template import TEMPLATE
 
 
 def document(path: Any) -> dict[str, Any]:

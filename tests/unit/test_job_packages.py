@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.functions import ROOT
+from simulator.paths import PROJECT_ROOT as ROOT
 
 LAYER = ROOT / "layers" / "fleetops" / "fleetops"
 JOBS = ("drain", "scale", "verify")

@@ -192,7 +192,7 @@ def test_an_alarm_no_rule_can_be_found_for_is_bad_input(
 
 
 def test_a_deployment_with_a_bad_rule_fails_its_cold_start_before_it_touches_anything() -> None:
-    from tests.support.functions import load_handler
+    from simulator.awslambda.functions import load_handler
 
     with pytest.raises(ConfigurationError, match=r"SCALING_RULES\[0\]\.step"):
         load_handler("scale", {**REQUIRED, "SCALING_RULES": json.dumps([{"alarm": "a", "cluster": "prod", "step": 0}])})

@@ -1,4 +1,4 @@
-"""The simulated ECS service scheduler's replacement rules (``tests.support.service_scheduler``), on
+"""The simulated ECS service scheduler's replacement rules (``simulator.ecs.service_scheduler``), on
 plain tasks: what ECS does with a service's tasks on a DRAINING host, by its deployment configuration."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import count
 
-from tests.support.service_scheduler import (
+from simulator.ecs.service_scheduler import (
     DeploymentConfiguration,
     ReplicaTasks,
     StopReason,

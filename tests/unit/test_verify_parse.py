@@ -22,7 +22,7 @@ from fleetops.models.verify import (
     VerifyTrigger,
 )
 from fleetops.verify.parse import parse_service_arn, parse_trigger
-from tests.support.deployments import codedeploy_hook_event, deployment_event, ecs_hook_event, short_service_arn
+from simulator.ecs.deployments import codedeploy_hook_event, deployment_event, ecs_hook_event, short_service_arn
 
 SERVICE_ARN = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "verify"

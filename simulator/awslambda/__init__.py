@@ -1,0 +1,1 @@
+"""AWS Lambda: loading a handler the way the runtime does, and the context it passes."""

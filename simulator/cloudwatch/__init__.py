@@ -1,0 +1,1 @@
+"""CloudWatch: alarms and their state changes, in the shapes CloudWatch delivers them."""

@@ -1,0 +1,1 @@
+"""Amazon ECS as the suite meets it: services, deployments, task sets, tasks and what moto lacks of them."""

@@ -1,0 +1,1 @@
+"""The fleet: hosts, ECS's scheduler and Auto Scaling played together on the simulated clock."""

@@ -1,0 +1,1 @@
+"""Amazon SNS: the Publish API's limits."""
