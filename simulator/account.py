@@ -21,6 +21,7 @@ Everything that happens goes into ``timeline``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import heapq
 import inspect
@@ -147,7 +148,9 @@ class SimulatedFunction:
         self.session = assume_role_session(spec.role_arn, spec.name, REGION)
         # Lambda's timeout, before the call counter sees an attempt that never leaves.
         self.session.events.register_first("request-created", lambda **_: self._stop_if_timed_out())
-        self.api = ApiCallCounter(self.session)
+        self.api = ApiCallCounter(self.session)  # this invocation's calls (reset by the account before each)
+        # Every call since the cold start, across invocations; reset by whoever reads it (a test, a benchmark).
+        self.api_since_cold_start = ApiCallCounter(self.session)
         # Fault injection hooks into the role session, as a flaky network or runtime would.
         self.session.events.register("before-call", lambda model, **_: fault(f"{self.job}:{model.name}"))
         self.session.events.register("before-call", lambda **_: self._stop_if_timed_out())
@@ -357,6 +360,17 @@ class SimulatedAccount:
     def function(self, job: str) -> SimulatedFunction:
         return next(f for f in self.functions.values() if f.job == job)
 
+    def reconfigure(self, job: str, environment: dict[str, str]) -> SimulatedFunction:
+        """An operator changes a function's environment variables after the deploy (the console, or
+        UpdateFunctionConfiguration): Lambda starts new execution environments with them, so the next
+        invocation is a cold start. A value the template would have refused reaches the function this way."""
+        function = self.function(job)
+        spec = dataclasses.replace(function.spec, environment={**function.spec.environment, **environment})
+        self.functions[spec.arn] = SimulatedFunction(
+            spec, self.clock, fault=self._fault, attempt_fault=self._attempt_fault
+        )
+        return self.functions[spec.arn]
+
     # -- delivery --------------------------------------------------------------------------------------
     def put_event(self, event: dict[str, Any], *, source: str = "test") -> list[str]:
         """An event on the default bus; returns the names of the rules it matched."""
@@ -478,6 +492,28 @@ class SimulatedAccount:
 
     def _deliver_next(self) -> None:
         heapq.heappop(self._due).deliver()
+
+    # -- messages waiting in a queue ---------------------------------------------------------------------
+    def waiting_in(self, queue_logical_id: str) -> list[str]:
+        """The bodies of the messages waiting in one of the stack's queues (its event source mapping not
+        yet delivered them), in the order they fall due."""
+        self._collect()
+        arn = self.stack.attributes[(queue_logical_id, "Arn")]
+        return [d.message.body for d in sorted(self._due) if d.message is not None and d.message.queue_arn == arn]
+
+    def drop_waiting_in(self, queue_logical_id: str) -> list[str]:
+        """Lose every message waiting in the queue (a fault injection); returns their bodies."""
+        lost = self.waiting_in(queue_logical_id)
+        arn = self.stack.attributes[(queue_logical_id, "Arn")]
+        self._due = [d for d in self._due if d.message is None or d.message.queue_arn != arn]
+        heapq.heapify(self._due)
+        return lost
+
+    def sqs_event(self, queue_logical_id: str, body: str, message_id: str | None = None) -> dict[str, Any]:
+        """The event the queue's event source mapping sends for one message (first receive)."""
+        arn = self.stack.attributes[(queue_logical_id, "Arn")]
+        message = _Message(arn, body, message_id or str(uuid.uuid4()), self.clock(), receives=1)
+        return {"Records": [self._record(message)]}
 
     def _schedule(self, at: float, deliver: Callable[[], None], message: _Message | None = None) -> None:
         self._seq += 1
