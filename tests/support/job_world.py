@@ -20,8 +20,10 @@ import boto3
 
 from simulator.account import SimulatedAccount, SimulatedFunction
 from simulator.api_calls import ApiCallCounter
+from simulator.autoscaling.hook_handlers import HookHandler
+from simulator.autoscaling.lifecycle import SimulatedLifecycleHooks
 from simulator.clock import SimulatedClock
-from simulator.fleet.cluster import REGION
+from simulator.fleet.cluster import REGION, SimulatedCluster
 from simulator.moto_gaps import close_moto_gaps
 
 # The template's switch for each job (template.yaml, Parameters).
@@ -44,31 +46,34 @@ class Invocation:
 
 
 class JobWorld:
-    """One job under test (``job``), deployed with the ``jobs`` it works with, in its own account."""
+    """One job under test (``job``), deployed with the ``jobs`` it works with, in its own account, beside
+    a cluster (``SimulatedCluster``: an Auto Scaling group of ``hosts`` registered with ECS, with a
+    termination hook named as the suite's default ``DrainHookNamePrefix`` names it)."""
 
     job: ClassVar[str]
 
     def __init__(
         self,
         *,
-        cluster_name: str,
-        group_name: str,
         jobs: tuple[str, ...] = (),
         parameters: dict[str, str] | None = None,
         environment: dict[str, str] | None = None,
-        clock: SimulatedClock | None = None,
-        session: boto3.Session | None = None,
+        hosts: int = 2,
+        hook_timeout: int = 3600,
     ) -> None:
         close_moto_gaps()
-        self.clock = clock or SimulatedClock()
+        self.clock = SimulatedClock()
         # The administrator's session: builds the cluster and reads what happened; the functions run under
         # their own roles (``function.session``).
-        self.session = session or boto3.Session(region_name=REGION)
+        self.session = boto3.Session(region_name=REGION)
+        self.cluster = SimulatedCluster(self.session, self.clock)
+        self.hooks: SimulatedLifecycleHooks = self.cluster.build(hosts=hosts, hook_timeout=hook_timeout)
+        self.hook_handlers: list[HookHandler] = []  # other people's termination hooks on the group
         self.account = SimulatedAccount(
             parameters={
                 **switched_on(*(jobs or (self.job,))),
-                "ClusterNames": cluster_name,
-                "AutoScalingGroupNames": group_name,
+                "ClusterNames": self.cluster.name,
+                "AutoScalingGroupNames": self.cluster.group,
                 **(parameters or {}),
             },
             clock=self.clock,
@@ -76,6 +81,27 @@ class JobWorld:
         )
         if environment:
             self.account.reconfigure(self.job, environment)
+        # Every tick: ECS's scheduler, the other hooks' handlers, then Auto Scaling's hook timeouts.
+        self.account.tickers.append(self._tick_cluster)
+
+    def _tick_cluster(self) -> None:
+        self.cluster.tick()
+        for handler in self.hook_handlers:
+            handler.tick()
+        self.hooks.expire_overdue()
+
+    def add_termination_hook(
+        self, handler: HookHandler, *, heartbeat_timeout: int, default_result: str = "CONTINUE"
+    ) -> None:
+        """Another termination hook on the cluster's group, and the handler that answers it."""
+        self.session.client("autoscaling").put_lifecycle_hook(
+            AutoScalingGroupName=self.cluster.group,
+            LifecycleHookName=handler.hook_name,
+            LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING",
+            HeartbeatTimeout=heartbeat_timeout,
+            DefaultResult=default_result,
+        )
+        self.hook_handlers.append(handler)
 
     # -- the function under test -------------------------------------------------------------------------
     @property
@@ -118,6 +144,16 @@ class JobWorld:
 
     def run_until_quiet(self, *, max_deliveries: int = 1000) -> None:
         self.account.run_until_quiet(max_deliveries=max_deliveries)
+
+    # -- a queue of the stack (template.yaml's logical ID) ------------------------------------------------
+    def waiting_in(self, queue: str) -> list[str]:
+        return self.account.waiting_in(queue)
+
+    def drop_waiting_in(self, queue: str) -> list[str]:
+        return self.account.drop_waiting_in(queue)
+
+    def sqs_event(self, queue: str, body: str, message_id: str | None = None) -> dict[str, Any]:
+        return self.account.sqs_event(queue, body, message_id)
 
     # -- what came out -------------------------------------------------------------------------------
     def notifications(self) -> list[dict[str, str]]:
