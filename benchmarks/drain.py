@@ -65,7 +65,7 @@ class DrainWorldLike(Protocol):
 
 
 def new_drain_world() -> DrainWorldLike:
-    """A fresh simulated account (call inside moto's mock_aws)."""
+    """A fresh simulated account (call inside simulated_aws())."""
     world: DrainWorldLike = importlib.import_module("tests.support.world").DrainWorld()
     return world
 
@@ -98,10 +98,10 @@ def run_ten_minute_drain(world: DrainWorldLike) -> DrainRun:
 
 
 def measure() -> dict[str, Any]:
-    from moto import mock_aws
+    from simulator.moto_patches import simulated_aws
 
     progress("a 10-minute drain on the simulated clock")
-    with silenced(), mock_aws():
+    with silenced(), simulated_aws():
         run = run_ten_minute_drain(new_drain_world())
     return {
         **dataclasses.asdict(run),

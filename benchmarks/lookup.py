@@ -64,7 +64,6 @@ def naive_find(session: boto3.Session, cluster: str, ec2_id: str) -> bool:
 
 def measure_lookup(container_instances: int) -> LookupCost:
     import boto3
-    from moto import mock_aws
 
     from fleetops.aws.autoscaling import AutoScalingAdapter
     from fleetops.aws.ecs import EcsAdapter
@@ -73,11 +72,11 @@ def measure_lookup(container_instances: int) -> LookupCost:
     from fleetops.drain.settings import DrainSettings
     from fleetops.settings import Scope
     from simulator.api_calls import ApiCallCounter
-    from simulator.moto_gaps import close_moto_gaps
+    from simulator.moto_patches import simulated_aws
 
-    # moto ignores the ec2InstanceId filter and never pages: without this, every size would look cheap.
-    close_moto_gaps()
-    with mock_aws():
+    # moto ignores the ec2InstanceId filter and never pages: without the simulator's patches
+    # (simulated_aws), every size would look cheap.
+    with simulated_aws():
         session = boto3.Session(region_name="us-east-1")
         session.client("ecs").create_cluster(clusterName="prod")
         # The last one registered: the worst case for a search that walks the list.

@@ -17,12 +17,12 @@ from typing import Any
 from benchmarks.build import SamBuild
 from benchmarks.children import child_environment, run_python
 from benchmarks.drain import new_drain_world, run_ten_minute_drain
-from benchmarks.environment import ROOT, progress, silenced, use_fake_aws
+from benchmarks.environment import progress, silenced, use_fake_aws
 from benchmarks.runner import verdict
 
 FUNCTION_MEMORY_MB = 128
-# The child: the package from this checkout, then child_main (the build and the result file in argv).
-MEMORY_CHILD = "import sys; sys.path.insert(0, sys.argv[1]); import benchmarks.memory as m; m.child_main(sys.argv[2:])"
+# The child: child_main (the build and the result file in argv). The benchmarks are installed (editable).
+MEMORY_CHILD = "import sys; import benchmarks.memory as m; m.child_main(sys.argv[1:])"
 
 
 def proc_status_mb(field: str) -> float:
@@ -60,6 +60,7 @@ def reset_peak_rss() -> bool:
 def memory_child(build: SamBuild, result_path: Path) -> None:
     """Runs in a fresh interpreter (see measure and child_main): the built handler's import, then a drain."""
     started_mb = current_rss_mb()
+    # Lambda's path: the function's code, then the layer (the built copies, ahead of the checkout's).
     sys.path[0:0] = [str(build.function), str(build.layer)]
     with silenced():
         importlib.import_module("app")
@@ -67,11 +68,10 @@ def memory_child(build: SamBuild, result_path: Path) -> None:
 
     # The simulation comes second, so the import figure above holds no moto. Its fleetops modules
     # are the built ones already imported; the world re-executes only the handler's app.py.
-    sys.path.append(str(ROOT))
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
-    from moto import mock_aws
+    from simulator.moto_patches import simulated_aws
 
-    with silenced(), mock_aws():
+    with silenced(), simulated_aws():
         world = new_drain_world()
         peak_before_drain_mb = peak_rss_mb()
         # From here the peak is the drain's own, not moto's import or the world's setup (when the
@@ -108,7 +108,7 @@ def measure(build: SamBuild) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="fleetops-bench-") as scratch_dir:
         scratch = Path(scratch_dir)
         result_path = scratch / "memory.json"
-        command = ["-c", MEMORY_CHILD, str(ROOT), str(build.root), str(result_path)]
+        command = ["-c", MEMORY_CHILD, str(build.root), str(result_path)]
         run_python(command, child_environment(scratch), scratch)
         figures: dict[str, Any] = json.loads(result_path.read_text())
     # moto serves the calls in the same process, so both measures of the drain's memory include

@@ -49,14 +49,14 @@ class ScaleWorldLike(Protocol):
 
 
 def new_scale_world(hosts: int, rules: Sequence[dict[str, Any]]) -> ScaleWorldLike:
-    """A fresh simulated account for the scale job (call inside moto's mock_aws)."""
+    """A fresh simulated account for the scale job (call inside simulated_aws())."""
     world: ScaleWorldLike = importlib.import_module("tests.support.scale_world").ScaleWorld(hosts=hosts, rules=rules)
     return world
 
 
 def measure() -> dict[str, Any]:
     """Calls of one decision made by the real handler (its Powertools idempotency calls included)."""
-    from moto import mock_aws
+    from simulator.moto_patches import simulated_aws
 
     use_simulated_aws(**SCALE_ENVIRONMENT)
     rules = [
@@ -65,7 +65,7 @@ def measure() -> dict[str, Any]:
     ]
     figures: dict[str, Any] = {}
     for hosts in API_CLUSTER_HOSTS:
-        with mock_aws():
+        with simulated_aws():
             world = new_scale_world(hosts, rules)
             try:
                 world.services.add_service("web", cpu=1024, memory=2048)

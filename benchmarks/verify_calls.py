@@ -47,7 +47,7 @@ class VerifyWorldLike(Protocol):
 
 
 def new_verify_world() -> VerifyWorldLike:
-    """A fresh simulated account for the verify job (call inside moto's mock_aws)."""
+    """A fresh simulated account for the verify job (call inside simulated_aws())."""
     world: VerifyWorldLike = importlib.import_module("tests.support.verify_world").VerifyWorld()
     return world
 
@@ -57,10 +57,10 @@ def measure() -> dict[str, Any]:
     import contextlib
     import io
 
-    from moto import mock_aws
+    from simulator.moto_patches import simulated_aws
 
     use_simulated_aws(**VERIFY_ENVIRONMENT)
-    with mock_aws(), contextlib.redirect_stdout(io.StringIO()):  # Powertools prints its metrics
+    with simulated_aws(), contextlib.redirect_stdout(io.StringIO()):  # Powertools prints its metrics
         world = new_verify_world()
         release = world.given_a_release(desired=TASKS, target_groups=TARGET_GROUPS)
         event = world.completed_event(release)

@@ -49,17 +49,13 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="write the timeline as one JSON document")
     args = parser.parse_args()
 
-    from moto import mock_aws
-
-    from simulator.shared_models import share_service_models
-
-    share_service_models()  # every simulated session parses botocore's models once, not once each
+    from simulator.moto_patches import simulated_aws
 
     # Powertools warns when an invocation published no metric; the demo reads metrics, not warnings.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
     started = time.monotonic()
-    with mock_aws():
+    with simulated_aws():
         from demo.stories import problems, run_day, simulated_day
 
         # Powertools' metrics are printed to stdout by the handlers: they are read into the timeline.

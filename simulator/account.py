@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
-from typing import Any
+from typing import Any, cast
 from unittest import mock
 
 import boto3
@@ -55,14 +55,11 @@ from simulator.awslambda.functions import load_handler
 from simulator.clock import SimulatedClock
 from simulator.cloudformation.stack import DeployedStack, FunctionSpec, deploy_stack
 from simulator.cloudformation.transform import ACCOUNT, REGION
-from simulator.iam.enforcement import assume_role_session, close_iam_gaps, enforced_iam
+from simulator.iam.enforcement import assume_role_session, enforced_iam
 from simulator.iam.resource_policies import queue_policy, service_may
 from simulator.paths import TEMPLATE
-from simulator.sns.gaps import close_sns_gaps
 from simulator.sqs import receipts as sqs_receipts
-from simulator.sqs.gaps import close_sqs_gaps
 from simulator.sqs.queues import take_all, take_sent
-from simulator.ssm.gaps import close_ssm_gaps
 
 TICK_SECONDS = 5
 ASYNC_RETRY_DELAYS = (60, 120)  # Lambda's waits before its first and second retry of an async event
@@ -176,14 +173,18 @@ class SimulatedFunction:
         # AWS_SESSION_TOKEN ("Defined runtime environment variables"), and IAM is enforced.
         with enforced_iam():
             self.module: ModuleType = load_handler(self.job, self.environment | self._role_credentials())
-        self.module.service = self._service_on_simulated_time(self.module.service)
+        # The handler module's ``service`` (functions/<job>/app.py), made at import: a module attribute mypy
+        # cannot see through importlib.
+        setattr(self.module, "service", self._service_on_simulated_time(getattr(self.module, "service")))  # noqa: B009, B010
         self.last_output = FunctionOutput()
 
     def _role_credentials(self) -> dict[str, str]:
-        credentials = self.session.get_credentials().get_frozen_credentials()
+        found = self.session.get_credentials()
+        assert found is not None, "an assumed role's session always has credentials"
+        credentials = found.get_frozen_credentials()
         return {
-            "AWS_ACCESS_KEY_ID": credentials.access_key,
-            "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
+            "AWS_ACCESS_KEY_ID": str(credentials.access_key),
+            "AWS_SECRET_ACCESS_KEY": str(credentials.secret_key),
             "AWS_SESSION_TOKEN": credentials.token or "",
             # botocore reads this older name before AWS_SESSION_TOKEN; the tests' conftest sets it.
             "AWS_SECURITY_TOKEN": credentials.token or "",
@@ -320,11 +321,6 @@ class SimulatedAccount:
         clock: SimulatedClock | None = None,
         session: boto3.Session | None = None,
     ) -> None:
-        close_iam_gaps()
-        close_sqs_gaps()
-        sqs_receipts.route_simulated_receipts()
-        close_sns_gaps()
-        close_ssm_gaps()
         self.clock = clock or SimulatedClock()
         self.start = self.clock()
         self.session = session or boto3.Session(region_name=REGION)
@@ -378,7 +374,7 @@ class SimulatedAccount:
         event.setdefault("time", self.iso_time())
         matched: list[str] = []
         for rule in self.stack.rules:
-            if not rule.enabled or not EventPattern.load(json.dumps(rule.pattern)).matches_event(event):
+            if not rule.enabled or not EventPattern.load(json.dumps(rule.pattern)).matches_event(cast(Any, event)):
                 continue
             matched.append(rule.name)
             for target in rule.targets:
@@ -413,9 +409,11 @@ class SimulatedAccount:
         if as_service is not None and not self._topic_lets(topic_arn, as_service, on_behalf_of or topic_arn):
             self.note(source, f"{subject or 'message'}: the policy of the topic does not let {as_service} publish")
             return 0
-        self.session.client("sns").publish(
-            TopicArn=topic_arn, Message=message, **({"Subject": subject} if subject else {})
-        )
+        sns = self.session.client("sns")
+        if subject:
+            sns.publish(TopicArn=topic_arn, Message=message, Subject=subject)
+        else:
+            sns.publish(TopicArn=topic_arn, Message=message)
         reached = 0
         for subscription in self.stack.subscriptions:
             function = self.functions.get(subscription.endpoint)
@@ -614,7 +612,7 @@ class SimulatedAccount:
         # Back when the queue's visibility timeout ends, or when the function asked for, if it did.
         at = message.visible_again_at
         if at is None:
-            at = self.clock() + int(queue.visibility_timeout)
+            at = self.clock() + int(queue.visibility_timeout)  # type: ignore[attr-defined]  # moto's Queue sets it from its attributes
         self._schedule_message(at, message)
 
     def _record(self, message: _Message) -> dict[str, Any]:

@@ -5,7 +5,7 @@ botocore parses a service's JSON model once per *session* (EC2's is several mega
 data directories on disk each time; the simulated account makes hundreds of sessions (the account's,
 each function's role at cold start, Powertools' persistence layer, each test's). Measured on the suite:
 28 of 111 CPU seconds went to loading the same models again. The models are read-only, so sharing the
-parsed copies changes nothing but the time. Installed by the tests (``conftest.py``) and the demo.
+parsed copies changes nothing but the time. Installed with every other patch by ``simulator.moto_patches``.
 
 The same holds, measured on the suite, for three smaller costs:
 - each new client builds a Python function for every operation of its service (about 4 ms a client;
@@ -31,6 +31,8 @@ import botocore.loaders
 import botocore.session
 import moto.core.responses
 import moto.core.utils
+
+from simulator.patching import Patch, Replace
 
 _LOADERS: dict[str | None, botocore.loaders.Loader] = {}
 _ORIGINAL_CREATE_LOADER = botocore.session.create_loader
@@ -95,11 +97,11 @@ class _FunctionsOf:
         return isinstance(name, str) and inspect.isfunction(getattr(self._clazz, name, None))
 
 
-def share_service_models() -> None:
-    """Install the shared loader and caches (idempotent)."""
-    botocore.session.create_loader = _shared_loader  # type: ignore[assignment]
-    boto3.session.Session._setup_loader = _setup_loader  # type: ignore[method-assign]
-    setattr(botocore.client.ClientCreator, "_create_methods", _shared_methods)  # noqa: B010 (private: untyped)
-    setattr(botocore.hooks.EventAliaser, "_alias_event_name", _shared_alias_event_name)  # noqa: B010
-    # moto's responses module calls the name it imported: patch that name (``in`` is all it asks of it).
-    setattr(moto.core.responses, "method_names_from_class", _FunctionsOf)  # noqa: B010
+# moto's responses module calls the name it imported: that name is patched (``in`` is all it asks of it).
+PATCHES: tuple[Patch, ...] = (
+    Replace(botocore.session, "create_loader", _shared_loader),
+    Replace(boto3.session.Session, "_setup_loader", _setup_loader),
+    Replace(botocore.client.ClientCreator, "_create_methods", _shared_methods),
+    Replace(botocore.hooks.EventAliaser, "_alias_event_name", _shared_alias_event_name),
+    Replace(moto.core.responses, "method_names_from_class", _FunctionsOf),
+)

@@ -8,9 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 from hypothesis import settings as hypothesis_settings
-from moto import mock_aws
 
-from simulator.shared_models import share_service_models
+from simulator.moto_patches import simulated_aws
 
 # Never real AWS: moto intercepts every call, and these credentials would be refused anyway.
 os.environ.update(
@@ -29,7 +28,6 @@ os.environ.pop("AWS_PROFILE", None)
 # moto loads ~2,000 default AMIs into every new or reset EC2 backend (about 0.5 s at the start and again
 # at the end of each test); the simulated hosts need none (moto does not validate a launch's ImageId).
 os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
-share_service_models()
 
 # Bounded property tests: the whole suite must stay under a few minutes on 2 cores.
 hypothesis_settings.register_profile("ci", max_examples=60, deadline=None)
@@ -38,7 +36,7 @@ hypothesis_settings.load_profile("ci")
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    with mock_aws():
+    with simulated_aws():
         yield
 
 

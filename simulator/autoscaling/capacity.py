@@ -1,4 +1,4 @@
-"""What the scale job needs from the simulation beyond ``cluster`` and ``moto_gaps``.
+"""What the scale job needs from the simulation beyond ``cluster`` and the Auto Scaling gaps.
 
 moto 5.2 gaps closed here (only while a world routes them, see ``route_scaling_to``):
 - TerminateInstanceInAutoScalingGroup terminates at once and ignores termination lifecycle hooks:
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moto.autoscaling.exceptions import ValidationError
 from moto.autoscaling.responses import AutoScalingResponse
@@ -29,6 +29,10 @@ from moto.moto_api._internal import mock_random
 from simulator.autoscaling.lifecycle import LifecycleActionRecord, SimulatedLifecycleHooks
 from simulator.autoscaling.weighted_groups import decrement_of
 from simulator.fleet.cluster import SimulatedCluster
+from simulator.patching import Patch, Replace
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecs.type_defs import ContainerDefinitionTypeDef
 
 _ORIGINAL_TERMINATE = AutoScalingResponse.terminate_instance_in_auto_scaling_group
 _ORIGINAL_SET_DESIRED = AutoScalingResponse.set_desired_capacity
@@ -44,11 +48,9 @@ _route: ScalingRoute | None = None
 
 
 def route_scaling_to(route: ScalingRoute | None) -> None:
-    """Install the patches (idempotent) and send them to ``route``; None restores moto's behaviour."""
+    """Send the capacity calls to ``route`` (the world's hooks); None: moto's own behaviour."""
     global _route
     _route = route
-    AutoScalingResponse.terminate_instance_in_auto_scaling_group = _terminate_instance  # type: ignore[method-assign]
-    AutoScalingResponse.set_desired_capacity = _set_desired_capacity  # type: ignore[method-assign]
 
 
 def _set_desired_capacity(self: AutoScalingResponse) -> ActionResult:
@@ -83,8 +85,9 @@ def _terminate_instance(self: AutoScalingResponse) -> ActionResult:
     if decrement:
         state = next(s for s in group.instance_states if s.instance.id == instance_id)
         by = decrement_of(state)
-        _check_bounds(group, group.desired_capacity - by)
-        group.desired_capacity -= by
+        desired = int(group.desired_capacity or 0) - by
+        _check_bounds(group, desired)
+        group.desired_capacity = desired
     _route.on_termination(_route.hooks.start_termination(group.name, instance_id))
     return ActionResult(
         {
@@ -112,6 +115,12 @@ def _check_bounds(group: Any, desired: int) -> None:
         )
 
 
+PATCHES: tuple[Patch, ...] = (
+    Replace(AutoScalingResponse, "terminate_instance_in_auto_scaling_group", _terminate_instance),
+    Replace(AutoScalingResponse, "set_desired_capacity", _set_desired_capacity),
+)
+
+
 @dataclass
 class ServiceScheduler:
     """Places a replica service's tasks on hosts with room, the way ECS's scheduler would."""
@@ -125,7 +134,7 @@ class ServiceScheduler:
         """A replica service (no task yet), or a daemon service whose task runs on every host.
         ``host_port``: a static host port (bridge mode), so at most one of its tasks per host."""
         ecs = self.cluster.session.client("ecs")
-        container: dict[str, Any] = {
+        container: ContainerDefinitionTypeDef = {
             "name": name,
             "image": "public.ecr.aws/nginx/nginx:1.27",
             "cpu": cpu,

@@ -32,7 +32,7 @@ from typing import Any
 from moto.autoscaling.exceptions import ValidationError
 from moto.autoscaling.models import AutoScalingBackend
 
-from simulator import moto_gaps
+from simulator.autoscaling import gaps as autoscaling_gaps
 from simulator.clock import SimulatedClock
 
 TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
@@ -107,7 +107,7 @@ class SimulatedLifecycleHooks:
     account: str = "123456789012"
 
     def install(self) -> SimulatedLifecycleHooks:
-        moto_gaps.route_lifecycle_actions_to(self)
+        autoscaling_gaps.route_lifecycle_actions_to(self)
         return self
 
     # -- what Auto Scaling does -------------------------------------------------------------
@@ -192,7 +192,7 @@ class SimulatedLifecycleHooks:
     def active_actions(self, hook: str | None = None) -> list[LifecycleActionRecord]:
         return [a for a in self.actions.values() if a.active and (hook is None or a.hook == hook)]
 
-    # -- the API calls moto lacks (routed here by moto_gaps) ----------------------------------
+    # -- the API calls moto lacks (routed here by autoscaling.gaps) ----------------------------------
     def complete(self, *, group: str, hook: str, token: str | None, instance_id: str | None, result: str) -> None:
         if result not in ("CONTINUE", "ABANDON"):
             raise ValidationError(f"Invalid LifecycleActionResult {result!r}")

@@ -25,6 +25,8 @@ from typing import Any
 from moto.autoscaling.exceptions import ValidationError
 from moto.autoscaling.models import AutoScalingBackend, FakeAutoScalingGroup
 
+from simulator.patching import Patch, Replace
+
 # The lifecycle states of an instance on its way into Standby or in it (DescribeAutoScalingGroups'
 # Instance.LifecycleState).
 STANDBY_STATES = ("EnteringStandby", "Standby")
@@ -67,7 +69,7 @@ def _set_desired_capacity(self: FakeAutoScalingGroup, new_capacity: int | None) 
             state.protected_from_scale_in = False
 
 
-def close_standby_gaps() -> None:
-    """Install the patches (idempotent)."""
-    AutoScalingBackend.enter_standby_instances = _enter_standby_instances  # type: ignore[method-assign]
-    FakeAutoScalingGroup.set_desired_capacity = _set_desired_capacity  # type: ignore[method-assign]
+PATCHES: tuple[Patch, ...] = (
+    Replace(AutoScalingBackend, "enter_standby_instances", _enter_standby_instances),
+    Replace(FakeAutoScalingGroup, "set_desired_capacity", _set_desired_capacity),
+)

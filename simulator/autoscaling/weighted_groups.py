@@ -9,7 +9,7 @@ DescribeAutoScalingInstances carries its ``WeightedCapacity`` ("the number of ca
 the instance based on its instance type"). ``DesiredCapacityType`` (units | vcpu | memory-mib) is returned
 with the group ("Create a mixed instances group using attribute-based instance type selection").
 
-moto 5.2 gaps closed here (``close_weighted_group_gaps``, idempotent):
+moto 5.2 gaps closed here (``PATCHES``, installed by ``simulator.moto_patches``):
 - its instances have no ``WeightedCapacity`` and the launch template's instance type, not the override's;
 - it sizes a mixed group as ceil(desired / first override's weight) instances, whatever the weights of
   the instances it already has (heterogeneous hosts are miscounted), and scales in the same way;
@@ -31,11 +31,14 @@ resources per instance type, so that a weighted group's hosts differ in size (``
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from moto.autoscaling.models import FakeAutoScalingGroup, InstanceState
 from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.responses import ActionResult
+
+from simulator.patching import Patch, Wrap
 
 # instance type -> (vCPUs, registered CPU units, registered memory MiB). Memory: the instance's GiB x 1024
 # less a few hundred MiB the agent does not offer to tasks (the exact amount varies with the AMI).
@@ -50,18 +53,15 @@ _previous_create: Any = None
 _previous_update: Any = None
 
 
-def close_weighted_group_gaps() -> None:
-    """Install the patches over whatever is installed now (``moto_gaps`` re-installs its own per world)."""
-    global _previous_set_desired, _previous_create, _previous_update
-    if FakeAutoScalingGroup.update is not _update:
-        _previous_update = FakeAutoScalingGroup.update
-        FakeAutoScalingGroup.update = _update  # type: ignore[method-assign]
-    if FakeAutoScalingGroup.set_desired_capacity is not _set_desired_capacity:
-        _previous_set_desired = FakeAutoScalingGroup.set_desired_capacity
-        FakeAutoScalingGroup.set_desired_capacity = _set_desired_capacity  # type: ignore[method-assign]
-    if AutoScalingResponse.create_auto_scaling_group is not _create_auto_scaling_group:
-        _previous_create = AutoScalingResponse.create_auto_scaling_group
-        AutoScalingResponse.create_auto_scaling_group = _create_auto_scaling_group  # type: ignore[method-assign]
+def _keeping(slot: str, replacement: Any) -> Callable[[Any], Any]:
+    """A wrap that keeps what it wraps in this module's ``slot``: the replacement calls it for a group
+    without weights, so every other patch of the same method (``standby_gaps``) still applies."""
+
+    def wrap(previous: Any) -> Any:
+        globals()[slot] = previous
+        return replacement
+
+    return wrap
 
 
 # TerminateInstanceInAutoScalingGroup with ShouldDecrementDesiredCapacity: the documents do not say whether
@@ -170,7 +170,6 @@ def make_weighted(
 ) -> None:
     """Give an existing group a mixed instances policy with weights (first override launched first), and
     bounds and desired capacity in its units, through the API as an operator would."""
-    close_weighted_group_gaps()
     session.client("autoscaling").update_auto_scaling_group(
         AutoScalingGroupName=group,
         MixedInstancesPolicy={
@@ -190,3 +189,10 @@ def registered_resources(instance_type: str) -> tuple[int, int] | None:
     """(CPU units, memory MiB) ECS registers for a host of this type; None: moto's default host."""
     found = INSTANCE_RESOURCES.get(instance_type)
     return (found[1], found[2]) if found else None
+
+
+PATCHES: tuple[Patch, ...] = (
+    Wrap(FakeAutoScalingGroup, "update", _keeping("_previous_update", _update)),
+    Wrap(FakeAutoScalingGroup, "set_desired_capacity", _keeping("_previous_set_desired", _set_desired_capacity)),
+    Wrap(AutoScalingResponse, "create_auto_scaling_group", _keeping("_previous_create", _create_auto_scaling_group)),
+)

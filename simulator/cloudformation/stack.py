@@ -287,7 +287,7 @@ class _Deployer:
 
     def _aws_sqs_queue(self, logical_id: str, properties: dict[str, Any]) -> None:
         name = properties.get("QueueName") or self._generated_name(logical_id)
-        attributes = {
+        attributes: dict[Any, str] = {  # the queue attributes CloudFormation passes on (mypy: their names)
             key: json.dumps(value) if isinstance(value, dict) else str(value)
             for key, value in properties.items()
             if key

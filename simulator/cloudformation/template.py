@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from moto.events.models import EventPattern
 
@@ -71,7 +71,9 @@ class Template:
 
     def matches(self, function: str, event: dict[str, Any]) -> bool:
         """Whether any of the function's EventBridge patterns matches the event (moto's matcher)."""
-        return any(EventPattern.load(json.dumps(p)).matches_event(event) for p in self.event_patterns(function))
+        return any(
+            EventPattern.load(json.dumps(p)).matches_event(cast(Any, event)) for p in self.event_patterns(function)
+        )
 
     def policy_actions(self, function: str) -> set[str]:
         actions: set[str] = set()

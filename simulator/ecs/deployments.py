@@ -10,7 +10,7 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moto.codedeploy.models import codedeploy_backends
 from moto.ecs.models import Service, Task
@@ -27,6 +27,12 @@ from simulator.ecs.service_deployment_gaps import (
 from simulator.ecs.stopped_tasks import crash
 from simulator.ecs.task_containers import set_health
 from simulator.fleet.cluster import ACCOUNT, REGION, SimulatedCluster, run_healthy_task
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch.literals import StateValueType
+    from mypy_boto3_ecs.literals import NetworkModeType
+    from mypy_boto3_ecs.type_defs import ContainerDefinitionTypeDef, DeploymentCircuitBreakerTypeDef
+    from mypy_boto3_elbv2.literals import TargetTypeEnumType
 
 # The verify function as a service's lifecycle hook names it (hookTargetArn) and as Lambda's context gives it.
 VERIFY_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ecs-fleet-ops-verify"
@@ -45,7 +51,7 @@ FIRST_HOST_PORT = 32768
 CONTAINER_PORT = 80
 # ELB's target type for each network mode: awsvpc tasks have their own network interface ("you must
 # choose ip as the target type, not instance"); bridge and host tasks are reached through their host.
-TARGET_TYPE = {"awsvpc": "ip", "bridge": "instance", "host": "instance"}
+TARGET_TYPE: dict[str, TargetTypeEnumType] = {"awsvpc": "ip", "bridge": "instance", "host": "instance"}
 
 
 @dataclass
@@ -75,10 +81,10 @@ class SimulatedDeployments:
         health_check: bool = True,
         family: str = "web",
         sidecar: bool = False,
-        network_mode: str = "bridge",
+        network_mode: NetworkModeType = "bridge",
     ) -> str:
         """``sidecar``: a second container, ``essential: false``, with its own health check."""
-        container: dict[str, Any] = {
+        container: ContainerDefinitionTypeDef = {
             "name": "web",
             "image": image,
             "cpu": TASK_CPU,
@@ -123,7 +129,7 @@ class SimulatedDeployments:
         ``reset_on_healthy_task``: the circuit breaker's ``resetOnHealthyTask`` (ECS's default: true).
         ``alarms_rollback``: deployment alarms (DeploymentAlarms: ``alarmNames``, ``enable``, ``rollback``)
         on, with rollback: ECS fails a deployment whose alarm goes to ALARM and rolls it back itself."""
-        circuit_breaker = {
+        circuit_breaker: DeploymentCircuitBreakerTypeDef = {
             "enable": True,
             "rollback": circuit_breaker_rollback,
             "resetOnHealthyTask": reset_on_healthy_task,
@@ -156,13 +162,13 @@ class SimulatedDeployments:
                 {"targetGroupArn": g, "containerName": "web", "containerPort": CONTAINER_PORT} for g in groups
             ],
             deploymentConfiguration={
-                "deploymentCircuitBreaker": circuit_breaker,  # type: ignore[typeddict-item]
+                "deploymentCircuitBreaker": circuit_breaker,
                 "maximumPercent": 200,
                 "minimumHealthyPercent": 100,
             },
         )["service"]["serviceArn"]
         # moto drops deploymentConfiguration; keep it on the service so DescribeServices returns it.
-        self.backend_service(name).deployment_configuration = {
+        self.backend_service(name).deployment_configuration = {  # type: ignore[attr-defined]  # moto drops it
             "deploymentCircuitBreaker": circuit_breaker,
             "maximumPercent": 200,
             "minimumHealthyPercent": 100,
@@ -399,10 +405,10 @@ class SimulatedDeployments:
         backend = self.backend_service(name)
         primary = backend.deployments[0]
         assert primary["rolloutState"] == "COMPLETED", "fail_tasks models failures a completed rollout got over"
-        threshold = min(max(3, math.ceil(int(primary["desiredCount"]) / 2)), 200)  # DeploymentCircuitBreaker
+        threshold = min(max(3, math.ceil(int(str(primary["desiredCount"])) / 2)), 200)  # DeploymentCircuitBreaker
         if count >= threshold:
             raise AssertionError(f"{count} failed task(s) reach the circuit breaker's threshold ({threshold})")
-        breaker = backend.deployment_configuration.get("deploymentCircuitBreaker", {})
+        breaker = backend.deployment_configuration.get("deploymentCircuitBreaker", {})  # type: ignore[attr-defined]
         primary["failedTasks"] = 0 if breaker.get("resetOnHealthyTask", True) else count
 
     def stop_running(self, name: str, count: int) -> None:
@@ -444,7 +450,7 @@ class SimulatedDeployments:
         self.gaps.target_states[(arn, target_id, port)] = (state, f"Target.{state.title()}")
 
     # -- alarms --------------------------------------------------------------------------------------
-    def alarm(self, name: str, state: str = "OK") -> None:
+    def alarm(self, name: str, state: StateValueType = "OK") -> None:
         cloudwatch = self.cluster.session.client("cloudwatch")
         cloudwatch.put_metric_alarm(
             AlarmName=name,
@@ -458,7 +464,7 @@ class SimulatedDeployments:
         )
         cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=f"simulated {state}")
 
-    def set_alarm(self, name: str, state: str) -> None:
+    def set_alarm(self, name: str, state: StateValueType) -> None:
         self.cluster.session.client("cloudwatch").set_alarm_state(
             AlarmName=name, StateValue=state, StateReason=f"Threshold Crossed: simulated {state}"
         )
@@ -484,7 +490,7 @@ class SimulatedDeployments:
             arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/{cluster}/{name}/{uuid.uuid4().hex[:21]}",
             service_arn=service.arn,
             cluster_arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{cluster}",
-            task_definition=self.backend_service(name).task_definition,
+            task_definition=str(self.backend_service(name).task_definition),
             created_at=self.cluster.clock(),
         )
         hook = HookExecutionRecord(
@@ -551,7 +557,8 @@ class SimulatedDeployments:
         if self._network_mode(task_definition) == "awsvpc":
             task = self._start_with_own_interface(task_definition, host, started_by=started_by, group=group)
             # DescribeTasks: the ENI attachment's privateIPv4Address; ECS registers it on the container port.
-            address = next(d["value"] for d in task.attachments[0]["details"] if d["name"] == "privateIPv4Address")
+            details: list[dict[str, str]] = task.attachments[0]["details"]  # type: ignore[assignment]  # moto types it loosely
+            address = next(d["value"] for d in details if d["name"] == "privateIPv4Address")
             service.targets[task.task_arn] = {"Id": address, "Port": CONTAINER_PORT}
         else:
             task = run_healthy_task(
@@ -560,7 +567,7 @@ class SimulatedDeployments:
             port = self._host_ports.get(host, FIRST_HOST_PORT)
             self._host_ports[host] = port + 1
             # Visible in DescribeTasks once RUNNING (NetworkBinding); the target is the host and that port.
-            task.containers[0].network_bindings = [
+            task.containers[0].network_bindings = [  # type: ignore[attr-defined]  # what DescribeTasks reports
                 {"bindIP": "0.0.0.0", "containerPort": CONTAINER_PORT, "hostPort": port, "protocol": "tcp"}
             ]
             instance = next(i for i, arn in self.cluster.container_instances.items() if arn == host)
@@ -611,7 +618,7 @@ class SimulatedDeployments:
         if target is not None:
             elbv2 = self.cluster.session.client("elbv2")
             for group in service.target_groups:
-                elbv2.deregister_targets(TargetGroupArn=group, Targets=[target])
+                elbv2.deregister_targets(TargetGroupArn=group, Targets=[target])  # type: ignore[list-item]
         self.cluster.ecs_backend.stop_task(self.cluster.name, task.task_arn, "Scaled in by the simulated rollout")
 
 

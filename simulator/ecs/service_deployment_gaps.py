@@ -1,10 +1,7 @@
-"""What moto 5.2 lacks for the verify job, closed here and only here (each patch names the gap it closes).
+"""What moto 5.2 lacks of ECS service deployments, closed here and only here (each patch names the gap it
+closes), and the record (``VerifyGaps``) the simulated deployments keep: the target states
+``simulator.elbv2.gaps`` reports and the hook answers ``simulator.codedeploy.gaps`` takes are held here too.
 
-- ELBv2 DescribeTargetHealth reports every registered target ``healthy``: ``target_states`` overrides
-  the state (and reason) of chosen targets (by group, Id and Port: an instance carries one target per
-  host port), the way a failing health check would.
-- CodeDeploy PutLifecycleEventHookExecutionStatus raises NotImplementedError: answers are recorded
-  in ``hook_answers`` (and a second answer to one hook execution is refused, like AWS).
 - ECS ListServiceDeployments / DescribeServiceRevisions / StopServiceDeployment raise
   NotImplementedError: they are served from ``service_deployments`` (the simulated ECS's service
   deployments, each with the task definition its target revision deploys, its ``createdAt`` and source
@@ -41,19 +38,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from moto.codedeploy.exceptions import CodeDeployException
-from moto.codedeploy.responses import CodeDeployResponse
 from moto.core.responses import ActionResult
 from moto.ecs.exceptions import ECSException, InvalidParameterException
 from moto.ecs.responses import EC2ContainerServiceResponse
-from moto.elbv2.models import FakeHealthStatus
-from moto.elbv2.responses import ELBV2Response
 
 from simulator.ecs.classic_load_balancers import without_rollout_state
+from simulator.patching import Patch, Replace
 
 _ORIGINAL_UPDATE_SERVICE = EC2ContainerServiceResponse.update_service
 _ORIGINAL_DESCRIBE_SERVICES = EC2ContainerServiceResponse.describe_services
-_ORIGINAL_DESCRIBE_TARGET_HEALTH = ELBV2Response.describe_target_health
 
 
 # DeploymentLifecycleHookTimeoutConfiguration: timeoutInMinutes 1 to 20160, default 1440; action
@@ -166,34 +159,6 @@ def current() -> VerifyGaps:
 def _describe_services(self: EC2ContainerServiceResponse) -> ActionResult:
     _gaps.run_due()
     return without_rollout_state(_ORIGINAL_DESCRIBE_SERVICES(self))
-
-
-def _describe_target_health(self: ELBV2Response) -> ActionResult:
-    _gaps.run_due()
-    result = _ORIGINAL_DESCRIBE_TARGET_HEALTH(self)
-    group = self._get_param("TargetGroupArn")
-    described: list[FakeHealthStatus] = result.result["TargetHealthDescriptions"]  # type: ignore[index]
-    for index, health in enumerate(described):
-        override = _gaps.target_states.get((group, health.instance_id, int(health.port)))
-        if override is not None:
-            state, reason = override
-            described[index] = FakeHealthStatus(
-                health.instance_id, health.port, health.health_check_port, state, reason, f"simulated {state}"
-            )
-    return result
-
-
-def _put_lifecycle_event_hook_execution_status(self: CodeDeployResponse) -> ActionResult:
-    execution = self._get_param("lifecycleEventHookExecutionId")
-    status = self._get_param("status")
-    if status not in ("Succeeded", "Failed"):
-        raise ValueError(f"simulated CodeDeploy accepts Succeeded or Failed, got {status!r}")
-    if execution in _gaps.hook_answers:
-        raise CodeDeployException(
-            "LifecycleEventAlreadyCompletedException", f"lifecycle event {execution} is already completed"
-        )
-    _gaps.hook_answers[execution] = status
-    return ActionResult({"lifecycleEventHookExecutionId": execution})
 
 
 def _list_service_deployments(self: EC2ContainerServiceResponse) -> ActionResult:
@@ -348,16 +313,18 @@ def _update_service(self: EC2ContainerServiceResponse) -> ActionResult:
     return result
 
 
-def close_verify_gaps() -> VerifyGaps:
-    """Install the patches (idempotent) with a fresh record of what was asked of them."""
+def new_record() -> VerifyGaps:
+    """A fresh record of the simulated deployments and of what was asked of them (one per world)."""
     global _gaps
     _gaps = VerifyGaps()
-    ELBV2Response.describe_target_health = _describe_target_health  # type: ignore[method-assign]
-    EC2ContainerServiceResponse.describe_services = _describe_services  # type: ignore[method-assign]
-    CodeDeployResponse.put_lifecycle_event_hook_execution_status = _put_lifecycle_event_hook_execution_status  # type: ignore[attr-defined]
-    EC2ContainerServiceResponse.list_service_deployments = _list_service_deployments  # type: ignore[attr-defined]
-    EC2ContainerServiceResponse.stop_service_deployment = _stop_service_deployment  # type: ignore[attr-defined]
-    EC2ContainerServiceResponse.describe_service_revisions = _describe_service_revisions  # type: ignore[attr-defined]
-    EC2ContainerServiceResponse.describe_service_deployments = _describe_service_deployments  # type: ignore[attr-defined]
-    EC2ContainerServiceResponse.update_service = _update_service  # type: ignore[method-assign]
     return _gaps
+
+
+PATCHES: tuple[Patch, ...] = (
+    Replace(EC2ContainerServiceResponse, "describe_services", _describe_services),
+    Replace(EC2ContainerServiceResponse, "list_service_deployments", _list_service_deployments),
+    Replace(EC2ContainerServiceResponse, "stop_service_deployment", _stop_service_deployment),
+    Replace(EC2ContainerServiceResponse, "describe_service_revisions", _describe_service_revisions),
+    Replace(EC2ContainerServiceResponse, "describe_service_deployments", _describe_service_deployments),
+    Replace(EC2ContainerServiceResponse, "update_service", _update_service),
+)

@@ -63,7 +63,7 @@ class DeploymentConfiguration:
 
     @classmethod
     def of(cls, service: Any) -> DeploymentConfiguration:
-        """From a moto service (``moto_gaps`` keeps the configuration moto drops)."""
+        """From a moto service (``simulator.ecs.gaps`` keeps the configuration moto drops)."""
         configuration = getattr(service, "deployment_configuration", None) or {}
         return cls(
             int(configuration.get("minimumHealthyPercent", 100)),

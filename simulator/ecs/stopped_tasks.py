@@ -29,6 +29,8 @@ from moto.core.responses import ActionResult
 from moto.ecs.models import EC2ContainerServiceBackend, Task
 from moto.ecs.responses import EC2ContainerServiceResponse
 
+from simulator.patching import Patch, Replace
+
 ESSENTIAL_CONTAINER_EXITED = "Essential container in task exited"
 
 _ORIGINAL_BACKEND_STOP_TASK = EC2ContainerServiceBackend.stop_task
@@ -67,9 +69,13 @@ def crash(backend: EC2ContainerServiceBackend, cluster: str, task: Task, *, exit
     task.containers[0].exitCode = exit_code  # moto's own attribute (0 from the start: a gap, see above)
 
 
-def close_stopped_task_gaps(clock: Callable[[], float]) -> None:
-    """Install the patches (idempotent); stops are timed on ``clock`` (the world's simulated clock)."""
+def time_stops_on(clock: Callable[[], float]) -> None:
+    """Stops are timed on ``clock`` (the world's simulated clock; the wall clock until a world says so)."""
     global _clock
     _clock = clock
-    EC2ContainerServiceBackend.stop_task = _backend_stop_task  # type: ignore[method-assign]
-    EC2ContainerServiceResponse.stop_task = _response_stop_task  # type: ignore[method-assign]
+
+
+PATCHES: tuple[Patch, ...] = (
+    Replace(EC2ContainerServiceBackend, "stop_task", _backend_stop_task),
+    Replace(EC2ContainerServiceResponse, "stop_task", _response_stop_task),
+)

@@ -35,6 +35,8 @@ from moto.ecs.exceptions import InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend, Service, TaskSet
 from moto.ecs.responses import EC2ContainerServiceResponse
 
+from simulator.patching import Patch, Wrap
+
 _INSTALLED = "_fleetops_task_set_gaps"
 TASK_SET_CONTROLLERS = ("CODE_DEPLOY", "EXTERNAL")
 REFUSALS = {
@@ -55,7 +57,6 @@ def _refusing_a_task_definition(original: Callable[[EC2ContainerServiceResponse]
                 raise InvalidParameterException(REFUSALS[controller])
         return original(self)
 
-    setattr(update_service, _INSTALLED, True)
     return update_service
 
 
@@ -66,7 +67,6 @@ def _with_task_set_counts(original: Callable[[EC2ContainerServiceResponse], Acti
                 _count(self.ecs_backend, service, task_set)
         return original(self)
 
-    setattr(describe, _INSTALLED, True)
     return describe
 
 
@@ -76,7 +76,6 @@ def _started_by_alone(original: Callable[[EC2ContainerServiceResponse], ActionRe
             raise InvalidParameterException("startedBy must be the only filter when it is specified")
         return original(self)
 
-    setattr(list_tasks, _INSTALLED, True)
     return list_tasks
 
 
@@ -93,7 +92,7 @@ def _count(backend: EC2ContainerServiceBackend, service: Service, task_set: Task
     pending = [t for t in tasks if t.last_status == "PENDING"]
     unhealthy = [t for t in running if getattr(t, "health_status", "UNKNOWN") == "UNHEALTHY"]
     # moto's TaskSet has no such attributes; DescribeServices and DescribeTaskSets report them once set.
-    task_set.computedDesiredCount = desired
+    task_set.computedDesiredCount = desired  # type: ignore[attr-defined]
     task_set.runningCount = len(running)  # type: ignore[attr-defined]
     task_set.pendingCount = len(pending)  # type: ignore[attr-defined]
     steady = len(running) == desired and not pending and not unhealthy
@@ -104,14 +103,11 @@ def _service(backend: EC2ContainerServiceBackend, cluster: str, service: str) ->
     return backend.services.get(f"{cluster.rsplit('/', 1)[-1]}:{service.rsplit('/', 1)[-1]}")
 
 
-def close_task_set_gaps() -> None:
-    """Install the patches over whatever is installed (idempotent: each wraps only once)."""
-    for action, wrap in (
-        ("update_service", _refusing_a_task_definition),
-        ("describe_services", _with_task_set_counts),
-        ("describe_task_sets", _with_task_set_counts),
-        ("list_tasks", _started_by_alone),
-    ):
-        current = getattr(EC2ContainerServiceResponse, action)
-        if not getattr(current, _INSTALLED, False):
-            setattr(EC2ContainerServiceResponse, action, wrap(current))
+# Over whatever is installed before them (the service deployment gaps' UpdateService and DescribeServices,
+# the ECS gaps' ListTasks): see simulator.moto_patches for the order.
+PATCHES: tuple[Patch, ...] = (
+    Wrap(EC2ContainerServiceResponse, "update_service", _refusing_a_task_definition),
+    Wrap(EC2ContainerServiceResponse, "describe_services", _with_task_set_counts),
+    Wrap(EC2ContainerServiceResponse, "describe_task_sets", _with_task_set_counts),
+    Wrap(EC2ContainerServiceResponse, "list_tasks", _started_by_alone),
+)

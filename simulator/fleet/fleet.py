@@ -49,8 +49,8 @@ from simulator.autoscaling.rebalancing import AzRebalancing
 from simulator.clock import SimulatedClock
 from simulator.cloudformation.transform import ACCOUNT, REGION
 from simulator.cloudwatch.alarms import AlarmChange
+from simulator.ecs import service_deployment_gaps
 from simulator.ecs.deployments import deployment_event
-from simulator.ecs.service_deployment_gaps import close_verify_gaps
 from simulator.ecs.service_scheduler import (
     DeploymentConfiguration,
     ReplicaTasks,
@@ -61,7 +61,6 @@ from simulator.ecs.service_scheduler import (
 from simulator.fleet.cluster import AMI, SimulatedCluster, run_healthy_task
 from simulator.fleet.cluster_definition import AlarmDefinition, ClusterDefinition
 from simulator.http_server import LocalHttpServer, Route
-from simulator.moto_gaps import close_moto_gaps
 from simulator.paths import TEMPLATE
 
 BOOT_SECONDS = 90  # from launch until the host's ECS agent has registered it
@@ -102,8 +101,7 @@ class SimulatedFleet:
         image_behaviour: dict[str, Route] | None = None,
         template: Path = TEMPLATE,
     ) -> None:
-        close_moto_gaps()
-        self.verify_gaps = close_verify_gaps()
+        self.verify_gaps = service_deployment_gaps.new_record()
         self.definition = definition or ClusterDefinition.from_template()
         d = self.definition
         self.clock = SimulatedClock()
@@ -360,7 +358,7 @@ class SimulatedFleet:
 
     def desired_capacity(self) -> int:
         return int(
-            autoscaling_backends[ACCOUNT][REGION].autoscaling_groups[self.definition.group_name].desired_capacity
+            autoscaling_backends[ACCOUNT][REGION].autoscaling_groups[self.definition.group_name].desired_capacity or 0
         )
 
     def tasks_lost(self) -> int:
@@ -565,15 +563,15 @@ class SimulatedFleet:
             started_by=self._service().deployments[0]["id"],
             group=f"service:{d.service_name}",
         )
-        task.health_status = "HEALTHY"
+        task.health_status = "HEALTHY"  # type: ignore[attr-defined]  # moto's Task has no health; DescribeTasks reports it
         port = FIRST_HOST_PORT + self._ports[instance_id]
         self._ports[instance_id] += 1
         # DescribeTasks shows the published port once RUNNING (NetworkBinding); ECS registers the same.
-        task.containers[0].network_bindings = [
+        task.containers[0].network_bindings = [  # type: ignore[attr-defined]  # what DescribeTasks reports
             {"bindIP": "0.0.0.0", "containerPort": d.container_port, "hostPort": port, "protocol": "tcp"}
         ]
         target = {"Id": instance_id, "Port": port}
-        self.clients("elbv2").register_targets(TargetGroupArn=self.target_group, Targets=[target])  # type: ignore[list-item]
+        self.clients("elbv2").register_targets(TargetGroupArn=self.target_group, Targets=[target])
         self._targets[task.task_arn] = target
         return task
 
@@ -586,7 +584,7 @@ class SimulatedFleet:
         gone = [arn for arn in self._targets if arn not in live]
         for arn in gone:
             target = self._targets.pop(arn)
-            self.clients("elbv2").deregister_targets(TargetGroupArn=self.target_group, Targets=[target])  # type: ignore[list-item]
+            self.clients("elbv2").deregister_targets(TargetGroupArn=self.target_group, Targets=[target])
 
     def _note_unplaced(self, unplaced: bool) -> None:
         if unplaced:

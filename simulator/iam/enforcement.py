@@ -3,9 +3,9 @@
 moto can check every request against the policies of the role whose credentials signed it
 (``enforced_iam``: its ``enable_iam_authentication``). For the services the functions call (ECS, Auto
 Scaling, SNS, DynamoDB, CloudWatch, ELB, CodeDeploy, Application Auto Scaling, SQS, SSM Parameter Store;
-CloudWatch Logs for the error only) ``close_iam_gaps`` replaces the check moto makes before it dispatches a request
+CloudWatch Logs for the error only) ``PATCHES`` replace the check moto makes before it dispatches a request
 (``_authenticate_and_authorize_normal_action``, called by ``BaseResponse.call_action``), so it also
-covers the actions moto_gaps, verify_gaps and capacity patch or add. The gaps:
+covers the actions the ECS, Auto Scaling, CodeDeploy and capacity patches add. The gaps:
 
 - Only SQS, IAM and STS say which resource a request acts on; every other service is checked against
   ``"*"``, so a statement scoped to ARNs never matches and an over-scoped policy cannot be told from a
@@ -79,6 +79,8 @@ from moto.sns.responses import SNSResponse
 from moto.sqs.responses import SQSResponse
 from moto.ssm.responses import SimpleSystemManagerResponse
 from werkzeug.exceptions import HTTPException
+
+from simulator.patching import Patch, Replace
 
 # The codes a caller may see for a denied request, whatever the service.
 ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "AuthorizationError"})
@@ -515,10 +517,10 @@ def _condition_holds(operator: str, key: str, expected: Any, context: Mapping[st
     return not matched if negated else matched
 
 
-def close_iam_gaps() -> None:
-    """Install the patches (idempotent). They change nothing while enforcement is off."""
-    for cls in _SERVICES:
-        cls._authenticate_and_authorize_normal_action = _authorize  # type: ignore[method-assign,assignment]
+# They change nothing while enforcement is off (``enforced_iam``).
+PATCHES: tuple[Patch, ...] = tuple(
+    Replace(cls, "_authenticate_and_authorize_normal_action", _authorize) for cls in _SERVICES
+)
 
 
 @contextmanager
@@ -526,7 +528,6 @@ def enforced_iam() -> Iterator[None]:
     """Every request in the block is checked against its caller's policies (moto's
     ``enable_iam_authentication``, with the gaps above closed). Set the simulation up before it, as
     AWS itself would: inside, the tests' default credentials are refused."""
-    close_iam_gaps()
     with enable_iam_authentication():
         yield
 

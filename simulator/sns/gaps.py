@@ -13,6 +13,8 @@ from typing import Any
 
 from moto.sns.models import SNSBackend
 
+from simulator.patching import Patch, Replace
+
 _ORIGINAL_PUBLISH = SNSBackend.publish
 SUBJECT_LIMIT = 99  # "less than 100 characters"
 _LINE_BREAK_OR_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -29,6 +31,4 @@ def _publish(self: SNSBackend, message: str, *args: Any, **kwargs: Any) -> Any:
     return _ORIGINAL_PUBLISH(self, message, *args, **kwargs)
 
 
-def close_sns_gaps() -> None:
-    """Install the patch (idempotent)."""
-    SNSBackend.publish = _publish  # type: ignore[method-assign]
+PATCHES: tuple[Patch, ...] = (Replace(SNSBackend, "publish", _publish),)

@@ -19,6 +19,8 @@ from moto.core.exceptions import ServiceException
 from moto.sqs.exceptions import InvalidParameterValue
 from moto.sqs.models import SQSBackend
 
+from simulator.patching import Patch, Replace
+
 _ORIGINAL_SEND_MESSAGE = SQSBackend.send_message
 _OUTSIDE_ALLOWED = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -51,6 +53,4 @@ def _send_message(self: SQSBackend, queue_name: str, message_body: str, *args: A
     return _ORIGINAL_SEND_MESSAGE(self, queue_name, message_body, *args, **kwargs)
 
 
-def close_sqs_gaps() -> None:
-    """Install the patch (idempotent)."""
-    SQSBackend.send_message = _send_message  # type: ignore[method-assign]
+PATCHES: tuple[Patch, ...] = (Replace(SQSBackend, "send_message", _send_message),)

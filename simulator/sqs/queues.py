@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-from moto.sqs.models import sqs_backends
+from moto.sqs.models import Message, sqs_backends
 
 from simulator.clock import SimulatedClock
 from simulator.fleet.cluster import ACCOUNT, REGION
@@ -32,17 +32,18 @@ class SentMessage:
     delay: int  # seconds SQS holds it back (DelaySeconds)
 
 
+def _delay_seconds(message: Message) -> int:
+    # moto keeps both instants in milliseconds of real time (the send time once the message is sent).
+    if not message.delayed_until or message.sent_timestamp is None:
+        return 0
+    return round(max(0.0, (message.delayed_until - message.sent_timestamp) / 1000))
+
+
 def take_sent(queue_name: str) -> list[SentMessage]:
     """Take the messages sent to one of moto's queues out of it, with their delays, so a simulated
     clock can deliver them (moto would hold a delayed message back in real time)."""
     queue = sqs_backends[ACCOUNT][REGION].queues[queue_name]
-    sent = [
-        # moto keeps both instants in milliseconds of real time.
-        SentMessage(message.body, message.id, round(max(0.0, (message.delayed_until - message.sent_timestamp) / 1000)))
-        if message.delayed_until
-        else SentMessage(message.body, message.id, 0)
-        for message in queue._messages
-    ]
+    sent = [SentMessage(message.body, message.id, _delay_seconds(message)) for message in queue._messages]
     queue._messages.clear()
     return sent
 

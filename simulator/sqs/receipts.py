@@ -18,6 +18,8 @@ from typing import Any
 from moto.sqs.exceptions import InvalidParameterValue
 from moto.sqs.models import SQSBackend
 
+from simulator.patching import Patch, Replace
+
 MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200
 
 _ORIGINAL_CHANGE_MESSAGE_VISIBILITY = SQSBackend.change_message_visibility
@@ -51,6 +53,9 @@ def _change_message_visibility(self: SQSBackend, queue_name: str, receipt_handle
     return None
 
 
-def route_simulated_receipts() -> None:
-    """Install the patch (idempotent)."""
-    SQSBackend.change_message_visibility = _change_message_visibility  # type: ignore[method-assign]
+def forget_receipts() -> None:
+    """No delivery is under way (the simulation ended)."""
+    _IN_FLIGHT.clear()
+
+
+PATCHES: tuple[Patch, ...] = (Replace(SQSBackend, "change_message_visibility", _change_message_visibility),)

@@ -14,6 +14,8 @@ from typing import Any
 from moto.ssm.exceptions import ValidationException
 from moto.ssm.models import SimpleSystemManagerBackend
 
+from simulator.patching import Patch, Replace
+
 STANDARD_VALUE_LIMIT = 4_096
 ADVANCED_VALUE_LIMIT = 8_192
 
@@ -44,6 +46,4 @@ def _put_parameter(
     return _original_put_parameter(self, name, description, value, *args, **kwargs)
 
 
-def close_ssm_gaps() -> None:
-    """Install the patch (idempotent)."""
-    SimpleSystemManagerBackend.put_parameter = _put_parameter  # type: ignore[method-assign]
+PATCHES: tuple[Patch, ...] = (Replace(SimpleSystemManagerBackend, "put_parameter", _put_parameter),)

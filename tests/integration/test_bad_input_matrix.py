@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from fleetops.aws.messaging import SQS_BODY_LIMIT
 from simulator.account import SimulatedAccount
 from simulator.cloudformation.template import EVERY_CLUSTER_AND_GROUP
 from simulator.cloudformation.transform import ACCOUNT, REGION
+from simulator.moto_patches import simulated_aws
 from simulator.sqs.queues import take_all
 
 JOBS = ("drain", "scale", "verify")
@@ -107,7 +107,7 @@ DEFAULT_REASONS = {
 @pytest.fixture(scope="module")
 def account() -> Iterator[SimulatedAccount]:
     """The stack, deployed once for the module; each test reads (and empties) the dead-letter queue."""
-    with mock_aws():
+    with simulated_aws():
         yield SimulatedAccount(parameters=EVERY_CLUSTER_AND_GROUP)
 
 

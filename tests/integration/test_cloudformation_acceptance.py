@@ -15,12 +15,12 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from simulator.cloudformation.stack import deploy_stack
 from simulator.cloudformation.transform import REGION, TemplateError, sam_transform
 from simulator.cloudformation.validation import INLINE_BODY_BYTES
 from simulator.fleet.cluster_definition import EXAMPLE_TEMPLATE, ClusterDefinition
+from simulator.moto_patches import simulated_aws
 from simulator.paths import PROJECT_ROOT as ROOT
 from simulator.paths import TEMPLATE
 
@@ -47,7 +47,7 @@ def with_rules(rules: str, directory: Path) -> Path:
 
 
 def test_a_rule_condition_using_fn_join_is_refused_naming_the_rule_and_the_function(tmp_path: Path) -> None:
-    with mock_aws():
+    with simulated_aws():
         session = boto3.Session(region_name=REGION)
         with pytest.raises(TemplateError) as refused:
             deploy_stack(session, template=with_rules(RULE_WITH_JOIN, tmp_path))
@@ -98,7 +98,7 @@ def test_a_stack_acts_only_on_the_clusters_and_groups_it_names_or_on_every_one_w
         "HookAutoScalingGroupName": hook_group,
         "EnableDrain": drain,
     }
-    with mock_aws():
+    with simulated_aws():
         session = boto3.Session(region_name=REGION)
         if refusal:
             with pytest.raises(TemplateError, match=refusal):
@@ -110,13 +110,13 @@ def test_a_stack_acts_only_on_the_clusters_and_groups_it_names_or_on_every_one_w
 
 
 def test_a_deploy_that_names_no_cluster_at_all_is_refused_by_cloudformation_itself() -> None:
-    with mock_aws(), pytest.raises(TemplateError, match="parameter ClusterNames has no Default and no value"):
+    with simulated_aws(), pytest.raises(TemplateError, match="parameter ClusterNames has no Default and no value"):
         deploy_stack(boto3.Session(region_name=REGION), parameters={})
 
 
 def test_a_stack_with_no_job_switched_on_is_refused() -> None:
     off = {"EnableDrain": "false", "EnableScale": "false", "EnableVerify": "false"}
-    with mock_aws(), pytest.raises(TemplateError, match="Switch on at least one job"):
+    with simulated_aws(), pytest.raises(TemplateError, match="Switch on at least one job"):
         deploy_stack(boto3.Session(region_name=REGION), parameters={"ClusterNames": "prod", **off})
 
 
@@ -162,7 +162,7 @@ def test_every_samconfig_environment_s_parameters_are_accepted_by_the_template(e
     overrides = samconfig_environments()[env].get("parameter_overrides", [])
     assert isinstance(overrides, list)
     parameters = dict(str(item).split("=", 1) for item in overrides)
-    with mock_aws():
+    with simulated_aws():
         if "ClusterNames" not in parameters:  # the default environment: tool settings only
             with pytest.raises(TemplateError, match="ClusterNames"):
                 deploy_stack(boto3.Session(region_name=REGION), parameters=parameters)

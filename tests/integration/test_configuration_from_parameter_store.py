@@ -14,7 +14,6 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from fleetops.errors import ConfigurationError
 from fleetops.observability import logger
@@ -24,9 +23,8 @@ from simulator.cloudformation.sam_cli import overrides_of_command, parse_paramet
 from simulator.cloudformation.stack import DeployedStack, deploy_stack
 from simulator.cloudformation.template import EVERY_CLUSTER_AND_GROUP
 from simulator.cloudformation.transform import REGION, TemplateError
-from simulator.iam.enforcement import close_iam_gaps
+from simulator.moto_patches import simulated_aws
 from simulator.paths import PROJECT_ROOT as ROOT
-from simulator.ssm.gaps import close_ssm_gaps
 
 PREFIX = "/ecs-fleet-ops/sandbox"
 EXAMPLES = ROOT / "config" / "examples"
@@ -38,9 +36,7 @@ ALLOWED = {"SmokeAllowedHosts": "web.example.com,api.example.com", "VerifyRollba
 
 @pytest.fixture
 def ssm() -> Iterator[boto3.client]:  # type: ignore[valid-type]
-    with mock_aws():
-        close_iam_gaps()
-        close_ssm_gaps()
+    with simulated_aws():
         yield boto3.client("ssm", region_name=REGION)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from moto import mock_aws
 
 from simulator.autoscaling.hook_handlers import (
     ECS_MANAGED_DRAINING_HEARTBEAT_TIMEOUT,
@@ -19,6 +18,7 @@ from simulator.autoscaling.hook_handlers import (
     LogShipper,
 )
 from simulator.fleet.fleet import SimulatedFleet
+from simulator.moto_patches import simulated_aws
 
 TASKS = 8
 
@@ -26,7 +26,7 @@ TASKS = 8
 @pytest.fixture
 def shared_group() -> Iterator[SimulatedFleet]:
     """The example cluster, eight tasks on two hosts, and three termination hooks on its group."""
-    with mock_aws():
+    with simulated_aws():
         fleet = SimulatedFleet(parameters={"Announce": "everything"})
         try:
             fleet.add_termination_hook(

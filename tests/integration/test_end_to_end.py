@@ -13,15 +13,15 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from moto import mock_aws
 
 from demo.stories import BAD_IMAGE, SPIKE_CPU_UNITS, Day, problems, run_day, simulated_day
+from simulator.moto_patches import simulated_aws
 from simulator.paths import PROJECT_ROOT as ROOT
 
 
 @pytest.fixture(scope="module")
 def day() -> Iterator[Day]:
-    with mock_aws(), simulated_day() as fleet:
+    with simulated_aws(), simulated_day() as fleet:
         yield run_day(fleet)
 
 

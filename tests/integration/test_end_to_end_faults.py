@@ -20,7 +20,6 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from demo.stories import Day, problems, run_day, simulated_day
 from simulator.account import TimelineEntry
@@ -28,6 +27,7 @@ from simulator.autoscaling.lifecycle import LifecycleActionRecord
 from simulator.faults import crash_when, outage, throttled
 from simulator.fleet.cluster_definition import ClusterDefinition
 from simulator.fleet.fleet import SimulatedFleet
+from simulator.moto_patches import simulated_aws
 
 # moto warns that ECS's and Auto Scaling's models have no ThrottlingException shape; the error still
 # reaches botocore as AWS sends it (HTTP 400, code ThrottlingException), and botocore retries it.
@@ -121,7 +121,7 @@ def outcome(day: Day) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def clean_day() -> dict[str, Any]:
-    with mock_aws(), simulated_day() as fleet:
+    with simulated_aws(), simulated_day() as fleet:
         day = run_day(fleet)
         assert problems(day) == []
         return outcome(day)

@@ -30,15 +30,15 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from demo.stories import BAD_IMAGE, GOOD_IMAGE, SPIKE_CPU_UNITS, simulated_day
 from simulator.cloudformation.stack import DeployedStack, deploy_stack
 from simulator.cloudformation.transform import ACCOUNT, REGION, sam_transform
 from simulator.fleet.cluster import AMI
 from simulator.fleet.fleet import SimulatedFleet
-from simulator.iam.enforcement import ACCESS_DENIED_CODES, assume_role_session, close_iam_gaps, enforced_iam
+from simulator.iam.enforcement import ACCESS_DENIED_CODES, assume_role_session, enforced_iam
 from simulator.iam.reference import actions_named
+from simulator.moto_patches import simulated_aws
 from simulator.paths import PROJECT_ROOT as ROOT
 from simulator.paths import TEMPLATE
 from tests.integration.iam_allowlist import AWS_MANAGED_POLICIES, TYPED_ACTIONS_ON_EVERY_RESOURCE
@@ -221,7 +221,7 @@ class Outcome:
 
 
 def run(scenario: str, template: Path = TEMPLATE) -> Outcome:
-    with mock_aws(), simulated_day(template=template) as fleet:
+    with simulated_aws(), simulated_day(template=template) as fleet:
         account = fleet.account
         # A template copied elsewhere still runs this checkout's code.
         assert {f.spec.code for f in account.functions.values()} == {
@@ -299,7 +299,7 @@ class Grant:
 def function_grants(parameters: tuple[tuple[str, str], ...]) -> tuple[Grant, ...]:
     """Every statement of the functions' roles as moto IAM holds them once the stack is deployed:
     inline policies (the template's and SAM's) and the managed policies attached."""
-    with mock_aws():
+    with simulated_aws():
         session = boto3.Session(region_name=REGION)
         stack = deploy_stack(session, parameters=dict(parameters))
         iam = session.client("iam")
@@ -427,8 +427,7 @@ class ProbeAccount:
 @pytest.fixture
 def probe_account() -> Iterator[ProbeAccount]:
     """The stack deployed with the example's names (no fleet: cheaper), the functions' roles assumed."""
-    with mock_aws():
-        close_iam_gaps()
+    with simulated_aws():
         stack = deploy_stack(boto3.Session(region_name=REGION), parameters=dict(SCOPED))
         roles = {f: assume_role_session(stack.function(f).role_arn, stack.function(f).name, REGION) for f in FUNCTIONS}
         yield ProbeAccount(stack, roles)
@@ -518,7 +517,7 @@ def ask_the_drain_about(fleet: SimulatedFleet, host: OtherHost, metadata: str | 
 
 @pytest.mark.parametrize("metadata", [json.dumps({"cluster": OTHER_CLUSTER}), None], ids=["hook-names-it", "no-hint"])
 def test_a_drain_asked_about_a_host_of_another_cluster_changes_nothing_there(metadata: str | None) -> None:
-    with mock_aws(), simulated_day() as fleet:  # ClusterNames: the example's cluster only
+    with simulated_aws(), simulated_day() as fleet:  # ClusterNames: the example's cluster only
         host = register_host_in_another_cluster(fleet)
         first = len(fleet.account.timeline)
         ask_the_drain_about(fleet, host, metadata)

@@ -20,7 +20,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.events.models import EventPattern
 from moto.sns.utils import FilterPolicyMatcher
 
@@ -37,6 +36,7 @@ from fleetops.verify.triggers.ecs_hook import ECS_HOOK_BAKE_KEY
 from simulator.cloudformation.stack import DeployedStack, FunctionSpec, deploy_stack
 from simulator.cloudformation.template import EVERY_CLUSTER_AND_GROUP
 from simulator.cloudformation.transform import ACCOUNT, REGION, TemplateError
+from simulator.moto_patches import simulated_aws
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -188,7 +188,7 @@ class Account:
 @pytest.fixture(scope="module")
 def account() -> Iterator[Account]:
     """Three stacks side by side in one simulated account, deployed once for the module (about 1 s)."""
-    with mock_aws():
+    with simulated_aws():
         # Fake credentials: moto answers every call, and a real endpoint would refuse these.
         session = boto3.Session(region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
         yield Account(

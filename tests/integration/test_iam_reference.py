@@ -20,13 +20,13 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 
 from simulator.cloudformation.stack import DeployedStack, deploy_stack
 from simulator.cloudformation.transform import ACCOUNT, PARTITION, REGION, Intrinsics, read_template
 from simulator.fleet.cluster_definition import EXAMPLE_TEMPLATE
 from simulator.iam.reference import Finding, statement_findings
+from simulator.moto_patches import simulated_aws
 from tests.integration.iam_allowlist import (
     AWS_MANAGED_POLICIES,
     EXAMPLE_MANAGED_POLICIES,
@@ -111,7 +111,7 @@ def stack_statements(stack: DeployedStack) -> list[Statement]:
 
 @functools.cache
 def deployed_statements(parameters: tuple[tuple[str, str], ...]) -> tuple[Statement, ...]:
-    with mock_aws():
+    with simulated_aws():
         stack = deploy_stack(boto3.Session(region_name=REGION), parameters=dict(parameters))
     return tuple(stack_statements(stack))
 

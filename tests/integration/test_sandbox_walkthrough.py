@@ -16,7 +16,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from demo.stories import IMAGES, Day, problems, run_day
 from simulator.cloudformation.sam_cli import overrides_of_command, parse_parameter_overrides
@@ -24,6 +23,7 @@ from simulator.cloudformation.stack import deploy_stack
 from simulator.cloudformation.transform import REGION, read_template
 from simulator.fleet.fleet import SimulatedFleet
 from simulator.http_server import local_http_server
+from simulator.moto_patches import simulated_aws
 from simulator.paths import PROJECT_ROOT as ROOT
 from simulator.paths import TEMPLATE
 
@@ -96,7 +96,7 @@ def sandbox_day() -> Iterator[Day]:
     """The demo's day on a suite deployed with the walk-through's last command, placeholders filled in
     with the simulated example's values (its load balancer is the local HTTP server)."""
     parameters = overrides_of_command(walkthrough_deploys()[-1])
-    with mock_aws(), local_http_server({"/": IMAGES[next(iter(IMAGES))]}) as app:
+    with simulated_aws(), local_http_server({"/": IMAGES[next(iter(IMAGES))]}) as app:
         given = filled_in(
             parameters,
             {
@@ -164,6 +164,6 @@ def test_samconfig_deploys_no_placeholder_and_its_examples_are_accepted_once_fil
         if "<LoadBalancerUrl>" in parameters.get("VerifyServices", ""):
             filled["VerifyServices"] = parameters["VerifyServices"].replace("<LoadBalancerUrl>", "https://team/")
             filled["VerifyServices"] = PLACEHOLDER.sub("team", filled["VerifyServices"])
-        with mock_aws():  # under its own name: the day's stack may still hold the default's exports
+        with simulated_aws():  # under its own name: the day's stack may still hold the default's exports
             stack = deploy_stack(boto3.Session(region_name=REGION), name=f"samconfig-{env}", parameters=filled)
         assert stack.parameters == filled, env

@@ -9,19 +9,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from demo.stories import GOOD_IMAGE, simulated_day
 from fleetops.verify.state import VerifyStateStore
 from simulator.fleet.fleet import SimulatedFleet
 from simulator.http_server import Route
+from simulator.moto_patches import simulated_aws
 
 BROKEN_IMAGE = "registry.example.com/web:broken"
 
 
 @pytest.fixture
 def fleet() -> Iterator[SimulatedFleet]:
-    with mock_aws(), simulated_day() as fleet:
+    with simulated_aws(), simulated_day() as fleet:
         yield fleet
 
 

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from simulator.ecs.deployments import deployment_event
 from simulator.fleet.fleet import SimulatedFleet
+from simulator.moto_patches import simulated_aws
 from tests.support.verify_world import Release, VerifyWorld, without_default_amis
 
 FAILED_REASON = "ECS deployment circuit breaker: task failed to start."
@@ -90,7 +90,7 @@ def test_two_failed_releases_are_two_notifications(verify: VerifyWorld) -> None:
 
 @pytest.fixture
 def fleet() -> Iterator[SimulatedFleet]:
-    with mock_aws():
+    with simulated_aws():
         fleet = SimulatedFleet()
         try:
             yield fleet

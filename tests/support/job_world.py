@@ -24,7 +24,6 @@ from simulator.autoscaling.hook_handlers import HookHandler
 from simulator.autoscaling.lifecycle import SimulatedLifecycleHooks
 from simulator.clock import SimulatedClock
 from simulator.fleet.cluster import REGION, SimulatedCluster
-from simulator.moto_gaps import close_moto_gaps
 
 # The template's switch for each job (template.yaml, Parameters).
 JOB_SWITCHES = {"drain": "EnableDrain", "scale": "EnableScale", "verify": "EnableVerify"}
@@ -61,7 +60,6 @@ class JobWorld:
         hosts: int = 2,
         hook_timeout: int = 3600,
     ) -> None:
-        close_moto_gaps()
         self.clock = SimulatedClock()
         # The administrator's session: builds the cluster and reads what happened; the functions run under
         # their own roles (``function.session``).

@@ -23,13 +23,11 @@ from simulator.api_calls import ApiCallCounter
 from simulator.awslambda.context import FakeLambdaContext
 from simulator.awslambda.functions import load_handler
 from simulator.clock import SimulatedClock
+from simulator.ecs import service_deployment_gaps
 from simulator.ecs.deployments import VERIFY_FUNCTION_ARN, SimulatedDeployments, deployment_event
-from simulator.ecs.service_deployment_gaps import close_verify_gaps
-from simulator.ecs.stopped_tasks import close_stopped_task_gaps
-from simulator.ecs.task_set_gaps import close_task_set_gaps
+from simulator.ecs.stopped_tasks import time_stops_on
 from simulator.ecs.task_sets import SimulatedTaskSets
 from simulator.fleet.cluster import ACCOUNT, REGION, SimulatedCluster
-from simulator.moto_gaps import close_moto_gaps
 from simulator.sqs.queues import DelayedDeliveries, dead_letters, notifications
 
 RECHECK_QUEUE = "verify-rechecks"
@@ -63,11 +61,9 @@ class Release:
 
 class VerifyWorld:
     def __init__(self, *, environment: dict[str, str] | None = None, hosts: int = 2) -> None:
-        close_moto_gaps()
-        self.gaps = close_verify_gaps()
-        close_task_set_gaps()  # over the verify gaps' own UpdateService and DescribeServices
+        self.gaps = service_deployment_gaps.new_record()
         self.clock = SimulatedClock()
-        close_stopped_task_gaps(self.clock)  # stopCode, stoppedAt, container exits
+        time_stops_on(self.clock)  # stopCode, stoppedAt, container exits
         self.session = simulated_session()
         self.api = ApiCallCounter(self.session)
         sqs = self.session.client("sqs")

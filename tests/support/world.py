@@ -25,7 +25,6 @@ from simulator.awslambda.context import FakeLambdaContext
 from simulator.awslambda.functions import load_handler
 from simulator.clock import SimulatedClock
 from simulator.fleet.cluster import ACCOUNT, REGION, SimulatedCluster
-from simulator.moto_gaps import close_moto_gaps
 from simulator.sqs.queues import DelayedDeliveries, dead_letters, notifications
 
 TICK_SECONDS = 5
@@ -47,7 +46,6 @@ class DrainWorld:
         hook_timeout: int = 3600,
         client_config: Config | None = None,
     ) -> None:
-        close_moto_gaps()
         self.clock = SimulatedClock()
         self.session = boto3.Session(region_name=REGION)
         self.api = ApiCallCounter(self.session)

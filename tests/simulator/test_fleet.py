@@ -9,14 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from simulator.fleet.fleet import BOOT_SECONDS, SimulatedFleet
+from simulator.moto_patches import simulated_aws
 
 
 @pytest.fixture
 def fleet() -> Iterator[SimulatedFleet]:
-    with mock_aws():
+    with simulated_aws():
         fleet = SimulatedFleet()
         try:
             yield fleet

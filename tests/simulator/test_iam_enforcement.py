@@ -15,16 +15,16 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
-from simulator.ecs.service_deployment_gaps import close_verify_gaps
+from simulator.autoscaling.gaps import route_lifecycle_actions_to
+from simulator.ecs.service_deployment_gaps import current as deployments_record
 from simulator.iam.enforcement import (
     ACCESS_DENIED_CODES,
     add_aws_managed_policies,
     assume_role_session,
     enforced_iam,
 )
-from simulator.moto_gaps import close_moto_gaps, route_lifecycle_actions_to
+from simulator.moto_patches import simulated_aws
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -112,8 +112,7 @@ class Account:
 
 @pytest.fixture(scope="module")
 def account() -> Iterator[Account]:
-    with mock_aws():
-        close_moto_gaps()  # lifecycle actions reach CompletedActions
+    with simulated_aws():
         admin = boto3.Session(region_name=REGION)
         ecs = admin.client("ecs")
         definition = ecs.register_task_definition(
@@ -308,7 +307,6 @@ def test_listing_a_services_tasks_is_scoped_by_the_cluster_condition_key(account
 
 
 def test_stopping_a_service_deployment_needs_its_service_as_well_as_the_deployment(account: Account) -> None:
-    close_verify_gaps()  # moto has no StopServiceDeployment
     deployment = arn("ecs", "service-deployment/prod/web/abc123")
     only_deployments = {
         "Effect": "Allow",
@@ -331,7 +329,7 @@ def test_stopping_a_service_deployment_needs_its_service_as_well_as_the_deployme
 
 
 def test_an_action_without_resource_level_permissions_is_granted_only_on_every_resource(account: Account) -> None:
-    gaps = close_verify_gaps()  # moto has no PutLifecycleEventHookExecutionStatus
+    gaps = deployments_record()  # moto has no PutLifecycleEventHookExecutionStatus: the simulation records it
     statement = {"Effect": "Allow", "Action": "codedeploy:PutLifecycleEventHookExecutionStatus"}
     # As template.yaml's AnswerCodeDeployHooks scopes it: that grants nothing for this action.
     scoped = account.role([{**statement, "Resource": arn("codedeploy", "deploymentgroup:*")}])
@@ -359,7 +357,6 @@ def test_aws_managed_policies_can_be_attached_and_grant_what_they_say(account: A
 def test_a_condition_on_a_key_the_reference_does_not_document_for_the_action_refuses_it(account: Account) -> None:
     # The Service Authorization Reference documents ecs:cluster for DescribeServices, not for UpdateService
     # or ListServiceDeployments: AWS's request context for those has no such key, so the condition fails.
-    close_verify_gaps()  # moto has no ListServiceDeployments
     role = account.role(
         [
             {
@@ -382,7 +379,6 @@ def test_a_condition_on_a_key_the_reference_does_not_document_for_the_action_ref
 def test_reading_a_hook_s_deadline_needs_both_the_service_and_its_service_deployment(account: Account) -> None:
     # DescribeServiceDeployments' resource types are service and service-deployment (Service
     # Authorization Reference); the verify function's template grants both, in its clusters only.
-    close_verify_gaps()  # moto has no DescribeServiceDeployments
     deployment = arn("ecs", "service-deployment/prod/web/JKJbJ9qNWOMWd5PhM2vr9")
     elsewhere = arn("ecs", "service-deployment/other/web/JKJbJ9qNWOMWd5PhM2vr9")
     only_the_deployment = account.role(

@@ -1,4 +1,4 @@
-"""The simulated load balancer's target groups answer as Elastic Load Balancing does (``moto_gaps``)."""
+"""The simulated load balancer's target groups answer as Elastic Load Balancing does (``simulator.elbv2.gaps``)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from simulator.cloudformation.transform import REGION
-from simulator.moto_gaps import close_moto_gaps
 
 
 def test_deregistering_a_target_that_is_not_registered_returns_successfully_and_changes_nothing(aws: None) -> None:
     # "If the specified target does not exist, the action returns successfully" (DeregisterTargets).
-    close_moto_gaps()
     ec2, elbv2 = boto3.client("ec2", region_name=REGION), boto3.client("elbv2", region_name=REGION)
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     host = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
@@ -33,7 +31,6 @@ def test_deregistering_a_target_that_is_not_registered_returns_successfully_and_
 
 def test_a_target_of_the_wrong_kind_for_its_group_is_refused(aws: None) -> None:
     # TargetDescription: an instance ID in a group of target type instance, an IP address in one of type ip.
-    close_moto_gaps()
     ec2, elbv2 = boto3.client("ec2", region_name=REGION), boto3.client("elbv2", region_name=REGION)
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     host = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]

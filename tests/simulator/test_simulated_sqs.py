@@ -9,12 +9,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from simulator.sqs.gaps import close_sqs_gaps
-
 
 @pytest.fixture
 def queue(aws: None) -> tuple[Any, str]:
-    close_sqs_gaps()
     sqs = boto3.client("sqs", region_name="us-east-1")
     url = sqs.create_queue(QueueName="dead-letters", Attributes={"MaximumMessageSize": "262144"})["QueueUrl"]
     return sqs, url

@@ -13,7 +13,6 @@ from botocore.exceptions import ClientError
 from fleetops.aws.clients import AwsClients
 from fleetops.aws.messaging import Notifier
 from simulator.cloudformation.transform import ACCOUNT, REGION
-from simulator.sns.gaps import close_sns_gaps
 from simulator.sqs.queues import take_all
 
 
@@ -26,7 +25,6 @@ def a_topic_read_by_a_queue(session: boto3.Session) -> tuple[str, str]:
 
 @pytest.mark.parametrize("subject", ["x" * 100, "two\nlines", "a bell\x07"])
 def test_the_simulated_topic_refuses_a_subject_the_publish_reference_rules_out(aws: None, subject: str) -> None:
-    close_sns_gaps()
     session = boto3.Session(region_name=REGION)
     topic, _ = a_topic_read_by_a_queue(session)
     with pytest.raises(ClientError) as refused:
@@ -51,7 +49,6 @@ def test_the_simulated_topic_refuses_a_subject_the_publish_reference_rules_out(a
 def test_a_notification_subject_is_cut_and_cleaned_so_that_sns_takes_it(
     aws: None, subject: str, published: str | None
 ) -> None:
-    close_sns_gaps()
     session = boto3.Session(region_name=REGION)
     topic, queue = a_topic_read_by_a_queue(session)
 

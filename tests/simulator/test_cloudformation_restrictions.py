@@ -10,11 +10,11 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from simulator.cloudformation.stack import account_exports, deploy_stack
 from simulator.cloudformation.transform import REGION, TemplateError
 from simulator.cloudformation.validation import S3_BODY_BYTES
+from simulator.moto_patches import simulated_aws
 
 TOPIC = {"Type": "AWS::SNS::Topic"}
 
@@ -29,7 +29,7 @@ def template(directory: Path, **sections: Any) -> Path:
 
 def refused(path: Path, parameters: dict[str, str] | None = None, *, name: str = "probe") -> str:
     """Deploy, expecting a refusal; returns its message after checking nothing was created."""
-    with mock_aws():
+    with simulated_aws():
         session = boto3.Session(region_name=REGION)
         with pytest.raises(TemplateError) as error:
             deploy_stack(session, name=name, parameters=parameters, template=path)
@@ -38,7 +38,7 @@ def refused(path: Path, parameters: dict[str, str] | None = None, *, name: str =
 
 
 def accepted(path: Path, parameters: dict[str, str] | None = None) -> None:
-    with mock_aws():
+    with simulated_aws():
         deploy_stack(boto3.Session(region_name=REGION), name="probe", parameters=parameters, template=path)
 
 
@@ -237,7 +237,7 @@ def test_value_of_ref_all_and_value_of_all_read_the_account_s_vpcs_and_subnets(t
     }
     parameters = {"Vpc": {"Type": "AWS::EC2::VPC::Id"}, "Subnets": {"Type": "List<AWS::EC2::Subnet::Id>"}}
     path = template(tmp_path, Parameters=parameters, Rules=rules)
-    with mock_aws():
+    with simulated_aws():
         session = boto3.Session(region_name=REGION)
         ec2 = session.client("ec2")
         ours = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
@@ -378,7 +378,7 @@ def test_an_export_name_already_exported_in_the_account_is_refused(tmp_path: Pat
     path = template(tmp_path, Outputs=outputs)
     twice = template(tmp_path, Outputs={**outputs, "Again": {"Value": "x", "Export": {"Name": "shared-topic"}}})
     assert "output Again exports 'shared-topic', already exported" in refused(twice)
-    with mock_aws():
+    with simulated_aws():
         session = boto3.Session(region_name=REGION)
         first = deploy_stack(session, name="first", template=path)
         assert account_exports() == {"shared-topic": first.outputs["TopicArn"]}
