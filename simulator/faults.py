@@ -25,6 +25,7 @@ from moto.core.responses import ActionResult, BaseResponse
 
 from simulator.account import HandlerCrash, SimulatedAccount
 from simulator.clock import SimulatedClock
+from simulator.patching import Patch, Replace
 
 _CREDENTIAL = re.compile(r"Credential=([A-Z0-9]+)/")
 _ORIGINAL_CALL_ACTION = BaseResponse.call_action
@@ -140,12 +141,10 @@ def throttled(account: SimulatedAccount, *, every: int = 3) -> Iterator[Throttli
     """While the block runs, AWS throttles every ``every``-th call of the account's functions."""
     global _throttling
     _throttling = Throttling(_function_keys(account), every)
-    BaseResponse.call_action = _call_action  # type: ignore[method-assign]
     try:
         yield _throttling
     finally:
         _throttling = None
-        _restore_call_action()
 
 
 @contextmanager
@@ -175,17 +174,14 @@ def outage(
         frozenset(operations) if operations is not None else None,
     )
     _outages.append(window)
-    BaseResponse.call_action = _call_action  # type: ignore[method-assign]
     try:
         yield window
     finally:
         _outages.remove(window)
-        _restore_call_action()
 
 
-def _restore_call_action() -> None:
-    if _throttling is None and not _outages:
-        BaseResponse.call_action = _ORIGINAL_CALL_ACTION  # type: ignore[method-assign]
+# Every request passes through it; it answers for moto only while a throttling or an outage is on.
+PATCHES: tuple[Patch, ...] = (Replace(BaseResponse, "call_action", _call_action),)
 
 
 def crash_when(

@@ -16,7 +16,7 @@ from contextlib import ExitStack, contextmanager
 
 from moto import mock_aws
 
-from simulator import shared_models
+from simulator import faults, shared_models
 from simulator.autoscaling import capacity, standby_gaps, weighted_groups
 from simulator.autoscaling import gaps as autoscaling_gaps
 from simulator.codedeploy import gaps as codedeploy_gaps
@@ -47,6 +47,7 @@ EVERY_PATCH: tuple[Patch, ...] = (
     *stopped_tasks.PATCHES,
     *elbv2_gaps.PATCHES,
     *codedeploy_gaps.PATCHES,
+    *faults.PATCHES,  # throttling and outages, only while a test's faults.throttled() or outage() is open
 )
 
 _depth = 0  # how many patched_moto() blocks are open (a test's own account may open one inside another)
