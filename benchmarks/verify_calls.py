@@ -1,7 +1,8 @@
 """Figure: one verification of a service of 500 tasks behind 2 target groups, its time and AWS calls.
 
-The real handler verifies an ``ECS Deployment State Change`` (COMPLETED) on moto, with the simulated
-deployment of simulator/ecs/deployments.py, counted by operation with ``ApiCallCounter``. The time is
+The real handler, deployed from the template and run under its own role, verifies an ``ECS Deployment
+State Change`` (COMPLETED) on moto, with the simulated deployment of simulator/ecs/deployments.py, its
+calls counted by operation with ``ApiCallCounter``. The time is
 moto's, not AWS's: what transfers is the number of calls (each a round trip of ~20-80 ms in AWS) and
 that it grows with pages of 100 tasks, not with tasks.
 
@@ -47,8 +48,10 @@ class VerifyWorldLike(Protocol):
 
 
 def new_verify_world() -> VerifyWorldLike:
-    """A fresh simulated account for the verify job (call inside simulated_aws())."""
-    world: VerifyWorldLike = importlib.import_module("tests.support.verify_world").VerifyWorld()
+    """The stack deployed with the verify job alone in a fresh simulated account (call inside
+    simulated_aws()); its function logs errors only, as the figure has always run it (template's LogLevel)."""
+    world_type = importlib.import_module("tests.support.verify_world").VerifyWorld
+    world: VerifyWorldLike = world_type(parameters={"LogLevel": "ERROR"})
     return world
 
 

@@ -173,6 +173,7 @@ class SimulatedFunction:
         # AWS_SESSION_TOKEN ("Defined runtime environment variables"), and IAM is enforced.
         with enforced_iam():
             self.module: ModuleType = load_handler(self.job, self.environment | self._role_credentials())
+        self.sleeps: list[float] = []  # every wait the handler's own code asked for since the cold start
         # The handler module's ``service`` (functions/<job>/app.py), made at import: a module attribute mypy
         # cannot see through importlib.
         setattr(self.module, "service", self._service_on_simulated_time(getattr(self.module, "service")))  # noqa: B009, B010
@@ -197,8 +198,13 @@ class SimulatedFunction:
         settings = service.settings
         options: dict[str, Any] = {"session": self.session, "clock": self.clock}
         if "sleep" in inspect.signature(type(service)).parameters:
-            options["sleep"] = self.clock.advance
+            options["sleep"] = self._sleep
         return type(service)(settings, **options)
+
+    def _sleep(self, seconds: float) -> None:
+        """The handler's own wait (a smoke check's backoff): simulated time passes, and ``sleeps`` says so."""
+        self.sleeps.append(seconds)
+        self.clock.advance(seconds)
 
     def invoke(self, event: Any) -> tuple[Any, FunctionOutput]:
         """Run the handler under the role; what it wrote (its CloudWatch Logs) comes back with the result,
@@ -289,6 +295,7 @@ class FunctionOutput:
 
     logs: list[dict[str, Any]] = field(default_factory=list)
     metrics: list[str] = field(default_factory=list)
+    values: dict[str, list[float]] = field(default_factory=dict)  # each metric's values, as EMF gives them
 
     @classmethod
     def read(cls, text: str) -> FunctionOutput:
@@ -302,7 +309,11 @@ class FunctionOutput:
                 continue
             if "_aws" in record:
                 for directive in record["_aws"].get("CloudWatchMetrics", []):
-                    output.metrics.extend(m["Name"] for m in directive.get("Metrics", []))
+                    names = [m["Name"] for m in directive.get("Metrics", [])]
+                    output.metrics.extend(names)
+                    for name in names:
+                        value = record.get(name, [])
+                        output.values.setdefault(name, []).extend(value if isinstance(value, list) else [float(value)])
             elif "message" in record:
                 output.logs.append(record)
         return output

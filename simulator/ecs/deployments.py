@@ -71,6 +71,9 @@ class SimulatedDeployments:
     cluster: SimulatedCluster
     gaps: VerifyGaps
     services: dict[str, SimulatedService] = field(default_factory=dict)
+    # The function a service's Lambda lifecycle hooks invoke (their hookTargetArn): the stack's, in a world
+    # deployed from the template.
+    hook_target_arn: str = VERIFY_FUNCTION_ARN
     _host_ports: dict[str, int] = field(default_factory=dict)  # container instance ARN -> next free port
 
     # -- task definitions and services -------------------------------------------------------------
@@ -478,11 +481,12 @@ class SimulatedDeployments:
         stage: str = "POST_TEST_TRAFFIC_SHIFT",
         timeout_minutes: int = HOOK_TIMEOUT_DEFAULT_MINUTES,
         timeout_action: str = "ROLLBACK",
-        target_arn: str = VERIFY_FUNCTION_ARN,
+        target_arn: str | None = None,
         hook_details: dict[str, Any] | None = None,
     ) -> SimulatedLifecycleHook:
         """A service deployment of ``name`` paused at ``stage`` on a Lambda lifecycle hook, its execution
-        started now on the simulated clock; ``previous_task_definition`` is what a rollback returns to."""
+        started now on the simulated clock; ``previous_task_definition`` is what a rollback returns to;
+        ``target_arn``, the hook's hookTargetArn (``hook_target_arn`` unless given)."""
         assert self.gaps.clock is not None
         service = self.services[name]
         cluster = self.cluster.name
@@ -495,7 +499,7 @@ class SimulatedDeployments:
         )
         hook = HookExecutionRecord(
             hook_id=uuid.uuid4().hex[:22],
-            target_arn=target_arn,
+            target_arn=target_arn or self.hook_target_arn,
             lifecycle_stage=stage,
             started_at=self.gaps.clock(),
             timeout_minutes=timeout_minutes,

@@ -1,18 +1,13 @@
-"""Fixtures the verify job's integration tests share: a simulated account, and the verify world on it."""
+"""Fixtures the verify job's integration tests share: the verify world, deployed from the template."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.support.verify_world import VerifyWorld, without_default_amis
+from tests.support.verify_world import VerifyWorld
 
 
 @pytest.fixture
-def moto(monkeypatch: pytest.MonkeyPatch, aws: None) -> None:
-    without_default_amis(monkeypatch)
-
-
-@pytest.fixture
-def verify(moto: None) -> VerifyWorld:
-    """The default verify world; a test file that needs another environment defines its own."""
+def verify(aws: None) -> VerifyWorld:
+    """The default verify world; a test file that needs other parameters defines its own."""
     return VerifyWorld()

@@ -126,13 +126,10 @@ def test_every_aws_call_of_a_scaling_decision_is_allowed_by_the_scale_policy(aws
     assert "autoscaling:SetDesiredCapacity" in called
 
 
-def test_every_aws_call_of_a_verification_and_rollback_is_allowed_by_the_verify_policy(
-    aws: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from tests.support.verify_world import VerifyWorld, without_default_amis
+def test_every_aws_call_of_a_verification_and_rollback_is_allowed_by_the_verify_policy(aws: None) -> None:
+    from tests.support.verify_world import VerifyWorld
 
-    without_default_amis(monkeypatch)
-    world = VerifyWorld(environment={"ROLLBACK_ENABLED": "true", "NOTIFY_ON_SUCCESS": "true"})
+    world = VerifyWorld(parameters={"VerifyRollbackEnabled": "true", "Announce": "everything"})
     release = world.given_a_release(target_groups=2)
     world.deployments.set_container_health("web", "UNHEALTHY", 4)
     world.api.reset()
@@ -144,13 +141,10 @@ def test_every_aws_call_of_a_verification_and_rollback_is_allowed_by_the_verify_
     assert {"ecs:UpdateService", "elasticloadbalancing:DescribeTargetHealth"} <= called
 
 
-def test_every_aws_call_of_ecs_s_own_rollback_is_allowed_by_the_verify_policy(
-    aws: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
+def test_every_aws_call_of_ecs_s_own_rollback_is_allowed_by_the_verify_policy(aws: None) -> None:
+    from tests.support.verify_world import VerifyWorld, revision_of
 
-    without_default_amis(monkeypatch)
-    world = VerifyWorld(environment={"ROLLBACK_ENABLED": "true"})
+    world = VerifyWorld(parameters={"VerifyRollbackEnabled": "true"})
     world.given_a_release()
     v3 = world.deployments.task_definition("registry.example.com/web:3")
     world.deployments.stuck_rollout("web", v3)
@@ -163,13 +157,10 @@ def test_every_aws_call_of_ecs_s_own_rollback_is_allowed_by_the_verify_policy(
     assert {"ecs:ListServiceDeployments", "ecs:DescribeServiceRevisions", "ecs:StopServiceDeployment"} <= called
 
 
-def test_every_aws_call_of_a_bake_behind_an_ecs_lifecycle_hook_is_allowed_by_the_verify_policy(
-    aws: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from tests.support.verify_world import VerifyWorld, without_default_amis
+def test_every_aws_call_of_a_bake_behind_an_ecs_lifecycle_hook_is_allowed_by_the_verify_policy(aws: None) -> None:
+    from tests.support.verify_world import VerifyWorld
 
-    without_default_amis(monkeypatch)
-    world = VerifyWorld(environment={"VERIFY_SERVICES": '{"web": {"alarms": ["web-5xx"], "bake_seconds": 1800}}'})
+    world = VerifyWorld(parameters={"VerifyServices": '{"web": {"alarms": ["web-5xx"], "bake_seconds": 1800}}'})
     world.deployments.alarm("web-5xx", "OK")
     release = world.given_a_release()
     hook = world.deployments.lifecycle_hook("web", previous_task_definition=release.known_good, timeout_minutes=10)

@@ -12,16 +12,16 @@ from simulator.ecs.deployments import codedeploy_hook_event
 from tests.support.verify_world import VerifyWorld, revision_of
 
 BAKE = {
-    "VERIFY_SERVICES": '{"web": {"alarms": ["web-5xx", "web-latency"], "bake_seconds": 600, "rollback": true}}',
-    "RECHECK_INTERVAL_SECONDS": "120",
-    "NOTIFY_ON_SUCCESS": "true",
-    "ROLLBACK_ENABLED": "true",  # the stack may roll back (VerifyRollbackEnabled): "rollback": true asks it to
+    "VerifyServices": '{"web": {"alarms": ["web-5xx", "web-latency"], "bake_seconds": 600, "rollback": true}}',
+    "RecheckIntervalSeconds": "120",
+    "Announce": "everything",
+    "VerifyRollbackEnabled": "true",  # the stack may roll back (VerifyRollbackEnabled): "rollback": true asks it to
 }
 
 
 @pytest.fixture
-def verify(moto: None) -> VerifyWorld:
-    world = VerifyWorld(environment=BAKE)
+def verify(aws: None) -> VerifyWorld:
+    world = VerifyWorld(parameters=BAKE)
     world.deployments.alarm("web-5xx", "OK")
     world.deployments.alarm("web-latency", "OK")
     return world
@@ -66,8 +66,8 @@ def test_a_duplicated_re_check_does_not_fork_the_bake(verify: VerifyWorld) -> No
     [message] = verify.pending_rechecks()
     body = json.dumps(message)
     verify.clock.advance(120)
-    verify.invoke(verify.sqs_event(body))
-    verify.invoke(verify.sqs_event(body))
+    verify.invoke(verify.recheck_event(body))
+    verify.invoke(verify.recheck_event(body))
     assert len(verify.pending_rechecks()) == 2  # the first delivery's next re-check + the original due one
 
 
@@ -94,7 +94,7 @@ def test_a_deployment_superseded_during_the_bake_fails_without_touching_the_newe
     assert verify.gaps.updates == []
 
 
-def test_a_ci_override_that_asks_for_rollback_is_refused_by_a_stack_that_may_not_roll_back(moto: None) -> None:
+def test_a_ci_override_that_asks_for_rollback_is_refused_by_a_stack_that_may_not_roll_back(aws: None) -> None:
     verify = VerifyWorld()  # VerifyRollbackEnabled=false: the role holds no ecs:UpdateService
     release = verify.given_a_release()
     checks = {"alarms": ["web-5xx"], "bake_seconds": 120, "rollback": True}
@@ -104,8 +104,8 @@ def test_a_ci_override_that_asks_for_rollback_is_refused_by_a_stack_that_may_not
     assert verify.gaps.updates == []
 
 
-def test_a_ci_override_that_asks_for_rollback_is_honoured_when_the_bake_fails(moto: None) -> None:
-    verify = VerifyWorld(environment={"ROLLBACK_ENABLED": "true"})  # no service configured to roll back
+def test_a_ci_override_that_asks_for_rollback_is_honoured_when_the_bake_fails(aws: None) -> None:
+    verify = VerifyWorld(parameters={"VerifyRollbackEnabled": "true"})  # no service configured to roll back
     verify.deployments.alarm("web-5xx", "OK")
     release = verify.given_a_release()
     checks = {"alarms": ["web-5xx"], "bake_seconds": 120, "rollback": True}
@@ -116,8 +116,8 @@ def test_a_ci_override_that_asks_for_rollback_is_honoured_when_the_bake_fails(mo
     assert verify.service_task_definition("web") == release.known_good
 
 
-def test_a_bake_behind_a_codedeploy_hook_ends_before_codedeploy_gives_up_on_the_hook(moto: None) -> None:
-    verify = VerifyWorld(environment={"VERIFY_SERVICES": '{"web": {"alarms": ["web-5xx"], "bake_seconds": 7200}}'})
+def test_a_bake_behind_a_codedeploy_hook_ends_before_codedeploy_gives_up_on_the_hook(aws: None) -> None:
+    verify = VerifyWorld(parameters={"VerifyServices": '{"web": {"alarms": ["web-5xx"], "bake_seconds": 7200}}'})
     verify.deployments.alarm("web-5xx", "OK")
     verify.given_a_release()
     deployment = verify.deployments.codedeploy_deployment("web")
@@ -144,8 +144,11 @@ def test_an_ecs_event_and_a_ci_call_on_one_deployment_each_finish_their_own_bake
         {"cluster": "prod", "service": "web", "expected_task_definition": revision_of(release.task_definition)}
     )
     assert ci["verdict"] == "BAKING"
-    results = verify.run_bake()
-    assert len(results) == 10  # 5 looks each: neither bake read the other's stored result
+    verify.run_bake()
+    # 5 looks each: neither bake read the other's stored result. Their re-checks fall due together, so the
+    # event source mapping delivers them in one batch (BatchSize 10): 5 deliveries of 2 messages.
+    deliveries = [e.event for e in verify.account.timeline if e.function == "verify" and e.via == "SQS"]
+    assert deliveries == ["2 message(s) from VerifyRecheckQueue"] * 5
     verdicts = [n["subject"] for n in verify.notifications()]
     assert verdicts == ["release of prod/web verified: PASSED"] * 2
 

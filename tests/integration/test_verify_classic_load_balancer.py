@@ -14,12 +14,12 @@ import pytest
 from simulator.ecs.classic_load_balancers import put_behind_a_classic_load_balancer
 from tests.support.verify_world import Release, VerifyWorld
 
-ROLLBACK_ON = {"ROLLBACK_ENABLED": "true", "NOTIFY_ON_SUCCESS": "true"}
+ROLLBACK_ON = {"VerifyRollbackEnabled": "true", "Announce": "everything"}
 
 
 @pytest.fixture
-def verify(moto: None) -> VerifyWorld:
-    return VerifyWorld(environment=ROLLBACK_ON)
+def verify(aws: None) -> VerifyWorld:
+    return VerifyWorld(parameters=ROLLBACK_ON)
 
 
 def given_a_release_behind_a_classic_load_balancer(verify: VerifyWorld) -> Release:

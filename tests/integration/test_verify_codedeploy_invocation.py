@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 
 from simulator.ecs.deployments import codedeploy_hook_event
-from tests.support.verify_world import VerifyWorld, without_default_amis
+from tests.support.verify_world import VerifyWorld
 
 
 @pytest.fixture
-def verify(monkeypatch: pytest.MonkeyPatch, aws: None) -> VerifyWorld:
-    without_default_amis(monkeypatch)
-    world = VerifyWorld(environment={"VERIFY_SERVICES": '{"web": {"alarms": ["web-5xx"]}}'})
+def verify(aws: None) -> VerifyWorld:
+    world = VerifyWorld(parameters={"VerifyServices": '{"web": {"alarms": ["web-5xx"]}}'})
     world.deployments.alarm("web-5xx", "OK")
     return world
 
@@ -26,8 +25,8 @@ def _idempotency_records_expire(verify: VerifyWorld) -> None:
     """What Lambda's retry finds when the first attempt died after answering, once its in-progress
     record has expired (or the store was unreachable): no record of the first attempt."""
     dynamodb = verify.session.client("dynamodb")
-    for item in dynamodb.scan(TableName="idempotency")["Items"]:
-        dynamodb.delete_item(TableName="idempotency", Key={"id": item["id"]})
+    for item in dynamodb.scan(TableName=verify.idempotency_table)["Items"]:
+        dynamodb.delete_item(TableName=verify.idempotency_table, Key={"id": item["id"]})
 
 
 def _retried(verify: VerifyWorld, event: dict[str, Any]) -> dict[str, Any]:

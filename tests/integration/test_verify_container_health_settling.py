@@ -7,13 +7,12 @@ from __future__ import annotations
 import pytest
 
 from simulator.ecs.deployments import SIDECAR
-from tests.support.verify_world import VerifyWorld, without_default_amis
+from tests.support.verify_world import VerifyWorld
 
 
 @pytest.fixture
-def verify(monkeypatch: pytest.MonkeyPatch, aws: None) -> VerifyWorld:
-    without_default_amis(monkeypatch)
-    return VerifyWorld(environment={"ROLLBACK_ENABLED": "true"})
+def verify(aws: None) -> VerifyWorld:
+    return VerifyWorld(parameters={"VerifyRollbackEnabled": "true"})
 
 
 def test_an_essential_container_still_in_its_first_health_checks_settles_and_is_not_rolled_back(

@@ -10,13 +10,12 @@ import pytest
 
 from simulator.ecs.crash_loops import CrashLoop
 from simulator.ecs.desired_count import DesiredCountChanges
-from tests.support.verify_world import VerifyWorld, without_default_amis
+from tests.support.verify_world import VerifyWorld
 
 
 @pytest.fixture
-def verify(monkeypatch: pytest.MonkeyPatch, aws: None) -> VerifyWorld:
-    without_default_amis(monkeypatch)
-    return VerifyWorld(environment={"ROLLBACK_ENABLED": "true", "NOTIFY_ON_SUCCESS": "true"})
+def verify(aws: None) -> VerifyWorld:
+    return VerifyWorld(parameters={"VerifyRollbackEnabled": "true", "Announce": "everything"})
 
 
 def _stopped_listed(verify: VerifyWorld) -> int:

@@ -14,7 +14,7 @@ import pytest
 
 from fleetops_cli.verify import EXIT_PASSED, main
 from simulator.ecs.desired_count import DesiredCountChanges
-from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
+from tests.support.verify_world import VerifyWorld, revision_of
 
 # moto's target groups have ELB's defaults: a check every 30 s, 5 to be healthy, 300 s deregistration.
 BOUND = 30 * 5 + 300
@@ -22,9 +22,8 @@ SCALE_OUT_WAITED = "tasks: 4 task(s) running, 5 desired: 1 more still starting (
 
 
 @pytest.fixture
-def verify(monkeypatch: pytest.MonkeyPatch, aws: None) -> VerifyWorld:
-    without_default_amis(monkeypatch)
-    return VerifyWorld(environment={"ROLLBACK_ENABLED": "true", "NOTIFY_ON_SUCCESS": "true"})
+def verify(aws: None) -> VerifyWorld:
+    return VerifyWorld(parameters={"VerifyRollbackEnabled": "true", "Announce": "everything"})
 
 
 def test_a_scale_out_during_verification_is_waited_out_and_never_rolls_the_release_back(

@@ -9,15 +9,14 @@ from typing import Any
 import pytest
 
 from simulator.ecs.deployments import ecs_hook_event
-from tests.support.verify_world import VerifyWorld, without_default_amis
+from tests.support.verify_world import VerifyWorld
 
 CONFIGURED = {"team": "payments"}  # the service's own hookDetails, sent by ECS on every invocation
 
 
 @pytest.fixture
-def verify(monkeypatch: pytest.MonkeyPatch, aws: None) -> VerifyWorld:
-    without_default_amis(monkeypatch)
-    world = VerifyWorld(environment={"VERIFY_SERVICES": '{"web": {"alarms": ["web-5xx"], "bake_seconds": 300}}'})
+def verify(aws: None) -> VerifyWorld:
+    world = VerifyWorld(parameters={"VerifyServices": '{"web": {"alarms": ["web-5xx"], "bake_seconds": 300}}'})
     world.deployments.alarm("web-5xx", "OK")
     return world
 
@@ -60,13 +59,12 @@ def test_a_bake_deadline_left_by_an_earlier_stage_does_not_skip_the_next_stage_s
 
 @pytest.mark.parametrize(("interval", "expected"), [("900", 60), ("10", 30)])
 def test_call_back_delay_stays_between_the_documented_default_and_example(
-    monkeypatch: pytest.MonkeyPatch, aws: None, interval: str, expected: int
+    aws: None, interval: str, expected: int
 ) -> None:
-    without_default_amis(monkeypatch)
     verify = VerifyWorld(
-        environment={
-            "VERIFY_SERVICES": '{"web": {"alarms": ["web-5xx"], "bake_seconds": 300}}',
-            "RECHECK_INTERVAL_SECONDS": interval,
+        parameters={
+            "VerifyServices": '{"web": {"alarms": ["web-5xx"], "bake_seconds": 300}}',
+            "RecheckIntervalSeconds": interval,
         }
     )
     verify.deployments.alarm("web-5xx", "OK")

@@ -14,17 +14,15 @@ import json
 import pytest
 
 from fleetops.verify.hook_deadline import ANSWER_MARGIN_SECONDS
-from simulator.account import FunctionOutput
-from tests.support.verify_world import Release, VerifyWorld, without_default_amis
+from tests.support.verify_world import Release, VerifyWorld
 
 HALF_AN_HOUR = 1800
 
 
 @pytest.fixture
-def verify(monkeypatch: pytest.MonkeyPatch, aws: None) -> VerifyWorld:
-    without_default_amis(monkeypatch)
+def verify(aws: None) -> VerifyWorld:
     services = {"web": {"alarms": ["web-5xx"], "bake_seconds": HALF_AN_HOUR}}
-    world = VerifyWorld(environment={"VERIFY_SERVICES": json.dumps(services)})
+    world = VerifyWorld(parameters={"VerifyServices": json.dumps(services)})
     world.deployments.alarm("web-5xx", "OK")
     return world
 
@@ -100,23 +98,16 @@ def test_a_continue_timeout_action_also_cuts_the_bake_so_the_verdict_reaches_ecs
     assert "(CONTINUE)" in hook.answers[-1]["reason"]
 
 
-def test_a_deadline_that_cannot_be_read_keeps_the_whole_bake_and_says_so(
-    verify: VerifyWorld, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_deadline_that_cannot_be_read_keeps_the_whole_bake_and_says_so(verify: VerifyWorld) -> None:
     release = verify.given_a_release()
     hook = verify.deployments.lifecycle_hook("web", previous_task_definition=release.known_good)
     verify.gaps.describe_service_deployments_denied = True  # a role without ecs:DescribeServiceDeployments
-    capsys.readouterr()
+    verify.metrics()  # a clean slate
 
     status = hook.run(verify.invoke, verify.clock)
 
     assert status == "SUCCEEDED" and not hook.rolled_back
     assert verify.clock() - hook.hook.started_at >= HALF_AN_HOUR  # not cut on a guess
     assert "the ECS lifecycle hook's deadline could not be read" in hook.answers[-1]["reason"]
-    unread = [m for m in emitted_metrics(capsys) if m == "EcsHookDeadlineUnread"]
+    unread = [m for m in verify.metrics() if m == "EcsHookDeadlineUnread"]
     assert len(unread) == len(hook.answers) - 1  # asked again, and counted, at each look of the bake
-
-
-def emitted_metrics(capsys: pytest.CaptureFixture[str]) -> list[str]:
-    """The metric names the handler wrote (Embedded Metric Format) since the last look."""
-    return FunctionOutput.read(capsys.readouterr().out).metrics

@@ -14,14 +14,18 @@ import pytest
 from fleetops_cli.verify import EXIT_FAILED, EXIT_NOT_VERIFIED, EXIT_PASSED, main
 from tests.support.verify_world import VerifyWorld, revision_of
 
-ROLLBACK_ON = {"ROLLBACK_ENABLED": "true", "ROLLBACK_MAX_PER_WINDOW": "1", "ROLLBACK_WINDOW_SECONDS": "3600"}
+ROLLBACK_ON = {
+    "VerifyRollbackEnabled": "true",
+    "VerifyRollbackMaxPerWindow": "1",
+    "VerifyRollbackWindowSeconds": "3600",
+}
 INDEX_DIGEST = "sha256:" + "1" * 64  # a multi-arch image's index (manifest list): what ECS reports
 AMD64_DIGEST = "sha256:" + "2" * 64  # one platform's manifest in that index: what a registry UI may show
 
 
 @pytest.fixture
-def verify(moto: None) -> VerifyWorld:
-    return VerifyWorld(environment=ROLLBACK_ON)
+def verify(aws: None) -> VerifyWorld:
+    return VerifyWorld(parameters=ROLLBACK_ON)
 
 
 def tasks_check(report: dict[str, object]) -> dict[str, object]:

@@ -8,16 +8,15 @@ from botocore.exceptions import ClientError
 
 from simulator.ecs.crash_loops import CrashLoop
 from simulator.ecs.desired_count import DesiredCountChanges
-from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
+from tests.support.verify_world import VerifyWorld, revision_of
 
 # moto's target groups have ELB's defaults: a check every 30 s, 5 to be healthy, 300 s deregistration.
 BOUND = 30 * 5 + 300
 
 
 @pytest.fixture
-def verify(monkeypatch: pytest.MonkeyPatch, aws: None) -> VerifyWorld:
-    without_default_amis(monkeypatch)
-    return VerifyWorld(environment={"ROLLBACK_ENABLED": "true", "NOTIFY_ON_SUCCESS": "true"})
+def verify(aws: None) -> VerifyWorld:
+    return VerifyWorld(parameters={"VerifyRollbackEnabled": "true", "Announce": "everything"})
 
 
 def test_a_release_whose_tasks_crash_loop_is_never_passed_as_a_scale_out_under_way(verify: VerifyWorld) -> None:
@@ -56,7 +55,8 @@ def test_a_ci_rollback_that_happened_is_never_reported_as_nothing_rolled_back(ve
                 {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "Rate exceeded"}}, "PutItem"
             )
 
-    verify.session.events.register("before-call.dynamodb.PutItem", throttle_the_marker)
+    # On the function's own session, before its first invocation makes its clients.
+    verify.function.session.events.register("before-call.dynamodb.PutItem", throttle_the_marker)
     report = verify.invoke({"cluster": "prod", "service": "web", "expected_task_definition": bad})
 
     assert verify.service_task_definition("web") == release.known_good  # it was rolled back
@@ -95,8 +95,9 @@ def test_a_ci_verification_that_ran_and_passed_is_not_reported_as_one_that_could
                 {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "Rate exceeded"}}, "PutItem"
             )
 
-    verify.session.events.register("before-call.dynamodb.PutItem", throttle_the_record)
-    verify.session.events.register("before-call.dynamodb.UpdateItem", throttle_the_record)
+    # On the function's own session, before its first invocation makes its clients.
+    verify.function.session.events.register("before-call.dynamodb.PutItem", throttle_the_record)
+    verify.function.session.events.register("before-call.dynamodb.UpdateItem", throttle_the_record)
     report = verify.invoke({"cluster": "prod", "service": "web", "expected_task_definition": release.task_definition})
 
     assert report["verdict"] != "ERROR", report["reason"]

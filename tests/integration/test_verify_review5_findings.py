@@ -7,29 +7,27 @@ import pytest
 
 from simulator.ecs.crash_loops import CrashLoop
 from simulator.ecs.desired_count import DesiredCountChanges
-from tests.support.verify_world import VerifyWorld, revision_of, without_default_amis
+from tests.support.verify_world import VerifyWorld, revision_of
 
 # moto's target groups have ELB's defaults: a check every 30 s, 5 to be healthy, 300 s deregistration.
 BOUND = 30 * 5 + 300
 
 BAKE = {
-    "VERIFY_SERVICES": '{"web": {"alarms": ["web-5xx"], "bake_seconds": 600, "rollback": true}}',
-    "RECHECK_INTERVAL_SECONDS": "60",
-    "ROLLBACK_ENABLED": "true",
-    "NOTIFY_ON_SUCCESS": "true",
+    "VerifyServices": '{"web": {"alarms": ["web-5xx"], "bake_seconds": 600, "rollback": true}}',
+    "RecheckIntervalSeconds": "60",
+    "VerifyRollbackEnabled": "true",
+    "Announce": "everything",
 }
 
 
 @pytest.fixture
-def verify(monkeypatch: pytest.MonkeyPatch, aws: None) -> VerifyWorld:
-    without_default_amis(monkeypatch)
-    return VerifyWorld(environment={"ROLLBACK_ENABLED": "true", "NOTIFY_ON_SUCCESS": "true"})
+def verify(aws: None) -> VerifyWorld:
+    return VerifyWorld(parameters={"VerifyRollbackEnabled": "true", "Announce": "everything"})
 
 
 @pytest.fixture
-def baking(monkeypatch: pytest.MonkeyPatch, aws: None) -> VerifyWorld:
-    without_default_amis(monkeypatch)
-    world = VerifyWorld(environment=BAKE)
+def baking(aws: None) -> VerifyWorld:
+    world = VerifyWorld(parameters=BAKE)
     world.deployments.alarm("web-5xx", "OK")
     return world
 

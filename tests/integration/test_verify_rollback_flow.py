@@ -11,23 +11,24 @@ from simulator.ecs.deployments import deployment_event
 from simulator.http_server import Route, local_http_server
 from tests.support.verify_world import VerifyWorld, revision_of
 
-ROLLBACK_ON = {"ROLLBACK_ENABLED": "true", "ROLLBACK_MAX_PER_WINDOW": "1", "ROLLBACK_WINDOW_SECONDS": "3600"}
+ROLLBACK_ON = {
+    "VerifyRollbackEnabled": "true",
+    "VerifyRollbackMaxPerWindow": "1",
+    "VerifyRollbackWindowSeconds": "3600",
+}
 
 
 @pytest.fixture
-def verify(moto: None) -> VerifyWorld:
-    return VerifyWorld(environment=ROLLBACK_ON)
+def verify(aws: None) -> VerifyWorld:
+    return VerifyWorld(parameters=ROLLBACK_ON)
 
 
-def test_a_release_that_fails_verification_is_rolled_back_to_the_known_good_revision(
-    verify: VerifyWorld, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_release_that_fails_verification_is_rolled_back_to_the_known_good_revision(verify: VerifyWorld) -> None:
     release = verify.given_a_release()
     verify.deployments.set_container_health("web", "UNHEALTHY", 4)
-    capsys.readouterr()
     report = verify.invoke(verify.completed_event(release))
-    metrics = capsys.readouterr().out  # Powertools writes metrics to stdout (CloudWatch EMF)
-    assert '"VerificationsFailed":[1.0]' in metrics and '"RollbacksStarted":[1.0]' in metrics
+    metrics = verify.function.last_output.values  # Powertools writes metrics to its logs (CloudWatch EMF)
+    assert metrics["VerificationsFailed"] == [1.0] and metrics["RollbacksStarted"] == [1.0]
     assert report["verdict"] == "FAILED"
     assert report["rollback"]["action"] == "update-service"
     assert report["rollback"]["target_task_definition"] == release.known_good
@@ -170,7 +171,7 @@ def test_rollbacks_are_capped_per_service_per_window(verify: VerifyWorld) -> Non
     assert len(verify.gaps.updates) == 2
 
 
-def test_without_rollback_configured_a_failure_is_reported_and_nothing_is_touched(moto: None) -> None:
+def test_without_rollback_configured_a_failure_is_reported_and_nothing_is_touched(aws: None) -> None:
     verify = VerifyWorld()
     release = verify.given_a_release()
     verify.deployments.stop_running("web", 1)
@@ -180,19 +181,19 @@ def test_without_rollback_configured_a_failure_is_reported_and_nothing_is_touche
     assert verify.gaps.updates == []
 
 
-def test_rollback_can_be_switched_on_for_one_service(moto: None) -> None:
+def test_rollback_can_be_switched_on_for_one_service(aws: None) -> None:
     # The stack may roll back (VerifyRollbackEnabled=true); every other service opts out.
     services = '{"*": {"rollback": false}, "prod/web": {"rollback": true}}'
-    verify = VerifyWorld(environment={"ROLLBACK_ENABLED": "true", "VERIFY_SERVICES": services})
+    verify = VerifyWorld(parameters={"VerifyRollbackEnabled": "true", "VerifyServices": services})
     release = verify.given_a_release()
     verify.deployments.stop_running("web", 1)
     assert verify.invoke(verify.completed_event(release))["rollback"]["action"] == "update-service"
     assert verify.settings.rollback_wanted(verify.settings.checks_for("prod", "api")) is False
 
 
-def test_a_stack_that_may_not_roll_back_refuses_a_service_configured_to(moto: None) -> None:
+def test_a_stack_that_may_not_roll_back_refuses_a_service_configured_to(aws: None) -> None:
     with pytest.raises(ConfigurationError, match=r"VERIFY_SERVICES\['prod/web'\] asks for a rollback"):
-        VerifyWorld(environment={"VERIFY_SERVICES": '{"prod/web": {"rollback": true}}'})
+        VerifyWorld(parameters={"VerifyServices": '{"prod/web": {"rollback": true}}'})
 
 
 def test_a_ci_call_that_skips_the_checks_never_makes_its_release_the_known_good(verify: VerifyWorld) -> None:
@@ -252,11 +253,11 @@ def test_a_rollback_aws_refused_does_not_use_up_the_cap_so_the_retry_rolls_back(
     verify.deployments.set_container_health("web", "UNHEALTHY", 4)
     refusals = [ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}, "UpdateService")]
 
-    def refuse_once(**_: object) -> None:
-        if refusals:
+    def refuse_once(operation: str) -> None:
+        if operation == "verify:UpdateService" and refusals:
             raise refusals.pop()
 
-    verify.session.events.register("before-call.ecs.UpdateService", refuse_once)
+    verify.account.faults.append(refuse_once)
     with pytest.raises(ClientError, match="AccessDenied"):
         verify.invoke(verify.completed_event(release))
     assert verify.service_task_definition("web") == release.task_definition  # nothing changed
@@ -275,13 +276,14 @@ def test_a_failed_release_whose_rollback_aws_refuses_is_reported_failed_from_ci_
     verify.deployments.complete_rollout("web", bad)
     verify.deployments.set_container_health("web", "UNHEALTHY", 1)
 
-    def refuse(**_: object) -> None:
-        raise ClientError(
-            {"Error": {"Code": "AccessDeniedException", "Message": "not authorized to perform ecs:UpdateService"}},
-            "UpdateService",
-        )
+    def refuse(operation: str) -> None:
+        if operation == "verify:UpdateService":
+            raise ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "not authorized to perform ecs:UpdateService"}},
+                "UpdateService",
+            )
 
-    verify.session.events.register("before-call.ecs.UpdateService", refuse)
+    verify.account.faults.append(refuse)
     report = verify.invoke({"cluster": "prod", "service": "web", "expected_task_definition": bad})
 
     assert report["verdict"] == "FAILED"

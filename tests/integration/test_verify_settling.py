@@ -11,16 +11,15 @@ import re
 
 import pytest
 
-from tests.support.verify_world import VerifyWorld, without_default_amis
+from tests.support.verify_world import VerifyWorld
 
 # moto's target groups have ELB's defaults: a check every 30 s, 5 to be healthy, 300 s deregistration.
 BOUND = 30 * 5 + 300
 
 
 @pytest.fixture
-def verify(monkeypatch: pytest.MonkeyPatch, aws: None) -> VerifyWorld:
-    without_default_amis(monkeypatch)
-    return VerifyWorld(environment={"ROLLBACK_ENABLED": "true", "NOTIFY_ON_SUCCESS": "true"})
+def verify(aws: None) -> VerifyWorld:
+    return VerifyWorld(parameters={"VerifyRollbackEnabled": "true", "Announce": "everything"})
 
 
 def test_a_good_release_whose_targets_are_still_initial_at_completed_passes_after_the_wait(

@@ -15,12 +15,16 @@ from fleetops_cli.verify import EXIT_FAILED, EXIT_NOT_VERIFIED, EXIT_PASSED, mai
 from simulator.ecs.task_sets import TaskSetRelease
 from tests.support.verify_world import VerifyWorld, revision_of
 
-ROLLBACK_ON = {"ROLLBACK_ENABLED": "true", "ROLLBACK_MAX_PER_WINDOW": "1", "ROLLBACK_WINDOW_SECONDS": "3600"}
+ROLLBACK_ON = {
+    "VerifyRollbackEnabled": "true",
+    "VerifyRollbackMaxPerWindow": "1",
+    "VerifyRollbackWindowSeconds": "3600",
+}
 
 
 @pytest.fixture
-def verify(moto: None) -> VerifyWorld:
-    return VerifyWorld(environment=ROLLBACK_ON)
+def verify(aws: None) -> VerifyWorld:
+    return VerifyWorld(parameters=ROLLBACK_ON)
 
 
 def a_task_set_release(verify: VerifyWorld, controller: str) -> tuple[str, TaskSetRelease]:
@@ -122,13 +126,14 @@ def test_a_bad_release_on_a_task_set_service_is_reported_and_never_update_servic
 def test_an_aws_error_in_the_ci_path_returns_a_report_not_a_lambda_error(verify: VerifyWorld) -> None:
     _, release = a_task_set_release(verify, "CODE_DEPLOY")
 
-    def refuse(**_: object) -> None:
-        raise ClientError(
-            {"Error": {"Code": "AccessDeniedException", "Message": "not authorized to perform ecs:DescribeTasks"}},
-            "DescribeTasks",
-        )
+    def refuse(operation: str) -> None:
+        if operation == "verify:DescribeTasks":
+            raise ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "not authorized to perform ecs:DescribeTasks"}},
+                "DescribeTasks",
+            )
 
-    verify.session.events.register("before-call.ecs.DescribeTasks", refuse)
+    verify.account.faults.append(refuse)
     report = from_ci(verify, release)
     assert report["verdict"] == "ERROR"
     assert report["reason"] == (

@@ -21,7 +21,7 @@ def test_a_completed_deployment_is_verified_and_remembered_as_known_good(verify:
     report = verify.invoke(verify.completed_event(release))
     assert (report["verdict"], report["deployment_id"]) == ("PASSED", release.deployment_id)
     assert verify.known_good(release.service_arn) == release.task_definition
-    assert verify.notifications() == []  # a pass is not announced unless NOTIFY_ON_SUCCESS
+    assert verify.notifications() == []  # a pass is not announced unless Announce=everything
 
 
 def test_an_old_short_service_arn_is_found_in_the_configured_cluster(verify: VerifyWorld) -> None:
@@ -93,13 +93,14 @@ def test_an_event_whose_verification_died_midway_is_failed_again_so_lambda_retri
     release = verify.given_a_release()
     event = verify.completed_event(release)
 
-    def die(**_: object) -> None:
-        raise RuntimeDied
+    def die(operation: str) -> None:
+        if operation == "verify:DescribeServices":
+            raise RuntimeDied
 
-    verify.session.events.register("before-call.ecs.DescribeServices", die)
+    verify.account.faults.append(die)
     with pytest.raises(RuntimeDied):
         verify.invoke(event)
-    verify.session.events.unregister("before-call.ecs.DescribeServices", die)
+    verify.account.faults.remove(die)
 
     with pytest.raises(RetryLaterError, match="still being verified"):
         verify.invoke(event)
@@ -123,13 +124,14 @@ def test_garbage_is_dead_lettered_never_retried(verify: VerifyWorld) -> None:
 # -- CodeDeploy lifecycle hook ---------------------------------------------------------------------
 
 
-def codedeploy_environment(url: str) -> dict[str, str]:
-    return {"VERIFY_SERVICES": json.dumps({"prod/web": {"smoke": [{"url": url, "retries": 0}]}})}
+def smoke_checked_by(url: str) -> dict[str, str]:
+    """The template's VerifyServices: prod/web smoke-checked at ``url``, once."""
+    return {"VerifyServices": json.dumps({"prod/web": {"smoke": [{"url": url, "retries": 0}]}})}
 
 
-def test_a_codedeploy_hook_is_answered_succeeded_when_the_test_traffic_smoke_check_passes(moto: None) -> None:
+def test_a_codedeploy_hook_is_answered_succeeded_when_the_test_traffic_smoke_check_passes(aws: None) -> None:
     with local_http_server({"/health": Route(200, "ok")}) as server:
-        verify = VerifyWorld(environment=codedeploy_environment(server.url("/health")))
+        verify = VerifyWorld(parameters=smoke_checked_by(server.url("/health")))
         verify.given_a_release()
         deployment = verify.deployments.codedeploy_deployment("web")
         result = verify.invoke(codedeploy_hook_event(deployment, "exec-ok"))
@@ -137,9 +139,9 @@ def test_a_codedeploy_hook_is_answered_succeeded_when_the_test_traffic_smoke_che
     assert verify.gaps.hook_answers == {"exec-ok": "Succeeded"}
 
 
-def test_a_codedeploy_hook_is_answered_failed_when_the_smoke_check_fails(moto: None) -> None:
+def test_a_codedeploy_hook_is_answered_failed_when_the_smoke_check_fails(aws: None) -> None:
     with local_http_server({"/health": Route(502, "bad gateway")}) as server:
-        verify = VerifyWorld(environment=codedeploy_environment(server.url("/health")))
+        verify = VerifyWorld(parameters=smoke_checked_by(server.url("/health")))
         verify.given_a_release()
         deployment = verify.deployments.codedeploy_deployment("web")
         result = verify.invoke(codedeploy_hook_event(deployment, "exec-bad"))
@@ -176,9 +178,9 @@ def test_a_codedeploy_hook_delivered_twice_is_answered_once(verify: VerifyWorld)
 # -- ECS native lifecycle hook ---------------------------------------------------------------------
 
 
-def test_an_ecs_lifecycle_hook_gets_succeeded_or_failed_from_the_smoke_check(moto: None) -> None:
+def test_an_ecs_lifecycle_hook_gets_succeeded_or_failed_from_the_smoke_check(aws: None) -> None:
     with local_http_server({"/health": Route(200, "ok")}) as server:
-        verify = VerifyWorld(environment=codedeploy_environment(server.url("/health")))
+        verify = VerifyWorld(parameters=smoke_checked_by(server.url("/health")))
         release = verify.given_a_release()
         assert verify.invoke(ecs_hook_event(release.service_arn))["hookStatus"] == "SUCCEEDED"
         server.routes["/health"] = Route(500, "boom")
@@ -188,12 +190,12 @@ def test_an_ecs_lifecycle_hook_gets_succeeded_or_failed_from_the_smoke_check(mot
     assert "smoke: 1 of 1 smoke check(s) failed" in failed["reason"]
 
 
-def test_an_ecs_lifecycle_hook_bakes_with_in_progress_and_call_back_delay_instead_of_sleeping(moto: None) -> None:
-    environment = {
-        "VERIFY_SERVICES": '{"web": {"alarms": ["web-5xx"], "bake_seconds": 300}}',
-        "RECHECK_INTERVAL_SECONDS": "120",
+def test_an_ecs_lifecycle_hook_bakes_with_in_progress_and_call_back_delay_instead_of_sleeping(aws: None) -> None:
+    parameters = {
+        "VerifyServices": '{"web": {"alarms": ["web-5xx"], "bake_seconds": 300}}',
+        "RecheckIntervalSeconds": "120",
     }
-    verify = VerifyWorld(environment=environment)
+    verify = VerifyWorld(parameters=parameters)
     release = verify.given_a_release()
     verify.deployments.alarm("web-5xx", "OK")
     first = verify.invoke(ecs_hook_event(release.service_arn, hook_details={"team": "payments"}))
@@ -210,8 +212,8 @@ def test_an_ecs_lifecycle_hook_bakes_with_in_progress_and_call_back_delay_instea
     )
 
 
-def test_an_ecs_lifecycle_hook_fails_if_an_alarm_fires_during_the_bake(moto: None) -> None:
-    verify = VerifyWorld(environment={"VERIFY_SERVICES": '{"web": {"alarms": ["web-5xx"], "bake_seconds": 300}}'})
+def test_an_ecs_lifecycle_hook_fails_if_an_alarm_fires_during_the_bake(aws: None) -> None:
+    verify = VerifyWorld(parameters={"VerifyServices": '{"web": {"alarms": ["web-5xx"], "bake_seconds": 300}}'})
     release = verify.given_a_release()
     verify.deployments.alarm("web-5xx", "OK")
     first = verify.invoke(ecs_hook_event(release.service_arn))
@@ -268,10 +270,11 @@ def test_an_event_from_a_cluster_the_function_does_not_watch_is_acknowledged_not
 
 
 def test_an_ecs_lifecycle_hook_that_passed_is_answered_succeeded_even_when_sns_refuses_the_message(
-    moto: None,
+    aws: None,
 ) -> None:
     missing_topic = "arn:aws:sns:us-east-1:123456789012:deleted-topic"
-    verify = VerifyWorld(environment={"NOTIFICATION_TOPIC_ARN": missing_topic, "NOTIFY_ON_SUCCESS": "true"})
+    # The template has no parameter for the topic: an operator pointed the function at a topic since deleted.
+    verify = VerifyWorld(parameters={"Announce": "everything"}, environment={"NOTIFICATION_TOPIC_ARN": missing_topic})
     release = verify.given_a_release()
     result = verify.invoke(ecs_hook_event(release.service_arn))
     assert result["hookStatus"] == "SUCCEEDED"
@@ -295,12 +298,12 @@ def test_a_ci_call_that_names_no_release_is_refused_not_passed(verify: VerifyWor
     assert "expected_task_definition (family:revision or ARN) or expected_image" in result["reason"]
 
 
-def test_a_codedeploy_hook_whose_smoke_endpoint_hangs_is_answered_failed_before_lambda_s_timeout(moto: None) -> None:
+def test_a_codedeploy_hook_whose_smoke_endpoint_hangs_is_answered_failed_before_lambda_s_timeout(aws: None) -> None:
     # The endpoint answers after 20 s; the check would wait 10 s for it. Wide margins: a loaded machine
     # may add seconds to the invocation, never 10.
     with local_http_server({"/health": Route(200, "ok", delay_seconds=20.0)}) as server:
         services = {"prod/web": {"smoke": [{"url": server.url("/health"), "timeout_seconds": 10, "retries": 0}]}}
-        verify = VerifyWorld(environment={"VERIFY_SERVICES": json.dumps(services)})
+        verify = VerifyWorld(parameters={"VerifyServices": json.dumps(services)})
         verify.given_a_release()
         deployment = verify.deployments.codedeploy_deployment("web")
         started = time.monotonic()

@@ -1,48 +1,33 @@
-"""A simulated account for the verify job: the queues, tables and topic its template fragment declares,
-a cluster with hosts, simulated deployments, and the real handler, driven on a simulated clock.
+"""The verify job's world: the suite deployed from ``template.yaml`` with only the verify job on
+(``JobWorld``), its function reached through the account under its own role, beside a cluster whose
+services the simulated ECS deploys (``simulator.ecs.deployments``: releases, stuck rollouts, crashes,
+unhealthy targets, alarms, lifecycle hooks, CodeDeploy and task-set services).
 
-Delayed SQS messages (the alarm bake) are taken from moto's queue as they are sent and delivered to the
-handler when their delay has passed on the simulated clock, like the template's event source mapping.
+What a story changes, it changes as an operator would: a template parameter (``VerifyRollbackEnabled``,
+``VerifyServices``, ``Announce``, ``RecheckIntervalSeconds``, ``SmokeAllowedHosts`` ...) or, for a value
+the template would refuse, the function's environment after the deploy (``environment=``). The alarm
+bake's re-checks wait in the stack's ``VerifyRecheckQueue`` and reach the function through its event
+source mapping (``BatchSize: 10``), on the simulated clock.
 """
 
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
-from unittest import mock
 
-import boto3
-
-from fleetops.verify.service import VerifyService
 from fleetops.verify.settings import VerifySettings
 from fleetops.verify.state import VerifyStateStore
-from simulator.api_calls import ApiCallCounter
-from simulator.awslambda.context import FakeLambdaContext
-from simulator.awslambda.functions import load_handler
-from simulator.clock import SimulatedClock
 from simulator.ecs import service_deployment_gaps
-from simulator.ecs.deployments import VERIFY_FUNCTION_ARN, SimulatedDeployments, deployment_event
+from simulator.ecs.deployments import SimulatedDeployments, deployment_event
 from simulator.ecs.stopped_tasks import time_stops_on
 from simulator.ecs.task_sets import SimulatedTaskSets
-from simulator.fleet.cluster import ACCOUNT, REGION, SimulatedCluster
-from simulator.sqs.queues import DelayedDeliveries, dead_letters, notifications
+from tests.support.job_world import JobWorld
 
-RECHECK_QUEUE = "verify-rechecks"
-
-
-def without_default_amis(environ: Any) -> None:
-    """moto loads ~2,000 default AMIs into every new or reset EC2 backend (about 0.2 s at the start and
-    again at the end of each test); the simulated hosts need none. Pass pytest's ``monkeypatch``,
-    requested *before* the ``aws`` fixture, so the reset at teardown is quick too."""
-    environ.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-
-
-def simulated_session() -> boto3.Session:
-    # Its service models come from the process's one loader (``shared_models``, installed by conftest).
-    return boto3.Session(region_name=REGION)
+RECHECK_QUEUE = "VerifyRecheckQueue"  # template.yaml's logical ID
+# The smoke checks of these stories call a real HTTP server on the loopback interface.
+LOOPBACK = "127.0.0.1"
 
 
 def revision_of(task_definition_arn: str) -> str:
@@ -59,92 +44,100 @@ class Release:
     deployment_id: str
 
 
-class VerifyWorld:
-    def __init__(self, *, environment: dict[str, str] | None = None, hosts: int = 2) -> None:
-        self.gaps = service_deployment_gaps.new_record()
-        self.clock = SimulatedClock()
-        time_stops_on(self.clock)  # stopCode, stoppedAt, container exits
-        self.session = simulated_session()
-        self.api = ApiCallCounter(self.session)
-        sqs = self.session.client("sqs")
-        self.recheck_queue_url = sqs.create_queue(QueueName=RECHECK_QUEUE)["QueueUrl"]
-        self.dead_letter_queue_url = sqs.create_queue(QueueName="dead-letters")["QueueUrl"]
-        self.notification_queue_url = sqs.create_queue(QueueName="notifications")["QueueUrl"]
-        dynamodb = self.session.client("dynamodb")
-        for table in ("idempotency", "verify-state"):
-            dynamodb.create_table(
-                TableName=table,
-                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
-        sns = self.session.client("sns")
-        self.topic_arn = sns.create_topic(Name="fleet-ops-notifications")["TopicArn"]
-        sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=f"arn:aws:sqs:{REGION}:{ACCOUNT}:notifications")
-        self.cluster = SimulatedCluster(self.session, self.clock)
-        # moto would load ~2,000 default AMIs into each new EC2 backend (about 0.2 s a test); the
-        # cluster's hosts need none of them.
-        with mock.patch.dict(os.environ, {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}):
-            self.cluster.build(hosts=hosts)
-        self.deployments = SimulatedDeployments(self.cluster, self.gaps)
-        self.task_sets = SimulatedTaskSets(self.deployments)  # CODE_DEPLOY / EXTERNAL controller services
-        self.gaps.clock = self.clock
-        self.environment = {
-            "RECHECK_QUEUE_URL": self.recheck_queue_url,
-            "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue_url,
-            "IDEMPOTENCY_TABLE": "idempotency",
-            "VERIFY_STATE_TABLE": "verify-state",
-            "NOTIFICATION_TOPIC_ARN": self.topic_arn,
-            "SMOKE_ALLOWED_HOSTS": "127.0.0.1",
-            "CLUSTER_NAMES": self.cluster.name,
-            "POWERTOOLS_SERVICE_NAME": "ecs-fleet-ops-verify",
-            "AWS_DEFAULT_REGION": REGION,
-            **(environment or {}),
-        }
-        self.handler: ModuleType = load_handler("verify", self.environment)
-        self.sleeps: list[float] = []
-        self.settings = VerifySettings.from_environment(self.environment)
-        # The handler's own service, rebuilt with the simulated clock, the counted session, and a
-        # sleep that advances the simulated clock (smoke-check backoff) instead of waiting.
-        self.handler.service = VerifyService(self.settings, session=self.session, clock=self.clock, sleep=self._sleep)
-        self.rechecks = DelayedDeliveries(RECHECK_QUEUE, self.clock)
+class VerifyWorld(JobWorld):
+    job = "verify"
 
-    def _sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.clock.advance(seconds)
+    def __init__(
+        self,
+        *,
+        parameters: dict[str, str] | None = None,
+        environment: dict[str, str] | None = None,
+        hosts: int = 2,
+    ) -> None:
+        super().__init__(
+            parameters={"SmokeAllowedHosts": LOOPBACK, **(parameters or {})}, environment=environment, hosts=hosts
+        )
+        # The simulated deployments' record (the patches themselves are simulated_aws()'s), and stops timed
+        # on this world's clock (stopCode, stoppedAt, container exits).
+        self.gaps = service_deployment_gaps.new_record()
+        time_stops_on(self.clock)
+        self.gaps.clock = self.clock
+        # The simulated deployments play ECS's service scheduler for the services of these stories (crashes,
+        # stuck rollouts, tasks left starting): the cluster's own scheduler must not replace their tasks.
+        self.cluster.schedules_services = False
+        self.deployments = SimulatedDeployments(self.cluster, self.gaps, hook_target_arn=self.function.spec.arn)
+        self.task_sets = SimulatedTaskSets(self.deployments)  # CODE_DEPLOY / EXTERNAL controller services
+        self._notifications_read = 0
+        self._metrics_read = 0
+
+    # -- the function under test -------------------------------------------------------------------------
+    @property
+    def settings(self) -> VerifySettings:
+        """What the function's cold start read (its environment, the template's parameters)."""
+        settings: VerifySettings = self.handler.service.settings
+        return settings
+
+    @property
+    def sleeps(self) -> list[float]:
+        """Every wait the handler's own code asked for since its cold start (on the simulated clock)."""
+        return self.function.sleeps
+
+    @property
+    def state_table(self) -> str:
+        return str(self.account.stack.physical["VerifyStateTable"])
+
+    @property
+    def idempotency_table(self) -> str:
+        return str(self.account.stack.physical["IdempotencyTable"])
 
     # -- delivering events -------------------------------------------------------------------------
-    def invoke(self, event: Any, *, remaining_millis: int = 60_000) -> dict[str, Any]:
-        """``remaining_millis``: what the invocation has left when the handler asks (Lambda's context)."""
-        context = FakeLambdaContext(
-            function_name="ecs-fleet-ops-verify",
-            invoked_function_arn=VERIFY_FUNCTION_ARN,
-            remaining_millis=remaining_millis,
-        )
-        result: dict[str, Any] = self.handler.lambda_handler(event, context)
-        self.rechecks.collect()
-        return result
+    def invoke(self, event: Any, trigger: str = "event", *, remaining_millis: int | None = None) -> Any:
+        """A synchronous invocation (a CI pipeline, CodeDeploy or ECS calling the hook).
 
-    def run_bake(self, *, on_each: Any = None, max_invocations: int = 500) -> list[dict[str, Any]]:
-        """Deliver the delayed re-checks in time order until none is left; ``on_each(world)`` runs
-        before each delivery (to fire an alarm mid-bake)."""
-        results: list[dict[str, Any]] = []
-        for _ in range(max_invocations):
-            due = self.rechecks.next()
+        ``remaining_millis``: how much of the function's Timeout (120 s) is left when the handler first
+        calls AWS, as Lambda's context then reports it. That first call answers slowly: the simulated
+        clock moves on by the rest of the Timeout while it waits."""
+        if remaining_millis is None:
+            return super().invoke(event, trigger)
+        spent = self.function.spec.timeout - remaining_millis / 1000
+
+        def first_call_answers_slowly(operation: str) -> None:
+            if operation.startswith(f"{self.job}:") and first_call_answers_slowly in self.account.faults:
+                self.account.faults.remove(first_call_answers_slowly)
+                self.clock.advance(spent)
+
+        self.account.faults.append(first_call_answers_slowly)
+        try:
+            return super().invoke(event, trigger)
+        finally:
+            if first_call_answers_slowly in self.account.faults:
+                self.account.faults.remove(first_call_answers_slowly)
+
+    def run_bake(self, *, on_each: Callable[[VerifyWorld], None] | None = None, max_deliveries: int = 500) -> list[Any]:
+        """Deliver the re-checks waiting in the stack's queue, in time order, until none is left; returns
+        what each delivery's invocation answered. ``on_each(world)`` runs before each delivery, at its
+        time (to fire an alarm mid-bake). Re-checks due at the same moment reach the function in one
+        batch, as the event source mapping receives them."""
+        results: list[Any] = []
+        for _ in range(max_deliveries):
+            due = self.account.next_due()
             if due is None:
                 return results
-            if due.at > self.clock():
-                self.clock.advance(due.at - self.clock())
+            self.advance_to(due)
             if on_each is not None:
                 on_each(self)
-            results.append(self.invoke(self.sqs_event(due.body)))
-        raise AssertionError(f"still baking after {max_invocations} invocations: a runaway loop")
+            delivered = len(self.invocations)
+            self.run_until(due)
+            results.extend(invocation.result for invocation in self.invocations[delivered:])
+        raise AssertionError(f"still baking after {max_deliveries} deliveries: a runaway loop")
 
     def pending_rechecks(self) -> list[dict[str, Any]]:
-        return [json.loads(due.body) for due in self.rechecks.pending()]
+        """The re-checks waiting in the stack's queue, in the order they fall due."""
+        return [json.loads(body) for body in self.waiting_in(RECHECK_QUEUE)]
 
-    def sqs_event(self, body: str) -> dict[str, Any]:
-        return self.rechecks.event(body)
+    def recheck_event(self, body: str) -> dict[str, Any]:
+        """The event the queue's event source mapping sends for one re-check (a copy of a waiting one)."""
+        return self.sqs_event(RECHECK_QUEUE, body)
 
     # -- a release, ready to verify -----------------------------------------------------------------
     def given_a_release(
@@ -172,7 +165,7 @@ class VerifyWorld:
         )
         # web:1 passed a full verification long ago: recorded the way the verify job records one (a CI
         # call with overridden checks would not make it known-good, by design).
-        VerifyStateStore(self.session.client("dynamodb"), "verify-state").remember_known_good(
+        VerifyStateStore(self.session.client("dynamodb"), self.state_table).remember_known_good(
             service.arn, v1, service.deployment_id, self.clock()
         )
         v2 = self.deployments.task_definition(f"registry.example.com/{name}:2", family=name, sidecar=sidecar)
@@ -189,21 +182,28 @@ class VerifyWorld:
 
     # -- what came out -------------------------------------------------------------------------------
     def notifications(self) -> list[dict[str, str]]:
-        return notifications(self.session, self.notification_queue_url)
+        """What was published to the notification topic since the story last looked, oldest first."""
+        published = self.account.notifications()
+        new, self._notifications_read = published[self._notifications_read :], len(published)
+        return new
 
-    def dead_letters(self) -> list[dict[str, Any]]:
-        return dead_letters(self.session, self.dead_letter_queue_url)
+    def metrics(self) -> list[str]:
+        """The names of the metrics the function wrote (Embedded Metric Format) since the story last
+        looked, once for each invocation that wrote them (their values: ``function.last_output``)."""
+        entries = [entry for entry in self.account.timeline if entry.function == self.job]
+        written = [name for entry in entries[self._metrics_read :] for name in entry.metrics]
+        self._metrics_read = len(entries)
+        return written
 
     def known_good(self, service_arn: str) -> str | None:
         item = (
             self.session.client("dynamodb")
-            .get_item(TableName="verify-state", Key={"id": {"S": f"known-good#{service_arn}"}})
+            .get_item(TableName=self.state_table, Key={"id": {"S": f"known-good#{service_arn}"}})
             .get("Item")
         )
         return item["task_definition"]["S"] if item else None
 
     def service_task_definition(self, name: str) -> str:
-        service = self.session.client("ecs").describe_services(cluster=self.cluster.name, services=[name])["services"][
-            0
-        ]
+        ecs = self.session.client("ecs")
+        [service] = ecs.describe_services(cluster=self.cluster.name, services=[name])["services"]
         return str(service["taskDefinition"])
