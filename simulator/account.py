@@ -59,7 +59,7 @@ from simulator.iam.enforcement import assume_role_session, enforced_iam
 from simulator.iam.resource_policies import queue_policy, service_may
 from simulator.paths import TEMPLATE
 from simulator.sqs import receipts as sqs_receipts
-from simulator.sqs.queues import take_all, take_sent
+from simulator.sqs.queues import take_sent, take_visible
 
 TICK_SECONDS = 5
 ASYNC_RETRY_DELAYS = (60, 120)  # Lambda's waits before its first and second retry of an async event
@@ -685,13 +685,14 @@ class SimulatedAccount:
         return list(self._notifications)
 
     def _read_inbox(self) -> list[dict[str, str]]:
-        envelopes = [json.loads(body) for body in take_all(self.session, self.inbox_url)]
+        envelopes = [json.loads(body) for body in take_visible(INBOX)]
         new = [{"subject": e.get("Subject", ""), "message": e["Message"]} for e in envelopes]
         self._notifications.extend(new)
         return new
 
     def dead_letters(self) -> list[dict[str, Any]]:
-        return [json.loads(body) for body in take_all(self.session, self.stack.outputs["DeadLetterQueueUrl"])]
+        queue_name = self.stack.outputs["DeadLetterQueueUrl"].rsplit("/", 1)[-1]
+        return [json.loads(body) for body in take_visible(queue_name)]
 
     def note(self, source: str, text: str) -> None:
         """Something a simulated AWS service did (or the account saw), for the timeline."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from moto.autoscaling.models import autoscaling_backends
@@ -35,6 +35,9 @@ from simulator.ecs.service_scheduler import (
     unable_to_place_message,
 )
 from simulator.ecs.task_containers import start_containers
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecs import ECSClient
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -90,6 +93,11 @@ class SimulatedCluster:
     def ecs_backend(self) -> EC2ContainerServiceBackend:
         return ecs_backends[ACCOUNT][REGION]
 
+    @cached_property
+    def _ecs(self) -> ECSClient:
+        # One client for the cluster's own registrations (a new client costs ~10 ms; a host registers at boot).
+        return self.session.client("ecs")
+
     def build(
         self, *, hosts: int = 2, hook_timeout: int = 3600, default_result: str = "ABANDON"
     ) -> SimulatedLifecycleHooks:
@@ -118,7 +126,7 @@ class SimulatedCluster:
             HeartbeatTimeout=hook_timeout,
             DefaultResult=default_result,
         )
-        ecs = self.session.client("ecs")
+        ecs = self._ecs
         ecs.create_cluster(clusterName=self.name)
         self._task_definition = ecs.register_task_definition(
             family="web",
@@ -137,9 +145,9 @@ class SimulatedCluster:
 
     def register_host(self, instance_id: str) -> str:
         document = json.dumps({"instanceId": instance_id, "region": REGION, "availabilityZone": ZONES[0]})
-        arn = self.session.client("ecs").register_container_instance(
-            cluster=self.name, instanceIdentityDocument=document
-        )["containerInstance"]["containerInstanceArn"]
+        arn = self._ecs.register_container_instance(cluster=self.name, instanceIdentityDocument=document)[
+            "containerInstance"
+        ]["containerInstanceArn"]
         self.instance_ids.append(instance_id)
         self.container_instances[instance_id] = arn
         self._size_by_instance_type(instance_id)

@@ -102,6 +102,18 @@ def sqs_event(body: str, queue_name: str, message_id: str | None = None) -> dict
     }
 
 
+def take_visible(queue_name: str) -> list[str]:
+    """Take every message a receive would return now out of one of moto's queues; their bodies, oldest
+    first. No API call: the account reads its notification inbox after every invocation, where a client
+    (about 10 ms to create) and its receive and delete requests would cost more than the invocation."""
+    queue = sqs_backends[ACCOUNT][REGION].queues[queue_name]
+    taken = [message for message in queue._messages if message.visible and not message.delayed]
+    kept = [message for message in queue._messages if message not in taken]
+    queue._messages.clear()
+    queue._messages.extend(kept)
+    return [message.body for message in taken]
+
+
 def take_all(session: boto3.Session, url: str) -> list[str]:
     """Receive and delete every message in the queue; their bodies, oldest first."""
     sqs = session.client("sqs")
