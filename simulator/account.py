@@ -296,6 +296,7 @@ class FunctionOutput:
     logs: list[dict[str, Any]] = field(default_factory=list)
     metrics: list[str] = field(default_factory=list)
     values: dict[str, list[float]] = field(default_factory=dict)  # each metric's values, as EMF gives them
+    metric_documents: list[dict[str, Any]] = field(default_factory=list)  # each EMF document, as written
 
     @classmethod
     def read(cls, text: str) -> FunctionOutput:
@@ -308,6 +309,7 @@ class FunctionOutput:
             if not isinstance(record, dict):
                 continue
             if "_aws" in record:
+                output.metric_documents.append(record)
                 for directive in record["_aws"].get("CloudWatchMetrics", []):
                     names = [m["Name"] for m in directive.get("Metrics", [])]
                     output.metrics.extend(names)
@@ -509,6 +511,14 @@ class SimulatedAccount:
         self._collect()
         arn = self.stack.attributes[(queue_logical_id, "Arn")]
         return [d.message.body for d in sorted(self._due) if d.message is not None and d.message.queue_arn == arn]
+
+    def due_in(self, queue_logical_id: str) -> list[tuple[float, str]]:
+        """As ``waiting_in``, each body with when it falls due on the simulated clock."""
+        self._collect()
+        arn = self.stack.attributes[(queue_logical_id, "Arn")]
+        return [
+            (d.at, d.message.body) for d in sorted(self._due) if d.message is not None and d.message.queue_arn == arn
+        ]
 
     def drop_waiting_in(self, queue_logical_id: str) -> list[str]:
         """Lose every message waiting in the queue (a fault injection); returns their bodies."""

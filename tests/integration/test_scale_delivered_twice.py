@@ -68,8 +68,9 @@ def test_a_transition_delivered_both_ways_with_timestamps_a_second_apart_scales_
     assert world.desired_count("web") == 3  # 2 -> 3, once
     assert len(_scale_notifications(world)) == 1
     # Each delivery's follow-up looks again once the alarm has judged the change; the ledger lets one act.
-    assert [round(due - world.clock()) for due, _ in world.pending_follow_ups()] == [179, 180]
-    world.deliver_follow_up()  # the alarm is still in ALARM after judging the change: one more step
+    assert [round(due - world.clock()) for due, _ in world.pending_follow_ups()] == [179, 179]
+    # Both fall due at the same moment: the queue's event source mapping (BatchSize 10) delivers them in one
+    # batch. The alarm is still in ALARM after judging the change: one more step.
     world.deliver_follow_up()
     assert world.desired_count("web") == 4  # 3 -> 4 once, not twice
 
@@ -113,7 +114,8 @@ def test_two_deliveries_deciding_at_the_same_moment_scale_once_through_the_ledge
             started.append(True)
             interleaved.append(world.decide(by_sns))
 
-    world.session.events.register("before-parameter-build.dynamodb.PutItem", second_delivery_decides_first)
+    # On the function's own session, before its first invocation makes the ledger's client.
+    world.function.session.events.register("before-parameter-build.dynamodb.PutItem", second_delivery_decides_first)
     first = world.decide(by_eventbridge)
 
     [second] = interleaved

@@ -43,7 +43,8 @@ def test_an_alarm_no_rule_can_be_found_for_is_dead_lettered_and_announced(world:
         "disk-full", metric="DiskUsage", dimensions={"Host": "db-1"}, comparison="GreaterThanThreshold", threshold=90
     )
 
-    result = world.decide(world.fire("disk-full", 95.0))
+    # Not named with the scaling prefix, so only an alarm action on the scaling topic can bring it here.
+    result = world.decide(world.fire("disk-full", 95.0, via="sns"))
 
     assert result["status"] == "rejected"
     assert "no ClusterName dimension" in world.dead_letters()[0]["reason"]
@@ -98,7 +99,9 @@ def test_a_change_that_fails_halfway_keeps_its_cooldown_so_the_new_host_is_neith
         for instance_id in world.cluster.instance_ids:
             world.services.run_on(instance_id, "web", 3)  # full: the next task needs a new host
         world.service_cpu_alarm("ecs-scale-web-cpu-high", comparison="GreaterThanThreshold", threshold=75)
-        world.cluster_reservation_alarm("prod-cpu-reservation-low", comparison="LessThanThreshold", threshold=30)
+        world.cluster_reservation_alarm(
+            "ecs-scale-prod-cpu-reservation-low", comparison="LessThanThreshold", threshold=30
+        )
         event = world.fire("ecs-scale-web-cpu-high", 90.0)
 
         def refuse(*_: Any, **__: Any) -> None:
@@ -113,7 +116,7 @@ def test_a_change_that_fails_halfway_keeps_its_cooldown_so_the_new_host_is_neith
 
         retried = world.decide(event)  # Lambda's retry, a moment later
         world.register_new_hosts()  # the new host joins, still empty
-        low = world.decide(world.fire("prod-cpu-reservation-low", 20.0))
+        low = world.decide(world.fire("ecs-scale-prod-cpu-reservation-low", 20.0))
 
         # The change happened, so its cooldown stands: the retry waits it out (a follow-up acts later)...
         assert retried["outcome"] == "cooldown"
@@ -141,7 +144,7 @@ def test_an_error_aws_will_repeat_is_dead_lettered_not_retried(
 
 
 def test_a_follow_up_message_that_cannot_be_read_is_dead_lettered_not_redelivered(world: ScaleWorld) -> None:
-    response = world.invoke(world.follow_ups.event('{"version": 1, "alarm_name": "ecs-scale-web-cpu-high"}'))
+    response = world.invoke(world.follow_up_event('{"version": 1, "alarm_name": "ecs-scale-web-cpu-high"}'))
 
     assert response == {"batchItemFailures": []}  # not failed: SQS must not deliver it again
     [kept] = world.dead_letters()

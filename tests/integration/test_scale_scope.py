@@ -26,7 +26,7 @@ WRITES = (
 
 
 def cluster_world(groups: str) -> ScaleWorld:
-    world = ScaleWorld(hosts=3, rules=CLUSTER_RULES, environment={"AUTO_SCALING_GROUP_NAMES": groups})
+    world = ScaleWorld(hosts=3, rules=CLUSTER_RULES, parameters={"AutoScalingGroupNames": groups})
     world.services.add_service("web", cpu=1024, memory=2048)  # three per host
     for name, comparison, threshold in (
         ("ecs-scale-prod-reservation-high", "GreaterThanThreshold", 75),
@@ -80,8 +80,9 @@ def test_a_cluster_scale_out_of_a_group_in_the_scope_named_or_star_changes_it(aw
 
 
 def test_with_no_group_named_a_service_grows_only_by_what_the_cluster_holds_and_says_why(aws: None) -> None:
-    # AutoScalingGroupNames empty: a stack that scales services only. Both hosts are full but one.
-    world = ScaleWorld(hosts=2, rules=WEB_RULES, environment={"AUTO_SCALING_GROUP_NAMES": ""})
+    # AutoScalingGroupNames empty: a stack that scales services only (the drain, which needs a group, is
+    # not deployed). Both hosts are full but one.
+    world = ScaleWorld(hosts=2, rules=WEB_RULES, jobs=("scale",), parameters={"AutoScalingGroupNames": ""})
     try:
         world.services.add_service("web", cpu=1024, memory=2048)  # three per host
         world.service_cpu_alarm("ecs-scale-web-cpu-high", comparison="GreaterThanThreshold", threshold=75)

@@ -1,79 +1,80 @@
-"""A simulated account for the scale job: the drain job's world (queues, table, topic, a cluster with
-a termination hook, the real drain handler) plus CloudWatch alarms, services that really run tasks,
-and the real scale handler, on the same simulated clock.
+"""The scale job's world: the suite deployed from ``template.yaml`` with the drain and the scale job
+(``JobWorld``), beside a cluster whose services really run tasks, with CloudWatch alarms.
 
-An alarm is fired the way CloudWatch does it: its state changes (moto) and the transition is
-delivered to the scale handler as an EventBridge event or an SNS notification. A host the scale job
-terminates through its group waits in ``Terminating:Wait``; ``drain_terminations`` delivers the
-hook's event to the drain handler and runs the drain to its end.
+An alarm fires the way CloudWatch does it: its state changes (moto) and ``decide`` delivers the
+transition through the template's wiring, as an EventBridge event the scale rule must match or as the
+notification of an alarm action on the scaling topic (published as CloudWatch, which the topic's policy
+must let in). A host the scale job terminates through its group waits in ``Terminating:Wait``; Auto
+Scaling announces it on EventBridge at once, and the drain job, through its own rule, answers it.
 """
 
 from __future__ import annotations
 
 import json
-from types import ModuleType
 from typing import Any
 
-from fleetops.scale.service import ScaleService
-from fleetops.scale.settings import ScaleSettings
+from moto.core.authorization import disable_iam_authentication
+
 from simulator.autoscaling.capacity import ScalingRoute, ServiceScheduler, route_scaling_to
 from simulator.autoscaling.lifecycle import LifecycleActionRecord, sns_delivery
 from simulator.autoscaling.rebalancing import AzRebalancing
-from simulator.awslambda.context import FakeLambdaContext
-from simulator.awslambda.functions import load_handler
 from simulator.cloudwatch.alarms import AlarmChange
-from simulator.fleet.cluster import ACCOUNT, REGION
-from simulator.sqs.queues import DelayedDeliveries
-from tests.support.world import DrainWorld
+from tests.support.job_world import JobWorld
 
-FOLLOW_UP_QUEUE = "scale-follow-ups"
+FOLLOW_UP_QUEUE = "ScaleFollowUpQueue"  # template.yaml's logical ID
+ALARM_TOPIC_OUTPUT = "ScalingAlarmTopicArn"  # the scaling topic, for alarms that notify it
 
 
-class ScaleWorld:
+class ScaleWorld(JobWorld):
+    """``rules``: the stack's ``ScalingRules``. Unless ``parameters`` says otherwise, a world that acts
+    (``ScaleDryRun`` false; the template's default is a dry run) and announces every decision (``Announce``
+    everything, the scale code's own default; the template's announces only what needs a human)."""
+
+    job = "scale"
+
     def __init__(
-        self, *, hosts: int = 2, rules: list[dict[str, Any]] | None = None, environment: dict[str, str] | None = None
+        self,
+        *,
+        hosts: int = 2,
+        rules: list[dict[str, Any]] | None = None,
+        parameters: dict[str, str] | None = None,
+        environment: dict[str, str] | None = None,
+        jobs: tuple[str, ...] = ("drain", "scale"),
     ) -> None:
-        self.drain = DrainWorld(hosts=hosts)
-        self.session = self.drain.session
-        self.clock = self.drain.clock
-        self.cluster = self.drain.cluster
-        self.hooks = self.drain.hooks
-        self.api = self.drain.api
+        super().__init__(
+            jobs=jobs,
+            parameters={
+                "ScalingRules": json.dumps(rules or []),
+                "ScaleDryRun": "false",
+                "Announce": "everything",
+                **(parameters or {}),
+            },
+            environment=environment,
+            hosts=hosts,
+        )
         self.services = ServiceScheduler(self.cluster)
-        self.terminations: list[LifecycleActionRecord] = []
-        self.follow_up_queue_url = self.session.client("sqs").create_queue(QueueName=FOLLOW_UP_QUEUE)["QueueUrl"]
-        self.follow_ups = DelayedDeliveries(FOLLOW_UP_QUEUE, self.clock)
-        route_scaling_to(ScalingRoute(self.hooks, self.terminations.extend))
+        route_scaling_to(ScalingRoute(self.hooks, self._announce_termination))
         # Auto Scaling rebalances the group's zones every tick; the hosts it launches join ECS at once.
         self.rebalancing = AzRebalancing(
             self.hooks.backend,
             self.hooks,
             self.clock,
             self.cluster.group,
-            on_termination=self.terminations.extend,
+            on_termination=self._announce_termination,
             on_launch=self.cluster.register_host,
         )
-        self.drain.tickers.append(self.rebalancing.tick)
-        self.environment = {
-            "DEAD_LETTER_QUEUE_URL": self.drain.dead_letter_queue_url,
-            "IDEMPOTENCY_TABLE": "idempotency",
-            "NOTIFICATION_TOPIC_ARN": self.drain.topic_arn,
-            "CLUSTER_NAMES": self.cluster.name,
-            "AUTO_SCALING_GROUP_NAMES": self.cluster.group,
-            "SCALING_RULES": json.dumps(rules or []),
-            "DRY_RUN": "false",  # a world where scaling acts (the template's and the code's default is a dry run)
-            "FOLLOW_UP_QUEUE_URL": self.follow_up_queue_url,
-            "POWERTOOLS_SERVICE_NAME": "ecs-fleet-ops-scale",
-            "AWS_DEFAULT_REGION": REGION,
-            **(environment or {}),
-        }
-        self.handler: ModuleType = load_handler("scale", self.environment)
-        self.settings = ScaleSettings.from_environment(self.environment)
-        # The handler's own service, rebuilt with the simulated clock and the counted session.
-        self.handler.service = ScaleService(self.settings, session=self.session, clock=self.clock)
+        self.account.tickers.append(self.rebalancing.tick)
 
     def close(self) -> None:
         route_scaling_to(None)
+
+    def _announce_termination(self, actions: list[LifecycleActionRecord]) -> None:
+        """A host entered ``Terminating:Wait``: Auto Scaling puts each hook's action on EventBridge, where
+        the drain's rule picks up its own hook's."""
+        for action in actions:
+            event = self.hooks.eventbridge_event(action)
+            event["time"] = self.account.iso_time()
+            self.account.put_event(event, source="Auto Scaling")
 
     # -- alarms ---------------------------------------------------------------------------------
     def alarm(
@@ -127,48 +128,88 @@ class ScaleWorld:
         self.session.client("cloudwatch").set_alarm_state(AlarmName=name, StateValue=state, StateReason="simulated")
 
     def fire(self, name: str, value: float, *, via: str = "eventbridge", state: str = "ALARM") -> dict[str, Any]:
-        """Change the alarm's state and return the event CloudWatch would deliver for it."""
+        """Change the alarm's state and return what CloudWatch sends for it: the EventBridge event, or
+        (``via="sns"``) the notification of an alarm action on the stack's scaling topic. ``decide``
+        delivers it."""
         alarm = self.session.client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
         self.set_state(name, state)
         change = AlarmChange(alarm, old=alarm["StateValue"], new=state, value=value, at=self.clock())
         if via == "sns":
             return sns_delivery(
-                change.sns_message(), f"arn:aws:sns:{REGION}:{ACCOUNT}:scaling-alarms", subject=change.subject
+                change.sns_message(), self.account.stack.outputs[ALARM_TOPIC_OUTPUT], subject=change.subject
             )
         return change.eventbridge_event()
 
-    # -- running the handlers -------------------------------------------------------------------
-    def invoke(self, event: Any) -> dict[str, Any]:
-        result: dict[str, Any] = self.handler.lambda_handler(
-            event, FakeLambdaContext(function_name="ecs-fleet-ops-scale")
-        )
-        return result
+    # -- delivering to the function -------------------------------------------------------------
+    def deliver(self, event: dict[str, Any]) -> Any:
+        """Deliver what CloudWatch sent (``fire``) through the template's wiring, now, and return what the
+        scale function answered: an EventBridge event goes on the default bus (the scale rule's pattern
+        decides), an SNS notification is published to its topic as CloudWatch (the topic's policy and the
+        function's subscription decide). Whatever else falls due meanwhile is delivered too (the drain
+        answering a host terminated by the decision)."""
+        # The simulated services deliver, not a principal under test: even from inside an invocation (a
+        # story interleaving two deliveries), the administrator's calls here are not the function's.
+        with disable_iam_authentication():
+            start = len(self.account.timeline)
+            if "Records" in event:
+                notification = event["Records"][0]["Sns"]
+                via = "SNS"
+                self.account.publish(
+                    notification["TopicArn"],
+                    notification["Message"],
+                    subject=notification.get("Subject"),
+                    source="CloudWatch",
+                    as_service="cloudwatch.amazonaws.com",
+                    on_behalf_of=json.loads(notification["Message"]).get("AlarmArn"),
+                )
+            else:
+                via = "EventBridge"
+                self.account.put_event(event, source="CloudWatch")
+            self.account.run_until(self.clock())
+        delivered = [e for e in self.account.timeline[start:] if e.function == self.job and e.via == via]
+        assert delivered, f"not delivered to the scale function by {via}: {self.account.timeline[start:]}"
+        assert len(delivered) == 1, delivered
+        [entry] = delivered
+        assert entry.error is None, f"the invocation failed: {entry.error}"
+        return entry.result
 
-    def decide(self, event: Any) -> dict[str, Any]:
-        """Invoke with one alarm transition and return its one result."""
-        results = self.invoke(event)["results"]
+    def decide(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Deliver one alarm transition (``deliver``) and return its one result."""
+        results = self.deliver(event)["results"]
         assert len(results) == 1, results
         return dict(results[0])
 
+    # -- follow-ups (the scale function's own queue) ----------------------------------------------
     def pending_follow_ups(self) -> list[tuple[float, str]]:
-        """Follow-ups sent to the queue, as (due on the simulated clock, body), earliest first."""
-        return [(due.at, due.body) for due in self.follow_ups.pending()]
+        """Follow-ups waiting in the queue, as (due on the simulated clock, body), earliest first."""
+        return self.account.due_in(FOLLOW_UP_QUEUE)
 
-    def deliver_follow_up(self) -> dict[str, Any]:
-        """Wait (simulated) until the next follow-up is due and deliver it as the event source would."""
-        due = self.follow_ups.next()
-        assert due is not None, "no follow-up is pending"
-        self.drain.advance_to(due.at)
-        return self.invoke(self.follow_ups.event(due.body))
+    def deliver_follow_up(self) -> None:
+        """Let time run (delivering what falls due) until the next follow-up has been delivered by the
+        queue's event source mapping."""
+        pending = self.pending_follow_ups()
+        assert pending, "no follow-up is pending"
+        self.run_until(pending[0][0])
 
-    def drain_terminations(self) -> None:
-        """Deliver each pending termination hook to the drain job and run the drains to their end,
-        including those of terminations that begin meanwhile (Auto Scaling's rebalancing)."""
-        while self.terminations:
-            while self.terminations:
-                record = self.terminations.pop(0)
-                self.drain.invoke(self.hooks.eventbridge_event(record), trigger="lifecycle")
-            self.drain.run_until_quiet()
+    def drop_follow_ups(self) -> list[str]:
+        """Take every follow-up off the queue (a story then delivers it by hand); returns their bodies."""
+        return self.drop_waiting_in(FOLLOW_UP_QUEUE)
+
+    def follow_up_event(self, body: str) -> dict[str, Any]:
+        """The event the queue's event source mapping sends for one follow-up."""
+        return self.sqs_event(FOLLOW_UP_QUEUE, body)
+
+    # -- the drain answering the scale-ins ---------------------------------------------------------
+    def drain_terminations(self, *, max_deliveries: int = 1000) -> None:
+        """Let time run (delivering what falls due) until no host waits on the drain's hook any more:
+        every termination begun, including those that begin meanwhile (Auto Scaling's rebalancing), is
+        drained and completed."""
+        for _ in range(max_deliveries):
+            due = self.account.next_due()
+            if not self.hooks.active_actions(self.cluster.hook_name) or due is None:
+                return
+            self.run_until(due)
+        raise AssertionError(f"still draining after {max_deliveries} deliveries: a runaway loop")
 
     def register_new_hosts(self) -> list[str]:
         """The ECS agent of each host the group launched registers it with the cluster."""
@@ -204,9 +245,3 @@ class ScaleWorld:
     def desired_count(self, service: str) -> int:
         found = self.session.client("ecs").describe_services(cluster=self.cluster.name, services=[service])
         return int(found["services"][0]["desiredCount"])
-
-    def notifications(self) -> list[dict[str, str]]:
-        return self.drain.notifications()
-
-    def dead_letters(self) -> list[dict[str, Any]]:
-        return self.drain.dead_letters()
