@@ -59,7 +59,7 @@ from simulator.iam.enforcement import assume_role_session, enforced_iam
 from simulator.iam.resource_policies import queue_policy, service_may
 from simulator.paths import TEMPLATE
 from simulator.sqs import receipts as sqs_receipts
-from simulator.sqs.queues import take_all, take_sent
+from simulator.sqs.queues import take_all, take_all_with, take_sent
 
 TICK_SECONDS = 5
 ASYNC_RETRY_DELAYS = (60, 120)  # Lambda's waits before its first and second retry of an async event
@@ -351,7 +351,7 @@ class SimulatedAccount:
             for lid, url in self.stack.physical.items()
             if self.stack.resources[lid]["Type"] == "AWS::SQS::Queue"
         }
-        sqs = self.session.client("sqs")
+        self._sqs = sqs = self.session.client("sqs")  # reads the inbox after every invocation
         self.inbox_url = sqs.create_queue(QueueName=INBOX)["QueueUrl"]
         self.session.client("sns").subscribe(
             TopicArn=self.stack.outputs["NotificationTopicArn"],
@@ -685,7 +685,7 @@ class SimulatedAccount:
         return list(self._notifications)
 
     def _read_inbox(self) -> list[dict[str, str]]:
-        envelopes = [json.loads(body) for body in take_all(self.session, self.inbox_url)]
+        envelopes = [json.loads(body) for body in take_all_with(self._sqs, self.inbox_url)]
         new = [{"subject": e.get("Subject", ""), "message": e["Message"]} for e in envelopes]
         self._notifications.extend(new)
         return new
