@@ -5,7 +5,6 @@ letters)."""
 from __future__ import annotations
 
 import heapq
-import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,13 +117,3 @@ def take_all_with(sqs: Any, url: str) -> list[str]:
         for message in messages:
             bodies.append(message["Body"])
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-
-
-def notifications(session: boto3.Session, url: str) -> list[dict[str, str]]:
-    """Messages published to the topic, as a queue subscribed to it reads them (subject and text)."""
-    envelopes = [json.loads(body) for body in take_all(session, url)]
-    return [{"subject": e.get("Subject", ""), "message": e["Message"]} for e in envelopes]
-
-
-def dead_letters(session: boto3.Session, url: str) -> list[dict[str, Any]]:
-    return [json.loads(body) for body in take_all(session, url)]
