@@ -4,20 +4,15 @@ invocations, AWS calls, heartbeats and tasks lost. The memory figure runs the sa
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.environment import progress, silenced
 from benchmarks.runner import verdict
 
 if TYPE_CHECKING:
-    from simulator.api_calls import ApiCallCounter
-    from simulator.autoscaling.lifecycle import SimulatedLifecycleHooks
-    from simulator.clock import SimulatedClock
-    from simulator.fleet.cluster import SimulatedCluster
+    from tests.support.world import DrainWorld
 
 DRAIN_TASKS = 10
 # The simulated scheduler stops a task this long after the host turns DRAINING (the load balancer's
@@ -41,36 +36,15 @@ class DrainRun:
     tasks_lost_at_termination: int
 
 
-class InvocationRecord(Protocol):
-    trigger: str
+def new_drain_world() -> DrainWorld:
+    """A fresh simulated account with the drain's stack deployed (call inside simulated_aws()). Imported
+    here, not at the top: the memory figure measures the handler's import before any of the simulation."""
+    from tests.support.world import DrainWorld
+
+    return DrainWorld()
 
 
-class DrainWorldLike(Protocol):
-    """What this figure and the memory figure use of tests.support.world.DrainWorld.
-
-    world.py is outside the project's mypy `files` and does not pass strict mode (it sets an
-    attribute on a loaded module), so it is imported by name at run time rather than followed."""
-
-    cluster: SimulatedCluster
-    hooks: SimulatedLifecycleHooks
-    api: ApiCallCounter
-    clock: SimulatedClock
-
-    @property
-    def invocations(self) -> Sequence[InvocationRecord]: ...
-
-    def invoke(self, event: Any, trigger: str = ...) -> dict[str, Any]: ...
-
-    def run_until_quiet(self, *, max_invocations: int = ...) -> None: ...
-
-
-def new_drain_world() -> DrainWorldLike:
-    """A fresh simulated account (call inside simulated_aws())."""
-    world: DrainWorldLike = importlib.import_module("tests.support.world").DrainWorld()
-    return world
-
-
-def run_ten_minute_drain(world: DrainWorldLike) -> DrainRun:
+def run_ten_minute_drain(world: DrainWorld) -> DrainRun:
     """One busy host, terminated by its group; the real handler drains it to completion."""
     host = world.cluster.instance_ids[0]
     world.cluster.add_service("web")

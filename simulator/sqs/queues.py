@@ -1,28 +1,15 @@
-"""SQS as the simulated account uses it: delayed messages delivered on the simulated clock, the
-event Lambda's SQS integration sends, and reading what landed in a queue (notifications, dead
-letters)."""
+"""SQS as the simulated account uses it: the messages sent to a queue taken out of moto with their delays
+(the account delivers them on the simulated clock), and reading what landed in a queue (notifications,
+dead letters)."""
 
 from __future__ import annotations
 
-import heapq
-import json
-import uuid
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import boto3
 from moto.sqs.models import Message, sqs_backends
 
-from simulator.clock import SimulatedClock
 from simulator.fleet.cluster import ACCOUNT, REGION
-
-
-@dataclass(order=True)
-class DueMessage:
-    at: float
-    seq: int
-    body: str = field(compare=False)
-    message_id: str = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -48,60 +35,6 @@ def take_sent(queue_name: str) -> list[SentMessage]:
     return sent
 
 
-class DelayedDeliveries:
-    """Takes the messages sent to one of moto's queues as they arrive and hands them out when their
-    delay has passed on the simulated clock (moto would wait in real time)."""
-
-    def __init__(self, queue_name: str, clock: SimulatedClock) -> None:
-        self.queue_name = queue_name
-        self._clock = clock
-        self._due: list[DueMessage] = []
-        self._seq = 0
-
-    def collect(self) -> None:
-        for message in take_sent(self.queue_name):
-            self._seq += 1
-            heapq.heappush(
-                self._due, DueMessage(self._clock() + message.delay, self._seq, message.body, message.message_id)
-            )
-
-    def pending(self) -> list[DueMessage]:
-        self.collect()
-        return sorted(self._due)
-
-    def next(self) -> DueMessage | None:
-        self.collect()
-        return heapq.heappop(self._due) if self._due else None
-
-    def drop_all(self) -> list[DueMessage]:
-        """Lose every scheduled message (a fault injection)."""
-        lost = self.pending()
-        self._due.clear()
-        return lost
-
-    def event(self, body: str, message_id: str | None = None) -> dict[str, Any]:
-        return sqs_event(body, self.queue_name, message_id)
-
-
-def sqs_event(body: str, queue_name: str, message_id: str | None = None) -> dict[str, Any]:
-    """The event Lambda's SQS event source mapping sends for one message."""
-    return {
-        "Records": [
-            {
-                "messageId": message_id or str(uuid.uuid4()),
-                "receiptHandle": "simulated",
-                "body": body,
-                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}",
-                "awsRegion": REGION,
-            }
-        ]
-    }
-
-
 def take_visible(queue_name: str) -> list[str]:
     """Take every message a receive would return now out of one of moto's queues; their bodies, oldest
     first. No API call: the account reads its notification inbox after every invocation, where a client
@@ -115,7 +48,7 @@ def take_visible(queue_name: str) -> list[str]:
 
 
 def take_all(session: boto3.Session, url: str) -> list[str]:
-    """Receive and delete every message in the queue; their bodies, oldest first."""
+    """Receive and delete every message in the queue, through the API; their bodies, oldest first."""
     sqs = session.client("sqs")
     bodies: list[str] = []
     while True:
@@ -125,13 +58,3 @@ def take_all(session: boto3.Session, url: str) -> list[str]:
         for message in messages:
             bodies.append(message["Body"])
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-
-
-def notifications(session: boto3.Session, url: str) -> list[dict[str, str]]:
-    """Messages published to the topic, as a queue subscribed to it reads them (subject and text)."""
-    envelopes = [json.loads(body) for body in take_all(session, url)]
-    return [{"subject": e.get("Subject", ""), "message": e["Message"]} for e in envelopes]
-
-
-def dead_letters(session: boto3.Session, url: str) -> list[dict[str, Any]]:
-    return [json.loads(body) for body in take_all(session, url)]

@@ -5,24 +5,26 @@ Each test reads like a runbook entry: what happens to a host, what the suite doe
 
 from __future__ import annotations
 
-import io
 import json
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-from botocore.config import Config
-from moto.core.exceptions import JsonRESTError
-from moto.ecs.responses import EC2ContainerServiceResponse
 
 from fleetops.errors import ConfigurationError
-from simulator.account import FunctionOutput
 from simulator.autoscaling.hook_handlers import LOG_SHIPPER_HOOK, LogShipper
 from simulator.awslambda.functions import load_handler
+from simulator.faults import outage
 from tests.support.world import DrainWorld
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "drain"
+# moto warns that ECS's model has no ThrottlingException shape; the error still reaches botocore as AWS
+# sends it (HTTP 400, code ThrottlingException), and botocore retries it.
+THROTTLING_WARNING = pytest.mark.filterwarnings(
+    "ignore:Exception\\(OutageException\\) with code ThrottlingException:UserWarning"
+)
 
 
 def busy_host(world: DrainWorld, tasks: int = 6) -> str:
@@ -130,8 +132,8 @@ def test_a_duplicated_recheck_message_does_not_fork_the_wait(world: DrainWorld) 
     world.invoke(world.hooks.eventbridge_event(action))
     [body] = world.drop_pending_rechecks()
     world.advance_to(world.clock() + 60)
-    world.invoke(world.sqs_event(body))
-    world.invoke(world.sqs_event(body))  # SQS delivers at least once
+    world.invoke(world.recheck_event(body))
+    world.invoke(world.recheck_event(body))  # SQS delivers at least once
     assert len(world.pending_rechecks()) == 1
     world.run_until_quiet()
     assert action.result == "CONTINUE" and world.cluster.lost_tasks == {host: 0}
@@ -171,7 +173,7 @@ def test_an_action_completed_by_someone_else_ends_the_watch_and_is_announced(wor
 
 def test_a_drain_that_outlives_its_budget_ends_with_the_configured_result_and_alerts(aws: None) -> None:
     world = DrainWorld(
-        environment={"DRAIN_BUDGET_SECONDS": "600", "BUDGET_EXCEEDED_RESULT": "ABANDON", "STOP_LEFTOVER_TASKS": "false"}
+        parameters={"DrainBudgetSeconds": "600", "BudgetExceededResult": "ABANDON", "StopLeftoverTasks": "false"}
     )
     host = world.cluster.instance_ids[0]
     world.cluster.start_tasks(host, 2, group="family:batch")  # standalone tasks never leave a draining host
@@ -206,7 +208,7 @@ def test_a_drain_out_of_budget_never_ends_another_handlers_action_on_the_same_ho
     # own time, would be ended by the drain's completion and its logs never shipped. With another
     # termination hook on the group, the drain sends CONTINUE instead and says so.
     world = DrainWorld(
-        environment={"DRAIN_BUDGET_SECONDS": "600", "BUDGET_EXCEEDED_RESULT": "ABANDON", "STOP_LEFTOVER_TASKS": "false"}
+        parameters={"DrainBudgetSeconds": "600", "BudgetExceededResult": "ABANDON", "StopLeftoverTasks": "false"}
     )
     world.add_termination_hook(LogShipper(world.hooks, seconds=900), heartbeat_timeout=1800)
     host = world.cluster.instance_ids[0]
@@ -325,7 +327,7 @@ def test_the_hooks_cluster_is_searched_first_and_a_missing_one_falls_back_to_con
 
 
 def test_with_cluster_names_star_every_cluster_is_searched(aws: None) -> None:
-    world = DrainWorld(environment={"CLUSTER_NAMES": "*"})
+    world = DrainWorld(parameters={"ClusterNames": "*"})
     ecs = world.session.client("ecs")
     for n in range(3):
         ecs.create_cluster(clusterName=f"other-{n}")
@@ -341,7 +343,7 @@ def test_a_host_outside_the_stacks_clusters_whose_hook_names_none_is_never_relea
     # in B's cluster, six tasks on it, and B's hook names no cluster. A may not look beyond "staging"
     # (ClusterNames scopes its IAM), so not finding the host there proves nothing: before the review's
     # finding, A completed the action as "not in ECS" and the host went with its six tasks.
-    world = DrainWorld(environment={"CLUSTER_NAMES": "staging"})
+    world = DrainWorld(parameters={"ClusterNames": "staging"})
     world.session.client("ecs").create_cluster(clusterName="staging")
     host = busy_host(world)
     action = world.hooks.begin_termination(world.cluster.group, host)
@@ -380,63 +382,70 @@ def test_invalid_events_are_dead_lettered_with_their_reason_and_never_raised(wor
     ]
     for event in bad:
         assert world.invoke(event)["status"] == "rejected"
-    world.invoke(world.sqs_event("not a drain state"))
+    world.invoke(world.recheck_event("not a drain state"))
     letters = world.dead_letters()
     assert len(letters) == 4
     assert all(letter["function"] == "drain" and letter["reason"] for letter in letters)
     assert "LifecycleTransition" in letters[0]["reason"]
 
 
+def attempts_of(world: DrainWorld, operation: str) -> list[tuple[int, float]]:
+    """From now on, each HTTP attempt of the function's calls of ``operation``: its number within its
+    call (botocore's retries) and when it was made."""
+    seen: list[tuple[int, float]] = []
+
+    def record(called: str, attempt: int) -> None:
+        if called == f"drain:{operation}":
+            seen.append((attempt, world.clock()))
+
+    world.account.attempt_faults.append(record)
+    return seen
+
+
+@THROTTLING_WARNING
 def test_throttling_is_retried_and_never_mistaken_for_an_empty_host(aws: None) -> None:
-    # Throttle ListTasks on every call: the re-check must fail (and be retried by SQS), not complete.
-    world = DrainWorld(client_config=Config(retries={"mode": "standard", "max_attempts": 2}))
+    # ECS throttles every ListTasks of the function: the re-check must fail (and be retried by SQS), not complete.
+    world = DrainWorld()
     host = busy_host(world, 2)
     action = world.hooks.begin_termination(world.cluster.group, host)
     world.invoke(world.hooks.eventbridge_event(action))
     [body] = world.drop_pending_rechecks()
-    original = EC2ContainerServiceResponse.list_tasks
-
-    def throttled(self: EC2ContainerServiceResponse) -> object:
-        raise JsonRESTError("ThrottlingException", "Rate exceeded")
-
-    EC2ContainerServiceResponse.list_tasks = throttled  # type: ignore[method-assign]
-    try:
-        world.api.reset()
-        # The whole batch failed: the invocation fails, and SQS delivers the message again later.
-        with pytest.raises(BatchProcessingError, match="ThrottlingException"):
-            world.invoke(world.sqs_event(body, "m-1"))
-    finally:
-        EC2ContainerServiceResponse.list_tasks = original  # type: ignore[method-assign]
-    assert world.api.attempts["ListTasks"] > world.api.calls["ecs:ListTasks"] == 1  # retried before giving up
+    world.api.reset()
+    # The whole batch failed: the invocation fails, and SQS delivers the message again later.
+    with (
+        outage(world.account, "ecs", lasts=60, operations={"ListTasks"}),
+        pytest.raises(BatchProcessingError, match="ThrottlingException"),
+    ):
+        world.invoke(world.recheck_event(body, "m-1"))
+    # Retried by the function's own clients (their retry configuration) before giving up.
+    assert world.api.attempts["ListTasks"] > world.api.calls["ecs:ListTasks"] == 1
     assert action.active  # not completed
     world.advance_to(world.clock() + 360)  # SQS redelivers after the visibility timeout
-    world.invoke(world.sqs_event(body, "m-1"))
+    world.invoke(world.recheck_event(body, "m-1"))
     world.run_until_quiet()
     assert action.result == "CONTINUE" and world.cluster.lost_tasks == {host: 0}
 
 
+@THROTTLING_WARNING
 def test_a_start_that_aws_keeps_failing_is_tried_three_times_in_its_invocation_then_left_to_lambda(
     aws: None,
 ) -> None:
-    # ListContainerInstances throttled on every call: the start is tried three times, 5 s apart (a short
-    # hook's heartbeat would expire before Lambda's retry a minute later), then raised for Lambda.
-    world = DrainWorld(client_config=Config(retries={"mode": "standard", "max_attempts": 1}))
+    # ECS throttles every ListContainerInstances of the function, past botocore's own retries: the start
+    # is tried three times, 5 s apart (a short hook's heartbeat would expire before Lambda's retry a
+    # minute later), then raised for Lambda.
+    world = DrainWorld()
     host = busy_host(world, 2)
     action = world.hooks.begin_termination(world.cluster.group, host)
-    original = EC2ContainerServiceResponse.list_container_instances
-
-    def throttled(self: EC2ContainerServiceResponse) -> object:
-        raise JsonRESTError("ThrottlingException", "Rate exceeded")
-
-    EC2ContainerServiceResponse.list_container_instances = throttled  # type: ignore[method-assign]
-    try:
-        began = world.clock()
-        with pytest.raises(Exception, match="ThrottlingException"):
-            world.invoke(world.hooks.eventbridge_event(action))
-    finally:
-        EC2ContainerServiceResponse.list_container_instances = original  # type: ignore[method-assign]
+    attempts = attempts_of(world, "ListContainerInstances")
+    with (
+        outage(world.account, "ecs", lasts=60, operations={"ListContainerInstances"}),
+        pytest.raises(Exception, match="ThrottlingException"),
+    ):
+        world.invoke(world.hooks.eventbridge_event(action))
     assert world.api.calls["ecs:ListContainerInstances"] == 3
-    assert world.clock() - began == 10  # two pauses of 5 s
+    # Two pauses of 5 s: from each call's last attempt to the next call's first (botocore's own backoff
+    # between the attempts of one call is random).
+    assert [later - earlier for (_, earlier), (attempt, later) in pairwise(attempts) if attempt == 1] == [5, 5]
     assert action.active and world.cluster.container_instance(host).status == "ACTIVE"
     # Lambda's retry, the throttle over: the drain starts as if nothing had happened.
     assert world.invoke(world.hooks.eventbridge_event(action))["results"][0]["status"] == "wait"
@@ -453,7 +462,7 @@ def test_every_recheck_of_a_batch_is_held_to_come_back_before_a_short_heartbeat_
     for host in world.cluster.instance_ids[:2]:
         world.cluster.start_tasks(host, 2, group="service:web")
         world.invoke(world.hooks.eventbridge_event(world.hooks.begin_termination(world.cluster.group, host)))
-    batch = {"Records": [world.sqs_event(body)["Records"][0] for body in world.drop_pending_rechecks()]}
+    batch = {"Records": [world.recheck_event(body)["Records"][0] for body in world.drop_pending_rechecks()]}
     world.advance_to(world.clock() + 60)
     world.api.reset()
     world.invoke(batch)
@@ -489,11 +498,6 @@ def test_a_wrong_deployment_fails_at_cold_start_and_says_what_is_wrong() -> None
 
 
 # -- only the suite's own hooks, and only live actions (issue 10, items 2 and 3) ----------------------------
-def emitted_metrics(capsys: pytest.CaptureFixture[str]) -> list[str]:
-    """The metric names the handler wrote (Embedded Metric Format) since the last look."""
-    return FunctionOutput.read(capsys.readouterr().out).metrics
-
-
 def lagging_read(world: DrainWorld, host: str, state: str) -> None:
     """What DescribeAutoScalingInstances says of ``host``, whatever its actions (a read that lags)."""
     group = world.hooks.backend.autoscaling_groups[world.cluster.group]
@@ -514,16 +518,15 @@ def replayed_event(world: DrainWorld, host: str, token: str = "0f0f0f0f-1111-222
 
 
 def test_a_foreign_hooks_event_is_ignored_through_both_paths_and_its_action_left_to_its_handler(
-    world: DrainWorld, capsys: pytest.CaptureFixture[str]
+    world: DrainWorld,
 ) -> None:
     world.add_termination_hook(LogShipper(world.hooks, seconds=600), heartbeat_timeout=900)
     host = busy_host(world, 2)
     ours, shipper = world.hooks.start_termination(world.cluster.group, host)
-    capsys.readouterr()
     for event in (world.hooks.eventbridge_event(shipper), world.hooks.sns_event(shipper, "arn:aws:sns:us-east-1:1:t")):
         [result] = world.invoke(event)["results"]
         assert result["status"] == "ignored" and "'ship-logs' is not the suite's" in result["reason"]
-        assert emitted_metrics(capsys) == ["ForeignHookEventsIgnored"]
+        assert world.emitted_metrics() == ["ForeignHookEventsIgnored"]
     assert world.pending_rechecks() == []
 
     world.invoke(world.hooks.eventbridge_event(ours))
@@ -535,27 +538,21 @@ def test_a_foreign_hooks_event_is_ignored_through_both_paths_and_its_action_left
     assert world.cluster.lost_tasks == {host: 0}
 
 
-def test_a_termination_in_a_group_outside_auto_scaling_group_names_changes_nothing_and_is_counted(
-    aws: None, capfd: pytest.CaptureFixture[str], request: pytest.FixtureRequest
-) -> None:
+def test_a_termination_in_a_group_outside_auto_scaling_group_names_changes_nothing_and_is_counted(aws: None) -> None:
     # The stack was given group batch-hosts only; the suite's own hook on prod-hosts (a rule or a
     # subscription someone widened, or a hook left from an earlier scope) is not the suite's to drain.
-    world = DrainWorld(environment={"AUTO_SCALING_GROUP_NAMES": "batch-hosts"})
+    # (LogLevel INFO, the template's default: the line that says why is an INFO one.)
+    world = DrainWorld(parameters={"AutoScalingGroupNames": "batch-hosts", "LogLevel": "INFO"})
     host = busy_host(world, 2)
     action = world.hooks.begin_termination(world.cluster.group, host)
-    capfd.readouterr()
     world.api.reset()
-    log = io.StringIO()  # the function's log lines (its handler's stream was bound at first import)
-    handler, level = world.handler.logger.registered_handler, world.handler.logger.log_level
-    previous = handler.setStream(log)
-    world.handler.logger.setLevel("INFO")  # the tests' level is WARNING; the line that says why is an INFO one
-    request.addfinalizer(lambda: (handler.setStream(previous), world.handler.logger.setLevel(level)))
+    logged: list[dict[str, Any]] = []  # the function's log lines (its CloudWatch Logs)
     for event in (world.hooks.eventbridge_event(action), world.hooks.sns_event(action, "arn:aws:sns:us-east-1:1:t")):
         [result] = world.invoke(event)["results"]
         assert result["status"] == "ignored"
         assert "Auto Scaling group 'prod-hosts' is not in AutoScalingGroupNames (batch-hosts)" in result["reason"]
-        assert FunctionOutput.read(capfd.readouterr().out).metrics == ["OutOfScopeGroupEventsIgnored"]
-    logged = FunctionOutput.read(log.getvalue()).logs
+        assert world.function.last_output.metrics == ["OutOfScopeGroupEventsIgnored"]
+        logged += world.function.last_output.logs
     assert [line["message"] for line in logged] == [f"event ignored: {result['reason']}"] * 2
     assert world.api.total() == 0  # no heartbeat, no DRAINING, no completion: not one AWS call
     assert world.pending_rechecks() == [] and world.dead_letters() == []
@@ -567,7 +564,7 @@ def test_a_termination_in_a_group_outside_auto_scaling_group_names_changes_nothi
 def test_with_auto_scaling_group_names_star_or_naming_the_group_its_termination_is_drained(
     aws: None, groups: str
 ) -> None:
-    world = DrainWorld(environment={"AUTO_SCALING_GROUP_NAMES": groups})
+    world = DrainWorld(parameters={"AutoScalingGroupNames": groups})
     host = busy_host(world, 2)
     action = world.hooks.begin_termination(world.cluster.group, host)
     [result] = world.invoke(world.hooks.eventbridge_event(action))["results"]
@@ -583,11 +580,10 @@ def test_a_drain_deployed_with_an_empty_cluster_names_fails_at_cold_start_naming
 
 
 def test_a_replayed_terminate_event_for_an_in_service_host_changes_nothing(
-    world: DrainWorld, capsys: pytest.CaptureFixture[str]
+    world: DrainWorld,
 ) -> None:
     host = busy_host(world, 2)
     world.api.reset()
-    capsys.readouterr()
     [result] = world.invoke(replayed_event(world, host))["results"]
     assert (result["status"], result["outcome"]) == ("refuse", "not-terminating")
     assert f"{host} is InService, not Terminating:Wait" in result["reason"]
@@ -598,7 +594,7 @@ def test_a_replayed_terminate_event_for_an_in_service_host_changes_nothing(
         "autoscaling:DescribeAutoScalingInstances",
         "autoscaling:RecordLifecycleActionHeartbeat",
     ]
-    assert "DrainsRefusedNotTerminating" in emitted_metrics(capsys)
+    assert "DrainsRefusedNotTerminating" in world.emitted_metrics()
     [note] = world.notifications()
     assert note["subject"] == f"ATTENTION ecs-fleet-ops drain of {host}: not-terminating"
     assert "left alone: the event names no live action" in note["message"]
@@ -655,10 +651,8 @@ def test_a_warm_pool_return_is_drained_and_no_task_is_lost(world: DrainWorld) ->
     assert len(world.cluster.tasks_on(world.cluster.instance_ids[1])) == 4
 
 
-def test_a_drain_that_finds_its_instance_back_in_service_sets_it_active_again(
-    aws: None, capsys: pytest.CaptureFixture[str]
-) -> None:
-    world = DrainWorld(environment={"STOP_LEFTOVER_TASKS": "false"})
+def test_a_drain_that_finds_its_instance_back_in_service_sets_it_active_again(aws: None) -> None:
+    world = DrainWorld(parameters={"StopLeftoverTasks": "false"})
     host = world.cluster.instance_ids[0]
     world.cluster.start_tasks(host, 1, group="family:batch")  # never moves: the drain keeps waiting
     action = world.hooks.begin_termination(world.cluster.group, host, destination="WarmPool")
@@ -667,18 +661,18 @@ def test_a_drain_that_finds_its_instance_back_in_service_sets_it_active_again(
     # Between two re-checks an operator completes the action, and a scale-out reuses the stopped host.
     world.hooks.complete(group=action.group, hook=action.hook, token=action.token, instance_id=host, result="CONTINUE")
     world.hooks.reuse_from_warm_pool(world.cluster.group, host)
-    capsys.readouterr()
+    world.emitted_metrics()  # only what the re-checks publish
     world.run_until_quiet()
     assert world.invocations[-1].result["batchItemFailures"] == []
     ci = world.cluster.container_instance(host)
     assert (ci.status, ci.agent_connected) == ("ACTIVE", True)  # it can take tasks again
-    assert "DrainsReturnedToService" in emitted_metrics(capsys)
+    assert "DrainsReturnedToService" in world.emitted_metrics()
     [note] = world.notifications()
     assert "returned-to-service" in note["subject"] and "Host: set ACTIVE again" in note["message"]
 
 
 def test_a_drain_leaves_active_a_host_back_in_service_that_it_did_not_drain(aws: None) -> None:
-    world = DrainWorld(environment={"STOP_LEFTOVER_TASKS": "false"})
+    world = DrainWorld(parameters={"StopLeftoverTasks": "false"})
     host = world.cluster.instance_ids[0]
     world.cluster.start_tasks(host, 1, group="family:batch")
     arn = world.cluster.container_instances[host]
@@ -697,7 +691,7 @@ def test_a_drain_leaves_active_a_host_back_in_service_that_it_did_not_drain(aws:
 # -- the effective wait and the hook's global timeout (issue 10, item 5) -------------------------------------
 def test_a_short_heartbeat_never_ends_a_drain_before_its_budget(aws: None) -> None:
     world = DrainWorld(
-        environment={"RECHECK_INTERVAL_SECONDS": "900", "DRAIN_BUDGET_SECONDS": "3600", "STOP_LEFTOVER_TASKS": "false"},
+        parameters={"RecheckIntervalSeconds": "900", "DrainBudgetSeconds": "3600", "StopLeftoverTasks": "false"},
         hook_timeout=300,  # each wait is shortened to 150 s
     )
     host = world.cluster.instance_ids[0]
@@ -714,7 +708,7 @@ def test_a_short_heartbeat_never_ends_a_drain_before_its_budget(aws: None) -> No
 def test_a_30_s_heartbeat_ends_the_drain_by_itself_before_the_hooks_global_timeout_and_says_so(aws: None) -> None:
     # Global timeout: 100 x 30 s = 3000 s, inside the 3600 s budget. The hook's default is ABANDON; the
     # drain's configured result (CONTINUE) must be the one applied.
-    world = DrainWorld(environment={"DRAIN_BUDGET_SECONDS": "3600", "STOP_LEFTOVER_TASKS": "false"}, hook_timeout=30)
+    world = DrainWorld(parameters={"DrainBudgetSeconds": "3600", "StopLeftoverTasks": "false"}, hook_timeout=30)
     host = world.cluster.instance_ids[0]
     world.cluster.start_tasks(host, 2, group="family:batch")
     action = world.hooks.begin_termination(world.cluster.group, host)

@@ -70,8 +70,8 @@ def test_the_drain_knows_its_recheck_queues_visibility_timeout() -> None:
 
 @pytest.mark.parametrize("cluster_names", [["*"], ["prod"]])
 def test_every_aws_call_of_a_drain_is_allowed_by_the_functions_policy(aws: None, cluster_names: list[str]) -> None:
-    # What the template gives the function: the names, or * when ClusterNames is empty.
-    world = DrainWorld(environment={"CLUSTER_NAMES": ",".join(cluster_names), "NOTIFY_EVERY_DRAIN": "true"})
+    # The function under the role the template gives it: for the named clusters, or for every one with *.
+    world = DrainWorld(parameters={"ClusterNames": ",".join(cluster_names), "Announce": "everything"})
     host = world.cluster.instance_ids[0]
     world.cluster.add_service("web")
     world.cluster.start_tasks(host, 2, group="service:web")
