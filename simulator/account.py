@@ -353,9 +353,9 @@ class SimulatedAccount:
             for lid, url in self.stack.physical.items()
             if self.stack.resources[lid]["Type"] == "AWS::SQS::Queue"
         }
-        sqs = self.session.client("sqs")
-        self.inbox_url = sqs.create_queue(QueueName=INBOX)["QueueUrl"]
-        self.session.client("sns").subscribe(
+        self._clients: dict[str, Any] = {}
+        self.inbox_url = self._client("sqs").create_queue(QueueName=INBOX)["QueueUrl"]
+        self._client("sns").subscribe(
             TopicArn=self.stack.outputs["NotificationTopicArn"],
             Protocol="sqs",
             Endpoint=f"arn:aws:sqs:{REGION}:{ACCOUNT}:{INBOX}",
@@ -364,6 +364,13 @@ class SimulatedAccount:
             arn: SimulatedFunction(spec, self.clock, fault=self._fault, attempt_fault=self._attempt_fault)
             for arn, spec in self.stack.functions.items()
         }
+
+    def _client(self, service: str) -> Any:
+        """The account's own clients (publishing as a service, dead letters), one per service: a new client
+        costs ~10 ms, and a scale story publishes an alarm at every step."""
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service)  # type: ignore[call-overload]
+        return self._clients[service]
 
     # -- the jobs by name ------------------------------------------------------------------------------
     def function(self, job: str) -> SimulatedFunction:
@@ -422,7 +429,7 @@ class SimulatedAccount:
         if as_service is not None and not self._topic_lets(topic_arn, as_service, on_behalf_of or topic_arn):
             self.note(source, f"{subject or 'message'}: the policy of the topic does not let {as_service} publish")
             return 0
-        sns = self.session.client("sns")
+        sns = self._client("sns")
         if subject:
             sns.publish(TopicArn=topic_arn, Message=message, Subject=subject)
         else:
@@ -709,12 +716,12 @@ class SimulatedAccount:
         self.timeline.append(TimelineEntry(self.clock(), source, text))
 
     def _send(self, queue_arn: str, body: str) -> None:
-        self.session.client("sqs").send_message(QueueUrl=self._queue_urls[queue_arn], MessageBody=body)
+        self._client("sqs").send_message(QueueUrl=self._queue_urls[queue_arn], MessageBody=body)
 
     def _topic_lets(self, topic_arn: str, service: str, source_arn: str) -> bool:
         """Whether the topic's policy (``AWS::SNS::TopicPolicy``; moto's default one otherwise, which names
         no service) lets ``service`` publish on behalf of ``source_arn``."""
-        attributes = self.session.client("sns").get_topic_attributes(TopicArn=topic_arn)["Attributes"]
+        attributes = self._client("sns").get_topic_attributes(TopicArn=topic_arn)["Attributes"]
         policy = json.loads(attributes["Policy"]) if attributes.get("Policy") else None
         return service_may(
             policy,

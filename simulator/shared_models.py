@@ -7,18 +7,21 @@ each function's role at cold start, Powertools' persistence layer, each test's).
 28 of 111 CPU seconds went to loading the same models again. The models are read-only, so sharing the
 parsed copies changes nothing but the time. Installed with every other patch by ``simulator.moto_patches``.
 
-The same holds, measured on the suite, for three smaller costs:
+The same holds, measured on the suite, for four smaller costs:
 - each new client builds a Python function for every operation of its service (about 4 ms a client;
   the simulation makes hundreds of clients per test): built once per service model, each client still
   gets its own class, made by botocore as before (its ``creating-client-class`` event still fires);
 - each new client starts with an empty cache of botocore's event-name aliases, so every event it emits
   walks the alias table again: one process-wide cache of that fixed table's answers;
 - moto lists every method of a response class with ``inspect.getmembers`` at every request (half a
-  millisecond) only to ask whether the action is one of them: it asks about that one name instead.
+  millisecond) only to ask whether the action is one of them: it asks about that one name instead;
+- moto makes a 2,048-bit RSA key for every SNS subscription that delivers a message (about 80 ms), to
+  sign messages nothing in the simulation verifies: one key per process signs them all.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 from typing import Any
@@ -31,6 +34,8 @@ import botocore.loaders
 import botocore.session
 import moto.core.responses
 import moto.core.utils
+from cryptography.hazmat.primitives.asymmetric import rsa
+from moto.sns.models import Subscription
 
 from simulator.patching import Patch, Replace
 
@@ -97,8 +102,21 @@ class _FunctionsOf:
         return isinstance(name, str) and inspect.isfunction(getattr(self._clazz, name, None))
 
 
+def _one_signing_key(_subscription: Subscription) -> rsa.RSAPrivateKey:
+    """moto signs the SNS messages it delivers with a 2,048-bit RSA key made per subscription (about 80 ms
+    each: a test's account has several); nothing in the simulation checks the signature, so one key made
+    once per process signs them all."""
+    return _signing_key()
+
+
+@functools.cache
+def _signing_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 # moto's responses module calls the name it imported: that name is patched (``in`` is all it asks of it).
 PATCHES: tuple[Patch, ...] = (
+    Replace(Subscription, "private_key", _one_signing_key),
     Replace(botocore.session, "create_loader", _shared_loader),
     Replace(boto3.session.Session, "_setup_loader", _setup_loader),
     Replace(botocore.client.ClientCreator, "_create_methods", _shared_methods),

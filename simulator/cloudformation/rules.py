@@ -23,6 +23,7 @@ refused with the rule's name and the function's.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -204,7 +205,12 @@ class AccountParameterValues:
     attributes", AWS rule functions). A type or attribute the documents do not list is refused."""
 
     def __init__(self, session: boto3.Session) -> None:
-        self.ec2 = session.client("ec2")
+        self.session = session
+
+    @functools.cached_property
+    def ec2(self) -> Any:
+        # Made only for a rule that asks the account (few do): a client costs ~10 ms, every deploy checks rules.
+        return self.session.client("ec2")
 
     def all_values(self, parameter_type: str) -> list[str]:
         single = _single(parameter_type)

@@ -1,0 +1,40 @@
+"""`make test` lints the templates with cfn-lint once. That stands for `sam validate --lint` only while SAM
+CLI runs the very same cfn-lint: its validate command with --lint calls nothing but cfn-lint's API."""
+
+from __future__ import annotations
+
+import re
+
+from simulator.paths import PROJECT_ROOT
+
+SAM_VALIDATE = "samcli/commands/validate/validate.py"
+
+
+def pinned(lock: str, package: str) -> str:
+    text = (PROJECT_ROOT / "requirements" / lock).read_text()
+    found = re.search(rf"^{re.escape(package)}==(\S+)$", text, re.M)
+    assert found, f"{package} is not pinned in {lock}"
+    return found.group(1)
+
+
+def test_sam_cli_lints_with_the_same_cfn_lint_as_the_checks() -> None:
+    assert pinned("sam.lock", "cfn-lint") == pinned("dev.lock", "cfn-lint")
+
+
+def test_the_checks_lint_both_templates() -> None:
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    assert ".venv/bin/cfn-lint template.yaml examples/ecs-on-ec2/template.yaml" in makefile
+
+
+def test_sam_validate_with_lint_runs_cfn_lint_and_nothing_else() -> None:
+    """Read from SAM CLI itself (its own virtualenv, when installed): --lint takes the cfn-lint branch only."""
+    installed = sorted((PROJECT_ROOT / ".venv-sam" / "lib").glob(f"python3.*/site-packages/{SAM_VALIDATE}"))
+    if not installed:  # make install makes it; a checkout without it has nothing to compare
+        return
+    source = installed[0].read_text()
+    lint_branch = source[source.index("    if lint:") : source.index("    else:", source.index("    if lint:"))]
+    assert [line.strip() for line in lint_branch.strip().splitlines()] == [
+        "if lint:",
+        "_lint(ctx, sam_template.serialized, template)",
+    ]
+    assert "from cfnlint.api import ManualArgs, lint" in source
