@@ -12,7 +12,7 @@ from benchmarks.environment import progress, silenced
 from benchmarks.runner import verdict
 
 if TYPE_CHECKING:
-    from tests.support.world import DrainWorld
+    from simulator.worlds.drain import DrainWorld
 
 DRAIN_TASKS = 10
 # The simulated scheduler stops a task this long after the host turns DRAINING (the load balancer's
@@ -39,7 +39,7 @@ class DrainRun:
 def new_drain_world() -> DrainWorld:
     """A fresh simulated account with the drain's stack deployed (call inside simulated_aws()). Imported
     here, not at the top: the memory figure measures the handler's import before any of the simulation."""
-    from tests.support.world import DrainWorld
+    from simulator.worlds.drain import DrainWorld
 
     return DrainWorld()
 

@@ -7,51 +7,25 @@ On its own:  .venv/bin/python -m benchmarks.scale_calls [--json]
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.environment import use_simulated_aws
 from benchmarks.scale_decision import SCALE_ENVIRONMENT
 
 if TYPE_CHECKING:
-    from simulator.api_calls import ApiCallCounter
-    from simulator.fleet.cluster import SimulatedCluster
+    from simulator.worlds.scale import ScaleWorld
 
 API_CLUSTER_HOSTS = (4, 12)
 
 
-class ServicesLike(Protocol):
-    def add_service(self, name: str, *, cpu: int, memory: int) -> Any: ...
-
-    def run_on(self, instance_id: str, service: str, count: int) -> Any: ...
-
-
-class ScaleWorldLike(Protocol):
-    """What this figure uses of tests.support.scale_world.ScaleWorld, which is outside the project's
-    mypy `files` and does not pass strict mode: it is imported by name at run time, not followed."""
-
-    cluster: SimulatedCluster
-    services: ServicesLike
-    api: ApiCallCounter
-
-    def service_cpu_alarm(self, name: str, *, comparison: str, threshold: float) -> None: ...
-
-    def cluster_reservation_alarm(self, name: str, *, comparison: str, threshold: float) -> None: ...
-
-    def fire(self, name: str, value: float) -> dict[str, Any]: ...
-
-    def decide(self, event: Any) -> dict[str, Any]: ...
-
-    def close(self) -> None: ...
-
-
-def new_scale_world(hosts: int, rules: Sequence[dict[str, Any]]) -> ScaleWorldLike:
+def new_scale_world(hosts: int, rules: Sequence[dict[str, Any]]) -> ScaleWorld:
     """A fresh simulated account for the scale job (call inside simulated_aws())."""
-    world: ScaleWorldLike = importlib.import_module("tests.support.scale_world").ScaleWorld(hosts=hosts, rules=rules)
-    return world
+    from simulator.worlds.scale import ScaleWorld
+
+    return ScaleWorld(hosts=hosts, rules=list(rules))
 
 
 def measure() -> dict[str, Any]:

@@ -11,16 +11,15 @@ On its own:  .venv/bin/python -m benchmarks.verify_calls [--json]
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.environment import use_simulated_aws
 
 if TYPE_CHECKING:
-    from simulator.api_calls import ApiCallCounter
+    from simulator.worlds.verify import VerifyWorld
 
 # What the verify figure sets before it runs (each kept where the report already set it).
 VERIFY_ENVIRONMENT = {
@@ -34,25 +33,12 @@ TARGET_GROUPS = 2
 PAGE = 100  # ListTasks returns, DescribeTasks takes, at most 100
 
 
-class VerifyWorldLike(Protocol):
-    """What this figure uses of tests.support.verify_world.VerifyWorld, which is outside the project's
-    mypy `files` and does not pass strict mode: it is imported by name at run time, not followed."""
-
-    api: ApiCallCounter
-
-    def given_a_release(self, *, desired: int, target_groups: int) -> Any: ...
-
-    def completed_event(self, release: Any) -> dict[str, Any]: ...
-
-    def invoke(self, event: Any) -> dict[str, Any]: ...
-
-
-def new_verify_world() -> VerifyWorldLike:
+def new_verify_world() -> VerifyWorld:
     """The stack deployed with the verify job alone in a fresh simulated account (call inside
     simulated_aws()); its function logs errors only, as the figure has always run it (template's LogLevel)."""
-    world_type = importlib.import_module("tests.support.verify_world").VerifyWorld
-    world: VerifyWorldLike = world_type(parameters={"LogLevel": "ERROR"})
-    return world
+    from simulator.worlds.verify import VerifyWorld
+
+    return VerifyWorld(parameters={"LogLevel": "ERROR"})
 
 
 def measure() -> dict[str, Any]:

@@ -339,7 +339,7 @@ class SimulatedAccount:
         self.session = session or boto3.Session(region_name=REGION)
         self.stack: DeployedStack = deploy_stack(self.session, parameters=parameters, template=template)
         self.timeline: list[TimelineEntry] = []
-        self.tickers: list[Callable[[], None]] = []  # the simulated services' own work, every tick
+        self.tickers: list[Callable[[], object]] = []  # the simulated services' own work, every tick
         self.faults: list[Callable[[str], None]] = []  # called before each AWS call a function makes
         # Called before each HTTP attempt of those calls, botocore's retries included ("job:Operation", n).
         self.attempt_faults: list[Callable[[str, int], None]] = []

@@ -42,6 +42,6 @@ def aws() -> Iterator[None]:
 
 @pytest.fixture
 def world(aws: None):  # type: ignore[no-untyped-def]
-    from tests.support.world import DrainWorld
+    from simulator.worlds.drain import DrainWorld
 
     return DrainWorld()

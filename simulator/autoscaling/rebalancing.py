@@ -55,7 +55,7 @@ class AzRebalancing:
     # Every termination hook's action of the instance (EventBridge, SNS), as for any termination through the group.
     on_termination: Callable[[list[LifecycleActionRecord]], None] = lambda actions: None
     # A launched instance (the fleet registers its hosts once booted; a narrower world may do it at once).
-    on_launch: Callable[[str], None] = lambda instance_id: None
+    on_launch: Callable[[str], object] = lambda instance_id: None  # what it returns is not used
     activities: list[RebalancingActivity] = field(default_factory=list)
 
     def tick(self) -> RebalancingActivity | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +15,7 @@ from simulator.cloudformation.transform import ACCOUNT, REGION
 
 @dataclass(frozen=True)
 class AlarmChange:
-    alarm: dict[str, Any]  # as DescribeAlarms returns it (MetricAlarms[n])
+    alarm: Mapping[str, Any]  # as DescribeAlarms returns it (MetricAlarms[n])
     old: str
     new: str
     value: float  # the datapoint that crossed the threshold

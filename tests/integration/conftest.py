@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.verify_world import VerifyWorld
+from simulator.worlds.verify import VerifyWorld
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from fleetops.errors import ConfigurationError
 from simulator.autoscaling.hook_handlers import LOG_SHIPPER_HOOK, LogShipper
 from simulator.awslambda.functions import load_handler
 from simulator.faults import outage
-from tests.support.world import DrainWorld
+from simulator.worlds.drain import DrainWorld
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "drain"
 # moto warns that ECS's model has no ThrottlingException shape; the error still reaches botocore as AWS

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from simulator.autoscaling.hook_handlers import ECS_MANAGED_DRAINING_HOOK, EcsManagedDraining, LogShipper
 from simulator.autoscaling.lifecycle import acting_as
-from tests.support.world import DrainWorld
+from simulator.worlds.drain import DrainWorld
 
 
 @pytest.fixture

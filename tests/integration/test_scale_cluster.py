@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from simulator.cloudformation.template import Template
-from tests.support.scale_world import ScaleWorld
+from simulator.worlds.scale import ScaleWorld
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "scale"
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.scale_world import ScaleWorld
+from simulator.worlds.scale import ScaleWorld
 
 # No cooldown: only the transition's own identity can stand a second delivery down.
 RULES = [

@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fleetops.errors import RetryLaterError
-from tests.support.scale_world import ScaleWorld
+from simulator.worlds.scale import ScaleWorld
 
 RULES = [{"alarm": "ecs-scale-web-cpu-high", "cluster": "prod", "service": "web", "step": "+1", "min": 1, "max": 10}]
 

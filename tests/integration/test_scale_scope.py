@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from fleetops.errors import ConfigurationError
-from tests.support.scale_world import ScaleWorld
+from simulator.worlds.scale import ScaleWorld
 
 CLUSTER_RULES = [
     {"alarm": "ecs-scale-prod-reservation-high", "cluster": "prod", "step": "+2"},

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support.scale_world import ScaleWorld
+from simulator.worlds.scale import ScaleWorld
 
 RULES = [{"alarm": "ecs-scale-prod-reservation-low", "cluster": "prod", "step": -1, "min": 1}]
 LOW = "ecs-scale-prod-reservation-low"

@@ -10,7 +10,7 @@ import pytest
 
 from simulator.autoscaling import weighted_groups
 from simulator.autoscaling.weighted_groups import make_weighted
-from tests.support.scale_world import ScaleWorld
+from simulator.worlds.scale import ScaleWorld
 
 RULES = [
     {"alarm": "ecs-scale-prod-reservation-high", "cluster": "prod", "step": "+1"},

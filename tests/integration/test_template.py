@@ -10,7 +10,7 @@ import pytest
 
 from fleetops.drain.settings import DrainSettings
 from simulator.cloudformation.template import Template
-from tests.support.world import DrainWorld
+from simulator.worlds.drain import DrainWorld
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "drain"
 
@@ -106,7 +106,7 @@ def test_scaling_alarms_reach_the_scale_job_only_when_named_with_the_prefix() ->
 
 
 def test_every_aws_call_of_a_scaling_decision_is_allowed_by_the_scale_policy(aws: None) -> None:
-    from tests.support.scale_world import ScaleWorld
+    from simulator.worlds.scale import ScaleWorld
 
     rules = [{"alarm": "ecs-scale-web-cpu-high", "cluster": "prod", "service": "web", "step": "+3", "max": 12}]
     world = ScaleWorld(hosts=2, rules=rules)
@@ -127,7 +127,7 @@ def test_every_aws_call_of_a_scaling_decision_is_allowed_by_the_scale_policy(aws
 
 
 def test_every_aws_call_of_a_verification_and_rollback_is_allowed_by_the_verify_policy(aws: None) -> None:
-    from tests.support.verify_world import VerifyWorld
+    from simulator.worlds.verify import VerifyWorld
 
     world = VerifyWorld(parameters={"VerifyRollbackEnabled": "true", "Announce": "everything"})
     release = world.given_a_release(target_groups=2)
@@ -142,7 +142,7 @@ def test_every_aws_call_of_a_verification_and_rollback_is_allowed_by_the_verify_
 
 
 def test_every_aws_call_of_ecs_s_own_rollback_is_allowed_by_the_verify_policy(aws: None) -> None:
-    from tests.support.verify_world import VerifyWorld, revision_of
+    from simulator.worlds.verify import VerifyWorld, revision_of
 
     world = VerifyWorld(parameters={"VerifyRollbackEnabled": "true"})
     world.given_a_release()
@@ -158,7 +158,7 @@ def test_every_aws_call_of_ecs_s_own_rollback_is_allowed_by_the_verify_policy(aw
 
 
 def test_every_aws_call_of_a_bake_behind_an_ecs_lifecycle_hook_is_allowed_by_the_verify_policy(aws: None) -> None:
-    from tests.support.verify_world import VerifyWorld
+    from simulator.worlds.verify import VerifyWorld
 
     world = VerifyWorld(parameters={"VerifyServices": '{"web": {"alarms": ["web-5xx"], "bake_seconds": 1800}}'})
     world.deployments.alarm("web-5xx", "OK")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from simulator.ecs.deployments import codedeploy_hook_event
-from tests.support.verify_world import VerifyWorld, revision_of
+from simulator.worlds.verify import VerifyWorld, revision_of
 
 BAKE = {
     "VerifyServices": '{"web": {"alarms": ["web-5xx", "web-latency"], "bake_seconds": 600, "rollback": true}}',

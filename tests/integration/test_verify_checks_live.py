@@ -11,7 +11,7 @@ import json
 import pytest
 
 from simulator.http_server import Route, local_http_server
-from tests.support.verify_world import VerifyWorld, revision_of
+from simulator.worlds.verify import VerifyWorld, revision_of
 
 
 def check(report: dict[str, object], name: str) -> dict[str, object]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from simulator.ecs.classic_load_balancers import put_behind_a_classic_load_balancer
-from tests.support.verify_world import Release, VerifyWorld
+from simulator.worlds.verify import Release, VerifyWorld
 
 ROLLBACK_ON = {"VerifyRollbackEnabled": "true", "Announce": "everything"}
 

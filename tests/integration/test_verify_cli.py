@@ -9,7 +9,7 @@ import pytest
 
 from fleetops_cli.verify import EXIT_FAILED, EXIT_NOT_VERIFIED, EXIT_PASSED, main
 from simulator.http_server import Route, local_http_server
-from tests.support.verify_world import VerifyWorld, revision_of
+from simulator.worlds.verify import VerifyWorld, revision_of
 
 
 def run(verify: VerifyWorld, *argv: str) -> tuple[int, str]:

@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fleetops_cli.verify import EXIT_FAILED, EXIT_NOT_VERIFIED, main
-from tests.support.verify_world import VerifyWorld, revision_of
+from simulator.worlds.verify import VerifyWorld, revision_of
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "verify_deployment.py"
 EXPECTED = ("--expected-task-definition", "web:2")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from simulator.ecs.deployments import codedeploy_hook_event
-from tests.support.verify_world import VerifyWorld
+from simulator.worlds.verify import VerifyWorld
 
 
 @pytest.fixture

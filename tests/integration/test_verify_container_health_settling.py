@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from simulator.ecs.deployments import SIDECAR
-from tests.support.verify_world import VerifyWorld
+from simulator.worlds.verify import VerifyWorld
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from simulator.ecs.crash_loops import CrashLoop
 from simulator.ecs.desired_count import DesiredCountChanges
-from tests.support.verify_world import VerifyWorld
+from simulator.worlds.verify import VerifyWorld
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from simulator.ecs.deployments import ecs_hook_event
-from tests.support.verify_world import VerifyWorld
+from simulator.worlds.verify import VerifyWorld
 
 CONFIGURED = {"team": "payments"}  # the service's own hookDetails, sent by ECS on every invocation
 

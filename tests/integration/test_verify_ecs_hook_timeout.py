@@ -14,7 +14,7 @@ import json
 import pytest
 
 from fleetops.verify.hook_deadline import ANSWER_MARGIN_SECONDS
-from tests.support.verify_world import Release, VerifyWorld
+from simulator.worlds.verify import Release, VerifyWorld
 
 HALF_AN_HOUR = 1800
 

@@ -12,7 +12,7 @@ import io
 import pytest
 
 from fleetops_cli.verify import EXIT_FAILED, EXIT_NOT_VERIFIED, EXIT_PASSED, main
-from tests.support.verify_world import VerifyWorld, revision_of
+from simulator.worlds.verify import VerifyWorld, revision_of
 
 ROLLBACK_ON = {
     "VerifyRollbackEnabled": "true",

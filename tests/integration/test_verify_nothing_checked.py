@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from simulator.ecs.deployments import codedeploy_hook_event, ecs_hook_event
-from tests.support.verify_world import VerifyWorld
+from simulator.worlds.verify import VerifyWorld
 
 NOTHING = "nothing was verified: no smoke checks or alarms are configured for this service"
 

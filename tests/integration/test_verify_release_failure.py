@@ -13,7 +13,7 @@ import pytest
 from simulator.ecs.deployments import deployment_event
 from simulator.fleet.fleet import SimulatedFleet
 from simulator.moto_patches import simulated_aws
-from tests.support.verify_world import Release, VerifyWorld
+from simulator.worlds.verify import Release, VerifyWorld
 
 FAILED_REASON = "ECS deployment circuit breaker: task failed to start."
 PREVIOUS_DEPLOYMENT = "ecs-svc/6538016222865037559"  # the last COMPLETED one, which ECS returns to

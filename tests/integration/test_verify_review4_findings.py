@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from simulator.ecs.crash_loops import CrashLoop
 from simulator.ecs.desired_count import DesiredCountChanges
-from tests.support.verify_world import VerifyWorld, revision_of
+from simulator.worlds.verify import VerifyWorld, revision_of
 
 # moto's target groups have ELB's defaults: a check every 30 s, 5 to be healthy, 300 s deregistration.
 BOUND = 30 * 5 + 300

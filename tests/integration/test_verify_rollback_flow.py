@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from fleetops.errors import ConfigurationError
 from simulator.ecs.deployments import deployment_event
 from simulator.http_server import Route, local_http_server
-from tests.support.verify_world import VerifyWorld, revision_of
+from simulator.worlds.verify import VerifyWorld, revision_of
 
 ROLLBACK_ON = {
     "VerifyRollbackEnabled": "true",

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.support.verify_world import VerifyWorld
+from simulator.worlds.verify import VerifyWorld
 
 # moto's target groups have ELB's defaults: a check every 30 s, 5 to be healthy, 300 s deregistration.
 BOUND = 30 * 5 + 300

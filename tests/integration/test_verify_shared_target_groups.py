@@ -4,7 +4,7 @@ mode, the task's address in awsvpc), and the others are reported, never judged."
 
 from __future__ import annotations
 
-from tests.support.verify_world import Release, VerifyWorld, revision_of
+from simulator.worlds.verify import Release, VerifyWorld, revision_of
 
 
 def targets_check(report: dict[str, object]) -> dict[str, object]:

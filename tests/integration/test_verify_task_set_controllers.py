@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from fleetops_cli.verify import EXIT_FAILED, EXIT_NOT_VERIFIED, EXIT_PASSED, main
 from simulator.ecs.task_sets import TaskSetRelease
-from tests.support.verify_world import VerifyWorld, revision_of
+from simulator.worlds.verify import VerifyWorld, revision_of
 
 ROLLBACK_ON = {
     "VerifyRollbackEnabled": "true",

@@ -11,7 +11,7 @@ import pytest
 from fleetops.errors import RetryLaterError
 from simulator.ecs.deployments import codedeploy_hook_event, deployment_event, ecs_hook_event, short_service_arn
 from simulator.http_server import Route, local_http_server
-from tests.support.verify_world import VerifyWorld, revision_of
+from simulator.worlds.verify import VerifyWorld, revision_of
 
 # -- EventBridge: ECS Deployment State Change -----------------------------------------------------
 

@@ -11,7 +11,7 @@ Scaling announces it on EventBridge at once, and the drain job, through its own 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moto.core.authorization import disable_iam_authentication
 
@@ -19,7 +19,10 @@ from simulator.autoscaling.capacity import ScalingRoute, ServiceScheduler, route
 from simulator.autoscaling.lifecycle import LifecycleActionRecord, sns_delivery
 from simulator.autoscaling.rebalancing import AzRebalancing
 from simulator.cloudwatch.alarms import AlarmChange
-from tests.support.job_world import JobWorld
+from simulator.worlds.base import JobWorld
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch.literals import ComparisonOperatorType, StateValueType
 
 FOLLOW_UP_QUEUE = "ScaleFollowUpQueue"  # template.yaml's logical ID
 ALARM_TOPIC_OUTPUT = "ScalingAlarmTopicArn"  # the scaling topic, for alarms that notify it
@@ -83,7 +86,7 @@ class ScaleWorld(JobWorld):
         *,
         metric: str,
         dimensions: dict[str, str],
-        comparison: str,
+        comparison: ComparisonOperatorType,
         threshold: float,
         period: int = 60,
         evaluation_periods: int = 3,
@@ -100,7 +103,9 @@ class ScaleWorld(JobWorld):
             ComparisonOperator=comparison,
         )
 
-    def service_cpu_alarm(self, name: str, *, comparison: str, threshold: float, service: str = "web") -> None:
+    def service_cpu_alarm(
+        self, name: str, *, comparison: ComparisonOperatorType, threshold: float, service: str = "web"
+    ) -> None:
         """The classic stack's service CPUUtilization alarm (3 minutes of 1-minute data)."""
         self.alarm(
             name,
@@ -111,7 +116,13 @@ class ScaleWorld(JobWorld):
         )
 
     def cluster_reservation_alarm(
-        self, name: str, *, comparison: str, threshold: float, period: int = 60, evaluation_periods: int = 3
+        self,
+        name: str,
+        *,
+        comparison: ComparisonOperatorType,
+        threshold: float,
+        period: int = 60,
+        evaluation_periods: int = 3,
     ) -> None:
         """The classic stack's cluster CPUReservation alarm."""
         self.alarm(
@@ -124,10 +135,12 @@ class ScaleWorld(JobWorld):
             evaluation_periods=evaluation_periods,
         )
 
-    def set_state(self, name: str, state: str) -> None:
+    def set_state(self, name: str, state: StateValueType) -> None:
         self.session.client("cloudwatch").set_alarm_state(AlarmName=name, StateValue=state, StateReason="simulated")
 
-    def fire(self, name: str, value: float, *, via: str = "eventbridge", state: str = "ALARM") -> dict[str, Any]:
+    def fire(
+        self, name: str, value: float, *, via: str = "eventbridge", state: StateValueType = "ALARM"
+    ) -> dict[str, Any]:
         """Change the alarm's state and return what CloudWatch sends for it: the EventBridge event, or
         (``via="sns"``) the notification of an alarm action on the stack's scaling topic. ``decide``
         delivers it."""

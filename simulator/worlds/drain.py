@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from tests.support.job_world import JobWorld
+from simulator.worlds.base import JobWorld
 
 RECHECK_QUEUE = "RecheckQueue"  # template.yaml's logical ID of the drain's re-check queue
 

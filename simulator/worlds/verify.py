@@ -23,7 +23,7 @@ from simulator.ecs import service_deployment_gaps
 from simulator.ecs.deployments import SimulatedDeployments, deployment_event
 from simulator.ecs.stopped_tasks import time_stops_on
 from simulator.ecs.task_sets import SimulatedTaskSets
-from tests.support.job_world import JobWorld
+from simulator.worlds.base import JobWorld
 
 RECHECK_QUEUE = "VerifyRecheckQueue"  # template.yaml's logical ID
 # The smoke checks of these stories call a real HTTP server on the loopback interface.
