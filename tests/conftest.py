@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from simulator.fleet.fleet import SimulatedFleet
 from simulator.moto_patches import simulated_aws
 
 # Never real AWS: moto intercepts every call, and these credentials would be refused anyway.
@@ -45,3 +46,14 @@ def world(aws: None):  # type: ignore[no-untyped-def]
     from simulator.worlds.drain import DrainWorld
 
     return DrainWorld()
+
+
+@pytest.fixture
+def fleet() -> Iterator[SimulatedFleet]:
+    """The whole suite beside the example cluster (simulator.fleet), in its own simulated account."""
+    with simulated_aws():
+        fleet = SimulatedFleet()
+        try:
+            yield fleet
+        finally:
+            fleet.close()

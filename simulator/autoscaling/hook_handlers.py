@@ -13,7 +13,7 @@ itself (``acting_as``), so the record says who ended every action.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from simulator.autoscaling.lifecycle import LifecycleActionRecord, SimulatedLifecycleHooks, acting_as
 from simulator.fleet.cluster import SimulatedCluster
@@ -65,6 +65,20 @@ class EcsManagedDraining:
                     continue
             _complete(self.hooks, action, self.actor)
             self.completed.append(action.token)
+
+
+def put_termination_hook(
+    autoscaling: Any, group: str, handler: HookHandler, *, heartbeat_timeout: int, default_result: str
+) -> None:
+    """Another team's termination hook on ``group`` (EventBridge only: no notification target), as its
+    own stack would declare it; ``handler`` answers it."""
+    autoscaling.put_lifecycle_hook(
+        AutoScalingGroupName=group,
+        LifecycleHookName=handler.hook_name,
+        LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING",
+        HeartbeatTimeout=heartbeat_timeout,
+        DefaultResult=default_result,
+    )
 
 
 def _complete(hooks: SimulatedLifecycleHooks, action: LifecycleActionRecord, actor: str) -> None:

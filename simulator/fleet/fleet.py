@@ -43,7 +43,7 @@ from moto.ecs.models import Task
 
 from simulator.account import SimulatedAccount
 from simulator.autoscaling.capacity import ScalingRoute, route_scaling_to
-from simulator.autoscaling.hook_handlers import HookHandler
+from simulator.autoscaling.hook_handlers import HookHandler, put_termination_hook
 from simulator.autoscaling.lifecycle import LifecycleActionRecord, SimulatedLifecycleHooks
 from simulator.autoscaling.rebalancing import AzRebalancing
 from simulator.clock import SimulatedClock
@@ -429,12 +429,12 @@ class SimulatedFleet:
 
     def add_termination_hook(self, handler: HookHandler, *, heartbeat_timeout: int, default_result: str) -> None:
         """Another termination hook on the group (EventBridge only), and the handler that answers it."""
-        self.clients("autoscaling").put_lifecycle_hook(
-            AutoScalingGroupName=self.definition.group_name,
-            LifecycleHookName=handler.hook_name,
-            LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING",
-            HeartbeatTimeout=heartbeat_timeout,
-            DefaultResult=default_result,
+        put_termination_hook(
+            self.clients("autoscaling"),
+            self.definition.group_name,
+            handler,
+            heartbeat_timeout=heartbeat_timeout,
+            default_result=default_result,
         )
         self.hook_handlers.append(handler)
 

@@ -20,7 +20,7 @@ import boto3
 
 from simulator.account import SimulatedAccount, SimulatedFunction
 from simulator.api_calls import ApiCallCounter
-from simulator.autoscaling.hook_handlers import HookHandler
+from simulator.autoscaling.hook_handlers import HookHandler, put_termination_hook
 from simulator.autoscaling.lifecycle import SimulatedLifecycleHooks
 from simulator.clock import SimulatedClock
 from simulator.fleet.cluster import REGION, SimulatedCluster
@@ -92,12 +92,12 @@ class JobWorld:
         self, handler: HookHandler, *, heartbeat_timeout: int, default_result: str = "CONTINUE"
     ) -> None:
         """Another termination hook on the cluster's group, and the handler that answers it."""
-        self.session.client("autoscaling").put_lifecycle_hook(
-            AutoScalingGroupName=self.cluster.group,
-            LifecycleHookName=handler.hook_name,
-            LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING",
-            HeartbeatTimeout=heartbeat_timeout,
-            DefaultResult=default_result,
+        put_termination_hook(
+            self.session.client("autoscaling"),
+            self.cluster.group,
+            handler,
+            heartbeat_timeout=heartbeat_timeout,
+            default_result=default_result,
         )
         self.hook_handlers.append(handler)
 

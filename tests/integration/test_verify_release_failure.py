@@ -5,14 +5,12 @@ open; the verify job keys the failure by the failing deployment."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from simulator.ecs.deployments import deployment_event
 from simulator.fleet.fleet import SimulatedFleet
-from simulator.moto_patches import simulated_aws
 from simulator.worlds.verify import Release, VerifyWorld
 
 FAILED_REASON = "ECS deployment circuit breaker: task failed to start."
@@ -85,16 +83,6 @@ def test_two_failed_releases_are_two_notifications(verify: VerifyWorld) -> None:
     )
 
     assert len(_failure_notices(verify.notifications())) == 2
-
-
-@pytest.fixture
-def fleet() -> Iterator[SimulatedFleet]:
-    with simulated_aws():
-        fleet = SimulatedFleet()
-        try:
-            yield fleet
-        finally:
-            fleet.close()
 
 
 def test_the_demo_s_release_that_trips_the_circuit_breaker_is_announced_once(fleet: SimulatedFleet) -> None:

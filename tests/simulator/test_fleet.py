@@ -5,23 +5,11 @@ checks one behaviour, with the suite's functions present but, where possible, no
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 from botocore.exceptions import ClientError
 
 from simulator.fleet.fleet import BOOT_SECONDS, SimulatedFleet
-from simulator.moto_patches import simulated_aws
-
-
-@pytest.fixture
-def fleet() -> Iterator[SimulatedFleet]:
-    with simulated_aws():
-        fleet = SimulatedFleet()
-        try:
-            yield fleet
-        finally:
-            fleet.close()
 
 
 def test_the_example_cluster_runs_its_service_on_two_hosts_in_two_zones_behind_its_target_group(
