@@ -295,7 +295,6 @@ class FunctionOutput:
 
     logs: list[dict[str, Any]] = field(default_factory=list)
     metrics: list[str] = field(default_factory=list)
-    values: dict[str, list[float]] = field(default_factory=dict)  # each metric's values, as EMF gives them
     metric_documents: list[dict[str, Any]] = field(default_factory=list)  # each EMF document, as written
 
     @classmethod
@@ -311,14 +310,21 @@ class FunctionOutput:
             if "_aws" in record:
                 output.metric_documents.append(record)
                 for directive in record["_aws"].get("CloudWatchMetrics", []):
-                    names = [m["Name"] for m in directive.get("Metrics", [])]
-                    output.metrics.extend(names)
-                    for name in names:
-                        value = record.get(name, [])
-                        output.values.setdefault(name, []).extend(value if isinstance(value, list) else [float(value)])
+                    output.metrics.extend(m["Name"] for m in directive.get("Metrics", []))
             elif "message" in record:
                 output.logs.append(record)
         return output
+
+    @property
+    def values(self) -> dict[str, list[float]]:
+        """Each metric's values, as the EMF documents give them (a value or a list of values)."""
+        found: dict[str, list[float]] = {}
+        for document in self.metric_documents:
+            for directive in document["_aws"].get("CloudWatchMetrics", []):
+                for metric in directive.get("Metrics", []):
+                    value = document.get(metric["Name"], [])
+                    found.setdefault(metric["Name"], []).extend(value if isinstance(value, list) else [float(value)])
+        return found
 
     def decisions(self) -> list[str]:
         """The decision lines each job logs ("drain wait: ...", "scale ...", "verification ...")."""
