@@ -60,28 +60,26 @@ def patched_moto() -> Iterator[None]:
     A nested block (moto's mock_aws nests too) installs nothing again: patching over the patches would wrap
     them twice; the outermost block removes them."""
     global _depth
-    if _depth:
-        _depth += 1
-        try:
-            yield
-        finally:
-            _depth -= 1
-        return
+    outermost = _depth == 0
+    _depth += 1
     undo: list[Undo] = []
-    _depth = 1
     try:
-        for patch in EVERY_PATCH:
-            undo.append(patch.install())
+        if outermost:
+            for patch in EVERY_PATCH:
+                undo.append(patch.install())
         yield
     finally:
+        # Counted down, never reset: blocks that end out of order still bring the count back to 0.
+        _depth -= 1
         for step in reversed(undo):
             step()
-        _depth = 0
-        autoscaling_gaps.route_lifecycle_actions_to(None)
-        capacity.route_scaling_to(None)
-        stopped_tasks.time_stops_on(time.time)
-        service_deployment_gaps.new_record()
-        receipts.forget_receipts()
+        if outermost:
+            autoscaling_gaps.route_lifecycle_actions_to(None)
+            capacity.route_scaling_to(None)
+            stopped_tasks.time_stops_on(time.time)
+            service_deployment_gaps.new_record()
+            receipts.forget_receipts()
+            weighted_groups.terminate_decrements_by_weight = True  # a story may model the other answer
 
 
 @contextmanager

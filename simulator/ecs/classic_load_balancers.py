@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from moto.core.responses import ActionResult
 
-if TYPE_CHECKING:  # deployments.py installs verify_gaps.py, which uses this module's answer filter
+if TYPE_CHECKING:  # deployments.py builds on service_deployment_gaps.py, which uses this module's answer filter
     from simulator.ecs.deployments import SimulatedDeployments
 
 _ROLLOUT_FIELDS = ("rolloutState", "rolloutStateReason")

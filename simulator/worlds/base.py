@@ -6,12 +6,14 @@ There is one way to build a world: the stack as a platform engineer deploys it. 
 environment variables, event source mappings and IAM role each function gets are the template's, never
 re-created by hand; what a story changes, it changes as a person would, with a template parameter or, for
 a value the template would refuse, by editing the function's environment after the deploy
-(``SimulatedAccount.reconfigure``). Each job's world (``world``, ``scale_world``, ``verify_world``) adds
+(``SimulatedAccount.reconfigure``). Each job's world (``drain``, ``scale``, ``verify`` in this package) adds
 the cluster and the helpers its stories need.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, ClassVar
@@ -79,6 +81,8 @@ class JobWorld:
         )
         if environment:
             self.account.reconfigure(self.job, environment)
+        self._looked = 0  # timeline entries already checked for failed invocations
+        self._failures_expected = False
         # Every tick: ECS's scheduler, the other hooks' handlers, then Auto Scaling's hook timeouts.
         self.account.tickers.append(self._tick_cluster)
 
@@ -136,12 +140,38 @@ class JobWorld:
     # -- time ----------------------------------------------------------------------------------------
     def advance_to(self, moment: float) -> None:
         self.account.advance_to(moment)
+        self.no_unexpected_failure()
 
     def run_until(self, moment: float) -> None:
         self.account.run_until(moment)
+        self.no_unexpected_failure()
 
     def run_until_quiet(self, *, max_deliveries: int = 1000) -> None:
         self.account.run_until_quiet(max_deliveries=max_deliveries)
+        self.no_unexpected_failure()
+
+    # -- failed invocations ------------------------------------------------------------------------------
+    # A delivery from a queue, a rule or a topic that fails is Lambda's to retry (the account does, then
+    # dead-letters it), so nothing raises into the story. A story that did not inject the fault must not
+    # pass anyway: every way of letting time run ends here, and fails on a failed invocation no block of
+    # ``failures_expected`` covers. (A direct invocation raises to its caller, as the Invoke API answers.)
+    def no_unexpected_failure(self) -> None:
+        failed = [e for e in self.account.timeline[self._looked :] if e.error and e.via != "direct"]
+        self._looked = len(self.account.timeline)
+        if failed and not self._failures_expected:
+            described = "; ".join(f"{e.function} at {e.at - self.account.start:.0f} s: {e.error}" for e in failed)
+            raise AssertionError(f"{len(failed)} invocation(s) failed and the story expected none: {described}")
+
+    @contextmanager
+    def failures_expected(self) -> Iterator[None]:
+        """A block in which the story injects a fault: its failed invocations are Lambda's to retry."""
+        self.no_unexpected_failure()
+        self._failures_expected = True
+        try:
+            yield
+        finally:
+            self._failures_expected = False
+            self._looked = len(self.account.timeline)
 
     # -- a queue of the stack (template.yaml's logical ID) ------------------------------------------------
     def waiting_in(self, queue: str) -> list[str]:

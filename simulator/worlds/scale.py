@@ -184,6 +184,7 @@ class ScaleWorld(JobWorld):
         assert len(delivered) == 1, delivered
         [entry] = delivered
         assert entry.error is None, f"the invocation failed: {entry.error}"
+        self.no_unexpected_failure()  # nor any other that fell due meanwhile (the drain's)
         return entry.result
 
     def decide(self, event: dict[str, Any]) -> dict[str, Any]:

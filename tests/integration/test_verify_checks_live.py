@@ -1,7 +1,8 @@
 """Every check, passing and failing, on a simulated service (moto) through the real handler.
 
 Moto never starts a service's tasks, never moves rolloutState and reports every target healthy; the
-simulation (simulator/ecs/deployments.py, verify_gaps.py) does what ECS and the load balancer would.
+simulation (simulator/ecs/deployments.py, service_deployment_gaps.py, elbv2/gaps.py) does what ECS and
+the load balancer would.
 """
 
 from __future__ import annotations

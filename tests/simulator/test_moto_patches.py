@@ -98,3 +98,16 @@ def test_a_simulated_list_call_pages_as_ecs_does_and_plain_moto_does_not() -> No
         assert first_page() == 10
     with mock_aws():
         assert first_page() == 12
+
+
+def test_blocks_that_end_out_of_order_leave_moto_itself_and_the_next_simulation_patched() -> None:
+    before = own_attributes()
+    outer, inner = simulated_aws(), simulated_aws()
+    outer.__enter__()
+    inner.__enter__()
+    outer.__exit__(None, None, None)
+    inner.__exit__(None, None, None)
+    assert moto_patches._depth == 0
+    assert own_attributes() == before
+    with simulated_aws():
+        assert own_attributes() != before, "the next simulation installs its patches again"
