@@ -14,7 +14,7 @@ import random
 import string
 from dataclasses import dataclass, field
 
-from moto.ecs.models import Service, Task
+from moto.ecs.models import Service
 
 from simulator.ecs.deployments import CONTAINER_PORT, SimulatedDeployments, SimulatedService
 
@@ -123,9 +123,6 @@ class SimulatedTaskSets:
                 )
         # The deployments' helpers (container health, target states) act on the PRIMARY task set's tasks.
         self.deployments.services[name] = self.deployments.services[f"{name}@{newest.task_set_id}"]
-
-    def primary_tasks(self, name: str) -> list[Task]:
-        return self.deployments.services[name].tasks
 
     def _make_primary(self, name: str, release: TaskSetRelease) -> None:
         self.deployments.cluster.session.client("ecs").update_service_primary_task_set(
