@@ -52,9 +52,11 @@ def child_environment(home: Path) -> dict[str, str]:
     }
 
 
-def run_python(code_or_args: list[str], environment: dict[str, str], cwd: Path) -> str:
+def completed_python(
+    code_or_args: list[str], environment: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
     """Runs the benchmark's interpreter with -P (no script or working directory on sys.path)."""
-    completed = subprocess.run(
+    return subprocess.run(
         [str(benchmark_python()), "-P", *code_or_args],
         env=environment,
         cwd=cwd,
@@ -63,6 +65,11 @@ def run_python(code_or_args: list[str], environment: dict[str, str], cwd: Path) 
         timeout=120,
         check=False,
     )
+
+
+def run_python(code_or_args: list[str], environment: dict[str, str], cwd: Path) -> str:
+    """``completed_python``'s output; a child that failed raises, with the end of what it wrote."""
+    completed = completed_python(code_or_args, environment, cwd)
     if completed.returncode != 0:
         raise RuntimeError(f"child python failed ({completed.returncode}):\n{completed.stderr[-2000:]}")
     return completed.stdout

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -15,8 +14,8 @@ from typing import Any
 
 from benchmarks.build import SamBuild
 from benchmarks.children import (
-    benchmark_python,
     child_environment,
+    completed_python,
     last_json_line,
     run_python,
     without_bytecode_writing_ban,
@@ -159,14 +158,8 @@ def import_breakdown(variant: ImportVariant, environment: dict[str, str], cwd: P
     """Where the handler's import time goes, from one extra run under -X importtime (which slows the
     import, so these figures are not the measurement): each module's own time, added up by
     top-level package, plus app's module body (settings and clients created at import)."""
-    completed = subprocess.run(
-        [str(benchmark_python()), "-P", "-X", "importtime", "-c", COLD_IMPORT_CHILD, *map(str, variant.roots)],
-        env=environment,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    completed = completed_python(
+        ["-X", "importtime", "-c", COLD_IMPORT_CHILD, *map(str, variant.roots)], environment, cwd
     )
     by_package: dict[str, float] = {}
     for line in completed.stderr.splitlines():
