@@ -61,12 +61,44 @@ def tasks_per_new_host(
     A new host is assumed to be the smallest registered one seen (a mixed group may launch it), less
     one task of each daemon service: the estimate errs towards one host too many, never one too few.
     """
-    shapes = [host.registered for host in hosts if host.registered.cpu > 0 and host.registered.memory > 0]
-    if not shapes:
+    smallest = new_host_shape(hosts)
+    if smallest is None:
         return 1
-    smallest = min(shapes, key=lambda shape: (shape.cpu, shape.memory))
     places = max(1, size.count_that_fit(smallest - daemon_overhead))
     return 1 if host_ports else places
+
+
+def new_host_shape(hosts: Iterable[Host]) -> Resources | None:
+    """What one more host of the group registers: the smallest registered one seen (a mixed group may
+    launch it), so that an estimate errs towards one host too many, never one too few. None: no host seen."""
+    shapes = [host.registered for host in hosts if host.registered.cpu > 0 and host.registered.memory > 0]
+    return min(shapes, key=lambda shape: (shape.cpu, shape.memory)) if shapes else None
+
+
+def hosts_needed_for(
+    tasks: Sequence[PlacedTask], new_host: Resources, daemon_overhead: Resources = NOTHING
+) -> int | None:
+    """How many new hosts of ``new_host``'s shape the ``tasks`` need, placed largest first on the first new
+    host with room and their static host ports free (first-fit decreasing over empty hosts, each less one
+    task of every daemon service). Not a count of averages: 3 tasks of 1,536 CPU need 3 hosts of 2,048, not
+    3 x 1,536 / 2,048 = 2.25 rounded up. None when one task fits on no new host at all (no number helps).
+    The answer is a real placement, so it is never fewer hosts than needed; it may be one more than the best
+    packing (first-fit decreasing is a heuristic), which errs on the safe side."""
+    room = new_host - daemon_overhead
+    free: list[Resources] = []
+    ports: list[frozenset[int]] = []
+    for task in sorted(tasks, key=lambda t: (t.size.cpu, t.size.memory, t.arn), reverse=True):
+        if not task.size.fits_in(room):
+            return None
+        for index, left in enumerate(free):
+            if task.size.fits_in(left) and not (task.host_ports & ports[index]):
+                free[index] = left - task.size
+                ports[index] = ports[index] | task.host_ports
+                break
+        else:
+            free.append(room - task.size)
+            ports.append(task.host_ports)
+    return len(free)
 
 
 def scale_in_candidates(hosts: Iterable[Host], instances_by_zone: ZoneCounts = ()) -> list[Host]:
