@@ -308,7 +308,7 @@ def test_a_metric_math_reservation_alarm_as_cloudwatch_sends_it_scales_in_by_a_r
         assert (result["outcome"], result["hosts_to_terminate"]) == ("cluster-scaled-in", [c])
         [note] = [n for n in world.notifications() if "ecs-fleet-ops scale" in n["subject"]]
         assert "metric math 22.5 < 30 for 25 min" in note["message"]
-        assert "Rule (derived from the alarm's dimensions): cluster prod, step -1" in note["message"]
+        assert "Rule (derived from the alarm's dimensions): cluster prod, step consolidate" in note["message"]
     finally:
         world.close()
 

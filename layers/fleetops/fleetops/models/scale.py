@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from fleetops.errors import BadInputError
+from fleetops.models.consolidation import ConsolidationPolicy
 
 # ------------------------------------------------------------------------------------------------
 # The command: one CloudWatch alarm transition, whatever shape the trigger had.
@@ -161,6 +162,9 @@ class Step:
     amount: int  # > 0
     percent: bool
     direction: Direction
+    # A cluster scale-in that removes every host whose tasks fit on the others, within the disruption
+    # budget (``fleetops/scale/consolidation.py``), rather than ``amount`` hosts (which is then 0).
+    consolidate: bool = False
 
     def delta(self, current: int) -> int:
         # Like Auto Scaling's PercentChangeInCapacity, a percentage moves at least one unit.
@@ -173,8 +177,15 @@ class Step:
         return current + change if self.direction is Direction.OUT else current - change
 
     def __str__(self) -> str:
+        if self.consolidate:
+            return CONSOLIDATE
         sign = "+" if self.direction is Direction.OUT else "-"
         return f"{sign}{self.amount}{'%' if self.percent else ''}"
+
+
+# The step of a consolidating cluster scale-in, as rules write it ("step": "consolidate").
+CONSOLIDATE = "consolidate"
+CONSOLIDATION_STEP = Step(amount=0, percent=False, direction=Direction.IN, consolidate=True)
 
 
 def cluster_target_key(cluster: str) -> str:
@@ -193,6 +204,8 @@ class ScalingRule:
     minimum: int | None = None  # None: the group's own MinSize (cluster rules)
     maximum: int | None = None  # None: the group's own MaxSize (cluster rules)
     derived: bool = False  # made from the alarm's dimensions, not declared
+    # A consolidating step's disruption budget and quiet windows (the rule's "budget" and "quiet").
+    consolidation: ConsolidationPolicy = field(default_factory=ConsolidationPolicy)
 
     @property
     def direction(self) -> Direction:
@@ -253,6 +266,11 @@ NOTHING = Resources(0, 0)
 STANDBY_STATES = frozenset({"EnteringStandby", "Standby"})
 
 
+# Lifecycle states of an instance on its way in ("Amazon EC2 Auto Scaling instance lifecycle"; Warmed:*
+# are a warm pool's).
+LAUNCHING_STATE_PREFIXES = ("Pending", "Warmed")
+
+
 @dataclass(frozen=True, slots=True)
 class Host:
     """One container instance of the cluster with what Auto Scaling says about its EC2 instance."""
@@ -284,6 +302,17 @@ class Host:
     def leaving(self) -> bool:
         """Draining, or not in service in its group (launching, leaving or in Standby)."""
         return self.ecs_status != "ACTIVE" or self.lifecycle_state not in ("InService", None)
+
+    @property
+    def launching(self) -> bool:
+        """On its way into the group (Pending, Pending:Wait, Pending:Proceed; or Warmed:* from a warm pool)."""
+        return (self.lifecycle_state or "").startswith(LAUNCHING_STATE_PREFIXES)
+
+    @property
+    def departing(self) -> bool:
+        """On its way out: DRAINING in ECS or terminating or detaching in its group, neither in Standby nor
+        launching. Its service tasks still need a place on the hosts that stay."""
+        return self.leaving and not self.in_standby and not self.launching
 
     @property
     def in_standby(self) -> bool:
@@ -419,10 +448,19 @@ class ScaleOutcome(StrEnum):
     NO_CAPACITY = "no-capacity"  # the new tasks fit nowhere and the group cannot grow
     ALREADY_ACTED = "already-acted"  # this very transition already changed the target (delivered twice)
     OUT_OF_SCOPE = "out-of-scope"  # the change needs a group outside AUTO_SCALING_GROUP_NAMES
+    QUIET_WINDOW = "quiet-window"  # consolidation waits for the end of a quiet window
+    BUDGET_SPENT = "disruption-budget-spent"  # as many hosts as the disruption budget allows are leaving
 
     @property
     def acted(self) -> bool:
         return self in _ACTING
+
+    @property
+    def counts_as_idle(self) -> bool:
+        """A follow-up look that changed nothing and counts towards MAX_FOLLOW_UPS. A quiet window is waited
+        out instead, however long (each look at most SQS's 900 s apart, all of them bounded by
+        MAX_LOOKS_PER_TRANSITION): a low alarm stays in ALARM through it and is not announced again."""
+        return not self.acted and self is not ScaleOutcome.QUIET_WINDOW
 
 
 _ACTING = frozenset(

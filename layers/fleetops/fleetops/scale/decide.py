@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from fleetops.models.consolidation import ConsolidationPolicy
 from fleetops.models.lifecycle import holds_host_for_drain
 from fleetops.models.scale import (
     NOTHING,
@@ -20,6 +21,7 @@ from fleetops.models.scale import (
     ScalingRule,
     ServiceStatus,
 )
+from fleetops.scale.consolidation import Disruption, disruption
 from fleetops.scale.packing import plan_scale_in, room_for, tasks_per_new_host
 
 # SQS delays a message by at most 900 s; a longer cooldown is waited out in several follow-ups.
@@ -282,8 +284,15 @@ def step_units(rule: ScalingRule, group: GroupStatus) -> int:
 def hosts_to_remove(rule: ScalingRule, group: GroupStatus, hosts: tuple[Host, ...] | list[Host]) -> int:
     """How many hosts a scale-in step removes (0 at the group's minimum). Without weights: the step, less
     what would go below the minimum. With weights the hosts chosen lower the desired capacity by their own
-    weights, each within what the minimum leaves (``plan_scale_in``'s ``unit_budget``)."""
+    weights, each within what the minimum leaves (``plan_scale_in``'s ``unit_budget``).
+
+    A consolidating step removes at most what the rule's disruption budget still allows, and as many of
+    those as fit."""
     low = max(group.minimum, rule.minimum if rule.minimum is not None else group.minimum)
+    if rule.step.consolidate:
+        allowed = disruption(hosts, rule.consolidation.budget).allowed
+        above_minimum = group.desired - low if not group.weighted else (allowed if group.desired > low else 0)
+        return max(0, min(allowed, above_minimum))
     if not group.weighted:
         return max(0, group.desired - max(rule.step.target(group.desired), low))
     if group.desired <= low:
@@ -308,16 +317,28 @@ def decide_cluster_in(
 ) -> ScalingDecision:
     """Remove hosts only if every task on them has a place on the hosts that remain.
 
+    A consolidating rule (``"step": "consolidate"``) removes every host whose tasks fit on the others, as
+    many as the rule's disruption budget allows with the hosts already leaving counted against
+    it (their tasks keep a place in the plan), and none during its quiet windows. A ``-N`` rule removes N, and
+    none while another host is leaving.
+
     ``termination_hooks``: the group's ``EC2_INSTANCE_TERMINATING`` hooks. Only one that drains (the
     suite's own, named with ``drain_hook_name_prefix``, or ECS managed draining's) holds a terminating host
     while its tasks move; with none, or only foreign ones, the tasks may die with the host. A prefix of None:
     no drain of this stack answers the suite's hooks, and only ECS managed draining's counts.
     """
+    policy = rule.consolidation
     held = held_back(rule, alarm, last_scaled_at, now) or _deferred(group)
+    if held is None and rule.step.consolidate:
+        held = _quiet(policy, now)
     if held is not None:
         return held
     low, _ = _group_bounds(rule, group)
-    count = hosts_to_remove(rule, group, view.hosts)  # never negative: a scale-in never raises the capacity
+    # Never negative: a scale-in never raises the capacity.
+    count = hosts_to_remove(rule, group, view.hosts)
+    budget = disruption(view.hosts, policy.budget) if rule.step.consolidate else None
+    if count <= 0 and budget is not None and budget.allowed == 0 and group.desired > low:
+        return _budget_spent(group, budget, policy, rule)
     if count <= 0:
         return ScalingDecision(
             ScaleOutcome.AT_BOUND,
@@ -347,8 +368,12 @@ def decide_cluster_in(
             "(a rolling deployment needs room for old and new tasks at once)",
         )
     # A host in Standby is an operator's, for as long as they like: not a change in progress (its tasks
-    # keep a place in the plan instead, see packing.py).
-    busy = [host for host in view.hosts if host.leaving and not host.in_standby]
+    # keep a place in the plan instead, see packing.py). Under a disruption budget a host already draining or
+    # terminating is counted against it, and its tasks keep a place too; a host still launching means the
+    # group is growing, and nothing is taken away while it does.
+    busy = [
+        host for host in view.hosts if host.leaving and not host.in_standby and (budget is None or not host.departing)
+    ]
     if busy:
         host = busy[0]
         return ScalingDecision(
@@ -356,8 +381,8 @@ def decide_cluster_in(
             f"host {host.ec2_instance_id} is {host.ecs_status} in ECS and {host.lifecycle_state or 'in no group'} "
             "in Auto Scaling: the cluster is still changing, and no host is removed until it has settled",
         )
-    budget = group.desired - low if group.weighted else None
-    plan = plan_scale_in(view, count, headroom_percent, group.instances_by_zone, unit_budget=budget)
+    units = group.desired - low if group.weighted else None
+    plan = plan_scale_in(view, count, headroom_percent, group.instances_by_zone, unit_budget=units)
     if not plan.chosen:
         protected = sum(1 for host in view.hosts if host.protected_from_scale_in)
         why = "; ".join(plan.refusals) or (
@@ -390,10 +415,45 @@ def decide_cluster_in(
             f"its {moved} service task(s) fit on the {remaining} remaining host(s) that take tasks "
             f"with {headroom_percent}% headroom"
             + (f"; {_standby_kept(standby)}" if standby else "")
+            + (f"; {_budget_note(budget, policy, len(chosen), count)}" if budget is not None else "")
             + (f"; {_zones_kept(group)}" if group.instances_by_zone else "")
             + (f"; passed over: {'; '.join(plan.refusals)}" if plan.refusals else "")
         ),
     )
+
+
+def _quiet(policy: ConsolidationPolicy, now: float) -> ScalingDecision | None:
+    quiet = policy.quiet_at(now)
+    if quiet is None:
+        return None
+    window, left = quiet
+    return ScalingDecision(
+        ScaleOutcome.QUIET_WINDOW,
+        f"no host is taken away during the quiet window {window}: {math.ceil(left / 60)} min left",
+        retry_after_seconds=left,
+    )
+
+
+def _budget_spent(
+    group: GroupStatus, budget: Disruption, policy: ConsolidationPolicy, rule: ScalingRule
+) -> ScalingDecision:
+    return ScalingDecision(
+        ScaleOutcome.BUDGET_SPENT,
+        f"{budget.leaving} host(s) of group {group.name} are already draining or terminating, as many as the "
+        f"disruption budget of {policy.budget} of {budget.group_hosts} host(s) allows at once ({budget.most}): "
+        "no more until their drains are done",
+        group_capacity=(group.desired, group.desired),
+        retry_after_seconds=max(rule.cooldown_seconds, MIN_FOLLOW_UP_SECONDS),
+    )
+
+
+def _budget_note(budget: Disruption, policy: ConsolidationPolicy, chosen: int, count: int) -> str:
+    note = f"disruption budget {policy.budget} of {budget.group_hosts} host(s): at most {budget.most} leaving at once"
+    if budget.leaving:
+        note += f", {budget.leaving} already leaving (their service tasks keep a place on the remaining hosts)"
+    if chosen < count:
+        note += f"; no other host's tasks fit on the rest ({chosen} of the {count} the budget and minimum allow)"
+    return note
 
 
 def _standby_kept(standby: list[str]) -> str:
@@ -528,7 +588,7 @@ def decide_follow_up(
     """
     if dry_run or transition.follow_up >= MAX_LOOKS_PER_TRANSITION:
         return None
-    if not decision.outcome.acted and transition.idle_looks >= max_follow_ups:
+    if decision.outcome.counts_as_idle and transition.idle_looks >= max_follow_ups:
         return None
     if decision.outcome.acted:
         delay = max(rule.cooldown_seconds + (alarm_window_seconds or 0), MIN_FOLLOW_UP_SECONDS)
@@ -536,6 +596,8 @@ def decide_follow_up(
         delay = decision.retry_after_seconds or MIN_FOLLOW_UP_SECONDS
     elif decision.outcome is ScaleOutcome.DEPLOYMENT_IN_PROGRESS:
         delay = max(rule.cooldown_seconds, MIN_FOLLOW_UP_SECONDS)
+    elif decision.outcome in (ScaleOutcome.QUIET_WINDOW, ScaleOutcome.BUDGET_SPENT):
+        delay = decision.retry_after_seconds or MIN_FOLLOW_UP_SECONDS
     else:
         return None
     return max(1, min(SQS_MAX_DELAY_SECONDS, delay))

@@ -18,6 +18,12 @@ scale-ins never take one either), its room is not counted, and its replica-servi
 the hosts that take tasks, because the operator may drain, stop or reboot it at any time and ECS then
 starts them elsewhere ("Temporarily remove instances from your Auto Scaling group", Auto Scaling User
 Guide; "Draining Amazon ECS container instances", ECS Developer Guide).
+
+A host already leaving (DRAINING, or terminating in its group) under a consolidation's disruption budget is
+treated the same way: ECS starts its replica-service tasks elsewhere, so they keep a place on the hosts that
+stay before any other host may go. Their replacements may already be running on those hosts (ECS starts
+them before it stops the old ones at a minimum healthy percent of 100), so their room may be counted
+twice: the plan errs towards keeping a host, never towards stranding a task.
 """
 
 from __future__ import annotations
@@ -171,6 +177,8 @@ class ScaleInPlan:
     chosen: tuple[Host, ...]
     placements: dict[str, str] = field(default_factory=dict)  # task ARN -> container instance ARN
     refusals: tuple[str, ...] = ()  # why candidates were passed over, best candidate first
+    # Places held on the hosts that remain for the tasks of hosts in Standby or already leaving.
+    kept: dict[str, str] = field(default_factory=dict)
 
 
 def plan_scale_in(
@@ -194,13 +202,15 @@ def plan_scale_in(
     """
     free = {host.container_instance_arn: usable(host, headroom_percent) for host in view.hosts if host.takes_tasks}
     ports = {host.container_instance_arn: host.used_ports for host in view.hosts if host.takes_tasks}
-    # kept: task ARN -> host holding a place for it; re-placed whenever that host is removed in a trial.
-    standby, kept, unplaceable = _place_standby_tasks(view, free, ports, headroom_percent)
+    # kept: task ARN -> host holding a place for it (tasks of hosts in Standby or leaving); re-placed whenever
+    # that host is removed in a trial.
+    standby, kept, unplaceable = _place_kept_tasks(view, free, ports, headroom_percent)
     if unplaceable is not None:
         return ScaleInPlan((), refusals=(unplaceable,))
     zones = dict(instances_by_zone)
     chosen: list[Host] = []
     placements: dict[str, str] = {}
+    taking: set[str] = set()  # hosts given tasks of a host chosen before them (``placements``' values)
     refused: dict[str, str] = {}  # host -> why it can never go (removing others only takes room away)
     elsewhere: dict[str, str] = {}  # host -> why it may not go now (its zone is not the largest)
     while len(chosen) < count:
@@ -210,7 +220,7 @@ def plan_scale_in(
             arn = host.container_instance_arn
             if host in chosen or arn in refused or arn not in view.tasks_by_host:
                 continue  # chosen, hopeless, or not looked at: never chosen blind
-            if arn in placements.values():
+            if arn in taking:
                 continue  # it takes tasks of a host chosen before it: removing it too would strand them
             if not _in_zones(host, largest):
                 elsewhere[arn] = _unbalancing(host, zones, largest)
@@ -229,6 +239,7 @@ def plan_scale_in(
                 continue
             free, ports = trial, trial_ports
             _record_places(placed, kept, placements)
+            taking.update(placements.values())
             picked = host
             break
         if picked is None:
@@ -236,24 +247,32 @@ def plan_scale_in(
         chosen.append(picked)
         if picked.zone is not None and picked.zone in zones:
             zones[picked.zone] -= 1
-    return ScaleInPlan(tuple(chosen), placements, _refusals(chosen, refused, elsewhere))
+    return ScaleInPlan(tuple(chosen), placements, _refusals(chosen, refused, elsewhere), kept)
 
 
-def _place_standby_tasks(
+def _place_kept_tasks(
     view: ClusterView, free: dict[str, Resources], ports: dict[str, frozenset[int]], headroom_percent: int
 ) -> tuple[list[PlacedTask], dict[str, str], str | None]:
-    """The Standby hosts' replica-service tasks, and a place for each on the hosts that take tasks
-    (task ARN -> host; ``free`` and ``ports`` updated in place); or why they have none."""
+    """The replica-service tasks of hosts in Standby or leaving, and a place for each on the hosts that take
+    tasks (task ARN -> host; ``free`` and ``ports`` updated in place); or why they have none."""
     standby, unknown = standby_tasks(view)
     if unknown is not None:
         return [], {}, unknown
     kept = first_fit_decreasing(standby, free, ports)
     if kept is None:
+        whose = " and ".join(
+            text
+            for text, present in (
+                ("in Standby (should the operator drain or stop them)", any(h.in_standby for h in view.hosts)),
+                ("already leaving", any(h.departing and h.tasks for h in view.hosts)),
+            )
+            if present
+        )
         return (
             standby,
             {},
-            f"the {len(standby)} service task(s) on host(s) in Standby would not all have a place on the "
-            f"hosts that take tasks with {headroom_percent}% headroom, should the operator drain or stop them",
+            f"the {len(standby)} service task(s) on host(s) {whose} would not all have a place on the "
+            f"hosts that take tasks with {headroom_percent}% headroom",
         )
     return standby, kept, None
 
@@ -279,17 +298,19 @@ def _refusals(chosen: Sequence[Host], refused: dict[str, str], elsewhere: dict[s
 
 
 def standby_tasks(view: ClusterView) -> tuple[list[PlacedTask], str | None]:
-    """The replica-service tasks on hosts in Standby, which need a place on the hosts that take tasks;
-    or why they cannot be known (a Standby host with tasks whose tasks were not looked at).
+    """The replica-service tasks on hosts in Standby or leaving (DRAINING, terminating), which need a place
+    on the hosts that take tasks; or why they cannot be known (such a host with tasks whose tasks were not
+    looked at).
 
     Daemon tasks need no place (every host runs its own) and standalone tasks are never moved by ECS."""
     tasks: list[PlacedTask] = []
     for host in view.hosts:
-        if not host.in_standby or host.tasks == 0:
+        if not (host.in_standby or host.departing) or host.tasks == 0:
             continue
         found = view.tasks_by_host.get(host.container_instance_arn)
         if found is None:
-            return [], f"the {host.tasks} task(s) of {host.ec2_instance_id}, in Standby, were not looked at"
+            state = "in Standby" if host.in_standby else "leaving"
+            return [], f"the {host.tasks} task(s) of {host.ec2_instance_id}, {state}, were not looked at"
         tasks.extend(task for task in found if task.service_name not in (None, *view.daemon_services))
     return tasks, None
 
@@ -321,11 +342,25 @@ def _try_removing(
     if placed is None:
         why = (
             f"the {len(own)} task(s) of {host.ec2_instance_id}"
-            + (f" and the {len(held)} of host(s) in Standby it keeps a place for" if held else "")
+            + (f" and the {len(held)} of host(s) {_held_from(view, held)} it keeps a place for" if held else "")
             + f" would not all fit on the other hosts with {headroom_percent}% headroom"
         )
         return why, {}, free, ports
     return None, placed, trial, trial_ports
+
+
+def _held_from(view: ClusterView, held: Sequence[PlacedTask]) -> str:
+    """Where the tasks a host keeps a place for come from: hosts in Standby, hosts leaving, or both."""
+    arns = {task.arn for task in held}
+    kinds = [
+        kind
+        for kind, hosts in (
+            ("in Standby", [h for h in view.hosts if h.in_standby]),
+            ("already leaving", [h for h in view.hosts if h.departing]),
+        )
+        if any(t.arn in arns for h in hosts for t in view.tasks_by_host.get(h.container_instance_arn, ()))
+    ]
+    return " or ".join(kinds) or "in Standby"
 
 
 def _unbalancing(host: Host, zones: dict[str, int], largest: frozenset[str] | None) -> str:

@@ -23,6 +23,8 @@ OUTCOME_METRICS = {
     ScaleOutcome.NO_CAPACITY: "ScaleOutNoCapacity",
     ScaleOutcome.ALREADY_ACTED: "ScaleSkippedAlreadyActed",
     ScaleOutcome.OUT_OF_SCOPE: "ScaleRefusedOutOfScope",
+    ScaleOutcome.QUIET_WINDOW: "ScaleInQuietWindow",
+    ScaleOutcome.BUDGET_SPENT: "ScaleInBudgetSpent",
 }
 
 # Outcomes a human should look at even when only changes are announced.
@@ -157,6 +159,14 @@ def _meaning(outcome: ScaleOutcome) -> str:
         ScaleOutcome.OUT_OF_SCOPE: (
             "Nothing changed. What to check: the stack's AutoScalingGroupNames, if the suite should change this "
             "group (its IAM permissions are scoped to the same names), or the rule, if it names the wrong target."
+        ),
+        ScaleOutcome.QUIET_WINDOW: (
+            "Nothing changed: no host is taken away during a quiet window (CONSOLIDATION_QUIET_WINDOWS); the alarm "
+            "is looked at again when it ends."
+        ),
+        ScaleOutcome.BUDGET_SPENT: (
+            "Nothing changed: as many hosts as the disruption budget allows (CONSOLIDATION_DISRUPTION_BUDGET) are "
+            "still leaving; the next look removes more once their drains are done."
         ),
     }[outcome]
 

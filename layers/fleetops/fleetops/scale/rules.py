@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from fleetops.errors import BadInputError
-from fleetops.models.scale import AlarmDetails, AlarmTransition, Direction, ScalingRule, Step, TargetKind
+from fleetops.models.scale import (
+    CONSOLIDATION_STEP,
+    AlarmDetails,
+    AlarmTransition,
+    Direction,
+    ScalingRule,
+    Step,
+    TargetKind,
+)
 from fleetops.scale.settings import ScaleSettings
 
 # CloudWatch comparison operators; the anomaly-detection band ("LessThanLowerOrGreaterThanUpper...")
@@ -40,6 +48,8 @@ def resolve_rule(settings: ScaleSettings, transition: AlarmTransition, alarm: Al
             "scale out (greater than) nor scale in (less than)"
         )
     service = dimensions.get("ServiceName")
+    # A cluster's scale-in consolidates: every host whose tasks fit elsewhere, within the disruption budget.
+    step = CONSOLIDATION_STEP if not service and direction is Direction.IN else Step(1, False, direction)
     if not settings.allows_cluster(cluster):
         raise UnknownAlarmError(f"alarm {transition.alarm_name!r} is for cluster {cluster!r}, not in CLUSTER_NAMES")
     return ScalingRule(
@@ -47,7 +57,7 @@ def resolve_rule(settings: ScaleSettings, transition: AlarmTransition, alarm: Al
         kind=TargetKind.SERVICE if service else TargetKind.CLUSTER,
         cluster=cluster,
         service=service,
-        step=Step(amount=1, percent=False, direction=direction),
+        step=step,
         minimum=1 if service else None,
         maximum=settings.derived_service_max if service else None,
         cooldown_seconds=settings.cooldown_for(direction),

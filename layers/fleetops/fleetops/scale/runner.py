@@ -209,8 +209,13 @@ class ScaleRunner:
         count = hosts_to_remove(rule, group, hosts)
         # The hosts of the zone(s) with the most instances come first: only they may go.
         looked_at = scale_in_candidates(hosts, group.instances_by_zone)[: count + EXTRA_CANDIDATES] if count else []
-        # The tasks of hosts in Standby keep a place on the others (packing.py): look at them too.
-        looked_at += [host for host in hosts if count and host.in_standby and host.tasks]
+        # The tasks of hosts in Standby, and under a disruption budget of hosts already leaving, keep a place on
+        # the others (packing.py): look at them too.
+        looked_at += [
+            host
+            for host in hosts
+            if count and host.tasks and (host.in_standby or (rule.step.consolidate and host.departing))
+        ]
         view = ClusterView(
             cluster=rule.cluster,
             hosts=tuple(hosts),

@@ -176,7 +176,8 @@ class ScaleService:
         """The follow-up message (the next look at an alarm still in ALARM), then the report."""
         if report.follow_up_in_seconds is not None and self._follow_ups is not None:
             queue, delay = self._follow_ups, report.follow_up_in_seconds
-            idle = 0 if report.decision.outcome.acted else transition.idle_looks + 1
+            outcome = report.decision.outcome
+            idle = 0 if outcome.acted else transition.idle_looks + (1 if outcome.counts_as_idle else 0)
             follow_up = replace(transition, follow_up=transition.follow_up + 1, idle_looks=idle)
             if not report_safely(lambda: queue.send(follow_up.to_json(), delay), "the follow-up look"):
                 report = replace(report, follow_up_in_seconds=None)

@@ -6,11 +6,14 @@ or a file checked by ``scripts/check_config.py``), a list of objects::
     [{"alarm": "ecs-scale-web-cpu-high", "cluster": "prod", "service": "web", "step": "+50%", "min": 2, "max": 20},
      {"alarm": "ecs-scale-web-cpu-low", "cluster": "prod", "service": "web", "step": -1, "min": 2, "max": 20},
      {"alarm": "ecs-scale-prod-reservation-high", "cluster": "prod", "step": 1},
-     {"alarm": "ecs-scale-prod-reservation-low", "cluster": "prod", "step": -1, "group": "prod-hosts"}]
+     {"alarm": "ecs-scale-prod-reservation-low", "cluster": "prod", "step": "consolidate", "group": "prod-hosts"}]
 
 A rule with ``service`` changes that service's desired count; without it, the cluster's Auto Scaling
 group. ``step`` is a signed whole number or a signed percentage ("+2", "-1", "+50%"); its sign is the
-direction. Every problem in every rule is reported at cold start, together.
+direction; or, for a cluster rule, ``"consolidate"``: a scale-in that removes every host whose tasks fit
+on the others (the step of derived cluster scale-in rules), with at most ``"budget"`` of the group's hosts
+leaving at once ("10%", the default, or a number of hosts) and none taken away in its ``"quiet"`` windows
+("Mon-Fri 08:00-18:00 UTC; Sat 10:00-12:00"). Every problem in every rule is reported at cold start, together.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fleetops.models.consolidation import ConsolidationPolicy
 from fleetops.models.ecs import cluster_name
-from fleetops.models.scale import Direction, ScalingRule, Step, TargetKind
+from fleetops.models.scale import CONSOLIDATE, CONSOLIDATION_STEP, Direction, ScalingRule, Step, TargetKind
+from fleetops.scale.consolidation import parse_budget, parse_quiet_windows
 from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX, NOTHING_NAMED, EnvironmentReader, Scope
 from fleetops.stored_configuration import SCALING_RULES_PARAMETER, ParameterReader, configuration_text
 
@@ -33,7 +38,9 @@ MAX_GROUP_SIZE = 10000
 MAX_COOLDOWN_SECONDS = 24 * 3600
 
 _STEP = re.compile(r"^([+-])(\d+)(%?)$")
-_RULE_KEYS = frozenset({"alarm", "cluster", "service", "group", "step", "min", "max", "cooldown_seconds"})
+_RULE_KEYS = frozenset(
+    {"alarm", "cluster", "service", "group", "step", "min", "max", "cooldown_seconds", "budget", "quiet"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,8 +198,14 @@ def _parse_rule(item: Any, where: str, errors: list[str], *, out_cooldown: int, 
     cluster = _name(item, "cluster", where, errors, required=True)
     service = _name(item, "service", where, errors, required=False)
     group = _name(item, "group", where, errors, required=False)
-    step = parse_step(item.get("step"), f"{where}.step", errors)
     kind = TargetKind.SERVICE if service else TargetKind.CLUSTER
+    if item.get("step") == CONSOLIDATE and kind is TargetKind.CLUSTER:
+        step: Step | None = CONSOLIDATION_STEP
+    elif item.get("step") == CONSOLIDATE:
+        errors.append(f"{where}.step 'consolidate' is for cluster rules (a service's tasks are not hosts)")
+        step = None
+    else:
+        step = parse_step(item.get("step"), f"{where}.step", errors)
     if kind is TargetKind.SERVICE and group:
         errors.append(f"{where}: 'group' is for cluster rules; a service rule finds the group from its hosts")
     limit = MAX_SERVICE_TASKS if kind is TargetKind.SERVICE else MAX_GROUP_SIZE
@@ -211,6 +224,7 @@ def _parse_rule(item: Any, where: str, errors: list[str], *, out_cooldown: int, 
             f"{where}.cooldown_seconds must be a whole number from 0 to {MAX_COOLDOWN_SECONDS}, got {cooldown!r}"
         )
         cooldown = default_cooldown
+    consolidation = _consolidation(item, where, errors, step)
     if len(errors) > before or alarm is None or cluster is None or step is None:
         return None
     return ScalingRule(
@@ -223,7 +237,20 @@ def _parse_rule(item: Any, where: str, errors: list[str], *, out_cooldown: int, 
         minimum=minimum,
         maximum=maximum,
         cooldown_seconds=cooldown,
+        consolidation=consolidation,
     )
+
+
+def _consolidation(item: dict[str, Any], where: str, errors: list[str], step: Step | None) -> ConsolidationPolicy:
+    """A consolidating rule's ``"budget"`` (default 10%) and ``"quiet"`` windows (default none)."""
+    if step is not None and not step.consolidate:
+        given = [key for key in ("budget", "quiet") if key in item]
+        if given:
+            errors.append(f"{where}: {' and '.join(given)} are for a rule whose step is 'consolidate'")
+        return ConsolidationPolicy()
+    budget = parse_budget(item["budget"], f"{where}.budget", errors) if "budget" in item else None
+    quiet = parse_quiet_windows(item["quiet"], f"{where}.quiet", errors) if "quiet" in item else ()
+    return ConsolidationPolicy(budget or ConsolidationPolicy().budget, quiet)
 
 
 def parse_step(value: Any, where: str, errors: list[str]) -> Step | None:
