@@ -208,7 +208,11 @@ def plan_scale_in(
     if unplaceable is not None:
         return ScaleInPlan((), refusals=(unplaceable,))
     zones = dict(instances_by_zone)
+    # Sorted once (emptiest first); each turn only moves the largest zone's hosts to the front, a stable
+    # partition: a consolidation of hundreds of hosts does not sort the cluster hundreds of times.
+    emptiest_first = scale_in_candidates(view.hosts)
     chosen: list[Host] = []
+    chosen_arns: set[str] = set()
     placements: dict[str, str] = {}
     taking: set[str] = set()  # hosts given tasks of a host chosen before them (``placements``' values)
     refused: dict[str, str] = {}  # host -> why it can never go (removing others only takes room away)
@@ -216,9 +220,9 @@ def plan_scale_in(
     while len(chosen) < count:
         largest = largest_zones(zones)
         picked = None
-        for host in scale_in_candidates(view.hosts, tuple(zones.items())):
+        for host in _largest_zones_first(emptiest_first, largest):
             arn = host.container_instance_arn
-            if host in chosen or arn in refused or arn not in view.tasks_by_host:
+            if arn in chosen_arns or arn in refused or arn not in view.tasks_by_host:
                 continue  # chosen, hopeless, or not looked at: never chosen blind
             if arn in taking:
                 continue  # it takes tasks of a host chosen before it: removing it too would strand them
@@ -238,16 +242,24 @@ def plan_scale_in(
                 refused[arn] = why
                 continue
             free, ports = trial, trial_ports
+            taking.update(place for task_arn, place in placed.items() if task_arn not in kept)
             _record_places(placed, kept, placements)
-            taking.update(placements.values())
             picked = host
             break
         if picked is None:
             break
         chosen.append(picked)
+        chosen_arns.add(picked.container_instance_arn)
         if picked.zone is not None and picked.zone in zones:
             zones[picked.zone] -= 1
     return ScaleInPlan(tuple(chosen), placements, _refusals(chosen, refused, elsewhere), kept)
+
+
+def _largest_zones_first(hosts: Sequence[Host], largest: frozenset[str] | None) -> list[Host]:
+    """``hosts`` in their order, those of the ``largest`` zones first (all of them when zones are unknown)."""
+    if largest is None:
+        return list(hosts)
+    return [host for host in hosts if host.zone in largest] + [host for host in hosts if host.zone not in largest]
 
 
 def _place_kept_tasks(
