@@ -32,7 +32,7 @@ from fleetops.models.scale import (
     TargetKind,
 )
 from fleetops.scale.consolidation import parse_quiet_windows
-from fleetops.scale.decide import decide_cluster_in, decide_follow_up, hosts_to_remove
+from fleetops.scale.decide import MAX_HOSTS_PER_DECISION, decide_cluster_in, decide_follow_up, hosts_to_remove
 from fleetops.scale.packing import plan_scale_in, usable
 from fleetops.scale.rules import resolve_rule
 from fleetops.scale.settings import ScaleSettings, parse_rules
@@ -121,6 +121,9 @@ def test_the_disruption_budget_caps_the_hosts_removed_at_once_a_percentage_round
     assert len(consolidate(hosts).hosts_to_terminate) == 2  # 10 % of 15 = 1.5: two hosts
     assert len(consolidate(hosts, budget="3").hosts_to_terminate) == 3
     assert len(consolidate(hosts[:4], budget="1%").hosts_to_terminate) == 1  # at least one
+    # And never more than 50 in one decision, what one invocation terminates well within its timeout.
+    empty = [host(f"i-{n}", 0) for n in range(80)]
+    assert len(consolidate(empty, budget="100%").hosts_to_terminate) == MAX_HOSTS_PER_DECISION == 50
 
 
 def test_consolidation_never_goes_below_the_groups_minimum() -> None:

@@ -292,7 +292,7 @@ def hosts_to_remove(rule: ScalingRule, group: GroupStatus, hosts: tuple[Host, ..
     if rule.step.consolidate:
         allowed = disruption(hosts, rule.consolidation.budget).allowed
         above_minimum = group.desired - low if not group.weighted else (allowed if group.desired > low else 0)
-        return max(0, min(allowed, above_minimum))
+        return max(0, min(allowed, above_minimum, MAX_HOSTS_PER_DECISION))
     if not group.weighted:
         return max(0, group.desired - max(rule.step.target(group.desired), low))
     if group.desired <= low:
@@ -557,6 +557,10 @@ def _size(size: Resources) -> str:
     return f"{size.cpu} CPU / {size.memory} MiB"
 
 
+# A consolidation removes at most this many hosts in one decision, whatever its budget: each costs the runner
+# a ListTasks and a DescribeTasks (its tasks) and a TerminateInstanceInAutoScalingGroup, about 0.1 s apiece
+# and more once Auto Scaling throttles, inside the function's 60 s timeout. The next look takes more.
+MAX_HOSTS_PER_DECISION = 50
 # After a change, metrics need a few periods to show its effect before the alarm is judged again.
 MIN_FOLLOW_UP_SECONDS = 60
 # Whatever happens, an alarm is looked at no more often than this after one transition: a bound on
