@@ -6,7 +6,7 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 
 from fleetops.aws.messaging import Notifier
-from fleetops.models.scale import AlarmDetails, AlarmTransition, ScaleOutcome, ScaleReport
+from fleetops.models.scale import AlarmDetails, AlarmTransition, ScaleOutcome, ScaleReport, ScalingRule
 from fleetops.observability import logger, metrics
 
 OUTCOME_METRICS = {
@@ -102,7 +102,7 @@ def scale_message(report: ScaleReport) -> str:
     origin = "derived from the alarm's dimensions" if report.rule.derived else "declared in SCALING_RULES"
     bounds = f"{_bound(report.rule.minimum)} to {_bound(report.rule.maximum)}"
     lines.append(
-        f"Rule ({origin}): {report.rule.target_label}, step {report.rule.step}, bounds {bounds}, "
+        f"Rule ({origin}): {report.rule.target_label}, step {report.rule.step}{_limits(report.rule)}, bounds {bounds}, "
         f"cooldown {report.rule.cooldown_seconds} s."
     )
     if report.group_name:
@@ -169,6 +169,14 @@ def _meaning(outcome: ScaleOutcome) -> str:
             "still leaving; the next look removes more once their drains are done."
         ),
     }[outcome]
+
+
+def _limits(rule: ScalingRule) -> str:
+    """A consolidating rule's disruption budget and quiet windows: " (budget 10%, quiet Mon-Fri 08:00-18:00 UTC)"."""
+    if not rule.step.consolidate:
+        return ""
+    quiet = "; ".join(str(window) for window in rule.consolidation.quiet_windows)
+    return f" (budget {rule.consolidation.budget}" + (f", quiet {quiet})" if quiet else ")")
 
 
 def _state_change(transition: AlarmTransition) -> str:
