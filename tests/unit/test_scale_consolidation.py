@@ -123,7 +123,9 @@ def test_the_disruption_budget_caps_the_hosts_removed_at_once_a_percentage_round
     assert len(consolidate(hosts[:4], budget="1%").hosts_to_terminate) == 1  # at least one
     # And never more than 50 in one decision, what one invocation terminates well within its timeout.
     empty = [host(f"i-{n}", 0) for n in range(80)]
-    assert len(consolidate(empty, budget="100%").hosts_to_terminate) == MAX_HOSTS_PER_DECISION == 50
+    capped = consolidate(empty, budget="100%")
+    assert len(capped.hosts_to_terminate) == MAX_HOSTS_PER_DECISION == 50
+    assert "at most 50 host(s) go in one decision, the next look takes more" in capped.capacity_note
 
 
 def test_consolidation_never_goes_below_the_groups_minimum() -> None:

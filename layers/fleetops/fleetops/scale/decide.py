@@ -453,6 +453,8 @@ def _budget_note(budget: Disruption, policy: ConsolidationPolicy, chosen: int, c
         note += f", {budget.leaving} already leaving (their service tasks keep a place on the remaining hosts)"
     if chosen < count:
         note += f"; no other host's tasks fit on the rest ({chosen} of the {count} the budget and minimum allow)"
+    elif chosen == MAX_HOSTS_PER_DECISION:
+        note += f"; at most {MAX_HOSTS_PER_DECISION} host(s) go in one decision, the next look takes more"
     return note
 
 
