@@ -36,6 +36,16 @@ def measure() -> dict[str, Any]:
     rules = [
         {"alarm": "ecs-scale-web-cpu-high", "cluster": "prod", "service": "web", "step": "+50%", "min": 1, "max": 100},
         {"alarm": "ecs-scale-prod-reservation-low", "cluster": "prod", "step": -1, "min": 1},
+        # Right after the -1 scale-in (no cooldown of its own): the host it took is leaving, counted against
+        # the budget, and its tasks are looked at too.
+        {
+            "alarm": "ecs-scale-prod-consolidate",
+            "cluster": "prod",
+            "step": "consolidate",
+            "budget": "50%",
+            "min": 1,
+            "cooldown_seconds": 0,
+        },
     ]
     figures: dict[str, Any] = {}
     for hosts in API_CLUSTER_HOSTS:
@@ -48,18 +58,19 @@ def measure() -> dict[str, Any]:
                     world.services.run_on(instance_id, "web", 1)
                     world.services.run_on(instance_id, "api", 1)
                 world.service_cpu_alarm("ecs-scale-web-cpu-high", comparison="GreaterThanThreshold", threshold=75)
-                world.cluster_reservation_alarm(
-                    "ecs-scale-prod-reservation-low", comparison="LessThanThreshold", threshold=30
-                )
+                for low in ("ecs-scale-prod-reservation-low", "ecs-scale-prod-consolidate"):
+                    world.cluster_reservation_alarm(low, comparison="LessThanThreshold", threshold=30)
                 for name, label in (
                     ("ecs-scale-web-cpu-high", "service_scale_out"),
                     ("ecs-scale-prod-reservation-low", "cluster_scale_in"),
+                    ("ecs-scale-prod-consolidate", "cluster_consolidation"),
                 ):
                     event = world.fire(name, 90.0 if "high" in name else 10.0)
                     world.api.reset()
                     result = world.decide(event)
                     figures[f"{label}_{hosts}_hosts"] = {
                         "outcome": result.get("outcome", result.get("status")),
+                        "hosts_removed": len(result.get("hosts_to_terminate") or ()),
                         "calls": world.api.total(),
                         "by_operation": dict(sorted(world.api.calls.items())),
                     }
@@ -76,7 +87,8 @@ def main(argv: list[str]) -> int:
     print("AWS API calls of one decision (real handler, moto):")
     for label, cost in calls.items():
         operations = ", ".join(f"{op} x{n}" for op, n in cost["by_operation"].items())
-        print(f"  {label}: {cost['calls']} calls ({cost['outcome']}): {operations}")
+        removed = f", {cost['hosts_removed']} host(s) removed" if cost["hosts_removed"] else ""
+        print(f"  {label}: {cost['calls']} calls ({cost['outcome']}{removed}): {operations}")
     return 0
 
 
