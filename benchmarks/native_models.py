@@ -14,9 +14,10 @@ Service scaling, Application Auto Scaling (AAS), on the service's CPUUtilization
   metric and the target value"; "the service scales out proportionally to the metric as fast as it can,
   but scales in more gradually" ("Use a target metric to scale Amazon ECS services",
   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-autoscaling-targettracking.html).
-  The alarms AAS creates for it are a high alarm of 3 one-minute datapoints and a low alarm of 15
-  (what DescribeAlarms shows for a TargetTracking-...-AlarmHigh / -AlarmLow pair); the model uses the
-  high one only (the traces never go below the target by 10 %).
+  The alarms AAS creates for it are a high alarm of 3 one-minute datapoints and a low alarm of 15 (no
+  AWS document gives them; users report them as created: aws/copilot-cli#4233, "3 data points while 3
+  minutes" out and "15 data points while 15 minutes" in); the model uses the high one only (the traces
+  never go below the target long enough).
   The proportion: desired = ceil(running x metric / target). The documents give no formula; this is the
   one the metric supports (it averages over the running tasks), and it never overshoots while tasks wait
   (the desired count instead of the running one would ask for 23 tasks in the spike, not 19).
@@ -44,7 +45,9 @@ Cluster auto scaling (CAS), a capacity provider with managed scaling, target cap
   maximumScalingStepSize 10,000 by default, minimumScalingStepSize 1).
   M is counted by packing the waiting tasks onto new hosts of the group's shape
   (``fleetops.scale.packing.hosts_needed_for``), the hosts that still hold tasks counting as needed.
-  The alarm acts on its first breaching datapoint (the model gives CAS the fastest reading).
+  Its high alarm acts on one breaching datapoint, its low alarm on 15 (no AWS document gives them; users
+  report them as created: aws/containers-roadmap#638, "AlarmHigh and AlarmLow at 1 datapoint within a
+  minute and 15 datapoints within 15 minutes").
 - Instance warm-up (instanceWarmupPeriod, 300 s by default): a launching host counts in the group's
   capacity and its room is counted for the waiting tasks, so CAS never launches twice for the same tasks
   (again the reading kinder to CAS; the documents do not say how M counts hosts still launching).
