@@ -282,7 +282,7 @@ def _shown(value: Any, unit: str = "") -> str:
 
 def report_lines(section: dict[str, Any]) -> list[str]:
     spike_of, drain_of = section["spike"]["trace"], section["drain"]["trace"]
-    header = f"    {'':<58} {'to capacity':>13} {'host-min':>13} {'task-min wait':>13} {'lost':>5}"
+    header = f"    {'':<68} {'to capacity':>13} {'host-min':>13} {'task-min wait':>13} {'lost':>5}"
     lines = [
         f"  spike: load 0 -> {spike_of['load_cpu']:g} CPU units, {spike_of['tasks_needed']} tasks of "
         f"{spike_of['task']['cpu']} CPU needed at {spike_of['target_percent']:g} %, {spike_of['hosts']} hosts at "
@@ -319,7 +319,7 @@ def _rows(trace_figures: dict[str, Any]) -> list[str]:
             continue
         who = "the suite (real handlers, simulated fleet)" if name == "suite" else name
         rows.append(
-            f"    {who:<58} {_shown(figures['minutes_to_capacity'], ' min'):>13} "
+            f"    {who:<68} {_shown(figures['minutes_to_capacity'], ' min'):>13} "
             f"{_shown(figures['host_minutes']):>13} {_shown(figures['task_minutes_waiting']):>13} "
             f"{figures['tasks_lost']:>5}"
         )
