@@ -212,20 +212,19 @@ def _minutes(seconds: float | None) -> float | None:
 
 
 def model_ranges(runs: list[ModelRun]) -> dict[str, Any]:
-    """A model's figures over every phase: [least, most] of each."""
+    """A model's figures over every phase: [least, most] of each; None where some phase never got there
+    (or, for the lifecycle actions, where the trace has none)."""
 
     def span(values: list[float | None]) -> list[float] | None:
         known = [v for v in values if v is not None]
-        return [min(known), max(known)] if len(known) == len(values) and known else None
+        return [min(known), max(known)] if known and len(known) == len(values) else None
 
     return {
         "minutes_to_capacity": span([r.minutes_to_capacity for r in runs]),
         "host_minutes": span([r.host_minutes for r in runs]),
         "task_minutes_waiting": span([r.task_minutes_waiting for r in runs]),
         "tasks_lost": max(r.tasks_lost for r in runs),
-        "actions_completed_minutes": span([r.actions_completed_minutes for r in runs])
-        if runs[0].actions_completed_minutes is not None
-        else None,
+        "actions_completed_minutes": span([r.actions_completed_minutes for r in runs]),
     }
 
 
