@@ -13,7 +13,7 @@ from typing import Any
 from benchmarks.children import warm_up_dev_venv
 from benchmarks.environment import progress
 from benchmarks.runner import Figures, guarded, job_figures, nested_lines, section_lines
-from benchmarks.suite import DRAIN_SECTIONS, OTHER_JOBS, OTHER_JOBS_TITLE, Options
+from benchmarks.suite import CAPACITY_SECTIONS, DRAIN_SECTIONS, OTHER_JOBS, OTHER_JOBS_TITLE, Options
 
 
 def other_jobs() -> dict[str, Figures]:
@@ -41,7 +41,11 @@ def build_report(options: Options) -> dict[str, Any]:
     for section in DRAIN_SECTIONS:
         report[section.key] = timed(section.key, functools.partial(section.measure, options))
     report["other_jobs"] = timed("other_jobs", other_jobs)
-    report["targets_met"] = {section.key: report[section.key].get("target_met") for section in DRAIN_SECTIONS}
+    for section in CAPACITY_SECTIONS:
+        report[section.key] = timed(section.key, functools.partial(section.measure, options))
+    report["targets_met"] = {
+        section.key: report[section.key].get("target_met") for section in (*DRAIN_SECTIONS, *CAPACITY_SECTIONS)
+    }
     report["environment"] = {
         "python": platform.python_version(),
         "machine": platform.machine(),
@@ -57,6 +61,9 @@ def render_table(report: dict[str, Any]) -> str:
     sections = [(section.title, section_lines(report[section.key], section.report_lines)) for section in DRAIN_SECTIONS]
     if report["other_jobs"]:
         sections.append((OTHER_JOBS_TITLE, nested_lines(report["other_jobs"], indent=1)))
+    sections += [
+        (section.title, section_lines(report[section.key], section.report_lines)) for section in CAPACITY_SECTIONS
+    ]
     environment = report["environment"]
     out = [
         f"ecs-fleet-ops drain benchmark  (Python {environment['python']}, {environment['machine']}, "
@@ -72,4 +79,4 @@ def render_table(report: dict[str, Any]) -> str:
 
 def failed_sections(report: dict[str, Any]) -> list[str]:
     """A missed target is a result; a section that could not run is not."""
-    return [section.key for section in DRAIN_SECTIONS if "failed" in report[section.key]]
+    return [section.key for section in (*DRAIN_SECTIONS, *CAPACITY_SECTIONS) if "failed" in report[section.key]]

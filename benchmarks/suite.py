@@ -1,12 +1,13 @@
 """What `make benchmark` runs, in this order: the drain job's four sections, each with a target the report
-judges, then the other jobs' figures. A figure that is not listed here is not run."""
+judges, then the other jobs' figures, then the capacity section (the suite beside models of AWS's own tools).
+A figure that is not listed here is not run."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from benchmarks import cold_import, day, drain, lookup, memory, scale_calls, scale_decision, verify_calls
+from benchmarks import capacity, cold_import, day, drain, lookup, memory, scale_calls, scale_decision, verify_calls
 from benchmarks.build import SamBuild
 from benchmarks.runner import Figures
 
@@ -62,4 +63,12 @@ OTHER_JOBS = (
     JobFigures("bench_scale", scale_figures),
     JobFigures("bench_verify", verify_calls.measure),
     JobFigures("bench_day", day.measure),
+)
+CAPACITY_SECTIONS = (
+    Section(
+        "capacity",
+        "6. Capacity: the suite and models of AWS's own tools on the same load traces (simulated clock)",
+        lambda _: capacity.measure(),
+        capacity.report_lines,
+    ),
 )

@@ -330,6 +330,18 @@ class SimulatedFleet:
         )
         return task_definition
 
+    def terminate_batch(self, instance_ids: list[str], *, cause: str) -> None:
+        """Several hosts terminated at once through the group, its desired capacity lowered by as many: a
+        manual scale-in, or an instance refresh's batch (terminate first, launch after: while the batch
+        waits in Terminating:Wait nothing launches). Each goes through the termination hooks, as
+        TerminateInstanceInAutoScalingGroup does (``simulator.autoscaling.capacity``)."""
+        autoscaling = self.clients("autoscaling")
+        for instance_id in instance_ids:
+            autoscaling.terminate_instance_in_auto_scaling_group(
+                InstanceId=instance_id, ShouldDecrementDesiredCapacity=True
+            )
+        self.account.note("Auto Scaling", f"{cause}: terminating {len(instance_ids)} hosts at once")
+
     def run_for(self, seconds: float) -> None:
         self.account.run_until(self.clock() + seconds)
 
@@ -355,6 +367,12 @@ class SimulatedFleet:
             }
             for instance_id in self.cluster.container_instances
         }
+
+    def room_for_service_tasks(self, instance_id: str) -> int:
+        """How many more of the service's tasks the host's remaining CPU and memory hold."""
+        d = self.definition
+        remaining = self.cluster.container_instance(instance_id).remaining_resources
+        return min(_resource(remaining, "CPU") // d.task_cpu, _resource(remaining, "MEMORY") // d.task_memory)
 
     def desired_capacity(self) -> int:
         return int(

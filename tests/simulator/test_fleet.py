@@ -139,3 +139,26 @@ def test_a_drained_hosts_tasks_with_nowhere_to_go_keep_running_until_the_group_a
     action = fleet.hooks.action_for(instance)
     assert (action.ended_by, action.result) == ("completion", "CONTINUE")
     assert fleet.tasks_lost() == 0 and len(fleet.tasks()) == room
+
+
+def test_a_batch_terminated_at_once_lowers_the_group_by_its_size_and_every_host_waits_at_the_hook(
+    fleet: SimulatedFleet,
+) -> None:
+    d = fleet.definition
+    fleet.clients("autoscaling").set_desired_capacity(AutoScalingGroupName=d.group_name, DesiredCapacity=d.max_size)
+    fleet.run_for(BOOT_SECONDS + 10)
+    room = sum(fleet.room_for_service_tasks(instance) for instance in fleet.hosts()) + len(fleet.tasks())
+    fleet.clients("ecs").update_service(cluster=d.cluster_name, service=d.service_name, desiredCount=room)
+    fleet.run_for(10)
+    assert all(fleet.room_for_service_tasks(instance) == 0 for instance in fleet.hosts())  # every place taken
+    batch = list(fleet.hosts())[:2]
+
+    fleet.terminate_batch(batch, cause="an instance refresh's batch")
+    fleet.run_for(30)
+
+    # Terminate first: the group's desired capacity went down by the batch, so nothing launches for it;
+    # both hosts wait at the hook together, their tasks kept on them (no room elsewhere).
+    assert fleet.desired_capacity() == d.max_size - len(batch)
+    assert all(fleet.hooks.action_for(instance).active for instance in batch)
+    assert all(fleet.hosts()[instance]["status"] == "DRAINING" for instance in batch)
+    assert len(fleet.tasks()) == room and fleet.tasks_lost() == 0
