@@ -49,6 +49,7 @@ from simulator.autoscaling.rebalancing import AzRebalancing
 from simulator.clock import SimulatedClock
 from simulator.cloudformation.transform import ACCOUNT, REGION
 from simulator.cloudwatch.alarms import AlarmChange
+from simulator.cloudwatch.metrics import publish_datapoint
 from simulator.ecs import service_deployment_gaps
 from simulator.ecs.deployments import deployment_event
 from simulator.ecs.service_scheduler import (
@@ -64,6 +65,7 @@ from simulator.http_server import LocalHttpServer, Route
 from simulator.paths import TEMPLATE
 
 BOOT_SECONDS = 90  # from launch until the host's ECS agent has registered it
+ECS_METRIC_PERIOD = 60  # ECS sends its CloudWatch metrics in 1-minute periods (simulator/cloudwatch/metrics.py)
 FIRST_HOST_PORT = 32768  # bridge mode, hostPort 0: Docker's ephemeral ports
 HEALTHY = Route(200, '{"status": "ok"}')
 
@@ -616,6 +618,7 @@ class SimulatedFleet:
         return 100.0 * (registered - remaining) / registered
 
     def _evaluate_alarms(self) -> None:
+        published: set[tuple[str, str, float]] = set()  # the high and low alarms of one metric share its datapoint
         for alarm in self.definition.alarms:
             if self.clock() < self._next_evaluation[alarm.name]:
                 continue
@@ -623,6 +626,13 @@ class SimulatedFleet:
             value = self._metric(alarm)
             if value is None:
                 continue
+            # ECS publishes one datapoint a minute; an alarm with a longer period aggregates those.
+            datapoint = (alarm.metric, json.dumps(alarm.dimensions, sort_keys=True), self.clock() - ECS_METRIC_PERIOD)
+            if alarm.period == ECS_METRIC_PERIOD and datapoint not in published:
+                published.add(datapoint)
+                publish_datapoint(
+                    alarm.namespace, alarm.metric, alarm.dimensions, round(value, 1), period_start=datapoint[2]
+                )
             points = self._datapoints[alarm.name]
             points.append(round(value, 1))
             recent = points[-alarm.evaluation_periods :]

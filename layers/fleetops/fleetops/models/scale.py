@@ -132,6 +132,8 @@ class AlarmDetails:
     period_seconds: int | None
     evaluation_periods: int | None
     dimensions: tuple[tuple[str, str], ...] = ()
+    namespace: str | None = None
+    statistic: str | None = None  # Average, Maximum, ... (None: an extended statistic or metric math)
 
     @property
     def breach_seconds(self) -> int | None:
@@ -177,6 +179,19 @@ class Step:
         return f"{sign}{self.amount}{'%' if self.percent else ''}"
 
 
+@dataclass(frozen=True, slots=True)
+class Tracking:
+    """Size a service step from the alarm's metric, as target tracking does: enough tasks to bring the
+    metric to ``target`` (None: the alarm's own threshold), assuming it is shared evenly by the tasks
+    (CPU or memory utilization, requests per task). The rule's ``step`` stays the fallback when the
+    alarm carries no value."""
+
+    target: float | None = None
+
+    def __str__(self) -> str:
+        return "track the alarm's threshold" if self.target is None else f"track {self.target:g}"
+
+
 def cluster_target_key(cluster: str) -> str:
     return f"cluster:{cluster}"
 
@@ -193,6 +208,7 @@ class ScalingRule:
     minimum: int | None = None  # None: the group's own MinSize (cluster rules)
     maximum: int | None = None  # None: the group's own MaxSize (cluster rules)
     derived: bool = False  # made from the alarm's dimensions, not declared
+    tracking: Tracking | None = None  # service rules only: the step is sized from the metric
 
     @property
     def direction(self) -> Direction:
@@ -419,6 +435,7 @@ class ScaleOutcome(StrEnum):
     NO_CAPACITY = "no-capacity"  # the new tasks fit nowhere and the group cannot grow
     ALREADY_ACTED = "already-acted"  # this very transition already changed the target (delivered twice)
     OUT_OF_SCOPE = "out-of-scope"  # the change needs a group outside AUTO_SCALING_GROUP_NAMES
+    ON_TARGET = "on-target"  # a tracking rule's metric says the count is already enough
 
     @property
     def acted(self) -> bool:

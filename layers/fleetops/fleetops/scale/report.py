@@ -23,6 +23,7 @@ OUTCOME_METRICS = {
     ScaleOutcome.NO_CAPACITY: "ScaleOutNoCapacity",
     ScaleOutcome.ALREADY_ACTED: "ScaleSkippedAlreadyActed",
     ScaleOutcome.OUT_OF_SCOPE: "ScaleRefusedOutOfScope",
+    ScaleOutcome.ON_TARGET: "ScaleSkippedOnTarget",
 }
 
 # Outcomes a human should look at even when only changes are announced.
@@ -47,7 +48,7 @@ def report_scale(report: ScaleReport, notifier: Notifier, *, notify_every_decisi
             "trigger": trigger_summary(report.transition, report.alarm),
             "target": report.rule.target_key,
             "rule": "derived" if report.rule.derived else "declared",
-            "step": str(report.rule.step),
+            "step": str(report.rule.tracking or report.rule.step),
             "outcome": decision.outcome.value,
             "acted": report.acted,
             "dry_run": report.dry_run,
@@ -154,6 +155,10 @@ def _meaning(outcome: ScaleOutcome) -> str:
             "until there is room for its tasks."
         ),
         ScaleOutcome.ALREADY_ACTED: "Nothing changed: this alarm transition was already acted on (delivered twice).",
+        ScaleOutcome.ON_TARGET: (
+            "Nothing changed: the tasks already asked for bring the metric to the target; looked at again at the "
+            "alarm's next datapoint while it stays in ALARM."
+        ),
         ScaleOutcome.OUT_OF_SCOPE: (
             "Nothing changed. What to check: the stack's AutoScalingGroupNames, if the suite should change this "
             "group (its IAM permissions are scoped to the same names), or the rule, if it names the wrong target."

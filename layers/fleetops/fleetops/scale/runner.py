@@ -80,14 +80,22 @@ class ScaleRunner:
         change = self._cooldowns.last_change(rule.target_key)
         last = change.at if change else None
         now = self._clock()
-        held = held_back(rule, alarm, last, now) or _already_acted(transition, rule, alarm, change, now)
-        if held is None and transition.follow_up:
+        metric_value = self._metric_value(transition, rule, alarm, change, now)
+        # A tracking step with a value weighs the cooldown against its own size (decide_service), and a
+        # value read after the last change is that change judged: neither waits here.
+        tracks = metric_value is not None
+        held = held_back(rule, alarm, None if tracks else last, now) or _already_acted(
+            transition, rule, alarm, change, now
+        )
+        if held is None and transition.follow_up and not tracks:
             held = judging_the_last_change(rule, alarm, last, now)
         group: GroupStatus | None = None
         if held is not None:
             decision = held  # no need to look at the cluster
         elif rule.kind is TargetKind.SERVICE:
-            decision, group = self._decide_service(rule, alarm, last, now)
+            decision, group = self._decide_service(
+                rule, alarm, last, now, metric_value=metric_value, last_target=change.target if change else None
+            )
         else:
             decision, group = self._decide_cluster(rule, alarm, last, now)
         report = ScaleReport(
@@ -107,6 +115,7 @@ class ScaleRunner:
             previous=last,
             caused_by=transition.cause,
             transition_at=transition.changed_at,
+            target=decision.service_count[1] if decision.service_count else None,
         ):
             lost = ScalingDecision(
                 ScaleOutcome.COOLDOWN,
@@ -143,8 +152,29 @@ class ScaleRunner:
             self._cooldowns.record(cluster, now, Direction.OUT.value, previous=self._cooldowns.last_scaled_at(cluster))
 
     # -- observing ------------------------------------------------------------------------------
+    def _metric_value(
+        self, transition: AlarmTransition, rule: ScalingRule, alarm: AlarmDetails, change: LastChange | None, now: float
+    ) -> float | None:
+        """The alarm's metric now, for a rule that sizes its step from it (None for the others, or when it
+        cannot be known: the rule's step then applies). The transition carries the value that made it; a
+        later look reads the metric's newest datapoint, one whose period ended after the last change (so it
+        has seen that change) and after the transition's own data."""
+        if rule.tracking is None or rule.kind is not TargetKind.SERVICE:
+            return None
+        if not transition.follow_up and transition.latest_value is not None:
+            return transition.latest_value
+        since = max(change.at if change else 0.0, transition.changed_at - (alarm.period_seconds or 0))
+        return self._alarms.latest_datapoint(alarm, since=since, now=now)
+
     def _decide_service(
-        self, rule: ScalingRule, alarm: AlarmDetails, last: float | None, now: float
+        self,
+        rule: ScalingRule,
+        alarm: AlarmDetails,
+        last: float | None,
+        now: float,
+        *,
+        metric_value: float | None = None,
+        last_target: int | None = None,
     ) -> tuple[ScalingDecision, GroupStatus | None]:
         assert rule.service is not None
         try:
@@ -174,7 +204,16 @@ class ScaleRunner:
             hosts = tuple(hosts_list)
         may_change = group is not None and self._settings.allows_group(group.name)
         decision = decide_service(
-            rule, alarm, service, hosts, group, last_scaled_at=last, now=now, group_may_change=may_change
+            rule,
+            alarm,
+            service,
+            hosts,
+            group,
+            last_scaled_at=last,
+            now=now,
+            group_may_change=may_change,
+            metric_value=metric_value,
+            last_target=last_target,
         )
         if decision.group_capacity is not None:
             # The group must grow: each new host also runs one task of every daemon service, so
@@ -193,6 +232,8 @@ class ScaleRunner:
                     now=now,
                     daemon_overhead=overhead,
                     group_may_change=may_change,
+                    metric_value=metric_value,
+                    last_target=last_target,
                 )
         return decision, group
 

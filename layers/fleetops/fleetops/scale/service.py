@@ -153,6 +153,7 @@ class ScaleService:
             dry_run=report.dry_run,
             max_follow_ups=self.settings.max_follow_ups,
             alarm_window_seconds=report.alarm.breach_seconds if report.alarm else None,
+            alarm_period_seconds=report.alarm.period_seconds if report.alarm else None,
         )
         if follow_up_in is not None and self._follow_ups is not None:
             report = replace(report, follow_up_in_seconds=follow_up_in)
