@@ -52,6 +52,7 @@ from simulator.cloudwatch.alarms import AlarmChange
 from simulator.cloudwatch.metrics import publish_datapoint
 from simulator.ecs import service_deployment_gaps
 from simulator.ecs.deployments import deployment_event
+from simulator.ecs.service_actions import PlacementFailureNotice, placement_failure_event
 from simulator.ecs.service_scheduler import (
     DeploymentConfiguration,
     ReplicaTasks,
@@ -89,6 +90,7 @@ class FleetRecord:
 
     desired_capacity: list[tuple[float, int]] = field(default_factory=list)
     desired_count: list[tuple[float, int]] = field(default_factory=list)
+    running: list[tuple[float, int]] = field(default_factory=list)  # the service's tasks not STOPPED, at each change
     deployments: list[tuple[float, str, str]] = field(default_factory=list)  # (at, task definition, state)
     unplaced: int = 0  # reconcile passes that could not place a task (RESOURCE:CPU)
 
@@ -152,6 +154,7 @@ class SimulatedFleet:
         self._datapoints: dict[str, list[float]] = {a.name: [] for a in d.alarms}
         self._next_evaluation = {a.name: self.clock() + a.period for a in d.alarms}
         self._unplaced_streak = False
+        self._placement_failure = PlacementFailureNotice()
         self._build()
         self.account.tickers.append(self._tick)
 
@@ -488,7 +491,10 @@ class SimulatedFleet:
         tasks = self.tasks()
         new = [t for t in tasks if t.task_definition_arn == target]
         running = len(tasks)
-        service.running_count, service.pending_count = running, max(0, desired - running)
+        # pendingCount is "the number of tasks in the cluster that are in the PENDING state" (Service, ECS API
+        # Reference): a task ECS could not place is in no state at all, so it counts in neither.
+        pending = sum(1 for t in tasks if t.last_status == "PENDING")
+        service.running_count, service.pending_count = running - pending, pending
         primary.update(desiredCount=desired, runningCount=len(new), pendingCount=max(0, desired - len(new)))
         rolling_out = primary["id"] == self._rollout and primary.get("rolloutState") == "IN_PROGRESS"
         if rolling_out and len(new) == desired and len(tasks) == len(new):
@@ -597,6 +603,10 @@ class SimulatedFleet:
                 0, {"id": str(self.record.unplaced), "createdAt": self.clock(), "message": message}
             )
             self.account.note("ECS", message)
+        if self._placement_failure.due(unplaced, self.clock()):
+            cluster_arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{self.definition.cluster_name}"
+            event = placement_failure_event(self.service_arn, cluster_arn, "RESOURCE:CPU", at=self.clock())
+            self.account.put_event(event, source="ECS")
         self._unplaced_streak = unplaced
 
     # -- CloudWatch ------------------------------------------------------------------------------------------
@@ -671,6 +681,9 @@ class SimulatedFleet:
             self.record.desired_capacity.append((self.clock(), capacity))
         if not self.record.desired_count or self.record.desired_count[-1][1] != count:
             self.record.desired_count.append((self.clock(), count))
+        running = len(self.tasks())
+        if not self.record.running or self.record.running[-1][1] != running:
+            self.record.running.append((self.clock(), running))
 
 
 class _FleetScheduling:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
+from fleetops.errors import BadInputError
 from fleetops.models.scale import (
     AlarmDetails,
     AlarmSource,
@@ -13,6 +16,7 @@ from fleetops.models.scale import (
     Direction,
     GroupStatus,
     Host,
+    PlacementFailure,
     Resources,
     ScaleOutcome,
     ScalingRule,
@@ -21,7 +25,8 @@ from fleetops.models.scale import (
     TargetKind,
     Tracking,
 )
-from fleetops.scale.decide import decide_follow_up, decide_service
+from fleetops.scale.decide import decide_follow_up, decide_service, decide_waiting_tasks
+from fleetops.scale.parse import parse_trigger
 from fleetops.scale.rules import resolve_rule
 from fleetops.scale.settings import ScaleSettings, parse_rules
 from fleetops.scale.tracking import tracked_count
@@ -233,3 +238,63 @@ def test_a_declared_rule_may_track_a_value_or_its_alarms_threshold_and_every_mis
     assert "a scale-in rule needs the value to hold" in errors[0]
     assert "track is for service rules" in errors[1]
     assert "must be a number above 0" in errors[2]
+
+
+# -- ECS's placement failures ----------------------------------------------------------------------------
+
+
+def test_tasks_ecs_could_not_place_get_the_hosts_they_need_in_one_call_and_a_repeat_adds_none() -> None:
+    # 19 wanted, 16 running on two full hosts: 3 wait.
+    waiting = ServiceStatus("web", 19, 16, 0, TASK)
+
+    first = decide_waiting_tasks(waiting, hosts_with(8, 8), GROUP)
+    repeated = decide_waiting_tasks(waiting, hosts_with(8, 8), replace(GROUP, desired=3))  # the host is launching
+
+    assert first.outcome is ScaleOutcome.CLUSTER_SCALED_OUT and first.group_capacity == (2, 3)
+    assert first.service_count is None  # the service already says what it wants
+    assert repeated.outcome is ScaleOutcome.NOTHING_WAITING and repeated.group_capacity is None
+
+
+def test_a_placement_failure_with_every_task_placed_or_a_group_at_its_maximum_changes_nothing() -> None:
+    placed = decide_waiting_tasks(ServiceStatus("web", 16, 16, 0, TASK), hosts_with(8, 8), GROUP)
+    full = decide_waiting_tasks(ServiceStatus("web", 19, 16, 0, TASK), hosts_with(8, 8), replace(GROUP, maximum=2))
+
+    assert placed.outcome is ScaleOutcome.NOTHING_WAITING
+    assert full.outcome is ScaleOutcome.NO_CAPACITY and "maximum of 2" in full.reason
+
+
+def test_the_ecs_service_action_event_is_parsed_into_the_service_that_waits_and_why() -> None:
+    detail: dict[str, str] = {
+        "eventType": "ERROR",
+        "eventName": "SERVICE_TASK_PLACEMENT_FAILURE",
+        "clusterArn": "arn:aws:ecs:us-west-2:111122223333:cluster/default",
+        "reason": "RESOURCE:CPU",
+        "createdAt": "2019-11-06T19:09:33.087Z",
+    }
+    # The document's example ("Amazon ECS service action events"), with a reason of the EC2 launch type.
+    event: dict[str, object] = {
+        "version": "0",
+        "id": "ddca6449-b258-46c0-8653-e0e3a6d0468b",
+        "detail-type": "ECS Service Action",
+        "source": "aws.ecs",
+        "account": "111122223333",
+        "time": "2019-11-19T19:55:38Z",
+        "region": "us-west-2",
+        "resources": ["arn:aws:ecs:us-west-2:111122223333:service/default/servicetest"],
+        "detail": detail,
+    }
+
+    [failure] = parse_trigger(event)
+
+    assert isinstance(failure, PlacementFailure)
+    assert (failure.cluster, failure.service, failure.reason, failure.for_room) == (
+        "default",
+        "servicetest",
+        "RESOURCE:CPU",
+        True,
+    )
+    assert failure.idempotency_key.endswith("ddca6449-b258-46c0-8653-e0e3a6d0468b")
+    with pytest.raises(BadInputError, match="not one the scale job acts on"):
+        parse_trigger({**event, "detail": {**detail, "eventName": "SERVICE_STEADY_STATE"}})
+    with pytest.raises(BadInputError, match="no single service"):
+        parse_trigger({**event, "resources": []})

@@ -113,6 +113,28 @@ class AlarmTransition:
             raise BadInputError(f"the follow-up message is malformed: {error}") from error
 
 
+@dataclass(frozen=True, slots=True)
+class PlacementFailure:
+    """ECS could not place a task of a service (the ``ECS Service Action`` event ``SERVICE_TASK_PLACEMENT_FAILURE``,
+    "Amazon ECS service action events", ECS Developer Guide): its ``reason`` says why, ``RESOURCE:CPU`` or
+    ``RESOURCE:MEMORY`` when no host has the room. The event names the service only by its ARN."""
+
+    cluster: str
+    service: str
+    reason: str
+    event_id: str  # EventBridge's id: one per event, the same on a redelivery
+    created_at: float  # epoch seconds
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"placement-failure:{self.cluster}/{self.service}:{self.event_id}"
+
+    @property
+    def for_room(self) -> bool:
+        """The tasks wait for CPU, memory or ports, which more hosts give (not an agent or a constraint)."""
+        return self.reason.startswith("RESOURCE:")
+
+
 FOLLOW_UP_VERSION = 1
 # Timestamps of one transition's two deliveries this close are one transition: less than the 20 s
 # that two transitions of one alarm into one state need at the least (two evaluations, 10 s apart for
@@ -436,6 +458,7 @@ class ScaleOutcome(StrEnum):
     ALREADY_ACTED = "already-acted"  # this very transition already changed the target (delivered twice)
     OUT_OF_SCOPE = "out-of-scope"  # the change needs a group outside AUTO_SCALING_GROUP_NAMES
     ON_TARGET = "on-target"  # a tracking rule's metric says the count is already enough
+    NOTHING_WAITING = "nothing-waiting"  # no task waits for a place the hosts launching will not give
 
     @property
     def acted(self) -> bool:

@@ -284,6 +284,45 @@ def _service_out(
     )
 
 
+def decide_waiting_tasks(
+    service: ServiceStatus,
+    hosts: tuple[Host, ...],
+    group: GroupStatus | None,
+    daemon_overhead: Resources = NOTHING,
+    *,
+    group_may_change: bool = True,
+) -> ScalingDecision:
+    """ECS could not place tasks of ``service``: raise the group, in one call, to the hosts its waiting tasks
+    need (the tasks it wants that are neither running nor pending), counting the room the hosts have now and
+    the hosts the group is still launching. The service's count is not touched: it already says what is
+    wanted. A repeated failure for the same tasks finds those hosts launching and changes nothing."""
+    if service.unplaced == 0:
+        return ScalingDecision(
+            ScaleOutcome.NOTHING_WAITING,
+            f"every task service {service.name} wants is placed now ({service.running} running, {service.pending} "
+            "pending): nothing waits for a host",
+        )
+    decision = _service_out(service, service.desired, hosts, group, daemon_overhead, group_may_change=group_may_change)
+    if decision.group_capacity is not None and decision.group_capacity[0] != decision.group_capacity[1]:
+        assert group is not None
+        low, high = decision.group_capacity
+        return ScalingDecision(
+            ScaleOutcome.CLUSTER_SCALED_OUT,
+            f"scaled group {group.name} from {low} to {high} {_unit(group)} for the {service.unplaced} task(s) of "
+            f"service {service.name} ECS could not place",
+            group_capacity=decision.group_capacity,
+            capacity_note=decision.capacity_note,
+        )
+    if decision.outcome is ScaleOutcome.SERVICE_SCALED_OUT:
+        # Room enough now, or on the hosts launching: ECS places the tasks at its next attempt.
+        return ScalingDecision(
+            ScaleOutcome.NOTHING_WAITING,
+            f"the {service.unplaced} task(s) of service {service.name} ECS could not place have a place coming: "
+            + decision.capacity_note,
+        )
+    return replace(decision, service_count=None)  # no capacity, or not the suite's to add: said in the reason
+
+
 def _fits(service: ServiceStatus, target: int, room: int) -> ScalingDecision:
     needed = target - service.desired + service.unplaced
     return ScalingDecision(

@@ -6,7 +6,14 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 
 from fleetops.aws.messaging import Notifier
-from fleetops.models.scale import AlarmDetails, AlarmTransition, ScaleOutcome, ScaleReport
+from fleetops.models.scale import (
+    AlarmDetails,
+    AlarmTransition,
+    PlacementFailure,
+    ScaleOutcome,
+    ScaleReport,
+    ScalingDecision,
+)
 from fleetops.observability import logger, metrics
 
 OUTCOME_METRICS = {
@@ -24,6 +31,7 @@ OUTCOME_METRICS = {
     ScaleOutcome.ALREADY_ACTED: "ScaleSkippedAlreadyActed",
     ScaleOutcome.OUT_OF_SCOPE: "ScaleRefusedOutOfScope",
     ScaleOutcome.ON_TARGET: "ScaleSkippedOnTarget",
+    ScaleOutcome.NOTHING_WAITING: "ScaleSkippedNothingWaiting",
 }
 
 # Outcomes a human should look at even when only changes are announced.
@@ -155,6 +163,7 @@ def _meaning(outcome: ScaleOutcome) -> str:
             "until there is room for its tasks."
         ),
         ScaleOutcome.ALREADY_ACTED: "Nothing changed: this alarm transition was already acted on (delivered twice).",
+        ScaleOutcome.NOTHING_WAITING: "Nothing changed: the hosts have room, or the hosts launching will have it.",
         ScaleOutcome.ON_TARGET: (
             "Nothing changed: the tasks already asked for bring the metric to the target; looked at again at the "
             "alarm's next datapoint while it stays in ALARM."
@@ -178,3 +187,29 @@ def _bound(value: int | None) -> str:
 
 def _number(value: float) -> str:
     return f"{value:.3g}"  # 83.2, 75, 0.0667
+
+
+def report_placement(
+    failure: PlacementFailure, decision: ScalingDecision, notifier: Notifier, *, acted: bool, dry_run: bool
+) -> None:
+    """What a placement failure led to: logged and counted always; announced when the group grew or cannot."""
+    logger.info(
+        f"scale {decision.outcome.value}: {decision.reason}",
+        extra={
+            "trigger": f"ECS could not place a task of {failure.cluster}/{failure.service}: {failure.reason}",
+            "outcome": decision.outcome.value,
+            "acted": acted,
+            "group_capacity": list(decision.group_capacity) if decision.group_capacity else None,
+            "capacity": decision.capacity_note,
+        },
+    )
+    metrics.add_metric(name=OUTCOME_METRICS[decision.outcome], unit=MetricUnit.Count, value=1)
+    if decision.outcome.acted or decision.outcome in ATTENTION:
+        prefix = "[dry run] " if dry_run else ("ATTENTION " if decision.outcome in ATTENTION else "")
+        notifier.publish(
+            f"{prefix}ecs-fleet-ops scale: cluster {failure.cluster}: {decision.outcome.value}",
+            f"ECS could not place a task of service {failure.service} ({failure.reason}).\n"
+            f"Decision: {decision.reason}.\n"
+            + (f"Capacity: {decision.capacity_note}.\n" if decision.capacity_note else "")
+            + _meaning(decision.outcome),
+        )

@@ -19,12 +19,14 @@ from fleetops.models.scale import (
     Direction,
     GroupStatus,
     Host,
+    PlacementFailure,
     Resources,
     ScaleOutcome,
     ScaleReport,
     ScalingDecision,
     ScalingRule,
     ServiceStatus,
+    Step,
     TargetKind,
     cluster_target_key,
 )
@@ -33,6 +35,7 @@ from fleetops.scale.decide import (
     decide_cluster_in,
     decide_cluster_out,
     decide_service,
+    decide_waiting_tasks,
     held_back,
     hosts_to_remove,
     judging_the_last_change,
@@ -177,26 +180,7 @@ class ScaleRunner:
         last_target: int | None = None,
     ) -> tuple[ScalingDecision, GroupStatus | None]:
         assert rule.service is not None
-        try:
-            found = self._ecs.describe_service(rule.cluster, rule.service)
-        except ClusterNotFoundError as error:
-            raise TargetNotFoundError(
-                f"cluster {rule.cluster!r} does not exist (rule for {rule.alarm_name!r})"
-            ) from error
-        if found is None:
-            raise TargetNotFoundError(
-                f"service {rule.service!r} does not exist in cluster {rule.cluster!r} (rule for {rule.alarm_name!r})"
-            )
-        service = ServiceStatus(
-            name=found.name,
-            desired=found.desired_count,
-            running=found.running_count,
-            pending=found.pending_count,
-            task_size=self._ecs.task_size(found.task_definition),
-            host_ports=self._ecs.task_host_ports(found.task_definition),
-            deployment_in_progress=deployment_in_progress(found),
-            managed_by=self._application_autoscaling.service_target(rule.cluster, rule.service),
-        )
+        service = self._service_status(rule.cluster, rule.service, f"rule for {rule.alarm_name!r}")
         hosts: tuple[Host, ...] = ()
         group: GroupStatus | None = None
         if rule.direction is Direction.OUT and service.managed_by is None:
@@ -218,9 +202,7 @@ class ScaleRunner:
         if decision.group_capacity is not None:
             # The group must grow: each new host also runs one task of every daemon service, so
             # look at those (only now: it costs a ListServices and a DescribeServices per 10).
-            overview = self._ecs.services_overview(rule.cluster)
-            sizes = [self._ecs.task_size(definition) for definition in overview.daemon_task_definitions]
-            overhead = Resources(sum(s.cpu for s in sizes), sum(s.memory for s in sizes))
+            overhead = self._daemon_overhead(rule.cluster)
             if overhead.cpu or overhead.memory:
                 decision = decide_service(
                     rule,
@@ -236,6 +218,80 @@ class ScaleRunner:
                     last_target=last_target,
                 )
         return decision, group
+
+    def _service_status(self, cluster: str, name: str, asked_by: str) -> ServiceStatus:
+        try:
+            found = self._ecs.describe_service(cluster, name)
+        except ClusterNotFoundError as error:
+            raise TargetNotFoundError(f"cluster {cluster!r} does not exist ({asked_by})") from error
+        if found is None:
+            raise TargetNotFoundError(f"service {name!r} does not exist in cluster {cluster!r} ({asked_by})")
+        return ServiceStatus(
+            name=found.name,
+            desired=found.desired_count,
+            running=found.running_count,
+            pending=found.pending_count,
+            task_size=self._ecs.task_size(found.task_definition),
+            host_ports=self._ecs.task_host_ports(found.task_definition),
+            deployment_in_progress=deployment_in_progress(found),
+            managed_by=self._application_autoscaling.service_target(cluster, name),
+        )
+
+    def _daemon_overhead(self, cluster: str) -> Resources:
+        """What the daemon tasks of one new host reserve: one task of each daemon service."""
+        overview = self._ecs.services_overview(cluster)
+        sizes = [self._ecs.task_size(definition) for definition in overview.daemon_task_definitions]
+        return Resources(sum(s.cpu for s in sizes), sum(s.memory for s in sizes))
+
+    # -- a placement failure ---------------------------------------------------------------------
+    def place_waiting_tasks(self, failure: PlacementFailure) -> tuple[ScalingDecision, bool]:
+        """ECS could not place tasks of a service: raise its cluster's group to the hosts they need, in one
+        call (``decide_waiting_tasks``). Returns the decision and whether the change was made. The change
+        starts the cluster's cooldown, so a low reservation alarm does not take the new hosts away before ECS
+        fills them; the cooldown does not hold this decision back (hosts launching are counted instead)."""
+        if not self._settings.allows_cluster(failure.cluster):
+            raise TargetNotFoundError(f"cluster {failure.cluster!r} is not in CLUSTER_NAMES")
+        declared = next(
+            (r for r in self._settings.rules if r.kind is TargetKind.CLUSTER and r.cluster == failure.cluster), None
+        )
+        rule = ScalingRule(
+            alarm_name=f"placement failure of {failure.service}",
+            kind=TargetKind.CLUSTER,
+            cluster=failure.cluster,
+            step=Step(1, False, Direction.OUT),
+            cooldown_seconds=self._settings.scale_out_cooldown_seconds,
+            auto_scaling_group=declared.auto_scaling_group if declared else None,
+            derived=True,
+        )
+        asked_by = f"placement failure of service {failure.service}"
+        service = self._service_status(failure.cluster, failure.service, asked_by)
+        hosts, group = self._hosts_and_group(rule, required=False)
+        may_change = group is not None and self._settings.allows_group(group.name)
+        decision = decide_waiting_tasks(service, tuple(hosts), group, group_may_change=may_change)
+        if decision.group_capacity is not None:
+            overhead = self._daemon_overhead(failure.cluster)
+            if overhead.cpu or overhead.memory:
+                decision = decide_waiting_tasks(service, tuple(hosts), group, overhead, group_may_change=may_change)
+        if not decision.outcome.acted or self._settings.dry_run or decision.group_capacity is None:
+            return decision, False
+        assert group is not None
+        now = self._clock()
+        last = self._cooldowns.last_scaled_at(rule.target_key)
+        if not self._cooldowns.record(rule.target_key, now, Direction.OUT.value, previous=last):
+            return (
+                ScalingDecision(
+                    ScaleOutcome.COOLDOWN,
+                    f"another decision changed cluster {failure.cluster}'s group a moment ago; this one stands down "
+                    f"(was: {decision.reason})",
+                ),
+                False,
+            )
+        try:
+            self._autoscaling.set_desired_capacity(group.name, decision.group_capacity[1])
+        except Exception:
+            self._cooldowns.release(rule.target_key, now, previous=last)
+            raise
+        return decision, True
 
     def _decide_cluster(
         self, rule: ScalingRule, alarm: AlarmDetails, last: float | None, now: float
