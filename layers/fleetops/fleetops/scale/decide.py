@@ -199,18 +199,16 @@ def _service_out(
     coming = _hosts_in(coming_units, group)
     waiting = _waiting_tasks(service, ahead - room)
     shape = new_host_shape(hosts)
-    hosts_for_all = hosts_needed_for(waiting, shape, daemon_overhead) if shape is not None else len(waiting)
-    hosts_for_now = (
-        hosts_needed_for(waiting[: max(0, needed - room)], shape, daemon_overhead)
-        if shape is not None
-        else needed - room
-    )
+    hosts_for_all = _hosts_for(waiting, shape, daemon_overhead)
+    hosts_for_now = _hosts_for(waiting[: max(0, needed - room)], shape, daemon_overhead)
     if hosts_for_all is None or hosts_for_now is None:
         return _limited(
             service,
             room,
             f"a task of {_size(size)} fits on no new host of the group's shape ({_size(shape or NOTHING)})",
         )
+    if room >= needed and (group is None or group.managed_by or not group_may_change):
+        return _fits(service, target, room)  # ahead of need only: nothing this job may anticipate with
     if hosts_for_all <= coming:
         # A scale-out already under way brings the room: another host would be one too many.
         return ScalingDecision(
@@ -233,8 +231,6 @@ def _service_out(
                 f"{group.name} and will add the {max(0, needed - room)} missing place(s)"
             ),
         )
-    if room >= needed and (group is None or not group_may_change):
-        return _fits(service, target, room)  # ahead of need only: nothing to anticipate with
     hosts_needed = hosts_for_all - coming
     if group is not None and not group_may_change:
         return _limited(service, room, f"{group_out_of_scope(group.name)} (it needs {hosts_needed} more host(s))")
