@@ -145,6 +145,17 @@ def test_within_the_cooldown_only_a_step_larger_than_the_last_goes_ahead() -> No
     assert no_larger.retry_after_seconds == 60  # the next datapoint, not the cooldown's 240 s left
 
 
+def test_a_tracking_scale_in_waits_out_its_whole_cooldown_however_far_it_would_go() -> None:
+    rule = replace(tracking_rule(cooldown=300, target=75.0), step=Step(1, False, Direction.IN), minimum=2)
+    cpu_low = replace(CPU_HIGH, comparison="LessThanThreshold", threshold=20.0)
+
+    decision = decide_service(
+        rule, cpu_low, web(19), (), GROUP, last_scaled_at=NOW - 60, last_target=19, now=NOW, metric_value=5.0
+    )
+
+    assert decision.outcome is ScaleOutcome.COOLDOWN  # ScaleInCooldown blocks every scale-in until it expires
+
+
 def test_tasks_already_asked_for_and_still_starting_are_enough_and_nothing_is_added() -> None:
     # 19 wanted, 16 running at 87.9 %: the three starting tasks bring it to the target.
     decision = decide_service(
