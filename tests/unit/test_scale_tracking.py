@@ -126,7 +126,7 @@ def test_a_tracking_rule_without_a_value_falls_back_to_its_step_and_says_so() ->
     )
 
     assert decision.service_count == (2, 3)
-    assert "the rule's step of +1: the alarm carried no value" in decision.reason
+    assert "the rule's step of +1: the alarm carried no value of its metric" in decision.reason
 
 
 def test_within_the_cooldown_only_a_step_larger_than_the_last_goes_ahead() -> None:

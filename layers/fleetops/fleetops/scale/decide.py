@@ -102,7 +102,7 @@ def decide_service(
             + f" (rule bounds {rule.minimum} to {rule.maximum})",
             service_count=(current, current),
         )
-    sized = _sizing(rule, tracked, metric_value)
+    sized = _sizing(rule, tracked, metric_value, target_value)
     if rule.direction is Direction.IN:
         if service.deployment_in_progress:
             return ScalingDecision(
@@ -122,14 +122,21 @@ def decide_service(
     return replace(decision, reason=decision.reason + sized) if decision.outcome.acted else decision
 
 
-def _sizing(rule: ScalingRule, tracked: TrackedCount | None, metric_value: float | None) -> str:
+def _sizing(
+    rule: ScalingRule, tracked: TrackedCount | None, metric_value: float | None, target_value: float | None
+) -> str:
     """How the step was sized, for the decision's reason: from the metric, or the rule's step and why."""
     if tracked is not None:
         return f" ({tracked.why})"
     if rule.tracking is None:
         return ""
-    why = "the alarm carried no value of its metric" if metric_value is None else "no task runs to measure it"
-    return f" (by the rule's step of {rule.step}: {why} to size the step from)"
+    if metric_value is None:
+        why = "the alarm carried no value of its metric to size the step from"
+    elif target_value is None:
+        why = "the alarm has no threshold above zero to track"
+    else:
+        why = "no task runs to measure the metric on"
+    return f" (by the rule's step of {rule.step}: {why})"
 
 
 def _tracking_cooldown(
