@@ -309,3 +309,29 @@ def test_the_ecs_service_action_event_is_parsed_into_the_service_that_waits_and_
         parse_trigger({**event, "detail": {**detail, "eventName": "SERVICE_STEADY_STATE"}})
     with pytest.raises(BadInputError, match="no single service"):
         parse_trigger({**event, "resources": []})
+
+
+def test_a_datapoint_of_zero_in_the_alarms_reason_data_is_the_value_not_a_missing_one() -> None:
+    reason_data = '{"version":"1.0","statistic":"Average","period":60,"recentDatapoints":[0.0],"threshold":20.0}'
+    event = {
+        "version": "0",
+        "id": "1",
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "time": "2026-12-02T03:00:00Z",
+        "resources": [],
+        "detail": {
+            "alarmName": "web-cpu-low",
+            "state": {
+                "value": "ALARM",
+                # The reason text names another datapoint: only reasonData's own value counts.
+                "reason": "Threshold Crossed: 10 out of the last 10 datapoints [5.0 (02/12/26 02:59:00)] ...",
+                "reasonData": reason_data,
+                "timestamp": "2026-12-02T03:00:00.000+0000",
+            },
+        },
+    }
+
+    [transition] = parse_trigger(event)
+
+    assert isinstance(transition, AlarmTransition) and transition.latest_value == 0.0

@@ -67,6 +67,7 @@ def _from_eventbridge(raw: Mapping[str, Any]) -> ScaleTrigger:
         if isinstance(metric.get("dimensions", {}), Mapping)
     ]
     reason_data = _reason_data(state.get("reasonData"))
+    latest = _latest(reason_data.get("recentDatapoints"))  # 0.0 is a value (a scale-in's), not a missing one
     return AlarmTransition(
         alarm_name=_text(detail, "alarmName"),
         new_state=_state(state.get("value"), "detail.state.value"),
@@ -81,7 +82,7 @@ def _from_eventbridge(raw: Mapping[str, Any]) -> ScaleTrigger:
         namespace=_optional_text(stats[0].get("namespace")) if stats else None,
         metric_math=math,
         threshold=_number(reason_data.get("threshold")),
-        latest_value=_latest(reason_data.get("recentDatapoints")) or _from_reason(str(state.get("reason", ""))),
+        latest_value=latest if latest is not None else _from_reason(str(state.get("reason", ""))),
     )
 
 
