@@ -49,8 +49,10 @@ from simulator.autoscaling.rebalancing import AzRebalancing
 from simulator.clock import SimulatedClock
 from simulator.cloudformation.transform import ACCOUNT, REGION
 from simulator.cloudwatch.alarms import AlarmChange
+from simulator.cloudwatch.metrics import publish_datapoint
 from simulator.ecs import service_deployment_gaps
 from simulator.ecs.deployments import deployment_event
+from simulator.ecs.service_actions import PlacementFailureNotice, placement_failure_event
 from simulator.ecs.service_scheduler import (
     DeploymentConfiguration,
     ReplicaTasks,
@@ -64,6 +66,7 @@ from simulator.http_server import LocalHttpServer, Route
 from simulator.paths import TEMPLATE
 
 BOOT_SECONDS = 90  # from launch until the host's ECS agent has registered it
+ECS_METRIC_PERIOD = 60  # ECS sends its CloudWatch metrics in 1-minute periods (simulator/cloudwatch/metrics.py)
 FIRST_HOST_PORT = 32768  # bridge mode, hostPort 0: Docker's ephemeral ports
 HEALTHY = Route(200, '{"status": "ok"}')
 
@@ -87,6 +90,7 @@ class FleetRecord:
 
     desired_capacity: list[tuple[float, int]] = field(default_factory=list)
     desired_count: list[tuple[float, int]] = field(default_factory=list)
+    running: list[tuple[float, int]] = field(default_factory=list)  # the service's tasks not STOPPED, at each change
     deployments: list[tuple[float, str, str]] = field(default_factory=list)  # (at, task definition, state)
     unplaced: int = 0  # reconcile passes that could not place a task (RESOURCE:CPU)
 
@@ -150,6 +154,7 @@ class SimulatedFleet:
         self._datapoints: dict[str, list[float]] = {a.name: [] for a in d.alarms}
         self._next_evaluation = {a.name: self.clock() + a.period for a in d.alarms}
         self._unplaced_streak = False
+        self._placement_failure = PlacementFailureNotice()
         self._build()
         self.account.tickers.append(self._tick)
 
@@ -504,7 +509,10 @@ class SimulatedFleet:
         tasks = self.tasks()
         new = [t for t in tasks if t.task_definition_arn == target]
         running = len(tasks)
-        service.running_count, service.pending_count = running, max(0, desired - running)
+        # pendingCount is "the number of tasks in the cluster that are in the PENDING state" (Service, ECS API
+        # Reference): a task ECS could not place is in no state at all, so it counts in neither.
+        pending = sum(1 for t in tasks if t.last_status == "PENDING")
+        service.running_count, service.pending_count = running - pending, pending
         primary.update(desiredCount=desired, runningCount=len(new), pendingCount=max(0, desired - len(new)))
         rolling_out = primary["id"] == self._rollout and primary.get("rolloutState") == "IN_PROGRESS"
         if rolling_out and len(new) == desired and len(tasks) == len(new):
@@ -613,6 +621,10 @@ class SimulatedFleet:
                 0, {"id": str(self.record.unplaced), "createdAt": self.clock(), "message": message}
             )
             self.account.note("ECS", message)
+        if self._placement_failure.due(unplaced, self.clock()):
+            cluster_arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{self.definition.cluster_name}"
+            event = placement_failure_event(self.service_arn, cluster_arn, "RESOURCE:CPU", at=self.clock())
+            self.account.put_event(event, source="ECS")
         self._unplaced_streak = unplaced
 
     # -- CloudWatch ------------------------------------------------------------------------------------------
@@ -634,6 +646,7 @@ class SimulatedFleet:
         return 100.0 * (registered - remaining) / registered
 
     def _evaluate_alarms(self) -> None:
+        published: set[tuple[str, str, float]] = set()  # the high and low alarms of one metric share its datapoint
         for alarm in self.definition.alarms:
             if self.clock() < self._next_evaluation[alarm.name]:
                 continue
@@ -641,6 +654,13 @@ class SimulatedFleet:
             value = self._metric(alarm)
             if value is None:
                 continue
+            # ECS publishes one datapoint a minute; an alarm with a longer period aggregates those.
+            datapoint = (alarm.metric, json.dumps(alarm.dimensions, sort_keys=True), self.clock() - ECS_METRIC_PERIOD)
+            if alarm.period == ECS_METRIC_PERIOD and datapoint not in published:
+                published.add(datapoint)
+                publish_datapoint(
+                    alarm.namespace, alarm.metric, alarm.dimensions, round(value, 1), period_start=datapoint[2]
+                )
             points = self._datapoints[alarm.name]
             points.append(round(value, 1))
             recent = points[-alarm.evaluation_periods :]
@@ -679,6 +699,9 @@ class SimulatedFleet:
             self.record.desired_capacity.append((self.clock(), capacity))
         if not self.record.desired_count or self.record.desired_count[-1][1] != count:
             self.record.desired_count.append((self.clock(), count))
+        running = len(self.tasks())
+        if not self.record.running or self.record.running[-1][1] != running:
+            self.record.running.append((self.clock(), running))
 
 
 class _FleetScheduling:

@@ -52,6 +52,26 @@ def test_a_spike_scales_the_service_and_then_the_cluster_whose_new_hosts_take_ta
     assert all(e.via in ("EventBridge", "SQS") for e in spike.entries if e.function == "scale")
 
 
+def test_the_spike_runs_its_tasks_within_seven_and_a_half_minutes_without_overshoot_hosts_launched_ahead(
+    day: Day,
+) -> None:
+    # Issue 11's goal, with the suite's defaults and the example's alarms (3 one-minute datapoints): the
+    # derived rule tracks the alarm's 75 %, doubles while CPU is saturated, looks again every datapoint, and
+    # launches the third host with the step that fills the second.
+    spike = next(s for s in day.stories if s.name == "spike")
+    d, record = day.fleet.definition, day.fleet.record
+    needed = story(day, "spike")["tasks"][1]  # type: ignore[index]
+    reached = next(at for at, running in record.running if at >= spike.started_at and running >= needed)
+    assert reached - spike.started_at <= 7.5 * 60
+    assert max(count for at, count in record.desired_count if at >= spike.started_at) <= 24
+    group_changes = [c for at, c in record.desired_capacity if spike.started_at < at <= reached]
+    assert group_changes == [3], "one call raised the group, before the service outgrew its two hosts"
+    # ECS's placement failure for the last tasks reached the scale job, which found the host launching.
+    failures = [e for e in spike.entries if e.function == "scale" and e.event == "ECS Service Action"]
+    assert failures and all("nothing-waiting" in e.decision for e in failures)
+    assert d.host_cpu // d.task_cpu * 2 < needed
+
+
 def test_a_quiet_night_drains_the_emptiest_hosts_through_the_hook_and_loses_no_task(day: Day) -> None:
     facts = story(day, "night")
     assert facts["hooks timed out"] == [] and facts["tasks lost"] == 0

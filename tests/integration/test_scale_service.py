@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from simulator.cloudformation.transform import ACCOUNT, REGION
+from simulator.ecs.service_actions import placement_failure_event
 from simulator.worlds.scale import ScaleWorld
 
 WEB_RULES = [
@@ -295,3 +297,24 @@ def test_a_follow_up_delivered_twice_decides_once(world: ScaleWorld) -> None:
 
     assert world.desired_count("web") == 4
     assert len(world.pending_follow_ups()) == 1  # the duplicate returned the stored result and sent nothing
+
+
+def test_ecs_placement_failure_raises_the_group_once_to_the_hosts_the_waiting_tasks_need(world: ScaleWorld) -> None:
+    first, second = world.cluster.instance_ids
+    world.services.run_on(first, "web", 3)
+    world.services.run_on(second, "web", 3)  # both hosts full (three per host)
+    world.services.set_desired_count("web", 10)  # someone asked for four more: ECS cannot place them
+    service_arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/prod/web"
+    cluster_arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/prod"
+
+    # What ECS sends on EventBridge; the scale function's PlacementFailure rule delivers it.
+    raised = world.decide(placement_failure_event(service_arn, cluster_arn, "RESOURCE:CPU", at=world.clock()))
+    # The same tasks still wait (say ECS tells again before the hosts register): the hosts are launching.
+    repeated = world.decide(placement_failure_event(service_arn, cluster_arn, "RESOURCE:CPU", at=world.clock()))
+
+    assert raised["outcome"] == "cluster-scaled-out"
+    assert raised["group_capacity"] == [2, 4]  # 4 tasks, 3 per host: two hosts, in one call
+    assert repeated["outcome"] == "nothing-waiting" and world.group()["desired"] == 4
+    assert world.desired_count("web") == 10  # the service's count is its own
+    assert len(world.register_new_hosts()) == 2
+    assert world.services.settle("web") == 0

@@ -1,7 +1,8 @@
-"""CloudWatch: the state of named alarms."""
+"""CloudWatch: the state of named alarms, and the latest datapoint of an alarm's metric."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from fleetops.aws.clients import batched
@@ -57,6 +58,8 @@ class AlarmReader:
                 period_seconds=period,
                 evaluation_periods=alarm.get("EvaluationPeriods"),
                 dimensions=tuple(sorted({(d["Name"], d["Value"]) for d in dimensions})),
+                namespace=alarm.get("Namespace"),
+                statistic=alarm.get("Statistic"),
             )
         for composite in page.get("CompositeAlarms", []):
             return AlarmDetails(
@@ -69,3 +72,32 @@ class AlarmReader:
                 evaluation_periods=None,
             )
         return None
+
+    def latest_datapoint(self, alarm: AlarmDetails, *, since: float, now: float) -> float | None:
+        """The newest datapoint of a single-metric alarm's metric, with the alarm's statistic and period,
+        among those whose period ends after ``since`` (epoch seconds); None if there is none yet, or the alarm
+        is metric math or uses an extended statistic.
+
+        An alarm announces its transition once; while it stays in ALARM the documents do not say that its
+        ``StateReasonData`` follows each new evaluation (``StateUpdatedTimestamp`` follows the state and the
+        evaluation state only: DescribeAlarms, CloudWatch API Reference). So a later look reads the metric
+        itself: one GetMetricStatistics call, whose datapoints carry their period's start as ``Timestamp``."""
+        if not (alarm.namespace and alarm.metric_name and alarm.statistic and alarm.period_seconds):
+            return None
+        period = alarm.period_seconds
+        answer = self._client.get_metric_statistics(
+            Namespace=alarm.namespace,
+            MetricName=alarm.metric_name,
+            Dimensions=[{"Name": name, "Value": value} for name, value in alarm.dimensions],
+            StartTime=datetime.fromtimestamp(since - period, UTC),
+            EndTime=datetime.fromtimestamp(now, UTC),
+            Period=period,
+            Statistics=[alarm.statistic],  # type: ignore[list-item]  # checked by CloudWatch: the alarm's own
+        )
+        points = [
+            (point["Timestamp"].timestamp(), float(point[alarm.statistic]))  # type: ignore[literal-required]
+            for point in answer.get("Datapoints", [])
+            if alarm.statistic in point
+        ]
+        fresh = [(start, value) for start, value in points if start + period > since]
+        return max(fresh)[1] if fresh else None

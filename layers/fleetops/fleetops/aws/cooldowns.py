@@ -2,10 +2,11 @@
 
 Items live in the idempotency table beside Powertools' own (whose keys are ``<function>#<hash>``):
 ``{"id": "cooldown:<target>", "last_scaled_at": <epoch s>, "direction": "out"|"in", "expiration": ...,
-"caused_by": "<alarm>:<state>", "transition_at": <epoch s>}``: the last two name the alarm transition that
-made the change, so the same transition delivered again under another key (EventBridge and SNS need not
-carry the same timestamp) is recognised. Writes are conditional on the value read, so two alarms
-deciding at once cannot both scale.
+"caused_by": "<alarm>:<state>", "transition_at": <epoch s>, "target": <count>}``: ``target`` is the count
+the change set (a tracking rule's cooldown holds back only a step that goes no further); the two before it
+name the alarm transition that made the change, so the same transition delivered again under another key
+(EventBridge and SNS need not carry the same timestamp) is recognised. Writes are conditional on the value
+read, so two alarms deciding at once cannot both scale.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class LastChange:
     at: float
     caused_by: str | None = None  # "<alarm name>:<new state>"
     transition_at: float | None = None  # the transition's own timestamp
+    target: int | None = None  # the count (tasks or capacity) the change set
 
 
 class CooldownLedger:
@@ -53,6 +55,7 @@ class CooldownLedger:
             at=float(item["last_scaled_at"]["N"]),
             caused_by=item["caused_by"]["S"] if "caused_by" in item else None,
             transition_at=float(item["transition_at"]["N"]) if "transition_at" in item else None,
+            target=int(item["target"]["N"]) if "target" in item else None,
         )
 
     def record(
@@ -64,6 +67,7 @@ class CooldownLedger:
         previous: float | None,
         caused_by: str | None = None,
         transition_at: float | None = None,
+        target: int | None = None,
     ) -> bool:
         """Record a change at ``at``; False if another invocation recorded one since ``previous`` was read."""
         item: dict[str, Any] = {
@@ -75,6 +79,8 @@ class CooldownLedger:
         if caused_by is not None and transition_at is not None:
             item["caused_by"] = {"S": caused_by}
             item["transition_at"] = {"N": _number(transition_at)}
+        if target is not None:
+            item["target"] = {"N": str(target)}
         try:
             if previous is None:
                 self._client.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(id)")
@@ -106,7 +112,8 @@ class CooldownLedger:
                 self._client.update_item(
                     TableName=self._table,
                     Key=key,
-                    UpdateExpression="SET last_scaled_at = :previous",
+                    # The count the failed change meant to set was never set: forget it too.
+                    UpdateExpression="SET last_scaled_at = :previous REMOVE target",
                     ConditionExpression="last_scaled_at = :at",
                     ExpressionAttributeValues={":at": {"N": _number(at)}, ":previous": {"N": _number(previous)}},
                 )

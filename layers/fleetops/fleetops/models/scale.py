@@ -114,6 +114,28 @@ class AlarmTransition:
             raise BadInputError(f"the follow-up message is malformed: {error}") from error
 
 
+@dataclass(frozen=True, slots=True)
+class PlacementFailure:
+    """ECS could not place a task of a service (the ``ECS Service Action`` event ``SERVICE_TASK_PLACEMENT_FAILURE``,
+    "Amazon ECS service action events", ECS Developer Guide): its ``reason`` says why, ``RESOURCE:CPU`` or
+    ``RESOURCE:MEMORY`` when no host has the room. The event names the service only by its ARN."""
+
+    cluster: str
+    service: str
+    reason: str
+    event_id: str  # EventBridge's id: one per event, the same on a redelivery
+    created_at: float  # epoch seconds
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"placement-failure:{self.cluster}/{self.service}:{self.event_id}"
+
+    @property
+    def for_room(self) -> bool:
+        """The tasks wait for CPU, memory or ports, which more hosts give (not an agent or a constraint)."""
+        return self.reason.startswith("RESOURCE:")
+
+
 FOLLOW_UP_VERSION = 1
 # Timestamps of one transition's two deliveries this close are one transition: less than the 20 s
 # that two transitions of one alarm into one state need at the least (two evaluations, 10 s apart for
@@ -133,6 +155,8 @@ class AlarmDetails:
     period_seconds: int | None
     evaluation_periods: int | None
     dimensions: tuple[tuple[str, str], ...] = ()
+    namespace: str | None = None
+    statistic: str | None = None  # Average, Maximum, ... (None: an extended statistic or metric math)
 
     @property
     def breach_seconds(self) -> int | None:
@@ -188,6 +212,19 @@ CONSOLIDATE = "consolidate"
 CONSOLIDATION_STEP = Step(amount=0, percent=False, direction=Direction.IN, consolidate=True)
 
 
+@dataclass(frozen=True, slots=True)
+class Tracking:
+    """Size a service step from the alarm's metric, as target tracking does: enough tasks to bring the
+    metric to ``target`` (None: the alarm's own threshold), assuming it is shared evenly by the tasks
+    (CPU or memory utilization, requests per task). The rule's ``step`` stays the fallback when the
+    alarm carries no value."""
+
+    target: float | None = None
+
+    def __str__(self) -> str:
+        return "track the alarm's threshold" if self.target is None else f"track {self.target:g}"
+
+
 def cluster_target_key(cluster: str) -> str:
     return f"cluster:{cluster}"
 
@@ -206,6 +243,7 @@ class ScalingRule:
     derived: bool = False  # made from the alarm's dimensions, not declared
     # A consolidating step's disruption budget and quiet windows (the rule's "budget" and "quiet").
     consolidation: ConsolidationPolicy = field(default_factory=ConsolidationPolicy)
+    tracking: Tracking | None = None  # service rules only: the step is sized from the metric
 
     @property
     def direction(self) -> Direction:
@@ -450,6 +488,8 @@ class ScaleOutcome(StrEnum):
     OUT_OF_SCOPE = "out-of-scope"  # the change needs a group outside AUTO_SCALING_GROUP_NAMES
     QUIET_WINDOW = "quiet-window"  # consolidation waits for the end of a quiet window
     BUDGET_SPENT = "disruption-budget-spent"  # as many hosts as the disruption budget allows are leaving
+    ON_TARGET = "on-target"  # a tracking rule's metric says the count is already enough
+    NOTHING_WAITING = "nothing-waiting"  # no task waits for a place the hosts launching will not give
 
     @property
     def acted(self) -> bool:

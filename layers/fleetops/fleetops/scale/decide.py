@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from fleetops.models.consolidation import ConsolidationPolicy
 from fleetops.models.lifecycle import holds_host_for_drain
@@ -15,6 +16,7 @@ from fleetops.models.scale import (
     Direction,
     GroupStatus,
     Host,
+    PlacedTask,
     Resources,
     ScaleOutcome,
     ScalingDecision,
@@ -22,7 +24,8 @@ from fleetops.models.scale import (
     ServiceStatus,
 )
 from fleetops.scale.consolidation import Disruption, disruption
-from fleetops.scale.packing import plan_scale_in, room_for, tasks_per_new_host
+from fleetops.scale.packing import hosts_needed_for, new_host_shape, plan_scale_in, room_for
+from fleetops.scale.tracking import TrackedCount, tracked_count, tracking_target
 
 # SQS delays a message by at most 900 s; a longer cooldown is waited out in several follow-ups.
 from fleetops.settings import SQS_MAX_DELAY_SECONDS
@@ -39,14 +42,30 @@ def decide_service(
     now: float,
     daemon_overhead: Resources = NOTHING,
     group_may_change: bool = True,
+    metric_value: float | None = None,
+    last_target: int | None = None,
 ) -> ScalingDecision:
     """Change a service's desired count; before growing it, make sure the new tasks have a place.
 
     ``daemon_overhead``: what the daemon tasks of a new host reserve (one task per daemon service).
     ``group_may_change``: whether the group is in the stack's AutoScalingGroupNames; if not, the service
     grows only by what the cluster holds, and the group is never raised.
+    ``metric_value``: the alarm's metric now (a tracking rule sizes its step from it; None: the rule's step).
+    ``last_target``: the count the last change set (None: not recorded). A tracking rule's cooldown holds
+    back only a step that goes no further than it, as target tracking's does.
     """
-    held = held_back(rule, alarm, last_scaled_at, now)
+    target_value = tracking_target(rule, alarm.threshold)
+    tracked = None
+    if target_value is not None and metric_value is not None:
+        tracked = tracked_count(
+            rule,
+            desired=service.desired,
+            running=service.running,
+            value=metric_value,
+            target=target_value,
+            metric_name=alarm.metric_name,
+        )
+    held = held_back(rule, alarm, None if tracked else last_scaled_at, now)
     if held is not None:
         return held
     if service.managed_by:
@@ -57,7 +76,20 @@ def decide_service(
         )
     assert rule.minimum is not None and rule.maximum is not None  # every service rule has bounds
     current = service.desired
-    target = _towards(rule.direction, current, _clamp(rule.step.target(current), rule.minimum, rule.maximum))
+    if tracked is not None:
+        target = _towards(rule.direction, current, tracked.count)
+        if target == current and not tracked.limited:
+            return ScalingDecision(
+                ScaleOutcome.ON_TARGET,
+                f"service {service.name} stays at {current} task(s): {tracked.why}",
+                service_count=(current, current),
+                retry_after_seconds=alarm.period_seconds,
+            )
+        cooling = _tracking_cooldown(rule, alarm, service.name, (current, target), (last_scaled_at, last_target), now)
+        if cooling is not None:
+            return cooling
+    else:
+        target = _towards(rule.direction, current, _clamp(rule.step.target(current), rule.minimum, rule.maximum))
     if target == current:
         bound = "maximum" if rule.direction is Direction.OUT else "minimum"
         past = current > rule.maximum if rule.direction is Direction.OUT else current < rule.minimum
@@ -72,6 +104,7 @@ def decide_service(
             + f" (rule bounds {rule.minimum} to {rule.maximum})",
             service_count=(current, current),
         )
+    sized = _sizing(rule, tracked, metric_value, target_value)
     if rule.direction is Direction.IN:
         if service.deployment_in_progress:
             return ScalingDecision(
@@ -81,10 +114,63 @@ def decide_service(
             )
         return ScalingDecision(
             ScaleOutcome.SERVICE_SCALED_IN,
-            f"scaled service {service.name} from {current} to {target}",
+            f"scaled service {service.name} from {current} to {target}{sized}",
             service_count=(current, target),
         )
-    return _service_out(service, target, hosts, group, daemon_overhead, group_may_change=group_may_change)
+    anticipated = max(target, tracked.anticipated) if tracked is not None else target
+    decision = _service_out(
+        service, target, hosts, group, daemon_overhead, group_may_change=group_may_change, anticipated=anticipated
+    )
+    return replace(decision, reason=decision.reason + sized) if decision.outcome.acted else decision
+
+
+def _sizing(
+    rule: ScalingRule, tracked: TrackedCount | None, metric_value: float | None, target_value: float | None
+) -> str:
+    """How the step was sized, for the decision's reason: from the metric, or the rule's step and why."""
+    if tracked is not None:
+        return f" ({tracked.why})"
+    if rule.tracking is None:
+        return ""
+    if metric_value is None:
+        why = "the alarm carried no value of its metric to size the step from"
+    elif target_value is None:
+        why = "the alarm has no threshold above zero to track"
+    else:
+        why = "no task runs to measure the metric on"
+    return f" (by the rule's step of {rule.step}: {why})"
+
+
+def _tracking_cooldown(
+    rule: ScalingRule,
+    alarm: AlarmDetails,
+    service: str,
+    change: tuple[int, int],
+    last: tuple[float | None, int | None],
+    now: float,
+) -> ScalingDecision | None:
+    """Target tracking's cooldown: within it, the count changes again only for a step that goes further than
+    the last one did ("won't increase the desired capacity again unless either a larger scale out is
+    triggered or the cooldown period ends", Application Auto Scaling User Guide, "Define cooldown periods"); a
+    scale-in cooldown blocks every scale-in until it has expired (``ScaleInCooldown``, API Reference).
+    ``change``: (current, target) counts; ``last``: when the last change was made and the count it set. A
+    held-back step is looked at again at the next datapoint (or when the cooldown ends, if sooner)."""
+    current, target = change
+    last_scaled_at, last_target = last
+    if last_scaled_at is None or now >= last_scaled_at + rule.cooldown_seconds:
+        return None
+    reached = current if last_target is None else last_target
+    if rule.direction is Direction.OUT and target > reached:
+        return None  # a scale-in's cooldown blocks every scale-in until it has expired (ScaleInCooldown)
+    left = math.ceil(last_scaled_at + rule.cooldown_seconds - now)
+    return ScalingDecision(
+        ScaleOutcome.COOLDOWN,
+        f"service {service} was scaled to {reached} task(s) {round(now - last_scaled_at)} s ago; a step to {target} "
+        f"goes no further, and the scale-{rule.direction.value} cooldown of {rule.cooldown_seconds} s has {left} s "
+        "left",
+        service_count=(current, current),
+        retry_after_seconds=min(left, alarm.period_seconds or left),
+    )
 
 
 def _service_out(
@@ -95,26 +181,44 @@ def _service_out(
     daemon_overhead: Resources,
     *,
     group_may_change: bool,
+    anticipated: int | None = None,
 ) -> ScalingDecision:
+    """Grow the service to ``target``; if its waiting tasks (the new ones and those ECS could not place) do not
+    fit, raise the group in one call to the hosts they need, counting the hosts it is still launching.
+
+    ``anticipated`` (at least ``target``): the count the next look may ask for (a saturated metric doubles
+    again). The group is sized for it, so that the next host is launched before the service outgrows the
+    last one: a host takes minutes to boot and register, a service step one alarm period."""
     current = service.desired
     size = service.task_size
     room = room_for(size, hosts, service.host_ports)
     # Tasks the service already wants but ECS could not place need a host too.
     needed = target - current + service.unplaced
-    if room >= needed:
+    ahead = max(target, anticipated or target) - current + service.unplaced
+    if room >= ahead:
         return ScalingDecision(
             ScaleOutcome.SERVICE_SCALED_OUT,
             f"scaled service {service.name} from {current} to {target}",
             service_count=(current, target),
             capacity_note=f"cluster has room for {room - needed} more task(s) of {_size(size)} after these",
         )
-    missing = needed - room
-    per_host = tasks_per_new_host(size, hosts, daemon_overhead, service.host_ports)
     if group is not None and group.unknown_weights and not group.managed_by:
-        return _limited(service, room, _unknown_weights(group))
+        return _limited(service, room, _unknown_weights(group)) if room < needed else _fits(service, target, room)
     coming_units = _units_launching(hosts, group)
     coming = _hosts_in(coming_units, group)
-    if coming and coming * per_host >= missing:
+    waiting = _waiting_tasks(service, ahead - room)
+    shape = new_host_shape(hosts)
+    hosts_for_all = _hosts_for(waiting, shape, daemon_overhead)
+    hosts_for_now = _hosts_for(waiting[: max(0, needed - room)], shape, daemon_overhead)
+    if hosts_for_all is None or hosts_for_now is None:
+        return _limited(
+            service,
+            room,
+            f"a task of {_size(size)} fits on no new host of the group's shape ({_size(shape or NOTHING)})",
+        )
+    if room >= needed and (group is None or group.managed_by or not group_may_change):
+        return _fits(service, target, room)  # ahead of need only: nothing this job may anticipate with
+    if hosts_for_all <= coming:
         # A scale-out already under way brings the room: another host would be one too many.
         return ScalingDecision(
             ScaleOutcome.SERVICE_SCALED_OUT,
@@ -133,10 +237,10 @@ def _service_out(
             service_count=(current, target),
             capacity_note=(
                 f"the cluster has room for {room} of {needed} task(s); {group.managed_by} scales group "
-                f"{group.name} and will add the {missing} missing place(s)"
+                f"{group.name} and will add the {max(0, needed - room)} missing place(s)"
             ),
         )
-    hosts_needed = math.ceil(missing / per_host) - coming
+    hosts_needed = hosts_for_all - coming
     if group is not None and not group_may_change:
         return _limited(service, room, f"{group_out_of_scope(group.name)} (it needs {hosts_needed} more host(s))")
     if group is None:
@@ -148,6 +252,8 @@ def _service_out(
         )
     new_capacity = min(group.maximum, group.desired + hosts_needed * group.units_per_host)
     if new_capacity <= group.desired:
+        if room >= needed:
+            return _fits(service, target, room)
         return _limited(
             service,
             room,
@@ -157,9 +263,14 @@ def _service_out(
     # Units short of a whole host still launch one: Auto Scaling launches until the desired capacity is
     # met, even past it ("Configure an Auto Scaling group to use instance weights").
     added = _hosts_in(new_capacity - group.desired, group)
-    places = room + (added + coming) * per_host
+    places = room + _places_on_new_hosts(waiting, added + coming, shape, daemon_overhead)
     final = max(current, min(target, current + places - service.unplaced))
     short = "" if final == target else f"; the group's maximum ({group.maximum}) holds only {final} of {target}"
+    ahead_note = (
+        f"; sized for {current + ahead - service.unplaced} task(s), the next step if the load keeps growing"
+        if ahead > needed and hosts_for_now < hosts_for_all
+        else ""
+    )
     return ScalingDecision(
         ScaleOutcome.SERVICE_SCALED_OUT,
         f"scaled group {group.name} from {group.desired} to {new_capacity} {_unit(group)}"
@@ -168,10 +279,90 @@ def _service_out(
         service_count=(current, final),
         group_capacity=(group.desired, new_capacity),
         capacity_note=(
-            f"the new task(s) did not fit: the cluster had room for {room} of {needed} task(s) of {_size(size)} "
-            f"and one host takes {per_host}{short}"
+            f"the new task(s) did not fit: the cluster had room for {room} of {needed} task(s) of {_size(size)}; the "
+            "waiting task(s) need "
+            f"{hosts_for_all} new host(s) by bin-packing"
+            + (f", {coming} of them already launching" if coming else "")
+            + ahead_note
+            + short
         ),
     )
+
+
+def decide_waiting_tasks(
+    service: ServiceStatus,
+    hosts: tuple[Host, ...],
+    group: GroupStatus | None,
+    daemon_overhead: Resources = NOTHING,
+    *,
+    group_may_change: bool = True,
+) -> ScalingDecision:
+    """ECS could not place tasks of ``service``: raise the group, in one call, to the hosts its waiting tasks
+    need (the tasks it wants that are neither running nor pending), counting the room the hosts have now and
+    the hosts the group is still launching. The service's count is not touched: it already says what is
+    wanted. A repeated failure for the same tasks finds those hosts launching and changes nothing."""
+    if service.unplaced == 0:
+        return ScalingDecision(
+            ScaleOutcome.NOTHING_WAITING,
+            f"every task service {service.name} wants is placed now ({service.running} running, {service.pending} "
+            "pending): nothing waits for a host",
+        )
+    decision = _service_out(service, service.desired, hosts, group, daemon_overhead, group_may_change=group_may_change)
+    if decision.group_capacity is not None and decision.group_capacity[0] != decision.group_capacity[1]:
+        assert group is not None
+        low, high = decision.group_capacity
+        return ScalingDecision(
+            ScaleOutcome.CLUSTER_SCALED_OUT,
+            f"scaled group {group.name} from {low} to {high} {_unit(group)} for the {service.unplaced} task(s) of "
+            f"service {service.name} ECS could not place",
+            group_capacity=decision.group_capacity,
+            capacity_note=decision.capacity_note,
+        )
+    if decision.outcome is ScaleOutcome.SERVICE_SCALED_OUT:
+        # Room enough now, or on the hosts launching: ECS places the tasks at its next attempt.
+        return ScalingDecision(
+            ScaleOutcome.NOTHING_WAITING,
+            f"the {service.unplaced} task(s) of service {service.name} ECS could not place have a place coming: "
+            + decision.capacity_note,
+        )
+    return replace(decision, service_count=None)  # no capacity, or not the suite's to add: said in the reason
+
+
+def _fits(service: ServiceStatus, target: int, room: int) -> ScalingDecision:
+    needed = target - service.desired + service.unplaced
+    return ScalingDecision(
+        ScaleOutcome.SERVICE_SCALED_OUT,
+        f"scaled service {service.name} from {service.desired} to {target}",
+        service_count=(service.desired, target),
+        capacity_note=f"cluster has room for {room - needed} more task(s) of {_size(service.task_size)} after these",
+    )
+
+
+def _waiting_tasks(service: ServiceStatus, count: int) -> list[PlacedTask]:
+    """``count`` tasks of the service that need a place (not placed yet: no ARN of their own)."""
+    return [
+        PlacedTask(f"waiting-{index}", f"service:{service.name}", service.task_size, service.host_ports)
+        for index in range(max(0, count))
+    ]
+
+
+def _places_on_new_hosts(
+    waiting: list[PlacedTask], new_hosts: int, shape: Resources | None, daemon_overhead: Resources
+) -> int:
+    """How many of the waiting tasks (all of one shape) ``new_hosts`` empty hosts take, by the same packing:
+    what one host takes, times the hosts. No host seen to know the shape by: one task per host."""
+    if not waiting or new_hosts <= 0:
+        return 0
+    one_host = 0
+    while one_host < len(waiting) and _hosts_for(waiting[: one_host + 1], shape, daemon_overhead) == 1:
+        one_host += 1
+    return min(len(waiting), one_host * new_hosts)
+
+
+def _hosts_for(tasks: list[PlacedTask], shape: Resources | None, daemon_overhead: Resources) -> int | None:
+    """New hosts the tasks need by bin-packing (``packing.hosts_needed_for``); with no host seen to know the
+    group's shape by, one per task (errs towards too many, never too few)."""
+    return hosts_needed_for(tasks, shape, daemon_overhead) if shape is not None else len(tasks)
 
 
 def _units_launching(hosts: tuple[Host, ...], group: GroupStatus | None) -> int:
@@ -578,6 +769,7 @@ def decide_follow_up(
     dry_run: bool,
     max_follow_ups: int,
     alarm_window_seconds: int | None = None,
+    alarm_period_seconds: int | None = None,
 ) -> int | None:
     """Seconds until the alarm is looked at again, or None.
 
@@ -591,15 +783,22 @@ def decide_follow_up(
 
     ``alarm_window_seconds`` (period x evaluation periods; None if unknown): after a change, the
     alarm's state means something about it only once a whole window of data has come in after it.
+
+    A rule that tracks the metric (``rule.tracking``) reads the newest datapoint at each look, so it looks
+    again every ``alarm_period_seconds`` while the alarm stays in ALARM, as target tracking acts on every
+    datapoint, and a look that finds the count already enough (``ON_TARGET``) is an idle one.
     """
     if dry_run or transition.follow_up >= MAX_LOOKS_PER_TRANSITION:
         return None
     if decision.outcome.counts_as_idle and transition.idle_looks >= max_follow_ups:
         return None
+    every_datapoint = alarm_period_seconds if rule.tracking is not None and alarm_period_seconds else None
     if decision.outcome.acted:
-        delay = max(rule.cooldown_seconds + (alarm_window_seconds or 0), MIN_FOLLOW_UP_SECONDS)
+        delay = every_datapoint or max(rule.cooldown_seconds + (alarm_window_seconds or 0), MIN_FOLLOW_UP_SECONDS)
     elif decision.outcome in (ScaleOutcome.COOLDOWN, ScaleOutcome.ALREADY_ACTED):
         delay = decision.retry_after_seconds or MIN_FOLLOW_UP_SECONDS
+    elif decision.outcome is ScaleOutcome.ON_TARGET:
+        delay = every_datapoint or decision.retry_after_seconds or MIN_FOLLOW_UP_SECONDS
     elif decision.outcome is ScaleOutcome.DEPLOYMENT_IN_PROGRESS:
         delay = max(rule.cooldown_seconds, MIN_FOLLOW_UP_SECONDS)
     elif decision.outcome in (ScaleOutcome.QUIET_WINDOW, ScaleOutcome.BUDGET_SPENT):

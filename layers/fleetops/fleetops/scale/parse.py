@@ -5,7 +5,9 @@ Shapes (all untrusted; anything unexpected raises BadInputError with a reason a 
   under ``detail.configuration.metrics[].metricStat.metric``; a metric-math alarm has an entry with
   an ``expression`` and its inputs as further entries;
 - the alarm's SNS notification (JSON in ``Records[].Sns.Message``): ``Trigger.Dimensions`` is a list
-  of ``{"name", "value"}``; a metric-math alarm has ``Trigger.Metrics`` instead of ``MetricName``.
+  of ``{"name", "value"}``; a metric-math alarm has ``Trigger.Metrics`` instead of ``MetricName``;
+- EventBridge ``ECS Service Action`` (source ``aws.ecs``) ``SERVICE_TASK_PLACEMENT_FAILURE``: the service's
+  ARN in ``resources``, ``detail.clusterArn``, ``detail.reason`` ("Amazon ECS service action events").
 """
 
 from __future__ import annotations
@@ -20,20 +22,31 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
 from fleetops.errors import BadInputError
 from fleetops.intake import parse_envelope
-from fleetops.models.scale import AlarmSource, AlarmState, AlarmTransition
+from fleetops.models.ecs import cluster_name
+from fleetops.models.scale import AlarmSource, AlarmState, AlarmTransition, PlacementFailure
 
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
+SERVICE_ACTION = "ECS Service Action"
+TASK_PLACEMENT_FAILURE = "SERVICE_TASK_PLACEMENT_FAILURE"
+# arn:aws:ecs:<region>:<account>:service/<cluster>/<service> (the long ARN format; the old one,
+# service/<service>, does not name the cluster, which the event's clusterArn then gives).
+_SERVICE_ARN = re.compile(r"^arn:[^:]+:ecs:[^:]*:\d*:service/(?:[^/]+/)?([^/]+)$")
+
+type ScaleTrigger = AlarmTransition | PlacementFailure
 # "... datapoints [83.2 (02/10/19 16:59:00)] was greater than ...": the first datapoint in the reason.
 _REASON_DATAPOINT = re.compile(r"\[\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)")
 
 
-def parse_trigger(event: Any) -> list[AlarmTransition]:
-    """Parse an EventBridge event or an SNS delivery into transitions (one per SNS record)."""
+def parse_trigger(event: Any) -> list[ScaleTrigger]:
+    """Parse an EventBridge event or an SNS delivery into transitions (one per SNS record), or a placement
+    failure."""
     return parse_envelope(event, eventbridge=_from_eventbridge, sns_message=_from_sns_message)
 
 
-def _from_eventbridge(raw: Mapping[str, Any]) -> AlarmTransition:
+def _from_eventbridge(raw: Mapping[str, Any]) -> ScaleTrigger:
     event = EventBridgeEvent(dict(raw))
+    if event.source == "aws.ecs" and event.detail_type == SERVICE_ACTION:
+        return _placement_failure(event)
     if event.source != "aws.cloudwatch" or event.detail_type != ALARM_STATE_CHANGE:
         raise BadInputError(f"unknown EventBridge event: source {event.source!r}, detail-type {event.detail_type!r}")
     detail = _object(event.detail, "detail")
@@ -54,6 +67,7 @@ def _from_eventbridge(raw: Mapping[str, Any]) -> AlarmTransition:
         if isinstance(metric.get("dimensions", {}), Mapping)
     ]
     reason_data = _reason_data(state.get("reasonData"))
+    latest = _latest(reason_data.get("recentDatapoints"))  # 0.0 is a value (a scale-in's), not a missing one
     return AlarmTransition(
         alarm_name=_text(detail, "alarmName"),
         new_state=_state(state.get("value"), "detail.state.value"),
@@ -68,7 +82,27 @@ def _from_eventbridge(raw: Mapping[str, Any]) -> AlarmTransition:
         namespace=_optional_text(stats[0].get("namespace")) if stats else None,
         metric_math=math,
         threshold=_number(reason_data.get("threshold")),
-        latest_value=_latest(reason_data.get("recentDatapoints")) or _from_reason(str(state.get("reason", ""))),
+        latest_value=latest if latest is not None else _from_reason(str(state.get("reason", ""))),
+    )
+
+
+def _placement_failure(event: EventBridgeEvent) -> PlacementFailure:
+    detail = _object(event.detail, "detail")
+    name = detail.get("eventName")
+    if name != TASK_PLACEMENT_FAILURE:
+        raise BadInputError(f"ECS Service Action {name!r} is not one the scale job acts on ({TASK_PLACEMENT_FAILURE})")
+    cluster_arn = _text(detail, "clusterArn")
+    services = [arn for arn in event.resources if isinstance(arn, str) and _SERVICE_ARN.match(arn)]
+    if len(services) != 1:
+        raise BadInputError(f"the placement failure names no single service in resources: {event.resources!r}")
+    match = _SERVICE_ARN.match(services[0])
+    assert match is not None
+    return PlacementFailure(
+        cluster=cluster_name(cluster_arn),
+        service=match.group(1),
+        reason=str(detail.get("reason", "")),
+        event_id=_text(event.raw_event, "id"),
+        created_at=_timestamp(detail.get("createdAt") or event.get("time"), "detail.createdAt"),
     )
 
 

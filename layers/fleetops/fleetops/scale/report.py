@@ -6,7 +6,15 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 
 from fleetops.aws.messaging import Notifier
-from fleetops.models.scale import AlarmDetails, AlarmTransition, ScaleOutcome, ScaleReport, ScalingRule
+from fleetops.models.scale import (
+    AlarmDetails,
+    AlarmTransition,
+    PlacementFailure,
+    ScaleOutcome,
+    ScaleReport,
+    ScalingDecision,
+    ScalingRule,
+)
 from fleetops.observability import logger, metrics
 
 OUTCOME_METRICS = {
@@ -25,6 +33,8 @@ OUTCOME_METRICS = {
     ScaleOutcome.OUT_OF_SCOPE: "ScaleRefusedOutOfScope",
     ScaleOutcome.QUIET_WINDOW: "ScaleInQuietWindow",
     ScaleOutcome.BUDGET_SPENT: "ScaleInBudgetSpent",
+    ScaleOutcome.ON_TARGET: "ScaleSkippedOnTarget",
+    ScaleOutcome.NOTHING_WAITING: "ScaleSkippedNothingWaiting",
 }
 
 # Outcomes a human should look at even when only changes are announced.
@@ -49,7 +59,7 @@ def report_scale(report: ScaleReport, notifier: Notifier, *, notify_every_decisi
             "trigger": trigger_summary(report.transition, report.alarm),
             "target": report.rule.target_key,
             "rule": "derived" if report.rule.derived else "declared",
-            "step": str(report.rule.step),
+            "step": str(report.rule.tracking or report.rule.step),
             "outcome": decision.outcome.value,
             "acted": report.acted,
             "dry_run": report.dry_run,
@@ -156,6 +166,11 @@ def _meaning(outcome: ScaleOutcome) -> str:
             "until there is room for its tasks."
         ),
         ScaleOutcome.ALREADY_ACTED: "Nothing changed: this alarm transition was already acted on (delivered twice).",
+        ScaleOutcome.NOTHING_WAITING: "Nothing changed: the hosts have room, or the hosts launching will have it.",
+        ScaleOutcome.ON_TARGET: (
+            "Nothing changed: the tasks already asked for bring the metric to the target; looked at again at the "
+            "alarm's next datapoint while it stays in ALARM."
+        ),
         ScaleOutcome.OUT_OF_SCOPE: (
             "Nothing changed. What to check: the stack's AutoScalingGroupNames, if the suite should change this "
             "group (its IAM permissions are scoped to the same names), or the rule, if it names the wrong target."
@@ -191,3 +206,29 @@ def _bound(value: int | None) -> str:
 
 def _number(value: float) -> str:
     return f"{value:.3g}"  # 83.2, 75, 0.0667
+
+
+def report_placement(
+    failure: PlacementFailure, decision: ScalingDecision, notifier: Notifier, *, acted: bool, dry_run: bool
+) -> None:
+    """What a placement failure led to: logged and counted always; announced when the group grew or cannot."""
+    logger.info(
+        f"scale {decision.outcome.value}: {decision.reason}",
+        extra={
+            "trigger": f"ECS could not place a task of {failure.cluster}/{failure.service}: {failure.reason}",
+            "outcome": decision.outcome.value,
+            "acted": acted,
+            "group_capacity": list(decision.group_capacity) if decision.group_capacity else None,
+            "capacity": decision.capacity_note,
+        },
+    )
+    metrics.add_metric(name=OUTCOME_METRICS[decision.outcome], unit=MetricUnit.Count, value=1)
+    if decision.outcome.acted or decision.outcome in ATTENTION:
+        prefix = "[dry run] " if dry_run else ("ATTENTION " if decision.outcome in ATTENTION else "")
+        notifier.publish(
+            f"{prefix}ecs-fleet-ops scale: cluster {failure.cluster}: {decision.outcome.value}",
+            f"ECS could not place a task of service {failure.service} ({failure.reason}).\n"
+            f"Decision: {decision.reason}.\n"
+            + (f"Capacity: {decision.capacity_note}.\n" if decision.capacity_note else "")
+            + _meaning(decision.outcome),
+        )

@@ -11,6 +11,7 @@ from fleetops.models.scale import (
     ScalingRule,
     Step,
     TargetKind,
+    Tracking,
 )
 from fleetops.scale.settings import ScaleSettings
 
@@ -62,4 +63,8 @@ def resolve_rule(settings: ScaleSettings, transition: AlarmTransition, alarm: Al
         maximum=settings.derived_service_max if service else None,
         cooldown_seconds=settings.cooldown_for(direction),
         derived=True,
+        # A service's scale-out tracks the alarm's threshold (the step of one task is the fallback when the
+        # alarm carries no value). Its scale-in keeps the step of one: a low alarm's threshold (say 20 %) is
+        # a floor, not a value to hold, and the target the service runs at is the other alarm's.
+        tracking=Tracking() if service and direction is Direction.OUT else None,
     )

@@ -19,12 +19,14 @@ from fleetops.models.scale import (
     Direction,
     GroupStatus,
     Host,
+    PlacementFailure,
     Resources,
     ScaleOutcome,
     ScaleReport,
     ScalingDecision,
     ScalingRule,
     ServiceStatus,
+    Step,
     TargetKind,
     cluster_target_key,
 )
@@ -33,6 +35,7 @@ from fleetops.scale.decide import (
     decide_cluster_in,
     decide_cluster_out,
     decide_service,
+    decide_waiting_tasks,
     held_back,
     hosts_to_remove,
     judging_the_last_change,
@@ -80,14 +83,22 @@ class ScaleRunner:
         change = self._cooldowns.last_change(rule.target_key)
         last = change.at if change else None
         now = self._clock()
-        held = held_back(rule, alarm, last, now) or _already_acted(transition, rule, alarm, change, now)
-        if held is None and transition.follow_up:
+        metric_value = self._metric_value(transition, rule, alarm, change, now)
+        # A tracking step with a value weighs the cooldown against its own size (decide_service), and a
+        # value read after the last change is that change judged: neither waits here.
+        tracks = metric_value is not None
+        held = held_back(rule, alarm, None if tracks else last, now) or _already_acted(
+            transition, rule, alarm, change, now
+        )
+        if held is None and transition.follow_up and not tracks:
             held = judging_the_last_change(rule, alarm, last, now)
         group: GroupStatus | None = None
         if held is not None:
             decision = held  # no need to look at the cluster
         elif rule.kind is TargetKind.SERVICE:
-            decision, group = self._decide_service(rule, alarm, last, now)
+            decision, group = self._decide_service(
+                rule, alarm, last, now, metric_value=metric_value, last_target=change.target if change else None
+            )
         else:
             decision, group = self._decide_cluster(rule, alarm, last, now)
         report = ScaleReport(
@@ -107,6 +118,7 @@ class ScaleRunner:
             previous=last,
             caused_by=transition.cause,
             transition_at=transition.changed_at,
+            target=decision.service_count[1] if decision.service_count else None,
         ):
             lost = ScalingDecision(
                 ScaleOutcome.COOLDOWN,
@@ -143,30 +155,32 @@ class ScaleRunner:
             self._cooldowns.record(cluster, now, Direction.OUT.value, previous=self._cooldowns.last_scaled_at(cluster))
 
     # -- observing ------------------------------------------------------------------------------
+    def _metric_value(
+        self, transition: AlarmTransition, rule: ScalingRule, alarm: AlarmDetails, change: LastChange | None, now: float
+    ) -> float | None:
+        """The alarm's metric now, for a rule that sizes its step from it (None for the others, or when it
+        cannot be known: the rule's step then applies). The transition carries the value that made it; a
+        later look reads the metric's newest datapoint, one whose period ended after the last change (so it
+        has seen that change) and after the transition's own data."""
+        if rule.tracking is None or rule.kind is not TargetKind.SERVICE:
+            return None
+        if not transition.follow_up and transition.latest_value is not None:
+            return transition.latest_value
+        since = max(change.at if change else 0.0, transition.changed_at - (alarm.period_seconds or 0))
+        return self._alarms.latest_datapoint(alarm, since=since, now=now)
+
     def _decide_service(
-        self, rule: ScalingRule, alarm: AlarmDetails, last: float | None, now: float
+        self,
+        rule: ScalingRule,
+        alarm: AlarmDetails,
+        last: float | None,
+        now: float,
+        *,
+        metric_value: float | None = None,
+        last_target: int | None = None,
     ) -> tuple[ScalingDecision, GroupStatus | None]:
         assert rule.service is not None
-        try:
-            found = self._ecs.describe_service(rule.cluster, rule.service)
-        except ClusterNotFoundError as error:
-            raise TargetNotFoundError(
-                f"cluster {rule.cluster!r} does not exist (rule for {rule.alarm_name!r})"
-            ) from error
-        if found is None:
-            raise TargetNotFoundError(
-                f"service {rule.service!r} does not exist in cluster {rule.cluster!r} (rule for {rule.alarm_name!r})"
-            )
-        service = ServiceStatus(
-            name=found.name,
-            desired=found.desired_count,
-            running=found.running_count,
-            pending=found.pending_count,
-            task_size=self._ecs.task_size(found.task_definition),
-            host_ports=self._ecs.task_host_ports(found.task_definition),
-            deployment_in_progress=deployment_in_progress(found),
-            managed_by=self._application_autoscaling.service_target(rule.cluster, rule.service),
-        )
+        service = self._service_status(rule.cluster, rule.service, f"rule for {rule.alarm_name!r}")
         hosts: tuple[Host, ...] = ()
         group: GroupStatus | None = None
         if rule.direction is Direction.OUT and service.managed_by is None:
@@ -174,14 +188,21 @@ class ScaleRunner:
             hosts = tuple(hosts_list)
         may_change = group is not None and self._settings.allows_group(group.name)
         decision = decide_service(
-            rule, alarm, service, hosts, group, last_scaled_at=last, now=now, group_may_change=may_change
+            rule,
+            alarm,
+            service,
+            hosts,
+            group,
+            last_scaled_at=last,
+            now=now,
+            group_may_change=may_change,
+            metric_value=metric_value,
+            last_target=last_target,
         )
         if decision.group_capacity is not None:
             # The group must grow: each new host also runs one task of every daemon service, so
             # look at those (only now: it costs a ListServices and a DescribeServices per 10).
-            overview = self._ecs.services_overview(rule.cluster)
-            sizes = [self._ecs.task_size(definition) for definition in overview.daemon_task_definitions]
-            overhead = Resources(sum(s.cpu for s in sizes), sum(s.memory for s in sizes))
+            overhead = self._daemon_overhead(rule.cluster)
             if overhead.cpu or overhead.memory:
                 decision = decide_service(
                     rule,
@@ -193,8 +214,84 @@ class ScaleRunner:
                     now=now,
                     daemon_overhead=overhead,
                     group_may_change=may_change,
+                    metric_value=metric_value,
+                    last_target=last_target,
                 )
         return decision, group
+
+    def _service_status(self, cluster: str, name: str, asked_by: str) -> ServiceStatus:
+        try:
+            found = self._ecs.describe_service(cluster, name)
+        except ClusterNotFoundError as error:
+            raise TargetNotFoundError(f"cluster {cluster!r} does not exist ({asked_by})") from error
+        if found is None:
+            raise TargetNotFoundError(f"service {name!r} does not exist in cluster {cluster!r} ({asked_by})")
+        return ServiceStatus(
+            name=found.name,
+            desired=found.desired_count,
+            running=found.running_count,
+            pending=found.pending_count,
+            task_size=self._ecs.task_size(found.task_definition),
+            host_ports=self._ecs.task_host_ports(found.task_definition),
+            deployment_in_progress=deployment_in_progress(found),
+            managed_by=self._application_autoscaling.service_target(cluster, name),
+        )
+
+    def _daemon_overhead(self, cluster: str) -> Resources:
+        """What the daemon tasks of one new host reserve: one task of each daemon service."""
+        overview = self._ecs.services_overview(cluster)
+        sizes = [self._ecs.task_size(definition) for definition in overview.daemon_task_definitions]
+        return Resources(sum(s.cpu for s in sizes), sum(s.memory for s in sizes))
+
+    # -- a placement failure ---------------------------------------------------------------------
+    def place_waiting_tasks(self, failure: PlacementFailure) -> tuple[ScalingDecision, bool]:
+        """ECS could not place tasks of a service: raise its cluster's group to the hosts they need, in one
+        call (``decide_waiting_tasks``). Returns the decision and whether the change was made. The change
+        starts the cluster's cooldown, so a low reservation alarm does not take the new hosts away before ECS
+        fills them; the cooldown does not hold this decision back (hosts launching are counted instead)."""
+        if not self._settings.allows_cluster(failure.cluster):
+            raise TargetNotFoundError(f"cluster {failure.cluster!r} is not in CLUSTER_NAMES")
+        declared = next(
+            (r for r in self._settings.rules if r.kind is TargetKind.CLUSTER and r.cluster == failure.cluster), None
+        )
+        rule = ScalingRule(
+            alarm_name=f"placement failure of {failure.service}",
+            kind=TargetKind.CLUSTER,
+            cluster=failure.cluster,
+            step=Step(1, False, Direction.OUT),
+            cooldown_seconds=self._settings.scale_out_cooldown_seconds,
+            auto_scaling_group=declared.auto_scaling_group if declared else None,
+            derived=True,
+        )
+        asked_by = f"placement failure of service {failure.service}"
+        service = self._service_status(failure.cluster, failure.service, asked_by)
+        hosts, group = self._hosts_and_group(rule, required=False)
+        may_change = group is not None and self._settings.allows_group(group.name)
+        decision = decide_waiting_tasks(service, tuple(hosts), group, group_may_change=may_change)
+        if decision.group_capacity is not None:
+            overhead = self._daemon_overhead(failure.cluster)
+            if overhead.cpu or overhead.memory:
+                decision = decide_waiting_tasks(service, tuple(hosts), group, overhead, group_may_change=may_change)
+        if not decision.outcome.acted or self._settings.dry_run or decision.group_capacity is None:
+            return decision, False
+        assert group is not None
+        now = self._clock()
+        last = self._cooldowns.last_scaled_at(rule.target_key)
+        if not self._cooldowns.record(rule.target_key, now, Direction.OUT.value, previous=last):
+            return (
+                ScalingDecision(
+                    ScaleOutcome.COOLDOWN,
+                    f"another decision changed cluster {failure.cluster}'s group a moment ago; this one stands down "
+                    f"(was: {decision.reason})",
+                ),
+                False,
+            )
+        try:
+            self._autoscaling.set_desired_capacity(group.name, decision.group_capacity[1])
+        except Exception:
+            self._cooldowns.release(rule.target_key, now, previous=last)
+            raise
+        return decision, True
 
     def _decide_cluster(
         self, rule: ScalingRule, alarm: AlarmDetails, last: float | None, now: float

@@ -25,12 +25,12 @@ from fleetops.aws.messaging import DeadLetters, DelayedQueue, Notifier
 from fleetops.errors import BadInputError, RetryLaterError
 from fleetops.idempotency import Handled, Idempotency, IdempotencyAlreadyInProgressError, StoreOutagePolicy
 from fleetops.intake import dead_letter, duplicate_delivery, is_sqs_batch
-from fleetops.models.scale import AlarmState, AlarmTransition, ScaleReport
+from fleetops.models.scale import AlarmState, AlarmTransition, PlacementFailure, ScaleReport
 from fleetops.observability import logger, metrics
 from fleetops.reporting import report_safely
 from fleetops.scale.decide import decide_follow_up
 from fleetops.scale.parse import parse_trigger
-from fleetops.scale.report import report_scale
+from fleetops.scale.report import report_placement, report_scale
 from fleetops.scale.runner import ScaleRunner
 from fleetops.scale.settings import ScaleSettings
 
@@ -62,6 +62,7 @@ class ScaleService:
         # apart lives in the same table: no store, no decision. The invocation fails; Lambda's retries
         # (or SQS's redeliveries of a follow-up) decide later, then the dead-letter queue keeps it.
         self._decide_once = self._idempotency.once(self._decide, on_store_outage=StoreOutagePolicy.FAIL_CLOSED)
+        self._place_once = self._idempotency.once(self._decide_placement, on_store_outage=StoreOutagePolicy.FAIL_CLOSED)
         self._batch = BatchProcessor(event_type=EventType.SQS)
 
     # Built on first use: a cold start pays for the clients only when an alarm asks for a decision
@@ -104,7 +105,14 @@ class ScaleService:
             transitions = parse_trigger(event)
         except BadInputError as error:
             return dead_letter(self._dead_letters, event, error, FUNCTION)
-        return {"results": [self._handle_transition(transition, event) for transition in transitions]}
+        return {
+            "results": [
+                self._handle_placement_failure(trigger, event)
+                if isinstance(trigger, PlacementFailure)
+                else self._handle_transition(trigger, event)
+                for trigger in transitions
+            ]
+        }
 
     def _follow_up_record(self, record: SQSRecord) -> dict[str, Any]:
         try:
@@ -128,6 +136,50 @@ class ScaleService:
             return self._decide_once(key=transition.idempotency_key, transition=transition, event=event)
         except IdempotencyAlreadyInProgressError:
             return {**duplicate_delivery(transition.idempotency_key), "alarm": transition.alarm_name}
+
+    def _handle_placement_failure(self, failure: PlacementFailure, event: Any) -> dict[str, Any]:
+        logger.set_correlation_id(failure.idempotency_key)
+        if not failure.for_room:
+            # An agent disconnected, a placement constraint: more hosts of the same kind may not help.
+            logger.info("placement failure not for room ignored", extra={"service": failure.service})
+            return {"status": "ignored", "service": failure.service, "reason": f"placement failure {failure.reason}"}
+        try:
+            return self._place_once(key=failure.idempotency_key, failure=failure, event=event)
+        except IdempotencyAlreadyInProgressError:
+            return {**duplicate_delivery(failure.idempotency_key), "service": failure.service}
+
+    def _decide_placement(self, *, key: str, failure: PlacementFailure, event: Any) -> Handled:
+        """One decision per placement failure event: the hosts its service's waiting tasks need."""
+        logger.info("placement failure to decide", extra={"service": failure.service, "idempotency_key": key})
+        try:
+            decision, acted = self.runner.place_waiting_tasks(failure)
+        except BadInputError as error:
+            return self._reject(event, error, alarm=f"placement failure of {failure.cluster}/{failure.service}")
+        except ClientError as error:
+            code = error_code(error)
+            if code in TRANSIENT_ERRORS:
+                metrics.add_metric(name="ScaleRetriedLater", unit=MetricUnit.Count, value=1)
+                raise RetryLaterError(f"{code} after botocore's retries: {error_message(error)}") from error
+            return self._reject(
+                event,
+                BadInputError(f"AWS refused: {code}: {error_message(error)}"),
+                alarm=f"placement failure of {failure.cluster}/{failure.service}",
+            )
+        result = {
+            "status": "decided",
+            "service": failure.service,
+            "outcome": decision.outcome.value,
+            "acted": acted,
+            "dry_run": self.settings.dry_run,
+            "reason": decision.reason,
+            "group_capacity": list(decision.group_capacity) if decision.group_capacity else None,
+        }
+        return Handled(
+            result,
+            report=lambda: report_placement(
+                failure, decision, self._notifier, acted=acted, dry_run=self.settings.dry_run
+            ),
+        )
 
     def _decide(self, *, key: str, transition: AlarmTransition, event: Any) -> Handled:
         """One decision per transition. A result (even a refusal) is stored and returned to duplicates;
@@ -153,6 +205,7 @@ class ScaleService:
             dry_run=report.dry_run,
             max_follow_ups=self.settings.max_follow_ups,
             alarm_window_seconds=report.alarm.breach_seconds if report.alarm else None,
+            alarm_period_seconds=report.alarm.period_seconds if report.alarm else None,
         )
         if follow_up_in is not None and self._follow_ups is not None:
             report = replace(report, follow_up_in_seconds=follow_up_in)

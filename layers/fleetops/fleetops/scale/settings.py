@@ -3,7 +3,8 @@
 Rules are JSON in ``SCALING_RULES`` (or in the SSM parameter ``<CONFIG_PARAMETER_PREFIX>/scaling-rules``,
 or a file checked by ``scripts/check_config.py``), a list of objects::
 
-    [{"alarm": "ecs-scale-web-cpu-high", "cluster": "prod", "service": "web", "step": "+50%", "min": 2, "max": 20},
+    [{"alarm": "ecs-scale-web-cpu-high", "cluster": "prod", "service": "web", "step": "+1", "track": 60, "max": 20},
+     {"alarm": "ecs-scale-api-cpu-high", "cluster": "prod", "service": "api", "step": "+50%", "min": 2, "max": 20},
      {"alarm": "ecs-scale-web-cpu-low", "cluster": "prod", "service": "web", "step": -1, "min": 2, "max": 20},
      {"alarm": "ecs-scale-prod-reservation-high", "cluster": "prod", "step": 1},
      {"alarm": "ecs-scale-prod-reservation-low", "cluster": "prod", "step": "consolidate", "group": "prod-hosts"}]
@@ -13,7 +14,11 @@ group. ``step`` is a signed whole number or a signed percentage ("+2", "-1", "+5
 direction; or, for a cluster rule, ``"consolidate"``: a scale-in that removes every host whose tasks fit
 on the others (the step of derived cluster scale-in rules), with at most ``"budget"`` of the group's hosts
 leaving at once ("10%", the default, or a number of hosts) and none taken away in its ``"quiet"`` windows
-("Mon-Fri 08:00-18:00 UTC; Sat 10:00-12:00"). Every problem in every rule is reported at cold start, together.
+("Mon-Fri 08:00-18:00 UTC; Sat 10:00-12:00"). ``track`` (service rules) sizes the step from the alarm's
+metric instead, like target tracking: enough tasks to bring the metric to that value (``"threshold"``: the
+alarm's own, scale-out only); the step is then the fallback for an alarm that carries no value. A derived
+service scale-out rule tracks its alarm's threshold. Every problem in every rule is reported at cold start,
+together.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from typing import Any
 
 from fleetops.models.consolidation import ConsolidationPolicy
 from fleetops.models.ecs import cluster_name
-from fleetops.models.scale import CONSOLIDATE, CONSOLIDATION_STEP, Direction, ScalingRule, Step, TargetKind
+from fleetops.models.scale import CONSOLIDATE, CONSOLIDATION_STEP, Direction, ScalingRule, Step, TargetKind, Tracking
 from fleetops.scale.consolidation import parse_budget, parse_quiet_windows
 from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX, NOTHING_NAMED, EnvironmentReader, Scope
 from fleetops.stored_configuration import SCALING_RULES_PARAMETER, ParameterReader, configuration_text
@@ -39,8 +44,10 @@ MAX_COOLDOWN_SECONDS = 24 * 3600
 
 _STEP = re.compile(r"^([+-])(\d+)(%?)$")
 _RULE_KEYS = frozenset(
-    {"alarm", "cluster", "service", "group", "step", "min", "max", "cooldown_seconds", "budget", "quiet"}
+    {"alarm", "cluster", "service", "group", "step", "track", "min", "max", "cooldown_seconds", "budget", "quiet"}
 )
+# "track": a value to hold, above zero; CloudWatch metric values are doubles, and a target this large is a typo.
+MAX_TRACK_VALUE = 1e9
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +64,8 @@ class ScaleSettings:
     derive_rules: bool = True
     """An alarm with no declared rule is derived from its dimensions: ``ClusterName`` +
     ``ServiceName`` scales the service, ``ClusterName`` alone the cluster's group; the direction
-    comes from the alarm's comparison (greater → out, less → in), the step is one task or host."""
+    comes from the alarm's comparison (greater → out, less → in), the step is one task or host; a service's
+    scale-out step is sized from the alarm's metric (tracking its threshold), with one task as the fallback."""
     clusters: Scope = NOTHING_NAMED
     """Clusters this function may scale (``CLUSTER_NAMES``, required; ``*`` = every cluster)."""
     auto_scaling_groups: Scope = NOTHING_NAMED
@@ -206,6 +214,7 @@ def _parse_rule(item: Any, where: str, errors: list[str], *, out_cooldown: int, 
         step = None
     else:
         step = parse_step(item.get("step"), f"{where}.step", errors)
+    tracking = parse_tracking(item, where, errors, kind=kind, direction=step.direction if step else None)
     if kind is TargetKind.SERVICE and group:
         errors.append(f"{where}: 'group' is for cluster rules; a service rule finds the group from its hosts")
     limit = MAX_SERVICE_TASKS if kind is TargetKind.SERVICE else MAX_GROUP_SIZE
@@ -238,6 +247,7 @@ def _parse_rule(item: Any, where: str, errors: list[str], *, out_cooldown: int, 
         maximum=maximum,
         cooldown_seconds=cooldown,
         consolidation=consolidation,
+        tracking=tracking,
     )
 
 
@@ -251,6 +261,33 @@ def _consolidation(item: dict[str, Any], where: str, errors: list[str], step: St
     budget = parse_budget(item["budget"], f"{where}.budget", errors) if "budget" in item else None
     quiet = parse_quiet_windows(item["quiet"], f"{where}.quiet", errors) if "quiet" in item else ()
     return ConsolidationPolicy(budget or ConsolidationPolicy().budget, quiet)
+
+
+def parse_tracking(
+    item: dict[str, Any], where: str, errors: list[str], *, kind: TargetKind, direction: Direction | None
+) -> Tracking | None:
+    """``"track": 75`` (a value of the alarm's metric to hold) or ``"track": "threshold"`` (the alarm's own
+    threshold, scale-out only: a scale-in alarm's threshold is a floor, not a value to hold)."""
+    if "track" not in item:
+        return None
+    value = item["track"]
+    if kind is not TargetKind.SERVICE:
+        errors.append(f"{where}.track is for service rules: a cluster rule's hosts are sized by bin-packing")
+        return None
+    if value == "threshold":
+        if direction is Direction.IN:
+            errors.append(
+                f"{where}.track: a scale-in rule needs the value to hold (say 75), not its alarm's threshold, "
+                "which is a floor"
+            )
+            return None
+        return Tracking()
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_TRACK_VALUE:
+        errors.append(
+            f'{where}.track must be a number above 0 (at most {MAX_TRACK_VALUE:g}) or "threshold", got {value!r}'
+        )
+        return None
+    return Tracking(float(value))
 
 
 def parse_step(value: Any, where: str, errors: list[str]) -> Step | None:
