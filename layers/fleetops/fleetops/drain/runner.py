@@ -403,6 +403,14 @@ class DrainRunner:
             return decision
         if not event_came_first:
             return decision
+        if decision.outcome is DrainOutcome.DRAINED:
+            # The event claimed it, yet the action still waits: that completion is under way or failed. Completing
+            # again is harmless (Auto Scaling refuses a second one, counted as done) and never leaves it waiting.
+            return replace(
+                decision,
+                outcome=DrainOutcome.COMPLETED_ON_ECS_EVENT,
+                reason=f"{decision.reason}; claimed by ECS's container instance event, completed here too",
+            )
         return DrainDecision(
             action=DrainAction.STOP_WATCHING,
             outcome=DrainOutcome.COMPLETED_ON_ECS_EVENT,

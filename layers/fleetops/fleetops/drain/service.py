@@ -132,11 +132,19 @@ class DrainService:
             return self._cannot_drain(event, trigger.ec2_instance_id, refused)
 
     def _complete_on_ecs_event(self, trigger: ContainerInstanceEmptied) -> dict[str, Any]:
-        """ECS's event of an emptied DRAINING host. Counted, for what the subscription costs; a failure is
-        Lambda's to retry, and the re-check loop completes the drain anyway."""
+        """ECS's event of an emptied DRAINING host. Counted, for what the subscription costs. A failure is
+        logged, not raised: the re-check loop completes the drain anyway, and an event retried into the
+        dead-letter queue would raise the alarm of a drain that stopped."""
         logger.set_correlation_id(trigger.ec2_instance_id)
         metrics.add_metric(name="EcsEmptiedHostEvents", unit=MetricUnit.Count, value=1)
-        outcome = self.runner.complete_on_ecs_event(trigger)
+        try:
+            outcome = self.runner.complete_on_ecs_event(trigger)
+        except (ClientError, BotoCoreError, BadInputError) as error:
+            logger.warning(
+                "could not complete the drain on ECS's event; its next re-check will",
+                extra={"ec2_instance_id": trigger.ec2_instance_id, "error": str(error)},
+            )
+            return {"status": "ignored", "reason": f"left to the re-check loop: {error}"}
         if isinstance(outcome, str):
             logger.info(f"ECS event: {outcome}", extra={"ec2_instance_id": trigger.ec2_instance_id})
             return {"status": "ignored", "reason": outcome}
