@@ -131,7 +131,7 @@ def test_ecss_event_of_an_emptied_draining_host_of_the_stacks_clusters_may_end_i
         event, hook_name_prefix=DEFAULT_DRAIN_HOOK_NAME_PREFIX, auto_scaling_groups=EVERY_GROUP, clusters=prod
     )
     assert emptied == ContainerInstanceEmptied(
-        "i-0123456789abcdef0", event["detail"]["clusterArn"], event["detail"]["containerInstanceArn"]
+        "i-0123456789abcdef0", event["detail"]["clusterArn"], event["detail"]["containerInstanceArn"], event["id"]
     )
     # The rule lets through nothing else; should someone widen it, the parse is the last line.
     for change, why in (

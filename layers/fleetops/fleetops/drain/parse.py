@@ -79,7 +79,7 @@ def _from_eventbridge(raw: Mapping[str, Any], ours: _Ours) -> DrainTrigger:
         case ("aws.autoscaling", detail_type) if detail_type == LIFECYCLE_LAUNCH:
             return IgnoredEvent("a launch lifecycle action is not a termination", _optional_id(detail))
         case ("aws.ecs", detail_type) if detail_type == CONTAINER_INSTANCE_CHANGE:
-            return _container_instance(detail, ours)
+            return _container_instance(detail, ours, str(raw.get("id") or ""))
         case ("aws.ec2", detail_type) if detail_type == SPOT_INTERRUPTION:
             instance_id = _instance_id(detail, "instance-id")
             return DrainRequest(instance_id, TriggerSource.SPOT_INTERRUPTION, lifecycle_action=None)
@@ -142,7 +142,7 @@ def _lifecycle(
     )
 
 
-def _container_instance(detail: Mapping[str, Any], ours: _Ours) -> DrainTrigger:
+def _container_instance(detail: Mapping[str, Any], ours: _Ours, event_id: str) -> DrainTrigger:
     """ECS's event names the host by its EC2 instance and container instance, and says its status and task
     counts ("Amazon ECS container instance state change events", ECS Developer Guide: the detail resembles
     DescribeContainerInstances' ContainerInstance). The rule lets through only a DRAINING host with none
@@ -159,7 +159,7 @@ def _container_instance(detail: Mapping[str, Any], ours: _Ours) -> DrainTrigger:
             "only a DRAINING host with none left may end its drain",
             instance_id,
         )
-    return ContainerInstanceEmptied(instance_id, cluster, _required_text(detail, "containerInstanceArn"))
+    return ContainerInstanceEmptied(instance_id, cluster, _required_text(detail, "containerInstanceArn"), event_id)
 
 
 def _moment(value: Any) -> float | None:

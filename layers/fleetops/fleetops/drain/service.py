@@ -90,6 +90,7 @@ class DrainService:
         # store, it goes on (a duplicate wait loop it may start is bounded: see the README).
         self._start_once = self._idempotency.once(self._start, on_store_outage=StoreOutagePolicy.PROCEED)
         self._recheck_once = self._idempotency.once(self._recheck, on_store_outage=StoreOutagePolicy.PROCEED)
+        self._on_ecs_event_once = self._idempotency.once(self._on_ecs_event, on_store_outage=StoreOutagePolicy.PROCEED)
         self._batch = BatchProcessor(event_type=EventType.SQS)
 
     def handle(self, event: Any, context: LambdaContext | None) -> dict[str, Any]:
@@ -132,30 +133,29 @@ class DrainService:
             return self._cannot_drain(event, trigger.ec2_instance_id, refused)
 
     def _complete_on_ecs_event(self, trigger: ContainerInstanceEmptied) -> dict[str, Any]:
-        """ECS's event of an emptied DRAINING host. Counted, for what the subscription costs. A failure is
-        logged, not raised: the re-check loop completes the drain anyway, and an event retried into the
-        dead-letter queue would raise the alarm of a drain that stopped."""
+        """ECS's event of an emptied DRAINING host, once per event (EventBridge delivers at least once).
+        Counted, for what the subscription costs. A failure is logged, not raised: the re-check loop
+        completes the drain anyway, and an event retried into the dead-letter queue would raise the alarm
+        of a drain that stopped."""
         logger.set_correlation_id(trigger.ec2_instance_id)
-        metrics.add_metric(name="EcsEmptiedHostEvents", unit=MetricUnit.Count, value=1)
         try:
-            outcome = self.runner.complete_on_ecs_event(trigger)
+            return self._on_ecs_event_once(key=trigger.idempotency_key, trigger=trigger)
+        except IdempotencyAlreadyInProgressError:
+            return duplicate_delivery(trigger.idempotency_key)
         except (ClientError, BotoCoreError, BadInputError) as error:
             logger.warning(
                 "could not complete the drain on ECS's event; its next re-check will",
                 extra={"ec2_instance_id": trigger.ec2_instance_id, "error": str(error)},
             )
             return {"status": "ignored", "reason": f"left to the re-check loop: {error}"}
+
+    def _on_ecs_event(self, *, key: str, trigger: ContainerInstanceEmptied) -> Handled:
+        metrics.add_metric(name="EcsEmptiedHostEvents", unit=MetricUnit.Count, value=1)
+        outcome = self.runner.complete_on_ecs_event(trigger)
         if isinstance(outcome, str):
             logger.info(f"ECS event: {outcome}", extra={"ec2_instance_id": trigger.ec2_instance_id})
-            return {"status": "ignored", "reason": outcome}
-        report_drain_step(outcome, self._notifier, notify_every_drain=self.settings.notify_every_drain)
-        decision = outcome.decision
-        return {
-            "status": decision.action.value,
-            "outcome": decision.outcome.value if decision.outcome else None,
-            "ec2_instance_id": outcome.ec2_instance_id,
-            "reason": decision.reason,
-        }
+            return Handled(result={"status": "ignored", "reason": outcome})
+        return self._handled(outcome)
 
     def _start_with_retries(self, trigger: DrainRequest) -> dict[str, Any]:
         """The start, tried again within this invocation when AWS failed it past botocore's retries (ECS

@@ -52,6 +52,12 @@ class ContainerInstanceEmptied:
     ec2_instance_id: str
     cluster_arn: str
     container_instance_arn: str
+    event_id: str = ""  # EventBridge's ``id``: a duplicate delivery of one event carries the same
+
+    @property
+    def idempotency_key(self) -> str:
+        # One event, one look; a new event of the same host (a later change) looks again.
+        return f"ecs-event:{self.event_id or self.container_instance_arn}"
 
 
 @dataclass(frozen=True, slots=True)
