@@ -7,6 +7,7 @@ or pending, of the stack's clusters. The re-check loop stays, as the safety net.
 
 from __future__ import annotations
 
+from fleetops.aws.drain_records import COMPLETED_ON_ECS_EVENT, DrainRecords
 from simulator.worlds.drain import DrainWorld
 
 ECS_EVENT = "ECS Container Instance State Change"
@@ -51,3 +52,27 @@ def test_a_drain_completes_seconds_after_its_last_task_stops_on_ecss_event_and_a
     last = [e for e in world.account.timeline if e.function == "drain"][-1]
     assert last.via == "SQS" and "DrainRechecksAfterEcsEvent" in last.metrics
     assert world.notifications() == []
+
+
+def test_a_drain_whose_completion_on_the_event_was_claimed_but_never_made_is_completed_by_its_recheck(
+    world: DrainWorld,
+) -> None:
+    leaving, _ = world.cluster.instance_ids
+    world.cluster.add_service("web")
+    world.cluster.start_tasks(leaving, 2, group="service:web")
+    action = world.hooks.begin_termination(world.cluster.group, leaving)
+    world.invoke(world.hooks.eventbridge_event(action))
+    # An event's invocation claimed the completion and died before CompleteLifecycleAction (a timeout).
+    table = world.environment["IDEMPOTENCY_TABLE"]
+    records = DrainRecords(world.session.client("dynamodb"), table)
+    kept = records.find(leaving)
+    assert kept is not None and kept[1] is None
+    assert records.claim_completion(kept[0], COMPLETED_ON_ECS_EVENT)
+
+    world.run_until_quiet()
+
+    # The re-check found the action still waiting: it completed it, quietly, and lost nothing.
+    assert (action.result, action.ended_by, action.actor) == ("CONTINUE", "completion", "function:drain")
+    assert world.cluster.lost_tasks == {leaving: 0}
+    assert world.notifications() == []
+    assert "DrainRechecksAfterEcsEvent" in world.emitted_metrics()
