@@ -394,8 +394,9 @@ class SimulatedAccount:
         return self.functions[spec.arn]
 
     # -- delivery --------------------------------------------------------------------------------------
-    def put_event(self, event: dict[str, Any], *, source: str = "test") -> list[str]:
-        """An event on the default bus; returns the names of the rules it matched."""
+    def put_event(self, event: dict[str, Any], *, source: str = "test", quiet: bool = False) -> list[str]:
+        """An event on the default bus; returns the names of the rules it matched. ``quiet``: an event no rule
+        matches is not noted (a busy cluster's ECS events, most of which no rule of the stack hears)."""
         event = {"version": "0", "id": str(uuid.uuid4()), "account": ACCOUNT, "region": REGION, **event}
         event.setdefault("time", self.iso_time())
         matched: list[str] = []
@@ -415,7 +416,7 @@ class SimulatedAccount:
                     continue
                 for _ in range(self._copies("EventBridge", event, source)):
                     self._invoke_async(function, event, source, "EventBridge", event["detail-type"])
-        if not matched:
+        if not matched and not quiet:
             self.note(source, f"{event['detail-type']}: no rule of the stack matches, not delivered")
         return matched
 

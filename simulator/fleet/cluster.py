@@ -12,7 +12,10 @@ instance terminates are counted as lost.
 
 from __future__ import annotations
 
+import datetime
 import json
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -85,7 +88,11 @@ class SimulatedCluster:
     # False where another scheduler runs the services (``fleet``): ``tick`` then only finishes the
     # stops under way.
     schedules_services: bool = True
+    # Where ECS's "ECS Container Instance State Change" events go (EventBridge's default bus); None: nowhere.
+    on_instance_change: Callable[[dict[str, Any]], object] | None = None
     _stopping: list[_Stopping] = field(default_factory=list)
+    # ARN -> what its last event said (status, agent, running, pending, tasks not stopped) and its version.
+    _instance_seen: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     _unplaced: set[str] = field(default_factory=set)  # services whose last pass found no place
     _task_definition: str = ""
 
@@ -250,15 +257,77 @@ class SimulatedCluster:
     def tick(self) -> None:
         """One pass of the ECS scheduler at the simulated clock's current time."""
         self._finish_stopping()
-        if not self.schedules_services:
-            return
-        for service in self.ecs_backend.services.values():
-            if (
-                service.cluster_name == self.name
-                and service.status == "ACTIVE"
-                and service.name not in self.daemon_services
-            ):
-                self.schedule(service.name)
+        if self.schedules_services:
+            for service in self.ecs_backend.services.values():
+                if (
+                    service.cluster_name == self.name
+                    and service.status == "ACTIVE"
+                    and service.name not in self.daemon_services
+                ):
+                    self.schedule(service.name)
+        self.announce_instance_changes()
+
+    # -- ECS's events --------------------------------------------------------------------------
+    def announce_instance_changes(self) -> int:
+        """ECS's "ECS Container Instance State Change" event for each host that changed since the last look:
+        a task placed on it or stopped (its available resources change), its status or its agent's
+        connection ("Amazon ECS container instance state change events", ECS Developer Guide). A task that
+        leaves RUNNING for DEACTIVATING is one change (it no longer counts in ``runningTasksCount``, which
+        counts RUNNING tasks only: drain handlers in the field found it 0 while tasks were still
+        deregistering) and its STOPPED, which releases its resources, is another. Looked at every tick: a
+        change and its reversal within one tick (5 s) send nothing; a host's first look (its registration)
+        sends nothing either. Returns how many events were sent."""
+        if self.on_instance_change is None:
+            return 0
+        # moto counts every task placed and not STOPPED in ``running_tasks_count`` (its tasks start RUNNING);
+        # those being stopped (DEACTIVATING, STOPPING) are the scheduler's ``_stopping``. Counted this way, a
+        # look costs the hosts and the stops under way, not every task the cluster ever ran (a day's demo).
+        leaving: Counter[str] = Counter(
+            item.task.container_instance_arn
+            for item in self._stopping
+            if item.task.last_status != "STOPPED" and item.task.container_instance_arn is not None
+        )
+        sent = 0
+        for instance_id, arn in self.container_instances.items():
+            ci = self.container_instance(instance_id)
+            alive = int(ci.running_tasks_count)
+            counts = Counter({"RUNNING": max(0, alive - leaving[arn]), "PENDING": 0})
+            seen = (ci.status, ci.agent_connected, counts["RUNNING"], counts["PENDING"], alive)
+            before = self._instance_seen.get(arn)
+            if before is not None and before[:-1] == seen:
+                continue
+            version = 1 if before is None else before[-1] + 1
+            self._instance_seen[arn] = (*seen, version)
+            if before is None:
+                continue  # a host's first look is its baseline: registrations are not what is modelled here
+            self.on_instance_change(self._instance_event(instance_id, arn, ci, counts, version))
+            sent += 1
+        return sent
+
+    def _instance_event(
+        self, instance_id: str, arn: str, ci: Any, counts: Counter[str], version: int
+    ) -> dict[str, Any]:
+        """The event as the ECS Developer Guide shows it: the detail resembles DescribeContainerInstances'
+        ContainerInstance, with the instance's status, agent connection and task counts."""
+        updated = datetime.datetime.fromtimestamp(self.clock(), datetime.UTC).isoformat(timespec="milliseconds")
+        return {
+            "source": "aws.ecs",
+            "detail-type": "ECS Container Instance State Change",
+            "resources": [arn],
+            "detail": {
+                "agentConnected": bool(ci.agent_connected),
+                "clusterArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{self.name}",
+                "containerInstanceArn": arn,
+                "ec2InstanceId": instance_id,
+                "registeredResources": ci.registered_resources,
+                "remainingResources": ci.remaining_resources,
+                "runningTasksCount": counts["RUNNING"],
+                "pendingTasksCount": counts["PENDING"],
+                "status": ci.status,
+                "version": version,  # "incremented each time a resource changes state"
+                "updatedAt": updated.replace("+00:00", "Z"),
+            },
+        }
 
     def schedule(self, service: str) -> SchedulerPass[Task]:
         """One pass of the service scheduler over one replica service (``service_scheduler``)."""

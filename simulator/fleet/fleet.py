@@ -156,6 +156,9 @@ class SimulatedFleet:
         self._unplaced_streak = False
         self._placement_failure = PlacementFailureNotice()
         self._build()
+        # ECS's container instance events go to the account's bus (the drain's rule hears an emptied DRAINING host).
+        self.cluster.on_instance_change = lambda event: self.account.put_event(event, source="ECS", quiet=True)
+        self.cluster.announce_instance_changes()  # the hosts as built: what every change is a change of
         self.account.tickers.append(self._tick)
 
     def clients(self, service: str) -> Any:

@@ -81,6 +81,10 @@ class JobWorld:
         )
         if environment:
             self.account.reconfigure(self.job, environment)
+        # ECS puts its container instance events on the account's default bus, where the stack's rules hear
+        # them (the drain's, for a DRAINING host emptied of its tasks).
+        self.cluster.on_instance_change = lambda event: self.account.put_event(event, source="ECS", quiet=True)
+        self.cluster.announce_instance_changes()  # the hosts as registered: what every change is a change of
         self._looked = 0  # timeline entries already checked for failed invocations
         self._failures_expected = False
         # Every tick: ECS's scheduler, the other hooks' handlers, then Auto Scaling's hook timeouts.

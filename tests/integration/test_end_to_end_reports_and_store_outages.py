@@ -85,11 +85,14 @@ def test_a_drain_while_every_publish_fails_completes_once_with_the_right_outcome
     assert fleet.tasks_lost() == 0
     assert (action.ended_by, action.result) == ("completion", "CONTINUE")
     assert not any(e.error for e in drains(fleet))
-    # One re-check found the host empty and completed the action; none came back to call it
-    # "completed elsewhere" or "timed out".
+    # ECS's event of the emptied host completed the action; the one re-check that came afterwards stood
+    # down quietly, and none came back to call it "completed elsewhere" or "timed out".
+    [completion] = [e for e in drains(fleet) if "drain complete" in e.decision]
+    assert completion.event == "ECS Container Instance State Change"
+    assert "drain complete: no task is left on the host" in completion.decision
+    assert {"DrainsCompleted", "ReportingErrors"} <= set(completion.metrics)
     [recheck] = [e for e in drains(fleet) if e.via == "SQS"]
-    assert "drain complete: no task is left on the host" in recheck.decision
-    assert {"DrainsCompleted", "ReportingErrors"} <= set(recheck.metrics)
+    assert "DrainRechecksAfterEcsEvent" in recheck.metrics
     assert fleet.account.dead_letters() == []
 
 

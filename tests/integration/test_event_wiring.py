@@ -25,7 +25,7 @@ from moto.sns.utils import FilterPolicyMatcher
 
 from fleetops.drain.parse import parse_trigger as parse_drain_trigger
 from fleetops.intake import is_sqs_batch
-from fleetops.models.drain import DrainRequest, DrainState, IgnoredEvent
+from fleetops.models.drain import ContainerInstanceEmptied, DrainRequest, DrainState, IgnoredEvent
 from fleetops.models.scale import AlarmTransition
 from fleetops.models.verify import BakeState, IgnoredVerifyEvent, ReleaseFailure, VerifyRequest
 from fleetops.scale.parse import parse_trigger as parse_scale_trigger
@@ -76,6 +76,9 @@ SAMPLES: dict[str, Sample] = {
     ),
     "drain/eventbridge-terminate-to-warm-pool.json": Sample(
         "drain", Shape.EVENTBRIDGE, "DrainFunctionTerminateLifecycleAction", "DrainRequest from eventbridge"
+    ),
+    "drain/eventbridge-ecs-container-instance-emptied.json": Sample(
+        "drain", Shape.EVENTBRIDGE, "DrainFunctionContainerInstanceEmptied", "ContainerInstanceEmptied"
     ),
     "drain/eventbridge-terminate-foreign-hook.json": Sample(
         "drain",
@@ -462,6 +465,8 @@ def how_it_reads(command: object) -> str:
     match command:
         case DrainRequest(source=source):
             return f"DrainRequest from {source.value}"
+        case ContainerInstanceEmptied():
+            return "ContainerInstanceEmptied"
         case DrainState(attempt=attempt):
             return f"DrainState attempt {attempt}"
         case AlarmTransition(source=source, follow_up=follow_up):
@@ -498,7 +503,10 @@ def read(sample: Sample, event: dict[str, Any]) -> list[object]:
     if sample.job == "drain":
         return list(
             parse_drain_trigger(
-                event, hook_name_prefix=DEFAULT_DRAIN_HOOK_NAME_PREFIX, auto_scaling_groups=Scope.every()
+                event,
+                hook_name_prefix=DEFAULT_DRAIN_HOOK_NAME_PREFIX,
+                auto_scaling_groups=Scope.every(),
+                clusters=Scope.every(),
             )
         )
     if sample.job == "scale":

@@ -3,7 +3,9 @@
 Shapes (all untrusted; anything unexpected raises BadInputError with a reason a human can act on):
 - EventBridge ``EC2 Instance-terminate Lifecycle Action`` (source ``aws.autoscaling``);
 - the classic lifecycle hook notification through SNS (JSON in ``Records[].Sns.Message``);
-- EventBridge ``EC2 Spot Instance Interruption Warning`` (source ``aws.ec2``).
+- EventBridge ``EC2 Spot Instance Interruption Warning`` (source ``aws.ec2``);
+- EventBridge ``ECS Container Instance State Change`` (source ``aws.ecs``) of a DRAINING host with no task
+  left running or pending: the drain of its instance may complete now.
 SQS re-check records carry a DrainState and are parsed by ``DrainState.from_json``.
 
 Only the suite's own hooks are drained: a lifecycle action of a hook whose name does not start with
@@ -25,16 +27,18 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
 from fleetops.errors import BadInputError
 from fleetops.intake import parse_envelope
-from fleetops.models.drain import DrainRequest, IgnoredEvent, TriggerSource
+from fleetops.models.drain import ContainerInstanceEmptied, DrainRequest, IgnoredEvent, TriggerSource
+from fleetops.models.ecs import cluster_name
 from fleetops.models.lifecycle import TERMINATING_TRANSITION, Destination, LifecycleAction
-from fleetops.settings import Scope
+from fleetops.settings import NOTHING_NAMED, Scope
 
-DrainTrigger = DrainRequest | IgnoredEvent
+DrainTrigger = DrainRequest | ContainerInstanceEmptied | IgnoredEvent
 
 TEST_NOTIFICATION = "autoscaling:TEST_NOTIFICATION"
 LIFECYCLE_TERMINATE = "EC2 Instance-terminate Lifecycle Action"
 LIFECYCLE_LAUNCH = "EC2 Instance-launch Lifecycle Action"
 SPOT_INTERRUPTION = "EC2 Spot Instance Interruption Warning"
+CONTAINER_INSTANCE_CHANGE = "ECS Container Instance State Change"
 
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
 FOREIGN_HOOK_METRIC = "ForeignHookEventsIgnored"
@@ -47,13 +51,16 @@ class _Ours:
 
     hook_name_prefix: str
     auto_scaling_groups: Scope
+    clusters: Scope
 
 
-def parse_trigger(event: Any, *, hook_name_prefix: str, auto_scaling_groups: Scope) -> list[DrainTrigger]:
+def parse_trigger(
+    event: Any, *, hook_name_prefix: str, auto_scaling_groups: Scope, clusters: Scope = NOTHING_NAMED
+) -> list[DrainTrigger]:
     """Parse an EventBridge event or an SNS delivery into commands (one per SNS record). Lifecycle
     actions of hooks whose name does not start with ``hook_name_prefix``, or of groups outside
-    ``auto_scaling_groups``, are not the suite's."""
-    ours = _Ours(hook_name_prefix, auto_scaling_groups)
+    ``auto_scaling_groups``, are not the suite's; nor are ECS's events of clusters outside ``clusters``."""
+    ours = _Ours(hook_name_prefix, auto_scaling_groups, clusters)
     return parse_envelope(
         event,
         eventbridge=lambda raw: _from_eventbridge(raw, ours),
@@ -71,6 +78,8 @@ def _from_eventbridge(raw: Mapping[str, Any], ours: _Ours) -> DrainTrigger:
             return _lifecycle(detail, TriggerSource.EVENTBRIDGE, ours, announced_at=_moment(raw.get("time")))
         case ("aws.autoscaling", detail_type) if detail_type == LIFECYCLE_LAUNCH:
             return IgnoredEvent("a launch lifecycle action is not a termination", _optional_id(detail))
+        case ("aws.ecs", detail_type) if detail_type == CONTAINER_INSTANCE_CHANGE:
+            return _container_instance(detail, ours, str(raw.get("id") or ""))
         case ("aws.ec2", detail_type) if detail_type == SPOT_INTERRUPTION:
             instance_id = _instance_id(detail, "instance-id")
             return DrainRequest(instance_id, TriggerSource.SPOT_INTERRUPTION, lifecycle_action=None)
@@ -131,6 +140,26 @@ def _lifecycle(
         cluster_hint=cluster_from_metadata(fields.get("NotificationMetadata")),
         announced_at=announced_at,
     )
+
+
+def _container_instance(detail: Mapping[str, Any], ours: _Ours, event_id: str) -> DrainTrigger:
+    """ECS's event names the host by its EC2 instance and container instance, and says its status and task
+    counts ("Amazon ECS container instance state change events", ECS Developer Guide: the detail resembles
+    DescribeContainerInstances' ContainerInstance). The rule lets through only a DRAINING host with none
+    running or pending; this is the last line, for a rule someone widened."""
+    instance_id = _instance_id(detail, "ec2InstanceId")
+    cluster = _required_text(detail, "clusterArn")
+    if not ours.clusters.includes(cluster_name(cluster)):
+        return IgnoredEvent(f"cluster {cluster_name(cluster)!r} is not in ClusterNames ({ours.clusters})", instance_id)
+    status = detail.get("status")
+    counts = (detail.get("runningTasksCount"), detail.get("pendingTasksCount"))
+    if status != "DRAINING" or counts != (0, 0):
+        return IgnoredEvent(
+            f"the container instance is {status} with {counts[0]} running and {counts[1]} pending task(s): "
+            "only a DRAINING host with none left may end its drain",
+            instance_id,
+        )
+    return ContainerInstanceEmptied(instance_id, cluster, _required_text(detail, "containerInstanceArn"), event_id)
 
 
 def _moment(value: Any) -> float | None:

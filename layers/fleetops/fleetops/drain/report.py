@@ -22,7 +22,10 @@ OUTCOME_METRICS = {
     DrainOutcome.STALE_ACTION: "DrainsRefusedStaleAction",
     DrainOutcome.RETURNED_TO_SERVICE: "DrainsReturnedToService",
     DrainOutcome.CLUSTER_DELETED: "DrainsClusterDeleted",
+    DrainOutcome.COMPLETED_ON_ECS_EVENT: "DrainRechecksAfterEcsEvent",
 }
+# A re-check that found its drain completed on ECS's event: the drain was reported when it completed.
+ALREADY_REPORTED = frozenset({DrainOutcome.COMPLETED_ON_ECS_EVENT})
 
 # Outcomes after which a host may have been terminated with tasks still on it: always announced.
 BAD_OUTCOMES = frozenset(
@@ -58,6 +61,7 @@ def report_drain_step(report: DrainStepReport, notifier: Notifier, *, notify_eve
             "tasks_left": report.tasks_left,
             "wait_seconds": decision.wait_seconds,
             "tasks_stopped": len(decision.tasks_to_stop),
+            "group_capacity": report.growth.capacity if report.growth else None,
         },
     )
     if report.started_now:
@@ -67,9 +71,24 @@ def report_drain_step(report: DrainStepReport, notifier: Notifier, *, notify_eve
             metrics.add_metric(name="DrainsBesideManagedDraining", unit=MetricUnit.Count, value=1)
     if decision.action is DrainAction.STOP_LEFTOVERS:
         metrics.add_metric(name="LeftoverTasksStopped", unit=MetricUnit.Count, value=len(decision.tasks_to_stop))
+    growth = report.growth
+    if growth is not None and growth.grows:
+        metrics.add_metric(name="DrainGroupGrown", unit=MetricUnit.Count, value=1)
+    if growth is not None and growth.attention:
+        # Said at once, not when the budget runs out: someone may still raise MaxSize or free a host.
+        metrics.add_metric(name="DrainTasksWithoutPlace", unit=MetricUnit.Count, value=growth.tasks_without_place)
+        notifier.publish(
+            f"ATTENTION ecs-fleet-ops drain of {report.ec2_instance_id}: tasks have nowhere to go",
+            f"The drain of EC2 instance {report.ec2_instance_id} is waiting for ECS to move its tasks.\n"
+            f"Why they cannot move: {growth.reason}.\n"
+            "The drain goes on until its budget; raise the group's MaxSize or free room on the cluster "
+            "to have the tasks moved before then.",
+        )
     if not report.finished or decision.outcome is None:
         return
     metrics.add_metric(name=OUTCOME_METRICS[decision.outcome], unit=MetricUnit.Count, value=1)
+    if decision.outcome in ALREADY_REPORTED:
+        return
     if decision.action is not DrainAction.REFUSE:  # a refused event was never a drain
         metrics.add_metric(name="DrainDuration", unit=MetricUnit.Seconds, value=report.duration_seconds)
     if decision.outcome in BAD_OUTCOMES or notify_every_drain:
@@ -111,6 +130,11 @@ def drain_message(report: DrainStepReport) -> str:
         lines.append(
             f"Note: the group also has ECS managed instance draining's hook ({ECS_MANAGED_DRAINING_HOOK}): ECS "
             'drains this host too. Keep one of the two (README, "ECS managed instance draining").'
+        )
+    if report.group_growth:
+        lines.append(
+            f"Capacity: {report.group_growth}. The hosts added stay until consolidation (the scale job's "
+            "scale-in) removes those the cluster no longer needs."
         )
     lines.append(f"Tasks on the host at start: {report.tasks_at_start}; still on it at the end: {report.tasks_left}.")
     lines.append(f"Duration: {_duration(report.duration_seconds)} over {report.attempt + 1} check(s).")

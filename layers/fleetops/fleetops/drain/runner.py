@@ -10,8 +10,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from fleetops.aws.autoscaling import AutoScalingAdapter
 from fleetops.aws.clients import error_code
+from fleetops.aws.drain_records import COMPLETED_ON_ECS_EVENT, COMPLETED_ON_RECHECK, DrainRecords
 from fleetops.aws.ecs import ClusterNotFoundError, EcsAdapter
 from fleetops.aws.messaging import DelayedQueue
+from fleetops.drain.capacity import StrandedView, decide_growth, leaving
 from fleetops.drain.decide import (
     decide_next_step,
     decide_start,
@@ -24,12 +26,14 @@ from fleetops.drain.decide import (
 from fleetops.drain.settings import DrainSettings
 from fleetops.errors import BadInputError, LifecycleActionGoneError
 from fleetops.models.drain import (
+    ContainerInstanceEmptied,
     DrainAction,
     DrainDecision,
     DrainOutcome,
     DrainRequest,
     DrainState,
     DrainStepReport,
+    GroupGrowth,
     HostObservation,
 )
 from fleetops.models.ecs import ContainerInstance, TaskOnHost, cluster_name
@@ -37,6 +41,10 @@ from fleetops.models.lifecycle import ECS_MANAGED_DRAINING_HOOK, LifecycleAction
 from fleetops.observability import logger
 
 STOP_REASON = "ecs-fleet-ops: host is draining for termination"
+# How often a drain whose tasks have nowhere to go looks at the cluster's capacity again: the hosts a growth
+# launched need a few minutes to boot and register (90 s in the simulated fleet), and a look costs a
+# listing of the cluster's hosts and of the leaving hosts' tasks.
+CAPACITY_LOOK_INTERVAL_SECONDS = 600
 
 
 class ClusterNotAllowedError(BadInputError):
@@ -52,7 +60,9 @@ class DrainRunner:
         rechecks: DelayedQueue,
         settings: DrainSettings,
         clock: Callable[[], float],
+        records: DrainRecords | None = None,
     ) -> None:
+        self._records = records
         self._ecs = ecs
         self._autoscaling = autoscaling
         self._rechecks = rechecks
@@ -113,7 +123,10 @@ class DrainRunner:
         observation = HostObservation(
             request.lifecycle_action.wait_state, tuple(tasks), frozenset(state.daemon_services)
         )
-        return replace(self._step(state, observation, now, heartbeat=False), started_now=True)
+        report = self._step(state, observation, now, heartbeat=False)
+        if report.decision.action in (DrainAction.WAIT, DrainAction.STOP_LEFTOVERS):
+            self._keep(state)  # ECS's event, when the host is empty, finds the drain by its instance
+        return replace(report, started_now=True)
 
     def _refusal(self, action: LifecycleAction) -> DrainDecision | None:
         """Before anything is changed, the event must name a live action: the instance waits on a
@@ -182,6 +195,49 @@ class DrainRunner:
             deadline_clamped=clamped,
             set_draining=set_draining,
             beside_managed_draining=beside_managed_draining,
+        )
+
+    def complete_on_ecs_event(self, event: ContainerInstanceEmptied) -> DrainStepReport | str:
+        """ECS says the host is DRAINING with no task running or pending: complete its drain now, as a
+        re-check would and with the same checks (the action still waits, no task left on the host, counted
+        by the drain itself: ECS's counts leave out tasks still DEACTIVATING or STOPPING). Nothing else is
+        done: no heartbeat, no re-check sent; a drain not ready yet goes on with its re-check loop. Returns
+        the step's report, or why nothing was done."""
+        if self._records is None:
+            return "no drain records are kept"
+        found = self._records.find(event.ec2_instance_id)
+        if found is None:
+            return "no drain of the suite waits on this instance"
+        state, completed_by = found
+        if completed_by is not None or state.container_instance_arn != event.container_instance_arn:
+            return "the drain of this instance has ended already" if completed_by else "another host's drain"
+        now = self._clock()
+        seen = self._autoscaling.instance_lifecycle(state.ec2_instance_id)
+        tasks = self._ecs.tasks_on_host(state.cluster_arn, state.container_instance_arn)
+        observation = HostObservation(seen.state if seen else None, tuple(tasks), frozenset(state.daemon_services))
+        decision = decide_next_step(state, observation, self._settings, now)
+        if decision.outcome is not DrainOutcome.DRAINED:
+            return f"not completed on this event: {decision.reason}"
+        assert state.lifecycle_action is not None
+        if not self._records.claim_completion(state, COMPLETED_ON_ECS_EVENT):
+            return "a re-check is completing this drain"
+        decision = replace(decision, reason=f"{decision.reason} (ECS's container instance event said so)")
+        completed = self._complete(state.lifecycle_action, decision)
+        return DrainStepReport(
+            ec2_instance_id=state.ec2_instance_id,
+            decision=decision,
+            lifecycle_action=state.lifecycle_action,
+            cluster_arn=state.cluster_arn,
+            container_instance_arn=state.container_instance_arn,
+            tasks_at_start=state.tasks_at_start,
+            attempt=state.attempt,
+            started_at=state.started_at,
+            finished_at=now,
+            lifecycle_action_completed=completed,
+            global_timeout=state.global_timeout,
+            deadline_clamped=state.deadline_clamped,
+            beside_managed_draining=state.beside_managed_draining,
+            group_growth=state.group_growth,
         )
 
     def recheck(self, state: DrainState) -> DrainStepReport:
@@ -277,7 +333,10 @@ class DrainRunner:
     def _step(self, state: DrainState, observation: HostObservation, now: float, *, heartbeat: bool) -> DrainStepReport:
         decision = decide_next_step(state, observation, self._settings, now)
         completed = reactivated = False
+        growth: GroupGrowth | None = None
         next_state = state.next_attempt()
+        if heartbeat:
+            decision = self._mind_ecs_events(state, decision)
         if decision.action is DrainAction.COMPLETE and decision.result and state.lifecycle_action:
             if decision.result is LifecycleResult.ABANDON:
                 hooks = self._autoscaling.lifecycle_hooks(state.lifecycle_action.auto_scaling_group)
@@ -293,6 +352,8 @@ class DrainRunner:
                 decision = _expired(decision)
             else:
                 next_state = state.next_attempt(kept_alive_at=now if heartbeat else None)
+                if heartbeat:
+                    decision, next_state, growth = self._look_at_capacity(state, observation, decision, next_state, now)
                 if decision.action is DrainAction.STOP_LEFTOVERS:
                     for task_arn in decision.tasks_to_stop:
                         self._ecs.stop_task(state.cluster_arn, task_arn, STOP_REASON)
@@ -314,7 +375,142 @@ class DrainRunner:
             deadline_clamped=state.deadline_clamped,
             beside_managed_draining=state.beside_managed_draining,
             host_reactivated=reactivated,
+            growth=growth,
+            group_growth=next_state.group_growth or state.group_growth,
         )
+
+    def _mind_ecs_events(self, state: DrainState, decision: DrainDecision) -> DrainDecision:
+        """A re-check and ECS's event may both find the host empty: the one that claims the completion
+        completes, the other stands down. A re-check that finds its action ended, by the event, says so
+        quietly rather than alerting about a completion elsewhere. Without the store, a re-check completes
+        as it always did (a second completion is refused by Auto Scaling, and counted as done)."""
+        if self._records is None or state.lifecycle_action is None:
+            return decision
+        if decision.outcome not in (DrainOutcome.COMPLETED_ELSEWHERE, DrainOutcome.DRAINED):
+            return decision
+        try:
+            if decision.outcome is DrainOutcome.DRAINED:
+                event_came_first = not self._records.claim_completion(state, COMPLETED_ON_RECHECK)
+            else:
+                found = self._records.find(state.ec2_instance_id)
+                event_came_first = (
+                    found is not None
+                    and found[1] == COMPLETED_ON_ECS_EVENT
+                    and found[0].lifecycle_action == state.lifecycle_action
+                )
+        except (ClientError, BotoCoreError) as error:
+            logger.warning("could not read or claim the drain's record", extra={"error": str(error)})
+            return decision
+        if not event_came_first:
+            return decision
+        if decision.outcome is DrainOutcome.DRAINED:
+            # The event claimed it, yet the action still waits: that completion is under way or failed. Completing
+            # again is harmless (Auto Scaling refuses a second one, counted as done) and never leaves it waiting.
+            return replace(
+                decision,
+                outcome=DrainOutcome.COMPLETED_ON_ECS_EVENT,
+                reason=f"{decision.reason}; claimed by ECS's container instance event, completed here too",
+            )
+        return DrainDecision(
+            action=DrainAction.STOP_WATCHING,
+            outcome=DrainOutcome.COMPLETED_ON_ECS_EVENT,
+            reason="the drain was completed on ECS's container instance event, once no task was left on the host",
+        )
+
+    def _keep(self, state: DrainState) -> None:
+        """Best effort: without the record, ECS's event finds no drain and the re-check loop completes it."""
+        if self._records is None or state.lifecycle_action is None:
+            return
+        try:
+            self._records.keep(state)
+        except (ClientError, BotoCoreError) as error:
+            logger.warning(
+                "could not keep the drain's record; it completes at a re-check, not on ECS's event",
+                extra={"ec2_instance_id": state.ec2_instance_id, "error": str(error)},
+            )
+
+    def _look_at_capacity(
+        self,
+        state: DrainState,
+        observation: HostObservation,
+        decision: DrainDecision,
+        next_state: DrainState,
+        now: float,
+    ) -> tuple[DrainDecision, DrainState, GroupGrowth | None]:
+        """When due, the look for a place for the leaving hosts' tasks (``_grow_for_stranded_tasks``); its
+        finding joins the step's reason and, when the group grew, the drain's state for its last report."""
+        if not self._capacity_look_due(state, observation, now):
+            return decision, next_state, None
+        try:
+            growth = self._grow_for_stranded_tasks(state)
+        except (ClientError, BotoCoreError, ClusterNotFoundError) as error:
+            # Best effort: the drain goes on, and the next re-check looks again.
+            logger.warning(
+                "could not look at the cluster's capacity for the draining hosts' tasks",
+                extra={"ec2_instance_id": state.ec2_instance_id, "error": str(error)},
+            )
+            return decision, next_state, None
+        next_state = replace(next_state, capacity_looked_at=now)
+        if growth is None:
+            return decision, next_state, None
+        if growth.grows:
+            next_state = replace(next_state, group_growth=growth.reason)
+            self._keep(next_state)  # a completion on ECS's event reports the growth too
+        return replace(decision, reason=f"{decision.reason}; {growth.reason}"), next_state, growth
+
+    def _capacity_look_due(self, state: DrainState, observation: HostObservation, now: float) -> bool:
+        """A look at the cluster's capacity is due when service tasks still hold the host (ECS moves them
+        once their replacements have a place), at the first re-check and then every
+        ``CAPACITY_LOOK_INTERVAL_SECONDS``: soon enough that new hosts come well within the budget."""
+        if state.lifecycle_action is None:
+            return False
+        if state.capacity_looked_at is not None and now - state.capacity_looked_at < CAPACITY_LOOK_INTERVAL_SECONDS:
+            return False
+        return any(
+            task.service_name is not None and task.service_name not in observation.daemon_services
+            for task in observation.active_tasks
+        )
+
+    def _grow_for_stranded_tasks(self, state: DrainState) -> GroupGrowth | None:
+        """Look at every leaving host of the cluster and, when their service tasks fit on no host that
+        stays, raise the group's desired capacity to the hosts they need (``capacity.decide_growth``)."""
+        assert state.lifecycle_action is not None
+        group_name = state.lifecycle_action.auto_scaling_group
+        found = self._autoscaling.group(group_name)
+        if found is None:
+            return None
+        group, instances = found
+        hosts = tuple(
+            replace(
+                host,
+                lifecycle_state=instances[host.ec2_instance_id].lifecycle_state
+                if host.ec2_instance_id in instances
+                else None,
+            )
+            for host in self._ecs.cluster_hosts(state.cluster_arn)
+        )
+        view = StrandedView(
+            group=group,
+            hosts=hosts,
+            tasks_by_leaving_host={
+                host.container_instance_arn: tuple(
+                    self._ecs.sized_tasks_on_host(state.cluster_arn, host.container_instance_arn)
+                )
+                for host in hosts
+                if leaving(host) and host.tasks
+            },
+            daemon_services=frozenset(state.daemon_services),
+            instance_states={instance: item.lifecycle_state for instance, item in instances.items()},
+        )
+        growth = decide_growth(view, group_in_scope=self._settings.auto_scaling_groups.includes(group_name))
+        if growth is not None and growth.grows:
+            assert growth.capacity is not None
+            logger.info(
+                "growing the group for the draining hosts' tasks",
+                extra={"auto_scaling_group": group_name, "from": growth.capacity[0], "to": growth.capacity[1]},
+            )
+            self._autoscaling.set_desired_capacity(group_name, growth.capacity[1])
+        return growth
 
     def _complete(self, action: LifecycleAction, decision: DrainDecision) -> bool:
         assert decision.result is not None

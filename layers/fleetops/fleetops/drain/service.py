@@ -17,16 +17,24 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from fleetops.aws.autoscaling import AutoScalingAdapter
 from fleetops.aws.clients import RETRY_CONFIG, AwsClients
+from fleetops.aws.drain_records import DrainRecords
 from fleetops.aws.ecs import EcsAdapter
 from fleetops.aws.messaging import DeadLetters, DelayedQueue, Notifier
-from fleetops.drain.parse import parse_trigger
+from fleetops.drain.parse import DrainTrigger, parse_trigger
 from fleetops.drain.report import report_drain_step
 from fleetops.drain.runner import DrainRunner
 from fleetops.drain.settings import DrainSettings
 from fleetops.errors import BadInputError
 from fleetops.idempotency import Handled, Idempotency, IdempotencyAlreadyInProgressError, StoreOutagePolicy
 from fleetops.intake import dead_letter, duplicate_delivery, is_sqs_batch, refused_by_iam
-from fleetops.models.drain import DrainOutcome, DrainRequest, DrainState, DrainStepReport, IgnoredEvent
+from fleetops.models.drain import (
+    ContainerInstanceEmptied,
+    DrainOutcome,
+    DrainRequest,
+    DrainState,
+    DrainStepReport,
+    IgnoredEvent,
+)
 from fleetops.observability import logger, metrics
 from fleetops.reporting import report_safely
 
@@ -72,6 +80,7 @@ class DrainService:
             rechecks=DelayedQueue(self.clients.sqs, settings.recheck_queue_url),
             settings=settings,
             clock=clock,
+            records=DrainRecords(self.clients.dynamodb, settings.idempotency_table),
         )
         self._dead_letters = DeadLetters(self.clients.sqs, settings.dead_letter_queue_url)
         self._notifier = Notifier(self.clients, settings.notification_topic_arn)
@@ -81,6 +90,7 @@ class DrainService:
         # store, it goes on (a duplicate wait loop it may start is bounded: see the README).
         self._start_once = self._idempotency.once(self._start, on_store_outage=StoreOutagePolicy.PROCEED)
         self._recheck_once = self._idempotency.once(self._recheck, on_store_outage=StoreOutagePolicy.PROCEED)
+        self._on_ecs_event_once = self._idempotency.once(self._on_ecs_event, on_store_outage=StoreOutagePolicy.PROCEED)
         self._batch = BatchProcessor(event_type=EventType.SQS)
 
     def handle(self, event: Any, context: LambdaContext | None) -> dict[str, Any]:
@@ -97,16 +107,19 @@ class DrainService:
                 event,
                 hook_name_prefix=self.settings.drain_hook_name_prefix,
                 auto_scaling_groups=self.settings.auto_scaling_groups,
+                clusters=self.settings.clusters,
             )
         except BadInputError as error:
             return dead_letter(self._dead_letters, event, error, FUNCTION)
         return {"results": [self._handle_trigger(trigger, event) for trigger in triggers]}
 
-    def _handle_trigger(self, trigger: DrainRequest | IgnoredEvent, event: Any) -> dict[str, Any]:
+    def _handle_trigger(self, trigger: DrainTrigger, event: Any) -> dict[str, Any]:
         if isinstance(trigger, IgnoredEvent):
             logger.info(f"event ignored: {trigger.reason}", extra={"ec2_instance_id": trigger.ec2_instance_id})
             metrics.add_metric(name=trigger.metric, unit=MetricUnit.Count, value=1)
             return {"status": "ignored", "reason": trigger.reason}
+        if isinstance(trigger, ContainerInstanceEmptied):
+            return self._complete_on_ecs_event(trigger)
         logger.set_correlation_id(trigger.ec2_instance_id)
         try:
             return self._start_with_retries(trigger)
@@ -118,6 +131,31 @@ class DrainService:
             if (refused := refused_by_iam(error)) is None:
                 raise
             return self._cannot_drain(event, trigger.ec2_instance_id, refused)
+
+    def _complete_on_ecs_event(self, trigger: ContainerInstanceEmptied) -> dict[str, Any]:
+        """ECS's event of an emptied DRAINING host, once per event (EventBridge delivers at least once).
+        Counted, for what the subscription costs. A failure is logged, not raised: the re-check loop
+        completes the drain anyway, and an event retried into the dead-letter queue would raise the alarm
+        of a drain that stopped."""
+        logger.set_correlation_id(trigger.ec2_instance_id)
+        try:
+            return self._on_ecs_event_once(key=trigger.idempotency_key, trigger=trigger)
+        except IdempotencyAlreadyInProgressError:
+            return duplicate_delivery(trigger.idempotency_key)
+        except (ClientError, BotoCoreError, BadInputError) as error:
+            logger.warning(
+                "could not complete the drain on ECS's event; its next re-check will",
+                extra={"ec2_instance_id": trigger.ec2_instance_id, "error": str(error)},
+            )
+            return {"status": "ignored", "reason": f"left to the re-check loop: {error}"}
+
+    def _on_ecs_event(self, *, key: str, trigger: ContainerInstanceEmptied) -> Handled:
+        metrics.add_metric(name="EcsEmptiedHostEvents", unit=MetricUnit.Count, value=1)
+        outcome = self.runner.complete_on_ecs_event(trigger)
+        if isinstance(outcome, str):
+            logger.info(f"ECS event: {outcome}", extra={"ec2_instance_id": trigger.ec2_instance_id})
+            return Handled(result={"status": "ignored", "reason": outcome})
+        return self._handled(outcome)
 
     def _start_with_retries(self, trigger: DrainRequest) -> dict[str, Any]:
         """The start, tried again within this invocation when AWS failed it past botocore's retries (ECS

@@ -44,6 +44,23 @@ class DrainRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ContainerInstanceEmptied:
+    """ECS says a DRAINING host runs and waits on no task ("ECS Container Instance State Change"): the drain
+    of its instance, if one waits, may complete now. The counts leave out tasks still DEACTIVATING or
+    STOPPING, so the drain looks at the tasks itself before it completes."""
+
+    ec2_instance_id: str
+    cluster_arn: str
+    container_instance_arn: str
+    event_id: str = ""  # EventBridge's ``id``: a duplicate delivery of one event carries the same
+
+    @property
+    def idempotency_key(self) -> str:
+        # One event, one look; a new event of the same host (a later change) looks again.
+        return f"ecs-event:{self.event_id or self.container_instance_arn}"
+
+
+@dataclass(frozen=True, slots=True)
 class IgnoredEvent:
     """An event that is acknowledged and deliberately not acted upon (test notification, launch...)."""
 
@@ -75,6 +92,8 @@ class DrainState:
     deadline_clamped: bool = False  # the deadline is the global timeout's (less a margin), not the budget's
     set_draining: bool = False  # this drain set the host DRAINING: only then may it set it ACTIVE again
     beside_managed_draining: bool = False  # the group also has ECS managed instance draining's hook
+    capacity_looked_at: float | None = None  # when the drain last looked for a place for the leaving hosts' tasks
+    group_growth: str = ""  # what the drain did to its group for tasks that had nowhere to go, for its report
     version: int = STATE_VERSION
 
     @property
@@ -124,6 +143,8 @@ class DrainState:
                 "deadline_clamped": self.deadline_clamped,
                 "set_draining": self.set_draining,
                 "beside_managed_draining": self.beside_managed_draining,
+                "capacity_looked_at": self.capacity_looked_at,
+                "group_growth": self.group_growth,
             },
             separators=(",", ":"),
         )
@@ -167,6 +188,9 @@ class DrainState:
                 deadline_clamped=bool(raw.get("deadline_clamped", False)),
                 set_draining=bool(raw.get("set_draining", False)),
                 beside_managed_draining=bool(raw.get("beside_managed_draining", False)),
+                # Absent from re-checks sent before issue 11: no look yet, no growth.
+                capacity_looked_at=None if raw.get("capacity_looked_at") is None else float(raw["capacity_looked_at"]),
+                group_growth=str(raw.get("group_growth") or ""),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise BadInputError(f"drain state is incomplete or malformed: {error!r}") from error
@@ -216,6 +240,7 @@ class DrainOutcome(StrEnum):
     STALE_ACTION = "stale-action"  # the instance waits, but not on this token's action (a replay)
     RETURNED_TO_SERVICE = "returned-to-service"  # the instance is back in service during the drain
     CLUSTER_DELETED = "cluster-deleted"  # the host's cluster was deleted during the drain
+    COMPLETED_ON_ECS_EVENT = "completed-on-ecs-event"  # a re-check found its drain completed on ECS's event
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +259,23 @@ class StartDecision:
 
     set_draining: bool
     complete_now: DrainDecision | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupGrowth:
+    """The outcome of one look: how many new hosts the leaving hosts' tasks need, how many are coming
+    already, and the desired capacity to set (None: no change)."""
+
+    reason: str
+    tasks_without_place: int = 0
+    hosts_needed: int = 0
+    hosts_coming: int = 0
+    capacity: tuple[int, int] | None = None  # (from, to) for SetDesiredCapacity
+    attention: bool = False  # tasks have nowhere to go and the group cannot (or may not) grow for them
+
+    @property
+    def grows(self) -> bool:
+        return self.capacity is not None and self.capacity[1] > self.capacity[0]
 
 
 _FINAL_ACTIONS = frozenset({DrainAction.COMPLETE, DrainAction.STOP_WATCHING, DrainAction.REFUSE, DrainAction.RESTORE})
@@ -259,6 +301,8 @@ class DrainStepReport:
     deadline_clamped: bool = False
     beside_managed_draining: bool = False
     host_reactivated: bool = False  # the drain set the host ACTIVE again
+    growth: GroupGrowth | None = None  # this step's look for a place for the leaving hosts' tasks, if it made one
+    group_growth: str = ""  # what the drain did to its group so far (``DrainState.group_growth``)
 
     @property
     def finished(self) -> bool:
