@@ -1,13 +1,12 @@
 """A day of the example cluster, with the suite deployed beside it, on a simulated AWS (``SimulatedFleet``):
 
-1. a traffic spike: the service's CPU alarm scales the service out; the tasks outgrow the hosts, the
-   cluster's reservation alarm scales the Auto Scaling group out, and the new host takes tasks;
-(`make demo` only, between 1 and 2: an instance refresh's first batch takes two full hosts at once; the
-   tasks that have no room on the others wait on their draining hosts, and only a group that grows saves
-   them;)
-2. a quiet night: the service scales in, the cluster's reservation falls, and the emptiest host is
+1. a traffic spike: the service's CPU alarm scales the service out, each step sized from the metric;
+   the step that outgrows the hosts grows the Auto Scaling group in the same decision;
+2. an instance refresh: its first batch takes two full hosts at once; the tasks that have no room on
+   the others wait on their draining hosts, and the drain grows the group for them;
+3. a quiet night: the service scales in, the cluster's reservation falls, and the emptiest host is
    terminated through its group: drained first, no task lost;
-3. a release: a good image is verified and remembered; a bad one passes ECS's own checks but fails
+4. a release: a good image is verified and remembered; a bad one passes ECS's own checks but fails
    its smoke check, and is rolled back, with the notification a human reads; the rollback is
    verified too.
 
@@ -19,7 +18,7 @@ and for the end-to-end tests to check.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,18 +195,12 @@ def instance_refresh(fleet: SimulatedFleet) -> dict[str, Any]:
     }
 
 
+# The refresh comes after the spike, while the hosts are full.
 STORIES: list[tuple[str, str, Step]] = [
     ("spike", "A traffic spike: the service scales out, then the cluster", traffic_spike),
+    ("refresh", "An instance refresh takes two full hosts at once: their tasks have nowhere to go", instance_refresh),
     ("night", "A quiet night: the emptiest host is drained and terminated", quiet_night),
     ("release", "A bad release: caught by its smoke check and rolled back", bad_release),
-]
-# `make demo`'s day: the refresh comes after the spike, while the hosts are full. Not in the end-to-end
-# tests' day (STORIES) until the drain grows the group for stranded tasks (issue 11): today its tasks are
-# lost, and ``problems`` says so.
-DEMO_STORIES: list[tuple[str, str, Step]] = [
-    STORIES[0],
-    ("refresh", "An instance refresh takes two full hosts at once: their tasks have nowhere to go", instance_refresh),
-    *STORIES[1:],
 ]
 
 
@@ -245,12 +238,11 @@ def run_day(
     *,
     only: str | None = None,
     before_each: Callable[[str, SimulatedFleet], None] | None = None,
-    stories_to_run: Sequence[tuple[str, str, Step]] = STORIES,
 ) -> Day:
     """Run the stories in order, up to ``only`` if given (each starts where the one before left the
     cluster); the day keeps ``only``, or all of them."""
     stories: list[Story] = []
-    for name, title, step in stories_to_run:
+    for name, title, step in STORIES:
         if before_each:
             before_each(name, fleet)
         story = Story(name, title, fleet.clock())

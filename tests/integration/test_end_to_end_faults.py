@@ -103,19 +103,42 @@ def acted(entry: TimelineEntry) -> bool:
     return bool(set(entry.calls) - {"dynamodb:PutItem"})
 
 
+READS = ("Describe", "List", "Get")
+
+
+def changes_made(invocations: list[TimelineEntry]) -> dict[str, dict[str, int]]:
+    """Each function's calls that change something in AWS, beyond its DynamoDB records (idempotency,
+    cooldowns, drain state), counted: what the day did, however its invocations were batched or timed.
+    A throttled call's retries move the moments, and with them how SQS groups two drains' re-checks into
+    one invocation or two; the heartbeats, the group's raise and the completions stay the same."""
+    made: dict[str, Counter[str]] = {}
+    for entry in invocations:
+        for call, count in entry.calls.items():
+            service, operation = call.split(":", 1)
+            if service != "dynamodb" and not operation.startswith(READS):
+                made.setdefault(str(entry.function), Counter())[call] += count
+    return {function: dict(calls) for function, calls in made.items()}
+
+
 # -- the demo's day, clean, for comparison --------------------------------------------------------------
 def outcome(day: Day) -> dict[str, Any]:
     """What the day achieved, comparable between two runs (instance ids differ from run to run)."""
     facts = {story.name: dict(story.facts) for story in day.stories}
-    night = facts["night"]
+    night, refresh = facts["night"], facts["refresh"]
     night["hosts drained"], night["hooks timed out"] = len(night["hosts drained"]), len(night["hooks timed out"])
+    for key in ("hosts refreshed", "drained", "hooks timed out"):
+        refresh[key] = len(refresh[key])
+    # Within the 5 minutes issue 11 asks, throttled or not (retries take their own time).
+    refresh["minutes until the batch was gone"] = refresh["minutes until the batch was gone"] <= 5
     summary = day.summary()
     invocations = [e for e in day.fleet.account.timeline if e.function]
     return {
         "facts": facts,
         **{key: summary[key] for key in ("drains", "scalings", "tasks lost", "dead letters")},
-        "invocations that acted": dict(Counter(str(e.function) for e in invocations if acted(e))),
+        "changes made": changes_made(invocations),
         "rollbacks made": sum(1 for e in invocations if e.function == "verify" and "ecs:UpdateService" in e.calls),
+        "service counts": [count for _, count in day.fleet.record.desired_count],
+        "group capacities": [capacity for _, capacity in day.fleet.record.desired_capacity],
     }
 
 
@@ -189,17 +212,16 @@ def test_a_day_with_every_delivery_duplicated_acts_once_on_each_event(aws: None,
     timeline = fleet.account.timeline
     invocations = [e for e in timeline if e.function]
     assert sum(1 for e in timeline if "delivers 2 copies" in e.event) >= len(invocations) // 2
-    # Exactly the invocations of the clean day acted (``outcome``); every other copy touched nothing
+    # Exactly the clean day's changes were made (``outcome``); every copy that did not act touched nothing
     # but its idempotency record, and announced nothing. One drain per host, each started once.
     assert all(e.error is None and e.notifications == [] for e in invocations if not acted(e))
-    actions = list(fleet.hooks.actions.values())
-    assert len(actions) == 2 and all((a.ended_by, a.result) == ("completion", "CONTINUE") for a in actions)
+    actions = list(fleet.hooks.actions.values())  # the refresh's two hosts and the night's two
+    assert len(actions) == 4 and all((a.ended_by, a.result) == ("completion", "CONTINUE") for a in actions)
     assert sum(1 for e in drains(fleet) if "drain requested" in e.decision) == len(actions)
-    # The scale job moves the service and the group one step per transition (the rules derived from
-    # the alarms: one task or one host): a duplicate acting too would show as a jump of two.
-    for record in (fleet.record.desired_count, fleet.record.desired_capacity):
-        steps = [after - before for (_, before), (_, after) in pairwise(record)]
-        assert steps and all(abs(step) == 1 for step in steps), steps
+    # The service and the group took the clean day's values, one after the other (``outcome``): a duplicate
+    # acting too would show as one more change (a tracking step sized again from the same datapoint, a
+    # second raise of the group).
+    assert len(achieved["service counts"]) > 2 and len(achieved["group capacities"]) > 2
     # The bad release is rolled back once, and announced once.
     assert achieved["rollbacks made"] == 1 and achieved["dead letters"] == 0
     assert sum(1 for n in fleet.account.notifications() if "FAILED" in n["subject"]) == 1
