@@ -145,12 +145,9 @@ def deploy_stack(
 ) -> DeployedStack:
     """Create the stack's resources in moto, in dependency order, as CloudFormation would, after
     refusing what CloudFormation refuses (``cfn_validation``, ``cfn_parameters``, ``cfn_rules``)."""
+    text = template.read_text()
     document = sam_transform(template)
-    # sam deploy uploads the packaged template to S3 (resolve_s3 in samconfig.toml): the 1 MB quota.
-    # Whether the quota also holds for the template the transform makes is not documented: it is kept
-    # under it too.
-    validate_template(document, body=template.read_text(), via="s3")
-    check_body_size(json.dumps(document, separators=(",", ":")), via="s3", what="the processed (transformed) template")
+    _refuse_what_cloudformation_refuses(text, document)
     stack = DeployedStack(name=name, parameters=dict(parameters or {}))
     intrinsics = Intrinsics(
         document,
@@ -178,6 +175,24 @@ def deploy_stack(
             stack.exports[export_names[output_name]] = stack.outputs[output_name]
     account_exports().update(stack.exports)
     return stack
+
+
+# The template texts already checked and accepted in this process. The checks read nothing but the template
+# (its text, and the document the transform makes of that text), so a text accepted once is accepted again:
+# the suite deploys the same template.yaml hundreds of times (about 0.1 s of checks each). A text refused is
+# never remembered: it is refused again at every deploy.
+_ACCEPTED_TEMPLATES: set[str] = set()
+
+
+def _refuse_what_cloudformation_refuses(text: str, document: dict[str, Any]) -> None:
+    if text in _ACCEPTED_TEMPLATES:
+        return
+    # sam deploy uploads the packaged template to S3 (resolve_s3 in samconfig.toml): the 1 MB quota.
+    # Whether the quota also holds for the template the transform makes is not documented: it is kept
+    # under it too.
+    validate_template(document, body=text, via="s3")
+    check_body_size(json.dumps(document, separators=(",", ":")), via="s3", what="the processed (transformed) template")
+    _ACCEPTED_TEMPLATES.add(text)
 
 
 # The exports of every stack deployed in the simulated account (us-east-1). moto's own CloudFormation
