@@ -7,6 +7,7 @@ no alarm, no scale job, nothing else that could grow the group.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -59,3 +60,76 @@ def test_two_hosts_terminated_at_once_whose_tasks_fit_nowhere_grow_the_group_onc
     assert len(messages) == 2
     [grown] = [message for message in messages if "grown from 4 to 6" in message]
     assert "2 new host(s) needed" in grown and "consolidation" in grown
+
+
+def test_a_group_that_a_capacity_provider_scales_is_left_to_managed_scaling_and_the_drain_says_so(
+    world: ScaleWorld,
+) -> None:
+    # Review of issue 11, finding 2: the group belongs to a capacity provider with managed scaling.
+    ecs = world.session.client("ecs")
+    group_arn = world.session.client("autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=[world.cluster.group]
+    )["AutoScalingGroups"][0]["AutoScalingGroupARN"]
+    ecs.create_capacity_provider(
+        name="prod-capacity",
+        autoScalingGroupProvider={
+            "autoScalingGroupArn": group_arn,
+            "managedScaling": {"status": "ENABLED", "targetCapacity": 100},
+            "managedTerminationProtection": "DISABLED",
+        },
+    )
+    ecs.put_cluster_capacity_providers(
+        cluster="prod", capacityProviders=["prod-capacity"], defaultCapacityProviderStrategy=[]
+    )
+    first, second = world.cluster.instance_ids[:2]
+    autoscaling = world.session.client("autoscaling")
+    for host in (first, second):
+        autoscaling.terminate_instance_in_auto_scaling_group(InstanceId=host, ShouldDecrementDesiredCapacity=True)
+
+    # The drains look at the capacity at their first re-checks, under their own IAM role, and leave it alone.
+    world.run_until(world.clock() + 300)
+    assert world.group()["desired"] == 4
+    assert world.account.function("drain").api_since_cold_start.calls["autoscaling:SetDesiredCapacity"] == 0
+    assert not [n for n in world.notifications() if "nowhere to go" in n["subject"]]
+
+    # Managed scaling adds the hosts (here the story does, as it would); the drains then complete.
+    autoscaling.set_desired_capacity(AutoScalingGroupName=world.cluster.group, DesiredCapacity=6)
+    world.drain_terminations()
+    assert world.cluster.lost_tasks == {first: 0, second: 0}
+    messages = [n["message"] for n in world.notifications() if "drained" in n["subject"]]
+    assert len(messages) == 2
+    for message in messages:
+        assert "Capacity: 2 task(s) of the leaving hosts fit on no host that stays" in message
+        assert "scaled by capacity provider prod-capacity (managed scaling)" in message
+        assert "the drain leaves its capacity alone" in message
+
+
+def test_a_raise_refused_by_iam_is_announced_once_with_the_call_and_the_group(world: ScaleWorld) -> None:
+    # Review of issue 11, finding 7: someone denies the drain's role SetDesiredCapacity.
+    role = world.account.function("drain").spec.role_arn.rsplit("/", 1)[-1]
+    world.session.client("iam").put_role_policy(
+        RoleName=role,
+        PolicyName="no-growth",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Deny", "Action": "autoscaling:SetDesiredCapacity", "Resource": "*"}],
+            }
+        ),
+    )
+    first = world.cluster.instance_ids[0]
+    world.session.client("autoscaling").terminate_instance_in_auto_scaling_group(
+        InstanceId=first, ShouldDecrementDesiredCapacity=True
+    )
+
+    # Two looks at the capacity (ten minutes apart), one alert that names the call and the group.
+    world.run_until(world.clock() + 700)
+    assert world.group()["desired"] == 5
+    # Each look asked again (the policy may have been mended), and only the first one said so.
+    assert world.account.function("drain").api_since_cold_start.calls["autoscaling:SetDesiredCapacity"] == 2
+    alerts = [n for n in world.notifications() if "nowhere to go" in n["subject"]]
+    assert len(alerts) == 1
+    assert (
+        f"raising group {world.cluster.group} from 5 to 6 failed: AccessDenied on SetDesiredCapacity for group "
+        f"{world.cluster.group}" in alerts[0]["message"]
+    )

@@ -96,3 +96,17 @@ def test_each_new_host_keeps_room_for_one_task_of_every_daemon_service() -> None
         replace(view, tasks_by_leaving_host=with_daemon, daemon_services=frozenset({"agent"})), group_in_scope=True
     )
     assert growth is not None and (growth.tasks_without_place, growth.hosts_needed) == (2, 2)
+
+
+def test_a_group_that_a_capacity_provider_scales_is_left_to_its_managed_scaling() -> None:
+    # Review of issue 11, finding 2: the drain set a managed group to (8, 10), which managed scaling undoes.
+    view = _view(8, 2)
+    view = replace(view, group=replace(view.group, managed_by="capacity provider prod-cp (managed scaling)"))
+
+    growth = decide_growth(view, group_in_scope=True)
+
+    assert growth is not None and growth.capacity is None and not growth.grows
+    assert growth.left_to == "capacity provider prod-cp (managed scaling)"
+    assert growth.tasks_without_place == 2 and not growth.attention
+    assert "scaled by capacity provider prod-cp (managed scaling)" in growth.reason
+    assert "the drain leaves its capacity alone" in growth.reason

@@ -76,6 +76,20 @@ def decide_growth(view: StrandedView, *, group_in_scope: bool) -> GroupGrowth | 
             tasks_without_place=count,
             attention=True,
         )
+    if group.managed_by:
+        # Managed scaling owns the group's desired capacity (ECS's target tracking policy on it: "Amazon ECS
+        # manages the scale-in and scale-out actions", ManagedScaling, ECS API Reference): a raise here would be
+        # undone by its next scale-in, and it already adds hosts for the tasks ECS cannot place, which wait in
+        # PROVISIONING ("Amazon ECS managed scaling behavior", ECS Developer Guide).
+        return GroupGrowth(
+            reason=(
+                f"{count} task(s) of the leaving hosts fit on no host that stays; group {group.name} is scaled by "
+                f"{group.managed_by}, which adds hosts for tasks ECS cannot place: the drain leaves its capacity "
+                "alone"
+            ),
+            tasks_without_place=count,
+            left_to=group.managed_by,
+        )
     if group.weighted:
         return GroupGrowth(
             reason=(

@@ -132,10 +132,7 @@ def drain_message(report: DrainStepReport) -> str:
             'drains this host too. Keep one of the two (README, "ECS managed instance draining").'
         )
     if report.group_growth:
-        lines.append(
-            f"Capacity: {report.group_growth}. The hosts added stay until consolidation (the scale job's "
-            "scale-in) removes those the cluster no longer needs."
-        )
+        lines.append(f"Capacity: {report.group_growth}.")
     lines.append(f"Tasks on the host at start: {report.tasks_at_start}; still on it at the end: {report.tasks_left}.")
     lines.append(f"Duration: {_duration(report.duration_seconds)} over {report.attempt + 1} check(s).")
     if decision.outcome in BAD_OUTCOMES:

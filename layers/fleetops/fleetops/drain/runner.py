@@ -453,9 +453,12 @@ class DrainRunner:
         next_state = replace(next_state, capacity_looked_at=now)
         if growth is None:
             return decision, next_state, None
-        if growth.grows:
-            next_state = replace(next_state, group_growth=growth.reason)
-            self._keep(next_state)  # a completion on ECS's event reports the growth too
+        if growth.raise_failed and state.group_growth == growth.reason:
+            growth = replace(growth, attention=False)  # said once; the next look asks again, quietly
+        last_word = _last_word(growth)
+        if last_word and last_word != state.group_growth:
+            next_state = replace(next_state, group_growth=last_word)
+            self._keep(next_state)  # a completion on ECS's event reports it too
         return replace(decision, reason=f"{decision.reason}; {growth.reason}"), next_state, growth
 
     def _capacity_look_due(self, state: DrainState, observation: HostObservation, now: float) -> bool:
@@ -480,6 +483,8 @@ class DrainRunner:
         if found is None:
             return None
         group, instances = found
+        # The scale job's own lookup: a group that a capacity provider scales is left to its managed scaling.
+        group = replace(group, managed_by=self._ecs.managed_capacity_provider(state.cluster_arn, group_name))
         hosts = tuple(
             replace(
                 host,
@@ -509,7 +514,23 @@ class DrainRunner:
                 "growing the group for the draining hosts' tasks",
                 extra={"auto_scaling_group": group_name, "from": growth.capacity[0], "to": growth.capacity[1]},
             )
-            self._autoscaling.set_desired_capacity(group_name, growth.capacity[1])
+            try:
+                self._autoscaling.set_desired_capacity(group_name, growth.capacity[1])
+            except ClientError as error:
+                # Said exactly (an IAM policy edited by hand, an SCP, the group gone): not "could not look at
+                # the cluster's capacity" at every look and a budget run out with no reason.
+                code = error_code(error) or "an error"
+                return replace(
+                    growth,
+                    reason=(
+                        f"{growth.tasks_without_place} task(s) of the leaving hosts fit on no host that stays, and "
+                        f"raising group {group_name} from {growth.capacity[0]} to {growth.capacity[1]} failed: "
+                        f"{code} on SetDesiredCapacity for group {group_name}"
+                    ),
+                    capacity=None,
+                    attention=True,
+                    raise_failed=True,
+                )
         return growth
 
     def _complete(self, action: LifecycleAction, decision: DrainDecision) -> bool:
@@ -550,6 +571,18 @@ class DrainRunner:
             started_now=True,
             lifecycle_action_completed=completed,
         )
+
+
+def _last_word(growth: GroupGrowth) -> str:
+    """What a look did about the group's capacity that the drain's last report must say (empty: nothing)."""
+    if growth.grows:
+        return (
+            f"{growth.reason}. The hosts added stay until consolidation (the scale job's scale-in) removes those "
+            "the cluster no longer needs"
+        )
+    if growth.left_to is not None or growth.raise_failed:
+        return growth.reason
+    return ""
 
 
 def _expired(decision: DrainDecision) -> DrainDecision:

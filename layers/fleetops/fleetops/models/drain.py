@@ -272,6 +272,8 @@ class GroupGrowth:
     hosts_coming: int = 0
     capacity: tuple[int, int] | None = None  # (from, to) for SetDesiredCapacity
     attention: bool = False  # tasks have nowhere to go and the group cannot (or may not) grow for them
+    left_to: str | None = None  # who adds the hosts instead of the drain (a capacity provider's managed scaling)
+    raise_failed: bool = False  # the drain asked for the capacity and Auto Scaling refused (``reason`` says why)
 
     @property
     def grows(self) -> bool:
