@@ -11,6 +11,7 @@ Scaling announces it on EventBridge at once, and the drain job, through its own 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from moto.core.authorization import disable_iam_authentication
@@ -231,6 +232,24 @@ class ScaleWorld(JobWorld):
         for instance_id in new:
             self.cluster.register_host(instance_id)
         return new
+
+    def hosts_boot_in(self, seconds: float) -> Callable[[], list[str]]:
+        """A ticker: the ECS agent of each host the group launched registers it ``seconds`` after the host
+        was first seen in service (the simulated fleet's ``BOOT_SECONDS``), not at the next tick."""
+        first_seen: dict[str, float] = {}
+
+        def register_booted() -> list[str]:
+            now = self.clock()
+            booted = []
+            for instance_id, state in self.group()["instances"].items():
+                if instance_id in self.cluster.container_instances or state != "InService":
+                    continue
+                if now - first_seen.setdefault(instance_id, now) >= seconds:
+                    self.cluster.register_host(instance_id)
+                    booted.append(instance_id)
+            return booted
+
+        return register_booted
 
     # -- what the account looks like ------------------------------------------------------------
     def group(self) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from simulator.fleet.fleet import BOOT_SECONDS
 from simulator.worlds.scale import ScaleWorld
 
 # moto registers every host with 4,096 CPU units: one task of 3,072 per host leaves 1,024 free on each,
@@ -25,8 +26,8 @@ def world(aws: None) -> Iterator[ScaleWorld]:
     world.services.add_service("web", cpu=TASK_CPU, memory=1024)
     for host in world.cluster.instance_ids:
         world.services.run_on(host, "web", 1)
-    # Each host the group launches runs the ECS agent, which registers it with the cluster.
-    world.account.tickers.append(world.register_new_hosts)
+    # Each host the group launches runs the ECS agent, which registers it with the cluster once booted.
+    world.account.tickers.append(world.hosts_boot_in(BOOT_SECONDS))
     yield world
     world.close()
 
