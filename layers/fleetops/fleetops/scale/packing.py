@@ -35,8 +35,9 @@ tasks (and those of hosts in Standby or leaving) hold whatever host ECS picks: e
 for the largest task that any order and any host will do (each host with room for ``n`` of the largest tasks
 takes ``n`` tasks before it may refuse one), or every one of ECS's strategies, played out task by task (spread:
 fewest tasks then most room; most room; binpack: least CPU that still fits), places them all, whether the tasks
-arrive largest first, smallest first or host by host. Otherwise the last hosts chosen stay (the longest
-prefix of the plan that holds, found by bisection), and the decision says why.
+arrive largest first, smallest first or host by host. Otherwise the last hosts chosen stay (by bisection, a
+prefix of the plan that holds while one host more does not; one host alone always holds), and the decision
+says why.
 """
 
 from __future__ import annotations
@@ -279,8 +280,9 @@ def plan_scale_in(
 def _held_whatever_ecs_picks(
     view: ClusterView, chosen: Sequence[Host], standby: Sequence[PlacedTask], headroom_percent: int
 ) -> tuple[tuple[Host, ...], str | None]:
-    """The longest prefix of ``chosen`` whose tasks hold under ECS's own placements (module docstring), and
-    why the hosts after it stay (None: all of them go). One host alone is the plan's own check."""
+    """A prefix of ``chosen`` whose tasks hold under ECS's own placements (module docstring) while one host
+    more does not, found by bisection, and why the hosts after it stay (None: all of them go). One host alone
+    is the plan's own check: it always holds."""
     if len(chosen) <= 1 or _holds(view, chosen, standby, headroom_percent) is None:
         return tuple(chosen), None
     holds, fails = 1, len(chosen)  # a prefix known to hold, one known not to
