@@ -46,3 +46,39 @@ def test_one_low_alarm_removes_as_many_hosts_as_fit_and_the_budget_allows_and_no
         assert len(world.group()["instances"]) == 2
     finally:
         world.close()
+
+
+def test_two_hosts_go_together_only_if_each_task_keeps_a_place_wherever_ecs_spreads_it(aws: None) -> None:
+    # The review's story: C and D run four 512-CPU tasks each, A two of 800 (and a small edge task on host port
+    # 80, so B's task, on the same port, never goes to A, whatever order ECS lists the hosts in), B one of 1,600;
+    # budget 2, 10 % headroom. The plan alone would take B and A, but ECS spreads the tasks as each host drains:
+    # the 800s one on C and one on D leave no host with room for the 1,600. So only B goes, and its task keeps a
+    # place.
+    world = ScaleWorld(hosts=4, rules=[{"alarm": LOW, "cluster": "prod", "step": "consolidate", "budget": 2, "min": 2}])
+    try:
+        c, d, a, b = world.cluster.instance_ids
+        world.services.add_service("filler", cpu=512, memory=64)
+        world.services.add_service("small", cpu=800, memory=64)
+        world.services.add_service("big", cpu=1600, memory=64, host_port=80)
+        world.services.add_service("edge", cpu=16, memory=16, host_port=80)
+        world.services.run_on(c, "filler", 4)
+        world.services.run_on(d, "filler", 4)
+        world.services.run_on(a, "small", 2)
+        world.services.run_on(a, "edge", 1)
+        world.services.run_on(b, "big", 1)
+        world.cluster_reservation_alarm(LOW, comparison="LessThanThreshold", threshold=60, period=300)
+
+        result = world.decide(world.fire(LOW, 30.0))
+
+        assert result["outcome"] == "cluster-scaled-in"
+        assert result["hosts_to_terminate"] == [b]
+        [note] = [n for n in world.notifications() if "ecs-fleet-ops scale" in n["subject"]]
+        assert f"{a} stay: with {a} gone too, ECS placing the tasks smallest first, by spread" in note["message"]
+
+        world.drain_terminations()
+
+        assert sum(world.cluster.lost_tasks.values()) == 0
+        assert world.account.function("drain").api_since_cold_start.calls.get("autoscaling:SetDesiredCapacity", 0) == 0
+        assert [task.last_status for task in world.services.tasks("big")] == ["RUNNING"]
+    finally:
+        world.close()

@@ -8,7 +8,7 @@ import json
 from dataclasses import replace
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fleetops.errors import ConfigurationError
@@ -126,6 +126,41 @@ def test_the_disruption_budget_caps_the_hosts_removed_at_once_a_percentage_round
     capped = consolidate(empty, budget="100%")
     assert len(capped.hosts_to_terminate) == MAX_HOSTS_PER_DECISION == 50
     assert "at most 50 host(s) go in one decision, the next look takes more" in capped.capacity_note
+
+
+def test_hosts_go_together_only_if_their_tasks_hold_wherever_ecs_places_them() -> None:
+    # C and D run four 512-CPU tasks each; A two of 800, B one of 1,600; 10 % headroom. The plan alone would
+    # take B and A (1,600 on C, both 800s on D). But ECS places by its own strategy as each host drains:
+    # spreading the 800s first, one on C and one on D, leaves no host with room for the 1,600. So only B goes,
+    # and the decision says why A stays.
+    def sized(name: str, cpu: int, count: int) -> tuple[Host, tuple[PlacedTask, ...]]:
+        tasks = tuple(PlacedTask(f"{name}-task-{i}", f"service:{name}-svc", Resources(cpu, 64)) for i in range(count))
+        used = Resources(cpu * count, 64 * count)
+        return Host(name, f"arn:ci/{name}", "ACTIVE", HOST, HOST - used, count, lifecycle_state="InService"), tasks
+
+    fleet = [sized("i-c", 512, 4), sized("i-d", 512, 4), sized("i-a", 800, 2), sized("i-b", 1600, 1)]
+    view = ClusterView("prod", tuple(h for h, _ in fleet), {h.container_instance_arn: t for h, t in fleet})
+    group = GroupStatus("prod-hosts", minimum=2, maximum=40, desired=4)
+
+    decision = decide_cluster_in(
+        declared({"step": "consolidate", "budget": "2"}),
+        LOW,
+        group,
+        view,
+        headroom_percent=10,
+        termination_hooks=HOOKS,
+        drain_hook_name_prefix="ecs-fleet-ops-drain",
+        last_scaled_at=None,
+        now=MONDAY_NOON,
+    )
+
+    assert decision.outcome is ScaleOutcome.CLUSTER_SCALED_IN
+    assert decision.hosts_to_terminate == ("i-b",)
+    assert set(decision.placements) == {"i-b-task-0"}
+    assert "i-a stay: with i-a gone too, ECS placing the tasks smallest first, by spread" in decision.capacity_note
+    # With room enough for any order (no headroom, and C and D half empty), both go as before.
+    roomy = plan_scale_in(replace(view, hosts=tuple(replace(h, remaining=HOST) for h in view.hosts)), 2, 10)
+    assert [h.ec2_instance_id for h in roomy.chosen] == ["i-b", "i-a"]
 
 
 def test_consolidation_never_goes_below_the_groups_minimum() -> None:
@@ -337,7 +372,21 @@ def fleets(draw: st.DrawFn) -> tuple[list[Host], dict[str, tuple[PlacedTask, ...
     return hosts, tasks, draw(st.sampled_from([0, 10, 25])), draw(st.sampled_from(["10%", "50%", "100%", "1", "3"]))
 
 
+def spread_strands_a_task() -> tuple[list[Host], dict[str, tuple[PlacedTask, ...]], int, str]:
+    """The review's fleet: B's 2,048 fits on C and A's two 1,024s on D, but ECS spreading the 1,024s first puts
+    one on each, and then the 2,048 has no place."""
+    half, big = Resources(1024, 2048), Resources(2048, 4096)
+    shapes = {"i-c": [half, half], "i-d": [half, half], "i-a": [half, half], "i-b": [big]}
+    hosts, tasks = [], {}
+    for name, sizes in shapes.items():
+        used = Resources(sum(z.cpu for z in sizes), sum(z.memory for z in sizes))
+        hosts.append(Host(name, f"arn:ci/{name}", "ACTIVE", HOST, HOST - used, len(sizes), lifecycle_state="InService"))
+        tasks[f"arn:ci/{name}"] = tuple(PlacedTask(f"{name}/{n}", "service:web", z) for n, z in enumerate(sizes))
+    return hosts, tasks, 0, "100%"
+
+
 @given(fleets(), st.integers(min_value=1, max_value=4))
+@example(spread_strands_a_task(), 1)
 def test_an_approved_consolidation_never_leaves_a_task_without_a_place_and_keeps_to_its_budget(
     fleet: tuple[list[Host], dict[str, tuple[PlacedTask, ...]], int, str], minimum: int
 ) -> None:
@@ -381,3 +430,34 @@ def test_an_approved_consolidation_never_leaves_a_task_without_a_place_and_keeps
                 load[places[task.arn]] = load[places[task.arn]] + task.size
     for arn, given_to in load.items():
         assert given_to == Resources(0, 0) or given_to.fits_in(usable(stays[arn], headroom))
+    # Several hosts go only if ECS's own placements hold too: the tasks arriving in any of these orders, each
+    # put by spread, on the roomiest host or by binpack (ECS never sees the plan's placements).
+    if len(removed) > 1:
+        moving = [
+            task
+            for h in hosts
+            if h.container_instance_arn in removed or h.leaving
+            for task in tasks[h.container_instance_arn]
+        ]
+        for strategy in ("spread", "most room", "binpack"):
+            for order in (sorted(moving, key=lambda t: t.size.cpu), sorted(moving, key=lambda t: -t.size.cpu), moving):
+                assert ecs_places_all(order, list(stays.values()), headroom, strategy), f"{strategy} strands a task"
+
+
+def ecs_places_all(tasks: list[PlacedTask], stays: list[Host], headroom: int, strategy: str) -> bool:
+    """ECS placing each task in turn on the host its strategy ranks first among those with room."""
+    free = {h.container_instance_arn: usable(h, headroom) for h in stays}
+    count = {h.container_instance_arn: h.tasks for h in stays}
+    for task in tasks:
+        fitting = [arn for arn in free if task.size.fits_in(free[arn])]
+        if not fitting:
+            return False
+        rank = {
+            "spread": lambda arn: (count[arn], -free[arn].cpu),
+            "most room": lambda arn: (-free[arn].cpu, -free[arn].memory),
+            "binpack": lambda arn: (free[arn].cpu, free[arn].memory),
+        }[strategy]
+        best = min(fitting, key=rank)
+        free[best] = free[best] - task.size
+        count[best] += 1
+    return True

@@ -24,11 +24,26 @@ treated the same way: ECS starts its replica-service tasks elsewhere, so they ke
 stay before any other host may go. Their replacements may already be running on those hosts (ECS starts
 them before it stops the old ones at a minimum healthy percent of 100), so their room may be counted
 twice: the plan errs towards keeping a host, never towards stranding a task.
+
+The plan's placements are its own (first-fit decreasing); ECS never sees them. ECS places each task by the
+service's placement strategy ("Amazon ECS task placement strategies", ECS Developer Guide; PlacementStrategy,
+ECS API Reference): ``spread`` (evenly over the instances, or the zones, the services' default), ``binpack``
+("the least available amount of the resource ... but still enough to run the task") or ``random``, and the
+hosts of one consolidation go DRAINING one at a time, so the tasks arrive in any order. A plan that removes
+one host is checked by its own placement, as before. A plan that removes several keeps them only if their
+tasks (and those of hosts in Standby or leaving) hold whatever host ECS picks: either there are enough places
+for the largest task that any order and any host will do (each host with room for ``n`` of the largest tasks
+takes ``n`` tasks before it may refuse one), or every one of ECS's strategies, played out task by task (spread:
+fewest tasks then most room; most room; binpack: least CPU that still fits), places them all, whether the tasks
+arrive largest first, smallest first or host by host. Otherwise the last hosts chosen stay (by bisection, a
+prefix of the plan that holds while one host more does not; one host alone always holds), and the decision
+says why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from bisect import bisect_left, insort
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from fleetops.models.scale import NOTHING, ClusterView, Host, PlacedTask, Resources
@@ -252,7 +267,111 @@ def plan_scale_in(
         chosen_arns.add(picked.container_instance_arn)
         if picked.zone is not None and picked.zone in zones:
             zones[picked.zone] -= 1
+    holding, unheld = _held_whatever_ecs_picks(view, chosen, standby, headroom_percent)
+    if unheld is not None:
+        dropped = {
+            task.arn for host in chosen[len(holding) :] for task in view.tasks_by_host[host.container_instance_arn]
+        }
+        placements = {arn: place for arn, place in placements.items() if arn not in dropped}
+        return ScaleInPlan(holding, placements, (*_refusals(chosen, refused, elsewhere), unheld), kept)
     return ScaleInPlan(tuple(chosen), placements, _refusals(chosen, refused, elsewhere), kept)
+
+
+def _held_whatever_ecs_picks(
+    view: ClusterView, chosen: Sequence[Host], standby: Sequence[PlacedTask], headroom_percent: int
+) -> tuple[tuple[Host, ...], str | None]:
+    """A prefix of ``chosen`` whose tasks hold under ECS's own placements (module docstring) while one host
+    more does not, found by bisection, and why the hosts after it stay (None: all of them go). One host alone
+    is the plan's own check: it always holds."""
+    if len(chosen) <= 1 or _holds(view, chosen, standby, headroom_percent) is None:
+        return tuple(chosen), None
+    holds, fails = 1, len(chosen)  # a prefix known to hold, one known not to
+    while fails - holds > 1:
+        middle = (holds + fails) // 2
+        if _holds(view, chosen[:middle], standby, headroom_percent) is None:
+            holds = middle
+        else:
+            fails = middle
+    how = _holds(view, chosen[:fails], standby, headroom_percent)
+    staying = ", ".join(host.ec2_instance_id for host in chosen[holds:])
+    return tuple(chosen[:holds]), (
+        f"{staying} stay: with {chosen[fails - 1].ec2_instance_id} gone too, ECS placing the tasks {how} could "
+        f"leave one without a place with {headroom_percent}% headroom (ECS places each task by the service's "
+        "strategy as each host drains, not where this plan puts it)"
+    )
+
+
+# ECS's placement strategies, as the adversary: rank of a host among those with room (lowest first), from
+# the tasks it runs and its room left, and whether the rank starts with the room's CPU (binpack: a bisection
+# finds the first host with CPU enough).
+type _Rank = Callable[[int, Resources], tuple[int, ...]]
+_STRATEGIES: tuple[tuple[str, _Rank, bool], ...] = (
+    ("by spread (fewest tasks first)", lambda tasks, room: (tasks, -room.cpu, -room.memory), False),
+    ("on the host with most room", lambda tasks, room: (-room.cpu, -room.memory), False),
+    ("by binpack (least CPU left first)", lambda tasks, room: (room.cpu, room.memory), True),
+)
+
+
+def _holds(
+    view: ClusterView, chosen: Sequence[Host], standby: Sequence[PlacedTask], headroom_percent: int
+) -> str | None:
+    """None if every task to move has a place whatever host ECS picks for it; else how ECS could strand one."""
+    going = {host.container_instance_arn for host in chosen}
+    stays = [host for host in view.hosts if host.takes_tasks and host.container_instance_arn not in going]
+    # In drain order: the tasks already moving, then each chosen host's, as it goes DRAINING.
+    moving = [
+        *standby,
+        *(
+            task
+            for host in chosen
+            for task in view.tasks_by_host[host.container_instance_arn]
+            if task.service_name not in (None, *view.daemon_services)
+        ),
+    ]
+    rooms = [usable(host, headroom_percent) for host in stays]
+    if _any_order_fits(moving, rooms):
+        return None
+    largest_first = sorted(moving, key=lambda t: (t.size.cpu, t.size.memory), reverse=True)
+    orders = (("largest first", largest_first), ("smallest first", largest_first[::-1]), ("host by host", moving))
+    for strategy, rank, by_cpu in _STRATEGIES:
+        for order, tasks in orders:
+            if not _ecs_places_all(tasks, stays, rooms, rank, by_cpu):
+                return f"{order}, {strategy},"
+    return None
+
+
+def _any_order_fits(tasks: Sequence[PlacedTask], rooms: Sequence[Resources]) -> bool:
+    """A host with room for ``n`` of the largest task (the largest CPU and memory of any) refuses no task
+    before it took ``n``: with as many such places as tasks, no order or choice of host strands one."""
+    if not tasks or any(task.host_ports for task in tasks):
+        return not tasks
+    largest = Resources(max(t.size.cpu for t in tasks), max(t.size.memory for t in tasks))
+    return len(tasks) <= sum(min(largest.count_that_fit(room), len(tasks)) for room in rooms)
+
+
+def _ecs_places_all(
+    tasks: Sequence[PlacedTask], hosts: Sequence[Host], rooms: Sequence[Resources], rank: _Rank, by_cpu: bool
+) -> bool:
+    """Whether ECS, placing ``tasks`` in this order each on the best-ranked host with room and its host ports
+    free, places them all."""
+    free = list(rooms)
+    count = [host.tasks for host in hosts]
+    used = [host.used_ports for host in hosts]
+    ranked = sorted((rank(count[i], free[i]), i) for i in range(len(hosts)))
+    for task in tasks:
+        start = bisect_left(ranked, ((task.size.cpu,), -1)) if by_cpu else 0
+        for position in range(start, len(ranked)):
+            i = ranked[position][1]
+            if task.size.fits_in(free[i]) and not (task.host_ports & used[i]):
+                break
+        else:
+            return False
+        del ranked[position]
+        free[i] = free[i] - task.size
+        count[i] += 1
+        used[i] = used[i] | task.host_ports
+        insort(ranked, (rank(count[i], free[i]), i))
+    return True
 
 
 def _largest_zones_first(hosts: Sequence[Host], largest: frozenset[str] | None) -> list[Host]:
