@@ -26,7 +26,7 @@ from moto.sns.utils import FilterPolicyMatcher
 from fleetops.drain.parse import parse_trigger as parse_drain_trigger
 from fleetops.intake import is_sqs_batch
 from fleetops.models.drain import ContainerInstanceEmptied, DrainRequest, DrainState, IgnoredEvent
-from fleetops.models.scale import AlarmTransition
+from fleetops.models.scale import AlarmTransition, PlacementFailure
 from fleetops.models.verify import BakeState, IgnoredVerifyEvent, ReleaseFailure, VerifyRequest
 from fleetops.scale.parse import parse_trigger as parse_scale_trigger
 from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX, Scope
@@ -113,6 +113,13 @@ SAMPLES: dict[str, Sample] = {
     ),
     "scale/sns-cluster-reservation-metric-math.json": Sample(
         "scale", Shape.SNS, "ScalingAlarmTopicArn", "AlarmTransition from sns, follow-up 0"
+    ),
+    "scale/eventbridge-service-task-placement-failure.json": Sample(
+        "scale", Shape.EVENTBRIDGE, "ScaleFunctionPlacementFailure", "PlacementFailure of prod/web: RESOURCE:CPU"
+    ),
+    # An old short service ARN (service/<name>) names no cluster: the rule filters on detail.clusterArn.
+    "scale/eventbridge-service-task-placement-failure-short-arn.json": Sample(
+        "scale", Shape.EVENTBRIDGE, "ScaleFunctionPlacementFailure", "PlacementFailure of prod/web: RESOURCE:MEMORY"
     ),
     "scale/sqs-follow-up.json": Sample(
         "scale", Shape.SQS, "ScaleFollowUpQueue", "AlarmTransition from eventbridge, follow-up 1"
@@ -442,8 +449,35 @@ def alarm_in_sns_notification(event: dict[str, Any]) -> tuple[str, set[Metric]]:
     }
 
 
+PLACEMENT_FAILURE_SAMPLES = [name for name, sample in SAMPLES.items() if sample.via == "ScaleFunctionPlacementFailure"]
+
+
+def in_cluster(event: dict[str, Any], cluster: str) -> dict[str, Any]:
+    """The same event from a service of another cluster (its ARN names the cluster only in the long form)."""
+    moved = json.loads(json.dumps(event).replace("cluster/prod", f"cluster/{cluster}"))
+    moved["resources"] = [arn.replace("service/prod/", f"service/{cluster}/") for arn in moved["resources"]]
+    return moved
+
+
+@pytest.mark.parametrize("name", PLACEMENT_FAILURE_SAMPLES)
+def test_a_placement_failure_reaches_the_scale_job_from_the_named_clusters_whatever_its_service_arn(
+    account: Account, name: str
+) -> None:
+    # The other-groups stack names cluster batch: a placement failure there reaches the scale job, with a
+    # long service ARN (service/batch/web) or an old short one (service/web), found by the event's clusterArn.
+    stack, event = account.other_groups, load(name)
+    assert matching_rules(stack, in_cluster(event, "batch")) == [stack.physical["ScaleFunctionPlacementFailure"]]
+    # Cluster prod is not named there: its placement failure reaches no function of that stack.
+    assert matching_rules(stack, event) == []
+
+
 @pytest.mark.parametrize(
-    "name", [n for n in of_shape(Shape.EVENTBRIDGE) + of_shape(Shape.SNS) if SAMPLES[n].job == "scale"]
+    "name",
+    [
+        n
+        for n in of_shape(Shape.EVENTBRIDGE) + of_shape(Shape.SNS)
+        if SAMPLES[n].job == "scale" and n not in PLACEMENT_FAILURE_SAMPLES
+    ],
 )
 def test_the_scale_samples_are_alarms_the_template_creates_for_cluster_prod_and_service_web(
     account: Account, name: str
@@ -469,6 +503,8 @@ def how_it_reads(command: object) -> str:
             return "ContainerInstanceEmptied"
         case DrainState(attempt=attempt):
             return f"DrainState attempt {attempt}"
+        case PlacementFailure(cluster=cluster, service=service, reason=reason):
+            return f"PlacementFailure of {cluster}/{service}: {reason}"
         case AlarmTransition(source=source, follow_up=follow_up):
             return f"AlarmTransition from {source.value}, follow-up {follow_up}"
         case VerifyRequest(trigger=trigger, ecs_hook=hook):

@@ -26,6 +26,7 @@ from fleetops.models.scale import (
     ServiceStatus,
     Step,
     TargetKind,
+    Tracking,
 )
 from fleetops.scale.decide import (
     MAX_LOOKS_PER_TRANSITION,
@@ -34,6 +35,7 @@ from fleetops.scale.decide import (
     decide_follow_up,
     decide_service,
     judging_the_last_change,
+    waiting_without_a_record,
 )
 from fleetops.scale.packing import plan_scale_in, usable
 
@@ -746,3 +748,22 @@ def test_a_follow_up_carries_the_whole_transition_and_is_a_decision_of_its_own()
     assert follow_up.idempotency_key != original.idempotency_key
     with pytest.raises(BadInputError, match="malformed"):
         AlarmTransition.from_json('{"version": 1, "alarm_name": "x"}')
+
+
+# -- a tracking rule's follow-up with no record of the last change (review of issue 11, finding 3) -----
+
+
+def test_a_tracking_follow_up_without_a_record_of_the_change_waits_for_the_alarm_to_judge_it() -> None:
+    tracking = replace(service_rule("+1", cooldown=0), derived=True, tracking=Tracking())
+    follow_up = _transition(follow_up=1)  # the alarm went to ALARM at NOW, on a 90 % datapoint
+
+    # A minute later the transition's own datapoint is the newest: it may predate a change whose record
+    # was lost, so it sizes nothing; the follow-up waits for the alarm's three minutes after the transition.
+    waiting = waiting_without_a_record(tracking, IN_ALARM, follow_up, NOW + 60)
+    assert waiting is not None and waiting.outcome is ScaleOutcome.COOLDOWN and not waiting.outcome.acted
+    assert waiting.retry_after_seconds == 120
+    assert "no record of a change to service web" in waiting.reason
+    assert "not sized from the metric" in waiting.reason
+
+    # Once the alarm has judged three minutes after the transition and still says ALARM, the rule's step applies.
+    assert waiting_without_a_record(tracking, IN_ALARM, follow_up, NOW + 180) is None

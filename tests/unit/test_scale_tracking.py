@@ -223,12 +223,56 @@ def test_a_derived_service_scale_out_rule_tracks_its_alarms_threshold_and_its_sc
 
     def derived(comparison: str) -> ScalingRule:
         transition = AlarmTransition(
-            "a", AlarmState.ALARM, None, NOW, "", AlarmSource.EVENTBRIDGE, dimensions, comparison=comparison
+            "a",
+            AlarmState.ALARM,
+            None,
+            NOW,
+            "",
+            AlarmSource.EVENTBRIDGE,
+            dimensions,
+            metric_name="CPUUtilization",
+            namespace="AWS/ECS",
+            comparison=comparison,
         )
         return resolve_rule(settings, transition, None)
 
     assert derived("GreaterThanThreshold").tracking == Tracking(None)
     assert derived("LessThanThreshold").tracking is None
+
+
+def test_a_derived_rule_on_a_metric_that_does_not_fall_as_tasks_are_added_keeps_the_step_of_one_task() -> None:
+    # Container Insights' CpuUtilized is the CPU units all the service's tasks use: a total, which stays at
+    # 3,300 whatever the count. Tracking a 3,000 threshold on it would add a task at every datapoint up to
+    # the derived maximum (4 -> 5 -> 6 -> ... -> 20); the step of one task waits for each change to be judged.
+    settings = ScaleSettings(dead_letter_queue_url="q", idempotency_table="t", clusters=Scope.of("demo"))
+    web_dimensions = (("ClusterName", "demo"), ("ServiceName", "web"))
+
+    def derived(namespace: str, metric_name: str, dimensions: tuple[tuple[str, str], ...]) -> ScalingRule:
+        transition = AlarmTransition(
+            "a",
+            AlarmState.ALARM,
+            None,
+            NOW,
+            "",
+            AlarmSource.EVENTBRIDGE,
+            dimensions,
+            metric_name=metric_name,
+            namespace=namespace,
+            comparison="GreaterThanThreshold",
+        )
+        return resolve_rule(settings, transition, None)
+
+    for namespace, metric_name, dimensions in [
+        ("ECS/ContainerInsights", "CpuUtilized", web_dimensions),
+        ("ECS/ContainerInsights", "NetworkRxBytes", web_dimensions),
+        ("ECS/ContainerInsights", "MemoryUtilized", web_dimensions),
+    ]:
+        rule = derived(namespace, metric_name, dimensions)
+        assert rule.tracking is None, (namespace, metric_name)
+        assert rule.step == Step(1, False, Direction.OUT)
+
+    # The service's own share of what its tasks reserve does fall as tasks are added: it is tracked.
+    assert derived("AWS/ECS", "MemoryUtilization", web_dimensions).tracking == Tracking(None)
 
 
 def test_a_declared_rule_may_track_a_value_or_its_alarms_threshold_and_every_misuse_is_named() -> None:

@@ -75,8 +75,9 @@ class AlarmReader:
 
     def latest_datapoint(self, alarm: AlarmDetails, *, since: float, now: float) -> float | None:
         """The newest datapoint of a single-metric alarm's metric, with the alarm's statistic and period,
-        among those whose period ends after ``since`` (epoch seconds); None if there is none yet, or the alarm
-        is metric math or uses an extended statistic.
+        among those whose period started at or after ``since`` (epoch seconds): only such a datapoint was
+        measured wholly after a change made at ``since`` (a minute that began 59 s before it is mostly the
+        old count). None if there is none yet, or the alarm is metric math or uses an extended statistic.
 
         An alarm announces its transition once; while it stays in ALARM the documents do not say that its
         ``StateReasonData`` follows each new evaluation (``StateUpdatedTimestamp`` follows the state and the
@@ -99,5 +100,5 @@ class AlarmReader:
             for point in answer.get("Datapoints", [])
             if alarm.statistic in point
         ]
-        fresh = [(start, value) for start, value in points if start + period > since]
+        fresh = [(start, value) for start, value in points if start >= since]
         return max(fresh)[1] if fresh else None

@@ -702,6 +702,31 @@ def judging_the_last_change(
     )
 
 
+def waiting_without_a_record(
+    rule: ScalingRule, alarm: AlarmDetails, transition: AlarmTransition, now: float
+) -> ScalingDecision | None:
+    """For a tracking rule's follow-up that finds no record of a last change (none was made, or its record
+    is lost): no datapoint can be told to have seen a change, so none sizes a step. The follow-up waits as
+    if the target had changed at the transition, until the alarm has judged a whole evaluation window
+    (period x evaluation periods) after it; after that, the rule's own step applies to an alarm still in
+    ALARM."""
+    window = alarm.breach_seconds
+    if not window:
+        return None
+    ready = transition.changed_at + rule.cooldown_seconds + window
+    if now >= ready:
+        return None
+    left = math.ceil(ready - now)
+    return ScalingDecision(
+        ScaleOutcome.COOLDOWN,
+        f"no record of a change to {rule.target_label} since alarm {alarm.name} went to ALARM "
+        f"{round(now - transition.changed_at)} s ago, so no datapoint of its metric can be told to have seen one: "
+        f"the step is not sized from the metric; waiting until the alarm has judged {window} s of data after "
+        f"it ({alarm.evaluation_periods} x {alarm.period_seconds} s): {left} s left",
+        retry_after_seconds=left,
+    )
+
+
 def group_out_of_scope(group_name: str) -> str:
     return f"group {group_name} is not in AutoScalingGroupNames: the suite may not change it"
 

@@ -14,6 +14,7 @@ from fleetops.models.scale import (
     Tracking,
 )
 from fleetops.scale.settings import ScaleSettings
+from fleetops.scale.tracking import falls_as_tasks_are_added
 
 # CloudWatch comparison operators; the anomaly-detection band ("LessThanLowerOrGreaterThanUpper...")
 # has no direction and needs a declared rule.
@@ -64,7 +65,20 @@ def resolve_rule(settings: ScaleSettings, transition: AlarmTransition, alarm: Al
         cooldown_seconds=settings.cooldown_for(direction),
         derived=True,
         # A service's scale-out tracks the alarm's threshold (the step of one task is the fallback when the
-        # alarm carries no value). Its scale-in keeps the step of one: a low alarm's threshold (say 20 %) is
-        # a floor, not a value to hold, and the target the service runs at is the other alarm's.
-        tracking=Tracking() if service and direction is Direction.OUT else None,
+        # alarm carries no value), if its metric falls as tasks are added (tracking.PER_TASK_NAMESPACE);
+        # on any other metric it keeps the step of one task. Its scale-in keeps the step of one: a low
+        # alarm's threshold (say 20 %) is a floor, not a value to hold, and the target the service runs at
+        # is the other alarm's.
+        tracking=Tracking() if service and direction is Direction.OUT and _per_task(transition, alarm) else None,
     )
+
+
+def _per_task(transition: AlarmTransition, alarm: AlarmDetails | None) -> bool:
+    """Whether the alarm watches one metric that falls as the service's tasks are added (a metric-math
+    alarm does not count: its expression may be anything)."""
+    if transition.metric_math:
+        return False
+    namespace = transition.namespace or (alarm.namespace if alarm else None)
+    metric_name = transition.metric_name or (alarm.metric_name if alarm else None)
+    dimensions = transition.dimensions or (alarm.dimensions if alarm else ())
+    return falls_as_tasks_are_added(namespace, metric_name, {name for name, _ in dimensions})

@@ -40,6 +40,7 @@ from fleetops.scale.decide import (
     hosts_to_remove,
     judging_the_last_change,
     refuse_group_out_of_scope,
+    waiting_without_a_record,
 )
 from fleetops.scale.packing import scale_in_candidates
 from fleetops.scale.rules import UnknownAlarmError, resolve_rule
@@ -92,6 +93,8 @@ class ScaleRunner:
         )
         if held is None and transition.follow_up and not tracks:
             held = judging_the_last_change(rule, alarm, last, now)
+            if held is None and last is None and rule.tracking is not None:
+                held = waiting_without_a_record(rule, alarm, transition, now)
         group: GroupStatus | None = None
         if held is not None:
             decision = held  # no need to look at the cluster
@@ -160,14 +163,16 @@ class ScaleRunner:
     ) -> float | None:
         """The alarm's metric now, for a rule that sizes its step from it (None for the others, or when it
         cannot be known: the rule's step then applies). The transition carries the value that made it; a
-        later look reads the metric's newest datapoint, one whose period ended after the last change (so it
-        has seen that change) and after the transition's own data."""
+        later look reads the metric's newest datapoint, one whose period started at or after the last change
+        (so it measured only the count that change set). Without a record of the last change, no datapoint
+        can be told to have seen it: a follow-up sizes nothing from the metric (``waiting_without_a_record``)."""
         if rule.tracking is None or rule.kind is not TargetKind.SERVICE:
             return None
         if not transition.follow_up and transition.latest_value is not None:
             return transition.latest_value
-        since = max(change.at if change else 0.0, transition.changed_at - (alarm.period_seconds or 0))
-        return self._alarms.latest_datapoint(alarm, since=since, now=now)
+        if change is None:
+            return None
+        return self._alarms.latest_datapoint(alarm, since=max(change.at, transition.changed_at), now=now)
 
     def _decide_service(
         self,

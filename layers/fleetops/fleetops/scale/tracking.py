@@ -28,6 +28,25 @@ from fleetops.models.scale import Direction, ScalingRule
 # MemoryUtilization are the tasks' use as a percentage of what they reserve).
 SATURATING_METRICS = frozenset({"CPUUtilization", "MemoryUtilization"})
 SATURATED_PERCENT = 100.0
+# The only metrics a derived rule tracks: a service's AWS/ECS CPUUtilization or MemoryUtilization (dimensions
+# ClusterName and ServiceName) is what its tasks use over what they reserve, so for the same load it falls in
+# proportion as tasks are added. Target tracking needs exactly that: a metric that changes in inverse
+# proportion to the capacity, capacity doubled -> metric halved (Application Auto Scaling User Guide,
+# "Target tracking scaling policies for Application Auto Scaling"). A total
+# (Container Insights' CpuUtilized, network bytes, a request count) does not fall as tasks are added:
+# tracking it would add tasks at every datapoint up to the rule's maximum.
+PER_TASK_NAMESPACE = "AWS/ECS"
+PER_TASK_DIMENSIONS = frozenset({"ClusterName", "ServiceName"})
+
+
+def falls_as_tasks_are_added(namespace: str | None, metric_name: str | None, dimension_names: set[str]) -> bool:
+    """Whether an alarm's metric is a share of what the service's tasks reserve, which target tracking can
+    hold by changing the count (see PER_TASK_NAMESPACE)."""
+    return (
+        namespace == PER_TASK_NAMESPACE and metric_name in SATURATING_METRICS and dimension_names == PER_TASK_DIMENSIONS
+    )
+
+
 # A scale-in leaves the metric at least this share under the target, so that it does not cross it again at
 # the next ripple of load and scale out at once.
 SCALE_IN_MARGIN = 0.1
