@@ -104,18 +104,23 @@ def acted(entry: TimelineEntry) -> bool:
 
 
 READS = ("Describe", "List", "Get")
+# The suite's own bookkeeping, whose count follows the moments things happen: its delayed re-checks and
+# follow-ups (SQS) and the heartbeats that keep a lifecycle action alive while a drain waits.
+BOOKKEEPING = frozenset({"sqs:SendMessage", "autoscaling:RecordLifecycleActionHeartbeat"})
 
 
 def changes_made(invocations: list[TimelineEntry]) -> dict[str, dict[str, int]]:
-    """Each function's calls that change something in AWS, beyond its DynamoDB records (idempotency,
-    cooldowns, drain state), counted: what the day did, however its invocations were batched or timed.
-    A throttled call's retries move the moments, and with them how SQS groups two drains' re-checks into
-    one invocation or two; the heartbeats, the group's raise and the completions stay the same."""
+    """Each function's calls that change what the cluster's owners see — a service's count, a group's
+    capacity, a host's state, a lifecycle action, a message — counted: what the day did, however its
+    invocations were batched or timed. Not the reads, not the DynamoDB records (idempotency, cooldowns,
+    drain state), not the ``BOOKKEEPING``: a throttled call's retries move the moments, and with them how
+    SQS groups two drains' re-checks into one invocation or two and how many follow-ups an alarm gets
+    before it recovers."""
     made: dict[str, Counter[str]] = {}
     for entry in invocations:
         for call, count in entry.calls.items():
             service, operation = call.split(":", 1)
-            if service != "dynamodb" and not operation.startswith(READS):
+            if service != "dynamodb" and not operation.startswith(READS) and call not in BOOKKEEPING:
                 made.setdefault(str(entry.function), Counter())[call] += count
     return {function: dict(calls) for function, calls in made.items()}
 
