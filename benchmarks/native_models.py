@@ -44,7 +44,7 @@ Cluster auto scaling (CAS), a capacity provider with managed scaling, target cap
   ManagedScaling, ECS API Reference, https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ManagedScaling.html:
   maximumScalingStepSize 10,000 by default, minimumScalingStepSize 1).
   M is counted by packing the waiting tasks onto new hosts of the group's shape
-  (``fleetops.scale.packing.hosts_needed_for``), the hosts that still hold tasks counting as needed.
+  (``fleetops.packing.hosts_needed_for``), the hosts that still hold tasks counting as needed.
   Its high alarm acts on one breaching datapoint, its low alarm on 15 (no AWS document gives them; users
   report them as created: aws/containers-roadmap#638, "AlarmHigh and AlarmLow at 1 datapoint within a
   minute and 15 datapoints within 15 minutes").
@@ -74,7 +74,7 @@ from enum import StrEnum
 
 from benchmarks.capacity_traces import DrainTrace, SpikeTrace
 from fleetops.models.scale import PlacedTask, Resources
-from fleetops.scale.packing import hosts_needed_for
+from fleetops.packing import hosts_needed_for
 
 TICK_SECONDS = 5  # the simulated fleet's tick: a placed task starts on the next one
 PERIOD_SECONDS = 60  # CloudWatch period of every metric here (ECS publishes both each minute)

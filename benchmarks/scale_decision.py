@@ -38,8 +38,8 @@ from fleetops.models.scale import (
     Step,
     TargetKind,
 )
+from fleetops.packing import plan_scale_in
 from fleetops.scale.decide import MAX_HOSTS_PER_DECISION, decide_cluster_in, decide_service
-from fleetops.scale.packing import plan_scale_in
 from fleetops.settings import DEFAULT_DRAIN_HOOK_NAME_PREFIX
 
 # What the scale job's figures set before they run (each kept where the report already set it).

@@ -7,6 +7,7 @@ or pending, of the stack's clusters. The re-check loop stays, as the safety net.
 
 from __future__ import annotations
 
+from fleetops.aws.clients import AwsClients
 from fleetops.aws.drain_records import COMPLETED_ON_ECS_EVENT, DrainRecords
 from simulator.worlds.drain import DrainWorld
 
@@ -64,7 +65,7 @@ def test_a_drain_whose_completion_on_the_event_was_claimed_but_never_made_is_com
     world.invoke(world.hooks.eventbridge_event(action))
     # An event's invocation claimed the completion and died before CompleteLifecycleAction (a timeout).
     table = world.environment["IDEMPOTENCY_TABLE"]
-    records = DrainRecords(world.session.client("dynamodb"), table)
+    records = DrainRecords(AwsClients(world.session), table)
     kept = records.find(leaving)
     assert kept is not None and kept[1] is None
     assert records.claim_completion(kept[0], COMPLETED_ON_ECS_EVENT)

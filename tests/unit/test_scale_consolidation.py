@@ -31,9 +31,9 @@ from fleetops.models.scale import (
     Step,
     TargetKind,
 )
+from fleetops.packing import plan_scale_in, usable
 from fleetops.scale.consolidation import parse_quiet_windows
 from fleetops.scale.decide import MAX_HOSTS_PER_DECISION, decide_cluster_in, decide_follow_up, hosts_to_remove
-from fleetops.scale.packing import plan_scale_in, usable
 from fleetops.scale.rules import resolve_rule
 from fleetops.scale.settings import ScaleSettings, parse_rules
 

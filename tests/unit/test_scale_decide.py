@@ -28,6 +28,7 @@ from fleetops.models.scale import (
     TargetKind,
     Tracking,
 )
+from fleetops.packing import plan_scale_in, usable
 from fleetops.scale.decide import (
     MAX_LOOKS_PER_TRANSITION,
     decide_cluster_in,
@@ -37,7 +38,6 @@ from fleetops.scale.decide import (
     judging_the_last_change,
     waiting_without_a_record,
 )
-from fleetops.scale.packing import plan_scale_in, usable
 
 HOST = Resources(4096, 8192)
 TASK = Resources(1024, 2048)

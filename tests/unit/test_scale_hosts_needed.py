@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fleetops.models.scale import PlacedTask, Resources
-from fleetops.scale.packing import hosts_needed_for
+from fleetops.packing import hosts_needed_for
 
 M5_LARGE = Resources(2048, 7680)  # what an m5.large registers with ECS, roughly
 

@@ -20,8 +20,8 @@ from fleetops.models.scale import (
     Step,
     TargetKind,
 )
+from fleetops.packing import plan_scale_in, room_for
 from fleetops.scale.decide import decide_cluster_in, decide_cluster_out, decide_service
-from fleetops.scale.packing import plan_scale_in, room_for
 
 SMALL = Resources(4096, 7474)  # c5.xlarge as ECS registers it: weight 4
 LARGE = Resources(8192, 15307)  # c5.2xlarge: weight 8

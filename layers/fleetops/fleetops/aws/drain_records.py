@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from fleetops.aws.clients import error_code
+from fleetops.aws.clients import AwsClients, error_code
 from fleetops.models.drain import DrainState
 
 if TYPE_CHECKING:
@@ -32,9 +32,15 @@ COMPLETED_ON_RECHECK = "recheck"
 
 
 class DrainRecords:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
-        self._client = client
+    def __init__(self, clients: AwsClients, table: str) -> None:
+        # The DynamoDB client is made on first use, as the notifier's SNS client is: a drain that never
+        # waits needs none, and a client made at cold start costs the drain's import target (docs/benchmark.md).
+        self._clients = clients
         self._table = table
+
+    @property
+    def _client(self) -> DynamoDBClient:
+        return self._clients.dynamodb
 
     def keep(self, state: DrainState) -> None:
         """The drain's state, under its instance: a newer drain of the same instance replaces an older one's."""

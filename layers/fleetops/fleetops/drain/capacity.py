@@ -10,7 +10,7 @@ has room, none has enough), so nothing grows the group and each drain waits out 
 
 The decision looks at every leaving host of the cluster at once, not only its own: the hosts of one batch
 need one growth, to what they all need, and a drain that comes second (or a replayed one) finds the hosts
-already coming and asks for nothing. Placement is ``fleetops.scale.packing``'s: first-fit decreasing over
+already coming and asks for nothing. Placement is ``fleetops.packing``'s: first-fit decreasing over
 the hosts that take tasks, then ``hosts_needed_for`` for the rest.
 """
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from fleetops.models.drain import GroupGrowth
 from fleetops.models.scale import NOTHING, GroupStatus, Host, PlacedTask, Resources
-from fleetops.scale.packing import first_fit_decreasing, hosts_needed_for, new_host_shape
+from fleetops.packing import first_fit_decreasing, hosts_needed_for, new_host_shape
 
 # Instances that Auto Scaling counts in the group's desired capacity: in service or on their way in
 # (those leaving, Terminating*, and those set aside, Standby, are outside it; "Auto Scaling instance

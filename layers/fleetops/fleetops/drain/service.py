@@ -80,7 +80,7 @@ class DrainService:
             rechecks=DelayedQueue(self.clients.sqs, settings.recheck_queue_url),
             settings=settings,
             clock=clock,
-            records=DrainRecords(self.clients.dynamodb, settings.idempotency_table),
+            records=DrainRecords(self.clients, settings.idempotency_table),
         )
         self._dead_letters = DeadLetters(self.clients.sqs, settings.dead_letter_queue_url)
         self._notifier = Notifier(self.clients, settings.notification_topic_arn)

@@ -23,8 +23,8 @@ from fleetops.models.scale import (
     ScalingRule,
     ServiceStatus,
 )
+from fleetops.packing import hosts_needed_for, new_host_shape, plan_scale_in, room_for
 from fleetops.scale.consolidation import Disruption, disruption
-from fleetops.scale.packing import hosts_needed_for, new_host_shape, plan_scale_in, room_for
 from fleetops.scale.tracking import TrackedCount, tracked_count, tracking_target
 
 # SQS delays a message by at most 900 s; a longer cooldown is waited out in several follow-ups.

@@ -31,6 +31,7 @@ from fleetops.models.scale import (
     cluster_target_key,
 )
 from fleetops.observability import logger
+from fleetops.packing import scale_in_candidates
 from fleetops.scale.decide import (
     decide_cluster_in,
     decide_cluster_out,
@@ -42,7 +43,6 @@ from fleetops.scale.decide import (
     refuse_group_out_of_scope,
     waiting_without_a_record,
 )
-from fleetops.scale.packing import scale_in_candidates
 from fleetops.scale.rules import UnknownAlarmError, resolve_rule
 from fleetops.scale.settings import ScaleSettings
 
