@@ -20,12 +20,14 @@ DRAIN_TASKS = 10
 # 9.6 minutes and the next re-check completes the hook at 10 minutes.
 DRAIN_DEREGISTRATION_DELAY = 570
 MAX_DRAIN_INVOCATIONS = 12
+ECS_INSTANCE_EVENT = "ECS Container Instance State Change"  # its detail-type
 
 
 @dataclass(frozen=True)
 class DrainRun:
     tasks_on_host: int
     invocations: int
+    ecs_events: int  # ECS Container Instance State Change events the drain's rule let through
     rechecks: int
     simulated_minutes: float
     api_calls: int
@@ -61,6 +63,9 @@ def run_ten_minute_drain(world: DrainWorld) -> DrainRun:
         tasks_on_host=DRAIN_TASKS,
         invocations=len(world.invocations),
         rechecks=sum(1 for invocation in world.invocations if invocation.trigger == "recheck"),
+        ecs_events=sum(
+            1 for entry in world.account.timeline if entry.function == "drain" and entry.event == ECS_INSTANCE_EVENT
+        ),
         simulated_minutes=round((ended_at - action.started_at) / 60, 2),
         api_calls=world.api.total(),
         api_calls_by_operation=dict(sorted(world.api.calls.items())),
@@ -92,7 +97,8 @@ def report_lines(section: dict[str, Any]) -> list[str]:
         f"{DRAIN_DEREGISTRATION_DELAY} s of DRAINING (load balancer deregistration delay)",
         f"  simulated duration, hook start to completion: {section['simulated_minutes']} min",
         f"  handler invocations: {section['invocations']} "
-        f"(1 EventBridge event + {section['rechecks']} delayed re-checks)",
+        f"(1 EventBridge event + {section['rechecks']} delayed re-checks + {section['ecs_events']} of ECS's "
+        "container instance events, the cost of completing on them: see docs/drain.md)",
         f"  lifecycle action: {section['lifecycle_result']} by {section['completed_by']}, "
         f"{section['heartbeats']} heartbeats, {section['tasks_lost_at_termination']} tasks lost",
         f"  AWS API calls: {section['api_calls']}",
