@@ -223,22 +223,7 @@ class DrainRunner:
             return "a re-check is completing this drain"
         decision = replace(decision, reason=f"{decision.reason} (ECS's container instance event said so)")
         completed = self._complete(state.lifecycle_action, decision)
-        return DrainStepReport(
-            ec2_instance_id=state.ec2_instance_id,
-            decision=decision,
-            lifecycle_action=state.lifecycle_action,
-            cluster_arn=state.cluster_arn,
-            container_instance_arn=state.container_instance_arn,
-            tasks_at_start=state.tasks_at_start,
-            attempt=state.attempt,
-            started_at=state.started_at,
-            finished_at=now,
-            lifecycle_action_completed=completed,
-            global_timeout=state.global_timeout,
-            deadline_clamped=state.deadline_clamped,
-            beside_managed_draining=state.beside_managed_draining,
-            group_growth=state.group_growth,
-        )
+        return DrainStepReport.of_drain(state, decision, now=now, completed=completed)
 
     def recheck(self, state: DrainState) -> DrainStepReport:
         """One cycle of the durable wait: still ours? heartbeat, look at the tasks, decide."""
@@ -359,21 +344,12 @@ class DrainRunner:
                         self._ecs.stop_task(state.cluster_arn, task_arn, STOP_REASON)
                     next_state = replace(next_state, leftovers_stopped=True)
                 self._rechecks.send(next_state.to_json(), decision.wait_seconds)
-        return DrainStepReport(
-            ec2_instance_id=state.ec2_instance_id,
-            decision=decision,
-            lifecycle_action=state.lifecycle_action,
-            cluster_arn=state.cluster_arn,
-            container_instance_arn=state.container_instance_arn,
-            tasks_at_start=state.tasks_at_start,
+        return DrainStepReport.of_drain(
+            state,
+            decision,
+            now=now,
+            completed=completed,
             tasks_left=len(observation.active_tasks),
-            attempt=state.attempt,
-            started_at=state.started_at,
-            finished_at=now,
-            lifecycle_action_completed=completed,
-            global_timeout=state.global_timeout,
-            deadline_clamped=state.deadline_clamped,
-            beside_managed_draining=state.beside_managed_draining,
             host_reactivated=reactivated,
             growth=growth,
             group_growth=next_state.group_growth or state.group_growth,

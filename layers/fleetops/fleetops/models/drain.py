@@ -306,6 +306,29 @@ class DrainStepReport:
     growth: GroupGrowth | None = None  # this step's look for a place for the leaving hosts' tasks, if it made one
     group_growth: str = ""  # what the drain did to its group so far (``DrainState.group_growth``)
 
+    @classmethod
+    def of_drain(
+        cls, state: DrainState, decision: DrainDecision, *, now: float, completed: bool, **this_step: Any
+    ) -> DrainStepReport:
+        """The report of a step of a drain already waiting (a re-check, or ECS's event for its host): what
+        the drain's state says, and ``this_step``'s own fields (tasks left, growth, ...)."""
+        return cls(
+            ec2_instance_id=state.ec2_instance_id,
+            decision=decision,
+            lifecycle_action=state.lifecycle_action,
+            cluster_arn=state.cluster_arn,
+            container_instance_arn=state.container_instance_arn,
+            tasks_at_start=state.tasks_at_start,
+            attempt=state.attempt,
+            started_at=state.started_at,
+            finished_at=now,
+            lifecycle_action_completed=completed,
+            global_timeout=state.global_timeout,
+            deadline_clamped=state.deadline_clamped,
+            beside_managed_draining=state.beside_managed_draining,
+            **{"group_growth": state.group_growth, **this_step},
+        )
+
     @property
     def finished(self) -> bool:
         return self.decision.action in _FINAL_ACTIONS or self.decision.outcome is DrainOutcome.SPOT_DRAINING
