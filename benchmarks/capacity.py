@@ -24,7 +24,7 @@ import io
 import json
 import sys
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from benchmarks.capacity_traces import DrainTrace, SpikeTrace
@@ -91,15 +91,24 @@ class _Meter:
             self.reached = now - self.started
 
 
-def _run_suite(fleet: SimulatedFleet, needed: int, window: int, act: Any) -> tuple[_Meter, int, int]:
-    """``act`` changes the load (or terminates hosts); the fleet then runs for ``window`` seconds."""
+def _run_suite(fleet: SimulatedFleet, needed: int, window: int, act: Any) -> tuple[_Meter, SuiteRun]:
+    """``act`` changes the load (or terminates hosts); the fleet then runs for ``window`` seconds. The meter,
+    and what every trace's run reports (a trace adds its own figures to it)."""
     meter = _Meter(fleet, needed)
     fleet.account.tickers.append(meter.tick)
     first = len(fleet.account.timeline)
     act(fleet)
     fleet.run_for(window)
     invocations = [e for e in fleet.account.timeline[first:] if e.function]
-    return meter, sum(sum(e.calls.values()) for e in invocations), len(invocations)
+    return meter, SuiteRun(
+        minutes_to_capacity=_minutes(meter.reached),
+        host_minutes=round(meter.host_seconds / 60, 1),
+        task_minutes_waiting=round(meter.task_seconds_waiting / 60, 1),
+        tasks_lost=fleet.tasks_lost(),
+        aws_calls=sum(sum(e.calls.values()) for e in invocations),
+        invocations=len(invocations),
+        hosts_at_end=fleet.desired_capacity(),
+    )
 
 
 def spike_trace(definition: ClusterDefinition, load_cpu: float) -> SpikeTrace:
@@ -143,18 +152,8 @@ def suite_on_spike() -> tuple[SpikeTrace, SuiteRun]:
 
     with simulated_aws(), contextlib.redirect_stdout(io.StringIO()), simulated_day() as fleet:
         trace = spike_trace(fleet.definition, SPIKE_CPU_UNITS)
-        meter, calls, invocations = _run_suite(
-            fleet, trace.tasks_needed, trace.window_seconds, lambda f: f.set_traffic(trace.load_cpu)
-        )
-        return trace, SuiteRun(
-            minutes_to_capacity=_minutes(meter.reached),
-            host_minutes=round(meter.host_seconds / 60, 1),
-            task_minutes_waiting=round(meter.task_seconds_waiting / 60, 1),
-            tasks_lost=fleet.tasks_lost(),
-            aws_calls=calls,
-            invocations=invocations,
-            hosts_at_end=fleet.desired_capacity(),
-        )
+        _, run = _run_suite(fleet, trace.tasks_needed, trace.window_seconds, lambda f: f.set_traffic(trace.load_cpu))
+        return trace, run
 
 
 def suite_on_drain() -> tuple[DrainTrace, SuiteRun]:
@@ -173,7 +172,7 @@ def suite_on_drain() -> tuple[DrainTrace, SuiteRun]:
             fleet.set_traffic(definition.service_desired_count * definition.task_cpu * DRAIN_LOAD_PERCENT / 100)
             fleet.run_for(5 * 60)  # the service's tasks placed, one per host
             leaving = _half_per_zone(fleet, trace.leaving)
-            meter, calls, invocations = _run_suite(
+            meter, run = _run_suite(
                 fleet,
                 definition.service_desired_count,
                 trace.window_seconds,
@@ -182,17 +181,11 @@ def suite_on_drain() -> tuple[DrainTrace, SuiteRun]:
             actions = [a for a in fleet.hooks.actions.values() if a.instance_id in leaving]
             ended = [a.ended_at for a in actions if a.ended_at is not None]
             reservation = next(a.name for a in definition.alarms if a.metric == "CPUReservation")
-            return trace, SuiteRun(
-                minutes_to_capacity=_minutes(meter.reached),
-                host_minutes=round(meter.host_seconds / 60, 1),
-                task_minutes_waiting=round(meter.task_seconds_waiting / 60, 1),
-                tasks_lost=fleet.tasks_lost(),
-                aws_calls=calls,
-                invocations=invocations,
+            return trace, replace(
+                run,
                 actions_completed_minutes=(
                     _minutes(max(ended) - meter.started) if len(ended) == len(leaving) and ended else None
                 ),
-                hosts_at_end=fleet.desired_capacity(),
                 reservation_seen=fleet._datapoints[reservation][-1] if fleet._datapoints[reservation] else None,
             )
         finally:
