@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from fleetops.aws.application_autoscaling import ApplicationAutoScalingAdapter
 from fleetops.aws.autoscaling import AutoScalingAdapter
@@ -192,7 +193,8 @@ class ScaleRunner:
             hosts_list, group = self._hosts_and_group(rule, required=False)
             hosts = tuple(hosts_list)
         may_change = group is not None and self._settings.allows_group(group.name)
-        decision = decide_service(
+        decide = partial(
+            decide_service,
             rule,
             alarm,
             service,
@@ -204,24 +206,13 @@ class ScaleRunner:
             metric_value=metric_value,
             last_target=last_target,
         )
+        decision = decide()
         if decision.group_capacity is not None:
             # The group must grow: each new host also runs one task of every daemon service, so
             # look at those (only now: it costs a ListServices and a DescribeServices per 10).
             overhead = self._daemon_overhead(rule.cluster)
             if overhead.cpu or overhead.memory:
-                decision = decide_service(
-                    rule,
-                    alarm,
-                    service,
-                    hosts,
-                    group,
-                    last_scaled_at=last,
-                    now=now,
-                    daemon_overhead=overhead,
-                    group_may_change=may_change,
-                    metric_value=metric_value,
-                    last_target=last_target,
-                )
+                decision = decide(daemon_overhead=overhead)
         return decision, group
 
     def _service_status(self, cluster: str, name: str, asked_by: str) -> ServiceStatus:
