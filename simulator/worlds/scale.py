@@ -270,6 +270,25 @@ class ScaleWorld(JobWorld):
             AutoScalingGroupName=self.cluster.group, InstanceIds=[instance_id], ShouldDecrementDesiredCapacity=decrement
         )
 
+    def hand_group_to_capacity_provider(self, name: str = "prod-capacity") -> None:
+        """The group becomes a capacity provider's, with managed scaling on, and the cluster's: ECS, not the
+        suite, now sizes it (CreateCapacityProvider, PutClusterCapacityProviders)."""
+        ecs = self.session.client("ecs")
+        group_arn = self.session.client("autoscaling").describe_auto_scaling_groups(
+            AutoScalingGroupNames=[self.cluster.group]
+        )["AutoScalingGroups"][0]["AutoScalingGroupARN"]
+        ecs.create_capacity_provider(
+            name=name,
+            autoScalingGroupProvider={
+                "autoScalingGroupArn": group_arn,
+                "managedScaling": {"status": "ENABLED", "targetCapacity": 100},
+                "managedTerminationProtection": "DISABLED",
+            },
+        )
+        ecs.put_cluster_capacity_providers(
+            cluster=self.cluster.name, capacityProviders=[name], defaultCapacityProviderStrategy=[]
+        )
+
     def set_group_bounds(self, *, minimum: int, maximum: int) -> None:
         self.session.client("autoscaling").update_auto_scaling_group(
             AutoScalingGroupName=self.cluster.group, MinSize=minimum, MaxSize=maximum

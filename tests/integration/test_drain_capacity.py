@@ -67,21 +67,7 @@ def test_a_group_that_a_capacity_provider_scales_is_left_to_managed_scaling_and_
     world: ScaleWorld,
 ) -> None:
     # Review of issue 11, finding 2: the group belongs to a capacity provider with managed scaling.
-    ecs = world.session.client("ecs")
-    group_arn = world.session.client("autoscaling").describe_auto_scaling_groups(
-        AutoScalingGroupNames=[world.cluster.group]
-    )["AutoScalingGroups"][0]["AutoScalingGroupARN"]
-    ecs.create_capacity_provider(
-        name="prod-capacity",
-        autoScalingGroupProvider={
-            "autoScalingGroupArn": group_arn,
-            "managedScaling": {"status": "ENABLED", "targetCapacity": 100},
-            "managedTerminationProtection": "DISABLED",
-        },
-    )
-    ecs.put_cluster_capacity_providers(
-        cluster="prod", capacityProviders=["prod-capacity"], defaultCapacityProviderStrategy=[]
-    )
+    world.hand_group_to_capacity_provider("prod-capacity")
     first, second = world.cluster.instance_ids[:2]
     autoscaling = world.session.client("autoscaling")
     for host in (first, second):

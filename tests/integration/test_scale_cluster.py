@@ -314,21 +314,7 @@ def test_a_metric_math_reservation_alarm_as_cloudwatch_sends_it_scales_in_by_a_r
 
 
 def test_a_group_scaled_by_a_capacity_provider_with_managed_scaling_is_left_to_it(world: ScaleWorld) -> None:
-    ecs = world.session.client("ecs")
-    group_arn = world.session.client("autoscaling").describe_auto_scaling_groups(
-        AutoScalingGroupNames=[world.cluster.group]
-    )["AutoScalingGroups"][0]["AutoScalingGroupARN"]
-    ecs.create_capacity_provider(
-        name="prod-capacity",
-        autoScalingGroupProvider={
-            "autoScalingGroupArn": group_arn,
-            "managedScaling": {"status": "ENABLED", "targetCapacity": 100},
-            "managedTerminationProtection": "DISABLED",
-        },
-    )
-    ecs.put_cluster_capacity_providers(
-        cluster="prod", capacityProviders=["prod-capacity"], defaultCapacityProviderStrategy=[]
-    )
+    world.hand_group_to_capacity_provider("prod-capacity")
 
     result = world.decide(world.fire("ecs-scale-prod-reservation-high", 90.0))
 
