@@ -217,62 +217,52 @@ def test_a_tracking_rule_looks_again_at_the_next_datapoint_not_after_cooldown_an
 # -- rules ---------------------------------------------------------------------------------------------
 
 
-def test_a_derived_service_scale_out_rule_tracks_its_alarms_threshold_and_its_scale_in_keeps_one_task() -> None:
+WEB_DIMENSIONS = (("ClusterName", "demo"), ("ServiceName", "web"))
+
+
+def derived_rule(
+    comparison: str,
+    namespace: str = "AWS/ECS",
+    metric_name: str = "CPUUtilization",
+    dimensions: tuple[tuple[str, str], ...] = WEB_DIMENSIONS,
+) -> ScalingRule:
+    """The rule derived from an alarm on the demo cluster's service web, with no rule declared."""
     settings = ScaleSettings(dead_letter_queue_url="q", idempotency_table="t", clusters=Scope.of("demo"))
-    dimensions = (("ClusterName", "demo"), ("ServiceName", "web"))
+    transition = AlarmTransition(
+        "a",
+        AlarmState.ALARM,
+        None,
+        NOW,
+        "",
+        AlarmSource.EVENTBRIDGE,
+        dimensions,
+        metric_name=metric_name,
+        namespace=namespace,
+        comparison=comparison,
+    )
+    return resolve_rule(settings, transition, None)
 
-    def derived(comparison: str) -> ScalingRule:
-        transition = AlarmTransition(
-            "a",
-            AlarmState.ALARM,
-            None,
-            NOW,
-            "",
-            AlarmSource.EVENTBRIDGE,
-            dimensions,
-            metric_name="CPUUtilization",
-            namespace="AWS/ECS",
-            comparison=comparison,
-        )
-        return resolve_rule(settings, transition, None)
 
-    assert derived("GreaterThanThreshold").tracking == Tracking(None)
-    assert derived("LessThanThreshold").tracking is None
+def test_a_derived_service_scale_out_rule_tracks_its_alarms_threshold_and_its_scale_in_keeps_one_task() -> None:
+    assert derived_rule("GreaterThanThreshold").tracking == Tracking(None)
+    assert derived_rule("LessThanThreshold").tracking is None
 
 
 def test_a_derived_rule_on_a_metric_that_does_not_fall_as_tasks_are_added_keeps_the_step_of_one_task() -> None:
     # Container Insights' CpuUtilized is the CPU units all the service's tasks use: a total, which stays at
     # 3,300 whatever the count. Tracking a 3,000 threshold on it would add a task at every datapoint up to
     # the derived maximum (4 -> 5 -> 6 -> ... -> 20); the step of one task waits for each change to be judged.
-    settings = ScaleSettings(dead_letter_queue_url="q", idempotency_table="t", clusters=Scope.of("demo"))
-    web_dimensions = (("ClusterName", "demo"), ("ServiceName", "web"))
-
-    def derived(namespace: str, metric_name: str, dimensions: tuple[tuple[str, str], ...]) -> ScalingRule:
-        transition = AlarmTransition(
-            "a",
-            AlarmState.ALARM,
-            None,
-            NOW,
-            "",
-            AlarmSource.EVENTBRIDGE,
-            dimensions,
-            metric_name=metric_name,
-            namespace=namespace,
-            comparison="GreaterThanThreshold",
-        )
-        return resolve_rule(settings, transition, None)
-
     for namespace, metric_name, dimensions in [
-        ("ECS/ContainerInsights", "CpuUtilized", web_dimensions),
-        ("ECS/ContainerInsights", "NetworkRxBytes", web_dimensions),
-        ("ECS/ContainerInsights", "MemoryUtilized", web_dimensions),
+        ("ECS/ContainerInsights", "CpuUtilized", WEB_DIMENSIONS),
+        ("ECS/ContainerInsights", "NetworkRxBytes", WEB_DIMENSIONS),
+        ("ECS/ContainerInsights", "MemoryUtilized", WEB_DIMENSIONS),
     ]:
-        rule = derived(namespace, metric_name, dimensions)
+        rule = derived_rule("GreaterThanThreshold", namespace, metric_name, dimensions)
         assert rule.tracking is None, (namespace, metric_name)
         assert rule.step == Step(1, False, Direction.OUT)
 
     # The service's own share of what its tasks reserve does fall as tasks are added: it is tracked.
-    assert derived("AWS/ECS", "MemoryUtilization", web_dimensions).tracking == Tracking(None)
+    assert derived_rule("GreaterThanThreshold", "AWS/ECS", "MemoryUtilization").tracking == Tracking(None)
 
 
 def test_a_declared_rule_may_track_a_value_or_its_alarms_threshold_and_every_misuse_is_named() -> None:
