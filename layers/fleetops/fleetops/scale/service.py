@@ -156,15 +156,7 @@ class ScaleService:
         except BadInputError as error:
             return self._reject(event, error, alarm=f"placement failure of {failure.cluster}/{failure.service}")
         except ClientError as error:
-            code = error_code(error)
-            if code in TRANSIENT_ERRORS:
-                metrics.add_metric(name="ScaleRetriedLater", unit=MetricUnit.Count, value=1)
-                raise RetryLaterError(f"{code} after botocore's retries: {error_message(error)}") from error
-            return self._reject(
-                event,
-                BadInputError(f"AWS refused: {code}: {error_message(error)}"),
-                alarm=f"placement failure of {failure.cluster}/{failure.service}",
-            )
+            return self._refused(event, error, alarm=f"placement failure of {failure.cluster}/{failure.service}")
         result = {
             "status": "decided",
             "service": failure.service,
@@ -181,6 +173,15 @@ class ScaleService:
             ),
         )
 
+    def _refused(self, event: Any, error: ClientError, *, alarm: str) -> Handled:
+        """AWS's refusal of a decision's call: a transient one (after botocore's retries) is raised for
+        Lambda to retry the event later; any other is dead-lettered with its reason."""
+        code = error_code(error)
+        if code in TRANSIENT_ERRORS:
+            metrics.add_metric(name="ScaleRetriedLater", unit=MetricUnit.Count, value=1)
+            raise RetryLaterError(f"{code} after botocore's retries: {error_message(error)}") from error
+        return self._reject(event, BadInputError(f"AWS refused: {code}: {error_message(error)}"), alarm=alarm)
+
     def _decide(self, *, key: str, transition: AlarmTransition, event: Any) -> Handled:
         """One decision per transition. A result (even a refusal) is stored and returned to duplicates;
         a transient error leaves no record, so the retry decides afresh. What comes after the change
@@ -191,13 +192,7 @@ class ScaleService:
         except BadInputError as error:
             return self._reject(event, error, alarm=transition.alarm_name)
         except ClientError as error:
-            code = error_code(error)
-            if code in TRANSIENT_ERRORS:
-                metrics.add_metric(name="ScaleRetriedLater", unit=MetricUnit.Count, value=1)
-                raise RetryLaterError(f"{code} after botocore's retries: {error_message(error)}") from error
-            return self._reject(
-                event, BadInputError(f"AWS refused: {code}: {error_message(error)}"), alarm=transition.alarm_name
-            )
+            return self._refused(event, error, alarm=transition.alarm_name)
         follow_up_in = decide_follow_up(
             transition,
             report.rule,
