@@ -686,13 +686,12 @@ def judging_the_last_change(
     """For a follow-up: an ALARM state still based on data from before the last change says nothing
     about it. The alarm has judged the change once its whole evaluation window (period x evaluation
     periods) has passed after the cooldown; until then the follow-up waits."""
+    if last_scaled_at is None:
+        return None
+    left = _until_judged(rule, alarm, last_scaled_at, now)
+    if left is None:
+        return None
     window = alarm.breach_seconds
-    if last_scaled_at is None or not window:
-        return None
-    ready = last_scaled_at + rule.cooldown_seconds + window
-    if now >= ready:
-        return None
-    left = math.ceil(ready - now)
     return ScalingDecision(
         ScaleOutcome.COOLDOWN,
         f"{rule.target_label} was scaled {round(now - last_scaled_at)} s ago; alarm {alarm.name} judges "
@@ -700,6 +699,16 @@ def judging_the_last_change(
         f"show that change yet: {left} s left",
         retry_after_seconds=left,
     )
+
+
+def _until_judged(rule: ScalingRule, alarm: AlarmDetails, since: float, now: float) -> int | None:
+    """Seconds until the alarm has judged a whole evaluation window (period x evaluation periods) of data
+    after ``since`` and the rule's cooldown; None when that is already so, or the window is not known."""
+    window = alarm.breach_seconds
+    if not window:
+        return None
+    ready = since + rule.cooldown_seconds + window
+    return math.ceil(ready - now) if now < ready else None
 
 
 def waiting_without_a_record(
@@ -710,13 +719,10 @@ def waiting_without_a_record(
     if the target had changed at the transition, until the alarm has judged a whole evaluation window
     (period x evaluation periods) after it; after that, the rule's own step applies to an alarm still in
     ALARM."""
+    left = _until_judged(rule, alarm, transition.changed_at, now)
+    if left is None:
+        return None
     window = alarm.breach_seconds
-    if not window:
-        return None
-    ready = transition.changed_at + rule.cooldown_seconds + window
-    if now >= ready:
-        return None
-    left = math.ceil(ready - now)
     return ScalingDecision(
         ScaleOutcome.COOLDOWN,
         f"no record of a change to {rule.target_label} since alarm {alarm.name} went to ALARM "
