@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
+
+from fleetops.aws.bad_tags import BadTagReports
+from fleetops.aws.clients import AwsClients
+from fleetops.aws.messaging import Notifier
+from fleetops.service_tags import BadTag
 from simulator.http_server import Route, local_http_server
 from simulator.worlds.scale import ScaleWorld
 from simulator.worlds.verify import VerifyWorld, revision_of
@@ -93,3 +99,21 @@ def test_a_tagged_service_scales_within_the_bound_its_tags_narrow(aws: None) -> 
         )
     finally:
         world.close()
+
+
+def test_an_announcement_sns_refuses_gives_its_record_back_so_the_next_event_announces_it(aws: None) -> None:
+    session = boto3.Session(region_name="us-east-1")
+    dynamodb = session.client("dynamodb")
+    dynamodb.create_table(
+        TableName="idempotency",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    bad = BadTag("arn:aws:ecs:us-east-1:123456789012:service/prod/web", "fleetops:scale:max-tasks", "x", "not a number")
+    missing_topic = Notifier(AwsClients(session), "arn:aws:sns:us-east-1:123456789012:deleted")
+    assert BadTagReports(dynamodb, "idempotency", missing_topic).report_once([bad]) == 0  # NotFound: logged
+    topic = session.client("sns").create_topic(Name="notifications")["TopicArn"]
+    reports = BadTagReports(dynamodb, "idempotency", Notifier(AwsClients(session), topic))
+    assert reports.report_once([bad]) == 1  # the record was given back: announced now
+    assert reports.report_once([bad]) == 0  # and only once
