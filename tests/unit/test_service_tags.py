@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import json
 
+import boto3
+from botocore.stub import Stubber
+
+from fleetops.aws.ecs import EcsAdapter
 from fleetops.models.scale import Direction, ScalingRule, Step, TargetKind
 from fleetops.scale.tags import rule_with_tags
 from fleetops.service_tags import BadTag
@@ -142,3 +146,21 @@ def test_bound_tags_are_read_by_the_rules_own_validation_and_must_agree() -> Non
     )
     assert (rule.minimum, rule.maximum) == (2, 20)
     assert [b.key for b in bad] == ["fleetops:scale:min-tasks", "fleetops:scale:max-tasks"]
+
+
+# -- reading the tags -----------------------------------------------------------------------------
+
+
+def test_a_service_whose_tags_aws_refuses_is_described_without_them_and_the_stacks_configuration_applies() -> None:
+    client = boto3.client("ecs", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    described = {"serviceArn": WEB, "serviceName": "web", "status": "ACTIVE", "clusterArn": "prod"}
+    with Stubber(client) as aws:
+        aws.add_client_error(
+            "describe_services",
+            "AccessDeniedException",
+            expected_params={"cluster": "prod", "services": ["web"], "include": ["TAGS"]},
+        )
+        aws.add_response("describe_services", {"services": [described]}, {"cluster": "prod", "services": ["web"]})
+        service = EcsAdapter(client).describe_service("prod", "web")
+        aws.assert_no_pending_responses()
+    assert service is not None and (service.name, service.tags) == ("web", ())
