@@ -23,7 +23,7 @@ def tag(world: VerifyWorld | ScaleWorld, service_arn: str, **tags: str) -> None:
 
 
 def bad_tag_notes(notes: list[dict[str, str]]) -> list[dict[str, str]]:
-    return [note for note in notes if note["subject"].startswith("Bad tag ")]
+    return [note for note in notes if note["subject"].startswith("ATTENTION ecs-fleet-ops: tag ")]
 
 
 def smoke(report: dict[str, Any]) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def test_a_tagged_service_gets_its_smoke_check_and_a_bad_tag_is_announced_once_u
         assert report["verdict"] == "PASSED" and smoke(report)["status"] == "PASSED"
         assert server.hits("/ready") == 1
         [note] = bad_tag_notes(verify.notifications())
-        assert note["subject"] == "Bad tag fleetops:verify:bake-seconds on service web"
+        assert note["subject"] == "ATTENTION ecs-fleet-ops: tag fleetops:verify:bake-seconds of service web ignored"
         assert note["message"].startswith(
             f"Service web ({release.service_arn}) has the tag fleetops:verify:bake-seconds"
         )

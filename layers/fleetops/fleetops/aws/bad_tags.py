@@ -52,7 +52,7 @@ class BadTagReports:
                 logger.warning(f"the bad tag {bad.key} could not be recorded, so it is not announced: {error}")
                 continue
             try:
-                self._notifier.publish(f"Bad tag {bad.key} on service {bad.service_name}", bad.sentence())
+                self._notifier.publish(subject(bad), bad.sentence())
             except (ClientError, BotoCoreError) as error:
                 logger.warning(f"the bad tag {bad.key} could not be announced: {error}")
                 self._forget(bad)
@@ -83,6 +83,11 @@ class BadTagReports:
             self._client.delete_item(TableName=self._table, Key={"id": {"S": record_key(bad)}})
         except (ClientError, BotoCoreError) as error:
             logger.warning(f"the record of the bad tag {bad.key} could not be given back: {error}")
+
+
+def subject(bad: BadTag) -> str:
+    """A service team has something to fix: ATTENTION, as every message that needs a human."""
+    return f"ATTENTION ecs-fleet-ops: tag {bad.key} of service {bad.service_name} ignored"
 
 
 def record_key(bad: BadTag) -> str:
