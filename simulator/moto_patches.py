@@ -21,7 +21,7 @@ from simulator.autoscaling import capacity, standby_gaps, weighted_groups
 from simulator.autoscaling import gaps as autoscaling_gaps
 from simulator.codedeploy import gaps as codedeploy_gaps
 from simulator.ecs import gaps as ecs_gaps
-from simulator.ecs import service_deployment_gaps, stopped_tasks, task_set_gaps
+from simulator.ecs import service_deployment_gaps, stopped_tasks, tag_rules, task_set_gaps
 from simulator.elbv2 import gaps as elbv2_gaps
 from simulator.iam import enforcement
 from simulator.patching import Patch, Undo
@@ -42,6 +42,7 @@ EVERY_PATCH: tuple[Patch, ...] = (
     *weighted_groups.PATCHES,  # over standby_gaps' set_desired_capacity
     *capacity.PATCHES,
     *ecs_gaps.PATCHES,
+    *tag_rules.PATCHES,  # over ecs_gaps' create_service
     *service_deployment_gaps.PATCHES,
     *task_set_gaps.PATCHES,  # over service_deployment_gaps' and ecs_gaps' responses
     *stopped_tasks.PATCHES,

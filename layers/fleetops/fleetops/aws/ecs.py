@@ -24,11 +24,12 @@ from fleetops.models.ecs import (
     ServiceTask,
     TaskOnHost,
 )
+from fleetops.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
     from mypy_boto3_ecs.literals import DesiredStatusType
-    from mypy_boto3_ecs.type_defs import TaskTypeDef
+    from mypy_boto3_ecs.type_defs import ServiceTypeDef, TaskTypeDef
 
     from fleetops.aws.ecs_service_deployments import ServiceDeploymentsAdapter
     from fleetops.models.ecs_deployments import EcsRollbackEvidence, StoppedTask
@@ -171,11 +172,18 @@ class EcsAdapter:
 
     # -- services and deployments (the verify job) -----------------------------------------------
     def describe_service(self, cluster: str, service: str) -> EcsService | None:
-        """The service as DescribeServices sees it; None when it does not exist or is INACTIVE."""
+        """The service as DescribeServices sees it, with its tags; None when it does not exist or is INACTIVE.
+
+        ``include=["TAGS"]``: "If this field is omitted, tags aren't included in the response"
+        (DescribeServices, ECS API Reference). The Service Authorization Reference lists no dependent action
+        for DescribeServices, so ecs:DescribeServices alone should do; should AWS ever refuse the tags
+        (AccessDenied) while it grants the call, the service is described without them and its tags are
+        read as none: the stack's configuration then applies, and a verification or a scale decision is
+        not lost for want of them."""
         from fleetops.aws.ecs_responses import ecs_service
 
         try:
-            found = self._client.describe_services(cluster=cluster, services=[service])["services"]
+            found = self._described_services(cluster, service)
         except ClientError as error:
             if error_code(error) == "ClusterNotFoundException":
                 raise ClusterNotFoundError(cluster) from error
@@ -184,6 +192,15 @@ class EcsAdapter:
             if item.get("status") == "ACTIVE":
                 return ecs_service(item)
         return None
+
+    def _described_services(self, cluster: str, service: str) -> list[ServiceTypeDef]:
+        try:
+            return self._client.describe_services(cluster=cluster, services=[service], include=["TAGS"])["services"]
+        except ClientError as error:
+            if error_code(error) not in ("AccessDeniedException", "AccessDenied"):
+                raise
+            logger.warning(f"the tags of service {service} could not be read ({error_code(error)}); read as none")
+        return self._client.describe_services(cluster=cluster, services=[service])["services"]
 
     def service_tasks(self, cluster: str, service: str) -> list[ServiceTask]:
         """Every task of the service that ECS wants running: every ListTasks page, described 100 at a time.

@@ -80,6 +80,8 @@ def ecs_service(item: Any) -> EcsService:
         ),
         alarms_rollback=alarms_rollback(item.get("deploymentConfiguration", {}).get("alarms", {})),
         task_sets=tuple(task_set(entry) for entry in item.get("taskSets", [])),
+        # Tag (ECS API Reference): ``{"key", "value"}``, lowercase; a tag's value is optional.
+        tags=tuple((str(tag["key"]), str(tag.get("value", ""))) for tag in item.get("tags", []) if tag.get("key")),
     )
 
 

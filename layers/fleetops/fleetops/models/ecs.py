@@ -113,6 +113,9 @@ class EcsService:
     # target groups. ECS gives no ``rolloutState`` for a rolling service behind one (Deployment, ECS
     # API Reference).
     classic_load_balancers: tuple[str, ...] = ()
+    # The service's own tags (DescribeServices with ``include=["TAGS"]``), as (key, value) pairs: where a
+    # service team configures its verification and scaling bounds (fleetops/service_tags.py).
+    tags: tuple[tuple[str, str], ...] = ()
 
     @property
     def primary(self) -> ServiceDeployment | None:

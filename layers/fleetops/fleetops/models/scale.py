@@ -244,6 +244,7 @@ class ScalingRule:
     # A consolidating step's disruption budget and quiet windows (the rule's "budget" and "quiet").
     consolidation: ConsolidationPolicy = field(default_factory=ConsolidationPolicy)
     tracking: Tracking | None = None  # service rules only: the step is sized from the metric
+    bounds_from_tags: bool = False  # min/max narrowed by the service's tags (fleetops/scale/tags.py)
 
     @property
     def direction(self) -> Direction:
@@ -399,6 +400,8 @@ class ServiceStatus:
     deployment_in_progress: bool = False
     managed_by: str | None = None  # e.g. the Application Auto Scaling target that owns the count
     host_ports: frozenset[int] = frozenset()  # static host ports: at most one task per host
+    arn: str = ""
+    tags: tuple[tuple[str, str], ...] = ()  # the service's own tags (its bounds: fleetops/scale/tags.py)
 
     @property
     def unplaced(self) -> int:

@@ -111,6 +111,8 @@ def scale_message(report: ScaleReport) -> str:
         lines.append(f"Looked at again in {report.follow_up_in_seconds} s, and acted on only if still in ALARM.")
     origin = "derived from the alarm's dimensions" if report.rule.derived else "declared in SCALING_RULES"
     bounds = f"{_bound(report.rule.minimum)} to {_bound(report.rule.maximum)}"
+    if report.rule.bounds_from_tags:
+        bounds += " (narrowed by the service's tags)"
     lines.append(
         f"Rule ({origin}): {report.rule.target_label}, step {report.rule.step}{_limits(report.rule)}, bounds {bounds}, "
         f"cooldown {report.rule.cooldown_seconds} s."

@@ -9,6 +9,7 @@ from functools import partial
 
 from fleetops.aws.application_autoscaling import ApplicationAutoScalingAdapter
 from fleetops.aws.autoscaling import AutoScalingAdapter
+from fleetops.aws.bad_tags import BadTagReports
 from fleetops.aws.cloudwatch import AlarmReader
 from fleetops.aws.cooldowns import CooldownLedger, LastChange
 from fleetops.aws.ecs import ClusterNotFoundError, EcsAdapter, deployment_in_progress
@@ -46,6 +47,7 @@ from fleetops.scale.decide import (
 )
 from fleetops.scale.rules import UnknownAlarmError, resolve_rule
 from fleetops.scale.settings import ScaleSettings
+from fleetops.scale.tags import rule_with_tags
 
 # Hosts whose tasks are looked at beyond the ones to remove: each costs a ListTasks and a
 # DescribeTasks call, and a host further down the list is rarely the emptiest that fits.
@@ -68,8 +70,10 @@ class ScaleRunner:
         cooldowns: CooldownLedger,
         settings: ScaleSettings,
         clock: Callable[[], float],
+        bad_tags: BadTagReports | None = None,
     ) -> None:
         self._ecs = ecs
+        self._bad_tags = bad_tags
         self._autoscaling = autoscaling
         self._alarms = alarms
         self._application_autoscaling = application_autoscaling
@@ -100,7 +104,7 @@ class ScaleRunner:
         if held is not None:
             decision = held  # no need to look at the cluster
         elif rule.kind is TargetKind.SERVICE:
-            decision, group = self._decide_service(
+            decision, group, rule = self._decide_service(
                 rule, alarm, last, now, metric_value=metric_value, last_target=change.target if change else None
             )
         else:
@@ -184,9 +188,13 @@ class ScaleRunner:
         *,
         metric_value: float | None = None,
         last_target: int | None = None,
-    ) -> tuple[ScalingDecision, GroupStatus | None]:
+    ) -> tuple[ScalingDecision, GroupStatus | None, ScalingRule]:
+        """The decision, the group looked at, and the rule as the service's tags narrowed it."""
         assert rule.service is not None
         service = self._service_status(rule.cluster, rule.service, f"rule for {rule.alarm_name!r}")
+        rule, bad = rule_with_tags(rule, service.arn, service.tags)
+        if bad and self._bad_tags is not None:
+            self._bad_tags.report_once(bad)
         hosts: tuple[Host, ...] = ()
         group: GroupStatus | None = None
         if rule.direction is Direction.OUT and service.managed_by is None:
@@ -213,7 +221,7 @@ class ScaleRunner:
             overhead = self._daemon_overhead(rule.cluster)
             if overhead.cpu or overhead.memory:
                 decision = decide(daemon_overhead=overhead)
-        return decision, group
+        return decision, group, rule
 
     def _service_status(self, cluster: str, name: str, asked_by: str) -> ServiceStatus:
         try:
@@ -231,6 +239,8 @@ class ScaleRunner:
             host_ports=self._ecs.task_host_ports(found.task_definition),
             deployment_in_progress=deployment_in_progress(found),
             managed_by=self._application_autoscaling.service_target(cluster, name),
+            arn=found.arn,
+            tags=found.tags,
         )
 
     def _daemon_overhead(self, cluster: str) -> Resources:

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from fleetops.aws.application_autoscaling import ApplicationAutoScalingAdapter
 from fleetops.aws.autoscaling import AutoScalingAdapter
+from fleetops.aws.bad_tags import BadTagReports
 from fleetops.aws.clients import THROTTLED_OR_UNAVAILABLE, AwsClients, error_code, error_message
 from fleetops.aws.cloudwatch import AlarmReader
 from fleetops.aws.cooldowns import CooldownLedger
@@ -77,6 +78,7 @@ class ScaleService:
             cooldowns=CooldownLedger(self.clients.dynamodb, self.settings.idempotency_table),
             settings=self.settings,
             clock=self._clock,
+            bad_tags=BadTagReports(self.clients.dynamodb, self.settings.idempotency_table, self._notifier, self._clock),
         )
 
     @cached_property

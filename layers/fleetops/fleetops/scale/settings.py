@@ -218,8 +218,8 @@ def _parse_rule(item: Any, where: str, errors: list[str], *, out_cooldown: int, 
     if kind is TargetKind.SERVICE and group:
         errors.append(f"{where}: 'group' is for cluster rules; a service rule finds the group from its hosts")
     limit = MAX_SERVICE_TASKS if kind is TargetKind.SERVICE else MAX_GROUP_SIZE
-    minimum = _bound(item, "min", where, errors, limit)
-    maximum = _bound(item, "max", where, errors, limit)
+    minimum = parse_bound(item, "min", where, errors, limit)
+    maximum = parse_bound(item, "max", where, errors, limit)
     if kind is TargetKind.SERVICE:
         minimum = 1 if minimum is None else minimum
         if maximum is None:
@@ -339,7 +339,7 @@ def _name(item: dict[str, Any], key: str, where: str, errors: list[str], *, requ
     return value.strip()
 
 
-def _bound(item: dict[str, Any], key: str, where: str, errors: list[str], limit: int) -> int | None:
+def parse_bound(item: Mapping[str, Any], key: str, where: str, errors: list[str], limit: int) -> int | None:
     value = item.get(key)
     if value is None:
         return None

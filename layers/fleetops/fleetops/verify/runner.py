@@ -67,6 +67,12 @@ class Verification:
 
 
 SmokeRunner = Callable[[ServiceChecks], list[SmokeOutcome]]
+# The stack's checks for a service, tailored by the service's own tags (VerifyService.with_service_tags).
+ChecksTailor = Callable[[ServiceChecks, EcsService], ServiceChecks]
+
+
+def _as_configured(checks: ServiceChecks, _: EcsService) -> ServiceChecks:
+    return checks
 
 
 class VerificationRunner:
@@ -79,8 +85,10 @@ class VerificationRunner:
         smoke: SmokeRunner,
         clock: Callable[[], float],
         clusters: Scope = NOTHING_NAMED,
+        tailor: ChecksTailor = _as_configured,
     ) -> None:
         self._ecs = ecs
+        self._tailor = tailor
         self._targets = targets
         self._alarms = alarms
         self._smoke = smoke
@@ -128,6 +136,7 @@ class VerificationRunner:
         settling_since: float | None = None,
         settle_until: float | None = None,
         settled_from: tuple[CheckResult, ...] = (),
+        tags_apply: bool = True,
     ) -> Verification:
         """Every configured check, once. ``deployment_checks=False`` for hooks that run mid-deployment,
         when more than one deployment (or task set) is live by design.
@@ -137,9 +146,14 @@ class VerificationRunner:
         whose health is still UNKNOWN, an old deployment with no task left still listed) make the verdict
         SETTLING, not FAILED: re-checked (``settle_until``, ``settling_since`` and ``settled_from`` carry
         the first look's deadline, start and checks) until the bound the service's target groups and
-        container health checks give, then failed."""
+        container health checks give, then failed.
+
+        ``tags_apply``: the service's tags tailor ``checks`` (read in the same DescribeServices); False
+        when a CI call chose the checks itself."""
         started = self._clock()
         ref, service = self.resolve(ref)
+        if tags_apply:
+            checks = self._tailor(checks, service)
         # CODE_DEPLOY / EXTERNAL controller: the release is the PRIMARY task set, with its own counts,
         # revision, target groups and tasks (task_sets.py).
         service = as_primary_task_set(service)

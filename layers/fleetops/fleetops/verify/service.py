@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
+from fleetops.aws.bad_tags import BadTagReports
 from fleetops.aws.clients import AwsClients, error_code, error_message
 from fleetops.aws.cloudwatch import AlarmReader
 from fleetops.aws.codedeploy import CodeDeployAdapter
@@ -30,7 +31,7 @@ from fleetops.aws.messaging import DeadLetters, Notifier
 from fleetops.errors import BadInputError, RetryLaterError
 from fleetops.idempotency import Handled, Idempotency, IdempotencyAlreadyInProgressError, StoreOutagePolicy
 from fleetops.intake import dead_letter, duplicate_delivery, is_sqs_batch
-from fleetops.models.ecs import cluster_name
+from fleetops.models.ecs import EcsService, cluster_name
 from fleetops.models.verify import (
     BakeState,
     CheckName,
@@ -55,6 +56,7 @@ from fleetops.verify.rollback import RollbackExecutor, RollbackRefusedError
 from fleetops.verify.runner import Verification, VerificationRunner
 from fleetops.verify.settings import VerifySettings
 from fleetops.verify.state import CiSettling, VerifyStateStore
+from fleetops.verify.tags import checks_with_tags
 from fleetops.verify.trigger_shape import HOOKS, TriggerShape, trigger_shape
 from fleetops.verify.triggers.codedeploy_hook import CodeDeployHookTrigger, answer_codedeploy_hook
 from fleetops.verify.triggers.direct import DirectTrigger
@@ -123,11 +125,24 @@ class VerifyService:
             smoke=self._run_smoke,
             clock=self._clock,
             clusters=self.settings.clusters,
+            tailor=self.with_service_tags,
         )
 
     @cached_property
     def rollbacks(self) -> RollbackExecutor:
         return RollbackExecutor(self.ecs, self.store, self._clock)
+
+    @cached_property
+    def bad_tags(self) -> BadTagReports:
+        return BadTagReports(self.clients.dynamodb, self.settings.idempotency_table, self.notifier, self._clock)
+
+    def with_service_tags(self, checks: ServiceChecks, service: EcsService) -> ServiceChecks:
+        """The stack's ``checks`` with the service's valid verification tags in their keys' places; each
+        bad tag is left out (its key keeps the stack's value) and announced once (``BadTagReports``)."""
+        tailored, bad = checks_with_tags(checks, service.arn, service.tags, self.settings)
+        if bad:
+            self.bad_tags.report_once(bad)
+        return tailored
 
     @cached_property
     def codedeploy(self) -> CodeDeployAdapter:
@@ -258,6 +273,7 @@ class VerifyService:
             settling_since=settling.since if settling else None,
             settle_until=settling.until if settling else None,
             settled_from=settling.first_look if settling else (),
+            tags_apply=request.checks_override is None,
         )
         logger.set_correlation_id(verification.report.deployment_id)
         return verification

@@ -75,7 +75,9 @@ class EcsEventTrigger:
                 rollback=service.rollbacks.roll_back(
                     found,
                     failure.failing,
-                    wanted=settings.rollback_wanted(settings.checks_for(ref.cluster, ref.service)),
+                    wanted=settings.rollback_wanted(
+                        service.with_service_tags(settings.checks_for(ref.cluster, ref.service), found)
+                    ),
                     max_per_window=settings.rollback_max_per_window,
                     window_seconds=settings.rollback_window_seconds,
                     failed_by_ecs=True,

@@ -54,6 +54,10 @@ class EcsHookTrigger:
             checks = service.settings.checks_for(request.service.cluster, request.service.service)
             bake = _ecs_hook_bake(request)
             if bake is not None:
+                # A callback of the bake: the alarms are the service's as its tags say now (one more
+                # DescribeServices; the first look's tailored checks are not carried in hookDetails).
+                _, found = service.runner.resolve(request.service)
+                checks = service.with_service_tags(checks, found)
                 state = BakeState(
                     service=request.service,
                     service_arn="",
@@ -76,7 +80,9 @@ class EcsHookTrigger:
                 )
                 if verification.report.bake_until is not None:
                     bake = EcsHookBake(bake_until=verification.report.bake_until)
-                    state = BakeState.after(verification.report, alarms=checks.alarms, bake_until=bake.bake_until)
+                    state = BakeState.after(
+                        verification.report, alarms=verification.checks.alarms, bake_until=bake.bake_until
+                    )
             if verification.report.verdict is Verdict.BAKING and bake is not None:
                 bake = self._within_hook_deadline(request, bake)
                 if bake.bake_until <= service.now():  # the hook's deadline leaves no more time: conclude now
