@@ -64,16 +64,40 @@ def test_a_service_with_no_suite_tags_keeps_the_stacks_checks() -> None:
     assert checks == settings().checks_for("prod", "web") and bad == []
 
 
-def test_a_smoke_url_tag_replaces_the_stacks_smoke_checks_and_the_other_keys_stay_the_stacks() -> None:
+def test_a_smoke_url_tag_adds_to_the_stacks_smoke_checks_and_the_other_keys_stay_the_stacks() -> None:
     checks, bad = tailored({"fleetops:verify:smoke-urls": "https://web.example.com/ready https://status.example.com/"})
     assert bad == []
-    assert checks.smoke == (SmokeCheck("https://web.example.com/ready"), SmokeCheck("https://status.example.com/"))
+    assert checks.smoke == (
+        SmokeCheck("https://web.example.com/health"),  # the platform's check stays, first
+        SmokeCheck("https://web.example.com/ready"),
+        SmokeCheck("https://status.example.com/"),
+    )
     assert (checks.alarms, checks.bake_seconds) == (("web-5xx",), 300)  # the stack's entry for web, key by key
 
 
-def test_tags_override_the_star_entry_too_for_a_service_the_stack_does_not_name() -> None:
+def test_a_tag_cannot_drop_the_stacks_alarms_or_shorten_its_bake() -> None:
+    checks, bad = tailored({"fleetops:verify:alarms": "web-latency", "fleetops:verify:bake-seconds": "0"})
+    assert checks.alarms == ("web-5xx", "web-latency") and checks.bake_seconds == 300
+    [problem] = bad
+    assert problem.key == "fleetops:verify:bake-seconds"
+    assert problem.problem == "the stack requires a bake of at least 300 s; a tag can lengthen it, not shorten it"
+
+
+def test_the_stacks_and_the_tags_smoke_checks_together_are_held_to_the_stacks_limits() -> None:
+    # Each URL of a tag may take 18 s at worst (5 s x 3 attempts + 1 s and 2 s of backoff): five fit the 90 s
+    # budget alone, not beside the stack's one.
+    five = " ".join(f"https://web.example.com/{n}" for n in range(5))
+    checks, bad = tailored({"fleetops:verify:smoke-urls": five})
+    assert checks.smoke == (SmokeCheck("https://web.example.com/health"),)
+    assert bad[0].problem == (
+        "with the stack's smoke checks it could take 108 s in the worst case (timeouts x attempts + backoff); "
+        "keep it under 90 s"
+    )
+
+
+def test_tags_add_to_the_star_entry_too_for_a_service_the_stack_does_not_name() -> None:
     checks, bad = tailored({"fleetops:verify:alarms": "api-5xx api-latency"}, service="api")
-    assert bad == [] and checks.alarms == ("api-5xx", "api-latency")
+    assert bad == [] and checks.alarms == ("fleet-5xx", "api-5xx", "api-latency")
 
 
 def test_a_smoke_host_off_the_allow_list_is_left_out_and_the_stacks_smoke_check_stays() -> None:

@@ -1,17 +1,22 @@
 """A service's verification from its own tags, over the stack's configuration, key by key.
 
-Precedence, key by key: the service's tag, then the stack's entry for the service (``VERIFY_SERVICES``:
-``cluster/service``, else ``service``, else ``*``: the most specific entry, whole, as before), then the
-built-in default. Each tag's value goes through the stack's own parser (``parse_service_checks``), so it is
-held to the same rules: smoke hosts on SMOKE_ALLOWED_HOSTS, the smoke budget, the bake's bounds, and no
-rollback where the stack may not make one. A tag that fails is left out and returned as a ``BadTag``.
+The stack's entry for the service (``VERIFY_SERVICES``: ``cluster/service``, else ``service``, else ``*``:
+the most specific entry, whole, as before) is what the platform team requires; a service's tags can only
+add to it. Each tag's value goes through the stack's own parser (``parse_service_checks``), so it is held to
+the same rules: smoke hosts on SMOKE_ALLOWED_HOSTS, at most 10 smoke checks within the smoke budget (the
+stack's and the tag's together), the bake's bounds, and no rollback where the stack may not make one. A tag
+that fails is left out and returned as a ``BadTag``.
 
-| key                          | value                                    | replaces the stack's |
-|------------------------------|------------------------------------------|----------------------|
-| ``fleetops:verify:smoke-urls`` | space-separated http(s) URLs, GET, 200 | ``smoke``            |
-| ``fleetops:verify:alarms``     | space-separated CloudWatch alarm names | ``alarms``           |
-| ``fleetops:verify:bake-seconds`` | whole number, 0 to 21600             | ``bake_seconds``     |
-| ``fleetops:verify:rollback``   | ``true`` or ``false``                    | ``rollback``         |
+| key                          | value                                    | with the stack's      |
+|------------------------------|------------------------------------------|-----------------------|
+| ``fleetops:verify:smoke-urls`` | space-separated http(s) URLs, GET, 200 | added to ``smoke``    |
+| ``fleetops:verify:alarms``     | space-separated CloudWatch alarm names | added to ``alarms``   |
+| ``fleetops:verify:bake-seconds`` | whole number, 0 to 21600             | lengthens ``bake_seconds`` |
+| ``fleetops:verify:rollback``   | ``true`` or ``false``                    | replaces ``rollback`` |
+
+Why adding and not replacing: a team that could replace the smoke checks or alarms the platform required
+with a trivial one, or shorten the bake to 0, would be widening what a release may get away with — the
+opposite of a guard rail. Turning rollback off is allowed: it withholds an action, it adds none.
 """
 
 from __future__ import annotations
@@ -34,7 +39,12 @@ from fleetops.service_tags import (
     whole_number,
     words,
 )
-from fleetops.verify.config import ServiceChecks, parse_service_checks
+from fleetops.verify.config import (
+    MAX_SMOKE_CHECKS,
+    SMOKE_BUDGET_SECONDS,
+    ServiceChecks,
+    parse_service_checks,
+)
 from fleetops.verify.settings import VerifySettings
 
 
@@ -58,21 +68,56 @@ def checks_with_tags(
             checks = replace(checks, **{field: getattr(parsed, field)})
 
     if SMOKE_URLS in found:
-        urls = words(found[SMOKE_URLS])
-        if urls:
-            take(SMOKE_URLS, {"smoke": [{"url": url} for url in urls]}, "smoke")
-        else:
-            bad.append(BadTag(service_arn, SMOKE_URLS, found[SMOKE_URLS], "it names no URL"))
+        checks, problem = _add_smoke(checks, found[SMOKE_URLS], settings)
+        if problem:
+            bad.append(BadTag(service_arn, SMOKE_URLS, found[SMOKE_URLS], problem))
     if ALARMS in found:
         names = words(found[ALARMS])
         if names:
-            take(ALARMS, {"alarms": names}, "alarms")
+            take(ALARMS, {"alarms": [*checks.alarms, *names]}, "alarms")
         else:
             bad.append(BadTag(service_arn, ALARMS, found[ALARMS], "it names no alarm"))
     if BAKE_SECONDS in found:
-        bake = {"bake_seconds": whole_number(found[BAKE_SECONDS]), "alarms": list(checks.alarms)}
-        take(BAKE_SECONDS, bake, "bake_seconds")
+        seconds = whole_number(found[BAKE_SECONDS])
+        if isinstance(seconds, int) and 0 <= seconds < checks.bake_seconds:
+            problem = (
+                f"the stack requires a bake of at least {checks.bake_seconds} s; a tag can lengthen it, not shorten it"
+            )
+            bad.append(BadTag(service_arn, BAKE_SECONDS, found[BAKE_SECONDS], problem))
+        else:
+            take(BAKE_SECONDS, {"bake_seconds": seconds, "alarms": list(checks.alarms)}, "bake_seconds")
     if ROLLBACK in found:
         flag = {"true": True, "false": False}.get(found[ROLLBACK].strip().lower(), found[ROLLBACK])
         take(ROLLBACK, {"rollback": flag}, "rollback")
     return checks, bad
+
+
+def _add_smoke(checks: ServiceChecks, value: str, settings: VerifySettings) -> tuple[ServiceChecks, str]:
+    """The stack's smoke checks, then the tag's URLs not already among them; or the stack's alone, and why,
+    when a URL is refused or both together would break the limits the stack's own configuration is held to."""
+    urls = words(value)
+    if not urls:
+        return checks, "it names no URL"
+    required = {check.url for check in checks.smoke}
+    added = [url for url in urls if url not in required]
+    if not added:
+        return checks, ""
+    errors: list[str] = []
+    parsed = parse_service_checks(
+        {"smoke": [{"url": url} for url in added]}, settings.smoke_allowed_hosts, TAG_WHERE, errors
+    )
+    smoke = (*checks.smoke, *parsed.smoke)
+    worst = sum(check.worst_case_seconds for check in smoke)
+    if errors:
+        return checks, problem_of(errors)
+    if len(smoke) > MAX_SMOKE_CHECKS:
+        return (
+            checks,
+            f"with the stack's {len(checks.smoke)} smoke checks it makes {len(smoke)}; at most {MAX_SMOKE_CHECKS}",
+        )
+    if worst > SMOKE_BUDGET_SECONDS:
+        return checks, (
+            f"with the stack's smoke checks it could take {worst:.0f} s in the worst case (timeouts x attempts + "
+            f"backoff); keep it under {SMOKE_BUDGET_SECONDS:.0f} s"
+        )
+    return replace(checks, smoke=smoke), ""
