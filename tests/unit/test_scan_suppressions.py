@@ -19,6 +19,7 @@ from cfnlint.rules import CloudFormationLintRule
 from cfnlint.template import Template
 
 from scripts.scan_templates import ROOT, TEMPLATES, Suppression, read_template, suppressions, verdict
+from simulator.cloudformation.transform import sam_transform
 
 # A reason says what the check asks for and why it does not apply here: a sentence or two, not a word.
 SHORTEST_REASON = 80
@@ -92,3 +93,23 @@ def test_the_scan_fails_on_an_unsuppressed_finding_and_on_a_stale_suppression() 
     assert unsuppressed == [(template, "NotificationTopic", "CKV_AWS_26")]
     assert stale == [(template, "DrainFunction", "CKV_AWS_116")]
     assert verdict(failed, failed) == ([], [])
+
+
+def test_what_the_function_suppressions_rest_on_holds_after_the_sam_transform() -> None:
+    """ES1007's and CKV_AWS_116's reason: every function's EventInvokeConfig becomes an AWS::Lambda::EventInvokeConfig
+    whose on-failure destination is the dead-letter queue. WS1002's: every invoke permission names its source.
+    And the suppressions ride along to the deployed functions (SAM copies Metadata), where a scan of the
+    processed template looks for them."""
+    resources = sam_transform(ROOT / "template.yaml")["Resources"]
+    functions = [name for name, body in resources.items() if body["Type"] == "AWS::Lambda::Function"]
+    invoke_configs = {
+        body["Properties"]["FunctionName"]["Ref"]: body["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
+        for body in resources.values()
+        if body["Type"] == "AWS::Lambda::EventInvokeConfig"
+    }
+    permissions = [body["Properties"] for body in resources.values() if body["Type"] == "AWS::Lambda::Permission"]
+
+    assert sorted(functions) == ["DrainFunction", "ScaleFunction", "VerifyFunction"]
+    assert invoke_configs == {name: {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]} for name in functions}
+    assert permissions and all("SourceArn" in permission for permission in permissions)
+    assert all("checkov" in resources[name]["Metadata"] for name in functions)
