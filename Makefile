@@ -14,7 +14,7 @@ UV := .tools/bin/uv
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install demo test checks lint typecheck template scan docs unit build benchmark clean check-config
+.PHONY: install demo test checks lint typecheck template scan checkov docs unit build benchmark clean check-config
 
 install: .venv/.installed .venv-sam/.installed .venv-scan/.installed
 
@@ -55,7 +55,7 @@ test:
 	$(MAKE) --no-print-directory -j2 --output-sync=target checks
 	$(MAKE) --no-print-directory unit
 
-checks: lint typecheck template scan check-config docs
+checks: lint typecheck scan check-config docs
 
 lint: .venv/.installed
 	.venv/bin/ruff check .
@@ -75,14 +75,16 @@ typecheck: .venv/.installed
 template: .venv/.installed
 	.venv/bin/cfn-lint template.yaml examples/ecs-on-ec2/template.yaml -a cfn_lint_serverless.rules
 
-# A platform team's own scan of the stack: cfn-lint with the serverless rules (the template target), then checkov
-# on both templates in one run (about 13 s of CPU: its graph is built once). Every finding must be fixed or
-# suppressed in the resource's own Metadata with the reason (docs/deploy.md, "Your own scan of the stack").
-# scripts/scan_templates.py runs checkov on copies without the skips and holds each finding against them: an
-# unsuppressed finding fails, and so does a stale suppression (one that hides nothing: checkov alone would only
-# say SKIPPED). checkov never calls out: --skip-download, BC_SKIP_MAPPING, CKV_SKIP_PACKAGE_UPDATE_CHECK and no
-# BC_API_KEY (the script sets them).
-scan: template .venv-scan/.installed
+# A platform team's own scan of the stack: cfn-lint with the serverless rules (template) and checkov, side by side
+# under -j2. Every finding must be fixed or suppressed in the resource's own Metadata with the reason
+# (docs/deploy.md, "Your own scan of the stack").
+scan: template checkov
+
+# checkov on both templates in one run (about 13 s of CPU: its graph is built once). scripts/scan_templates.py
+# runs it on copies without the skips and holds each finding against them: an unsuppressed finding fails, and so
+# does a stale suppression (one that hides nothing: checkov alone would only say SKIPPED). checkov never calls
+# out: --skip-download, BC_SKIP_MAPPING, CKV_SKIP_PACKAGE_UPDATE_CHECK and no BC_API_KEY (the script sets them).
+checkov: .venv/.installed .venv-scan/.installed
 	.venv/bin/python scripts/scan_templates.py --checkov .venv-scan/bin/checkov
 
 # Configuration files for Parameter Store (or the inline parameters), checked by the functions' own parse
