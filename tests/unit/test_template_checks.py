@@ -40,3 +40,14 @@ def test_sam_validate_with_lint_runs_cfn_lint_and_nothing_else() -> None:
         "_lint(ctx, sam_template.serialized, template)",
     ]
     assert "from cfnlint.api import ManualArgs, lint" in source
+
+
+def test_the_scanners_are_pinned_where_make_install_puts_them() -> None:
+    """cfn-lint's serverless rules load into the lock's cfn-lint (.venv); checkov, which pins its own boto3,
+    click and pydantic, lives alone in .venv-scan (requirements/scan.lock), never beside moto."""
+    assert pinned("dev.lock", "cfn-lint-serverless")
+    assert pinned("scan.lock", "checkov")
+    assert not re.search(r"^checkov==", (PROJECT_ROOT / "requirements" / "dev.lock").read_text(), re.M)
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    assert "-a cfn_lint_serverless.rules" in makefile
+    assert "install: .venv/.installed .venv-sam/.installed .venv-scan/.installed" in makefile
