@@ -89,7 +89,12 @@ def report_scale(report: ScaleReport, notifier: Notifier, *, notify_every_decisi
 
 
 # What a change sent to AWS added or removed, for the dashboard: a dry run or a refused change counts nothing.
-CHANGE_METRICS = {"hosts": ("HostsAdded", "HostsRemoved"), "tasks": ("TasksAdded", "TasksRemoved")}
+CHANGE_METRICS = {
+    ("hosts", True): "HostsAdded",
+    ("hosts", False): "HostsRemoved",
+    ("tasks", True): "TasksAdded",
+    ("tasks", False): "TasksRemoved",
+}
 
 
 def count_changes(decision: ScalingDecision) -> None:
@@ -98,9 +103,8 @@ def count_changes(decision: ScalingDecision) -> None:
     for what, change in (("hosts", decision.group_capacity), ("tasks", decision.service_count)):
         if change is None or change[0] == change[1]:
             continue
-        added, removed = CHANGE_METRICS[what]
         grew = change[1] > change[0]
-        metrics.add_metric(name=added if grew else removed, unit=MetricUnit.Count, value=abs(change[1] - change[0]))
+        metrics.add_metric(name=CHANGE_METRICS[(what, grew)], unit=MetricUnit.Count, value=abs(change[1] - change[0]))
 
 
 def scale_subject(report: ScaleReport) -> str:
