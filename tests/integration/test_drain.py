@@ -191,6 +191,19 @@ def test_a_drain_that_outlives_its_budget_ends_with_the_configured_result_and_al
     # What DrainBudgetExceededAlarm counts; none of the two tasks left the host.
     assert world.function.last_output.values["DrainsTimedOut"] == [1.0]
     assert world.function.last_output.values["TasksMovedOff"] == [0.0]
+    # CloudWatch Logs extracted it: the alarm's own metric, read as the alarm reads it, has the datapoint.
+    cloudwatch = world.session.client("cloudwatch")
+    [alarm] = [a for a in cloudwatch.describe_alarms()["MetricAlarms"] if "DrainBudgetExceeded" in a["AlarmName"]]
+    counted = cloudwatch.get_metric_statistics(
+        Namespace=alarm["Namespace"],
+        MetricName=alarm["MetricName"],
+        Dimensions=alarm["Dimensions"],
+        StartTime=action.started_at,
+        EndTime=action.ended_at + 60,
+        Period=alarm["Period"],
+        Statistics=[alarm["Statistic"]],
+    )["Datapoints"]
+    assert [d["Sum"] for d in counted] == [1.0]
 
 
 def full_cluster(world: DrainWorld, *, minimum_healthy_percent: int = 100) -> tuple[str, str]:
