@@ -1,23 +1,20 @@
 """What an operator sees: the dashboard shows the figures issue 13 asks for, every EcsFleetOps metric on it
 and on the suite's alarms is one its job's code emits (a renamed metric fails here), the body is one
-CloudWatch accepts with any job switched off, and every alarm on the suite reaches the notification topic."""
+CloudWatch accepts with any job switched off, and every alarm on the suite reaches the notification topic.
+The deployed dashboard is checked with each job alone (test_first_deploy_scope_and_switches.py)."""
 
 from __future__ import annotations
 
 import ast
 import itertools
-import json
 from collections import defaultdict
 from typing import Any
 
-import boto3
 import pytest
 
-from simulator.cloudformation.stack import deploy_stack
 from simulator.cloudformation.template import Template
 from simulator.cloudformation.transform import REGION, Intrinsics, read_template
 from simulator.cloudwatch.dashboards import check_dashboard
-from simulator.moto_patches import simulated_aws
 from simulator.paths import PROJECT_ROOT, TEMPLATE
 
 PACKAGE = PROJECT_ROOT / "layers" / "fleetops" / "fleetops"
@@ -234,16 +231,3 @@ def test_every_alarm_on_the_suite_tells_the_notification_topic_and_says_what_to_
         assert template.resolve(properties["Metrics"][1]["Expression"]) == "age - 60"  # RecheckIntervalSeconds
     follow_ups = resources["ScaleFollowUpQueueAgeAlarm"]["Properties"]["Threshold"]
     assert follow_ups == 900 + resources["ScaleFollowUpQueue"]["Properties"]["VisibilityTimeout"]
-
-
-def test_the_deployed_dashboard_is_in_cloudwatch_and_its_address_is_an_output() -> None:
-    with simulated_aws():
-        session = boto3.Session(region_name=REGION)
-        verify_only = {"ClusterNames": "prod", "EnableDrain": "false", "EnableScale": "false"}
-        stack = deploy_stack(session, parameters=verify_only)
-        name = stack.physical["OperationsDashboard"]
-        body = json.loads(session.client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"])
-    assert name == f"ecs-fleet-ops-{REGION}"  # dashboards are global to the account: the region keeps it apart
-    assert stack.outputs["OperationsDashboardUrl"].endswith(f"#dashboards:name={name}")
-    [alarms] = [w for w in body["widgets"] if w["properties"].get("title") == "Verify alarms"]
-    assert all(arn.startswith(f"arn:aws:cloudwatch:{REGION}:") for arn in alarms["properties"]["alarms"])
