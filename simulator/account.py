@@ -51,10 +51,11 @@ from moto.sqs.models import sqs_backends
 from simulator.api_calls import ApiCallCounter
 from simulator.autoscaling.lifecycle import acting_as, sns_delivery
 from simulator.awslambda.context import FakeLambdaContext
-from simulator.awslambda.functions import load_handler
+from simulator.awslambda.functions import load_handler, powertools_identity
 from simulator.clock import SimulatedClock
 from simulator.cloudformation.stack import DeployedStack, FunctionSpec, deploy_stack
 from simulator.cloudformation.transform import ACCOUNT, REGION
+from simulator.cloudwatch.embedded_metrics import publish_embedded_metrics
 from simulator.iam.enforcement import assume_role_session, enforced_iam
 from simulator.iam.resource_policies import queue_policy, service_may
 from simulator.paths import TEMPLATE
@@ -231,6 +232,7 @@ class SimulatedFunction:
                 acting_as(f"function:{self.job}"),  # who completes a lifecycle action, for the record
                 contextlib.redirect_stdout(written),
                 _on_simulated_time(self.clock),
+                powertools_identity(self.environment),
             ):
                 result = self.module.lambda_handler(event, context)
             self._stop_if_timed_out()  # a handler that returns after its timeout was cut before it could
@@ -683,6 +685,9 @@ class SimulatedAccount:
             entry.calls = dict(function.api.calls)
             entry.attempts = dict(function.api.attempts)
             entry.metrics = list(function.last_output.metrics)
+            # CloudWatch Logs extracts the metrics of what the invocation wrote (embedded metric format), at
+            # the end of the invocation: Powertools stamps the documents with the host's clock, not the simulated one.
+            publish_embedded_metrics(function.last_output.metric_documents, at=self.clock())
             entry.notifications = self._read_inbox()
         entry.result = result
         entry.decision = "; ".join(output.decisions()) or summarize(result)

@@ -32,6 +32,7 @@ from simulator.cloudformation.transform import (
     sam_transform,
 )
 from simulator.cloudformation.validation import check_body_size, validate_template
+from simulator.cloudwatch.dashboards import DashboardRefused, check_dashboard
 from simulator.iam.enforcement import add_aws_managed_policies
 from simulator.paths import PROJECT_ROOT, TEMPLATE
 
@@ -378,6 +379,18 @@ class _Deployer:
             properties["Threshold"] = float(properties["Threshold"])
         self.client("cloudwatch").put_metric_alarm(AlarmName=name, **properties)
         self._set(logical_id, name, Arn=f"arn:{PARTITION}:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}")
+
+    def _aws_cloudwatch_dashboard(self, logical_id: str, properties: dict[str, Any]) -> None:
+        # "If you do not specify a name, one will be generated automatically" (AWS::CloudWatch::Dashboard).
+        name = properties.get("DashboardName") or self._generated_name(logical_id, 255)
+        if "DashboardBody" not in properties:
+            raise TemplateError(f"{logical_id}: DashboardBody is required")
+        try:
+            check_dashboard(name, properties["DashboardBody"])
+        except DashboardRefused as error:
+            raise TemplateError(f"{logical_id}: {error}") from error
+        self.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=properties["DashboardBody"])
+        self._set(logical_id, name)
 
     def _aws_autoscaling_lifecyclehook(self, logical_id: str, properties: dict[str, Any]) -> None:
         name = properties.pop("LifecycleHookName", None) or self._generated_name(logical_id, 255)

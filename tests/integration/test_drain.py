@@ -55,6 +55,8 @@ def test_a_busy_host_is_drained_over_several_rechecks_and_then_released(world: D
     other = world.cluster.instance_ids[1]
     assert len(world.cluster.tasks_on(other)) == 6  # the replacements run elsewhere
     assert world.notifications() == []  # a drain that ends well is quiet by default
+    # The dashboard's figures: the drain completed (on ECS's event) and counted the tasks that moved off.
+    assert {"DrainsCompleted", "TasksMovedOff", "DrainDuration"} <= set(world.emitted_metrics())
 
 
 def test_the_classic_sns_hook_notification_drains_the_same_way(world: DrainWorld) -> None:
@@ -186,6 +188,22 @@ def test_a_drain_that_outlives_its_budget_ends_with_the_configured_result_and_al
     [note] = world.notifications()
     assert note["subject"].startswith("ATTENTION") and "budget-exceeded" in note["subject"]
     assert "2 task(s) still on the host" in note["message"] and "ABANDON" in note["message"]
+    # What DrainBudgetExceededAlarm counts; none of the two tasks left the host.
+    assert world.function.last_output.values["DrainsTimedOut"] == [1.0]
+    assert world.function.last_output.values["TasksMovedOff"] == [0.0]
+    # CloudWatch Logs extracted it: the alarm's own metric, read as the alarm reads it, has the datapoint.
+    cloudwatch = world.session.client("cloudwatch")
+    [alarm] = [a for a in cloudwatch.describe_alarms()["MetricAlarms"] if "DrainBudgetExceeded" in a["AlarmName"]]
+    counted = cloudwatch.get_metric_statistics(
+        Namespace=alarm["Namespace"],
+        MetricName=alarm["MetricName"],
+        Dimensions=alarm["Dimensions"],
+        StartTime=action.started_at,
+        EndTime=action.ended_at + 60,
+        Period=alarm["Period"],
+        Statistics=[alarm["Statistic"]],
+    )["Datapoints"]
+    assert [d["Sum"] for d in counted] == [1.0]
 
 
 def full_cluster(world: DrainWorld, *, minimum_healthy_percent: int = 100) -> tuple[str, str]:

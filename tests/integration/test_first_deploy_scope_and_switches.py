@@ -55,6 +55,17 @@ def test_a_stack_of_one_job_creates_that_job_s_resources_and_none_of_the_others(
     assert not {"DrainFunctionArn", "ScaleFunctionArn", "VerifyFunctionArn"} - {f"{job.title()}FunctionArn"} & set(
         stack.outputs
     )
+    # The dashboard (docs/operating.md) has this job's rows and the shared ones, and every alarm it shows is one
+    # the stack created. Dashboards are global to the account: the region in the name keeps stacks apart.
+    name = stack.physical["OperationsDashboard"]
+    assert name == f"ecs-fleet-ops-{REGION}" and stack.outputs["OperationsDashboardUrl"].endswith(f"name={name}")
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    body = json.loads(cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"])
+    titles = {str(w["properties"].get("title")) for w in body["widgets"]}
+    assert {other for other in OWN_RESOURCES if f"{other.title()} function" in titles} == {job}
+    shown = {arn for w in body["widgets"] if w["type"] == "alarm" for arn in w["properties"]["alarms"]}
+    assert shown <= {a["AlarmArn"] for a in cloudwatch.describe_alarms()["MetricAlarms"]}
+    assert len(shown) == {"drain": 6, "scale": 5, "verify": 6}[job]  # the job's alarms and the two shared
 
 
 def test_a_drain_only_stack_drains_a_terminating_host_as_the_whole_suite_does(aws: None) -> None:

@@ -45,6 +45,9 @@ def test_a_cpu_alarm_scales_the_service_out_when_its_tasks_fit(world: ScaleWorld
     # One metric per decision, in the suite's namespace (CloudWatch embedded metric format).
     assert [m.get("ServiceScaledOut") for m in emitted] == [[1.0]]
     assert emitted[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "EcsFleetOps"
+    # The dashboard's "hosts and tasks added and removed": two tasks, no host.
+    assert world.function.last_output.values["TasksAdded"] == [2.0]
+    assert "HostsAdded" not in world.function.last_output.values
 
 
 def test_when_the_new_tasks_do_not_fit_the_cluster_grows_first_and_the_message_says_why(world: ScaleWorld) -> None:
@@ -58,6 +61,10 @@ def test_when_the_new_tasks_do_not_fit_the_cluster_grows_first_and_the_message_s
     assert result["group_capacity"] == [2, 3]
     assert result["service_count"] == [6, 9]
     assert world.group()["desired"] == 3
+    assert {k: v for k, v in world.function.last_output.values.items() if k in ("HostsAdded", "TasksAdded")} == {
+        "HostsAdded": [1.0],
+        "TasksAdded": [3.0],
+    }
     # Once the new host registers, ECS places every new task: none is left unplaced.
     assert len(world.register_new_hosts()) == 1
     assert world.services.settle("web") == 0

@@ -91,6 +91,11 @@ def report_drain_step(report: DrainStepReport, notifier: Notifier, *, notify_eve
         return
     if decision.action is not DrainAction.REFUSE:  # a refused event was never a drain
         metrics.add_metric(name="DrainDuration", unit=MetricUnit.Seconds, value=report.duration_seconds)
+        # The tasks that left the host while it drained: moved by ECS, or stopped as leftovers (counted
+        # apart too, as LeftoverTasksStopped). A drain that ran out of budget leaves tasks_left behind.
+        metrics.add_metric(
+            name="TasksMovedOff", unit=MetricUnit.Count, value=max(0, report.tasks_at_start - report.tasks_left)
+        )
     if decision.outcome in BAD_OUTCOMES or notify_every_drain:
         notifier.publish(drain_subject(report), drain_message(report))
 

@@ -75,6 +75,8 @@ def report_scale(report: ScaleReport, notifier: Notifier, *, notify_every_decisi
     metrics.add_metric(name=OUTCOME_METRICS[decision.outcome], unit=MetricUnit.Count, value=1)
     if report.dry_run and decision.outcome.acted:
         metrics.add_metric(name="ScaleDryRunDecisions", unit=MetricUnit.Count, value=1)
+    if report.acted:
+        count_changes(decision)
     # A follow-up announces only what changed or needs a human: not each "still cooling down"; nor
     # does the second delivery of a transition already announced.
     every = (
@@ -84,6 +86,25 @@ def report_scale(report: ScaleReport, notifier: Notifier, *, notify_every_decisi
     )
     if decision.outcome.acted or decision.outcome in ATTENTION or every:
         notifier.publish(scale_subject(report), scale_message(report))
+
+
+# What a change sent to AWS added or removed, for the dashboard: a dry run or a refused change counts nothing.
+CHANGE_METRICS = {
+    ("hosts", True): "HostsAdded",
+    ("hosts", False): "HostsRemoved",
+    ("tasks", True): "TasksAdded",
+    ("tasks", False): "TasksRemoved",
+}
+
+
+def count_changes(decision: ScalingDecision) -> None:
+    """Hosts and tasks added and removed by a change the job sent to AWS (a group's desired capacity, a
+    service's desired count): each figure only when it changed, so a graph's Sum is what was changed."""
+    for what, change in (("hosts", decision.group_capacity), ("tasks", decision.service_count)):
+        if change is None or change[0] == change[1]:
+            continue
+        grew = change[1] > change[0]
+        metrics.add_metric(name=CHANGE_METRICS[(what, grew)], unit=MetricUnit.Count, value=abs(change[1] - change[0]))
 
 
 def scale_subject(report: ScaleReport) -> str:
@@ -225,6 +246,8 @@ def report_placement(
         },
     )
     metrics.add_metric(name=OUTCOME_METRICS[decision.outcome], unit=MetricUnit.Count, value=1)
+    if acted:
+        count_changes(decision)
     if decision.outcome.acted or decision.outcome in ATTENTION:
         prefix = "[dry run] " if dry_run else ("ATTENTION " if decision.outcome in ATTENTION else "")
         notifier.publish(
