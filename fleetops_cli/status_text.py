@@ -146,10 +146,7 @@ def _verifications(snapshot: Snapshot) -> list[str]:
     verifications = snapshot.verifications
     lines: list[str] = []
     if verifications:
-        rows = [
-            (_clock(v.at), v.service, v.verdict, _short(v.reason), _rollback(v))
-            for v in verifications[:MAX_ROWS]
-        ]
+        rows = [(_clock(v.at), v.service, v.verdict, _short(v.reason), _rollback(v)) for v in verifications[:MAX_ROWS]]
         lines += [
             f"Verifications since {_clock(snapshot.since)} UTC: {len(verifications)}, newest first.",
             *_table(("AT", "SERVICE", "VERDICT", "REASON", "ROLLBACK"), rows),
