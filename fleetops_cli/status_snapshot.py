@@ -59,9 +59,10 @@ class SuiteStack:
         outputs = {o["OutputKey"]: str(o.get("OutputValue", "")) for o in stack.get("Outputs", [])}
         name = str(stack["StackName"])
         if IDEMPOTENCY_TABLE_OUTPUT not in outputs:
+            status = stack.get("StackStatus", "?")
             raise NotTheSuiteError(
-                f"stack {name} has no output {IDEMPOTENCY_TABLE_OUTPUT}: it is not an ecs-fleet-ops stack, or one "
-                "deployed before the status command existed (deploy the current template.yaml again)"
+                f"stack {name} ({status}) has no output {IDEMPOTENCY_TABLE_OUTPUT}: it is not an ecs-fleet-ops "
+                "stack, or one deployed before the status command existed (deploy the current template.yaml again)"
             )
         return cls(
             name=name,
