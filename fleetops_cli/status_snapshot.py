@@ -244,10 +244,12 @@ class SuiteRecords:
         if not isinstance(result, dict):
             return
         if result.get("status") == "decided":
+            # An alarm's decision names the alarm; a placement failure's names the service ECS could not place.
+            alarm = result.get("alarm") or f"placement failure of {result['service']}"
             self.decisions.append(
                 ScaleDecision(
                     at=at,
-                    alarm=str(result["alarm"]),
+                    alarm=str(alarm),
                     outcome=str(result["outcome"]),
                     acted=bool(result.get("acted")),
                     dry_run=bool(result.get("dry_run")),

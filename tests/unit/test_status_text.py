@@ -87,6 +87,8 @@ def test_the_tables_records_are_told_apart_by_kind_and_old_decisions_are_left_ou
     }
     records.read_job_record(powertools_record("fn.fleetops.scale.service._decide#1", decided, NOW - 30))
     records.read_job_record(powertools_record("fn.fleetops.scale.service._decide#2", decided, NOW - 7200))  # too old
+    placed = {"status": "decided", "service": "web", "outcome": "cluster-scaled-out", "acted": True, "reason": "p"}
+    records.read_job_record(powertools_record("fn.fleetops.scale.service._decide_placement#5", placed, NOW - 20))
     verified = {
         "verdict": "FAILED",
         "service": "prod/web",
@@ -99,7 +101,10 @@ def test_the_tables_records_are_told_apart_by_kind_and_old_decisions_are_left_ou
 
     assert [s.ec2_instance_id for s in records.drains] == ["i-0abc"]  # the completed one is not in flight
     assert records.cooldowns == [Cooldown("service:prod/web", NOW - 30, "out", "web-cpu-high:ALARM", 6, 60)]
-    assert records.decisions == [ScaleDecision(NOW - 30, "web-cpu-high", "service-scaled-out", True, False, "r")]
+    assert records.decisions == [
+        ScaleDecision(NOW - 30, "web-cpu-high", "service-scaled-out", True, False, "r"),
+        ScaleDecision(NOW - 20, "placement failure of web", "cluster-scaled-out", True, False, "p"),
+    ]
     assert records.verifications == [
         Verification(NOW - 10, "prod/web", "FAILED", "smoke failed", None, "update-service: back to web:1")
     ]
