@@ -23,7 +23,7 @@ from typing import NoReturn, TextIO
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError, ProfileNotFound
 
 from fleetops.aws.clients import THROTTLED_OR_UNAVAILABLE, error_code, error_message
 from fleetops.errors import BadInputError
@@ -85,6 +85,8 @@ def _aws_error(error: ClientError | BotoCoreError, arguments: list[str]) -> str:
         return NO_REGION
     if isinstance(error, NoCredentialsError):
         return NO_CREDENTIALS
+    if isinstance(error, ProfileNotFound):
+        return f"{error}: set AWS_PROFILE to a profile of your AWS config files, or unset it"
     if not isinstance(error, ClientError):
         return f"AWS could not be reached: {error}"
     code, message = error_code(error), error_message(error)

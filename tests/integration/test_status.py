@@ -173,6 +173,12 @@ def test_status_says_why_it_cannot_show_the_status_in_one_line_and_exits_2(
         assert main(["--stack", STACK], session=boto3.Session()) == EXIT_NOT_SHOWN
         assert "no AWS region: give --region or set AWS_REGION" in capsys.readouterr().err
 
+        # A profile that is in no config file: what to set.
+        monkeypatch.setenv("AWS_PROFILE", "nowhere")
+        assert main(["--stack", STACK, "--region", REGION]) == EXIT_NOT_SHOWN
+        assert "The config profile (nowhere) could not be found: set AWS_PROFILE" in capsys.readouterr().err
+        monkeypatch.delenv("AWS_PROFILE")
+
         # Bad input: a window that is not a duration.
         assert main(["--stack", STACK, "--since", "soon"], session=session) == EXIT_NOT_SHOWN
         assert "must be a duration such as 90m, 6h or 2d" in capsys.readouterr().err
