@@ -130,7 +130,7 @@ def test_status_shows_the_drain_in_flight_the_scale_decisions_and_cooldowns_and_
     assert [v["verdict"] for v in shown["verifications"]] == ["PASSED"]
 
     # Strictly read-only: only read calls, never a receive from a queue; the re-check is still waiting.
-    assert set(calls.calls) <= READ_CALLS, calls.calls
+    assert set(calls.calls) == READ_CALLS, calls.calls
     assert world.waiting_in("RecheckQueue") == waiting
 
 
