@@ -14,7 +14,7 @@ UV := .tools/bin/uv
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install demo test checks lint typecheck template scan checkov docs unit build benchmark clean check-config
+.PHONY: install demo test checks lint typecheck template scan checkov docs unit build benchmark clean check-config status
 
 install: .venv/.installed .venv-sam/.installed .venv-scan/.installed
 
@@ -104,6 +104,12 @@ unit: .venv/.installed
 	# worksteal: a worker that runs out takes tests from the other's queue, so a few long end-to-end days
 	# do not leave one core idle at the end (12 s of the ~250 s, measured).
 	.venv/bin/python -m pytest -n auto --dist worksteal
+
+# What the deployed suite is doing now (docs/status.md), read-only, with your own AWS credentials:
+# make status STACK=ecs-fleet-ops [ARGS="--json --since 6h --region eu-west-1"].
+status: .venv/.installed
+	$(if $(STACK),,$(error name the stack: make status STACK=<the suite's stack name>))
+	.venv/bin/python -m fleetops_cli.status --stack "$(STACK)" $(ARGS)
 
 # sam build needs python3.13 on PATH: the one found above, first.
 build: .venv-sam/.installed

@@ -19,6 +19,7 @@ from moto import mock_aws
 from simulator import faults, shared_models
 from simulator.autoscaling import capacity, standby_gaps, weighted_groups
 from simulator.autoscaling import gaps as autoscaling_gaps
+from simulator.cloudformation import describe_stacks
 from simulator.codedeploy import gaps as codedeploy_gaps
 from simulator.ecs import gaps as ecs_gaps
 from simulator.ecs import service_deployment_gaps, stopped_tasks, tag_rules, task_set_gaps
@@ -48,6 +49,7 @@ EVERY_PATCH: tuple[Patch, ...] = (
     *stopped_tasks.PATCHES,
     *elbv2_gaps.PATCHES,
     *codedeploy_gaps.PATCHES,
+    *describe_stacks.PATCHES,  # the simulator's deployed stacks, for DescribeStacks
     *faults.PATCHES,  # throttling and outages, only while a test's faults.throttled() or outage() is open
 )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +121,11 @@ class DeployedStack:
     permissions: list[Permission] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
     exports: dict[str, str] = field(default_factory=dict)
+    output_descriptions: dict[str, str] = field(default_factory=dict)  # output name -> its Description
+    export_names: dict[str, str] = field(default_factory=dict)  # output name -> the name it is exported as
+    created_at: float = field(default_factory=time.time)
+    # Every parameter as DescribeStacks lists it: the value given, else the default; NoEcho ones as "*****".
+    described_parameters: dict[str, str] = field(default_factory=dict)
 
     def function(self, logical_id: str) -> FunctionSpec:
         return self.functions[self.attributes[(logical_id, "Arn")]]
@@ -150,6 +156,7 @@ def deploy_stack(
     document = sam_transform(template)
     _refuse_what_cloudformation_refuses(text, document)
     stack = DeployedStack(name=name, parameters=dict(parameters or {}))
+    stack.described_parameters = _described_parameters(document.get("Parameters") or {}, stack.parameters)
     intrinsics = Intrinsics(
         document,
         stack_name=name,
@@ -172,9 +179,13 @@ def deploy_stack(
             stack.resources[logical_id] = pending.pop(logical_id)
     for output_name, output in outputs.items():
         stack.outputs[output_name] = intrinsics.resolve(output["Value"])
+        if "Description" in output:
+            stack.output_descriptions[output_name] = str(intrinsics.resolve(output["Description"]))
         if output_name in export_names:
             stack.exports[export_names[output_name]] = stack.outputs[output_name]
+            stack.export_names[output_name] = export_names[output_name]
     account_exports().update(stack.exports)
+    account_stacks()[stack.name] = stack  # what DescribeStacks answers (cloudformation.describe_stacks)
     return stack
 
 
@@ -233,6 +244,31 @@ def wildcards_in(pattern: Any) -> int:
 def account_exports() -> dict[str, Any]:
     """Export name -> value, for every stack deployed in the simulated account so far."""
     return _EXPORTS.setdefault(iam_backends[ACCOUNT][PARTITION], {})
+
+
+def _described_parameters(declared: dict[str, Any], given: dict[str, str]) -> dict[str, str]:
+    """What DescribeStacks lists for each parameter: NoEcho is "whether to mask the parameter value
+    whenever anyone makes a call that describes the stack. If you set the value to true, the parameter
+    value is masked with asterisks (*****)" (Parameters, AWS CloudFormation User Guide)."""
+    described: dict[str, str] = {}
+    for name, declaration in declared.items():
+        value = given.get(name, declaration.get("Default"))
+        if value is None:
+            continue
+        if str(declaration.get("NoEcho", "false")).lower() == "true":
+            described[name] = "*****"
+        else:
+            described[name] = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    return described
+
+
+# The stacks deployed in the simulated account, by name, kept like the exports (one mock_aws session).
+_STACKS: weakref.WeakKeyDictionary[Any, dict[str, DeployedStack]] = weakref.WeakKeyDictionary()
+
+
+def account_stacks() -> dict[str, DeployedStack]:
+    """Stack name -> the stack, for every stack deployed in the simulated account so far."""
+    return _STACKS.setdefault(iam_backends[ACCOUNT][PARTITION], {})
 
 
 def _export_names(stack_name: str, outputs: dict[str, Any], intrinsics: Intrinsics) -> dict[str, str]:

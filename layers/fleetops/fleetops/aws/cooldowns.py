@@ -2,11 +2,12 @@
 
 Items live in the idempotency table beside Powertools' own (whose keys are ``<function>#<hash>``):
 ``{"id": "cooldown:<target>", "last_scaled_at": <epoch s>, "direction": "out"|"in", "expiration": ...,
-"caused_by": "<alarm>:<state>", "transition_at": <epoch s>, "target": <count>}``: ``target`` is the count
-the change set (a tracking rule's cooldown holds back only a step that goes no further); the two before it
-name the alarm transition that made the change, so the same transition delivered again under another key
-(EventBridge and SNS need not carry the same timestamp) is recognised. Writes are conditional on the value
-read, so two alarms deciding at once cannot both scale.
+"caused_by": "<alarm>:<state>", "transition_at": <epoch s>, "target": <count>, "cooldown_seconds": <s>}``:
+``cooldown_seconds`` is the cooldown of the rule that made the change (what ``make status`` shows, read-only);
+``target`` is the count the change set (a tracking rule's cooldown holds back only a step that goes no
+further); the two before it name the alarm transition that made the change, so the same transition
+delivered again under another key (EventBridge and SNS need not carry the same timestamp) is recognised.
+Writes are conditional on the value read, so two alarms deciding at once cannot both scale.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class CooldownLedger:
         caused_by: str | None = None,
         transition_at: float | None = None,
         target: int | None = None,
+        cooldown_seconds: int | None = None,
     ) -> bool:
         """Record a change at ``at``; False if another invocation recorded one since ``previous`` was read."""
         item: dict[str, Any] = {
@@ -81,6 +83,8 @@ class CooldownLedger:
             item["transition_at"] = {"N": _number(transition_at)}
         if target is not None:
             item["target"] = {"N": str(target)}
+        if cooldown_seconds is not None:
+            item["cooldown_seconds"] = {"N": str(cooldown_seconds)}
         try:
             if previous is None:
                 self._client.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(id)")

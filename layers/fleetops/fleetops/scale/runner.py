@@ -127,6 +127,7 @@ class ScaleRunner:
             caused_by=transition.cause,
             transition_at=transition.changed_at,
             target=decision.service_count[1] if decision.service_count else None,
+            cooldown_seconds=rule.cooldown_seconds,
         ):
             lost = ScalingDecision(
                 ScaleOutcome.COOLDOWN,
@@ -283,7 +284,9 @@ class ScaleRunner:
         assert group is not None
         now = self._clock()
         last = self._cooldowns.last_scaled_at(rule.target_key)
-        if not self._cooldowns.record(rule.target_key, now, Direction.OUT.value, previous=last):
+        if not self._cooldowns.record(
+            rule.target_key, now, Direction.OUT.value, previous=last, cooldown_seconds=rule.cooldown_seconds
+        ):
             return (
                 ScalingDecision(
                     ScaleOutcome.COOLDOWN,
