@@ -62,6 +62,7 @@ from simulator.ecs.service_scheduler import (
 )
 from simulator.fleet.cluster import AMI, SimulatedCluster, run_healthy_task
 from simulator.fleet.cluster_definition import AlarmDefinition, ClusterDefinition
+from simulator.fleet.samples import FleetSample, keep_if_changed
 from simulator.http_server import LocalHttpServer, Route
 from simulator.paths import TEMPLATE
 
@@ -93,6 +94,7 @@ class FleetRecord:
     running: list[tuple[float, int]] = field(default_factory=list)  # the service's tasks not STOPPED, at each change
     deployments: list[tuple[float, str, str]] = field(default_factory=list)  # (at, task definition, state)
     unplaced: int = 0  # reconcile passes that could not place a task (RESOURCE:CPU)
+    samples: list[FleetSample] = field(default_factory=list)  # the cluster at each change, for the demo's picture
 
 
 class SimulatedFleet:
@@ -705,6 +707,27 @@ class SimulatedFleet:
         running = len(self.tasks())
         if not self.record.running or self.record.running[-1][1] != running:
             self.record.running.append((self.clock(), running))
+        keep_if_changed(self.record.samples, self._sample(running=running, desired=count))
+
+    def _sample(self, *, running: int, desired: int) -> FleetSample:
+        """The cluster now, read from the simulation's state and moto's backends (no API call)."""
+        statuses = Counter(self.cluster.container_instance(i).status for i in self.cluster.container_instances)
+        launching = sum(
+            1
+            for instance in self._group_instances()
+            if instance["InstanceId"] not in self.cluster.container_instances
+            and not instance["LifecycleState"].startswith(("Terminating", "Terminated", "Warmed"))
+        )
+        alarms = cloudwatch_backends[ACCOUNT][REGION].alarms
+        return FleetSample(
+            at=self.clock(),
+            running=running,
+            desired=desired,
+            hosts_in_service=statuses["ACTIVE"],
+            hosts_draining=statuses["DRAINING"],
+            hosts_launching=launching,
+            alarms=tuple((a.name, str(alarms[a.name].state_value)) for a in self.definition.alarms),
+        )
 
 
 class _FleetScheduling:
