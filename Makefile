@@ -92,4 +92,4 @@ benchmark: .venv/.installed build
 	.venv/bin/python -m benchmarks
 
 clean:
-	rm -rf .tools .venv .venv-sam .aws-sam site
+	rm -rf .tools .venv .venv-sam .aws-sam site .demo
