@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,9 +113,10 @@ class ValueAxis:
 
 
 # -- the page -----------------------------------------------------------------------------------------------
-def render_page(header: str, panels: Sequence[StoryPanel]) -> str:
-    """The whole page: a header, the legend, a panel per story. Well-formed XML as well as HTML, so that
-    a test can read it with xml.etree."""
+def render_page(header: str, panels: Sequence[StoryPanel], summary: Mapping[str, Any] | None = None) -> str:
+    """The whole page: a header, the day's summary, the legend, a panel per story. Well-formed XML as
+    well as HTML, so that a test can read it with xml.etree."""
+    counted = ", ".join(f"{name}: {value}" for name, value in (summary or {}).items())
     sections = "\n".join(_section(number, panel) for number, panel in enumerate(panels, 1))
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -133,6 +134,7 @@ svg text {{ font-size: 11px; fill: #3c4043; }}
 <body>
 <h1>The demo's day</h1>
 <p>{_text(header)}</p>
+{f"<p>The day in numbers: {_text(counted)}.</p>" if counted else ""}
 <p>One panel per story, each on its own time axis (the simulated clock, hh:mm since the day began).
 Hover a mark to read the decision of that invocation, a band to read the alarm's state.</p>
 {_legend()}
@@ -146,7 +148,7 @@ def write_page(path: Path, day: Day) -> Path:
     """Render the day and write it to ``path`` (its folder made if missing); returns the absolute path."""
     path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_page(day.header(), story_panels(day)), encoding="utf-8")
+    path.write_text(render_page(day.header(), story_panels(day), day.summary()), encoding="utf-8")
     return path
 
 
@@ -187,7 +189,8 @@ def _panel_svg(panel: StoryPanel, title: str) -> str:
     functions = _lanes(panel.timeline)
     height = lanes_top + len(functions) * LANE_PITCH + AXIS_LABELS
     parts = [
-        f'<svg xmlns="{SVG_NAMESPACE}" class="story" data-story="{_attr(panel.name)}" role="img" '
+        # No role="img": it would hide the marks' own titles from a screen reader; <title> names the panel.
+        f'<svg xmlns="{SVG_NAMESPACE}" class="story" data-story="{_attr(panel.name)}" '
         f'width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}">',
         f"<title>{_text(title)}</title>",
         f"<desc>{_text(describe(panel))}</desc>",

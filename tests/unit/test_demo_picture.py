@@ -73,7 +73,7 @@ NIGHT = StoryPanel("night", "A quiet night", 3600.0, 7200.0, [sample(3600, 4, 4,
 
 @pytest.fixture(scope="module")
 def page() -> str:
-    return render_page("The day's header <with markup> & more", [SPIKE, NIGHT])
+    return render_page("The day's header <with markup> & more", [SPIKE, NIGHT], {"drains": 1, "tasks lost": 0})
 
 
 @pytest.fixture(scope="module")
@@ -187,3 +187,8 @@ def test_the_page_opens_offline_it_fetches_nothing_and_runs_no_script(page: str)
     assert "<script" not in page.lower()
     addresses = set(re.findall(r"https?://[^\"' )]+", page))
     assert addresses == {"http://www.w3.org/2000/svg"}  # the SVG namespace, a name, not a fetch
+
+
+def test_the_page_opens_with_the_day_s_header_and_its_numbers_before_the_panels(page: str) -> None:
+    paragraphs = [p.text for p in ET.fromstring(page).iter("p")]
+    assert paragraphs[:2] == ["The day's header <with markup> & more", "The day in numbers: drains: 1, tasks lost: 0."]
