@@ -120,4 +120,4 @@ benchmark: .venv/.installed build
 	.venv/bin/python -m benchmarks
 
 clean:
-	rm -rf .tools .venv .venv-sam .venv-scan .aws-sam site
+	rm -rf .tools .venv .venv-sam .venv-scan .aws-sam site .demo

@@ -1,11 +1,12 @@
-"""`make demo` (or `python -m demo [--story NAME] [--json]`): the whole suite on a simulated AWS.
+"""`make demo` (or `python -m demo [--story NAME] [--json] [--picture PATH]`): the whole suite on a simulated AWS.
 
 ``template.yaml`` is deployed into moto as ``sam deploy`` would create it (the SAM transform, then
 every resource), the example cluster of ``examples/ecs-on-ec2`` beside it, and a day of that cluster
 runs on a simulated clock: a traffic spike, a quiet night, a bad release (see ``demo.stories``).
 Every event reaches the real handlers only through the template's own wiring, under the IAM roles
 it gives them. The timeline shows each step: simulated time, who did what, which function ran,
-what it decided, how many AWS calls it made, and what it announced.
+what it decided, how many AWS calls it made, and what it announced. The same day is written as a
+picture (``demo.picture``: an HTML page of inline SVG, a panel per story) whose path ends the output.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ for profile_variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
     os.environ.pop(profile_variable, None)
 
 STORY_NAMES = ("spike", "refresh", "night", "release")
+# The picture of the day goes under the repository, in a folder .gitignore keeps out of git: one known place,
+# overwritten by each run, next to the code that made it. --picture writes it elsewhere (a CI artifact).
+PICTURE = ROOT / ".demo" / "day.html"
 WIDTH = 118
 
 
@@ -47,6 +51,13 @@ def main() -> int:
         help="show one story (the ones before it still run: the night needs the spike's hosts)",
     )
     parser.add_argument("--json", action="store_true", help="write the timeline as one JSON document")
+    parser.add_argument(
+        "--picture",
+        type=Path,
+        default=PICTURE,
+        metavar="PATH",
+        help=f"where to write the day's picture, an HTML page (default: {PICTURE.relative_to(ROOT)})",
+    )
     args = parser.parse_args()
 
     from simulator.moto_patches import simulated_aws
@@ -56,15 +67,18 @@ def main() -> int:
 
     started = time.monotonic()
     with simulated_aws():
+        from demo.picture import write_page
         from demo.stories import problems, run_day, simulated_day
 
         # Powertools' metrics are printed to stdout by the handlers: they are read into the timeline.
         with contextlib.redirect_stdout(io.StringIO()), simulated_day() as fleet:
             day = run_day(fleet, only=None if args.story == "all" else args.story)
             document = day.document()
+            picture = write_page(args.picture, day)
         found = problems(day)
     document["summary"]["wall_clock_seconds"] = round(time.monotonic() - started, 1)
     document["problems"] = found
+    document["picture"] = str(picture)
     if args.json:
         print(json.dumps(document, indent=2))
     else:
@@ -87,6 +101,10 @@ def render(document: dict[str, Any]) -> str:
     lines += _indented(", ".join(f"{k}: {v}" for k, v in summary.items()), 2)
     if document["problems"]:
         lines += ["", "PROBLEMS:"] + [f"  - {p}" for p in document["problems"]]
+    lines += [
+        "",
+        f"The day as a picture (tasks, hosts, alarms and every decision, a panel per story): {document['picture']}",
+    ]
     return "\n".join(lines)
 
 

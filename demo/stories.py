@@ -44,6 +44,7 @@ class Story:
     name: str
     title: str
     started_at: float
+    ended_at: float | None = None  # set once the story has run
     entries: list[TimelineEntry] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)  # what the story checks at its end
 
@@ -249,6 +250,7 @@ def run_day(
         first = len(fleet.account.timeline)
         story.facts = step(fleet)
         story.entries = fleet.account.timeline[first:]
+        story.ended_at = fleet.clock()
         stories.append(story)
         if name == only:
             return Day(fleet, [story])

@@ -62,6 +62,7 @@ from simulator.ecs.service_scheduler import (
 )
 from simulator.fleet.cluster import AMI, SimulatedCluster, run_healthy_task
 from simulator.fleet.cluster_definition import AlarmDefinition, ClusterDefinition
+from simulator.fleet.samples import FleetSample, keep_if_changed
 from simulator.http_server import LocalHttpServer, Route
 from simulator.paths import TEMPLATE
 
@@ -69,6 +70,8 @@ BOOT_SECONDS = 90  # from launch until the host's ECS agent has registered it
 ECS_METRIC_PERIOD = 60  # ECS sends its CloudWatch metrics in 1-minute periods (simulator/cloudwatch/metrics.py)
 FIRST_HOST_PORT = 32768  # bridge mode, hostPort 0: Docker's ephemeral ports
 HEALTHY = Route(200, '{"status": "ok"}')
+# A group's instance in one of these lifecycle states is leaving, or parked in a warm pool: not launching.
+NOT_LAUNCHING = ("Terminating", "Terminated", "Warmed")
 
 
 def administrator_session() -> boto3.Session:
@@ -93,6 +96,7 @@ class FleetRecord:
     running: list[tuple[float, int]] = field(default_factory=list)  # the service's tasks not STOPPED, at each change
     deployments: list[tuple[float, str, str]] = field(default_factory=list)  # (at, task definition, state)
     unplaced: int = 0  # reconcile passes that could not place a task (RESOURCE:CPU)
+    samples: list[FleetSample] = field(default_factory=list)  # the cluster at each change, for the demo's picture
 
 
 class SimulatedFleet:
@@ -144,6 +148,7 @@ class SimulatedFleet:
             self.hooks.backend, self.hooks, self.clock, d.group_name, on_termination=self._announce_termination
         )
         self.record = FleetRecord()
+        self._alarms_backend = cloudwatch_backends[ACCOUNT][REGION]  # looked up once: the samples read it every tick
         self.traffic_cpu = 0.0  # CPU units of work the service's traffic needs
         self.crash_looping_images: set[str] = set()  # images whose essential container exits at start
         self._zones: dict[str, str] = {}  # instance -> zone
@@ -705,6 +710,28 @@ class SimulatedFleet:
         running = len(self.tasks())
         if not self.record.running or self.record.running[-1][1] != running:
             self.record.running.append((self.clock(), running))
+        keep_if_changed(self.record.samples, self._sample(running=running, desired=count))
+
+    def _sample(self, *, running: int, desired: int) -> FleetSample:
+        """The cluster now, read from the simulation's state and moto's backends (no API call: every tick)."""
+        registered = self.cluster.container_instances
+        statuses = Counter(self.cluster.container_instance(i).status for i in registered)
+        group = self.hooks.backend.autoscaling_groups.get(self.definition.group_name)
+        launching = sum(
+            1
+            for state in (group.instance_states if group else [])
+            if state.instance.id not in registered and not state.lifecycle_state.startswith(NOT_LAUNCHING)
+        )
+        alarms = self._alarms_backend.alarms
+        return FleetSample(
+            at=self.clock(),
+            running=running,
+            desired=desired,
+            hosts_in_service=statuses["ACTIVE"],
+            hosts_draining=statuses["DRAINING"],
+            hosts_launching=launching,
+            alarms=tuple((a.name, str(alarms[a.name].state_value)) for a in self.definition.alarms),
+        )
 
 
 class _FleetScheduling:

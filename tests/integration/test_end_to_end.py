@@ -5,18 +5,24 @@ reads one story from it."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from demo.picture import LEFT, PLOT_WIDTH, SVG_NAMESPACE, decision_text, render_page, story_panels
 from demo.stories import BAD_IMAGE, SPIKE_CPU_UNITS, Day, problems, run_day, simulated_day
 from simulator.moto_patches import simulated_aws
 from simulator.paths import PROJECT_ROOT as ROOT
+
+SVG = f"{{{SVG_NAMESPACE}}}"
 
 
 @pytest.fixture(scope="module")
@@ -109,10 +115,53 @@ def test_every_invocation_ran_under_its_role_and_is_in_the_timeline_with_its_cal
     assert set(entry) >= {"t", "source", "via", "event", "function", "decision", "aws_calls"}
 
 
-def test_the_readme_demo_command_writes_the_timeline_as_json_with_its_summary() -> None:
+def test_the_fleet_samples_the_day_and_the_picture_draws_each_story_with_every_decision(day: Day) -> None:
+    # The samples agree with the simulation's own record, change for change.
+    samples, record = day.fleet.record.samples, day.fleet.record
+    changes = list(itertools.pairwise(samples))
+    assert [(s.at, s.running) for before, s in changes if s.running != before.running] == record.running[1:]
+    assert [(s.at, s.desired) for before, s in changes if s.desired != before.desired] == record.desired_count[1:]
+    spans = {s.name: (s.started_at, s.ended_at or 0.0) for s in day.stories}
+    during = {name: [s for s in samples if begin < s.at <= end] for name, (begin, end) in spans.items()}
+    high = _alarm(day, "CPUUtilization", "Greater")
+    assert any(s.hosts_launching for s in during["spike"]) and any(
+        s.alarm_state(high) == "ALARM" for s in during["spike"]
+    )
+    assert max(s.hosts_draining for s in during["refresh"]) == len(story(day, "refresh")["hosts refreshed"])  # type: ignore[arg-type]
+    # The picture: a panel per story.
+    root = ET.fromstring(render_page(day.header(), story_panels(day)))
+    panels = {svg.get("data-story"): svg for svg in root.iter(f"{SVG}svg") if svg.get("class") == "story"}
+    assert list(panels) == [s.name for s in day.stories]
+    # A mark per invocation, each saying when, which function, what it decided and announced (in lanes by function).
+    for told in day.document()["stories"]:
+        marks = [
+            g.findtext(f"{SVG}title") or ""
+            for g in panels[told["name"]].iter(f"{SVG}g")
+            if "decision" in g.get("class", "")
+        ]
+        assert sorted(marks) == sorted(decision_text(e) for e in told["timeline"] if e["function"])
+    # The spike's tasks line peaks where and when the service first ran the tasks the spike needed.
+    needed = story(day, "spike")["tasks"][1]  # type: ignore[index]
+    begin, end = spans["spike"]
+    reached = next(at for at, running in record.running if at > begin and running == needed)
+    line = [
+        tuple(map(float, p.split(","))) for p in _element(panels["spike"], "tasks-running").get("points", "").split()
+    ]
+    assert min(line, key=lambda p: p[1])[0] == round(LEFT + (reached - begin) / (end - begin) * PLOT_WIDTH, 1)
+
+
+def _alarm(day: Day, metric: str, comparison: str) -> str:
+    return next(a.name for a in day.fleet.definition.alarms if a.metric == metric and comparison in a.comparison)
+
+
+def _element(svg: ET.Element, css_class: str) -> ET.Element:
+    return next(e for e in svg.iter() if css_class in e.get("class", "").split())
+
+
+def test_the_readme_demo_command_writes_the_timeline_as_json_with_its_summary_and_its_picture(tmp_path: Path) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_"))}
     done = subprocess.run(
-        [sys.executable, "-m", "demo", "--story", "spike", "--json"],
+        [sys.executable, "-m", "demo", "--story", "spike", "--json", "--picture", str(tmp_path / "day.html")],
         cwd=ROOT,
         env=environment,
         capture_output=True,
@@ -127,3 +176,6 @@ def test_the_readme_demo_command_writes_the_timeline_as_json_with_its_summary() 
     assert [s["name"] for s in document["stories"]] == ["spike"]
     assert document["summary"]["tasks lost"] == 0 and document["problems"] == []
     assert document["summary"]["wall_clock_seconds"] > 0
+    assert document["picture"] == str(tmp_path / "day.html")
+    panels = ET.parse(document["picture"]).getroot().iter(f"{SVG}svg")
+    assert [svg.get("data-story") for svg in panels if svg.get("class") == "story"] == ["spike"]
