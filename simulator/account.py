@@ -57,6 +57,7 @@ from simulator.cloudformation.stack import DeployedStack, FunctionSpec, deploy_s
 from simulator.cloudformation.transform import ACCOUNT, REGION
 from simulator.iam.enforcement import assume_role_session, enforced_iam
 from simulator.iam.resource_policies import queue_policy, service_may
+from simulator.kms.keys import key_arn, service_refusal
 from simulator.paths import TEMPLATE
 from simulator.sqs import receipts as sqs_receipts
 from simulator.sqs.queues import take_sent, take_visible
@@ -433,9 +434,11 @@ class SimulatedAccount:
         """A message published to a topic (by Auto Scaling or CloudWatch); returns how many functions
         it reached. ``as_service``: a service principal publishing on behalf of ``on_behalf_of`` (CloudWatch
         for an alarm's action), which the topic's policy must let in; refused, nothing is published."""
-        if as_service is not None and not self._topic_lets(topic_arn, as_service, on_behalf_of or topic_arn):
-            self.note(source, f"{subject or 'message'}: the policy of the topic does not let {as_service} publish")
-            return 0
+        if as_service is not None:
+            refusal = self.service_publish_refusal(topic_arn, as_service, on_behalf_of or topic_arn)
+            if refusal is not None:
+                self.note(source, f"{subject or 'message'}: {refusal}")
+                return 0
         sns = self._client("sns")
         if subject:
             sns.publish(TopicArn=topic_arn, Message=message, Subject=subject)
@@ -724,6 +727,23 @@ class SimulatedAccount:
 
     def _send(self, queue_arn: str, body: str) -> None:
         self._client("sqs").send_message(QueueUrl=self._queue_urls[queue_arn], MessageBody=body)
+
+    def service_publish_refusal(self, topic_arn: str, service: str, source_arn: str) -> str | None:
+        """Why a service principal (CloudWatch for an alarm's action) may not publish to the topic on behalf
+        of ``source_arn``, or None if it may: the topic's policy must let it in and, when a KMS key encrypts
+        the topic, so must the key's policy (``simulator.kms.keys``: a service has no IAM policy of its own)."""
+        if not self._topic_lets(topic_arn, service, source_arn):
+            return f"the policy of the topic does not let {service} publish"
+        key_id = self._client("sns").get_topic_attributes(TopicArn=topic_arn)["Attributes"].get("KmsMasterKeyId")
+        if not key_id:
+            return None
+        arn = key_arn(key_id, ACCOUNT, REGION)
+        if arn is None:
+            return f"the key of the topic ({key_id}) does not exist (KMSNotFound)"
+        refused = service_refusal(arn, service=service, source_arn=source_arn, account=ACCOUNT, region=REGION)
+        if refused is None:
+            return None
+        return f"the key of the topic does not let {service} use it (KMSAccessDenied: {refused})"
 
     def _topic_lets(self, topic_arn: str, service: str, source_arn: str) -> bool:
         """Whether the topic's policy (``AWS::SNS::TopicPolicy``; moto's default one otherwise, which names

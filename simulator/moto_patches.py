@@ -25,6 +25,7 @@ from simulator.ecs import service_deployment_gaps, stopped_tasks, task_set_gaps
 from simulator.elbv2 import gaps as elbv2_gaps
 from simulator.iam import enforcement
 from simulator.patching import Patch, Undo
+from simulator.sns import encryption as sns_encryption
 from simulator.sns import gaps as sns_gaps
 from simulator.sqs import gaps as sqs_gaps
 from simulator.sqs import receipts
@@ -36,6 +37,7 @@ EVERY_PATCH: tuple[Patch, ...] = (
     *sqs_gaps.PATCHES,
     *receipts.PATCHES,
     *sns_gaps.PATCHES,
+    *sns_encryption.PATCHES,  # over enforcement's SNS check: the topic's key, for a publisher under IAM
     *ssm_gaps.PATCHES,
     *autoscaling_gaps.PATCHES,
     *standby_gaps.PATCHES,
