@@ -40,6 +40,7 @@ from simulator.paths import PROJECT_ROOT, TEMPLATE
 
 EVENT_PATTERN_MAX_CHARACTERS = 2_048
 ROLE_INLINE_POLICY_CHARACTERS = 10_240
+MANAGED_POLICY_CHARACTERS = 6_144
 
 
 @dataclass(frozen=True)
@@ -377,6 +378,20 @@ class _Deployer:
             _load_aws_managed_policy(policy_arn)
             iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
         self._set(logical_id, name, Arn=role["Arn"], RoleId=role["RoleId"])
+
+    def _aws_iam_managedpolicy(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = properties.get("ManagedPolicyName") or self._generated_name(logical_id, 128)
+        document = json.dumps({"Version": "2012-10-17", **properties["PolicyDocument"]})
+        # "Managed policy size cannot exceed 6,144 characters" (IAM and AWS STS quotas), white space not counted.
+        if len("".join(document.split())) > MANAGED_POLICY_CHARACTERS:
+            raise TemplateError(f"{logical_id}: over IAM's {MANAGED_POLICY_CHARACTERS} characters for a managed policy")
+        iam = self.client("iam")
+        arn = iam.create_policy(PolicyName=name, Path=properties.get("Path", "/"), PolicyDocument=document)["Policy"][
+            "Arn"
+        ]
+        for role in properties.get("Roles", []):
+            iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+        self._set(logical_id, arn, PolicyArn=arn)
 
     def _aws_cloudwatch_alarm(self, logical_id: str, properties: dict[str, Any]) -> None:
         name = properties.pop("AlarmName", None) or self._generated_name(logical_id, 255)

@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from simulator.account import SimulatedAccount
 from simulator.awslambda.configuration import account_concurrency
 from simulator.cloudformation.stack import deploy_stack
-from simulator.cloudformation.transform import ACCOUNT, REGION, TemplateError
+from simulator.cloudformation.transform import ACCOUNT, REGION, TemplateError, sam_transform
 from simulator.cloudwatch.alarm_actions import action_history, change_state
 from simulator.iam.enforcement import assume_role_session, enforced_iam
 from simulator.paths import TEMPLATE
@@ -55,19 +55,13 @@ def role_that_may_only_publish(account: SimulatedAccount, topic_arn: str) -> bot
 
 
 def forgetting_the_key_s_users(directory: Path) -> Path:
-    """template.yaml whose key policy forgot CloudWatch and whose drain role forgot kms:Decrypt."""
+    """template.yaml whose key policy forgot CloudWatch and whose key-use policy forgot the drain's role."""
     text = TEMPLATE.read_text()
     start = text.index("          - Sid: CloudWatchAlarmsOfThisAccountPublish\n")
-    end = text.index("  # One log group per function")
-    drain = text.index("\n  DrainFunction:\n")
-    grant = text.index("                Action: [kms:GenerateDataKey*, kms:Decrypt]\n", drain)
-    edited = (
-        text[:start]
-        + "          - !Ref AWS::NoValue\n\n"
-        + text[end:grant]
-        + "                Action: [kms:GenerateDataKey*]\n"
-        + text[grant + len("                Action: [kms:GenerateDataKey*, kms:Decrypt]\n") :]
-    )
+    end = text.index("  # Everyone of the stack who publishes")
+    drain_role = "        - !If [DrainOn, !Ref DrainFunctionRole, !Ref AWS::NoValue]\n"
+    assert text.count(drain_role) == 1
+    edited = text[:start] + "          - !Ref AWS::NoValue\n\n" + text[end:].replace(drain_role, "")
     path = directory / "template.yaml"
     path.write_text(edited)
     return path
@@ -114,7 +108,7 @@ def test_a_default_deploy_keeps_its_logs_encrypts_its_topics_and_bounds_its_func
     assert [item.summary for item in action_history(alarm)] == [f"Successfully executed action {notifications}"]
 
 
-def test_a_key_that_forgot_cloudwatch_and_a_role_that_forgot_decrypt_lose_their_notifications(
+def test_a_key_that_forgot_cloudwatch_and_a_role_left_without_the_key_lose_their_notifications(
     aws: None, tmp_path: Path
 ) -> None:
     account = SimulatedAccount(parameters=SCOPED, template=forgetting_the_key_s_users(tmp_path))
@@ -130,8 +124,8 @@ def test_a_key_that_forgot_cloudwatch_and_a_role_that_forgot_decrypt_lose_their_
     with pytest.raises(ClientError) as refused:
         publish_as(account.function("drain").session, notifications)
     assert refused.value.response["Error"]["Code"] == "KMSAccessDenied"
-    assert "kms:Decrypt" in refused.value.response["Error"]["Message"]
-    publish_as(account.function("scale").session, notifications)  # whose role still has both
+    assert "kms:GenerateDataKey" in refused.value.response["Error"]["Message"]
+    publish_as(account.function("scale").session, notifications)  # whose role still has the key
 
 
 def test_an_account_whose_concurrency_quota_is_10_refuses_the_reservation_and_deploys_without_it(
@@ -161,3 +155,19 @@ def test_an_account_whose_concurrency_quota_is_10_refuses_the_reservation_and_de
     publish_as(account.function("drain").session, notifications)
     alarm = account.stack.physical["DeadLetterAlarm"]
     assert change_state(account, alarm, "ALARM", value=1.0) == 1
+
+
+def test_each_re_check_queue_polls_with_fewer_batches_than_its_function_may_run() -> None:
+    # "Make sure that your function's reserved concurrency is greater than or equal to the total maximum
+    # concurrency of all Amazon SQS event sources on the function. Otherwise, Lambda might throttle your
+    # messages" (Lambda Developer Guide, "Configuring scaling behavior for SQS event source mappings"): a
+    # throttled batch returns to its queue with one more receive, towards its dead-letter queue.
+    resources = sam_transform(TEMPLATE)["Resources"]
+    for function, reserved in (("DrainFunction", 10), ("ScaleFunction", 5), ("VerifyFunction", 10)):
+        assert resources[function]["Properties"]["ReservedConcurrentExecutions"]["Fn::If"][1] == reserved
+        pollers = [
+            r["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+            for r in resources.values()
+            if r["Type"] == "AWS::Lambda::EventSourceMapping" and r["Properties"]["FunctionName"] == {"Ref": function}
+        ]
+        assert pollers and sum(pollers) <= reserved, (function, pollers)
