@@ -168,6 +168,9 @@ class SimulatedFunction:
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+            # Lambda's advanced logging controls, as the runtime sees them ("Log-level filtering").
+            **({"AWS_LAMBDA_LOG_FORMAT": "JSON"} if spec.log_format == "JSON" else {}),
+            **({"AWS_LAMBDA_LOG_LEVEL": spec.application_log_level} if spec.application_log_level else {}),
         }
         # The cold start (configuration validated, SSM parameters read) runs under the role, as Lambda runs
         # it: the runtime gives the role's credentials as AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
@@ -225,7 +228,9 @@ class SimulatedFunction:
         previous = [h.setStream(written) for h in streams]
         # One Powertools logger serves every function in this process; each logs at its own level.
         level = logger.log_level
-        logger.setLevel(self.environment.get("POWERTOOLS_LOG_LEVEL", "INFO"))
+        # Powertools takes Lambda's application log level before its own (Logger, "Advanced Logging Controls").
+        filtered = self.environment.get("AWS_LAMBDA_LOG_LEVEL")
+        logger.setLevel(_PYTHON_LEVELS.get(filtered or "", self.environment.get("POWERTOOLS_LOG_LEVEL", "INFO")))
         try:
             with (
                 enforced_iam(),
@@ -243,7 +248,7 @@ class SimulatedFunction:
             logger.setLevel(level)
             for handler, stream in zip(streams, previous, strict=True):
                 handler.setStream(stream)
-            self.last_output = FunctionOutput.read(written.getvalue())
+            self.last_output = FunctionOutput.read(written.getvalue(), application_log_level=filtered)
         return result, self.last_output
 
     def _stop_if_timed_out(self) -> None:
@@ -290,6 +295,19 @@ def _on_simulated_time(clock: SimulatedClock) -> Iterator[None]:
         yield
 
 
+# Lambda's application log levels, least to most severe, with Python's names for the same levels, and the
+# Python level Powertools uses for each ("TRACE" is below DEBUG: everything).
+_LEVEL_ORDER = {"TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3, "WARNING": 3, "ERROR": 4, "FATAL": 5, "CRITICAL": 5}
+_PYTHON_LEVELS = {
+    "TRACE": "DEBUG",
+    "DEBUG": "DEBUG",
+    "INFO": "INFO",
+    "WARN": "WARNING",
+    "ERROR": "ERROR",
+    "FATAL": "CRITICAL",
+}
+
+
 @dataclass
 class FunctionOutput:
     """What one invocation wrote: its structured log lines and its metrics (Embedded Metric Format)."""
@@ -299,14 +317,20 @@ class FunctionOutput:
     metric_documents: list[dict[str, Any]] = field(default_factory=list)  # each EMF document, as written
 
     @classmethod
-    def read(cls, text: str) -> FunctionOutput:
+    def read(cls, text: str, *, application_log_level: str | None = None) -> FunctionOutput:
+        """The lines CloudWatch Logs receives. With an application log level (JSON logs only), Lambda drops
+        every line below it, and takes a line without a valid "level" (an EMF document) for INFO: a WARN
+        level drops the metrics too (Lambda Developer Guide, "Log-level filtering")."""
         output = cls()
+        floor = _LEVEL_ORDER.get(application_log_level or "TRACE", 0)
         for line in text.splitlines():
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
                 continue
             if not isinstance(record, dict):
+                continue
+            if _LEVEL_ORDER.get(str(record.get("level", "INFO")).upper(), _LEVEL_ORDER["INFO"]) < floor:
                 continue
             if "_aws" in record:
                 output.metric_documents.append(record)

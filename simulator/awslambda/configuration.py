@@ -74,6 +74,12 @@ class AccountConcurrency:
             )
         self.reserved[function_arn] = executions
 
+    def release(self, function_arns: set[str]) -> None:
+        """Give back what these functions reserved (a stack rolled back deletes the functions it created)."""
+        for arn in list(self.reserved):
+            if arn in function_arns:
+                del self.reserved[arn]
+
 
 # One per simulated account: kept beside its IAM backend, which lives exactly as long as the account (one
 # mock_aws session), as the stack's exports are.

@@ -171,12 +171,17 @@ def deploy_stack(
     export_names = _export_names(stack.name, outputs, intrinsics)  # refused before anything is created
     pending = {k: v for k, v in document["Resources"].items() if intrinsics.enabled(v)}
     deployer = _Deployer(session, stack, intrinsics)
-    while pending:
-        created = [logical_id for logical_id, resource in pending.items() if deployer.try_create(logical_id, resource)]
-        if not created:
-            raise TemplateError(f"circular or unresolvable references among {sorted(pending)}")
-        for logical_id in created:
-            stack.resources[logical_id] = pending.pop(logical_id)
+    try:
+        while pending:
+            created = [lid for lid, resource in pending.items() if deployer.try_create(lid, resource)]
+            if not created:
+                raise TemplateError(f"circular or unresolvable references among {sorted(pending)}")
+            for logical_id in created:
+                stack.resources[logical_id] = pending.pop(logical_id)
+    except TemplateError:
+        # CloudFormation rolls the stack back: its functions, and the concurrency they reserved, are deleted.
+        account_concurrency(ACCOUNT, PARTITION).release(set(stack.functions))
+        raise
     for output_name, output in outputs.items():
         stack.outputs[output_name] = intrinsics.resolve(output["Value"])
         if output_name in export_names:

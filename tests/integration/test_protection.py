@@ -157,12 +157,14 @@ def test_an_account_whose_concurrency_quota_is_10_refuses_the_reservation_and_de
     assert change_state(account, alarm, "ALARM", value=1.0) == 1
 
 
-def test_each_re_check_queue_polls_with_fewer_batches_than_its_function_may_run() -> None:
+def test_every_queue_is_encrypted_and_polls_with_fewer_batches_than_its_function_may_run() -> None:
     # "Make sure that your function's reserved concurrency is greater than or equal to the total maximum
     # concurrency of all Amazon SQS event sources on the function. Otherwise, Lambda might throttle your
     # messages" (Lambda Developer Guide, "Configuring scaling behavior for SQS event source mappings"): a
     # throttled batch returns to its queue with one more receive, towards its dead-letter queue.
     resources = sam_transform(TEMPLATE)["Resources"]
+    queues = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::SQS::Queue"]
+    assert len(queues) == 4 and all(q["SqsManagedSseEnabled"] is True for q in queues), "every queue encrypted at rest"
     for function, reserved in (("DrainFunction", 10), ("ScaleFunction", 5), ("VerifyFunction", 10)):
         assert resources[function]["Properties"]["ReservedConcurrentExecutions"]["Fn::If"][1] == reserved
         pollers = [

@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
+from simulator.account import FunctionOutput
 from simulator.awslambda.configuration import AccountConcurrency, logging_problems
 from simulator.cloudformation.stack import deploy_stack
 from simulator.cloudformation.transform import ACCOUNT, REGION, TemplateError
@@ -96,8 +97,29 @@ def test_a_reservation_must_leave_the_account_100_unreserved_executions_and_a_10
         account.reserve("scale", 1)
     account.reserve("drain", 10)  # a function's own reservation is replaced, not added to
     account.reserve("scale", 5)
+    account.release({"drain", "scale"})  # a stack rolled back gives its reservations back
+    account.reserve("verify", 900)
 
     new_account = AccountConcurrency(quota=10)
     with pytest.raises(ValueError, match=r"below its minimum value of \[10\]"):
         new_account.reserve("drain", 1)
     new_account.reserve("drain", 0)  # 0 takes nothing from the others (it switches the function off)
+
+
+def test_an_application_log_level_above_info_drops_the_metrics_with_the_info_lines() -> None:
+    # Powertools prints its EMF documents without a "level": Lambda files them at INFO.
+    emf = json.dumps(
+        {"_aws": {"CloudWatchMetrics": [{"Namespace": "EcsFleetOps", "Metrics": [{"Name": "DrainsStarted"}]}]}}
+    )
+    lines = "\n".join(
+        [
+            emf,
+            json.dumps({"level": "INFO", "message": "drain started"}),
+            json.dumps({"level": "WARNING", "message": "late"}),
+        ]
+    )
+
+    assert FunctionOutput.read(lines).metrics == ["DrainsStarted"]  # no level filter (the stack's default)
+    assert FunctionOutput.read(lines, application_log_level="DEBUG").metrics == ["DrainsStarted"]
+    filtered = FunctionOutput.read(lines, application_log_level="WARN")
+    assert filtered.metrics == [] and [r["message"] for r in filtered.logs] == ["late"]
