@@ -142,9 +142,11 @@ def test_an_account_whose_concurrency_quota_is_10_refuses_the_reservation_and_de
             "ReserveConcurrency": "false",
             "EncryptTopicsWithCustomerKey": "false",
             "LogRetentionInDays": "7",
+            "LogLevel": "DEBUG",
         }
     )
     assert all(account.function(job).spec.reserved_concurrency is None for job in RESERVED)
+    assert {account.function(job).spec.application_log_level for job in RESERVED} == {"DEBUG"}  # else dropped
     assert "TopicKey" not in account.stack.physical
     notifications = account.stack.outputs["NotificationTopicArn"]
     assert (
