@@ -80,6 +80,14 @@ def test_a_default_deploy_keeps_its_logs_encrypts_its_topics_and_bounds_its_func
         assert spec.log_format == "JSON"
         assert spec.application_log_level is None  # LogLevel INFO: no level filter to drop the metrics
         assert spec.reserved_concurrency == RESERVED[job]
+        with enforced_iam():  # the role may write there (what Lambda does with the function's logs)
+            logs = account.function(job).session.client("logs")
+            logs.create_log_stream(logGroupName=spec.log_group, logStreamName="2026/01/01/[$LATEST]probe")
+            logs.put_log_events(
+                logGroupName=spec.log_group,
+                logStreamName="2026/01/01/[$LATEST]probe",
+                logEvents=[{"timestamp": 1_767_225_600_000, "message": '{"level": "INFO", "message": "probe"}'}],
+            )
 
     # Encryption: every topic by the stack's key, rotated.
     key_id = stack.physical["TopicKey"]
