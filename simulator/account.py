@@ -40,6 +40,7 @@ from unittest import mock
 
 import boto3
 import botocore.endpoint
+import botocore.exceptions
 from aws_lambda_powertools.utilities.idempotency import base as idempotency_handler
 from aws_lambda_powertools.utilities.idempotency.persistence import base as idempotency_store
 from aws_lambda_powertools.utilities.idempotency.persistence import datarecord as idempotency_record
@@ -454,6 +455,7 @@ class SimulatedAccount:
         source: str = "test",
         as_service: str | None = None,
         on_behalf_of: str | None = None,
+        as_role: str | None = None,
     ) -> int:
         """A message published to a topic (by Auto Scaling or CloudWatch); returns how many functions
         it reached. ``as_service``: a service principal publishing on behalf of ``on_behalf_of`` (CloudWatch
@@ -463,11 +465,22 @@ class SimulatedAccount:
             if refusal is not None:
                 self.note(source, f"{subject or 'message'}: {refusal}")
                 return 0
-        sns = self._client("sns")
-        if subject:
-            sns.publish(TopicArn=topic_arn, Message=message, Subject=subject)
+        if as_role is not None:
+            # A service publishing with a role of the account (Auto Scaling with a hook's RoleARN): the role's
+            # policies, and the topic's key, must let it (IAM enforced, ``simulator.sns.encryption``).
+            try:
+                with enforced_iam():
+                    _publish(
+                        assume_role_session(as_role, "simulated-publisher", REGION).client("sns"),
+                        topic_arn,
+                        message,
+                        subject,
+                    )
+            except botocore.exceptions.ClientError as refused:
+                self.note(source, f"{subject or 'message'}: not published with {as_role}: {refused}")
+                return 0
         else:
-            sns.publish(TopicArn=topic_arn, Message=message)
+            _publish(self._client("sns"), topic_arn, message, subject)
         reached = 0
         for subscription in self.stack.subscriptions:
             function = self.functions.get(subscription.endpoint)
@@ -805,6 +818,13 @@ class SimulatedAccount:
 
     def iso_time(self) -> str:
         return datetime.datetime.fromtimestamp(self.clock(), datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _publish(sns: Any, topic_arn: str, message: str, subject: str | None) -> None:
+    if subject:
+        sns.publish(TopicArn=topic_arn, Message=message, Subject=subject)
+    else:
+        sns.publish(TopicArn=topic_arn, Message=message)
 
 
 def _short(name: str) -> str:
