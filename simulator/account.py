@@ -40,6 +40,7 @@ from unittest import mock
 
 import boto3
 import botocore.endpoint
+import botocore.exceptions
 from aws_lambda_powertools.utilities.idempotency import base as idempotency_handler
 from aws_lambda_powertools.utilities.idempotency.persistence import base as idempotency_store
 from aws_lambda_powertools.utilities.idempotency.persistence import datarecord as idempotency_record
@@ -58,6 +59,7 @@ from simulator.cloudformation.transform import ACCOUNT, REGION
 from simulator.cloudwatch.embedded_metrics import publish_embedded_metrics
 from simulator.iam.enforcement import assume_role_session, enforced_iam
 from simulator.iam.resource_policies import queue_policy, service_may
+from simulator.kms.keys import key_arn, service_refusal
 from simulator.paths import TEMPLATE
 from simulator.sqs import receipts as sqs_receipts
 from simulator.sqs.queues import take_sent, take_visible
@@ -168,6 +170,9 @@ class SimulatedFunction:
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+            # Lambda's advanced logging controls, as the runtime sees them ("Log-level filtering").
+            **({"AWS_LAMBDA_LOG_FORMAT": "JSON"} if spec.log_format == "JSON" else {}),
+            **({"AWS_LAMBDA_LOG_LEVEL": spec.application_log_level} if spec.application_log_level else {}),
         }
         # The cold start (configuration validated, SSM parameters read) runs under the role, as Lambda runs
         # it: the runtime gives the role's credentials as AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
@@ -225,7 +230,9 @@ class SimulatedFunction:
         previous = [h.setStream(written) for h in streams]
         # One Powertools logger serves every function in this process; each logs at its own level.
         level = logger.log_level
-        logger.setLevel(self.environment.get("POWERTOOLS_LOG_LEVEL", "INFO"))
+        # Powertools takes Lambda's application log level before its own (Logger, "Advanced Logging Controls").
+        filtered = self.environment.get("AWS_LAMBDA_LOG_LEVEL")
+        logger.setLevel(_PYTHON_LEVELS.get(filtered or "", self.environment.get("POWERTOOLS_LOG_LEVEL", "INFO")))
         try:
             with (
                 enforced_iam(),
@@ -244,7 +251,7 @@ class SimulatedFunction:
             logger.setLevel(level)
             for handler, stream in zip(streams, previous, strict=True):
                 handler.setStream(stream)
-            self.last_output = FunctionOutput.read(written.getvalue())
+            self.last_output = FunctionOutput.read(written.getvalue(), application_log_level=filtered)
         return result, self.last_output
 
     def _stop_if_timed_out(self) -> None:
@@ -291,6 +298,19 @@ def _on_simulated_time(clock: SimulatedClock) -> Iterator[None]:
         yield
 
 
+# Lambda's application log levels, least to most severe, with Python's names for the same levels, and the
+# Python level Powertools uses for each ("TRACE" is below DEBUG: everything).
+_LEVEL_ORDER = {"TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3, "WARNING": 3, "ERROR": 4, "FATAL": 5, "CRITICAL": 5}
+_PYTHON_LEVELS = {
+    "TRACE": "DEBUG",
+    "DEBUG": "DEBUG",
+    "INFO": "INFO",
+    "WARN": "WARNING",
+    "ERROR": "ERROR",
+    "FATAL": "CRITICAL",
+}
+
+
 @dataclass
 class FunctionOutput:
     """What one invocation wrote: its structured log lines and its metrics (Embedded Metric Format)."""
@@ -300,14 +320,20 @@ class FunctionOutput:
     metric_documents: list[dict[str, Any]] = field(default_factory=list)  # each EMF document, as written
 
     @classmethod
-    def read(cls, text: str) -> FunctionOutput:
+    def read(cls, text: str, *, application_log_level: str | None = None) -> FunctionOutput:
+        """The lines CloudWatch Logs receives. With an application log level (JSON logs only), Lambda drops
+        every line below it, and takes a line without a valid "level" (an EMF document) for INFO: a WARN
+        level drops the metrics too (Lambda Developer Guide, "Log-level filtering")."""
         output = cls()
+        floor = _LEVEL_ORDER.get(application_log_level or "TRACE", 0)
         for line in text.splitlines():
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
                 continue
             if not isinstance(record, dict):
+                continue
+            if _LEVEL_ORDER.get(str(record.get("level", "INFO")).upper(), _LEVEL_ORDER["INFO"]) < floor:
                 continue
             if "_aws" in record:
                 output.metric_documents.append(record)
@@ -431,18 +457,32 @@ class SimulatedAccount:
         source: str = "test",
         as_service: str | None = None,
         on_behalf_of: str | None = None,
+        as_role: str | None = None,
     ) -> int:
         """A message published to a topic (by Auto Scaling or CloudWatch); returns how many functions
         it reached. ``as_service``: a service principal publishing on behalf of ``on_behalf_of`` (CloudWatch
         for an alarm's action), which the topic's policy must let in; refused, nothing is published."""
-        if as_service is not None and not self._topic_lets(topic_arn, as_service, on_behalf_of or topic_arn):
-            self.note(source, f"{subject or 'message'}: the policy of the topic does not let {as_service} publish")
-            return 0
-        sns = self._client("sns")
-        if subject:
-            sns.publish(TopicArn=topic_arn, Message=message, Subject=subject)
+        if as_service is not None:
+            refusal = self.service_publish_refusal(topic_arn, as_service, on_behalf_of or topic_arn)
+            if refusal is not None:
+                self.note(source, f"{subject or 'message'}: {refusal}")
+                return 0
+        if as_role is not None:
+            # A service publishing with a role of the account (Auto Scaling with a hook's RoleARN): the role's
+            # policies, and the topic's key, must let it (IAM enforced, ``simulator.sns.encryption``).
+            try:
+                with enforced_iam():
+                    _publish(
+                        assume_role_session(as_role, "simulated-publisher", REGION).client("sns"),
+                        topic_arn,
+                        message,
+                        subject,
+                    )
+            except botocore.exceptions.ClientError as refused:
+                self.note(source, f"{subject or 'message'}: not published with {as_role}: {refused}")
+                return 0
         else:
-            sns.publish(TopicArn=topic_arn, Message=message)
+            _publish(self._client("sns"), topic_arn, message, subject)
         reached = 0
         for subscription in self.stack.subscriptions:
             function = self.functions.get(subscription.endpoint)
@@ -730,6 +770,23 @@ class SimulatedAccount:
     def _send(self, queue_arn: str, body: str) -> None:
         self._client("sqs").send_message(QueueUrl=self._queue_urls[queue_arn], MessageBody=body)
 
+    def service_publish_refusal(self, topic_arn: str, service: str, source_arn: str) -> str | None:
+        """Why a service principal (CloudWatch for an alarm's action) may not publish to the topic on behalf
+        of ``source_arn``, or None if it may: the topic's policy must let it in and, when a KMS key encrypts
+        the topic, so must the key's policy (``simulator.kms.keys``: a service has no IAM policy of its own)."""
+        if not self._topic_lets(topic_arn, service, source_arn):
+            return f"the policy of the topic does not let {service} publish"
+        key_id = self._client("sns").get_topic_attributes(TopicArn=topic_arn)["Attributes"].get("KmsMasterKeyId")
+        if not key_id:
+            return None
+        arn = key_arn(key_id, ACCOUNT, REGION)
+        if arn is None:
+            return f"the key of the topic ({key_id}) does not exist (KMSNotFound)"
+        refused = service_refusal(arn, service=service, source_arn=source_arn, account=ACCOUNT, region=REGION)
+        if refused is None:
+            return None
+        return f"the key of the topic does not let {service} use it (KMSAccessDenied: {refused})"
+
     def _topic_lets(self, topic_arn: str, service: str, source_arn: str) -> bool:
         """Whether the topic's policy (``AWS::SNS::TopicPolicy``; moto's default one otherwise, which names
         no service) lets ``service`` publish on behalf of ``source_arn``."""
@@ -766,6 +823,13 @@ class SimulatedAccount:
 
     def iso_time(self) -> str:
         return datetime.datetime.fromtimestamp(self.clock(), datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _publish(sns: Any, topic_arn: str, message: str, subject: str | None) -> None:
+    if subject:
+        sns.publish(TopicArn=topic_arn, Message=message, Subject=subject)
+    else:
+        sns.publish(TopicArn=topic_arn, Message=message)
 
 
 def _short(name: str) -> str:

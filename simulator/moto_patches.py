@@ -26,6 +26,7 @@ from simulator.ecs import service_deployment_gaps, stopped_tasks, tag_rules, tas
 from simulator.elbv2 import gaps as elbv2_gaps
 from simulator.iam import enforcement
 from simulator.patching import Patch, Undo
+from simulator.sns import encryption as sns_encryption
 from simulator.sns import gaps as sns_gaps
 from simulator.sqs import gaps as sqs_gaps
 from simulator.sqs import receipts
@@ -37,6 +38,7 @@ EVERY_PATCH: tuple[Patch, ...] = (
     *sqs_gaps.PATCHES,
     *receipts.PATCHES,
     *sns_gaps.PATCHES,
+    *sns_encryption.PATCHES,  # over enforcement's SNS check: the topic's key, for a publisher under IAM
     *ssm_gaps.PATCHES,
     *autoscaling_gaps.PATCHES,
     *standby_gaps.PATCHES,

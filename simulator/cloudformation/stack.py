@@ -21,6 +21,7 @@ from typing import Any
 import boto3
 from moto.iam.models import iam_backends
 
+from simulator.awslambda.configuration import account_concurrency, logging_problems
 from simulator.cloudformation.rules import AccountParameterValues, evaluate_rules
 from simulator.cloudformation.template import as_object
 from simulator.cloudformation.transform import (
@@ -35,10 +36,13 @@ from simulator.cloudformation.transform import (
 from simulator.cloudformation.validation import check_body_size, validate_template
 from simulator.cloudwatch.dashboards import DashboardRefused, check_dashboard
 from simulator.iam.enforcement import add_aws_managed_policies
+from simulator.kms.keys import key_problems
+from simulator.logs.log_groups import log_group_problems
 from simulator.paths import PROJECT_ROOT, TEMPLATE
 
 EVENT_PATTERN_MAX_CHARACTERS = 2_048
 ROLE_INLINE_POLICY_CHARACTERS = 10_240
+MANAGED_POLICY_CHARACTERS = 6_144
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,10 @@ class FunctionSpec:
     role_arn: str
     timeout: int
     memory: int
+    log_group: str | None = None  # LoggingConfig.LogGroup (Lambda's /aws/lambda/<name> otherwise)
+    log_format: str = "Text"
+    application_log_level: str | None = None  # set only with JSON (AWS_LAMBDA_LOG_LEVEL)
+    reserved_concurrency: int | None = None
 
 
 @dataclass(frozen=True)
@@ -171,12 +179,17 @@ def deploy_stack(
     export_names = _export_names(stack.name, outputs, intrinsics)  # refused before anything is created
     pending = {k: v for k, v in document["Resources"].items() if intrinsics.enabled(v)}
     deployer = _Deployer(session, stack, intrinsics)
-    while pending:
-        created = [logical_id for logical_id, resource in pending.items() if deployer.try_create(logical_id, resource)]
-        if not created:
-            raise TemplateError(f"circular or unresolvable references among {sorted(pending)}")
-        for logical_id in created:
-            stack.resources[logical_id] = pending.pop(logical_id)
+    try:
+        while pending:
+            created = [lid for lid, resource in pending.items() if deployer.try_create(lid, resource)]
+            if not created:
+                raise TemplateError(f"circular or unresolvable references among {sorted(pending)}")
+            for logical_id in created:
+                stack.resources[logical_id] = pending.pop(logical_id)
+    except TemplateError:
+        # CloudFormation rolls the stack back: its functions, and the concurrency they reserved, are deleted.
+        account_concurrency(ACCOUNT, PARTITION).release(set(stack.functions))
+        raise
     for output_name, output in outputs.items():
         stack.outputs[output_name] = intrinsics.resolve(output["Value"])
         if "Description" in output:
@@ -342,7 +355,10 @@ class _Deployer:
     # -- created in moto -----------------------------------------------------------------------------
     def _aws_sns_topic(self, logical_id: str, properties: dict[str, Any]) -> None:
         name = properties.get("TopicName") or self._generated_name(logical_id, 256)
-        arn = self.client("sns").create_topic(Name=name)["TopicArn"]
+        # KmsMasterKeyId: the key SNS encrypts the topic's messages with (``simulator.sns.encryption``
+        # refuses a publisher the key does not let in).
+        attributes = {"KmsMasterKeyId": str(properties["KmsMasterKeyId"])} if "KmsMasterKeyId" in properties else {}
+        arn = self.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
         self._set(logical_id, arn, TopicName=name, TopicArn=arn)
 
     def _aws_sqs_queue(self, logical_id: str, properties: dict[str, Any]) -> None:
@@ -405,6 +421,20 @@ class _Deployer:
             iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
         self._set(logical_id, name, Arn=role["Arn"], RoleId=role["RoleId"])
 
+    def _aws_iam_managedpolicy(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = properties.get("ManagedPolicyName") or self._generated_name(logical_id, 128)
+        document = json.dumps({"Version": "2012-10-17", **properties["PolicyDocument"]})
+        # "Managed policy size cannot exceed 6,144 characters" (IAM and AWS STS quotas), white space not counted.
+        if len("".join(document.split())) > MANAGED_POLICY_CHARACTERS:
+            raise TemplateError(f"{logical_id}: over IAM's {MANAGED_POLICY_CHARACTERS} characters for a managed policy")
+        iam = self.client("iam")
+        arn = iam.create_policy(PolicyName=name, Path=properties.get("Path", "/"), PolicyDocument=document)["Policy"][
+            "Arn"
+        ]
+        for role in properties.get("Roles", []):
+            iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+        self._set(logical_id, arn, PolicyArn=arn)
+
     def _aws_cloudwatch_alarm(self, logical_id: str, properties: dict[str, Any]) -> None:
         name = properties.pop("AlarmName", None) or self._generated_name(logical_id, 255)
         properties.pop("ActionsEnabled", None)
@@ -428,6 +458,34 @@ class _Deployer:
         self.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=properties["DashboardBody"])
         self._set(logical_id, name)
 
+    def _aws_logs_loggroup(self, logical_id: str, properties: dict[str, Any]) -> None:
+        self._refuse(logical_id, log_group_problems(properties))
+        name = properties.get("LogGroupName") or self._generated_name(logical_id, 512)
+        logs = self.client("logs")
+        logs.create_log_group(logGroupName=name)
+        if "RetentionInDays" in properties:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=int(properties["RetentionInDays"]))
+        self._set(logical_id, name, Arn=f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:log-group:{name}:*")
+
+    def _aws_kms_key(self, logical_id: str, properties: dict[str, Any]) -> None:
+        self._refuse(logical_id, key_problems(properties, ACCOUNT, PARTITION))
+        kms = self.client("kms")
+        options: dict[str, Any] = {"Description": str(properties.get("Description", ""))}
+        if "KeyPolicy" in properties:
+            policy = properties["KeyPolicy"]
+            options["Policy"] = policy if isinstance(policy, str) else json.dumps(policy)
+        key = kms.create_key(**options)["KeyMetadata"]
+        if str(properties.get("EnableKeyRotation", "false")).lower() == "true":
+            kms.enable_key_rotation(KeyId=key["KeyId"])
+        self._set(logical_id, key["KeyId"], Arn=key["Arn"], KeyId=key["KeyId"])
+
+    @staticmethod
+    def _refuse(logical_id: str, problems: Any) -> None:
+        """CloudFormation's CREATE_FAILED for the resource: the service refused its properties."""
+        found = list(problems)
+        if found:
+            raise TemplateError(f"{logical_id}: " + "; ".join(found))
+
     def _aws_autoscaling_lifecyclehook(self, logical_id: str, properties: dict[str, Any]) -> None:
         name = properties.pop("LifecycleHookName", None) or self._generated_name(logical_id, 255)
         if "HeartbeatTimeout" in properties:
@@ -440,6 +498,14 @@ class _Deployer:
         name = properties.get("FunctionName") or self._generated_name(logical_id, 64)
         arn = _function_arn(name)
         variables = properties.get("Environment", {}).get("Variables", {})
+        logging_config = properties.get("LoggingConfig", {})
+        self._refuse(logical_id, logging_problems(logging_config))
+        reserved = properties.get("ReservedConcurrentExecutions")
+        if reserved is not None:
+            try:
+                account_concurrency(ACCOUNT, PARTITION).reserve(arn, int(reserved))
+            except ValueError as refused:
+                raise TemplateError(f"{logical_id}: {refused}") from refused
         self.stack.functions[arn] = FunctionSpec(
             logical_id=logical_id,
             name=name,
@@ -450,6 +516,10 @@ class _Deployer:
             role_arn=properties["Role"],
             timeout=int(properties.get("Timeout", 3)),
             memory=int(properties.get("MemorySize", 128)),
+            log_group=logging_config.get("LogGroup"),
+            log_format=str(logging_config.get("LogFormat", "Text")),
+            application_log_level=logging_config.get("ApplicationLogLevel"),
+            reserved_concurrency=None if reserved is None else int(reserved),
         )
         self._set(logical_id, name, Arn=arn)
 
@@ -473,6 +543,10 @@ class _Deployer:
 
     def _aws_lambda_eventsourcemapping(self, logical_id: str, properties: dict[str, Any]) -> None:
         arn = _function_arn(properties["FunctionName"])
+        # ScalingConfig.MaximumConcurrency: 2 to 1000 (Lambda API reference, ScalingConfig).
+        maximum = properties.get("ScalingConfig", {}).get("MaximumConcurrency")
+        if maximum is not None and not 2 <= int(maximum) <= 1000:
+            raise TemplateError(f"{logical_id}: ScalingConfig.MaximumConcurrency must be 2 to 1000, not {maximum}")
         self.stack.event_source_mappings.append(
             EventSourceMapping(
                 queue_arn=properties["EventSourceArn"],

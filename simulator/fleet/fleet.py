@@ -456,7 +456,10 @@ class SimulatedFleet:
             if not topic:
                 continue
             delivery = self.hooks.sns_event(action, topic)["Records"][0]["Sns"]
-            self.account.publish(topic, delivery["Message"], subject=delivery["Subject"], source="Auto Scaling")
+            # Auto Scaling publishes with the hook's RoleARN: its policies, and the topic's key, must let it.
+            self.account.publish(
+                topic, delivery["Message"], subject=delivery["Subject"], source="Auto Scaling", as_role=hook.role_arn
+            )
 
     def add_termination_hook(self, handler: HookHandler, *, heartbeat_timeout: int, default_result: str) -> None:
         """Another termination hook on the group (EventBridge only), and the handler that answers it."""

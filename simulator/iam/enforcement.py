@@ -345,6 +345,37 @@ def _service(response: BaseResponse) -> _Service:
 
 
 # -- authorization --------------------------------------------------------------------------------
+def enforcing() -> bool:
+    """Whether requests are being checked now (inside ``enforced_iam``), before this request is counted."""
+    return bool(ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT)
+
+
+def caller_policies(response: BaseResponse) -> tuple[str, list[dict[str, Any]]]:
+    """The ARN of the principal that signed the request, and its identity-based policy documents (for a
+    check another service makes on its behalf: KMS when SNS encrypts a message it publishes)."""
+    request = _iam_request(response)
+    documents = [IAMPolicy(policy)._policy_json for policy in request._access_key.collect_policies()]
+    return str(request._access_key.arn), documents
+
+
+def refuse_request(response: BaseResponse, code: str, status: int, message: str) -> NoReturn:
+    """Answer the request with an error, in the service's own protocol."""
+    _refuse(response, code, status, message)
+
+
+def _iam_request(self: BaseResponse) -> IAMRequest:
+    path = self.raw_path + (f"?{urlparse(self.uri).query}" if urlparse(self.uri).query else "")
+    return IAMRequest(
+        account_id=self.current_account,
+        method=self.method,
+        path=path,
+        data=self.data,
+        body=self.raw_body,
+        headers=self.headers,
+        action=self._get_action(),
+    )
+
+
 class _Refusal(ServiceException):
     """A refused request, serialized in the service's own protocol. Defined outside moto on purpose:
     moto looks an exception's module up as a service model, and there is none for ``moto.core``."""
@@ -364,17 +395,8 @@ def _authorize(self: BaseResponse, resource: str = "*") -> None:
         ActionAuthenticatorMixin.request_count += 1  # enforcement is off, as in moto
         return
     service = _service(self)
-    path = self.raw_path + (f"?{urlparse(self.uri).query}" if urlparse(self.uri).query else "")
     try:
-        request = IAMRequest(
-            account_id=self.current_account,
-            method=self.method,
-            path=path,
-            data=self.data,
-            body=self.raw_body,
-            headers=self.headers,
-            action=self._get_action(),
-        )
+        request = _iam_request(self)
         request.check_signature()
     except HTTPException as refused:  # unknown key or bad signature: moto's XML error, in the service's protocol
         code = str(getattr(refused, "error_type", "InvalidClientTokenId"))

@@ -162,9 +162,13 @@ def with_topic_policy_for(service: str, directory: Path) -> Path:
     """template.yaml whose ScalingAlarmTopicPolicy lets ``service`` publish instead of CloudWatch."""
     text = TEMPLATE.read_text()
     principal = "Principal: { Service: cloudwatch.amazonaws.com }"
-    assert text.count(principal) == 1
+    # The notification topic's policy and the topics' key name CloudWatch too: only this policy's changes.
+    policy = text.index("\n  ScalingAlarmTopicPolicy:\n")
+    policy_end = text.index("\n\n", policy)
+    assert text[policy:policy_end].count(principal) == 1
+    edited = text[policy:policy_end].replace(principal, f"Principal: {{ Service: {service} }}")
     path = directory / "template.yaml"
-    path.write_text(text.replace(principal, f"Principal: {{ Service: {service} }}"))
+    path.write_text(text[:policy] + edited + text[policy_end:])
     return path
 
 

@@ -356,7 +356,10 @@ def test_only_actions_without_resource_level_permissions_are_granted_on_every_re
         if action in ("ecs:ListTasks", "ecs:ListServices"):  # on "*", but only in the clusters it may act on
             keys = {key for block in grant.statement.get("Condition", {}).values() for key in block}
             assert keys - {"aws:RequestedRegion"} == {"ecs:cluster"}, grant
-    assert {g.policy for g in grants if g.policy.startswith("arn:")} == set(MANAGED_POLICIES)
+    assert {g.policy for g in grants if g.policy.startswith("arn:aws:iam::aws:")} == set(MANAGED_POLICIES)
+    # The stack's own managed policies (checked statement by statement above): only the topics' key use.
+    own = {g.policy.rsplit("/", 1)[-1] for g in grants if g.policy.startswith(f"arn:aws:iam::{ACCOUNT}:policy/")}
+    assert own == {"ecs-fleet-ops-TopicKeyUsePolicy-SIMULATED"}
     if dict(parameters)["ClusterNames"] != "*":
         assert "ecs:ListClusters" not in {a for g in grants for a in g.actions}
 

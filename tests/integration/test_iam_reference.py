@@ -68,7 +68,7 @@ PARAMETER_MATRIX: dict[str, dict[str, str]] = {
         "EnableVerify": "false",
     },
 }
-POLICY_RESOURCES = ("AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy")
+POLICY_RESOURCES = ("AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy", "AWS::IAM::ManagedPolicy")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""CloudWatch Logs in the simulated account: the log groups the stack declares."""
