@@ -17,6 +17,9 @@ The same holds, measured on the suite, for six smaller costs:
   millisecond) only to ask whether the action is one of them: it asks about that one name instead;
 - moto makes a 2,048-bit RSA key for every SNS subscription that delivers a message (about 80 ms), to
   sign messages nothing in the simulation verifies: one key per process signs them all;
+- moto makes a 2,048-bit RSA key for every KMS key too (about 90 ms a deploy of the stack's topic key),
+  even a symmetric one, which never signs: one per process serves every key that is not asymmetric
+  (an RSA or ECC key spec still gets its own, as moto makes it);
 - moto's response serializer looks for every member of every response shape under several names, and
   works the names out again for every member of every response (six alias providers built, asked and
   dropped each time). The names depend only on the picker, the object's class, the member's name and
@@ -47,7 +50,10 @@ import moto.core.constants
 import moto.core.responses
 import moto.core.serialize
 import moto.core.utils
+import moto.kms.models
 from cryptography.hazmat.primitives.asymmetric import rsa
+from moto.kms.utils import AbstractPrivateKey
+from moto.kms.utils import generate_private_key as _moto_key_material
 from moto.sns.models import Subscription
 
 from simulator.patching import Patch, Replace
@@ -127,6 +133,19 @@ def _signing_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
+def _key_material(key_spec: str) -> AbstractPrivateKey:
+    """moto's KMS gives every key a private key for Sign/Verify, an RSA one for a symmetric or HMAC key
+    (about 90 ms each); KMS refuses Sign and Verify on those keys, so one made once serves them all."""
+    if key_spec.startswith(("RSA_", "ECC_")):
+        return _moto_key_material(key_spec)
+    return _symmetric_key_material()
+
+
+@functools.cache
+def _symmetric_key_material() -> AbstractPrivateKey:
+    return _moto_key_material("SYMMETRIC_DEFAULT")
+
+
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
     context: ssl.SSLContext = botocore.httpsession.create_urllib3_context()
@@ -185,6 +204,7 @@ def _pick_attribute(self: Any, context: Any) -> Any:
 # moto's responses module calls the name it imported: that name is patched (``in`` is all it asks of it).
 PATCHES: tuple[Patch, ...] = (
     Replace(Subscription, "private_key", _one_signing_key),
+    Replace(moto.kms.models, "generate_private_key", _key_material),
     Replace(botocore.session, "create_loader", _shared_loader),
     Replace(boto3.session.Session, "_setup_loader", _setup_loader),
     Replace(botocore.client.ClientCreator, "_create_methods", _shared_methods),
