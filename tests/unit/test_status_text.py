@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import boto3
+from botocore.stub import Stubber
+
 from fleetops.idempotency import RECORD_LIFETIME_SECONDS
 from fleetops.models.drain import DrainState
 from fleetops.models.lifecycle import LifecycleAction
@@ -19,6 +22,7 @@ from fleetops_cli.status_snapshot import (
     SuiteRecords,
     SuiteStack,
     Verification,
+    read_snapshot,
 )
 from fleetops_cli.status_text import MAX_ROWS, status_document, status_text
 
@@ -228,3 +232,41 @@ def test_the_json_document_has_every_section_with_iso_times() -> None:
     assert cooldown["cooldown_ends_at"] == "2026-01-01T00:00:30Z" and cooldown["cooling_down"] is True
     assert document["unreadable_records"] == ["drain:i-0bad"]
     json.dumps(document)  # plain JSON all through
+
+
+# -- reading page by page ---------------------------------------------------------------------------------
+def test_every_scan_page_and_every_hundred_hosts_are_read() -> None:
+    # A Scan page holds at most 1 MB, the rest behind LastEvaluatedKey ("Scanning tables"), and
+    # DescribeContainerInstances takes at most 100 container instances a call (ECS API Reference): 150 drains
+    # in flight, written across two pages, are all shown, their hosts asked for in two calls.
+    def drain_item(number: int) -> dict[str, dict[str, str]]:
+        state = replace(
+            drain_state(started=NOW - 600 + number),
+            container_instance_arn=f"arn:aws:ecs:us-east-1:123456789012:container-instance/prod/ci-{number}",
+            ec2_instance_id=f"i-{number:04d}",
+        )
+        return {"id": {"S": f"drain:i-{number:04d}"}, "state": {"S": state.to_json()}}
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    ecs = boto3.client("ecs", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(dynamodb) as tables, Stubber(ecs) as hosts:
+        first, second = [drain_item(n) for n in range(100)], [drain_item(n) for n in range(100, 150)]
+        tables.add_response("scan", {"Items": first, "LastEvaluatedKey": {"id": {"S": "drain:i-0099"}}})
+        tables.add_response(
+            "scan",
+            {"Items": second},
+            {"TableName": "table", "ConsistentRead": True, "ExclusiveStartKey": {"id": {"S": "drain:i-0099"}}},
+        )
+        tables.add_response("scan", {"Items": []})  # the verify state table
+        for batch in (range(100), range(100, 150)):
+            arns = [f"arn:aws:ecs:us-east-1:123456789012:container-instance/prod/ci-{n}" for n in batch]
+            described = [{"containerInstanceArn": arn, "status": "DRAINING", "runningTasksCount": 1} for arn in arns]
+            hosts.add_response(
+                "describe_container_instances",
+                {"containerInstances": described},
+                {"cluster": CLUSTER, "containerInstances": arns},
+            )
+        shown = read_snapshot(STACK, dynamodb, ecs, now=NOW, since=NOW - 86400)
+        tables.assert_no_pending_responses()
+        hosts.assert_no_pending_responses()
+    assert len(shown.drains) == 150 and all(drain.tasks_left == 1 for drain in shown.drains)
