@@ -139,6 +139,13 @@ def test_an_empty_list_and_an_unknown_key_under_the_suites_prefix_are_bad_tags()
     assert any("it is not a key the suite reads" in b.problem for b in bad)
 
 
+def test_a_suite_key_written_in_other_capitals_is_a_bad_tag_not_a_silent_one() -> None:
+    checks, bad = tailored({"FleetOps:verify:alarms": "web-latency"})
+    assert checks.alarms == ("web-5xx",)  # ECS's keys are case-sensitive: the tag is not read
+    [problem] = bad
+    assert problem.problem == "tag keys are case-sensitive, and the suite reads fleetops:verify:alarms"
+
+
 def test_the_report_of_a_bad_tag_names_the_service_the_key_the_value_and_what_is_wrong() -> None:
     bad = BadTag(WEB, "fleetops:scale:max-tasks", "50", "50 is outside the bounds")
     sentence = bad.sentence()

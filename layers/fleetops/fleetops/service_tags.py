@@ -69,12 +69,19 @@ def suite_tags(tags: Iterable[tuple[str, str]], wanted: Iterable[str]) -> dict[s
 
 
 def unknown_suite_tags(service_arn: str, tags: Iterable[tuple[str, str]]) -> list[BadTag]:
-    """Tags under the suite's prefix that name no key it reads (``fleetops:verify:smoke-url``, singular)."""
+    """Tags under the suite's prefix, in any case, that name no key it reads (``fleetops:verify:smoke-url``,
+    singular; ``FleetOps:verify:alarms``: ECS's keys are case-sensitive, so that one is read by nobody)."""
     return [
-        BadTag(service_arn, key, value, f"it is not a key the suite reads (known: {', '.join(sorted(KNOWN_KEYS))})")
+        BadTag(service_arn, key, value, _why_unknown(key))
         for key, value in tags
-        if key.startswith(TAG_PREFIX) and key not in KNOWN_KEYS
+        if key.lower().startswith(TAG_PREFIX) and key not in KNOWN_KEYS
     ]
+
+
+def _why_unknown(key: str) -> str:
+    if key.lower() in KNOWN_KEYS:
+        return f"tag keys are case-sensitive, and the suite reads {key.lower()}"
+    return f"it is not a key the suite reads (known: {', '.join(sorted(KNOWN_KEYS))})"
 
 
 def whole_number(value: str) -> int | str:
