@@ -75,7 +75,7 @@ class EnvironmentReader:
         """A Scope: ``*`` (every one), or comma-separated names. Empty or missing is no name at all, or,
         with ``required`` (the sentence that says what to give), an error: the stack must say what it
         may touch. Missing counts as empty: the documents do not say whether Lambda keeps a variable
-        whose value is empty (docs/ledger-rows/scope.md)."""
+        whose value is empty (docs/aws-behaviour.md, "A safe first deploy")."""
         names = self.names(name)
         if EVERYTHING in names:
             if len(names) > 1:
