@@ -19,7 +19,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import NoReturn, TextIO
+from typing import TextIO
 
 import boto3
 from botocore.config import Config
@@ -27,6 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from fleetops.aws.clients import THROTTLED_OR_UNAVAILABLE, error_code, error_message
 from fleetops.errors import BadInputError
+from fleetops_cli.arguments import ArgumentParser
 from fleetops_cli.status_snapshot import NotTheSuiteError, read_snapshot, read_stack
 from fleetops_cli.status_text import status_document, status_text
 
@@ -40,13 +41,6 @@ NO_CREDENTIALS = (
     "no AWS credentials: boto3's default chain found none (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
     "AWS_SECRET_ACCESS_KEY, or run where a role is attached); the read-only policy is in docs/status.md"
 )
-
-
-class _ArgumentParser(argparse.ArgumentParser):
-    """argparse's errors are bad input like any other: one line, exit 2, and the JSON document."""
-
-    def error(self, message: str) -> NoReturn:
-        raise BadInputError(f"{message} (see --help)")
 
 
 def main(
@@ -101,7 +95,7 @@ def _aws_error(error: ClientError | BotoCoreError, arguments: list[str]) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _ArgumentParser(
+    parser = ArgumentParser(
         prog="fleetops-status",
         description=__doc__.split("\n\n")[0],
         epilog="Exit status: 0 shown, 2 not shown (bad input, no such stack, or AWS not reached or refusing: "

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
-from typing import NoReturn, TextIO
+from typing import TextIO
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
@@ -44,6 +44,7 @@ from fleetops.verify import (
     parse_service_checks,
     verification_message,
 )
+from fleetops_cli.arguments import ArgumentParser
 
 # One code for every "could not verify", whatever the cause: a CI step branches on passed, failed or
 # neither; the line on stderr (and the JSON's reason) says which cause.
@@ -58,14 +59,6 @@ NO_CREDENTIALS = (
     "no AWS credentials: boto3's default chain found none (environment, AWS_PROFILE and the shared files, "
     "a container or instance role)"
 )
-
-
-class _ArgumentParser(argparse.ArgumentParser):
-    """argparse's own errors print the usage and exit 2 with nothing on stdout; here they are bad input
-    like any other, so ``--json`` still prints its document."""
-
-    def error(self, message: str) -> NoReturn:
-        raise BadInputError(f"{message} (see --help)")
 
 
 def main(
@@ -144,7 +137,7 @@ def main(
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _ArgumentParser(
+    parser = ArgumentParser(
         prog="verify_deployment",
         description=__doc__.split("\n\n")[0],
         epilog="Exit status: 0 passed, 1 the release failed, 2 could not verify (bad input, or AWS not reached "
