@@ -135,10 +135,11 @@ def _signing_key() -> rsa.RSAPrivateKey:
 
 def _key_material(key_spec: str) -> AbstractPrivateKey:
     """moto's KMS gives every key a private key for Sign/Verify, an RSA one for a symmetric or HMAC key
-    (about 90 ms each); KMS refuses Sign and Verify on those keys, so one made once serves them all."""
-    if key_spec.startswith(("RSA_", "ECC_")):
-        return _moto_key_material(key_spec)
-    return _symmetric_key_material()
+    (about 90 ms each); KMS refuses Sign and Verify on those keys, so one made once serves them all. Every
+    other key spec (RSA, ECC, SM2: keys that sign) gets its own, as moto makes it."""
+    if key_spec == "SYMMETRIC_DEFAULT" or key_spec.startswith("HMAC_"):
+        return _symmetric_key_material()
+    return _moto_key_material(key_spec)
 
 
 @functools.cache

@@ -29,7 +29,7 @@ from simulator.iam.enforcement import assume_role_session, enforced_iam
 from simulator.paths import TEMPLATE
 
 SCOPED = {"ClusterNames": "prod", "AutoScalingGroupNames": "prod-hosts"}
-RESERVED = {"drain": 10, "scale": 5, "verify": 50}
+RESERVED = {"drain": 10, "scale": 5, "verify": None}
 
 
 def publish_as(session: boto3.Session, topic_arn: str) -> None:
@@ -175,7 +175,7 @@ def test_every_queue_is_encrypted_and_polls_with_fewer_batches_than_its_function
     resources = sam_transform(TEMPLATE)["Resources"]
     queues = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::SQS::Queue"]
     assert len(queues) == 4 and all(q["SqsManagedSseEnabled"] is True for q in queues), "every queue encrypted at rest"
-    for function, reserved in (("DrainFunction", 10), ("ScaleFunction", 5), ("VerifyFunction", 50)):
+    for function, reserved in (("DrainFunction", 10), ("ScaleFunction", 5)):
         assert resources[function]["Properties"]["ReservedConcurrentExecutions"]["Fn::If"][1] == reserved
         pollers = [
             r["Properties"]["ScalingConfig"]["MaximumConcurrency"]
@@ -183,18 +183,35 @@ def test_every_queue_is_encrypted_and_polls_with_fewer_batches_than_its_function
             if r["Type"] == "AWS::Lambda::EventSourceMapping" and r["Properties"]["FunctionName"] == {"Ref": function}
         ]
         assert pollers and sum(pollers) <= reserved, (function, pollers)
-        if function == "VerifyFunction":
-            # ECS's and CodeDeploy's hooks and CI wait for the verify function's answer: a throttled call is a
-            # failed hook, and ECS rolls the deployment back. Most of its executions stay theirs, not the bake's.
-            assert reserved - sum(pollers) >= 40, "room for the callers that wait, beside the bake's pollers"
+    # The verify function reserves nothing: ECS's deployment hooks wait for its answer and roll back on a failure,
+    # and its asynchronous deployment events (uncapped by any event source) could fill a reservation and throttle
+    # them. Its loop, the bake, is bounded by its queue's event source instead.
+    assert "ReservedConcurrentExecutions" not in resources["VerifyFunction"]["Properties"]
+    bake = [
+        r["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::EventSourceMapping"
+        and r["Properties"]["FunctionName"] == {"Ref": "VerifyFunction"}
+    ]
+    assert bake == [5]
 
 
 def test_only_lasting_throttles_of_the_retried_functions_call_a_human_and_any_throttle_of_verify_does() -> None:
     # The drain's and the scale job's events come asynchronously (EventBridge, SNS, SQS) and a throttled one
-    # is retried: a burst is no news, 15 minutes of it is. The verify job answers hooks that roll back on a
-    # failure: one throttle is news.
-    resources = sam_transform(TEMPLATE)["Resources"]
-    for alarm, periods in (("DrainThrottlesAlarm", 3), ("ScaleThrottlesAlarm", 3), ("VerifyThrottlesAlarm", 1)):
+    # is retried: a burst is no news, five minutes of it is -- and the drain's alarm must come before a hook's
+    # heartbeat (900 s by default) lapses unrenewed. The verify job answers hooks that roll back on a failure:
+    # one throttle is news.
+    document = sam_transform(TEMPLATE)
+    resources = document["Resources"]
+    heartbeat = int(document["Parameters"]["HookHeartbeatTimeout"]["Default"])
+    for alarm, period, periods in (
+        ("DrainThrottlesAlarm", 60, 5),
+        ("ScaleThrottlesAlarm", 60, 5),
+        ("VerifyThrottlesAlarm", 300, 1),
+    ):
         properties = resources[alarm]["Properties"]
-        assert (properties["Period"], properties["EvaluationPeriods"]) == (300, periods), alarm
+        assert (properties["Period"], properties["EvaluationPeriods"]) == (period, periods), alarm
         assert properties.get("DatapointsToAlarm", 1) == periods, alarm
+    drain = resources["DrainThrottlesAlarm"]["Properties"]
+    alarm_after = drain["Period"] * drain["EvaluationPeriods"]
+    assert alarm_after <= heartbeat / 2, "the alarm comes well before a heartbeat lapses"

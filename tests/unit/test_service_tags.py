@@ -28,11 +28,15 @@ REQUIRED = {
 STACK = {
     "*": {"alarms": ["fleet-5xx"]},
     "web": {"smoke": [{"url": "https://web.example.com/health"}], "alarms": ["web-5xx"], "bake_seconds": 300},
+    "ledger": {"rollback": True},  # the platform requires a rollback of this one
+    "batch": {"rollback": False},  # and forbids it for this one
 }
 
 
 def settings(rollback_enabled: bool = True) -> VerifySettings:
-    environ = {**REQUIRED, "VERIFY_SERVICES": json.dumps(STACK), "ROLLBACK_ENABLED": str(rollback_enabled).lower()}
+    # A stack that may not roll back cannot ask for one for any service (its configuration would be refused).
+    services = {key: entry for key, entry in STACK.items() if rollback_enabled or entry.get("rollback") is not True}
+    environ = {**REQUIRED, "VERIFY_SERVICES": json.dumps(services), "ROLLBACK_ENABLED": str(rollback_enabled).lower()}
     return VerifySettings.from_environment(environ)
 
 
@@ -109,6 +113,29 @@ def test_a_smoke_host_off_the_allow_list_is_left_out_and_the_stacks_smoke_check_
     [problem] = bad
     assert (problem.key, problem.value) == ("fleetops:verify:smoke-urls", "https://evil.example.net/x")
     assert "smoke[0].url host 'evil.example.net' is not on the allow-list" in problem.problem
+
+
+def test_a_tag_cannot_change_a_rollback_the_stacks_entry_for_the_service_decided() -> None:
+    required, bad = tailored({"fleetops:verify:rollback": "false"}, service="ledger")
+    assert required.rollback is True
+    assert (
+        bad[0].problem == "the stack's configuration for this service sets rollback to true, which a tag cannot change"
+    )
+    forbidden, bad = tailored({"fleetops:verify:rollback": "true"}, service="batch")
+    assert forbidden.rollback is False and len(bad) == 1
+    same, bad = tailored({"fleetops:verify:rollback": "true"}, service="ledger")
+    assert same.rollback is True and bad == []
+
+
+def test_a_name_given_twice_counts_once() -> None:
+    checks, bad = tailored(
+        {
+            "fleetops:verify:alarms": "web-5xx web-latency web-latency",
+            "fleetops:verify:smoke-urls": "https://web.example.com/ready https://web.example.com/ready",
+        }
+    )
+    assert bad == [] and checks.alarms == ("web-5xx", "web-latency")
+    assert checks.smoke == (SmokeCheck("https://web.example.com/health"), SmokeCheck("https://web.example.com/ready"))
 
 
 def test_rollback_may_be_turned_off_by_a_tag_but_not_on_where_the_stack_may_not_roll_back() -> None:

@@ -12,11 +12,12 @@ that fails is left out and returned as a ``BadTag``.
 | ``fleetops:verify:smoke-urls`` | space-separated http(s) URLs, GET, 200 | added to ``smoke``    |
 | ``fleetops:verify:alarms``     | space-separated CloudWatch alarm names | added to ``alarms``   |
 | ``fleetops:verify:bake-seconds`` | whole number, 0 to 21600             | lengthens ``bake_seconds`` |
-| ``fleetops:verify:rollback``   | ``true`` or ``false``                    | replaces ``rollback`` |
+| ``fleetops:verify:rollback``   | ``true`` or ``false``                    | only where unset      |
 
 Why adding and not replacing: a team that could replace the smoke checks or alarms the platform required
 with a trivial one, or shorten the bake to 0, would be widening what a release may get away with — the
-opposite of a guard rail. Turning rollback off is allowed: it withholds an action, it adds none.
+opposite of a guard rail. Rollback is the platform's where the stack's entry for the service states it
+(either way); a tag chooses only where it does not, and never turns it on where the stack may not roll back.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def checks_with_tags(
     if ALARMS in found:
         names = words(found[ALARMS])
         if names:
-            take(ALARMS, {"alarms": [*checks.alarms, *names]}, "alarms")
+            take(ALARMS, {"alarms": list(dict.fromkeys([*checks.alarms, *names]))}, "alarms")
         else:
             bad.append(BadTag(service_arn, ALARMS, found[ALARMS], "it names no alarm"))
     if BAKE_SECONDS in found:
@@ -88,7 +89,13 @@ def checks_with_tags(
             take(BAKE_SECONDS, {"bake_seconds": seconds, "alarms": list(checks.alarms)}, "bake_seconds")
     if ROLLBACK in found:
         flag = {"true": True, "false": False}.get(found[ROLLBACK].strip().lower(), found[ROLLBACK])
-        take(ROLLBACK, {"rollback": flag}, "rollback")
+        if isinstance(flag, bool) and checks.rollback is not None and flag is not checks.rollback:
+            # The platform decided for this service: a tag may choose only where the stack's entry did not.
+            stated = "true" if checks.rollback else "false"
+            problem = f"the stack's configuration for this service sets rollback to {stated}, which a tag cannot change"
+            bad.append(BadTag(service_arn, ROLLBACK, found[ROLLBACK], problem))
+        else:
+            take(ROLLBACK, {"rollback": flag}, "rollback")
     return checks, bad
 
 
@@ -99,7 +106,7 @@ def _add_smoke(checks: ServiceChecks, value: str, settings: VerifySettings) -> t
     if not urls:
         return checks, "it names no URL"
     required = {check.url for check in checks.smoke}
-    added = [url for url in urls if url not in required]
+    added = list(dict.fromkeys(url for url in urls if url not in required))
     if not added:
         return checks, ""
     errors: list[str] = []
