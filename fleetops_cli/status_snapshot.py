@@ -27,6 +27,7 @@ from fleetops.aws.clients import batched
 from fleetops.errors import BadInputError
 from fleetops.idempotency import RECORD_LIFETIME_SECONDS as DECISION_RECORD_LIFETIME_SECONDS
 from fleetops.models.drain import DrainState
+from fleetops.verify.state import KNOWN_GOOD_KEY, ROLLBACKS_KEY, known_good_of, rollback_times_of
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -222,15 +223,16 @@ class SuiteRecords:
     def read_verify_state(self, item: dict[str, Any]) -> None:
         key = item["id"]["S"]
         try:
-            if key.startswith("known-good#") and float(item["verified_at"]["N"]) >= self.since:
-                service_arn = key.removeprefix("known-good#")
-                verified_at = float(item["verified_at"]["N"])
-                self.known_good.append(KnownGood(service_arn, item["task_definition"]["S"], verified_at))
-            elif key.startswith("rollbacks#"):
-                times = sorted(float(t) for t in item.get("times", {}).get("NS", []))
-                recent = tuple(t for t in times if t >= self.since)
+            if key.startswith(KNOWN_GOOD_KEY):
+                good = known_good_of(item)
+                if good.verified_at >= self.since:
+                    self.known_good.append(
+                        KnownGood(key.removeprefix(KNOWN_GOOD_KEY), good.task_definition, good.verified_at)
+                    )
+            elif key.startswith(ROLLBACKS_KEY):
+                recent = tuple(t for t in sorted(rollback_times_of(item)) if t >= self.since)
                 if recent:
-                    self.rollbacks.append(Rollbacks(key.removeprefix("rollbacks#"), recent))
+                    self.rollbacks.append(Rollbacks(key.removeprefix(ROLLBACKS_KEY), recent))
         except (KeyError, TypeError, ValueError):
             self.unreadable.append(key)
 

@@ -12,8 +12,9 @@ Items carry ``expires_at`` (a TTL attribute), so the table never grows without b
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -23,6 +24,9 @@ from fleetops.models.verify import CheckName, CheckResult, CheckStatus
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+# The keys' prefixes, shared with the status command (fleetops_cli/status_snapshot.py), which reads this table.
+KNOWN_GOOD_KEY = "known-good#"
+ROLLBACKS_KEY = "rollbacks#"
 KNOWN_GOOD_LIFETIME_SECONDS = 400 * 86400  # a service deployed once a year still has one
 MARKER_LIFETIME_SECONDS = 7 * 86400
 # Who started a rollback deployment: this job (UpdateService), or ECS (its circuit breaker or deployment
@@ -56,6 +60,20 @@ class CiSettling:
         return now - self.last_seen <= CI_SETTLING_GAP_SECONDS
 
 
+def known_good_of(item: Mapping[str, Any]) -> KnownGood:
+    """A ``known-good#`` item as DynamoDB gives it."""
+    return KnownGood(
+        task_definition=item["task_definition"]["S"],
+        deployment_id=item.get("deployment_id", {}).get("S", ""),
+        verified_at=float(item["verified_at"]["N"]),
+    )
+
+
+def rollback_times_of(item: Mapping[str, Any]) -> list[float]:
+    """When a ``rollbacks#`` item says this job rolled its service back."""
+    return [float(t) for t in item.get("times", {}).get("NS", [])]
+
+
 class VerifyStateStore:
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
@@ -63,21 +81,15 @@ class VerifyStateStore:
 
     def known_good(self, service_arn: str) -> KnownGood | None:
         item = self._client.get_item(
-            TableName=self._table, Key={"id": {"S": f"known-good#{service_arn}"}}, ConsistentRead=True
+            TableName=self._table, Key={"id": {"S": f"{KNOWN_GOOD_KEY}{service_arn}"}}, ConsistentRead=True
         ).get("Item")
-        if not item:
-            return None
-        return KnownGood(
-            task_definition=item["task_definition"]["S"],
-            deployment_id=item.get("deployment_id", {}).get("S", ""),
-            verified_at=float(item["verified_at"]["N"]),
-        )
+        return known_good_of(item) if item else None
 
     def remember_known_good(self, service_arn: str, task_definition: str, deployment_id: str, now: float) -> None:
         self._client.put_item(
             TableName=self._table,
             Item={
-                "id": {"S": f"known-good#{service_arn}"},
+                "id": {"S": f"{KNOWN_GOOD_KEY}{service_arn}"},
                 "task_definition": {"S": task_definition},
                 "deployment_id": {"S": deployment_id or "-"},
                 "verified_at": {"N": repr(now)},
@@ -88,11 +100,11 @@ class VerifyStateStore:
     def rollback_times(self, service_arn: str) -> tuple[list[float], int]:
         """The recorded rollback instants and the item's version (0 when there is none)."""
         item = self._client.get_item(
-            TableName=self._table, Key={"id": {"S": f"rollbacks#{service_arn}"}}, ConsistentRead=True
+            TableName=self._table, Key={"id": {"S": f"{ROLLBACKS_KEY}{service_arn}"}}, ConsistentRead=True
         ).get("Item")
         if not item:
             return [], 0
-        return [float(t) for t in item.get("times", {}).get("NS", [])], int(item["version"]["N"])
+        return rollback_times_of(item), int(item["version"]["N"])
 
     def reserve_rollback(self, service_arn: str, times: list[float], version: int, now: float, window: int) -> bool:
         """Record one more rollback, only if nobody else did since ``version`` was read (no race past the cap)."""
@@ -101,7 +113,7 @@ class VerifyStateStore:
             self._client.put_item(
                 TableName=self._table,
                 Item={
-                    "id": {"S": f"rollbacks#{service_arn}"},
+                    "id": {"S": f"{ROLLBACKS_KEY}{service_arn}"},
                     "times": {"NS": [repr(t) for t in sorted(set(kept))]},
                     "version": {"N": str(version + 1)},
                     "expires_at": {"N": str(int(now) + window + MARKER_LIFETIME_SECONDS)},
@@ -121,7 +133,7 @@ class VerifyStateStore:
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key={"id": {"S": f"rollbacks#{service_arn}"}},
+                Key={"id": {"S": f"{ROLLBACKS_KEY}{service_arn}"}},
                 UpdateExpression="DELETE times :reserved SET version = :next",
                 ConditionExpression="version = :seen",
                 ExpressionAttributeValues={
