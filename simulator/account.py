@@ -53,7 +53,7 @@ from simulator.api_calls import ApiCallCounter
 from simulator.autoscaling.lifecycle import acting_as, sns_delivery
 from simulator.awslambda.context import FakeLambdaContext
 from simulator.awslambda.functions import load_handler, powertools_identity
-from simulator.clock import SimulatedClock
+from simulator.clock import SimulatedClock, iso_time
 from simulator.cloudformation.stack import DeployedStack, FunctionSpec, deploy_stack
 from simulator.cloudformation.transform import ACCOUNT, REGION
 from simulator.cloudwatch.embedded_metrics import publish_embedded_metrics
@@ -822,7 +822,7 @@ class SimulatedAccount:
         )
 
     def iso_time(self) -> str:
-        return datetime.datetime.fromtimestamp(self.clock(), datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso_time(self.clock())
 
 
 def _publish(sns: Any, topic_arn: str, message: str, subject: str | None) -> None:

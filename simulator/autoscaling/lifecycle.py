@@ -20,7 +20,6 @@ Each action records who ended it: ``"timeout"``/``"global-timeout"`` (Auto Scali
 
 from __future__ import annotations
 
-import datetime
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -33,7 +32,7 @@ from moto.autoscaling.exceptions import ValidationError
 from moto.autoscaling.models import AutoScalingBackend
 
 from simulator.autoscaling import gaps as autoscaling_gaps
-from simulator.clock import SimulatedClock
+from simulator.clock import SimulatedClock, iso_time
 
 TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
 TO_EC2 = "EC2"
@@ -62,13 +61,6 @@ def acting_as(actor: str) -> Iterator[None]:
 
 def global_timeout(heartbeat_timeout: int) -> int:
     return min(GLOBAL_TIMEOUT_CAP_SECONDS, GLOBAL_TIMEOUT_HEARTBEATS * heartbeat_timeout)
-
-
-def iso_time(moment: float, *, milliseconds: bool = False) -> str:
-    stamp = datetime.datetime.fromtimestamp(moment, datetime.UTC)
-    if milliseconds:
-        return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
-    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass

@@ -14,34 +14,29 @@ hosts launching, so a repeated event for the same waiting tasks raises nothing t
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from simulator.cloudformation.transform import ACCOUNT, REGION
+from simulator.clock import iso_time
 
 # A cause not resolved for this long is announced again ("Amazon ECS service event messages").
 REPEAT_AFTER_SECONDS = 6 * 3600
 
 
 def placement_failure_event(service_arn: str, cluster_arn: str, reason: str, *, at: float) -> dict[str, Any]:
-    when = datetime.fromtimestamp(at, UTC)
+    """The event as ECS puts it on the default bus; the bus adds the envelope's version, id, account and
+    Region (``SimulatedAccount.put_event``)."""
     return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
         "detail-type": "ECS Service Action",
         "source": "aws.ecs",
-        "account": ACCOUNT,
-        "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": REGION,
+        "time": iso_time(at),
         "resources": [service_arn],
         "detail": {
             "eventType": "ERROR",
             "eventName": "SERVICE_TASK_PLACEMENT_FAILURE",
             "clusterArn": cluster_arn,
             "reason": reason,
-            "createdAt": when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z",
+            "createdAt": iso_time(at, milliseconds=True),
         },
     }
 

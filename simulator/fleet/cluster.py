@@ -12,7 +12,6 @@ instance terminates are counted as lost.
 
 from __future__ import annotations
 
-import datetime
 import json
 from collections import Counter
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from moto.ecs.models import EC2ContainerServiceBackend, Task, ecs_backends
 
 from simulator.autoscaling.lifecycle import SimulatedLifecycleHooks
 from simulator.autoscaling.weighted_groups import registered_resources
-from simulator.clock import SimulatedClock
+from simulator.clock import SimulatedClock, iso_time
 from simulator.ecs.image_resolution import resolve_images
 from simulator.ecs.service_scheduler import (
     DeploymentConfiguration,
@@ -309,7 +308,6 @@ class SimulatedCluster:
     ) -> dict[str, Any]:
         """The event as the ECS Developer Guide shows it: the detail resembles DescribeContainerInstances'
         ContainerInstance, with the instance's status, agent connection and task counts."""
-        updated = datetime.datetime.fromtimestamp(self.clock(), datetime.UTC).isoformat(timespec="milliseconds")
         return {
             "source": "aws.ecs",
             "detail-type": "ECS Container Instance State Change",
@@ -325,7 +323,7 @@ class SimulatedCluster:
                 "pendingTasksCount": counts["PENDING"],
                 "status": ci.status,
                 "version": version,  # "incremented each time a resource changes state"
-                "updatedAt": updated.replace("+00:00", "Z"),
+                "updatedAt": iso_time(self.clock(), milliseconds=True),
             },
         }
 
