@@ -31,23 +31,16 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 from xml.sax.saxutils import escape
 
-from moto import settings
-from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.iam.access_control import CreateAccessKeyFailure, IAMPolicy, create_access_key
 
 from simulator.cloudformation.stack import DeployedStack, account_stacks
-from simulator.cloudformation.transform import ACCOUNT, PARTITION, REGION
-from simulator.iam.enforcement import _denial_reason as denial_reason
+from simulator.cloudformation.transform import ACCOUNT, PARTITION, REGION, stack_id
+from simulator.iam.enforcement import denial_reason, enforcing
 from simulator.patching import Patch, Wrap
 
 Answer = tuple[int, dict[str, str], str]
 _NAMESPACE = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
-
-
-def stack_id(name: str) -> str:
-    """The stack's unique ID, as ``AWS::StackId`` resolves it in the simulated deploy."""
-    return f"arn:{PARTITION}:cloudformation:{REGION}:{ACCOUNT}:stack/{name}/simulated"
 
 
 def describe_stacks(body: str, headers: Any) -> Answer:
@@ -107,7 +100,7 @@ def _text(value: Any) -> str:
 
 def _refusal(headers: Any, resources: list[str]) -> str | None:
     """Why the caller may not describe these stacks (None: it may), while IAM is enforced."""
-    if ActionAuthenticatorMixin.request_count < settings.INITIAL_NO_AUTH_ACTION_COUNT:
+    if not enforcing():
         return None
     # botocore's prepared request holds header values as bytes or text.
     texts = {k: v.decode() if isinstance(v, bytes) else str(v) for k, v in headers.items()}

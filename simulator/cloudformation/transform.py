@@ -26,6 +26,12 @@ REGION = "us-east-1"
 PARTITION = "aws"
 ZONES = {REGION: ["us-east-1a", "us-east-1b", "us-east-1c"]}
 
+
+def stack_id(name: str) -> str:
+    """A stack's unique ID (``AWS::StackId``, DescribeStacks' ``StackId``); AWS ends it with a UUID."""
+    return f"arn:{PARTITION}:cloudformation:{REGION}:{ACCOUNT}:stack/{name}/simulated"
+
+
 _SUB_VARIABLE = re.compile(r"\$\{([^}]+)\}")
 NO_VALUE = object()  # what Ref AWS::NoValue resolves to: the property is removed
 
@@ -140,7 +146,7 @@ class Intrinsics:
             "AWS::AccountId": ACCOUNT,
             "AWS::Partition": PARTITION,
             "AWS::StackName": self.stack_name,
-            "AWS::StackId": f"arn:{PARTITION}:cloudformation:{REGION}:{ACCOUNT}:stack/{self.stack_name}/simulated",
+            "AWS::StackId": stack_id(self.stack_name),
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NotificationARNs": [],
             "AWS::NoValue": NO_VALUE,

@@ -406,7 +406,7 @@ def _authorize(self: BaseResponse, resource: str = "*") -> None:
     context = {"aws:RequestedRegion": self.region, **_documented_context(action, named.context)}
     documents = [IAMPolicy(policy)._policy_json for policy in request._access_key.collect_policies()]
     for each in named.resources:
-        reason = _denial_reason(documents, action, each, context)
+        reason = denial_reason(documents, action, each, context)
         if reason is not None:
             principal = request._access_key.arn
             message = f"User: {principal} is not authorized to perform: {action} on resource: {each} {reason}"
@@ -431,7 +431,7 @@ def _refuse(response: BaseResponse, code: str, status: int, message: str) -> NoR
     raise _Denied(status, body)
 
 
-def _denial_reason(
+def denial_reason(
     documents: list[dict[str, Any]], action: str, resource: str, context: Mapping[str, str]
 ) -> str | None:
     """None if the policies allow the action on the resource; otherwise why not, in AWS's words."""

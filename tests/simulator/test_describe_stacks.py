@@ -10,9 +10,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from simulator.cloudformation.describe_stacks import stack_id
 from simulator.cloudformation.stack import deploy_stack
-from simulator.cloudformation.transform import ACCOUNT, REGION
+from simulator.cloudformation.transform import ACCOUNT, REGION, stack_id
 from simulator.iam.enforcement import assume_role_session, enforced_iam
 from simulator.moto_patches import simulated_aws
 
