@@ -32,7 +32,8 @@ from typing import Any
 
 from moto.kms.models import kms_backends
 
-from simulator.iam.enforcement import statement_applies
+from simulator.iam.enforcement import denial_reason, statement_applies
+from simulator.iam.resource_policies import service_may
 
 KEY_POLICY_MAX_BYTES = 32_768
 KEY_SPECS = frozenset(
@@ -103,20 +104,15 @@ def _without_condition(statement: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in statement.items() if key != "Condition"}
 
 
-def _names_principal(
-    statement: Mapping[str, Any], *, aws: str | None = None, service: str | None = None, account: str = ""
-) -> bool:
+def _names_principal(statement: Mapping[str, Any], *, aws: str, account: str) -> bool:
     principal = statement.get("Principal")
     if principal == "*":
         return True
     if not isinstance(principal, Mapping):
         return False
-    if service is not None:
-        services = principal.get("Service", [])
-        return service in ([services] if isinstance(services, str) else services)
     names = principal.get("AWS", [])
     return aws in ([names] if isinstance(names, str) else names) or (
-        aws is not None and aws.endswith(":root") and account in ([names] if isinstance(names, str) else names)
+        aws.endswith(":root") and account in ([names] if isinstance(names, str) else names)
     )
 
 
@@ -156,7 +152,10 @@ def principal_refusal(
             return f"{refused} with an explicit deny in a resource-based policy"
         if by_name == "Allow":
             continue
-        if for_account == "Allow" and _identity_effect(identity_policies, action, arn) == "Allow":
+        if (
+            for_account == "Allow"
+            and denial_reason(identity_policies, action, arn, {"aws:RequestedRegion": region}) is None
+        ):
             continue
         which = "identity-based" if for_account == "Allow" else "resource-based"
         return f"{refused} because no {which} policy allows the action ({_KMS_ERROR})"
@@ -167,9 +166,10 @@ def service_refusal(arn: str, *, service: str, source_arn: str, account: str, re
     """None if the key policy lets the service principal ``service`` (on behalf of ``source_arn``) publish
     to a topic key ``arn`` encrypts; otherwise why not."""
     policy = key_policy(arn, account, region)
-    context = {"aws:SourceArn": source_arn, "aws:SourceAccount": account}
     for action in PUBLISH_ACTIONS:
-        if _key_policy_effect(policy, action, arn, context, service=service) != "Allow":
+        if not service_may(
+            policy, service=service, action=action, resource=arn, source_arn=source_arn, source_account=account
+        ):
             return f"{service} is not authorized to perform: {action} on resource: {arn} ({_KMS_ERROR})"
     return None
 
@@ -180,33 +180,20 @@ def _key_policy_effect(
     arn: str,
     context: Mapping[str, str],
     *,
-    aws: str | None = None,
-    service: str | None = None,
+    aws: str,
 ) -> str | None:
-    """ "Deny", "Allow" or None: what the key policy's statements naming the principal say of the action."""
+    """ "Deny", "Allow" or None: what the key policy's statements naming the IAM principal ``aws`` say of the
+    action (a service principal's: ``resource_policies.service_may``)."""
     statements = policy.get("Statement", [])
     effect: str | None = None
     for statement in statements if isinstance(statements, list) else [statements]:
-        if not _names_principal(statement, aws=aws, service=service, account=arn.split(":")[4]):
+        if not _names_principal(statement, aws=aws, account=arn.split(":")[4]):
             continue
         if not statement_applies(dict(statement), action, arn, context):
             continue
         if statement.get("Effect") == "Deny":
             return "Deny"
         effect = "Allow" if statement.get("Effect") == "Allow" else effect
-    return effect
-
-
-def _identity_effect(documents: list[dict[str, Any]], action: str, arn: str) -> str | None:
-    effect: str | None = None
-    for document in documents:
-        statements = document.get("Statement", [])
-        for statement in statements if isinstance(statements, list) else [statements]:
-            if not statement_applies(statement, action, arn, {"aws:RequestedRegion": arn.split(":")[3]}):
-                continue
-            if statement.get("Effect") == "Deny":
-                return "Deny"
-            effect = "Allow" if statement.get("Effect") == "Allow" else effect
     return effect
 
 
