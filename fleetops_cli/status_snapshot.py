@@ -27,7 +27,7 @@ from fleetops.aws.clients import batched
 from fleetops.errors import BadInputError
 from fleetops.idempotency import RECORD_LIFETIME_SECONDS as DECISION_RECORD_LIFETIME_SECONDS
 from fleetops.models.drain import DrainState
-from fleetops.verify.state import KNOWN_GOOD_KEY, ROLLBACKS_KEY, known_good_of, rollback_times_of
+from fleetops.verify import KNOWN_GOOD_KEY, ROLLBACKS_KEY, known_good_of, rollback_times_of
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
