@@ -21,6 +21,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from demo.picture import clock
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # The demo never talks to AWS: moto intercepts every call, and these credentials are fake.
@@ -109,7 +111,7 @@ def render(document: dict[str, Any]) -> str:
 
 
 def _entry_lines(entry: dict[str, Any]) -> list[str]:
-    stamp = _clock(entry["t"])
+    stamp = clock(entry["t"])
     if not entry["function"]:
         return [f"{stamp}  {entry['source']}: {entry['event']}"[:WIDTH]]
     calls = sum(entry["aws_calls"].values())
@@ -130,11 +132,6 @@ def _notification_lines(note: dict[str, str]) -> list[str]:
         f"  | {part}" for line in note["message"].splitlines() for part in _wrap(line, WIDTH - 4).splitlines() or [""]
     ]
     return [*lines, ""]
-
-
-def _clock(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
 def _fact(value: Any) -> str:
